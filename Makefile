@@ -1,0 +1,61 @@
+# modelarts-operator — the commands people and CI run. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PYTEST_ARGS ?=
+
+.PHONY: help venv tools cluster cluster-down test test-unit lint fmt crds demo bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m pip install --user --quiet 'uv>=0.5'
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --extra dev --python $(PYTHON)
+	@touch $@
+
+venv: $(VENV)/.synced ## create .venv with the operator and its dev tools (from uv.lock)
+
+tools: ## build etcd, kube-apiserver, kubectl and helm (cached outside git, by version)
+	@hack/build-tools.sh
+
+cluster: venv tools ## start the local control plane in the background; kubeconfig in .cluster/kubeconfig
+	$(BIN)/modelarts-operator cluster up --state-dir .cluster
+
+cluster-down: venv ## stop the local control plane and remove its state
+	$(BIN)/modelarts-operator cluster down --state-dir .cluster
+
+crds: venv ## regenerate crds/ and the chart's CRDs from the pydantic models
+	$(BIN)/modelarts-operator crds --write
+
+lint: venv ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+fmt: venv ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: venv tools lint ## everything CI runs: lint, unit, integration and e2e tests
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-unit: venv ## the tests that need no cluster
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+demo: venv tools ## local control plane + emulator + operator + the example pipeline, live
+	$(BIN)/modelarts-operator demo
+
+bench: venv tools ## benchmarks under bench/ (not part of make test)
+	$(BIN)/python -m bench
+
+clean: cluster-down ## remove .venv and local state (the tools cache stays)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
