@@ -18,8 +18,9 @@ Registrar = Callable[[Any], None]
 
 def _registrars() -> list[Registrar]:
     from . import controlplane_cli
+    from .crd import cli as crd_cli
 
-    return [controlplane_cli.add_parser]
+    return [controlplane_cli.add_parser, crd_cli.add_parser]
 
 
 def build_parser() -> argparse.ArgumentParser:

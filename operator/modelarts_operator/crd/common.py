@@ -1,0 +1,243 @@
+"""Shared building blocks of the four custom resources: base model, common spec fields, status.
+
+The pydantic models here are the single source of the CRD schemas (see ``generate.py``):
+field descriptions become ``kubectl explain`` text, ``Field`` constraints become OpenAPI
+bounds, and ``x-kubernetes-validations`` entries carry the CEL rules the API server enforces.
+Every string and list is bounded so that CEL cost estimation accepts the rules.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+GROUP = "modelarts.huaweicloud.com"
+VERSION = "v1alpha1"
+API_VERSION = f"{GROUP}/{VERSION}"
+CATEGORY = "modelarts"
+
+# Bounds used where the ModelArts documentation gives none. They keep CEL cost estimates
+# finite and are generous for real values (OBS paths, IDs, free text).
+MAX_ID = 128
+MAX_PATH = 1024
+MAX_TEXT = 4096
+MAX_ITEMS = 64
+
+CelRule = dict[str, str]
+
+
+def cel(
+    rule: str, message: str, *, field_path: str | None = None, reason: str | None = None
+) -> CelRule:
+    """One ``x-kubernetes-validations`` entry; ``field_path`` makes the error name the field."""
+    entry = {"rule": rule, "message": message}
+    if field_path is not None:
+        entry["fieldPath"] = field_path
+    if reason is not None:
+        entry["reason"] = reason
+    return entry
+
+
+def validations(*rules: CelRule) -> dict[str, Any]:
+    """``json_schema_extra`` carrying CEL rules for a model or a field."""
+    return {"x-kubernetes-validations": list(rules)}
+
+
+FREE_FORM: dict[str, Any] = {"x-kubernetes-preserve-unknown-fields": True}
+"""``json_schema_extra`` marking a field whose content is free-form JSON (kept as is)."""
+
+
+def immutable_once_set(field: str) -> CelRule:
+    """A spec-level transition rule: once ``field`` is set it can neither change nor go away."""
+    return cel(
+        f"!has(oldSelf.{field}) || (has(self.{field}) && self.{field} == oldSelf.{field})",
+        f"{field} is immutable once set",
+        field_path=f".{field}",
+        reason="FieldValueForbidden",
+    )
+
+
+def immutable(field: str, unset: str = "''") -> CelRule:
+    """A spec-level transition rule: ``field`` keeps its value (``unset`` stands for absent)."""
+    return cel(
+        f"(has(self.{field}) ? self.{field} : {unset}) == "
+        f"(has(oldSelf.{field}) ? oldSelf.{field} : {unset})",
+        f"{field} is immutable",
+        field_path=f".{field}",
+        reason="FieldValueForbidden",
+    )
+
+
+class CrdModel(BaseModel):
+    """Base of every CRD model: camelCase in YAML, snake_case in Python (like the wire API)."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="ignore",
+    )
+
+
+# A DNS-1123 subdomain, the rule for names of Kubernetes objects referenced by name.
+K8S_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+
+# Workspace IDs: "0" (the default workspace) or a 32-character UUID without hyphens.
+WORKSPACE_ID_PATTERN = r"^(0|[0-9a-fA-F]{32})$"
+
+
+class LocalObjectReference(CrdModel):
+    """A reference to another object of this API in the same namespace."""
+
+    name: str = Field(
+        min_length=1,
+        max_length=253,
+        pattern=K8S_NAME_PATTERN,
+        description="Name of the referenced object in the same namespace.",
+    )
+
+
+DeletionPolicy = Literal["Delete", "Retain"]
+
+DELETION_POLICY_DESCRIPTION = (
+    "What happens to the ModelArts object when this Kubernetes object is deleted: Delete "
+    "(default) removes it remotely (a running training job is stopped first); Retain leaves "
+    "it in ModelArts."
+)
+
+
+class WorkspaceScopedSpec(CrdModel):
+    """Spec fields shared by every kind that lives inside a ModelArts workspace."""
+
+    deletion_policy: DeletionPolicy = Field(
+        default="Delete", description=DELETION_POLICY_DESCRIPTION
+    )
+    workspace_ref: LocalObjectReference | None = Field(
+        default=None,
+        description=(
+            "Workspace object in the same namespace whose ModelArts workspace holds this "
+            "object; the operator waits until it is ready. Mutually exclusive with "
+            "workspaceId. Immutable."
+        ),
+    )
+    workspace_id: str | None = Field(
+        default=None,
+        pattern=WORKSPACE_ID_PATTERN,
+        max_length=32,
+        description=(
+            'ModelArts workspace ID: "0" for the default workspace or a 32-character ID. '
+            'When neither workspaceRef nor workspaceId is set, "0" is used. Mutually '
+            "exclusive with workspaceRef. Immutable."
+        ),
+    )
+
+
+WORKSPACE_RULES: tuple[CelRule, ...] = (
+    cel(
+        "!(has(self.workspaceRef) && has(self.workspaceId))",
+        "workspaceRef and workspaceId are mutually exclusive",
+        field_path=".workspaceRef",
+    ),
+    immutable("workspaceId", unset="'0'"),
+    cel(
+        "(has(self.workspaceRef) ? self.workspaceRef.name : '') == "
+        "(has(oldSelf.workspaceRef) ? oldSelf.workspaceRef.name : '')",
+        "workspaceRef is immutable",
+        field_path=".workspaceRef",
+        reason="FieldValueForbidden",
+    ),
+)
+"""CEL rules every workspace-scoped spec carries (add them to the spec's validations)."""
+
+
+ConditionStatus = Literal["True", "False", "Unknown"]
+
+
+class Condition(CrdModel):
+    """One observation of the object's state, in the shape of metav1.Condition."""
+
+    type: str = Field(
+        max_length=316,
+        description=(
+            "Kind of condition: Synced (the current generation was applied to ModelArts) or "
+            "Ready (the remote object is in its steady good state)."
+        ),
+    )
+    status: ConditionStatus = Field(description="True, False or Unknown.")
+    reason: str | None = Field(
+        default=None,
+        max_length=1024,
+        description=(
+            "Machine-readable cause in CamelCase, e.g. Running or Failed; for Synced=False the "
+            "ModelArts error_code, e.g. ModelArts.0103."
+        ),
+    )
+    message: str | None = Field(
+        default=None,
+        max_length=32768,
+        description="Human-readable detail, e.g. the ModelArts error_msg.",
+    )
+    last_transition_time: datetime | None = Field(
+        default=None, description="When the status of this condition last changed."
+    )
+    observed_generation: int | None = Field(
+        default=None,
+        ge=0,
+        description="metadata.generation this condition was computed from.",
+    )
+
+
+class CommonStatus(CrdModel):
+    """Status fields shared by all four kinds."""
+
+    observed_generation: int | None = Field(
+        default=None,
+        ge=0,
+        description="metadata.generation most recently acted on by the operator.",
+    )
+    phase: str | None = Field(
+        default=None,
+        max_length=64,
+        description=(
+            "One word for humans and printer columns, e.g. Creating, Queued, Running, "
+            "Completed, Ready, Failed, Deleting, WaitingForWorkspace."
+        ),
+    )
+    conditions: list[Condition] = Field(
+        default_factory=list,
+        max_length=16,
+        json_schema_extra={
+            "x-kubernetes-list-type": "map",
+            "x-kubernetes-list-map-keys": ["type"],
+        },
+        description="Synced and Ready conditions (see the project documentation).",
+    )
+    remote_name: str | None = Field(
+        default=None,
+        max_length=MAX_ID,
+        description="Name of the ModelArts object (the spec's name or the computed default).",
+    )
+    remote_status: str | None = Field(
+        default=None,
+        max_length=MAX_ID,
+        description=(
+            "Raw status reported by ModelArts, e.g. JOBSTAT_RUNNING, published, running, NORMAL."
+        ),
+    )
+    remote_status_code: int | None = Field(
+        default=None,
+        description="Numeric form of remoteStatus where the API has one (training JOBSTAT code).",
+    )
+    error_message: str | None = Field(
+        default=None,
+        max_length=MAX_TEXT,
+        description="Failure cause reported by ModelArts for a failed remote object.",
+    )
+    create_time: datetime | None = Field(
+        default=None, description="When ModelArts created the remote object."
+    )
+    update_time: datetime | None = Field(
+        default=None, description="When ModelArts last updated the remote object."
+    )

@@ -1,0 +1,368 @@
+"""TrainingJob: a ModelArts training job and its versions (``/v1/{project_id}/training-jobs``).
+
+``spec.config`` mirrors the API's ``config`` object. Changing it makes the operator create a
+new job **version** (the API's own versioning); changing ``jobDesc`` is a PUT.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field
+
+from .common import (
+    MAX_ID,
+    MAX_ITEMS,
+    MAX_PATH,
+    MAX_TEXT,
+    WORKSPACE_RULES,
+    CommonStatus,
+    CrdModel,
+    WorkspaceScopedSpec,
+    cel,
+    immutable_once_set,
+    validations,
+)
+
+KIND = "TrainingJob"
+PLURAL = "trainingjobs"
+SHORT_NAMES = ["matj"]
+
+JOB_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+class TrainingParameter(CrdModel):
+    """A running parameter; for a custom image it becomes a container environment variable."""
+
+    label: str = Field(min_length=1, max_length=256, description="Parameter name.")
+    value: str = Field(
+        max_length=MAX_TEXT,
+        description='Parameter value, as a string (e.g. "0.01").',
+    )
+
+
+class DataSourceItem(CrdModel):
+    """One data source: an OBS path (type obs) or a dataset version (type dataset)."""
+
+    model_config = ConfigDict(
+        json_schema_extra=validations(
+            cel(
+                "self.type != 'obs' || (has(self.dataUrl) && !has(self.datasetId) && "
+                "!has(self.datasetVersion))",
+                "a data source of type obs needs dataUrl and no datasetId/datasetVersion",
+            ),
+            cel(
+                "self.type != 'dataset' || (has(self.datasetId) && has(self.datasetVersion) "
+                "&& !has(self.dataUrl))",
+                "a data source of type dataset needs datasetId and datasetVersion and no dataUrl",
+            ),
+        )
+    )
+
+    type: Literal["obs", "dataset"] = Field(
+        description="obs: read dataUrl; dataset: read datasetId/datasetVersion."
+    )
+    data_url: str | None = Field(
+        default=None, max_length=MAX_PATH, description="OBS bucket path (type obs)."
+    )
+    dataset_id: str | None = Field(
+        default=None, max_length=MAX_ID, description="Dataset ID (type dataset)."
+    )
+    dataset_version: str | None = Field(
+        default=None, max_length=MAX_ID, description="Dataset version ID (type dataset)."
+    )
+
+
+class NfsVolume(CrdModel):
+    """An SFS Turbo (NFS) volume; only for resource pools connected to its network."""
+
+    id: str = Field(min_length=1, max_length=MAX_ID, description="SFS Turbo ID.")
+    src_path: str = Field(
+        min_length=1, max_length=MAX_PATH, description="SFS Turbo address, e.g. 192.168.8.150:/."
+    )
+    dest_path: str = Field(
+        min_length=1, max_length=MAX_PATH, description="Local path in the training job."
+    )
+    read_only: bool = Field(default=False, description="Mount read-only.")
+
+
+class HostPathVolume(CrdModel):
+    """A host directory; only for dedicated resource pools."""
+
+    src_path: str = Field(min_length=1, max_length=MAX_PATH, description="Path on the host.")
+    dest_path: str = Field(
+        min_length=1, max_length=MAX_PATH, description="Local path in the training job."
+    )
+    read_only: bool = Field(default=False, description="Mount read-only.")
+
+
+class Volume(CrdModel):
+    """A volume mounted into the training containers: exactly one of nfs or hostPath."""
+
+    model_config = ConfigDict(
+        json_schema_extra=validations(
+            cel(
+                "has(self.nfs) != has(self.hostPath)",
+                "a volume needs exactly one of nfs or hostPath",
+            )
+        )
+    )
+
+    nfs: NfsVolume | None = Field(default=None, description="An SFS Turbo (NFS) volume.")
+    host_path: HostPathVolume | None = Field(default=None, description="A host path volume.")
+
+
+CODE_GROUP_MESSAGE = (
+    "exactly one code source is required: appUrl+bootFileUrl+engineId, modelId "
+    "(built-in algorithm) or userImageUrl (custom image)"
+)
+
+
+class TrainingConfig(CrdModel):
+    """The training job's ``config``: code, data, resources and outputs.
+
+    Exclusive groups (enforced by CEL): data is exactly one of dataUrl, datasetId +
+    datasetVersionId, or dataSource; code is exactly one of appUrl + bootFileUrl + engineId,
+    modelId (built-in algorithm), or userImageUrl (custom image, with userCommand).
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra=validations(
+            cel(
+                "(has(self.dataUrl) ? 1 : 0) + "
+                "((has(self.datasetId) || has(self.datasetVersionId)) ? 1 : 0) + "
+                "(has(self.dataSource) ? 1 : 0) == 1",
+                "exactly one data source is required: dataUrl, datasetId+datasetVersionId, "
+                "or dataSource",
+            ),
+            cel(
+                "has(self.datasetId) == has(self.datasetVersionId)",
+                "datasetId and datasetVersionId must be set together",
+                field_path=".datasetVersionId",
+            ),
+            cel(
+                "(has(self.modelId) ? 1 : 0) + (has(self.userImageUrl) ? 1 : 0) + "
+                "((has(self.bootFileUrl) || has(self.engineId)) ? 1 : 0) == 1",
+                CODE_GROUP_MESSAGE,
+            ),
+            cel(
+                "!(has(self.bootFileUrl) || has(self.engineId)) || "
+                "(has(self.appUrl) && has(self.bootFileUrl) && has(self.engineId))",
+                "appUrl, bootFileUrl and engineId must be set together",
+                field_path=".bootFileUrl",
+            ),
+            cel(
+                "!has(self.userCommand) || has(self.userImageUrl)",
+                "userCommand needs userImageUrl (it is the custom image's boot command)",
+                field_path=".userCommand",
+            ),
+        )
+    )
+
+    worker_server_num: int = Field(
+        ge=1,
+        le=1024,
+        description=("Number of workers. At most the spec's max_num from the resource-specs API."),
+    )
+    app_url: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_PATH,
+        description="Code directory in OBS, e.g. /bucket/app/. Used with bootFileUrl.",
+    )
+    boot_file_url: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_PATH,
+        description="Boot file inside appUrl, e.g. /bucket/app/boot.py. Used with appUrl.",
+    )
+    engine_id: int | None = Field(
+        default=None,
+        ge=1,
+        description="AI engine ID (ai-engines API; 1 is TensorFlow). Used with appUrl.",
+    )
+    model_id: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Built-in algorithm ID (built-in-algorithms API). Replaces appUrl, bootFileUrl "
+            "and engineId."
+        ),
+    )
+    parameter: list[TrainingParameter] | None = Field(
+        default=None,
+        max_length=MAX_ITEMS,
+        description="Running parameters passed to the boot file as --label=value.",
+    )
+    data_url: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_PATH,
+        description="OBS path of the training data, e.g. /bucket/data/.",
+    )
+    dataset_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_ID,
+        description="Dataset ID; needs datasetVersionId.",
+    )
+    dataset_version_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_ID,
+        description="Dataset version ID; needs datasetId.",
+    )
+    data_source: list[DataSourceItem] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=16,
+        description="Data sources (OBS paths or dataset versions).",
+    )
+    spec_id: int = Field(ge=1, description="Resource specification ID (resource-specs API).")
+    train_url: str = Field(
+        min_length=1,
+        max_length=MAX_PATH,
+        description=(
+            "OBS output path, e.g. /bucket/output/; a Model's trainingJobRef imports from here. "
+            "It cannot be shared with another running job (ModelArts.2604)."
+        ),
+    )
+    log_url: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_PATH,
+        description="OBS path for training logs, e.g. /bucket/log/.",
+    )
+    user_image_url: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_PATH,
+        description=(
+            "SWR URL of a custom image, e.g. swr.cn-north-4.myhuaweicloud.com/team/train:1.0."
+        ),
+    )
+    user_command: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_TEXT,
+        description=(
+            "Boot command of the custom image, e.g. bash /home/work/run_train.sh python "
+            "/home/work/user-job-dir/app/train.py."
+        ),
+    )
+    create_version: bool = Field(
+        default=True,
+        description="Create a version together with the job (the API default; keep true).",
+    )
+    volumes: list[Volume] | None = Field(
+        default=None, max_length=16, description="Volumes mounted into the training containers."
+    )
+
+
+class TrainingJobSpec(WorkspaceScopedSpec):
+    """Desired state of a ModelArts training job."""
+
+    model_config = ConfigDict(
+        json_schema_extra=validations(
+            *WORKSPACE_RULES,
+            immutable_once_set("jobName"),
+        )
+    )
+
+    job_name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=JOB_NAME_PATTERN,
+        description=(
+            "Training job name in ModelArts: 1-64 letters, digits, - or _. Unset: a "
+            "deterministic name derived from namespace and object name. Immutable once set."
+        ),
+    )
+    job_desc: str | None = Field(
+        default=None,
+        max_length=256,
+        description="Job description, 0-256 characters; a change is applied in place.",
+    )
+    config: TrainingConfig = Field(
+        description="Training configuration; a change creates a new job version."
+    )
+    active_deadline_seconds: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Stop the job when a version has run longer than this many seconds (like a "
+            "Kubernetes Job); the object then ends Failed with reason DeadlineExceeded."
+        ),
+    )
+    ttl_seconds_after_finished: int | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "Delete this object this many seconds after the job finished (completed or "
+            "failed), applying deletionPolicy to the remote job."
+        ),
+    )
+
+
+class TrainingMetrics(CrdModel):
+    """Overall evaluation metrics reported by the training job (total_metric_values)."""
+
+    accuracy: float | None = Field(default=None, description="Accuracy.")
+    precision: float | None = Field(default=None, description="Precision.")
+    recall: float | None = Field(default=None, description="Recall.")
+    f1_score: float | None = Field(default=None, description="F1 score.")
+
+
+class TrainingJobStatus(CommonStatus):
+    """Observed state of the training job and its latest version."""
+
+    job_id: int | None = Field(default=None, description="ModelArts training job ID.")
+    version_id: int | None = Field(
+        default=None, description="ID of the version that runs the current spec.config."
+    )
+    version_name: str | None = Field(
+        default=None, max_length=MAX_ID, description="Name of that version, e.g. V0001."
+    )
+    version_count: int | None = Field(
+        default=None, ge=0, description="Number of versions the job has."
+    )
+    config_generation: int | None = Field(
+        default=None,
+        ge=0,
+        description="metadata.generation whose config the current version was created from.",
+    )
+    resource_id: str | None = Field(
+        default=None, max_length=MAX_ID, description="Charged resource ID of the job."
+    )
+    start_time: datetime | None = Field(
+        default=None, description="When the current version started running."
+    )
+    completion_time: datetime | None = Field(
+        default=None, description="When the current version finished."
+    )
+    duration_seconds: int | None = Field(
+        default=None, ge=0, description="Running time of the current version in seconds."
+    )
+    train_url: str | None = Field(
+        default=None, max_length=MAX_PATH, description="OBS output path of the current version."
+    )
+    log_location: str | None = Field(
+        default=None,
+        max_length=MAX_PATH,
+        description="Where the logs are: the OBS logUrl of the version, if any.",
+    )
+    metrics: TrainingMetrics | None = Field(
+        default=None, description="Evaluation metrics of the current version."
+    )
+
+
+PRINTER_COLUMNS: list[dict[str, Any]] = [
+    {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
+    {"name": "Job-ID", "type": "integer", "jsonPath": ".status.jobId"},
+    {"name": "Version", "type": "string", "jsonPath": ".status.versionName"},
+    {"name": "Remote-Status", "type": "string", "jsonPath": ".status.remoteStatus"},
+    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+    {"name": "Job-Name", "type": "string", "jsonPath": ".status.remoteName", "priority": 1},
+]
