@@ -1,0 +1,53 @@
+"""``ModelArtsClient``: the base client plus one attribute per resource family."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from .auth import Credentials
+from .base import BaseClient, ClientConfig
+from .dataarts import DataArts
+from .models import Models
+from .services import Services
+from .training_jobs import TrainingJobs
+from .workspaces import Workspaces
+
+__all__ = ["ModelArtsClient"]
+
+
+class ModelArtsClient(BaseClient):
+    """``async with ModelArtsClient(config, credentials) as client: await client.models...``
+
+    ``transport`` replaces the network (tests); ``sleep``, ``clock``, ``now`` and ``rand``
+    replace time and randomness so retry delays can be asserted without waiting.
+    """
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        credentials: Credentials,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        clock: Callable[[], float] | None = None,
+        now: Callable[[], datetime] | None = None,
+        rand: Callable[[], float] | None = None,
+    ) -> None:
+        kwargs: dict[str, Any] = {
+            k: v
+            for k, v in {"sleep": sleep, "clock": clock, "now": now, "rand": rand}.items()
+            if v is not None
+        }
+        super().__init__(config, credentials, transport=transport, **kwargs)
+        self.workspaces = Workspaces(self)
+        self.training_jobs = TrainingJobs(self)
+        self.models = Models(self)
+        self.services = Services(self)
+        self.dataarts = DataArts(self)
+
+    async def __aenter__(self) -> ModelArtsClient:
+        return self
