@@ -1,0 +1,46 @@
+# syntax=docker/dockerfile:1
+# modelarts-operator image: `docker build -t modelarts-operator:0.1.0 .`
+# Stage 1 builds the wheel and a hash-pinned requirements file from uv.lock; stage 2 installs
+# both into a clean slim Python with no build tools, running as a non-root user (UID 65532)
+# on a read-only root filesystem (the Helm chart mounts an emptyDir at /tmp).
+ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    UV_PYTHON_DOWNLOADS=never
+RUN pip install --no-cache-dir "uv==0.13.9"
+WORKDIR /src
+COPY pyproject.toml uv.lock README.md LICENSE ./
+COPY operator/ operator/
+# Runtime dependencies exactly as locked (hashes included), without the project itself.
+RUN uv export --frozen --no-dev --no-emit-project --format requirements-txt \
+        --output-file /dist/requirements.txt \
+    && uv build --wheel --out-dir /dist
+
+FROM ${PYTHON_IMAGE}
+LABEL org.opencontainers.image.title="modelarts-operator" \
+      org.opencontainers.image.description="Kubernetes operator for Huawei Cloud ModelArts" \
+      org.opencontainers.image.licenses="Apache-2.0"
+ENV PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    HOME=/tmp \
+    TMPDIR=/tmp
+COPY --from=build /dist/ /tmp/dist/
+# Install the locked dependencies, then the wheel; precompile bytecode so nothing needs to be
+# written at run time (the root filesystem is read-only in the cluster).
+RUN pip install --no-cache-dir --require-hashes --requirement /tmp/dist/requirements.txt \
+    && pip install --no-cache-dir --no-deps /tmp/dist/*.whl \
+    && python -m compileall -q "$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
+    && rm -rf /tmp/dist \
+    && groupadd --gid 65532 nonroot \
+    && useradd --uid 65532 --gid 65532 --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin nonroot
+USER 65532:65532
+WORKDIR /tmp
+# 8080: kopf liveness endpoint (/healthz); 9090: Prometheus metrics (/metrics).
+EXPOSE 8080 9090
+ENTRYPOINT ["modelarts-operator"]
+CMD ["run"]

@@ -1,0 +1,539 @@
+"""The Helm chart, rendered by the pinned helm: lint, both RBAC scopes, both credential
+sources, the hardened pod, the probes, and the operator's environment contract
+(briefs/contracts.md, "Operator runtime")."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.unit.chart._helm import CHART, NAMESPACE, ROOT, by_kind, container, env_of, one
+
+Render = Callable[..., list[dict[str, Any]]]
+
+GROUP = "modelarts.huaweicloud.com"
+KINDS = ["workspaces", "trainingjobs", "models", "services"]
+NAMESPACED = {"scope": "Namespaced", "watchNamespaces": ["team-a", "team-b"]}
+AKSK = {"create": True, "ak": "AKEXAMPLE", "sk": "sk-example-value"}
+
+# Every rule the operator may get, as (apiGroup, resource) -> verbs. Anything else rendered
+# into a Role/ClusterRole is a test failure: least privilege is checked, not assumed.
+NAMESPACED_RULES: dict[tuple[str, str], set[str]] = {
+    **{(GROUP, k): {"get", "list", "watch", "patch", "update"} for k in KINDS},
+    **{(GROUP, f"{k}/status"): {"get", "patch", "update"} for k in KINDS},
+    **{(GROUP, f"{k}/finalizers"): {"update"} for k in KINDS},
+    ("", "events"): {"create", "patch"},
+    ("", "configmaps"): {"get", "list", "watch", "create", "update", "patch", "delete"},
+    ("", "secrets"): {"get", "list", "watch"},
+}
+CLUSTER_ONLY_RULES: dict[tuple[str, str], set[str]] = {
+    ("apiextensions.k8s.io", "customresourcedefinitions"): {"get", "list", "watch"},
+    ("", "namespaces"): {"get", "list", "watch"},
+}
+PEERING_VERBS = {"get", "list", "watch", "patch"}
+
+CONTRACT_ENV = {
+    "MODELARTS_REGION",
+    "MODELARTS_ENDPOINT",
+    "MODELARTS_IAM_ENDPOINT",
+    "MODELARTS_PROJECT_ID",
+    "MODELARTS_CREDENTIALS_SECRET",
+    "MODELARTS_CA_BUNDLE",
+    "MODELARTS_NAMESPACES",
+    "MODELARTS_POLL_ACTIVE_SECONDS",
+    "MODELARTS_POLL_SETTLED_SECONDS",
+    "MODELARTS_API_QPS",
+    "MODELARTS_API_BURST",
+    "MODELARTS_METRICS_PORT",
+    "MODELARTS_HEALTH_PORT",
+    "MODELARTS_PEERING",
+    "MODELARTS_LOG_FORMAT",
+}
+
+
+def rules_of(role: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
+    """Flatten a Role's rules to (group, resource) -> verbs; no two rules may overlap."""
+    flat: dict[tuple[str, str], set[str]] = {}
+    for rule in role["rules"]:
+        for group in rule["apiGroups"]:
+            for resource in rule["resources"]:
+                key = (group, resource)
+                assert key not in flat, f"{key} granted twice in {role['metadata']['name']}"
+                flat[key] = set(rule["verbs"])
+    return flat
+
+
+def all_rules(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for o in objects if o["kind"] in ("Role", "ClusterRole") for r in o["rules"]]
+
+
+# --- lint -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {**NAMESPACED, "credentials": AKSK, "replicaCount": 2, "peering": {"enabled": True}},
+    ],
+    ids=["defaults", "namespaced-peered"],
+)
+def test_helm_lint_strict_is_clean(helm: Path, tmp_path: Path, values: dict[str, Any]) -> None:
+    values_file = tmp_path / "values.yaml"
+    values_file.write_text(yaml.safe_dump(values))
+    proc = subprocess.run(
+        [str(helm), "lint", "--strict", str(CHART), "--namespace", NAMESPACE,
+         "--kube-version", "1.34.4", "--values", str(values_file)],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    assert "[WARNING]" not in output
+    assert "[ERROR]" not in output
+    assert "0 chart(s) failed" in output
+
+
+# --- RBAC -------------------------------------------------------------------------------
+
+
+def test_cluster_scope_grants_exactly_the_contract_in_one_cluster_role(render: Render) -> None:
+    objects = render()
+    assert by_kind(objects, "Role") == []
+    assert by_kind(objects, "RoleBinding") == []
+    role = one(objects, "ClusterRole")
+    assert rules_of(role) == {**CLUSTER_ONLY_RULES, **NAMESPACED_RULES}
+    binding = one(objects, "ClusterRoleBinding")
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "ClusterRole",
+        "name": role["metadata"]["name"],
+    }
+    sa = one(objects, "ServiceAccount")["metadata"]
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": sa["name"], "namespace": NAMESPACE}
+    ]
+    assert container_sa(objects) == sa["name"]
+    assert env_of(objects)["MODELARTS_NAMESPACES"] == ""
+
+
+def container_sa(objects: list[dict[str, Any]]) -> str:
+    name: str = one(objects, "Deployment")["spec"]["template"]["spec"]["serviceAccountName"]
+    return name
+
+
+def test_namespaced_scope_binds_a_role_in_each_watched_namespace(render: Render) -> None:
+    objects = render({**NAMESPACED})
+    cluster_role = one(objects, "ClusterRole")
+    assert rules_of(cluster_role) == CLUSTER_ONLY_RULES
+    roles = {r["metadata"]["namespace"]: r for r in by_kind(objects, "Role")}
+    assert set(roles) == {"team-a", "team-b"}
+    for namespace, role in roles.items():
+        assert rules_of(role) == NAMESPACED_RULES, namespace
+    bindings = {b["metadata"]["namespace"]: b for b in by_kind(objects, "RoleBinding")}
+    assert set(bindings) == {"team-a", "team-b"}
+    sa = one(objects, "ServiceAccount")["metadata"]["name"]
+    for binding in bindings.values():
+        assert binding["roleRef"]["kind"] == "Role"
+        assert binding["subjects"] == [
+            {"kind": "ServiceAccount", "name": sa, "namespace": NAMESPACE}
+        ]
+    assert env_of(objects)["MODELARTS_NAMESPACES"] == "team-a,team-b"
+
+
+def test_namespaced_scope_reads_only_the_named_default_secret_outside_its_namespaces(
+    render: Render,
+) -> None:
+    objects = render({**NAMESPACED, "credentials": {"existingSecret": "modelarts-creds"}})
+    extra = [r for r in by_kind(objects, "Role") if r["metadata"]["namespace"] == NAMESPACE]
+    assert len(extra) == 1
+    assert extra[0]["rules"] == [
+        {
+            "apiGroups": [""],
+            "resources": ["secrets"],
+            "resourceNames": ["modelarts-creds"],
+            "verbs": ["get", "list", "watch"],
+        }
+    ]
+    # When the release namespace is itself watched, its Role already covers the Secret.
+    watched = {"scope": "Namespaced", "watchNamespaces": [NAMESPACE]}
+    objects = render({**watched, "credentials": {"existingSecret": "modelarts-creds"}})
+    assert [r["metadata"]["namespace"] for r in by_kind(objects, "Role")] == [NAMESPACE]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {"replicaCount": 2, "peering": {"enabled": True}},
+        {**NAMESPACED, "replicaCount": 3, "peering": {"enabled": True}},
+        {**NAMESPACED, "credentials": {"existingSecret": "creds"}},
+    ],
+    ids=["cluster", "cluster-peered", "namespaced-peered", "namespaced-secret"],
+)
+def test_rbac_has_no_wildcards(render: Render, values: dict[str, Any]) -> None:
+    rules = all_rules(render(values))
+    assert rules
+    for rule in rules:
+        for field in ("apiGroups", "resources", "verbs"):
+            assert all("*" not in item for item in rule[field]), rule
+        assert not {"escalate", "bind", "impersonate", "deletecollection"} & set(rule["verbs"])
+        assert "nonResourceURLs" not in rule
+
+
+def test_secrets_are_read_only_and_only_configmaps_are_deleted(render: Render) -> None:
+    for rule in all_rules(render()):
+        writes = {"create", "update", "patch", "delete"} & set(rule["verbs"])
+        if "secrets" in rule["resources"]:
+            assert not writes
+        if "delete" in rule["verbs"]:
+            assert rule["resources"] == ["configmaps"]
+
+
+def test_rbac_create_false_renders_no_rbac(render: Render) -> None:
+    objects = render({"rbac": {"create": False}})
+    for kind in ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"):
+        assert by_kind(objects, kind) == []
+
+
+# --- peering ------------------------------------------------------------------------------
+
+
+def test_cluster_peering_ships_crd_object_and_rbac(render: Render) -> None:
+    objects = render({"replicaCount": 2, "peering": {"enabled": True}})
+    crd = one(objects, "CustomResourceDefinition")
+    assert crd["metadata"]["name"] == "clusterkopfpeerings.kopf.dev"
+    assert crd["spec"]["scope"] == "Cluster"
+    assert crd["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    peering = one(objects, "ClusterKopfPeering")
+    assert peering["apiVersion"] == "kopf.dev/v1"
+    assert "post-install" in peering["metadata"]["annotations"]["helm.sh/hook"]
+    env = env_of(objects)
+    assert env["MODELARTS_PEERING"] == peering["metadata"]["name"]
+    assert rules_of(one(objects, "ClusterRole"))[("kopf.dev", "clusterkopfpeerings")] == (
+        PEERING_VERBS
+    )
+    deployment = one(objects, "Deployment")
+    assert deployment["spec"]["replicas"] == 2
+    assert deployment["spec"]["strategy"]["type"] == "RollingUpdate"
+
+
+def test_namespaced_peering_uses_a_kopfpeering_per_namespace(render: Render) -> None:
+    objects = render({**NAMESPACED, "replicaCount": 2, "peering": {"enabled": True}})
+    assert one(objects, "CustomResourceDefinition")["spec"]["names"]["kind"] == "KopfPeering"
+    peerings = by_kind(objects, "KopfPeering")
+    assert {p["metadata"]["namespace"] for p in peerings} == {"team-a", "team-b"}
+    for role in by_kind(objects, "Role"):
+        assert rules_of(role)[("kopf.dev", "kopfpeerings")] == PEERING_VERBS
+    assert ("kopf.dev", "clusterkopfpeerings") not in rules_of(one(objects, "ClusterRole"))
+
+
+def test_standalone_has_no_peering_and_never_overlaps_two_pods(render: Render) -> None:
+    objects = render()
+    assert by_kind(objects, "CustomResourceDefinition") == []
+    assert by_kind(objects, "ClusterKopfPeering") == []
+    assert env_of(objects)["MODELARTS_PEERING"] == ""
+    assert one(objects, "Deployment")["spec"]["strategy"] == {"type": "Recreate"}
+    for rule in all_rules(objects):
+        assert "kopf.dev" not in rule["apiGroups"]
+
+
+def test_peering_crds_can_be_left_to_someone_else(render: Render) -> None:
+    objects = render({"peering": {"enabled": True, "installCRDs": False, "name": "shared"}})
+    assert by_kind(objects, "CustomResourceDefinition") == []
+    assert one(objects, "ClusterKopfPeering")["metadata"]["name"] == "shared"
+    assert env_of(objects)["MODELARTS_PEERING"] == "shared"
+
+
+# --- credentials ------------------------------------------------------------------------
+
+
+def test_existing_secret_is_referenced_by_name_and_not_created(render: Render) -> None:
+    objects = render({"credentials": {"existingSecret": "modelarts-creds"}})
+    assert by_kind(objects, "Secret") == []
+    assert env_of(objects)["MODELARTS_CREDENTIALS_SECRET"] == f"{NAMESPACE}/modelarts-creds"
+
+
+def test_created_aksk_secret_has_the_contract_keys(render: Render) -> None:
+    objects = render({"credentials": {**AKSK, "securityToken": "tok"}})
+    secret = one(objects, "Secret")
+    assert secret["stringData"] == {
+        "ak": "AKEXAMPLE",
+        "sk": "sk-example-value",
+        "securityToken": "tok",
+    }
+    name = secret["metadata"]["name"]
+    assert env_of(objects)["MODELARTS_CREDENTIALS_SECRET"] == f"{NAMESPACE}/{name}"
+
+
+def test_created_password_secret_has_the_contract_keys(render: Render) -> None:
+    creds = {"create": True, "username": "u", "password": "p@ss", "domain": "d"}
+    secret = one(render({"credentials": creds}), "Secret")
+    assert secret["stringData"] == {"username": "u", "password": "p@ss", "domain": "d"}
+
+
+def test_secret_values_never_reach_the_deployment(render: Render) -> None:
+    objects = render({"credentials": AKSK})
+    deployment = yaml.safe_dump(one(objects, "Deployment"))
+    assert "sk-example-value" not in deployment
+    assert "AKEXAMPLE" not in deployment
+
+
+def test_no_credentials_leaves_the_variable_unset(render: Render) -> None:
+    assert "MODELARTS_CREDENTIALS_SECRET" not in env_of(render())
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        {**AKSK, "existingSecret": "also-this"},
+        {"create": True},
+        {"create": True, "ak": "a"},
+        {**AKSK, "username": "u", "password": "p", "domain": "d"},
+    ],
+    ids=["both-sources", "empty", "ak-without-sk", "both-kinds"],
+)
+def test_ambiguous_credentials_are_refused(
+    render_error: Callable[..., str], credentials: dict[str, Any]
+) -> None:
+    assert "credentials" in render_error({"credentials": credentials})
+
+
+# --- pod ----------------------------------------------------------------------------------
+
+
+def test_pod_is_hardened(render: Render) -> None:
+    objects = render()
+    pod = one(objects, "Deployment")["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] == 65532
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    sc = container(objects)["securityContext"]
+    assert sc["runAsNonRoot"] is True
+    assert sc["readOnlyRootFilesystem"] is True
+    assert sc["allowPrivilegeEscalation"] is False
+    assert sc["privileged"] is False
+    assert sc["capabilities"] == {"drop": ["ALL"]}
+    assert sc["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert not pod.get("hostNetwork")
+    assert not pod.get("hostPID")
+    # A writable /tmp on a read-only root: an emptyDir.
+    mounts = {m["mountPath"]: m["name"] for m in container(objects)["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert "emptyDir" in volumes[mounts["/tmp"]]
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"securityContext": {"readOnlyRootFilesystem": False}},
+        {"securityContext": {"allowPrivilegeEscalation": True}},
+        {"securityContext": {"privileged": True}},
+        {"podSecurityContext": {"runAsNonRoot": False}},
+    ],
+)
+def test_schema_refuses_weakening_the_security_context(
+    render_error: Callable[..., str], override: dict[str, Any]
+) -> None:
+    assert "values don't meet the specifications of the schema" in render_error(override)
+
+
+def test_operator_runs_the_run_subcommand_with_resources(render: Render) -> None:
+    operator = container(render())
+    assert operator["command"] == ["modelarts-operator"]
+    assert operator["args"] == ["run"]
+    assert operator["resources"]["requests"]["cpu"]
+    assert operator["resources"]["limits"]["memory"]
+    assert operator["image"] == "modelarts-operator:0.1.0"
+
+
+def test_probes_use_kopfs_liveness_endpoint_on_8080(render: Render) -> None:
+    operator = container(render())
+    ports = {p["name"]: p["containerPort"] for p in operator["ports"]}
+    assert ports == {"health": 8080, "metrics": 9090}
+    for probe in ("livenessProbe", "readinessProbe"):
+        get = operator[probe]["httpGet"]
+        assert get["path"] == "/healthz"
+        assert ports[get["port"]] == 8080
+    env = env_of(render())
+    assert env["MODELARTS_HEALTH_PORT"] == "8080"
+    assert env["MODELARTS_METRICS_PORT"] == "9090"
+
+
+def test_moved_ports_move_probes_service_and_env_together(render: Render) -> None:
+    objects = render({"ports": {"health": 18080, "metrics": 19090}})
+    operator = container(objects)
+    assert {p["name"]: p["containerPort"] for p in operator["ports"]} == {
+        "health": 18080,
+        "metrics": 19090,
+    }
+    assert operator["livenessProbe"]["httpGet"]["port"] == "health"
+    assert one(objects, "Service")["spec"]["ports"][0]["targetPort"] == "metrics"
+    env = env_of(objects)
+    assert (env["MODELARTS_HEALTH_PORT"], env["MODELARTS_METRICS_PORT"]) == ("18080", "19090")
+
+
+# --- the environment contract -------------------------------------------------------------
+
+
+def test_every_contract_variable_is_set_from_values(render: Render) -> None:
+    objects = render(
+        {
+            **NAMESPACED,
+            "modelarts": {
+                "region": "ap-southeast-1",
+                "endpoint": "https://modelarts.example.test",
+                "iamEndpoint": "https://iam.example.test",
+                "projectId": "0123456789abcdef",
+                "caBundle": {"configMapName": "corp-ca", "key": "bundle.pem"},
+                "pollActiveSeconds": 5,
+                "pollSettledSeconds": 120,
+                "apiQps": 7.5,
+                "apiBurst": 15,
+            },
+            "credentials": {"existingSecret": "creds"},
+            "replicaCount": 2,
+            "peering": {"enabled": True, "name": "ma-peering"},
+            "logFormat": "text",
+        }
+    )
+    env = env_of(objects)
+    assert set(env) >= CONTRACT_ENV
+    assert {k: env[k] for k in sorted(CONTRACT_ENV)} == {
+        "MODELARTS_API_BURST": "15",
+        "MODELARTS_API_QPS": "7.5",
+        "MODELARTS_CA_BUNDLE": "/etc/modelarts-operator/ca/bundle.pem",
+        "MODELARTS_CREDENTIALS_SECRET": f"{NAMESPACE}/creds",
+        "MODELARTS_ENDPOINT": "https://modelarts.example.test",
+        "MODELARTS_HEALTH_PORT": "8080",
+        "MODELARTS_IAM_ENDPOINT": "https://iam.example.test",
+        "MODELARTS_LOG_FORMAT": "text",
+        "MODELARTS_METRICS_PORT": "9090",
+        "MODELARTS_NAMESPACES": "team-a,team-b",
+        "MODELARTS_PEERING": "ma-peering",
+        "MODELARTS_POLL_ACTIVE_SECONDS": "5",
+        "MODELARTS_POLL_SETTLED_SECONDS": "120",
+        "MODELARTS_PROJECT_ID": "0123456789abcdef",
+        "MODELARTS_REGION": "ap-southeast-1",
+    }
+    # The CA bundle file named by the variable is mounted read-only from the ConfigMap.
+    operator = container(objects)
+    mount = next(
+        m for m in operator["volumeMounts"] if m["mountPath"] == "/etc/modelarts-operator/ca"
+    )
+    assert mount["readOnly"] is True
+    pod = one(objects, "Deployment")["spec"]["template"]["spec"]
+    volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+    assert volume["configMap"]["name"] == "corp-ca"
+    assert volume["configMap"]["items"] == [{"key": "bundle.pem", "path": "bundle.pem"}]
+
+
+def test_the_operators_settings_accept_the_rendered_environment(render: Render) -> None:
+    """The chart and the operator agree: OperatorSettings parses what the chart sets."""
+    settings_mod = pytest.importorskip("modelarts_operator.settings")
+    env = env_of(render({**NAMESPACED, "credentials": {"existingSecret": "creds"}}))
+    settings = settings_mod.OperatorSettings.from_env(env)
+    assert settings.namespaces == ["team-a", "team-b"]
+    assert settings.credentials_secret == f"{NAMESPACE}/creds"
+    assert settings.health_port == 8080
+    assert settings.metrics_port == 9090
+    assert settings.peering is None
+    unknown = {k for k in env if k.startswith("MODELARTS_")} - {
+        "MODELARTS_" + name.upper() for name in settings_mod.OperatorSettings.model_fields
+    }
+    assert not unknown, f"the chart sets variables the operator does not read: {unknown}"
+
+
+def test_extra_env_cannot_shadow_the_contract(render_error: Callable[..., str]) -> None:
+    render_error({"extraEnv": [{"name": "MODELARTS_REGION", "value": "x"}]})
+
+
+# --- scope and replicas validation ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"scope": "Namespaced"},
+        {"scope": "Cluster", "watchNamespaces": ["a"]},
+        {"scope": "Everywhere"},
+        {"replicaCount": 2},
+        {"unknownKey": True},
+        {"modelarts": {"region": "cn-north-4", "endpoint": "not a url"}},
+        {"logFormat": "xml"},
+    ],
+    ids=["ns-without-list", "cluster-with-list", "bad-scope", "replicas-unpeered", "unknown",
+         "bad-endpoint", "bad-log-format"],
+)  # fmt: skip
+def test_schema_refuses_inconsistent_values(
+    render_error: Callable[..., str], values: dict[str, Any]
+) -> None:
+    assert "schema" in render_error(values)
+
+
+# --- metrics, PDB, Argo CD ----------------------------------------------------------------
+
+
+def test_metrics_service_and_service_monitor_target_9090(render: Render) -> None:
+    objects = render({"metrics": {"serviceMonitor": {"enabled": True, "labels": {"r": "p"}}}})
+    service = one(objects, "Service")
+    assert service["spec"]["ports"] == [
+        {"name": "metrics", "port": 9090, "targetPort": "metrics", "protocol": "TCP"}
+    ]
+    pod_labels = one(objects, "Deployment")["spec"]["template"]["metadata"]["labels"]
+    assert service["spec"]["selector"].items() <= pod_labels.items()
+    monitor = one(objects, "ServiceMonitor")
+    assert monitor["metadata"]["labels"]["r"] == "p"
+    assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
+    assert monitor["spec"]["endpoints"][0]["path"] == "/metrics"
+    assert (
+        monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    )
+
+
+def test_pod_disruption_budget_selects_the_operator(render: Render) -> None:
+    objects = render({"podDisruptionBudget": {"enabled": True}})
+    pdb = one(objects, "PodDisruptionBudget")
+    assert pdb["spec"]["maxUnavailable"] == 1
+    assert "minAvailable" not in pdb["spec"]
+    selector = one(objects, "Deployment")["spec"]["selector"]["matchLabels"]
+    assert pdb["spec"]["selector"]["matchLabels"] == selector
+    objects = render(
+        {"podDisruptionBudget": {"enabled": True, "minAvailable": 1, "maxUnavailable": None}}
+    )
+    assert one(objects, "PodDisruptionBudget")["spec"]["minAvailable"] == 1
+    assert by_kind(render(), "PodDisruptionBudget") == []
+
+
+def test_argocd_health_configmap_carries_the_lua_checks(render: Render) -> None:
+    objects = render({"argocdHealthChecks": {"enabled": True, "namespace": "argocd"}})
+    configmap = one(objects, "ConfigMap")
+    assert configmap["metadata"]["namespace"] == "argocd"
+    expected = {
+        f"resource.customizations.health.{GROUP}_{kind}": (
+            ROOT / "argocd" / "health" / f"{kind}.lua"
+        )
+        .read_text()
+        .strip()
+        for kind in ("Workspace", "TrainingJob", "Model", "Service")
+    }
+    assert {k: v.strip() for k, v in configmap["data"].items()} == expected
+    assert by_kind(render(), "ConfigMap") == []
+
+
+def test_every_namespaced_object_lands_in_the_release_namespace(render: Render) -> None:
+    cluster_scoped = {"ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
+                      "ClusterKopfPeering"}  # fmt: skip
+    objects = render(
+        {"credentials": AKSK, "replicaCount": 2, "peering": {"enabled": True},
+         "podDisruptionBudget": {"enabled": True}}
+    )  # fmt: skip
+    for obj in objects:
+        if obj["kind"] in cluster_scoped:
+            assert "namespace" not in obj["metadata"], obj["kind"]
+        else:
+            assert obj["metadata"]["namespace"] == NAMESPACE, obj["kind"]
