@@ -19,8 +19,9 @@ Registrar = Callable[[Any], None]
 def _registrars() -> list[Registrar]:
     from . import controlplane_cli
     from .crd import cli as crd_cli
+    from .emulator import cli as emulator_cli
 
-    return [controlplane_cli.add_parser, crd_cli.add_parser]
+    return [controlplane_cli.add_parser, crd_cli.add_parser, emulator_cli.add_parser]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,79 @@
+"""ModelArts emulator: a stateful stand-in for IAM, ModelArts v1 and the DataArts model API.
+
+Like moto or LocalStack for AWS: one aiohttp server on loopback serving
+
+* IAM ``POST /v3/auth/tokens`` (password method, project scope; token in ``X-Subject-Token``),
+* ModelArts ``/v1/{project_id}/...``: workspaces, training jobs v1 (+ versions, stop, logs),
+  models, services (+ events, update logs, monitor, specifications),
+* DataArts ``/v1/workspaces/{workspace_id}/models``,
+* the admin API ``/_emulator/...`` (see :mod:`.admin`): reset, speed, manual clock, forced
+  outcomes, fault injection, per-endpoint call counters, deleting behind the operator's back.
+
+Requests need ``X-Auth-Token`` (a token it issued, unexpired, for the URL's project) or an
+SDK-HMAC-SHA256 signature with the configured AK/SK. Defaults (override with flags of
+``modelarts-operator emulator`` or EMULATOR_* variables)::
+
+    project id  DEFAULT_PROJECT_ID   0123456789abcdef0123456789abcdef   (region cn-north-4)
+    AK          DEFAULT_AK           EMULATORAK0000000001
+    SK          DEFAULT_SK           emulator-secret-key-do-not-use-in-production-0001
+    IAM user    DEFAULT_IAM_USER / DEFAULT_IAM_PASSWORD / DEFAULT_IAM_DOMAIN
+                emulator-user / emulator-password / emulator-domain
+
+Use in-process: ``async with Emulator(EmulatorConfig(seed=1)).serve(port=0) as url: ...``;
+from synchronous code: ``with run_emulator_in_thread(cfg) as h: h.url, h.admin.advance(30)``.
+
+Documented choices where the reference is silent: HTTP 400 for invalid parameters, 401 for
+authentication, 403 for 0210, 404 for not found, 409 for duplicates and state conflicts, 429
+for flow control; ``offset`` of offset/limit lists is a page index (``offset_mode="index"``
+switches to an item index); a model delete that removes nothing answers 409 with the
+documented per-item body.
+"""
+
+from typing import TYPE_CHECKING, Any
+
+from .config import (
+    DEFAULT_AK,
+    DEFAULT_HOST,
+    DEFAULT_IAM_DOMAIN,
+    DEFAULT_IAM_PASSWORD,
+    DEFAULT_IAM_USER,
+    DEFAULT_PORT,
+    DEFAULT_PROJECT_ID,
+    DEFAULT_REGION,
+    DEFAULT_SK,
+    EmulatorConfig,
+    Timings,
+)
+
+if TYPE_CHECKING:
+    from .server import AdminClient, Emulator, EmulatorHandle, run_emulator_in_thread
+
+_LAZY = {"AdminClient", "Emulator", "EmulatorHandle", "run_emulator_in_thread"}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the server (aiohttp, httpx) only when used, so the CLI stays light."""
+    if name in _LAZY:
+        from . import server
+
+        return getattr(server, name)
+    raise AttributeError(name)
+
+
+__all__ = [
+    "DEFAULT_AK",
+    "DEFAULT_HOST",
+    "DEFAULT_IAM_DOMAIN",
+    "DEFAULT_IAM_PASSWORD",
+    "DEFAULT_IAM_USER",
+    "DEFAULT_PORT",
+    "DEFAULT_PROJECT_ID",
+    "DEFAULT_REGION",
+    "DEFAULT_SK",
+    "AdminClient",
+    "Emulator",
+    "EmulatorConfig",
+    "EmulatorHandle",
+    "Timings",
+    "run_emulator_in_thread",
+]

@@ -1,0 +1,76 @@
+"""``modelarts-operator emulator``: serve the ModelArts emulator until interrupted.
+
+Light module: the server is imported only when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .config import DEFAULT_HOST, DEFAULT_PORT
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "emulator",
+        help="serve the ModelArts/IAM/DataArts emulator on loopback",
+        description="A stateful stand-in for IAM, ModelArts v1 and DataArts models. Every flag "
+        "also reads EMULATOR_<NAME> (e.g. EMULATOR_PROJECT_ID).",
+    )
+    p.add_argument("--host", default=None, help=f"listen address (default {DEFAULT_HOST})")
+    p.add_argument("--port", type=int, default=None, help=f"port (default {DEFAULT_PORT})")
+    p.add_argument("--speed", type=float, default=None, help="clock speed factor (default 1)")
+    p.add_argument("--seed", type=int, default=None, help="seed for IDs, timings and faults")
+    p.add_argument("--state-file", default=None, help="persist state to this JSON file")
+    p.add_argument("--project-id", default=None)
+    p.add_argument("--region", default=None)
+    p.add_argument("--ak", default=None)
+    p.add_argument("--sk", default=None)
+    p.add_argument("--iam-user", default=None)
+    p.add_argument("--iam-password", default=None)
+    p.add_argument("--iam-domain", default=None)
+    p.add_argument("--token-ttl", type=float, default=None, help="token lifetime in seconds")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+    import os
+    import signal
+
+    from .config import EmulatorConfig
+    from .server import Emulator
+
+    config = EmulatorConfig.from_env(
+        speed=args.speed,
+        seed=args.seed,
+        state_file=args.state_file,
+        project_id=args.project_id,
+        region=args.region,
+        ak=args.ak,
+        sk=args.sk,
+        iam_user=args.iam_user,
+        iam_password=args.iam_password,
+        iam_domain=args.iam_domain,
+        token_ttl=args.token_ttl,
+    )
+    host = args.host or os.environ.get("EMULATOR_HOST") or DEFAULT_HOST
+    port = (
+        args.port if args.port is not None else int(os.environ.get("EMULATOR_PORT", DEFAULT_PORT))
+    )
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with Emulator(config).serve(host, port) as url:
+            print(f"ModelArts emulator listening on {url}", flush=True)
+            print(f"  endpoint   : {url}  (ModelArts, IAM and DataArts; admin at {url}/_emulator)")
+            print(config.describe(), flush=True)
+            await stop.wait()
+        print("emulator stopped", flush=True)
+
+    asyncio.run(main())
+    return 0

@@ -1,0 +1,113 @@
+"""Emulator settings and the documented default credentials.
+
+The defaults are deliberately public: the emulator only listens on loopback and exists so a
+person (or a test) can point the operator or curl at it without any setup. Every default can be
+overridden by a CLI flag or the matching ``EMULATOR_*`` environment variable.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8443
+DEFAULT_REGION = "cn-north-4"
+DEFAULT_PROJECT_ID = "0123456789abcdef0123456789abcdef"
+DEFAULT_DOMAIN_ID = "d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0"
+DEFAULT_AK = "EMULATORAK0000000001"
+DEFAULT_SK = "emulator-secret-key-do-not-use-in-production-0001"
+DEFAULT_IAM_USER = "emulator-user"
+DEFAULT_IAM_PASSWORD = "emulator-password"  # noqa: S105 - documented public default
+DEFAULT_IAM_DOMAIN = "emulator-domain"
+DEFAULT_TOKEN_TTL = 24 * 3600.0
+DEFAULT_SIGNATURE_MAX_SKEW = 15 * 60.0
+
+
+@dataclass
+class Timings:
+    """How long each asynchronous phase lasts, in emulated seconds (before jitter)."""
+
+    job_init: float = 2.0
+    job_waiting: float = 3.0
+    job_running: float = 30.0
+    job_killing: float = 3.0
+    model_publishing: float = 5.0
+    service_deploying: float = 10.0
+    service_updating: float = 5.0
+    batch_running: float = 20.0
+    workspace_deleting: float = 3.0
+    dataarts_creating: float = 3.0
+    jitter: float = 0.2  # +-fraction applied to every phase, drawn from the seeded RNG
+
+
+@dataclass
+class EmulatorConfig:
+    """Everything the emulator needs; ``from_env`` fills it from EMULATOR_* variables."""
+
+    project_id: str = DEFAULT_PROJECT_ID
+    region: str = DEFAULT_REGION
+    domain_id: str = DEFAULT_DOMAIN_ID
+    ak: str = DEFAULT_AK
+    sk: str = field(default=DEFAULT_SK, repr=False)
+    security_token: str | None = field(default=None, repr=False)
+    iam_user: str = DEFAULT_IAM_USER
+    iam_password: str = field(default=DEFAULT_IAM_PASSWORD, repr=False)
+    iam_domain: str = DEFAULT_IAM_DOMAIN
+    token_ttl: float = DEFAULT_TOKEN_TTL
+    signature_max_skew: float = DEFAULT_SIGNATURE_MAX_SKEW
+    speed: float = 1.0
+    seed: int | None = None
+    state_file: str | None = None
+    persist_interval: float = 1.0
+    timings: Timings = field(default_factory=Timings)
+    # Documented flow control: X-ratelimit (requests per window) and 429 above it.
+    rate_limit: int = 100_000
+    rate_window: str = "minute"
+    training_job_quota: int = 100_000
+    service_quota: int = 100_000
+    workspace_quota: int = 1_000
+    # "page": offset is the page index (the reference's wording "start page"/"index of the
+    # page"); "index": offset is the index of the first item.
+    offset_mode: str = "page"
+    hostname: str = "modelarts-emulator"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> EmulatorConfig:
+        """Defaults, then EMULATOR_<FIELD> variables, then explicit non-None overrides."""
+        source = os.environ if env is None else env
+        cfg = cls()
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "timings":
+                continue
+            raw = source.get("EMULATOR_" + f.name.upper())
+            if raw is None:
+                continue
+            current = getattr(cfg, f.name)
+            if isinstance(current, bool):
+                values[f.name] = raw.lower() in ("1", "true", "yes")
+            elif isinstance(current, int) and f.name != "seed":
+                values[f.name] = int(raw)
+            elif isinstance(current, float):
+                values[f.name] = float(raw)
+            elif f.name == "seed":
+                values[f.name] = int(raw)
+            else:
+                values[f.name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cfg, **values)
+
+    def describe(self) -> str:
+        """What a person needs to point a client at the emulator (the SK and password included:
+        they are the documented public defaults or chosen by the person starting it)."""
+        return "\n".join(
+            [
+                f"  project id : {self.project_id}   (region {self.region})",
+                f"  AK / SK    : {self.ak} / {self.sk}",
+                f"  IAM user   : {self.iam_user} / {self.iam_password} (domain {self.iam_domain})",
+                f"  speed      : {self.speed}x   seed: {self.seed}",
+                f"  state file : {self.state_file or '(in memory only)'}",
+            ]
+        )

@@ -1,0 +1,228 @@
+"""The emulator's shared machinery: clock, state, tokens, faults, counters and helpers that
+every resource family's handlers use (one place, never copied)."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from .auth import TokenStore
+from .clock import Clock
+from .config import EmulatorConfig
+from .errors import ApiError
+from .state import DEFAULT_WORKSPACE_ID, Rec, State, read_json
+
+
+@dataclass
+class FaultRule:
+    """One injected fault. ``endpoint`` is "METHOD /route/template", a path prefix, or "*"."""
+
+    endpoint: str = "*"
+    kind: str = "error"  # error | latency | throttle | drop
+    rate: float = 1.0
+    status: int = 500
+    error_code: str = "ModelArts.0010"
+    error_msg: str = "Injected fault."
+    latency: float = 0.0
+    retry_after: int = 1
+    times: int | None = None  # how many more times it may fire (None: forever)
+    fired: int = 0
+
+    def matches(self, method: str, template: str, path: str) -> bool:
+        if self.endpoint == "*":
+            return True
+        if " " in self.endpoint:
+            meth, _, route = self.endpoint.partition(" ")
+            return meth.upper() in (method, "*") and route == template
+        return path.startswith(self.endpoint)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class RateWindow:
+    limit: int
+    window_s: float
+    started: float = field(default_factory=time.monotonic)
+    used: int = 0
+
+    def hit(self) -> tuple[int, float]:
+        """Count one request; return (remaining, seconds until the window resets)."""
+        now = time.monotonic()
+        if now - self.started >= self.window_s:
+            self.started, self.used = now, 0
+        self.used += 1
+        return self.limit - self.used, self.window_s - (now - self.started)
+
+
+WINDOWS = {"minute": 60.0, "hour": 3600.0, "day": 86400.0}
+
+
+class Core:
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.clock = Clock(config.speed)
+        self.tokens = TokenStore()
+        self.state = State(config.seed)
+        self.fault_rng = random.Random(config.seed)
+        self.request_rng = random.Random(None if config.seed is None else config.seed + 1)
+        self.faults: list[FaultRule] = []
+        self.calls: Counter[str] = Counter()
+        self.statuses: dict[str, Counter[int]] = defaultdict(Counter)
+        self.rate = RateWindow(config.rate_limit, WINDOWS.get(config.rate_window, 60.0))
+        self.dirty = False
+        self.base_url = ""
+        self.reset_state()
+        if config.state_file:
+            data = read_json(config.state_file)
+            if data is not None:
+                self.state.load_json(data)
+                self.clock.set(max(time.time(), data.get("clock_now_ms", 0) / 1000))
+
+    # ---- lifecycle ----
+    def reset_state(self) -> None:
+        self.state = State(self.config.seed)
+        self.fault_rng = random.Random(self.config.seed)
+        now = self.clock.now_ms()
+        self.state.workspaces.add(
+            DEFAULT_WORKSPACE_ID,
+            {
+                "id": DEFAULT_WORKSPACE_ID,
+                "name": "default",
+                "description": "",
+                "owner": self.config.iam_user,
+                "create_time": now,
+                "update_time": now,
+                "enterprise_project_id": "0",
+                "enterprise_project_name": "default",
+                "auth_type": "PUBLIC",
+                "grants": [],
+                "status": "NORMAL",
+                "quotas": {},
+            },
+        )
+        self.dirty = True
+
+    def reset(self) -> None:
+        self.reset_state()
+        self.faults.clear()
+        self.calls.clear()
+        self.statuses.clear()
+        self.tokens.clear()
+
+    def changed(self) -> None:
+        self.dirty = True
+
+    def snapshot(self) -> dict[str, Any]:
+        return self.state.to_json(self.clock.now_ms())
+
+    # ---- time ----
+    def now_ms(self) -> int:
+        return self.clock.now_ms()
+
+    def phase(self, seconds: float) -> int:
+        return self.state.jitter(seconds, self.config.timings.jitter)
+
+    # ---- request ids ----
+    def request_hex(self) -> str:
+        return f"{self.request_rng.getrandbits(128):032x}"
+
+    # ---- workspaces, as other families see them ----
+    def workspace_status(self, ws_id: str) -> str | None:
+        """NORMAL / DELETING / ... or None when it does not exist (sweeps finished deletes)."""
+        rec = self.state.workspaces.get(ws_id)
+        if rec is None:
+            return None
+        deleting_until = rec.get("deleting_until")
+        if deleting_until is not None:
+            if self.now_ms() >= deleting_until:
+                self.purge_workspace(ws_id)
+                return None
+            return "DELETING"
+        return str(rec["status"])
+
+    def usable_workspace(self, ws_id: str) -> None:
+        """Creating something in a workspace: it must exist (7005) and be NORMAL (7004)."""
+        status = self.workspace_status(ws_id)
+        if status is None:
+            raise ApiError(404, "ModelArts.7005", f"The workspace {ws_id} does not exist.")
+        if status != "NORMAL":
+            raise ApiError(
+                409,
+                "ModelArts.7004",
+                f"Not allowed to create resources in the abnormal workspace {ws_id} ({status}).",
+            )
+
+    def purge_workspace(self, ws_id: str) -> None:
+        """A workspace's deletion finished: it and everything in it are gone."""
+        st = self.state
+        st.workspaces.remove(ws_id)
+        for sid in [k for k, r in st.services.items.items() if r["workspace_id"] == ws_id]:
+            rec = st.services.remove(sid)
+            if rec is not None:
+                st.service_names.pop(rec["service_name"], None)
+        for mid in [k for k, r in st.models.items.items() if r["workspace_id"] == ws_id]:
+            st.models.remove(mid)
+        for jid in [k for k, r in st.jobs.items.items() if r["workspace_id"] == ws_id]:
+            job = st.jobs.remove(jid)
+            if job is not None:
+                for vid in job["versions"]:
+                    st.versions.remove(vid)
+        st.reindex()
+        self.changed()
+
+    def sweep(self) -> None:
+        """Finish workspace deletions whose time has come (cheap: only DELETING ones)."""
+        now = self.now_ms()
+        for ws_id, rec in list(self.state.workspaces.items.items()):
+            until = rec.get("deleting_until")
+            if until is not None and now >= until:
+                self.purge_workspace(ws_id)
+
+    # ---- forced outcomes registered before the object existed ----
+    def take_pending_force(self, kind: str, name: str) -> Rec | None:
+        for i, rule in enumerate(self.state.pending_forces):
+            if rule["kind"] == kind and rule.get("name") == name:
+                return self.state.pending_forces.pop(i)
+        return None
+
+
+CORE_KEY = web.AppKey("core", Core)
+
+
+def core_of(request: web.Request) -> Core:
+    return request.app[CORE_KEY]
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    raw = await request.read()
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "ModelArts.0107", "The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "ModelArts.0107", "The request body must be a JSON object.")
+    return data
+
+
+def reply(data: Any, status: int = 200) -> web.Response:
+    return web.Response(
+        status=status,
+        body=json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode(),
+        content_type="application/json",
+        charset="UTF-8",
+    )
+
+
+def offset_start(core: Core, offset: int, limit: int) -> int:
+    """The first item index for an offset/limit query (see EmulatorConfig.offset_mode)."""
+    return offset * limit if core.config.offset_mode == "page" else offset
