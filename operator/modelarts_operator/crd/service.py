@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 
@@ -16,6 +16,7 @@ from .common import (
     K8S_NAME_PATTERN,
     MAX_ID,
     MAX_PATH,
+    MAX_TEXT,
     WORKSPACE_RULES,
     CommonStatus,
     CrdModel,
@@ -103,7 +104,7 @@ class ServiceModelConfig(CrdModel):
         le=1024,
         description="Number of instances (real-time and batch; required there; > 0).",
     )
-    envs: dict[str, str] | None = Field(
+    envs: dict[str, Annotated[str, Field(max_length=MAX_TEXT)]] | None = Field(
         default=None,
         max_length=64,
         description="Environment variables of the model's containers.",
@@ -140,7 +141,7 @@ class ServiceModelConfig(CrdModel):
             "field (its CSV column; -1 ignores the field)."
         ),
     )
-    nodes: list[str] | None = Field(
+    nodes: list[Annotated[str, Field(min_length=1, max_length=MAX_ID)]] | None = Field(
         default=None,
         min_length=1,
         max_length=256,
