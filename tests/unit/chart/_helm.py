@@ -48,6 +48,7 @@ def one(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
 def container(objects: list[dict[str, Any]]) -> dict[str, Any]:
     pod = one(objects, "Deployment")["spec"]["template"]["spec"]
     (operator,) = pod["containers"]
+    assert isinstance(operator, dict)
     return operator
 
 
