@@ -147,6 +147,11 @@ class ServiceModelConfig(CrdModel):
         max_length=256,
         description="Edge: IDs of the edge nodes to deploy to (required).",
     )
+    additional_properties: dict[str, Any] | None = Field(
+        default=None,
+        json_schema_extra=FREE_FORM,
+        description="Real-time: additional properties of this model's deployment (free-form).",
+    )
 
 
 class SmnNotification(CrdModel):

@@ -207,7 +207,11 @@ def test_free_form_only_where_intended(kind: str) -> None:
         "Workspace": [],
         "TrainingJob": [],
         "Model": [".spec.apis[].inputParams", ".spec.apis[].outputParams"],
-        "Service": [".spec.additionalProperties", ".spec.config[].mappingRule"],
+        "Service": [
+            ".spec.additionalProperties",
+            ".spec.config[].additionalProperties",
+            ".spec.config[].mappingRule",
+        ],
     }
     assert free == expected[kind]
 
