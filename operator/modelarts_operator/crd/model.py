@@ -427,7 +427,11 @@ class ModelSpec(WorkspaceScopedSpec):
         description="Packages the inference code needs. Unset: read from the config file.",
     )
     model_metrics: ModelMetrics | None = Field(
-        default=None, description="Model precision. Unset: read from the config file."
+        default=None,
+        description=(
+            "Model precision (f1, recall, precision, accuracy), sent to ModelArts as the JSON "
+            "string model_metrics. Unset: read from the config file."
+        ),
     )
     apis: list[ModelApi] | None = Field(
         default=None,
