@@ -353,3 +353,11 @@ async def test_no_secret_in_logs_reprs_or_errors(
 def test_client_config_has_no_secret_fields() -> None:
     cfg = ClientConfig(project_id="p")
     assert "sk" not in repr(cfg).lower().replace("ask", "")
+
+
+def test_ca_bundle_is_loaded(tmp_path: pytest.TempPathFactory) -> None:
+    from modelarts_operator.api import AkSkCredentials, ModelArtsClient
+
+    missing = ClientConfig(project_id="p", ca_bundle="/nonexistent/ca.pem")
+    with pytest.raises(FileNotFoundError):
+        ModelArtsClient(missing, AkSkCredentials(ak="a", sk="secret-key"))
