@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from modelarts_operator.api import ModelArtsClient
@@ -22,5 +20,5 @@ def script() -> Script:
 
 
 @pytest.fixture
-def client(script: Script, fake_time: FakeTime) -> Iterator[ModelArtsClient]:
+def client(script: Script, fake_time: FakeTime) -> ModelArtsClient:
     return make_client(script, fake_time)

@@ -249,7 +249,7 @@ async def test_pagination_over_many_pages(emulator: Emulator) -> None:
             await client.models.create(
                 MODEL.model_copy(update={"model_name": f"m{i}", "install_type": None})
             )
-        seen = [m.model_name async for m in client.models.iter_all(page_size=3)]
+        seen = [m.model_name or "" async for m in client.models.iter_all(page_size=3)]
         assert sorted(seen) == [f"m{i}" for i in range(7)]
 
 

@@ -10,7 +10,9 @@ import httpx
 import pytest
 
 from modelarts_operator.api import (
+    AkSkCredentials,
     ClientConfig,
+    ModelArtsClient,
     ModelImportRequest,
     PasswordCredentials,
     WorkspaceCreateRequest,
@@ -78,8 +80,14 @@ async def test_jitter_spreads_delays() -> None:
     for r in (0.0, 1.0):
         s = Script().json(500, {}).json(200, LIST_OK)
         t = FakeTime()
-        c = make_client(s, t, backoff_base=2.0)
-        c._rand = lambda r=r: r  # type: ignore[method-assign]
+        c = ModelArtsClient(
+            ClientConfig(project_id="p", backoff_base=2.0),
+            AkSkCredentials(ak="a", sk="secret-key"),
+            transport=s.transport,
+            sleep=t.sleep,
+            clock=t.clock,
+            rand=(lambda value: lambda: value)(r),
+        )
         await c.models.list()
         delays.append(t.sleeps[0])
     assert delays == [1.0, 2.0]  # never zero: no hot loop
@@ -313,8 +321,6 @@ SECRETS = ["sk-very-secret-value", "pa55-word-secret", "sts-security-token-xyz",
 async def test_no_secret_in_logs_reprs_or_errors(
     fake_time: FakeTime, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from modelarts_operator.api import AkSkCredentials
-
     caplog.set_level(logging.DEBUG)
     texts: list[str] = []
     sts = AkSkCredentials(
@@ -355,9 +361,7 @@ def test_client_config_has_no_secret_fields() -> None:
     assert "sk" not in repr(cfg).lower().replace("ask", "")
 
 
-def test_ca_bundle_is_loaded(tmp_path: pytest.TempPathFactory) -> None:
-    from modelarts_operator.api import AkSkCredentials, ModelArtsClient
-
+def test_ca_bundle_is_loaded() -> None:
     missing = ClientConfig(project_id="p", ca_bundle="/nonexistent/ca.pem")
     with pytest.raises(FileNotFoundError):
         ModelArtsClient(missing, AkSkCredentials(ak="a", sk="secret-key"))
