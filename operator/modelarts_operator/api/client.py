@@ -23,7 +23,9 @@ class ModelArtsClient(BaseClient):
     """``async with ModelArtsClient(config, credentials) as client: await client.models...``
 
     ``transport`` replaces the network (tests); ``sleep``, ``clock``, ``now`` and ``rand``
-    replace time and randomness so retry delays can be asserted without waiting.
+    replace time and randomness so retry delays can be asserted without waiting. Inject
+    ``sleep`` and ``clock`` together: the rate limiter waits on ``clock`` by calling ``sleep``,
+    so a fake sleep that does not advance the clock it is paired with would spin.
     """
 
     def __init__(
