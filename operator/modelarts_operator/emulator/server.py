@@ -23,7 +23,6 @@ from .errors import ApiError, Family, dataarts_code, error_body, family_for_path
 from .state import write_json_atomic
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-PRINCIPAL_KEY = "emulator.principal"
 UNAUTHENTICATED = {("POST", "/v3/auth/tokens")}
 
 
@@ -123,7 +122,7 @@ async def pipeline(request: web.Request, handler: Handler) -> web.StreamResponse
                     headers={"Retry-After": str(max(1, math.ceil(reset_in)))},
                 )
             if template is not None and (request.method, template) not in UNAUTHENTICATED:
-                request[PRINCIPAL_KEY] = await authenticate(core, request)
+                await authenticate(core, request)
             resp = await handler(request)
     except DropConnection:
         if request.transport is not None:
