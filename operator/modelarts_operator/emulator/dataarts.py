@@ -24,12 +24,7 @@ v = V(BAD, BAD)
 def _ws(request: web.Request) -> str:
     ws = request.match_info["workspace_id"]
     if not DATAARTS_WORKSPACE.match(ws):
-        raise ApiError(
-            400,
-            BAD,
-            f"failed to read http request, please check your input, "
-            f"code: 400, reason: invalid workspace_id {ws!r}",
-        )
+        raise ApiError(400, BAD, f"invalid workspace_id {ws!r}")
     return ws
 
 
@@ -73,8 +68,7 @@ async def create(request: web.Request) -> web.Response:
         raise ApiError(
             400,
             BAD,
-            f"failed to read http request, please check your input, "
-            f"code: 400, reason: model name {name!r} already exists",
+            f"model name {name!r} already exists",
         )
     now = core.now_ms()
     mid, vid = st.uuid(), st.uuid()

@@ -127,6 +127,9 @@ def error_body(family: Family, err: ApiError, request_hex: str) -> dict[str, Any
 
 def dataarts_code(err: ApiError) -> ApiError:
     """Translate a ModelArts-style error into the DataArts codes of reference §1.6."""
+    prefix = "failed to read http request, please check your input"
+    if err.code.startswith("common.") and err.status == 400 and not err.msg.startswith(prefix):
+        return ApiError(400, err.code, f"{prefix}, code: 400, reason: {err.msg}")
     if err.code.startswith(("common.", "APIG.")) or err.status == 403:
         return err
     if err.status == 401:
@@ -137,8 +140,7 @@ def dataarts_code(err: ApiError) -> ApiError:
         return ApiError(
             err.status,
             "common.01000001",
-            f"failed to read http request, please check your input, code: {err.status}, "
-            f"reason: {err.msg}",
+            f"{prefix}, code: {err.status}, reason: {err.msg}",
         )
     if err.status == 408:
         return ApiError(408, "common.00000408", "timeout exception occurred")

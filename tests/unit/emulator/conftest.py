@@ -61,13 +61,15 @@ def config() -> EmulatorConfig:
 async def env(config: EmulatorConfig) -> AsyncIterator[Env]:
     emulator = Emulator(config)
     emulator.freeze()
-    async with emulator.serve(port=0) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=10) as raw:
-            resp = await raw.post("/v3/auth/tokens", json=token_body())
-            assert resp.status_code == 201
-            headers = {"X-Auth-Token": resp.headers["X-Subject-Token"]}
-            async with httpx.AsyncClient(base_url=url, headers=headers, timeout=10) as http:
-                yield Env(emulator, url, http, raw)
+    async with (
+        emulator.serve(port=0) as url,
+        httpx.AsyncClient(base_url=url, timeout=10) as raw,
+    ):
+        resp = await raw.post("/v3/auth/tokens", json=token_body())
+        assert resp.status_code == 201
+        headers = {"X-Auth-Token": resp.headers["X-Subject-Token"]}
+        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=10) as http:
+            yield Env(emulator, url, http, raw)
 
 
 TRAIN_CONFIG: dict[str, Any] = {

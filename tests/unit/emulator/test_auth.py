@@ -18,7 +18,7 @@ from modelarts_operator.emulator import DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_
 from modelarts_operator.emulator.auth import verify_signature
 from modelarts_operator.emulator.errors import ApiError
 
-from .conftest import P, Env, job_body, token_body
+from .conftest import Env, P, job_body, token_body
 
 
 def sdk_sign(
@@ -60,7 +60,8 @@ async def test_token_issue_shape(env: Env) -> None:
     assert resp.status_code == 201
     assert resp.headers["X-Subject-Token"].startswith("MII")
     token = resp.json()["token"]
-    assert token["methods"] == ["password"] and token["project"]["id"] == DEFAULT_PROJECT_ID
+    assert token["methods"] == ["password"]
+    assert token["project"]["id"] == DEFAULT_PROJECT_ID
     expires = datetime.strptime(token["expires_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
     issued = datetime.strptime(token["issued_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
     assert expires - issued == timedelta(hours=24)
@@ -85,17 +86,21 @@ async def test_token_refused(env: Env, body: dict[str, Any], status: int) -> Non
     resp = await env.raw.post("/v3/auth/tokens", json=body)
     assert resp.status_code == status
     err = resp.json()
-    assert err["error"]["code"] == status and err["error_msg"] == err["error"]["message"]
+    assert err["error"]["code"] == status
+    assert err["error_msg"] == err["error"]["message"]
     assert "X-Subject-Token" not in resp.headers
-    assert "s3cr3t-guess" not in resp.text and "emulator-password" not in resp.text
+    assert "s3cr3t-guess" not in resp.text
+    assert "emulator-password" not in resp.text
 
 
 async def test_token_errors(env: Env) -> None:
     resp = await env.raw.get(P + "/training-jobs")
-    assert resp.status_code == 401 and resp.json()["error_code"] == "ModelArts.0201"
+    assert resp.status_code == 401
+    assert resp.json()["error_code"] == "ModelArts.0201"
     assert resp.json()["is_success"] is False  # training family shape
     resp = await env.raw.get(P + "/models", headers={"X-Auth-Token": "MIIjunk"})
-    assert resp.status_code == 401 and resp.json() == {
+    assert resp.status_code == 401
+    assert resp.json() == {
         "error_msg": "Invalid token.",
         "error_code": "ModelArts.0203",
     }
@@ -103,7 +108,8 @@ async def test_token_errors(env: Env) -> None:
     resp = await env.raw.get(P + "/models", headers={"X-Auth-Token": full[:40]})
     assert resp.json()["error_code"] == "ModelArts.0204"
     resp = await env.http.get(f"/v1/{'9' * 32}/models")
-    assert resp.status_code == 403 and resp.json()["error_code"] == "ModelArts.0210"
+    assert resp.status_code == 403
+    assert resp.json()["error_code"] == "ModelArts.0210"
 
 
 async def test_short_token_expires_on_the_clock(env: Env) -> None:
@@ -114,7 +120,8 @@ async def test_short_token_expires_on_the_clock(env: Env) -> None:
     assert (await env.raw.get(P + "/models", headers=headers)).status_code == 200
     env.advance(61)
     resp = await env.raw.get(P + "/models", headers=headers)
-    assert resp.status_code == 401 and resp.json()["error_code"] == "ModelArts.0202"
+    assert resp.status_code == 401
+    assert resp.json()["error_code"] == "ModelArts.0202"
     await env.raw.post("/_emulator/tokens/expire")
     assert (await env.http.get(P + "/models")).json()["error_code"] == "ModelArts.0202"
     fresh = await env.raw.post("/v3/auth/tokens", json=token_body())
@@ -123,42 +130,55 @@ async def test_short_token_expires_on_the_clock(env: Env) -> None:
 
 
 async def test_aksk_get_with_query_and_post_with_body(env: Env) -> None:
-    resp = await send_signed(env, "GET", P + "/training-jobs",
-                             query=[("per_page", 5), ("search_content", "a b/c~"), ("page", 1)])  # fmt: skip
+    resp = await send_signed(
+        env,
+        "GET",
+        P + "/training-jobs",
+        query=[("per_page", 5), ("search_content", "a b/c~"), ("page", 1)],
+    )
     assert resp.status_code == 200, resp.text
     body = json.dumps(job_body("signed-job")).encode()
     resp = await send_signed(env, "POST", P + "/training-jobs", body=body)
     assert resp.status_code == 200, resp.text
     assert resp.json()["job_name"] == "signed-job"
-    resp = await send_signed(env, "POST", "/v1/workspaces/ws-1/models",
-                             body=json.dumps({"name": "m", "type": "LLM_MODEL",
-                                              "version": {"name": "v1"}}).encode())  # fmt: skip
+    resp = await send_signed(
+        env,
+        "POST",
+        "/v1/workspaces/ws-1/models",
+        body=json.dumps({"name": "m", "type": "LLM_MODEL", "version": {"name": "v1"}}).encode(),
+    )
     assert resp.status_code == 200, resp.text
 
 
 async def test_aksk_refusals(env: Env) -> None:
     resp = await send_signed(env, "GET", P + "/models", sk="not-the-secret")
-    assert resp.status_code == 401 and resp.json()["error_code"] == "ModelArts.0211"
+    assert resp.status_code == 401
+    assert resp.json()["error_code"] == "ModelArts.0211"
     resp = await send_signed(env, "GET", P + "/models", ak="UNKNOWNAK")
-    assert resp.status_code == 401 and resp.json()["error_code"] == "ModelArts.0208"
+    assert resp.status_code == 401
+    assert resp.json()["error_code"] == "ModelArts.0208"
     stale = datetime.now(UTC) - timedelta(minutes=16)
     resp = await send_signed(env, "GET", P + "/models", when=stale)
-    assert resp.status_code == 401 and "15 minutes" in resp.json()["error_msg"]
+    assert resp.status_code == 401
+    assert "15 minutes" in resp.json()["error_msg"]
     recent = datetime.now(UTC) - timedelta(minutes=10)
     assert (await send_signed(env, "GET", P + "/models", when=recent)).status_code == 200
     # tampering with the body or the query after signing breaks the signature
     body = json.dumps(job_body("tamper")).encode()
     url, headers = sdk_sign("POST", env.url + P + "/training-jobs", body=body)
     resp = await env.raw.post(url, headers=headers, content=body.replace(b"tamper", b"tamped"))
-    assert resp.status_code == 401 and resp.json()["error_code"] == "ModelArts.0211"
+    assert resp.status_code == 401
+    assert resp.json()["error_code"] == "ModelArts.0211"
     url, headers = sdk_sign("GET", env.url + P + "/models", query=[("limit", 1)])
     resp = await env.raw.get(url.replace("limit=1", "limit=2"), headers=headers)
     assert resp.status_code == 401
     resp = await env.raw.get(P + "/models", headers={"Authorization": "Basic abc"})
-    assert resp.status_code == 401 and resp.json()["error_code"] == "ModelArts.0211"
+    assert resp.status_code == 401
+    assert resp.json()["error_code"] == "ModelArts.0211"
     # a valid signature does not open another project
     resp = await send_signed(env, "GET", f"/v1/{'9' * 32}/models")
-    assert resp.status_code == 403 and resp.json()["error_code"] == "ModelArts.0210"
+    assert resp.status_code == 403
+    assert resp.json()["error_code"] == "ModelArts.0210"
 
 
 @pytest.mark.parametrize(

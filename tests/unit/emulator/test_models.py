@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import P, Env, model_body, published_model, realtime_body
+from .conftest import Env, P, model_body, published_model, realtime_body
 
 M = P + "/models"
 
@@ -15,13 +15,16 @@ async def test_import_publishes_after_a_while(env: Env) -> None:
     resp = await env.http.post(M, json=model_body())
     assert resp.status_code == 200
     mid = resp.json()["model_id"]
-    assert set(resp.json()) == {"model_id"} and len(mid) == 36
+    assert set(resp.json()) == {"model_id"}
+    assert len(mid) == 36
     detail = (await env.http.get(f"{M}/{mid}")).json()
-    assert detail["model_status"] == "publishing" and detail["model_size"] == 0
+    assert detail["model_status"] == "publishing"
+    assert detail["model_size"] == 0
     env.advance(30)
     detail = (await env.http.get(f"{M}/{mid}")).json()
     assert detail["model_status"] == "published"
-    assert detail["model_size"] > 0 and detail["image_address"].endswith(f"{mid}:1.0.0")
+    assert detail["model_size"] > 0
+    assert detail["image_address"].endswith(f"{mid}:1.0.0")
     assert detail["source_location"] == "obs://models/mnist/"
     assert detail["install_type"] == ["real-time", "edge", "batch"]
     assert isinstance(detail["apis"], str)
@@ -66,18 +69,36 @@ async def test_invalid_source_fails(env: Env, source: str) -> None:
         ({"model_algorithm": "1abc"}, "ModelArts.3037", "model_algorithm"),
         ({"install_type": ["Real-Time"]}, "ModelArts.3037", "install_type"),
         ({"source_type": "manual"}, "ModelArts.3037", "source_type"),
-        ({"dependencies": [{"installer": "conda", "packages": [{"package_name": "x"}]}]},
-         "ModelArts.3037", "installer"),
-        ({"dependencies": [{"installer": "pip", "packages": [
-            {"package_name": "numpy", "package_version": "1.5.0"}]}]}, "ModelArts.3041",
-         "restraint"),
-        ({"model_docs": [{"doc_name": "1doc", "doc_url": "https://x"}]}, "ModelArts.3037",
-         "doc_name"),
-        ({"model_docs": [{"doc_name": f"d{i}", "doc_url": "https://x"} for i in range(4)]},
-         "ModelArts.3037", "at most 3"),
+        (
+            {"dependencies": [{"installer": "conda", "packages": [{"package_name": "x"}]}]},
+            "ModelArts.3037",
+            "installer",
+        ),
+        (
+            {
+                "dependencies": [
+                    {
+                        "installer": "pip",
+                        "packages": [{"package_name": "numpy", "package_version": "1.5.0"}],
+                    }
+                ]
+            },
+            "ModelArts.3041",
+            "restraint",
+        ),
+        (
+            {"model_docs": [{"doc_name": "1doc", "doc_url": "https://x"}]},
+            "ModelArts.3037",
+            "doc_name",
+        ),
+        (
+            {"model_docs": [{"doc_name": f"d{i}", "doc_url": "https://x"} for i in range(4)]},
+            "ModelArts.3037",
+            "at most 3",
+        ),
         ({"model_type": "Template"}, "ModelArts.0115", "template"),
     ],
-)  # fmt: skip
+)
 async def test_import_validation(env: Env, change: dict[str, Any], code: str, needle: str) -> None:
     body = model_body()
     for key, value in change.items():
@@ -88,7 +109,8 @@ async def test_import_validation(env: Env, change: dict[str, Any], code: str, ne
     resp = await env.http.post(M, json=body)
     assert resp.status_code == 400, resp.text
     assert set(resp.json()) == {"error_code", "error_msg"}
-    assert resp.json()["error_code"] == code and needle in resp.json()["error_msg"]
+    assert resp.json()["error_code"] == code
+    assert needle in resp.json()["error_msg"]
 
 
 async def test_accepted_version_and_name_forms(env: Env) -> None:
@@ -102,15 +124,17 @@ async def test_accepted_version_and_name_forms(env: Env) -> None:
 async def test_duplicate_name_and_version_is_3002(env: Env) -> None:
     await env.http.post(M, json=model_body())
     resp = await env.http.post(M, json=model_body())
-    assert resp.status_code == 409 and resp.json()["error_code"] == "ModelArts.3002"
+    assert resp.status_code == 409
+    assert resp.json()["error_code"] == "ModelArts.3002"
     assert (await env.http.post(M, json=model_body(version="1.0.1"))).status_code == 200
 
 
 async def test_list_filters_sorting_paging(env: Env) -> None:
     for i in range(5):
         await env.http.post(M, json=model_body(name=f"alpha-{i}", version=f"1.0.{i}"))
-    await env.http.post(M, json=model_body(name="beta", model_type="PyTorch",
-                                           description="torch model"))  # fmt: skip
+    await env.http.post(
+        M, json=model_body(name="beta", model_type="PyTorch", description="torch model")
+    )
     await env.http.post(M, json=model_body(name="broken", source_location="nope"))
     env.advance(30)
     await env.http.post(M, json=model_body(name="fresh"))
@@ -118,7 +142,8 @@ async def test_list_filters_sorting_paging(env: Env) -> None:
     assert everything["total_count"] == 8 == everything["count"]
     assert everything["models"][0]["model_name"] == "fresh"  # newest first by default
     page = (await env.http.get(M, params={"limit": 3, "offset": 1})).json()  # page index 1
-    assert page["count"] == 3 and page["total_count"] == 8
+    assert page["count"] == 3
+    assert page["total_count"] == 8
     assert [m["model_name"] for m in page["models"]] == ["alpha-4", "alpha-3", "alpha-2"]
     q = {"model_name": "alpha", "sort_by": "model_version", "order": "asc"}
     alphas = (await env.http.get(M, params=q)).json()
@@ -180,4 +205,5 @@ async def test_forced_model_failure(env: Env) -> None:
     resp = await env.http.post(M, json=model_body(name="will-fail"))
     env.advance(30)
     detail = (await env.http.get(f"{M}/{resp.json()['model_id']}")).json()
-    assert detail["model_status"] == "failed" and detail["error_msg"] == "copy failed"
+    assert detail["model_status"] == "failed"
+    assert detail["error_msg"] == "copy failed"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import P, Env, model_body, published_model, realtime_body
+from .conftest import Env, P, model_body, published_model, realtime_body
 
 S = P + "/services"
 
@@ -29,27 +29,33 @@ async def test_realtime_deploys_with_progress_then_runs(env: Env) -> None:
     mid = await published_model(env)
     sid = await deploy(env, realtime_body("svc", mid))
     d = await detail(env, sid)
-    assert d["status"] == "deploying" and d["progress"] < 100
-    assert d["config"][0]["status"] == "notReady" and d["config"][0]["weight"] == 100
+    assert d["status"] == "deploying"
+    assert d["progress"] < 100
+    assert d["config"][0]["status"] == "notReady"
+    assert d["config"][0]["weight"] == 100
     env.advance(5)
     mid_progress = (await detail(env, sid))["progress"]
     assert 0 < mid_progress < 100
     env.advance(20)
     d = await detail(env, sid)
-    assert d["status"] == "running" and d["progress"] == 100
+    assert d["status"] == "running"
+    assert d["progress"] == 100
     assert d["config"][0]["status"] == "ready"
     assert d["access_address"] == f"{env.url}/v1/infers/{sid}"
-    assert d["config"][0]["model_name"] == "mnist" and d["config"][0]["model_version"] == "1.0.0"
+    assert d["config"][0]["model_name"] == "mnist"
+    assert d["config"][0]["model_version"] == "1.0.0"
     # the access address answers while running and counts invocations
     resp = await env.http.post(d["access_address"], json={"images": "x"})
     assert resp.status_code == 200
     assert (await detail(env, sid))["invocation_times"] == 1
     events = (await env.http.get(f"{S}/{sid}/events")).json()
     infos = [e["event_info"] for e in events["events"]]
-    assert infos[-1] == "start to deploy service" and infos[0] == "service is running"
+    assert infos[-1] == "start to deploy service"
+    assert infos[0] == "service is running"
     assert events["total_count"] == len(infos) >= 9
     listing = (await env.http.get(S)).json()
-    assert listing["services"][0]["status"] == "running" and listing["total_count"] == 1
+    assert listing["services"][0]["status"] == "running"
+    assert listing["total_count"] == 1
 
 
 async def test_update_config_redeploys_and_is_refused_while_deploying(env: Env) -> None:
@@ -57,12 +63,15 @@ async def test_update_config_redeploys_and_is_refused_while_deploying(env: Env) 
     m2 = await published_model(env, version="2.0.0")
     sid = await deploy(env, realtime_body("svc", m1))
     resp = await env.http.put(f"{S}/{sid}", json={"config": realtime_body("x", m1, m2)["config"]})
-    assert resp.status_code == 409 and resp.json()["error_code"] == "ModelArts.3519"
+    assert resp.status_code == 409
+    assert resp.json()["error_code"] == "ModelArts.3519"
     env.advance(30)
     resp = await env.http.put(f"{S}/{sid}", json={"config": realtime_body("x", m1, m2)["config"]})
-    assert resp.status_code == 200 and resp.json() == {}
+    assert resp.status_code == 200
+    assert resp.json() == {}
     d = await detail(env, sid)
-    assert d["status"] == "deploying" and len(d["config"]) == 2
+    assert d["status"] == "deploying"
+    assert len(d["config"]) == 2
     logs = (await env.http.get(f"{S}/{sid}/logs")).json()["logs"]
     assert [entry["result"] for entry in logs] == ["RUNNING", "SUCCESS"]
     env.advance(30)
@@ -80,7 +89,8 @@ async def test_stop_and_start_through_status(env: Env) -> None:
     resp = await env.http.put(f"{S}/{sid}", json={"status": "stopped", "config": []})
     assert resp.status_code == 200
     d = await detail(env, sid)
-    assert d["status"] == "stopped" and d["config"][0]["status"] == "notReady"
+    assert d["status"] == "stopped"
+    assert d["config"][0]["status"] == "notReady"
     resp = await env.http.post(f"{env.url}/v1/infers/{sid}", json={})
     assert resp.status_code == 503
     assert (await env.http.put(f"{S}/{sid}", json={"status": "running"})).status_code == 200
@@ -88,7 +98,8 @@ async def test_stop_and_start_through_status(env: Env) -> None:
     env.advance(30)
     assert (await detail(env, sid))["status"] == "running"
     resp = await env.http.put(f"{S}/{sid}", json={"status": "paused"})
-    assert resp.status_code == 400 and resp.json()["error_code"] == "ModelArts.0107"
+    assert resp.status_code == 400
+    assert resp.json()["error_code"] == "ModelArts.0107"
 
 
 async def test_batch_service_finishes(env: Env) -> None:
@@ -96,35 +107,50 @@ async def test_batch_service_finishes(env: Env) -> None:
     body = {
         "service_name": "batch",
         "infer_type": "batch",
-        "config": [{"model_id": mid, "specification": "modelarts.vm.cpu.2u", "instance_count": 1,
-                    "src_path": "obs://in/", "dest_path": "obs://out/", "req_uri": "/",
-                    "mapping_type": "file"}],
-    }  # fmt: skip
+        "config": [
+            {
+                "model_id": mid,
+                "specification": "modelarts.vm.cpu.2u",
+                "instance_count": 1,
+                "src_path": "obs://in/",
+                "dest_path": "obs://out/",
+                "req_uri": "/",
+                "mapping_type": "file",
+            }
+        ],
+    }
     sid = await deploy(env, body)
     env.advance(20)
     d = await detail(env, sid)
-    assert d["status"] == "running" and "start_time" in d and "access_address" not in d
+    assert d["status"] == "running"
+    assert "start_time" in d
+    assert "access_address" not in d
     env.advance(60)
     d = await detail(env, sid)
-    assert d["status"] == "finished" and d["finished_time"] > d["start_time"]
+    assert d["status"] == "finished"
+    assert d["finished_time"] > d["start_time"]
     resp = await env.http.get(f"{S}/{sid}/monitor")
     assert resp.status_code == 400
     resp = await env.http.put(f"{S}/{sid}", json={"status": "running"})
-    assert resp.status_code == 409 and resp.json()["error_code"] == "ModelArts.3519"
+    assert resp.status_code == 409
+    assert resp.json()["error_code"] == "ModelArts.3519"
     csv = dict(body, service_name="csv")
     csv["config"] = [dict(body["config"][0], mapping_type="csv")]
     resp = await env.http.post(S, json=csv)
-    assert resp.status_code == 400 and "mapping_rule" in resp.json()["error_msg"]
+    assert resp.status_code == 400
+    assert "mapping_rule" in resp.json()["error_msg"]
 
 
 async def test_schedule_stops_service(env: Env) -> None:
     mid = await published_model(env)
-    body = realtime_body("sched", mid, schedule=[{"type": "stop", "time_unit": "MINUTES",
-                                                  "duration": 2}])  # fmt: skip
+    body = realtime_body(
+        "sched", mid, schedule=[{"type": "stop", "time_unit": "MINUTES", "duration": 2}]
+    )
     sid = await deploy(env, body)
     env.advance(30)
     d = await detail(env, sid)
-    assert d["status"] == "running" and d["due_time"] > 0
+    assert d["status"] == "running"
+    assert d["due_time"] > 0
     env.advance(120)
     assert (await detail(env, sid))["status"] == "stopped"
 
@@ -135,14 +161,16 @@ async def test_forced_concerning_and_failed(env: Env) -> None:
     env.advance(30)
     env.emulator.force(kind="service", id=sid, status="concerning", error_msg="1 of 2 down")
     d = await detail(env, sid)
-    assert d["status"] == "concerning" and d["config"][0]["status"] == "concerning"
+    assert d["status"] == "concerning"
+    assert d["config"][0]["status"] == "concerning"
     abnormal = (await env.http.get(f"{S}/{sid}/events", params={"event_type": "abnormal"})).json()
     assert abnormal["count"] == 1
     env.emulator.force(kind="service", name="bad", status="failed", error_msg="no resources")
     sid2 = await deploy(env, realtime_body("bad", mid))
     env.advance(30)
     d = await detail(env, sid2)
-    assert d["status"] == "failed" and d["error_msg"] == "no resources"
+    assert d["status"] == "failed"
+    assert d["error_msg"] == "no resources"
     failed = (await env.http.get(S, params={"status": "failed"})).json()
     assert [s["service_name"] for s in failed["services"]] == ["bad"]
 
@@ -163,11 +191,16 @@ async def test_forced_concerning_and_failed(env: Env) -> None:
         (lambda b, m: b["config"].append(dict(b["config"][0], weight=0)), 400, "ModelArts.3516"),
         (lambda b, m: b.update(vpc_id="vpc-1"), 400, "ModelArts.0115"),
         (lambda b, m: b.update(cluster_id="c-1"), 404, "ModelArts.3547"),
-        (lambda b, m: b.update(schedule=[{"type": "start", "time_unit": "HOURS",
-                                          "duration": 1}]), 400, "ModelArts.0107"),
+        (
+            lambda b, m: b.update(
+                schedule=[{"type": "start", "time_unit": "HOURS", "duration": 1}]
+            ),
+            400,
+            "ModelArts.0107",
+        ),
         (lambda b, m: b.update(workspace_id="a" * 32), 404, "ModelArts.7005"),
     ],
-)  # fmt: skip
+)
 async def test_deploy_validation(env: Env, mutate: Any, status: int, code: str) -> None:
     mid = await published_model(env)
     body = realtime_body("valid", mid)
@@ -182,29 +215,52 @@ async def test_model_state_rules(env: Env) -> None:
     resp = await env.http.post(P + "/models", json=model_body(name="slow"))
     slow = resp.json()["model_id"]
     resp = await env.http.post(S, json=realtime_body("early", slow))
-    assert resp.status_code == 409 and resp.json()["error_code"] == "ModelArts.3515"
+    assert resp.status_code == 409
+    assert resp.json()["error_code"] == "ModelArts.3515"
     batch_only = await published_model(env, name="batchonly", install_type=["batch"])
     resp = await env.http.post(S, json=realtime_body("wrongtype", batch_only))
-    assert resp.status_code == 400 and resp.json()["error_code"] == "ModelArts.3589"
+    assert resp.status_code == 400
+    assert resp.json()["error_code"] == "ModelArts.3589"
     no_inputs = await published_model(env, name="noinputs", input_params=None)
-    body = {"service_name": "b", "infer_type": "batch", "config": [
-        {"model_id": no_inputs, "specification": "modelarts.vm.cpu.2u", "instance_count": 1,
-         "src_path": "obs://i/", "dest_path": "obs://o/", "req_uri": "/", "mapping_type": "file"}]}  # fmt: skip
+    body = {
+        "service_name": "b",
+        "infer_type": "batch",
+        "config": [
+            {
+                "model_id": no_inputs,
+                "specification": "modelarts.vm.cpu.2u",
+                "instance_count": 1,
+                "src_path": "obs://i/",
+                "dest_path": "obs://o/",
+                "req_uri": "/",
+                "mapping_type": "file",
+            }
+        ],
+    }
     resp = await env.http.post(S, json=body)
-    assert resp.status_code == 400 and resp.json()["error_code"] == "ModelArts.3514"
+    assert resp.status_code == 400
+    assert resp.json()["error_code"] == "ModelArts.3514"
 
 
 async def test_duplicate_name_not_found_and_delete(env: Env) -> None:
     mid = await published_model(env)
     sid = await deploy(env, realtime_body("svc", mid))
     resp = await env.http.post(S, json=realtime_body("svc", mid))
-    assert resp.status_code == 409 and resp.json()["error_code"] == "ModelArts.3503"
+    assert resp.status_code == 409
+    assert resp.json()["error_code"] == "ModelArts.3503"
     sid2 = await deploy(env, realtime_body("svc2", mid))
     assert (await env.http.delete(f"{S}/{sid},{sid2}")).json() == {}
-    for method, path in [("GET", sid), ("PUT", sid), ("DELETE", sid), ("GET", sid + "/events"),
-                         ("GET", sid + "/logs"), ("GET", sid + "/monitor")]:  # fmt: skip
+    for method, path in [
+        ("GET", sid),
+        ("PUT", sid),
+        ("DELETE", sid),
+        ("GET", sid + "/events"),
+        ("GET", sid + "/logs"),
+        ("GET", sid + "/monitor"),
+    ]:
         resp = await env.http.request(method, f"{S}/{path}", json={} if method == "PUT" else None)
-        assert resp.status_code == 404 and resp.json()["error_code"] == "ModelArts.3502", path
+        assert resp.status_code == 404, path
+        assert resp.json()["error_code"] == "ModelArts.3502", path
 
 
 async def test_list_filters_and_paging(env: Env) -> None:
@@ -215,7 +271,8 @@ async def test_list_filters_and_paging(env: Env) -> None:
     env.advance(30)
     await deploy(env, realtime_body("newest", m1))
     listing = (await env.http.get(S, params={"limit": 2, "offset": 1})).json()
-    assert listing["total_count"] == 7 and listing["count"] == 2
+    assert listing["total_count"] == 7
+    assert listing["count"] == 2
     assert [s["service_name"] for s in listing["services"]] == ["svc-4", "svc-3"]
     by_name = (await env.http.get(S, params={"sort_by": "service_name", "order": "asc"})).json()
     assert by_name["services"][0]["service_name"] == "newest"
@@ -233,7 +290,8 @@ async def test_monitor_and_specifications(env: Env) -> None:
     sid = await deploy(env, realtime_body("svc", mid))
     env.advance(30)
     mon = (await env.http.get(f"{S}/{sid}/monitor")).json()
-    assert mon["service_name"] == "svc" and mon["monitors"][0]["model_id"] == mid
+    assert mon["service_name"] == "svc"
+    assert mon["monitors"][0]["model_id"] == mid
     assert mon["monitors"][0]["cpu_core_usage"] > 0
     specs = (await env.http.get(S + "/specifications")).json()["specifications"]
     assert "modelarts.vm.cpu.2u" in {s["specification"] for s in specs}
@@ -250,12 +308,16 @@ async def test_description_update_and_edge_immutables(env: Env) -> None:
     resp = await env.http.put(f"{S}/{sid}", json={"description": "hello"})
     assert resp.status_code == 200
     assert (await detail(env, sid))["description"] == "hello"
-    edge = {"service_name": "edge", "infer_type": "edge", "config": [
-        {"model_id": mid, "specification": "modelarts.vm.cpu.2u", "nodes": ["n1"]}]}  # fmt: skip
+    edge = {
+        "service_name": "edge",
+        "infer_type": "edge",
+        "config": [{"model_id": mid, "specification": "modelarts.vm.cpu.2u", "nodes": ["n1"]}],
+    }
     eid = await deploy(env, edge)
     env.advance(30)
     d = await detail(env, eid)
     assert d["config"][0]["nodes"][0]["instance_status"] == "running"
     change = [{"model_id": mid, "specification": "modelarts.vm.gpu.p4", "nodes": ["n1"]}]
     resp = await env.http.put(f"{S}/{eid}", json={"config": change})
-    assert resp.status_code == 400 and "cannot be modified" in resp.json()["error_msg"]
+    assert resp.status_code == 400
+    assert "cannot be modified" in resp.json()["error_msg"]

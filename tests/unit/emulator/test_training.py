@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import P, Env, job_body
+from .conftest import Env, P, job_body
 
 TJ = P + "/training-jobs"
 
@@ -29,8 +29,10 @@ async def version(env: Env, job_id: int, version_id: int) -> dict[str, Any]:
 async def test_job_runs_through_documented_states(env: Env) -> None:
     created = await create(env, "job-1")
     assert created["is_success"] is True
-    assert created["status"] == 1 and created["version_name"] == "V0001"
-    assert isinstance(created["job_id"], int) and isinstance(created["version_id"], int)
+    assert created["status"] == 1
+    assert created["version_name"] == "V0001"
+    assert isinstance(created["job_id"], int)
+    assert isinstance(created["version_id"], int)
     jid, vid = created["job_id"], created["version_id"]
     seen = []
     for _ in range(60):
@@ -41,11 +43,14 @@ async def test_job_runs_through_documented_states(env: Env) -> None:
             break
         env.advance(1)
     assert seen == [1, 7, 8, 10]
-    assert v["duration"] > 20_000 and v["start_time"] > created["create_time"]
+    assert v["duration"] > 20_000
+    assert v["start_time"] > created["create_time"]
     metrics = json.loads(v["model_metric_list"])
     assert 0.5 <= metrics["total_metric"]["total_metric_values"]["accuracy"] <= 1.0
-    assert isinstance(v["system_metric_list"], dict) and v["system_metric_list"]["cpuUsage"]
-    assert v["spec_code"] == "modelarts.vm.gpu.p100" and v["engine_name"] == "TensorFlow"
+    assert isinstance(v["system_metric_list"], dict)
+    assert v["system_metric_list"]["cpuUsage"]
+    assert v["spec_code"] == "modelarts.vm.gpu.p100"
+    assert v["engine_name"] == "TensorFlow"
 
 
 async def test_duration_grows_while_running_and_list_reflects_latest_version(env: Env) -> None:
@@ -56,7 +61,8 @@ async def test_duration_grows_while_running_and_list_reflects_latest_version(env
     second = (await env.http.get(TJ)).json()["jobs"][0]
     assert first["status"] == 8 == second["status"]
     assert second["duration"] - first["duration"] == 5000
-    assert second["version_id"] == created["version_id"] and second["version_count"] == 1
+    assert second["version_id"] == created["version_id"]
+    assert second["version_count"] == 1
 
 
 async def test_stop_goes_killing_then_killed(env: Env) -> None:
@@ -105,11 +111,13 @@ async def test_versions_chain_with_pre_version_id(env: Env) -> None:
     paged = (await env.http.get(f"{TJ}/{c['job_id']}/versions?per_page=1&page=2")).json()
     assert [v["version_name"] for v in paged["versions"]] == ["V0001"]
     jobs = (await env.http.get(TJ)).json()["jobs"]
-    assert jobs[0]["version_id"] == v2["version_id"] and jobs[0]["status"] == 1
+    assert jobs[0]["version_id"] == v2["version_id"]
+    assert jobs[0]["status"] == 1
     # pre_version_id is mandatory and must belong to the job
     bad = dict(cfg, pre_version_id=999)
     resp = await env.http.post(f"{TJ}/{c['job_id']}/versions", json={"config": bad})
-    assert resp.status_code == 400 and resp.json()["error_code"] == "ModelArts.0107"
+    assert resp.status_code == 400
+    assert resp.json()["error_code"] == "ModelArts.0107"
     no_pre = {k: v for k, v in cfg.items() if k != "pre_version_id"}
     resp = await env.http.post(f"{TJ}/{c['job_id']}/versions", json={"config": no_pre})
     assert resp.json()["error_code"] == "ModelArts.0115"
@@ -117,7 +125,8 @@ async def test_versions_chain_with_pre_version_id(env: Env) -> None:
     resp = await env.http.delete(f"{TJ}/{c['job_id']}/versions/{c['version_id']}")
     assert resp.json() == {"is_success": True}
     resp = await env.http.delete(f"{TJ}/{c['job_id']}/versions/{v2['version_id']}")
-    assert resp.status_code == 409 and resp.json()["error_code"] == "ModelArts.0105"
+    assert resp.status_code == 409
+    assert resp.json()["error_code"] == "ModelArts.0105"
 
 
 async def test_duplicate_name_is_0103(env: Env) -> None:
@@ -144,21 +153,37 @@ async def test_duplicate_name_is_0103(env: Env) -> None:
         ({"config.worker_server_num": 0}, "ModelArts.0107", "worker_server_num"),
         ({"config.train_url": None}, "ModelArts.0115", "train_url"),
         ({"config.data_url": None}, "ModelArts.0115", "data_url"),
-        ({"config.dataset_id": "d1", "config.dataset_version_id": "v1"}, "ModelArts.0107",
-         "cannot be used together"),
+        (
+            {"config.dataset_id": "d1", "config.dataset_version_id": "v1"},
+            "ModelArts.0107",
+            "cannot be used together",
+        ),
         ({"config.data_url": None, "config.dataset_id": "d1"}, "ModelArts.0107", "together"),
-        ({"config.data_source": [{"type": "s3", "data_url": "/b/"}], "config.data_url": None},
-         "ModelArts.0107", "type"),
+        (
+            {"config.data_source": [{"type": "s3", "data_url": "/b/"}], "config.data_url": None},
+            "ModelArts.0107",
+            "type",
+        ),
         ({"config.boot_file_url": None}, "ModelArts.0107", "together"),
         ({"config.app_url": None, "config.boot_file_url": None}, "ModelArts.0115", "app_url"),
         ({"config.model_id": 4}, "ModelArts.0107", "model_id"),
         ({"config.engine_id": 12345}, "ModelArts.0107", "engine_id"),
-        ({"config.user_image_url": "swr.x/img:1", "config.boot_file_url": None,
-          "config.app_url": None}, "ModelArts.0115", "user_command"),
-        ({"config.volumes": [{"nfs": {"src_path": "a", "dest_path": "b"}}]}, "ModelArts.0115",
-         "id"),
+        (
+            {
+                "config.user_image_url": "swr.x/img:1",
+                "config.boot_file_url": None,
+                "config.app_url": None,
+            },
+            "ModelArts.0115",
+            "user_command",
+        ),
+        (
+            {"config.volumes": [{"nfs": {"src_path": "a", "dest_path": "b"}}]},
+            "ModelArts.0115",
+            "id",
+        ),
     ],
-)  # fmt: skip
+)
 async def test_create_validation(
     env: Env, body_change: dict[str, Any], code: str, needle: str
 ) -> None:
@@ -172,7 +197,8 @@ async def test_create_validation(
     resp = await env.http.post(TJ, json=body)
     assert resp.status_code == 400, resp.text
     err = resp.json()
-    assert err["is_success"] is False and err["error_code"] == code
+    assert err["is_success"] is False
+    assert err["error_code"] == code
     assert needle in err["error_msg"]
     assert (await env.http.get(TJ)).json()["job_total_count"] == 0
 
@@ -191,9 +217,11 @@ async def test_alternative_valid_shapes(env: Env) -> None:
         env,
         "srcs",
         data_url=None,
-        data_source=[{"type": "obs", "data_url": "/b/d/"}, {"type": "dataset",
-                     "dataset_id": "ds", "dataset_version": "v1"}],
-    )  # fmt: skip
+        data_source=[
+            {"type": "obs", "data_url": "/b/d/"},
+            {"type": "dataset", "dataset_id": "ds", "dataset_version": "v1"},
+        ],
+    )
     await create(env, "dataset", data_url=None, dataset_id="d", dataset_version_id="v")
     assert (await env.http.get(TJ)).json()["job_total_count"] == 4
 
@@ -201,7 +229,8 @@ async def test_alternative_valid_shapes(env: Env) -> None:
 async def test_output_path_in_use_is_2604(env: Env) -> None:
     await create(env, "first", train_url="/bucket/shared/")
     resp = await env.http.post(TJ, json=job_body("second", train_url="/bucket/shared/"))
-    assert resp.status_code == 409 and resp.json()["error_code"] == "ModelArts.2604"
+    assert resp.status_code == 409
+    assert resp.json()["error_code"] == "ModelArts.2604"
     env.advance(120)  # the first one completed: the path is free again
     assert (
         await env.http.post(TJ, json=job_body("second", train_url="/bucket/shared/"))
@@ -231,7 +260,8 @@ async def test_update_description(env: Env) -> None:
     assert resp.json() == {"is_success": True}
     assert (await version(env, c["job_id"], c["version_id"]))["job_desc"] == "new words"
     resp = await env.http.put(f"{TJ}/{c['job_id']}", json={"job_desc": "x" * 300})
-    assert resp.status_code == 400 and resp.json()["error_code"] == "ModelArts.0107"
+    assert resp.status_code == 400
+    assert resp.json()["error_code"] == "ModelArts.0107"
 
 
 async def test_list_paging_sorting_filters(env: Env) -> None:
@@ -247,8 +277,9 @@ async def test_list_paging_sorting_filters(env: Env) -> None:
     assert [j["job_name"] for j in page2["jobs"]] == [f"job-{i:02d}" for i in range(10, 20)]
     desc = (await env.http.get(TJ, params={"per_page": 3, "order": "desc"})).json()
     assert [j["job_name"] for j in desc["jobs"]] == ["late-2", "late-1", "late-0"]
-    newest = (await env.http.get(TJ, params={"sortBy": "create_time", "order": "desc",
-                                              "per_page": 1})).json()  # fmt: skip
+    newest = (
+        await env.http.get(TJ, params={"sortBy": "create_time", "order": "desc", "per_page": 1})
+    ).json()
     assert newest["jobs"][0]["job_name"] == "late-2"
     running = (await env.http.get(TJ, params={"status": 1})).json()
     assert [j["job_name"] for j in running["jobs"]] == ["late-0", "late-1"]
@@ -260,8 +291,15 @@ async def test_list_paging_sorting_filters(env: Env) -> None:
     by_status = (await env.http.get(TJ, params={"sortBy": "status", "per_page": 1000})).json()
     statuses = [j["status"] for j in by_status["jobs"]]
     assert statuses == sorted(statuses)
-    for bad in ({"per_page": 0}, {"per_page": 1001}, {"page": 0}, {"sortBy": "nope"},
-                {"order": "up"}, {"search_content": "x" * 65}, {"status": "x"}):  # fmt: skip
+    for bad in (
+        {"per_page": 0},
+        {"per_page": 1001},
+        {"page": 0},
+        {"sortBy": "nope"},
+        {"order": "up"},
+        {"search_content": "x" * 65},
+        {"status": "x"},
+    ):
         resp = await env.http.get(TJ, params=bad)
         assert resp.status_code == 400, bad
         assert resp.json()["error_code"] == "ModelArts.0107"
@@ -275,34 +313,62 @@ async def test_logs_old_and_aom(env: Env) -> None:
     env.advance(20)
     resp = await env.http.get(base + "/log", params={"log_file": "logs.0"})
     first = resp.json()
-    assert "loss=" in first["log"] and first["log_byte_count"] == len(first["log"].encode())
+    assert "loss=" in first["log"]
+    assert first["log_byte_count"] == len(first["log"].encode())
     env.advance(100)
     resp = await env.http.get(
         base + "/log", params={"log_file": "logs.0", "start_byte": first["end_byte"]}
     )
     more = resp.json()
-    assert more["log"] and not more["log"].startswith(first["log"][:20])
-    tail = (await env.http.get(base + "/log", params={"log_file": "logs.0", "start_byte": -1,
-                                                       "offset": -100})).json()  # fmt: skip
+    assert more["log"]
+    assert not more["log"].startswith(first["log"][:20])
+    tail = (
+        await env.http.get(
+            base + "/log", params={"log_file": "logs.0", "start_byte": -1, "offset": -100}
+        )
+    ).json()
     assert "finished successfully" in tail["log"]
     aom = (await env.http.get(base + "/aom-log", params={"log_file": "logs.0", "lines": 5})).json()
-    assert aom["lines"] == 5 and aom["content"].count("\n") == 5
-    assert isinstance(aom["start_line"], str) and isinstance(aom["end_line"], str)
-    earlier = (await env.http.get(base + "/aom-log", params={
-        "log_file": "logs.0", "lines": 3, "base_line": aom["start_line"], "order": "asc"})).json()  # fmt: skip
-    assert earlier["lines"] == 3 and int(earlier["end_line"]) < int(aom["start_line"])
-    later = (await env.http.get(base + "/aom-log", params={
-        "log_file": "logs.0", "lines": 2, "base_line": earlier["end_line"], "order": "desc"})).json()  # fmt: skip
+    assert aom["lines"] == 5
+    assert aom["content"].count("\n") == 5
+    assert isinstance(aom["start_line"], str)
+    assert isinstance(aom["end_line"], str)
+    earlier = (
+        await env.http.get(
+            base + "/aom-log",
+            params={
+                "log_file": "logs.0",
+                "lines": 3,
+                "base_line": aom["start_line"],
+                "order": "asc",
+            },
+        )
+    ).json()
+    assert earlier["lines"] == 3
+    assert int(earlier["end_line"]) < int(aom["start_line"])
+    later = (
+        await env.http.get(
+            base + "/aom-log",
+            params={
+                "log_file": "logs.0",
+                "lines": 2,
+                "base_line": earlier["end_line"],
+                "order": "desc",
+            },
+        )
+    ).json()
     assert later["start_line"] == aom["start_line"]
     resp = await env.http.get(base + "/log")
-    assert resp.status_code == 400 and resp.json()["error_code"] == "ModelArts.0115"
+    assert resp.status_code == 400
+    assert resp.json()["error_code"] == "ModelArts.0115"
     resp = await env.http.get(base + "/log", params={"log_file": "nope"})
     assert resp.status_code == 404
 
 
 async def test_catalogues(env: Env) -> None:
     specs = (await env.http.get(P + "/job/resource-specs", params={"job_type": "train"})).json()
-    assert specs["is_success"] and specs["spec_total_count"] == len(specs["specs"])
+    assert specs["is_success"]
+    assert specs["spec_total_count"] == len(specs["specs"])
     engines = (await env.http.get(P + "/job/ai-engines")).json()
     assert any(e["engine_id"] == 1 for e in engines["engines"])
     algos = (await env.http.get(P + "/built-in-algorithms")).json()
@@ -329,4 +395,5 @@ async def test_workspace_must_exist_and_be_normal(env: Env) -> None:
     body = job_body("in-ws")
     body["workspace_id"] = "f" * 32
     resp = await env.http.post(TJ, json=body)
-    assert resp.status_code == 404 and resp.json()["error_code"] == "ModelArts.7005"
+    assert resp.status_code == 404
+    assert resp.json()["error_code"] == "ModelArts.7005"

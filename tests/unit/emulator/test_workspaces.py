@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import P, Env, job_body, model_body
+from .conftest import Env, P, job_body, model_body
 
 W = P + "/workspaces"
 
@@ -19,11 +19,15 @@ async def create(env: Env, name: str, **extra: Any) -> dict[str, Any]:
 
 
 async def test_create_get_list_update(env: Env) -> None:
-    ws = await create(env, "team-a", description="ours", auth_type="internal",
-                      grants=[{"user_name": "bob"}])  # fmt: skip
-    assert ws["status"] == "NORMAL" and len(ws["id"]) == 32 and ws["auth_type"] == "internal"
+    ws = await create(
+        env, "team-a", description="ours", auth_type="internal", grants=[{"user_name": "bob"}]
+    )
+    assert ws["status"] == "NORMAL"
+    assert len(ws["id"]) == 32
+    assert ws["auth_type"] == "internal"
     got = (await env.http.get(f"{W}/{ws['id']}")).json()
-    assert got["grants"] == [{"user_name": "bob"}] and got["description"] == "ours"
+    assert got["grants"] == [{"user_name": "bob"}]
+    assert got["description"] == "ours"
     listing = (await env.http.get(W)).json()
     assert listing["total_count"] == 2
     assert [w["name"] for w in listing["workspaces"]] == ["team-a", "default"]  # name desc
@@ -31,7 +35,8 @@ async def test_create_get_list_update(env: Env) -> None:
     resp = await env.http.put(f"{W}/{ws['id']}", json={"name": "team-b", "auth_type": "PRIVATE"})
     assert resp.json() == {"workspace_id": ws["id"]}
     got = (await env.http.get(f"{W}/{ws['id']}")).json()
-    assert got["name"] == "team-b" and got["auth_type"] == "PRIVATE"
+    assert got["name"] == "team-b"
+    assert got["auth_type"] == "PRIVATE"
     assert (await env.http.get(W, params={"name": "team"})).json()["total_count"] == 1
     page = (await env.http.get(W, params={"limit": 1, "offset": 1, "order": "asc"})).json()
     assert [w["name"] for w in page["workspaces"]] == ["team-b"]
@@ -55,13 +60,15 @@ async def test_create_validation(env: Env, body: dict[str, Any], status: int, co
     assert resp.status_code == status, resp.text
     err = resp.json()
     assert err["error_code"] == code
-    assert len(err["request_id"]) == 32 and set(err) == {"error_code", "error_msg", "request_id"}
+    assert len(err["request_id"]) == 32
+    assert set(err) == {"error_code", "error_msg", "request_id"}
 
 
 async def test_duplicate_and_not_found(env: Env) -> None:
     ws = await create(env, "dupe-name")
     resp = await env.http.post(W, json={"name": "dupe-name"})
-    assert resp.status_code == 409 and resp.json()["error_code"] == "ModelArts.0103"
+    assert resp.status_code == 409
+    assert resp.json()["error_code"] == "ModelArts.0103"
     other = await create(env, "other-name")
     resp = await env.http.put(f"{W}/{other['id']}", json={"name": "dupe-name"})
     assert resp.status_code == 409
@@ -79,7 +86,8 @@ async def test_duplicate_and_not_found(env: Env) -> None:
 
 async def test_default_workspace_rules(env: Env) -> None:
     resp = await env.http.delete(f"{W}/0")
-    assert resp.status_code == 400 and resp.json()["error_code"] == "ModelArts.0105"
+    assert resp.status_code == 400
+    assert resp.json()["error_code"] == "ModelArts.0105"
     resp = await env.http.put(f"{W}/0", json={"name": "renamed"})
     assert resp.status_code == 400
 
@@ -93,7 +101,8 @@ async def test_delete_is_deleting_then_gone_with_contents(env: Env) -> None:
     assert (await env.http.delete(f"{W}/{ws['id']}")).json() == {"workspace_id": ws["id"]}
     assert (await env.http.get(f"{W}/{ws['id']}")).json()["status"] == "DELETING"
     resp = await env.http.post(P + "/models", json=model_body(name="late", workspace_id=ws["id"]))
-    assert resp.status_code == 409 and resp.json()["error_code"] == "ModelArts.7004"
+    assert resp.status_code == 409
+    assert resp.json()["error_code"] == "ModelArts.7004"
     env.advance(10)
     assert (await env.http.get(f"{W}/{ws['id']}")).status_code == 404
     assert (await env.http.get(f"{P}/training-jobs/{job['job_id']}/versions")).status_code == 404
@@ -107,14 +116,17 @@ async def test_quotas(env: Env) -> None:
     ws = await create(env, "quota-ws")
     quotas = (await env.http.get(f"{W}/{ws['id']}/quotas")).json()["quotas"]
     gpu = next(q for q in quotas if q["resource"] == "exemlProject.gpu_duration")
-    assert gpu["quota"] == -1 and gpu["used_quota"] is None
+    assert gpu["quota"] == -1
+    assert gpu["used_quota"] is None
     resp = await env.http.put(
         f"{W}/{ws['id']}/quotas",
         json={"quotas": [{"resource": "exemlProject.gpu_duration", "quota": 10}]},
     )
     assert resp.status_code == 200
     changed = resp.json()["quotas"]
-    assert len(changed) == 1 and changed[0]["quota"] == 10 and "used_quota" not in changed[0]
+    assert len(changed) == 1
+    assert changed[0]["quota"] == 10
+    assert "used_quota" not in changed[0]
     quotas = (await env.http.get(f"{W}/{ws['id']}/quotas")).json()["quotas"]
     assert next(q for q in quotas if q["resource"] == "exemlProject.gpu_duration")["quota"] == 10
     for bad in (
