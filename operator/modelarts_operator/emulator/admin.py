@@ -158,6 +158,8 @@ def force_outcome(core: Core, spec: dict[str, Any]) -> dict[str, Any]:
     status = spec.get("status")
     msg = spec.get("error_msg")
     if kind == "training_job":
+        if not rec["versions"]:
+            raise _bad(f"training job {rec['job_id']} has no version")
         vid = to_int(spec.get("version_id")) or rec["versions"][-1]
         ver = core.state.versions.get(vid)
         if ver is None:

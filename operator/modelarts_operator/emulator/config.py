@@ -100,13 +100,19 @@ class EmulatorConfig:
         return replace(cfg, **values)
 
     def describe(self) -> str:
-        """What a person needs to point a client at the emulator (the SK and password included:
-        they are the documented public defaults or chosen by the person starting it)."""
+        """What a person needs to point a client at the emulator. The SK and password are shown
+        only when they are the documented public defaults."""
+        sk = self.sk if self.sk == DEFAULT_SK else "(set by you, not shown)"
+        password = (
+            self.iam_password
+            if self.iam_password == DEFAULT_IAM_PASSWORD
+            else "(set by you, not shown)"
+        )
         return "\n".join(
             [
                 f"  project id : {self.project_id}   (region {self.region})",
-                f"  AK / SK    : {self.ak} / {self.sk}",
-                f"  IAM user   : {self.iam_user} / {self.iam_password} (domain {self.iam_domain})",
+                f"  AK / SK    : {self.ak} / {sk}",
+                f"  IAM user   : {self.iam_user} / {password} (domain {self.iam_domain})",
                 f"  speed      : {self.speed}x   seed: {self.seed}",
                 f"  state file : {self.state_file or '(in memory only)'}",
             ]

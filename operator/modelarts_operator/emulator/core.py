@@ -79,15 +79,20 @@ class Core:
         self.rate = RateWindow(config.rate_limit, WINDOWS.get(config.rate_window, 60.0))
         self.dirty = False
         self.base_url = ""
+        self.deleting: set[str] = set()  # workspaces in DELETING, swept on every request
         self.reset_state()
         if config.state_file:
             data = read_json(config.state_file)
             if data is not None:
                 self.state.load_json(data)
+                self.deleting = {
+                    k for k, r in self.state.workspaces.items.items() if r.get("deleting_until")
+                }
                 self.clock.set(max(time.time(), data.get("clock_now_ms", 0) / 1000))
 
     # ---- lifecycle ----
     def reset_state(self) -> None:
+        self.deleting = set()
         self.state = State(self.config.seed)
         self.fault_rng = random.Random(self.config.seed)
         now = self.clock.now_ms()
@@ -163,6 +168,7 @@ class Core:
     def purge_workspace(self, ws_id: str) -> None:
         """A workspace's deletion finished: it and everything in it are gone."""
         st = self.state
+        self.deleting.discard(ws_id)
         st.workspaces.remove(ws_id)
         for sid in [k for k, r in st.services.items.items() if r["workspace_id"] == ws_id]:
             rec = st.services.remove(sid)
@@ -180,10 +186,15 @@ class Core:
 
     def sweep(self) -> None:
         """Finish workspace deletions whose time has come (cheap: only DELETING ones)."""
+        if not self.deleting:
+            return
         now = self.now_ms()
-        for ws_id, rec in list(self.state.workspaces.items.items()):
-            until = rec.get("deleting_until")
-            if until is not None and now >= until:
+        for ws_id in list(self.deleting):
+            rec = self.state.workspaces.get(ws_id)
+            until = rec.get("deleting_until") if rec is not None else None
+            if until is None:
+                self.deleting.discard(ws_id)
+            elif now >= until:
                 self.purge_workspace(ws_id)
 
     # ---- forced outcomes registered before the object existed ----

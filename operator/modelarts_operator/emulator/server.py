@@ -123,6 +123,7 @@ async def pipeline(request: web.Request, handler: Handler) -> web.StreamResponse
                 )
             if template is not None and (request.method, template) not in UNAUTHENTICATED:
                 await authenticate(core, request)
+            core.sweep()
             resp = await handler(request)
     except DropConnection:
         if request.transport is not None:

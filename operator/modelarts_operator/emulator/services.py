@@ -272,7 +272,11 @@ def service_detail(core: Core, svc: Rec) -> dict[str, Any]:
                 source_type="",
             )
         elif svc["infer_type"] == "edge":
-            c["nodes"] = [_edge_node(n, status) for n in item.get("nodes", [])]
+            stopped = svc.get("stopped_nodes") or []
+            c["nodes"] = [
+                _edge_node(n, status, "stopped" if n in stopped else None)
+                for n in item.get("nodes", [])
+            ]
         config.append(c)
     out["config"] = config
     out["update_time"] = svc["update_time"]
@@ -287,8 +291,10 @@ def service_detail(core: Core, svc: Rec) -> dict[str, Any]:
     return out
 
 
-def _edge_node(node_id: str, status: str) -> dict[str, Any]:
+def _edge_node(node_id: str, status: str, override: str | None = None) -> dict[str, Any]:
     inst = {"running": "running", "stopped": "stopped", "failed": "failed"}.get(status, "notReady")
+    if override is not None and inst == "running":
+        inst = override
     return {
         "id": node_id,
         "name": node_id,
@@ -516,6 +522,39 @@ def remove_service(core: Core, svc: Rec) -> None:
     core.changed()
 
 
+async def node_status(request: web.Request) -> web.Response:
+    """Start or stop one edge node's instance: only running ones stop, stopped ones start."""
+    core = core_of(request)
+    svc = _service(core, request.match_info["service_id"])
+    node = request.match_info["node_id"]
+    body = await json_body(request)
+    wanted = v.enum(body, "status", {"running", "stopped"}, required=True)
+    nodes = svc["config"][0].get("nodes", []) if svc["infer_type"] == "edge" else []
+    if node not in nodes:
+        raise ApiError(404, "ModelArts.3509", f"The edge node {node} is not part of the service.")
+    if service_status(svc, core.now_ms()) != "running":
+        raise ApiError(
+            409,
+            "ModelArts.3513",
+            "Failed to update the status of the edge node instance: the service is not running.",
+        )
+    stopped: list[str] = svc.setdefault("stopped_nodes", [])
+    current = "stopped" if node in stopped else "running"
+    if current == wanted:
+        raise ApiError(
+            409,
+            "ModelArts.3513",
+            f"Failed to update the status of the edge node instance: it is already {current}.",
+        )
+    if wanted == "stopped":
+        stopped.append(node)
+    else:
+        stopped.remove(node)
+    _event(svc, core.now_ms(), f"edge node {node} instance {wanted}")
+    core.changed()
+    return reply({})
+
+
 async def events(request: web.Request) -> web.Response:
     core = core_of(request)
     svc = _service(core, request.match_info["service_id"])
@@ -656,6 +695,7 @@ def routes() -> list[tuple[str, str, Any]]:
         ("GET", one, get_service),
         ("PUT", one, update_service),
         ("DELETE", one, delete_service),
+        ("PUT", one + "/nodes/{node_id}/status", node_status),
         ("GET", one + "/events", events),
         ("GET", one + "/logs", update_logs),
         ("GET", one + "/monitor", monitor),

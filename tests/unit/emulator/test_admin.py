@@ -273,3 +273,11 @@ async def test_seeded_ids_are_reproducible(seed: int) -> None:
             return [m, w]
 
     assert await ids() == await ids()
+
+
+def test_describe_shows_only_public_default_secrets() -> None:
+    text = EmulatorConfig().describe()
+    assert "emulator-secret-key-do-not-use-in-production-0001" in text
+    custom = EmulatorConfig(sk="my-real-sk", iam_password="hunter22").describe()
+    assert "my-real-sk" not in custom
+    assert "hunter22" not in custom

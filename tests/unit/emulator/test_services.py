@@ -321,3 +321,30 @@ async def test_description_update_and_edge_immutables(env: Env) -> None:
     resp = await env.http.put(f"{S}/{eid}", json={"config": change})
     assert resp.status_code == 400
     assert "cannot be modified" in resp.json()["error_msg"]
+
+
+async def test_edge_node_instance_start_stop(env: Env) -> None:
+    mid = await published_model(env)
+    edge = {
+        "service_name": "edge",
+        "infer_type": "edge",
+        "config": [
+            {"model_id": mid, "specification": "modelarts.vm.cpu.2u", "nodes": ["n1", "n2"]}
+        ],
+    }
+    sid = await deploy(env, edge)
+    path = f"{S}/{sid}/nodes/n1/status"
+    resp = await env.http.put(path, json={"status": "stopped"})
+    assert resp.status_code == 409  # still deploying
+    assert resp.json()["error_code"] == "ModelArts.3513"
+    env.advance(30)
+    assert (await env.http.put(path, json={"status": "stopped"})).json() == {}
+    nodes = (await detail(env, sid))["config"][0]["nodes"]
+    assert [n["instance_status"] for n in nodes] == ["stopped", "running"]
+    resp = await env.http.put(path, json={"status": "stopped"})  # only running ones stop
+    assert resp.status_code == 409
+    assert (await env.http.put(path, json={"status": "running"})).status_code == 200
+    resp = await env.http.put(f"{S}/{sid}/nodes/n9/status", json={"status": "running"})
+    assert resp.status_code == 404
+    resp = await env.http.put(path, json={"status": "paused"})
+    assert resp.status_code == 400

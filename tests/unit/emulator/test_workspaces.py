@@ -137,3 +137,15 @@ async def test_quotas(env: Env) -> None:
     ):
         resp = await env.http.put(f"{W}/{ws['id']}/quotas", json={"quotas": bad})
         assert resp.status_code == 400, bad
+
+
+async def test_contents_vanish_without_touching_the_workspace(env: Env) -> None:
+    ws = await create(env, "quiet-ws")
+    body = job_body("quiet-job")
+    body["workspace_id"] = ws["id"]
+    job = (await env.http.post(P + "/training-jobs", json=body)).json()
+    await env.http.delete(f"{W}/{ws['id']}")
+    path = f"{P}/training-jobs/{job['job_id']}/versions"
+    assert (await env.http.get(path)).status_code == 200  # still DELETING
+    env.advance(10)
+    assert (await env.http.get(path)).status_code == 404
