@@ -17,11 +17,16 @@ Registrar = Callable[[Any], None]
 
 
 def _registrars() -> list[Registrar]:
-    from . import controlplane_cli
+    from . import controlplane_cli, runner
     from .crd import cli as crd_cli
     from .emulator import cli as emulator_cli
 
-    return [controlplane_cli.add_parser, crd_cli.add_parser, emulator_cli.add_parser]
+    return [
+        runner.add_parser,
+        emulator_cli.add_parser,
+        crd_cli.add_parser,
+        controlplane_cli.add_parser,
+    ]
 
 
 def build_parser() -> argparse.ArgumentParser:

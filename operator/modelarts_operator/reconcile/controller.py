@@ -1,0 +1,362 @@
+"""The reconcile loop every kind shares; a kind supplies only a :class:`RemoteAdapter`.
+
+One level-based ``reconcile()`` serves kopf's create, update and resume causes: it makes sure
+the remote object exists exactly once, pushes spec changes, and mirrors the remote state into
+status. ``delete()`` applies the deletion policy behind the finalizer. Kinds differ only in
+how they talk to ModelArts, which is what the adapter describes.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from ..api import errors
+from ..api.client import ModelArtsClient
+from . import conditions as cond
+from .kube import Kind, KubeClient
+from .naming import remote_name
+from .policies import CREATE_PENDING, Adoption, Policies, PolicyError
+from .registry import Entry
+
+SpecT = TypeVar("SpecT", bound=BaseModel)
+log = logging.getLogger(__name__)
+
+
+class Waiting(Exception):
+    """A dependency is not ready yet; the message says which one."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class RetryLater(Exception):
+    """Try again after ``delay`` seconds (kopf's TemporaryError carries it)."""
+
+    def __init__(self, message: str, delay: float) -> None:
+        super().__init__(message)
+        self.delay = delay
+
+
+@dataclass
+class Observation:
+    """What the remote object's state means to a person and to the conditions."""
+
+    phase: str
+    ready: bool
+    failed: bool = False
+    reason: str = ""
+    message: str = ""
+    facts: dict[str, Any] = field(default_factory=dict)  # kind-specific status fields
+    in_flight: bool = True  # poll it at the fast rate
+
+
+@dataclass
+class Context:
+    """Everything a reconcile knows about the object it handles."""
+
+    namespace: str
+    name: str
+    generation: int
+    spec: Any  # the kind's Spec model
+    status: dict[str, Any]
+    annotations: Mapping[str, str]
+    policies: Policies
+    client: ModelArtsClient
+    remote_name: str
+    uid: str = ""
+    kube: KubeClient | None = None
+    resolved: dict[str, Any] = field(default_factory=dict)  # references, filled by the adapter
+
+
+class RemoteAdapter(abc.ABC, Generic[SpecT]):
+    """How one kind maps onto ModelArts. Implementations live in ``resources/<kind>.py``."""
+
+    kind: Kind
+    spec_model: type[SpecT]
+    id_field: str  # status key holding the remote ID, e.g. "jobId"
+    name_field: str  # spec field (snake_case) holding an explicit remote name
+    name_min_length: int = 1
+    recreate_on_drift: bool = True  # desired-state objects come back; training jobs do not
+
+    async def resolve(self, ctx: Context) -> None:
+        """Resolve references into ``ctx.resolved``; raise :class:`Waiting` if not ready."""
+
+    @abc.abstractmethod
+    async def find(self, ctx: Context) -> tuple[str, Any] | None:
+        """Look the object up by its remote name: (id, remote object) or None."""
+
+    @abc.abstractmethod
+    async def get(self, ctx: Context, remote_id: str) -> Any:
+        """The remote object's detail; raises errors.NotFound when it is gone."""
+
+    @abc.abstractmethod
+    async def create(self, ctx: Context) -> str:
+        """Create the remote object; return its ID (and put IDs in ``ctx.status``)."""
+
+    async def update(self, ctx: Context, remote_id: str, remote: Any) -> Any:
+        """Push spec changes the remote object lacks; return the (possibly new) remote."""
+        return remote
+
+    @abc.abstractmethod
+    def observe(self, ctx: Context, remote: Any) -> Observation:
+        """Interpret the remote object's state."""
+
+    @abc.abstractmethod
+    async def delete(self, ctx: Context, remote_id: str) -> bool:
+        """Ask ModelArts to delete; True once it is gone (NotFound counts as gone)."""
+
+    # -- batched polling ---------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
+        """Remote summaries of ``entries`` by remote ID, from the list API (all pages)."""
+
+    @abc.abstractmethod
+    def observe_summary(self, entry: Entry, summary: Any) -> Observation:
+        """Interpret a list summary (the cheap view the poller has)."""
+
+    def needs_detail(self, old_status: dict[str, Any], obs: Observation) -> bool:
+        """True when this transition needs the full reconcile (a detail GET) to fill status."""
+        return False
+
+    def status_id(self, remote_id: str) -> Any:
+        """The remote ID as the status schema types it."""
+        return remote_id
+
+
+async def load_context(
+    adapter: RemoteAdapter[Any],
+    body: Mapping[str, Any],
+    clients: Any,
+) -> Context:
+    """Parse the object and resolve its ModelArts client (per-namespace credentials)."""
+    meta = body.get("metadata", {})
+    try:
+        spec = adapter.spec_model.model_validate(body.get("spec", {}))
+    except ValidationError as err:
+        raise InvalidSpec(str(err)) from None
+    try:
+        policies = Policies.from_annotations(meta.get("annotations"))
+    except PolicyError as err:
+        raise InvalidSpec(str(err)) from None
+    client = await clients.for_namespace(meta["namespace"])
+    explicit = getattr(spec, adapter.name_field, None)
+    name = explicit or remote_name(meta["namespace"], meta["name"])
+    if len(name) < adapter.name_min_length:
+        name = f"{name}-{adapter.kind.plural}"[: max(adapter.name_min_length, len(name))]
+    return Context(
+        remote_name=name,
+        uid=meta.get("uid", ""),
+        namespace=meta["namespace"],
+        name=meta["name"],
+        generation=int(meta.get("generation", 1)),
+        spec=spec,
+        status=dict(body.get("status") or {}),
+        annotations=meta.get("annotations") or {},
+        policies=policies,
+        client=client,
+    )
+
+
+class InvalidSpec(Exception):
+    """The object cannot be reconciled as written (admission should have caught it)."""
+
+
+@dataclass
+class Outcome:
+    """The status to write and the events to post after a reconcile."""
+
+    status: dict[str, Any]
+    events: list[tuple[str, str, str]] = field(default_factory=list)  # (type, reason, message)
+    retry_after: float | None = None
+    delete_object: bool = False  # the run policy says the Kubernetes object should go
+
+
+class Reconciler:
+    """Runs the shared flow for one adapter; kopf handlers call into it."""
+
+    def __init__(self, adapter: RemoteAdapter[Any], kube: KubeClient) -> None:
+        self.adapter = adapter
+        self.kube = kube
+
+    async def reconcile(self, ctx: Context) -> Outcome:
+        ctx.kube = self.kube
+        adapter, status = self.adapter, dict(ctx.status)
+        events: list[tuple[str, str, str]] = []
+        try:
+            await adapter.resolve(ctx)
+        except Waiting as wait:
+            status["phase"] = "Waiting"
+            status["conditions"] = cond.set_condition(
+                status.get("conditions"), cond.READY, False, wait.reason, str(wait), ctx.generation
+            )
+            return Outcome(status)
+
+        remote_id = status.get(adapter.id_field) or ctx.policies.external_id
+        remote: Any = None
+        if remote_id:
+            try:
+                remote = await adapter.get(ctx, str(remote_id))
+            except errors.NotFound:
+                drift = self._on_drift(ctx, status, str(remote_id), events)
+                if drift is not None:
+                    return drift
+                remote_id = None
+        if not remote_id:
+            if ctx.policies.paused:
+                return self._note(ctx, status, "Paused", "paused: no remote object is created")
+            found = await adapter.find(ctx)
+            if found is not None:
+                remote_id, remote = found
+                events.append(("Normal", "Adopted", f"bound to existing {remote_id}"))
+            elif ctx.policies.observe_only or ctx.policies.adoption is Adoption.ADOPT:
+                return self._note(
+                    ctx,
+                    status,
+                    "NotFound",
+                    f"no remote object named {ctx.remote_name!r} to adopt or observe",
+                )
+            else:
+                remote_id = await self._create_once(ctx, status, events)
+                remote = await adapter.get(ctx, remote_id)
+            status[adapter.id_field] = adapter.status_id(str(remote_id))
+
+        if ctx.policies.may_write and remote is not None:
+            remote = await adapter.update(ctx, str(remote_id), remote)
+        observation = adapter.observe(ctx, remote)
+        apply_observation(status, observation, ctx.generation)
+        status["remoteName"] = ctx.remote_name
+        status["conditions"] = cond.set_condition(
+            status.get("conditions"),
+            cond.SYNCED,
+            True,
+            "Synced",
+            "observed (management-policy observe)" if ctx.policies.observe_only else "",
+            ctx.generation,
+        )
+        status["observedGeneration"] = ctx.generation
+        events.extend(ctx.resolved.get("events", []))
+        return Outcome(
+            status,
+            events,
+            ctx.resolved.get("requeue_after"),
+            bool(ctx.resolved.get("delete_object")),
+        )
+
+    def _note(self, ctx: Context, status: dict[str, Any], reason: str, msg: str) -> Outcome:
+        status["conditions"] = cond.set_condition(
+            status.get("conditions"), cond.SYNCED, False, reason, msg, ctx.generation
+        )
+        status.setdefault("phase", reason)
+        return Outcome(status)
+
+    def _on_drift(
+        self, ctx: Context, status: dict[str, Any], remote_id: str, events: list[Any]
+    ) -> Outcome | None:
+        """The remote object vanished: recreate desired state, or report (training jobs)."""
+        if not self.adapter.recreate_on_drift or not ctx.policies.may_write:
+            status["phase"] = "Failed"
+            status["conditions"] = cond.set_condition(
+                status.get("conditions"),
+                cond.READY,
+                False,
+                "DeletedRemotely",
+                f"remote object {remote_id} was deleted outside the operator",
+                ctx.generation,
+            )
+            events.append(("Warning", "DeletedRemotely", f"{remote_id} no longer exists"))
+            return Outcome(status, events)
+        status.pop(self.adapter.id_field, None)
+        events.append(("Warning", "DeletedRemotely", f"{remote_id} vanished; recreating"))
+        return None
+
+    async def _create_once(self, ctx: Context, status: dict[str, Any], events: list[Any]) -> str:
+        """Create with the intent recorded first and the ID recorded right after, so a crash
+        in between is resolved by the name lookup and never yields a second object."""
+        kind, adapter = self.adapter.kind, self.adapter
+        await self.kube.patch_annotations(
+            kind, ctx.namespace, ctx.name, {CREATE_PENDING: ctx.remote_name}
+        )
+        try:
+            remote_id = await adapter.create(ctx)
+        except errors.AlreadyExists:
+            found = await adapter.find(ctx)
+            if found is None:
+                raise
+            remote_id = found[0]
+            events.append(("Normal", "Adopted", f"name taken; bound to existing {remote_id}"))
+        except errors.Ambiguous:
+            found = await adapter.find(ctx)
+            if found is None:
+                raise RetryLater("create outcome unknown and not found by name yet", 5) from None
+            remote_id = found[0]
+        else:
+            events.append(("Normal", "Created", f"created {ctx.remote_name} as {remote_id}"))
+        await self.kube.patch_status(
+            kind,
+            ctx.namespace,
+            ctx.name,
+            {adapter.id_field: adapter.status_id(str(remote_id)), **_ids(ctx.status)},
+        )
+        await self.kube.patch_annotations(kind, ctx.namespace, ctx.name, {CREATE_PENDING: None})
+        status.update(_ids(ctx.status))
+        return str(remote_id)
+
+    async def delete(self, ctx: Context, deletion_policy: str) -> list[tuple[str, str, str]]:
+        """Apply the deletion policy; raises RetryLater until ModelArts confirms."""
+        remote_id = ctx.status.get(self.adapter.id_field)
+        if deletion_policy == "Retain" or not remote_id or not ctx.policies.may_write:
+            return [("Normal", "Released", "finalizer removed; remote object left in place")]
+        try:
+            gone = await self.adapter.delete(ctx, str(remote_id))
+        except errors.NotFound:
+            gone = True
+        if not gone:
+            raise RetryLater(f"waiting for ModelArts to delete {remote_id}", 3)
+        return [("Normal", "Deleted", f"deleted remote {remote_id}")]
+
+
+def _ids(status: Mapping[str, Any]) -> dict[str, Any]:
+    """Secondary IDs an adapter put into the context's status during create."""
+    keys = ("versionId", "versionName", "workspaceId", "modelId", "serviceId", "jobId")
+    return {k: status[k] for k in keys if k in status}
+
+
+def apply_observation(status: dict[str, Any], obs: Observation, generation: int) -> None:
+    """Fold an observation into status: phase, facts and the Ready condition."""
+    status["phase"] = obs.phase
+    status.update(obs.facts)
+    if obs.ready:
+        reason, message = "Ready", obs.message
+    else:
+        reason, message = (obs.reason or obs.phase), obs.message
+    status["conditions"] = cond.set_condition(
+        status.get("conditions"), cond.READY, obs.ready, reason, message, generation
+    )
+
+
+def error_outcome(
+    ctx_status: dict[str, Any], err: errors.ModelArtsError, generation: int
+) -> dict[str, Any]:
+    """Synced=False carrying the API's error code and message (never a secret).
+
+    Errors that are retried soon carry their class name as reason (Throttled, ServerError,
+    Ambiguous...), which health checks read as transient; the others carry the ModelArts
+    error_code, which they read as terminal until the spec changes."""
+    status = dict(ctx_status)
+    transient = isinstance(err, errors.Throttled | errors.ServerError | errors.Ambiguous)
+    reason = type(err).__name__ if transient else (err.error_code or type(err).__name__)
+    message = err.error_msg or str(err)
+    if transient and err.error_code:
+        message = f"{err.error_code}: {message}"
+    status["conditions"] = cond.set_condition(
+        status.get("conditions"), cond.SYNCED, False, reason, message, generation
+    )
+    return status

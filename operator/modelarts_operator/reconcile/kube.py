@@ -1,0 +1,146 @@
+"""A small async Kubernetes API client for writes that cannot wait for a kopf handler to end.
+
+kopf applies a handler's patch when the handler returns. Two things must reach the API server
+sooner: the create-intent annotation (before the ModelArts create call) and the remote ID
+(right after it), so that a crash in between can never produce a second remote object. The
+batched poller, which runs outside any handler, also writes status through this client.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from .. import GROUP, VERSION
+
+
+class KubeError(RuntimeError):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A custom resource kind of this operator (plural is what URLs use)."""
+
+    kind: str
+    plural: str
+
+    def path(self, namespace: str, name: str | None = None) -> str:
+        base = f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{self.plural}"
+        return f"{base}/{name}" if name else base
+
+
+def load_configuration(kubeconfig: str | None = None) -> Any:
+    """The kubernetes library's Configuration: in-cluster, else the kubeconfig file.
+
+    ``$KUBECONFIG`` is read now, not when the library was imported."""
+    import os
+
+    from kubernetes import client, config
+
+    configuration = client.Configuration()
+    try:
+        config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+    except config.ConfigException:
+        config.load_kube_config(  # type: ignore[no-untyped-call]
+            config_file=kubeconfig or os.environ.get("KUBECONFIG") or None,
+            client_configuration=configuration,
+        )
+    return configuration
+
+
+def bearer_token(configuration: Any) -> str | None:
+    token: str | None = configuration.api_key.get("authorization") or configuration.api_key.get(
+        "BearerToken"
+    )
+    if token and token.startswith("Bearer "):
+        token = token[len("Bearer ") :]
+    return token
+
+
+class KubeClient:
+    """Authenticated httpx client for the API server the operator talks to."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
+
+    @classmethod
+    def from_environment(cls, kubeconfig: str | None = None) -> KubeClient:
+        """In-cluster service account, else ``kubeconfig`` / ``$KUBECONFIG`` (like kopf)."""
+        configuration = load_configuration(kubeconfig)
+        context = ssl.create_default_context(cafile=configuration.ssl_ca_cert)
+        if configuration.cert_file:
+            context.load_cert_chain(configuration.cert_file, configuration.key_file)
+        headers = {}
+        if token := bearer_token(configuration):
+            headers["Authorization"] = f"Bearer {token}"
+        http = httpx.AsyncClient(
+            base_url=configuration.host,
+            verify=context if configuration.verify_ssl else False,
+            headers=headers,
+            timeout=30.0,
+        )
+        return cls(http)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _send(
+        self, method: str, path: str, body: Any = None, content_type: str = "application/json"
+    ) -> dict[str, Any]:
+        response = await self._http.request(
+            method,
+            path,
+            content=None if body is None else json.dumps(body),
+            headers={"Content-Type": content_type} if body is not None else None,
+        )
+        if response.status_code >= 400:
+            try:
+                message = response.json().get("message", response.text)
+            except ValueError:
+                message = response.text
+            raise KubeError(response.status_code, message)
+        result: dict[str, Any] = response.json() if response.content else {}
+        return result
+
+    async def get(self, path: str) -> dict[str, Any]:
+        return await self._send("GET", path)
+
+    async def merge_patch(self, path: str, patch: dict[str, Any]) -> dict[str, Any]:
+        return await self._send("PATCH", path, patch, "application/merge-patch+json")
+
+    async def create(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._send("POST", path, body)
+
+    async def delete(self, path: str) -> None:
+        try:
+            await self._send("DELETE", path)
+        except KubeError as err:
+            if err.status != 404:
+                raise
+
+    # -- this operator's objects ------------------------------------------------------------
+
+    async def patch_status(
+        self, kind: Kind, namespace: str, name: str, status: dict[str, Any]
+    ) -> dict[str, Any]:
+        return await self.merge_patch(kind.path(namespace, name) + "/status", {"status": status})
+
+    async def patch_annotations(
+        self, kind: Kind, namespace: str, name: str, annotations: dict[str, str | None]
+    ) -> dict[str, Any]:
+        """Set (or, with None, remove) annotations."""
+        return await self.merge_patch(
+            kind.path(namespace, name), {"metadata": {"annotations": annotations}}
+        )
+
+    async def list_objects(self, kind: Kind, namespace: str | None = None) -> list[dict[str, Any]]:
+        path = kind.path(namespace) if namespace else f"/apis/{GROUP}/{VERSION}/{kind.plural}"
+        items: list[dict[str, Any]] = (await self.get(path)).get("items", [])
+        return items

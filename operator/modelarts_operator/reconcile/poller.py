@@ -1,0 +1,120 @@
+"""Batched status polling: one list walk per kind and credentials, not one GET per object.
+
+Every cycle lists the remote objects page by page, compares each watched object's remote
+state with its status, and patches only the objects whose state changed. API calls per cycle
+grow with pages, not with objects. The period is short while anything is in flight and long
+when everything has settled. An object missing from the list, or one that reached a state
+needing more detail (e.g. a finished training job's metrics), is handed to its reconcile
+handler by a poke.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from ..api import errors
+from . import conditions as cond
+from .controller import Observation, apply_observation
+from .registry import Entry
+
+if TYPE_CHECKING:
+    from .runtime import KindHandlers, Runtime
+
+log = logging.getLogger(__name__)
+
+
+class Poller:
+    def __init__(self, runtime: Runtime, handlers: KindHandlers) -> None:
+        self.rt = runtime
+        self.h = handlers
+        self.cycles = 0
+        self.patches = 0
+        self._next_due: dict[tuple[str, str], float] = {}
+
+    async def run(self) -> None:
+        while True:
+            in_flight = False
+            try:
+                in_flight = await self.cycle()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a failed cycle must not end polling
+                log.exception("poll cycle for %s failed", self.h.adapter.kind.plural)
+            s = self.rt.settings
+            await asyncio.sleep(s.poll_active_seconds if in_flight else s.poll_settled_seconds)
+
+    async def cycle(self) -> bool:
+        """One poll of every watched object of this kind; True if any is in flight."""
+        adapter = self.h.adapter
+        entries = [
+            e
+            for e in self.rt.registry.entries(adapter.kind.plural)
+            if e.status.get(adapter.id_field) and not e.deleting and self._due(e)
+        ]
+        if not entries:
+            return False
+        self.cycles += 1
+        by_client: dict[Any, list[Entry]] = defaultdict(list)
+        for entry in entries:
+            try:
+                client = await self.rt.clients.for_namespace(entry.namespace)
+            except Exception as err:  # credentials problems show on the next reconcile
+                log.debug("no client for %s: %s", entry.namespace, err)
+                continue
+            by_client[client].append(entry)
+        in_flight = False
+        for client, group in by_client.items():
+            try:
+                remote = await adapter.poll(client, group)
+            except errors.ModelArtsError as err:
+                log.warning("listing %s failed: %s", adapter.kind.plural, err)
+                continue
+            for entry in group:
+                summary = remote.get(str(entry.status[adapter.id_field]))
+                if summary is None:
+                    await self.rt.poke(entry, "not found in the remote list")
+                    continue
+                obs = adapter.observe_summary(entry, summary)
+                in_flight = in_flight or obs.in_flight
+                await self._apply(entry, obs)
+        return in_flight
+
+    def _due(self, entry: Entry) -> bool:
+        """Honour a per-object poll-interval annotation."""
+        from .policies import Policies, PolicyError
+
+        try:
+            interval = Policies.from_annotations(entry.annotations).poll_interval
+        except PolicyError:
+            return True
+        if interval is None:
+            return True
+        key = (entry.namespace, entry.name)
+        now = time.monotonic()
+        if now < self._next_due.get(key, 0.0):
+            return False
+        self._next_due[key] = now + interval
+        return True
+
+    async def _apply(self, entry: Entry, obs: Observation) -> None:
+        old = entry.status
+        new = dict(old)
+        generation = int(entry.body.get("metadata", {}).get("generation", 1))
+        apply_observation(new, obs, generation)
+        ready_before = cond.is_true(old.get("conditions"), cond.READY)
+        patch = cond.status_changed(old, new)
+        if not patch:
+            return
+        if self.h.adapter.needs_detail(old, obs):
+            await self.rt.poke(entry, f"remote state {obs.phase}")
+            return
+        self.patches += 1
+        await self.rt.kube.patch_status(self.h.adapter.kind, entry.namespace, entry.name, patch)
+        if obs.ready != ready_before:
+            self.rt.post_event(
+                entry, "Normal", obs.phase, obs.message or f"remote state is {obs.phase}"
+            )

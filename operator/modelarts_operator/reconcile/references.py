@@ -1,0 +1,70 @@
+"""References between objects (workspaceRef, trainingJobRef, modelRef) and wire conversion.
+
+A dependent waits, with a condition naming what it waits for, until the referenced object is
+Ready; the runtime re-triggers it the moment that happens (see runtime.track).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel
+
+from .controller import Context, Waiting
+from .registry import Entry, Registry
+
+_registry: Registry | None = None
+
+
+def use_registry(registry: Registry) -> None:
+    global _registry
+    _registry = registry
+
+
+def ready_dependency(ctx: Context, plural: str, kind: str, name: str) -> dict[str, Any]:
+    """The referenced object's status once it is Ready; otherwise raise Waiting."""
+    entry = _registry.get(plural, ctx.namespace, name) if _registry else None
+    if entry is None:
+        raise Waiting(f"WaitingFor{kind}", f"waiting for {kind} {name!r}: it does not exist")
+    if not entry.ready:
+        phase = entry.status.get("phase") or "Pending"
+        raise Waiting(
+            f"WaitingFor{kind}", f"waiting for {kind} {name!r} to be ready (it is {phase})"
+        )
+    return entry.status
+
+
+def workspace_id(ctx: Context) -> str:
+    """spec.workspaceId, or the ID of the referenced Workspace once it is ready, or "0"."""
+    spec = ctx.spec
+    if spec.workspace_ref is not None:
+        status = ready_dependency(ctx, "workspaces", "Workspace", spec.workspace_ref.name)
+        return str(status["workspaceId"])
+    return str(spec.workspace_id or "0")
+
+
+def workspace_id_of(entry: Entry) -> str:
+    """The workspace ID a watched object lives in, for grouping list calls (no waiting)."""
+    spec = entry.spec
+    if ref := spec.get("workspaceRef"):
+        ws = (
+            _registry.get("workspaces", entry.namespace, ref.get("name", "")) if _registry else None
+        )
+        return str((ws.status.get("workspaceId") if ws else None) or "0")
+    return str(spec.get("workspaceId") or "0")
+
+
+def to_wire(model: BaseModel | None, *exclude: str) -> dict[str, Any]:
+    """A spec sub-model as the API's snake_case dict (unset fields left out)."""
+    if model is None:
+        return {}
+    return model.model_dump(by_alias=False, exclude_none=True, exclude=set(exclude), mode="json")
+
+
+def from_millis(value: int | None) -> str | None:
+    """ModelArts epoch milliseconds → RFC 3339 (what Kubernetes date-time fields hold)."""
+    if not value:
+        return None
+    stamp = dt.datetime.fromtimestamp(value / 1000, dt.UTC).replace(microsecond=0)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")

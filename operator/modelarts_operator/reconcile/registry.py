@@ -1,0 +1,100 @@
+"""An in-memory view of every object the operator watches, fed by kopf's watch events.
+
+The batched poller reads it to know which remote IDs to look for, and dependency tracking
+reads it to find the objects that wait for one that just became ready.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import conditions as cond
+
+Key = tuple[str, str]  # (namespace, name)
+
+
+@dataclass
+class Entry:
+    plural: str
+    namespace: str
+    name: str
+    body: dict[str, Any]
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        spec: dict[str, Any] = self.body.get("spec") or {}
+        return spec
+
+    @property
+    def status(self) -> dict[str, Any]:
+        status: dict[str, Any] = self.body.get("status") or {}
+        return status
+
+    @property
+    def annotations(self) -> Mapping[str, str]:
+        annotations: Mapping[str, str] = self.body.get("metadata", {}).get("annotations") or {}
+        return annotations
+
+    @property
+    def ready(self) -> bool:
+        return cond.is_true(self.status.get("conditions"), cond.READY)
+
+    @property
+    def deleting(self) -> bool:
+        return bool(self.body.get("metadata", {}).get("deletionTimestamp"))
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._kinds: dict[str, dict[Key, Entry]] = {}
+
+    def update(self, plural: str, event_type: str | None, body: Mapping[str, Any]) -> Entry | None:
+        """Record a watch event; return the previous entry (None if new)."""
+        meta = body.get("metadata", {})
+        key = (meta.get("namespace", ""), meta.get("name", ""))
+        objects = self._kinds.setdefault(plural, {})
+        previous = objects.get(key)
+        if event_type == "DELETED":
+            objects.pop(key, None)
+        else:
+            objects[key] = Entry(plural, key[0], key[1], dict(body))
+        return previous
+
+    def get(self, plural: str, namespace: str, name: str) -> Entry | None:
+        return self._kinds.get(plural, {}).get((namespace, name))
+
+    def entries(self, plural: str) -> list[Entry]:
+        return list(self._kinds.get(plural, {}).values())
+
+    def __iter__(self) -> Iterator[Entry]:
+        for objects in self._kinds.values():
+            yield from objects.values()
+
+    def referencing(self, plural: str, namespace: str, name: str) -> list[Entry]:
+        """Objects whose spec references ``plural/name`` in the same namespace."""
+        field = {
+            "workspaces": "workspaceRef",
+            "trainingjobs": "trainingJobRef",
+            "models": "modelRef",
+        }.get(plural)
+        if field is None:
+            return []
+        found = []
+        for entry in self:
+            if entry.namespace == namespace and _references(entry.spec, field, name):
+                found.append(entry)
+        return found
+
+
+def _references(value: Any, field: str, name: str) -> bool:
+    """True if ``field: {name: <name>}`` appears anywhere in ``value``."""
+    if isinstance(value, dict):
+        ref = value.get(field)
+        if isinstance(ref, dict) and ref.get("name") == name:
+            return True
+        return any(_references(v, field, name) for v in value.values())
+    if isinstance(value, list):
+        return any(_references(v, field, name) for v in value)
+    return False

@@ -1,0 +1,230 @@
+"""kopf wiring shared by every kind: one set of handlers per adapter, written once.
+
+``register(adapter)`` gives a kind its create/update/resume handler (the level-based
+reconcile), its delete handler (deletion policy behind our finalizer), and a watch-event
+tracker that feeds the registry and re-triggers dependents the moment a dependency becomes
+ready. ``configure()`` puts kopf's bookkeeping under this project's domain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import kopf
+
+from .. import GROUP, VERSION
+from ..api import errors
+from ..metrics import METRICS
+from ..settings import OperatorSettings
+from . import conditions as cond
+from .controller import (
+    Context,
+    InvalidSpec,
+    Outcome,
+    Reconciler,
+    RemoteAdapter,
+    RetryLater,
+    error_outcome,
+    load_context,
+)
+from .credentials import ClientFactory, CredentialsError
+from .kube import KubeClient, KubeError
+from .policies import CREATE_PENDING, RECONCILE_REQUEST
+from .registry import Entry, Registry
+
+log = logging.getLogger(__name__)
+FINALIZER = f"{GROUP}/finalizer"
+
+# Errors worth retrying soon (the client already retried with backoff) vs. ones that need a
+# person: those wait for a spec change, or a slow retry in case the cause was outside.
+TRANSIENT = (errors.Throttled, errors.ServerError, errors.Ambiguous)
+SLOW_RETRY_SECONDS = 300.0
+
+
+@dataclass
+class KindHandlers:
+    adapter: RemoteAdapter[Any]
+    reconciler: Reconciler
+
+
+@dataclass
+class Runtime:
+    """Process-wide state of a running operator (one per process)."""
+
+    settings: OperatorSettings
+    kube: KubeClient
+    clients: ClientFactory
+    registry: Registry = field(default_factory=Registry)
+    kinds: dict[str, KindHandlers] = field(default_factory=dict)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def poke(self, entry: Entry, why: str) -> None:
+        """Re-trigger an object's reconcile now (an annotation change is a kopf update)."""
+        handlers = self.kinds.get(entry.plural)
+        if handlers is None:
+            return
+        stamp = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+        log.debug("poking %s/%s/%s: %s", entry.plural, entry.namespace, entry.name, why)
+        try:
+            await self.kube.patch_annotations(
+                handlers.adapter.kind, entry.namespace, entry.name, {RECONCILE_REQUEST: stamp}
+            )
+        except KubeError as err:
+            if err.status != 404:
+                raise
+
+    def post_event(self, entry: Entry, type_: str, reason: str, message: str) -> None:
+        kopf.event(
+            kopf.Body(cast(kopf.RawBody, entry.body)), type=type_, reason=reason, message=message
+        )
+
+
+RUNTIME: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    if RUNTIME is None:
+        raise RuntimeError("the operator runtime is not started")
+    return RUNTIME
+
+
+# kopf treats every annotation under its storage prefix as its own and leaves it out of the
+# diff, so its prefix must not be the one of the user-facing policy annotations (a change of
+# `modelarts.huaweicloud.com/paused` has to trigger a reconcile).
+KOPF_PREFIX = f"kopf.{GROUP}"
+
+
+def configure(settings: kopf.OperatorSettings) -> None:
+    """kopf's bookkeeping under our own domain; events from INFO up."""
+    settings.persistence.finalizer = FINALIZER
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=KOPF_PREFIX)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=KOPF_PREFIX,
+        key="last-handled-configuration",
+        ignored_fields=[("metadata", "annotations", CREATE_PENDING)],
+    )
+    settings.posting.level = logging.INFO
+    settings.watching.server_timeout = 300
+    settings.batching.error_delays = [1, 2, 5, 10, 30, 60]
+
+
+def _write_status(patch: kopf.Patch, old: dict[str, Any], new: dict[str, Any]) -> None:
+    for key, value in cond.status_changed(old, new).items():
+        patch.status[key] = value
+    for key in old.keys() - new.keys():
+        patch.status[key] = None
+
+
+def _post(body: Any, events: list[tuple[str, str, str]]) -> None:
+    for type_, reason, message in events:
+        kopf.event(body, type=type_, reason=reason, message=message)
+
+
+def register(adapter: RemoteAdapter[Any]) -> None:
+    """Register the kopf handlers of one kind."""
+    plural = adapter.kind.plural
+
+    def handlers() -> KindHandlers:
+        rt = runtime()
+        if plural not in rt.kinds:
+            rt.kinds[plural] = KindHandlers(adapter, Reconciler(adapter, rt.kube))
+        return rt.kinds[plural]
+
+    @kopf.on.resume(GROUP, VERSION, plural, id="reconcile")
+    @kopf.on.create(GROUP, VERSION, plural, id="reconcile")
+    @kopf.on.update(GROUP, VERSION, plural, id="reconcile")
+    async def reconcile(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
+        h = handlers()
+        old_status = dict(body.get("status") or {})
+        generation = int(body.get("metadata", {}).get("generation", 1))
+        try:
+            ctx = await load_context(adapter, body, runtime().clients)
+        except (InvalidSpec, CredentialsError) as err:
+            reason = "InvalidSpec" if isinstance(err, InvalidSpec) else "CredentialsError"
+            new = dict(old_status)
+            new["conditions"] = cond.set_condition(
+                new.get("conditions"), cond.SYNCED, False, reason, str(err), generation
+            )
+            _write_status(patch, old_status, new)
+            kopf.event(body, type="Warning", reason=reason, message=str(err))
+            METRICS.inc("modelarts_reconciles_total", kind=plural, result=reason)
+            raise kopf.TemporaryError(str(err), delay=SLOW_RETRY_SECONDS) from None
+        try:
+            outcome: Outcome = await h.reconciler.reconcile(ctx)
+        except errors.ModelArtsError as err:
+            new = error_outcome(old_status, err, generation)
+            _write_status(patch, old_status, new)
+            kopf.event(
+                body,
+                type="Warning",
+                reason=err.error_code or type(err).__name__,
+                message=err.error_msg or str(err),
+            )
+            METRICS.inc("modelarts_reconciles_total", kind=plural, result="error")
+            delay = getattr(err, "retry_after", None) or (
+                15.0 if isinstance(err, TRANSIENT) else SLOW_RETRY_SECONDS
+            )
+            raise kopf.TemporaryError(str(err), delay=delay) from None
+        except RetryLater as later:
+            raise kopf.TemporaryError(str(later), delay=later.delay) from None
+        _write_status(patch, old_status, outcome.status)
+        _post(body, outcome.events)
+        METRICS.inc("modelarts_reconciles_total", kind=plural, result="ok")
+        if outcome.delete_object:
+            kopf.event(body, type="Normal", reason="TTLExpired", message="deleting finished object")
+            await runtime().kube.delete(adapter.kind.path(*_key(body)))
+            return
+        if outcome.retry_after is not None:
+            raise kopf.TemporaryError("requeue", delay=outcome.retry_after)
+
+    @kopf.on.delete(GROUP, VERSION, plural, id="finalize")
+    async def finalize(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
+        h = handlers()
+        policy = (body.get("spec") or {}).get("deletionPolicy", "Delete")
+        status = dict(body.get("status") or {})
+        if policy == "Retain" or not status.get(adapter.id_field):
+            kopf.event(body, type="Normal", reason="Released", message="nothing to delete remotely")
+            return
+        try:
+            ctx: Context = await load_context(adapter, body, runtime().clients)
+            events = await h.reconciler.delete(ctx, policy)
+        except (errors.ModelArtsError, CredentialsError, InvalidSpec) as err:
+            message = getattr(err, "error_msg", None) or str(err)
+            reason = getattr(err, "error_code", None) or type(err).__name__
+            new = dict(status)
+            new["phase"] = "Deleting"
+            new["conditions"] = cond.set_condition(
+                status.get("conditions"),
+                cond.SYNCED,
+                False,
+                "DeleteFailed",
+                f"{reason}: {message}",
+                int(body.get("metadata", {}).get("generation", 1)),
+            )
+            _write_status(patch, status, new)
+            kopf.event(body, type="Warning", reason="DeleteFailed", message=f"{reason}: {message}")
+            raise kopf.TemporaryError(message, delay=10) from None
+        except RetryLater as later:
+            raise kopf.TemporaryError(str(later), delay=later.delay) from None
+        _post(body, events)
+
+    @kopf.on.event(GROUP, VERSION, plural, id="track")
+    async def track(event: kopf.RawEvent, **_: Any) -> None:
+        rt = runtime()
+        body = event.get("object") or {}
+        previous = rt.registry.update(plural, event.get("type"), body)
+        current = rt.registry.get(plural, *_key(body))
+        if current is None or not current.ready or (previous and previous.ready):
+            return
+        for dependent in rt.registry.referencing(plural, *_key(body)):
+            if not dependent.ready:
+                await rt.poke(dependent, f"{plural}/{current.name} is ready")
+
+
+def _key(body: Any) -> tuple[str, str]:
+    meta = body.get("metadata", {})
+    return meta.get("namespace", ""), meta.get("name", "")

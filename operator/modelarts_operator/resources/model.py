@@ -1,0 +1,159 @@
+"""Model controller: an imported ModelArts model, or with ``spec.llm`` a DataArts Fabric LLM
+model. The spec is immutable (CEL): a new version is a new Model object.
+
+With ``trainingJobRef`` the source location, job ID and version come from the referenced
+TrainingJob once it has succeeded.
+"""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+from typing import Any
+
+from ..api import errors
+from ..api.client import ModelArtsClient
+from ..api.dataarts import DataArtsModelCreateRequest
+from ..api.models import ModelImportRequest
+from ..crd.model import ModelSpec
+from ..reconcile.controller import Context, Observation, RemoteAdapter
+from ..reconcile.kube import Kind
+from ..reconcile.references import (
+    from_millis,
+    ready_dependency,
+    to_wire,
+    workspace_id,
+    workspace_id_of,
+)
+from ..reconcile.registry import Entry
+
+OPERATOR_FIELDS = ("deletion_policy", "workspace_ref", "workspace_id", "training_job_ref", "llm")
+
+
+def _observation(state: str | None, facts: dict[str, Any], error: str | None = None) -> Observation:
+    state = (state or "publishing").lower()
+    facts = {"remoteStatus": state, **facts}
+    if state == "published":
+        return Observation("Published", True, facts=facts, in_flight=False)
+    if state in ("failed", "building_failed"):
+        return Observation(
+            "Failed",
+            False,
+            failed=True,
+            reason="Failed",
+            message=error or f"model import ended {state}",
+            facts=facts,
+            in_flight=False,
+        )
+    return Observation("Publishing", False, message=state, facts=facts)
+
+
+class ModelAdapter(RemoteAdapter[ModelSpec]):
+    kind = Kind("Model", "models")
+    spec_model = ModelSpec
+    id_field = "modelId"
+    name_field = "model_name"
+
+    async def resolve(self, ctx: Context) -> None:
+        spec: ModelSpec = ctx.spec
+        if spec.llm is not None:
+            return
+        ctx.resolved["workspace_id"] = workspace_id(ctx)
+        if spec.training_job_ref is not None:
+            job = ready_dependency(ctx, "trainingjobs", "TrainingJob", spec.training_job_ref.name)
+            ctx.resolved["source"] = {
+                "source_location": job.get("trainUrl"),
+                "source_job_id": str(job.get("jobId")),
+                "source_job_version": job.get("versionName"),
+            }
+
+    async def find(self, ctx: Context) -> tuple[str, Any] | None:
+        if ctx.spec.llm is not None:
+            return None  # DataArts documents no list API; the recorded ID is the record
+        model = await ctx.client.models.find(
+            ctx.remote_name, ctx.spec.model_version, workspace_id=ctx.resolved["workspace_id"]
+        )
+        return (str(model.model_id), model) if model is not None else None
+
+    async def get(self, ctx: Context, remote_id: str) -> Any:
+        if ctx.spec.llm is not None:
+            return SimpleNamespace(model_id=remote_id, llm=True)
+        return await ctx.client.models.get(remote_id)
+
+    async def create(self, ctx: Context) -> str:
+        spec: ModelSpec = ctx.spec
+        if spec.llm is not None:
+            wire = to_wire(spec.llm, "workspace_id")
+            wire["name"] = spec.llm.name or ctx.remote_name
+            created = await ctx.client.dataarts.create_model(
+                spec.llm.workspace_id, DataArtsModelCreateRequest.model_validate(wire)
+            )
+            if created.version_id:
+                ctx.status["versionId"] = created.version_id
+            return str(created.id)
+        wire = to_wire(spec, *OPERATOR_FIELDS)
+        wire.update(ctx.resolved.get("source", {}))
+        wire["model_name"] = ctx.remote_name
+        wire["workspace_id"] = ctx.resolved["workspace_id"]
+        if isinstance(wire.get("model_metrics"), dict):
+            wire["model_metrics"] = json.dumps(wire["model_metrics"])
+        imported = await ctx.client.models.create(ModelImportRequest.model_validate(wire))
+        return str(imported.model_id)
+
+    def observe(self, ctx: Context, remote: Any) -> Observation:
+        if getattr(remote, "llm", False):
+            return Observation(
+                "Published", True, facts={"modelId": remote.model_id}, in_flight=False
+            )
+        source = {
+            "location": remote.source_location,
+            "jobId": remote.source_job_id,
+            "jobVersion": remote.source_job_version,
+            "trainingJob": ctx.spec.training_job_ref.name if ctx.spec.training_job_ref else None,
+        }
+        facts = {
+            "modelId": remote.model_id,
+            "modelVersion": remote.model_version,
+            "modelType": remote.model_type,
+            "modelSize": remote.model_size,
+            "installType": remote.install_type,
+            "imageAddress": remote.image_address,
+            "createTime": from_millis(remote.create_at),
+            "source": {k: v for k, v in source.items() if v is not None} or None,
+        }
+        return _observation(
+            remote.model_status,
+            {k: v for k, v in facts.items() if v is not None},
+            remote.error_msg,
+        )
+
+    async def delete(self, ctx: Context, remote_id: str) -> bool:
+        if ctx.spec.llm is not None:
+            return True  # DataArts documents no delete API: released, not deleted
+        await ctx.client.models.delete(remote_id)  # 3009 (in use) raises StateConflict
+        try:
+            await ctx.client.models.get(remote_id)
+        except errors.NotFound:
+            return True
+        return False
+
+    async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
+        imported = [e for e in entries if not e.spec.get("llm")]
+        if not imported:
+            return {str(e.status.get(self.id_field)): None for e in entries}
+        found: dict[str, Any] = {}
+        for ws in {workspace_id_of(e) for e in imported}:
+            async for model in client.models.iter_all(workspace_id=ws):
+                found[str(model.model_id)] = model
+        for entry in entries:
+            if entry.spec.get("llm"):
+                found[str(entry.status.get(self.id_field))] = None
+        return found
+
+    def observe_summary(self, entry: Entry, summary: Any) -> Observation:
+        if summary is None:  # an LLM model: nothing to poll
+            return Observation("Published", True, in_flight=False)
+        return _observation(summary.model_status, {})
+
+    def needs_detail(self, old_status: dict[str, Any], obs: Observation) -> bool:
+        return obs.phase in ("Published", "Failed")

@@ -1,0 +1,266 @@
+"""Service controller: a real-time, batch or edge ModelArts service.
+
+Config (models, weights, specifications, instance counts), description and schedule are
+updated in place with PUT; ``spec.stopped`` starts and stops the service. ``spec.exportTo``
+writes the service ID and access address into a ConfigMap this object owns, so an
+application Deployment can consume the URL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import GROUP, VERSION
+from ..api import errors
+from ..api.client import ModelArtsClient
+from ..api.services import ServiceDeployRequest, ServiceUpdateRequest
+from ..crd.service import ServiceSpec
+from ..reconcile.controller import Context, Observation, RemoteAdapter
+from ..reconcile.kube import Kind, KubeError
+from ..reconcile.references import (
+    from_millis,
+    ready_dependency,
+    to_wire,
+    workspace_id,
+    workspace_id_of,
+)
+from ..reconcile.registry import Entry
+
+OPERATOR_FIELDS = (
+    "deletion_policy",
+    "workspace_ref",
+    "workspace_id",
+    "service_name",
+    "stopped",
+    "export_to",
+    "config",
+)
+COMPARED = ("model_id", "weight", "specification", "instance_count")
+
+
+def _observation(remote: Any, stopped_wanted: bool) -> Observation:
+    state = (remote.status or "deploying").lower()
+    facts: dict[str, Any] = {"remoteStatus": state}
+    if remote.progress is not None:
+        facts["progress"] = int(remote.progress)
+    if state in ("running", "finished"):
+        return Observation(state.capitalize(), True, facts=facts, in_flight=False)
+    if state == "stopped":
+        return Observation(
+            "Stopped",
+            False,
+            reason="Stopped",
+            message="stopped (spec.stopped)" if stopped_wanted else "stopped",
+            facts=facts,
+            in_flight=not stopped_wanted,
+        )
+    if state == "failed":
+        return Observation(
+            "Failed",
+            False,
+            failed=True,
+            reason="Failed",
+            message=getattr(remote, "error_msg", None) or "deployment failed",
+            facts=facts,
+            in_flight=False,
+        )
+    if state == "concerning":
+        return Observation(
+            "Concerning",
+            False,
+            reason="Concerning",
+            message="some instances are abnormal",
+            facts=facts,
+        )
+    return Observation(
+        "Deploying",
+        False,
+        reason="Deploying",
+        message=f"deploying ({remote.progress or 0}%)",
+        facts=facts,
+    )
+
+
+class ServiceAdapter(RemoteAdapter[ServiceSpec]):
+    kind = Kind("Service", "services")
+    spec_model = ServiceSpec
+    id_field = "serviceId"
+    name_field = "service_name"
+
+    async def resolve(self, ctx: Context) -> None:
+        ctx.resolved["workspace_id"] = workspace_id(ctx)
+        configs = []
+        for item in ctx.spec.config:
+            wire = to_wire(item, "model_ref")
+            if item.model_ref is not None:
+                model = ready_dependency(ctx, "models", "Model", item.model_ref.name)
+                wire["model_id"] = str(model["modelId"])
+            configs.append(wire)
+        ctx.resolved["config"] = configs
+
+    async def find(self, ctx: Context) -> tuple[str, Any] | None:
+        svc = await ctx.client.services.find_by_name(
+            ctx.remote_name, workspace_id=ctx.resolved["workspace_id"]
+        )
+        return (str(svc.service_id), svc) if svc is not None else None
+
+    async def get(self, ctx: Context, remote_id: str) -> Any:
+        return await ctx.client.services.get(remote_id)
+
+    async def create(self, ctx: Context) -> str:
+        wire = to_wire(ctx.spec, *OPERATOR_FIELDS)
+        wire.update(
+            service_name=ctx.remote_name,
+            workspace_id=ctx.resolved["workspace_id"],
+            config=ctx.resolved["config"],
+        )
+        deployed = await ctx.client.services.create(ServiceDeployRequest.model_validate(wire))
+        return str(deployed.service_id)
+
+    def _config_changed(self, ctx: Context, remote: Any) -> bool:
+        have = [
+            {k: str(getattr(c, k)) for k in COMPARED if getattr(c, k, None) is not None}
+            for c in remote.config or []
+        ]
+        want = [
+            {k: str(c[k]) for k in COMPARED if c.get(k) is not None} for c in ctx.resolved["config"]
+        ]
+        # Compare only what the spec sets: the API fills in defaults we did not ask for.
+        return len(have) != len(want) or any(
+            any(h.get(k) != v for k, v in w.items()) for h, w in zip(have, want, strict=True)
+        )
+
+    async def update(self, ctx: Context, remote_id: str, remote: Any) -> Any:
+        spec: ServiceSpec = ctx.spec
+        services = ctx.client.services
+        state = (remote.status or "").lower()
+        changed = False
+        if spec.stopped and state in ("running", "concerning", "deploying"):
+            await services.stop(remote_id)
+            ctx.resolved.setdefault("events", []).append(("Normal", "Stopped", "service stopped"))
+            changed = True
+        elif not spec.stopped and state == "stopped" and spec.infer_type != "batch":
+            await services.start(remote_id)
+            ctx.resolved.setdefault("events", []).append(("Normal", "Started", "service started"))
+            changed = True
+        update: dict[str, Any] = {}
+        if spec.description is not None and spec.description != (remote.description or ""):
+            update["description"] = spec.description
+        if self._config_changed(ctx, remote):
+            update["config"] = ctx.resolved["config"]
+        if spec.schedule is not None:
+            want = [to_wire(s) for s in spec.schedule]
+            have = [s.model_dump(exclude_none=True) for s in remote.schedule or []]
+            if [{k: str(v) for k, v in s.items()} for s in want] != [
+                {k: str(v) for k, v in s.items()} for s in have
+            ]:
+                update["schedule"] = want
+        if update and state not in ("deploying",):
+            await services.update(remote_id, ServiceUpdateRequest.model_validate(update))
+            ctx.resolved.setdefault("events", []).append(
+                ("Normal", "Updated", f"updated {', '.join(sorted(update))}")
+            )
+            changed = True
+        elif update:
+            ctx.resolved["requeue_after"] = 10.0  # 3519: wait until deployment completes
+        remote = await services.get(remote_id) if changed else remote
+        await self._export(ctx, remote)
+        return remote
+
+    async def _export(self, ctx: Context, remote: Any) -> None:
+        """Write serviceId and accessAddress to the ConfigMap named by spec.exportTo."""
+        target = ctx.spec.export_to
+        if target is None or ctx.kube is None:
+            return
+        name = target.config_map_name
+        data = {
+            "serviceId": str(remote.service_id or ""),
+            "accessAddress": str(getattr(remote, "access_address", None) or ""),
+        }
+        body = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": name,
+                "namespace": ctx.namespace,
+                "labels": {"app.kubernetes.io/managed-by": "modelarts-operator"},
+                "ownerReferences": [
+                    {
+                        "apiVersion": f"{GROUP}/{VERSION}",
+                        "kind": "Service",
+                        "name": ctx.name,
+                        "uid": ctx.uid,
+                        "controller": True,
+                        "blockOwnerDeletion": True,
+                    }
+                ],
+            },
+            "data": data,
+        }
+        path = f"/api/v1/namespaces/{ctx.namespace}/configmaps"
+        try:
+            current = await ctx.kube.get(f"{path}/{name}")
+        except KubeError as err:
+            if err.status != 404:
+                raise
+            await ctx.kube.create(path, body)
+        else:
+            if current.get("data") != data:
+                await ctx.kube.merge_patch(f"{path}/{name}", {"data": data})
+        ctx.resolved["exported"] = name
+
+    def observe(self, ctx: Context, remote: Any) -> Observation:
+        obs = _observation(remote, ctx.spec.stopped)
+        models = [
+            {
+                k: v
+                for k, v in {
+                    "modelId": c.model_id,
+                    "modelName": c.model_name,
+                    "modelVersion": c.model_version,
+                    "status": c.status,
+                }.items()
+                if v is not None
+            }
+            for c in remote.config or []
+        ]
+        facts = {
+            "serviceId": remote.service_id,
+            "accessAddress": remote.access_address,
+            "bindAccessAddress": remote.bind_access_address,
+            "debugUrl": remote.debug_url,
+            "invocationTimes": remote.invocation_times,
+            "failedTimes": remote.failed_times,
+            "dueTime": from_millis(remote.due_time),
+            "startTime": from_millis(remote.start_time),
+            "finishedTime": from_millis(remote.finished_time),
+            "createTime": from_millis(remote.publish_at),
+            "models": models or None,
+            "exportedConfigMap": ctx.resolved.get("exported"),
+        }
+        obs.facts.update({k: v for k, v in facts.items() if v is not None})
+        return obs
+
+    async def delete(self, ctx: Context, remote_id: str) -> bool:
+        await ctx.client.services.delete(remote_id)
+        try:
+            await ctx.client.services.get(remote_id)
+        except errors.NotFound:
+            return True
+        return False
+
+    async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for ws in {workspace_id_of(e) for e in entries}:
+            async for svc in client.services.iter_all(workspace_id=ws):
+                found[str(svc.service_id)] = svc
+        return found
+
+    def observe_summary(self, entry: Entry, summary: Any) -> Observation:
+        return _observation(summary, bool(entry.spec.get("stopped")))
+
+    def needs_detail(self, old_status: dict[str, Any], obs: Observation) -> bool:
+        # The access address and per-model states come with the detail once it runs.
+        return (
+            obs.phase in ("Running", "Finished", "Failed") and old_status.get("phase") != obs.phase
+        )

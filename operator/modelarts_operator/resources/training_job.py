@@ -1,0 +1,323 @@
+"""TrainingJob controller: a ModelArts v1 training job and its versions.
+
+A description change is applied in place; a config change becomes a new job version (the
+API's own versioning, with ``pre_version_id``). Run policy as in Kubernetes Jobs:
+``activeDeadlineSeconds`` stops a job that runs too long, ``ttlSecondsAfterFinished``
+deletes the object after completion. A job deleted remotely is reported, never re-run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from collections import defaultdict
+from typing import Any
+
+from ..api import errors
+from ..api.client import ModelArtsClient
+from ..api.training_jobs import (
+    TrainingJobConfig,
+    TrainingJobCreateRequest,
+    TrainingJobVersion,
+    TrainingVersionConfig,
+    TrainingVersionCreateRequest,
+)
+from ..crd.training_job import TrainingJobSpec
+from ..reconcile.controller import Context, Observation, RemoteAdapter
+from ..reconcile.kube import Kind
+from ..reconcile.references import from_millis, to_wire, workspace_id, workspace_id_of
+from ..reconcile.registry import Entry
+
+# JOBSTAT codes (digest §3.1) → (phase, name). Success and failure classes follow the names.
+JOBSTAT = {
+    0: "JOBSTAT_UNKNOWN",
+    1: "JOBSTAT_INIT",
+    2: "JOBSTAT_IMAGE_CREATING",
+    3: "JOBSTAT_IMAGE_FAILED",
+    4: "JOBSTAT_SUBMIT_TRYING",
+    5: "JOBSTAT_SUBMIT_FAILED",
+    6: "JOBSTAT_DELETE_FAILED",
+    7: "JOBSTAT_WAITING",
+    8: "JOBSTAT_RUNNING",
+    9: "JOBSTAT_KILLING",
+    10: "JOBSTAT_COMPLETED",
+    11: "JOBSTAT_FAILED",
+    12: "JOBSTAT_KILLED",
+    13: "JOBSTAT_CANCELED",
+    14: "JOBSTAT_LOST",
+    15: "JOBSTAT_SCALING",
+    16: "JOBSTAT_SUBMIT_MODEL_FAILED",
+    17: "JOBSTAT_DEPLOY_SERVICE_FAILED",
+    18: "JOBSTAT_CHECK_INIT",
+    19: "JOBSTAT_CHECK_RUNNING",
+    20: "JOBSTAT_CHECK_RUNNING_COMPLETED",
+    21: "JOBSTAT_CHECK_FAILED",
+}
+SUCCEEDED = {10, 20}
+FAILED = {3, 5, 6, 11, 14, 16, 17, 21}
+STOPPED = {12, 13}
+ACTIVE = {1, 2, 4, 7, 8, 15, 18, 19}
+TERMINAL = SUCCEEDED | FAILED | STOPPED
+
+
+def phase_of(code: int | None) -> str:
+    if code in SUCCEEDED:
+        return "Succeeded"
+    if code in FAILED:
+        return "Failed"
+    if code in STOPPED:
+        return "Stopped"
+    if code == 7:
+        return "Queued"
+    if code in (8, 15, 18, 19):
+        return "Running"
+    if code == 9:
+        return "Stopping"
+    return "Creating"
+
+
+def _observation(code: int | None, facts: dict[str, Any]) -> Observation:
+    name = JOBSTAT.get(code if code is not None else 0, f"JOBSTAT_{code}")
+    facts = {"remoteStatus": name, "remoteStatusCode": code, **facts}
+    phase = phase_of(code)
+    if phase == "Succeeded":
+        return Observation(phase, True, facts=facts, in_flight=False)
+    if phase == "Failed":
+        return Observation(
+            phase,
+            False,
+            failed=True,
+            reason="Failed",
+            message=f"training job ended in {name}",
+            facts=facts,
+            in_flight=False,
+        )
+    if phase == "Stopped":
+        return Observation(
+            phase,
+            False,
+            reason="Stopped",
+            message=f"job ended in {name}",
+            facts=facts,
+            in_flight=False,
+        )
+    return Observation(phase, False, message=name, facts=facts)
+
+
+def _norm(value: Any) -> Any:
+    """Compare API values loosely: ids and numbers come back as strings or numbers."""
+    if isinstance(value, list):
+        return [_norm(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _norm(v) for k, v in value.items() if v is not None}
+    return None if value is None else str(value)
+
+
+class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
+    kind = Kind("TrainingJob", "trainingjobs")
+    spec_model = TrainingJobSpec
+    id_field = "jobId"
+    name_field = "job_name"
+    recreate_on_drift = False  # re-running training silently would cost money
+
+    def status_id(self, remote_id: str) -> Any:
+        return int(remote_id)
+
+    async def resolve(self, ctx: Context) -> None:
+        ctx.resolved["workspace_id"] = workspace_id(ctx)
+
+    async def find(self, ctx: Context) -> tuple[str, Any] | None:
+        job = await ctx.client.training_jobs.find_by_name(
+            ctx.remote_name, workspace_id=ctx.resolved["workspace_id"]
+        )
+        if job is None:
+            return None
+        ctx.status["versionId"] = job.version_id
+        return str(job.job_id), job
+
+    async def get(self, ctx: Context, remote_id: str) -> TrainingJobVersion:
+        version_id = ctx.status.get("versionId")
+        if version_id is None:
+            versions = await ctx.client.training_jobs.list_versions(int(remote_id))
+            if not versions.versions:
+                raise errors.NotFound(error_msg=f"training job {remote_id} has no version")
+            latest = max(versions.versions, key=lambda v: v.version_id or 0)
+            version_id = latest.version_id
+            ctx.status["versionId"] = version_id
+        return await ctx.client.training_jobs.get_version(int(remote_id), int(str(version_id)))
+
+    async def create(self, ctx: Context) -> str:
+        spec: TrainingJobSpec = ctx.spec
+        request = TrainingJobCreateRequest(
+            job_name=ctx.remote_name,
+            job_desc=spec.job_desc,
+            config=TrainingJobConfig.model_validate(to_wire(spec.config)),
+            workspace_id=ctx.resolved["workspace_id"],
+        )
+        created = await ctx.client.training_jobs.create(request)
+        ctx.status.update(
+            {
+                k: v
+                for k, v in {
+                    "versionId": created.version_id,
+                    "versionName": created.version_name,
+                    "resourceId": created.resource_id,
+                    "configGeneration": ctx.generation,
+                }.items()
+                if v is not None
+            }
+        )
+        return str(created.job_id)
+
+    def _config_drift(self, ctx: Context, remote: TrainingJobVersion) -> list[str]:
+        """Spec config fields whose value the running version does not have."""
+        desired = to_wire(ctx.spec.config, "create_version", "volumes")
+        current = remote.model_dump(exclude_none=True)
+        drift = []
+        for key, value in desired.items():
+            if key == "parameter":
+                have = {p.get("label"): p.get("value") for p in current.get("parameter") or []}
+                want = {p["label"]: p.get("value") for p in value}
+                if _norm(have) != _norm(want):
+                    drift.append(key)
+            elif _norm(current.get(key)) != _norm(value):
+                drift.append(key)
+        return drift
+
+    async def update(self, ctx: Context, remote_id: str, remote: Any) -> Any:
+        spec: TrainingJobSpec = ctx.spec
+        jobs = ctx.client.training_jobs
+        if spec.job_desc is not None and (remote.job_desc or "") != spec.job_desc:
+            await jobs.update_description(int(remote_id), spec.job_desc)
+        drift = self._config_drift(ctx, remote)
+        if drift and ctx.status.get("configGeneration") != ctx.generation:
+            request = TrainingVersionCreateRequest(
+                job_desc=spec.job_desc,
+                config=TrainingVersionConfig.model_validate(
+                    {
+                        **to_wire(spec.config, "create_version", "volumes"),
+                        "pre_version_id": remote.version_id,
+                    }
+                ),
+            )
+            created = await jobs.create_version(int(remote_id), request)
+            ctx.status.update({"versionId": created.version_id, "configGeneration": ctx.generation})
+            if created.version_name:
+                ctx.status["versionName"] = created.version_name
+            self.events(ctx).append(
+                (
+                    "Normal",
+                    "VersionCreated",
+                    f"config changed ({', '.join(drift)}): new version {created.version_id}",
+                )
+            )
+            return await jobs.get_version(int(remote_id), int(created.version_id or 0))
+        await self._enforce_deadline(ctx, remote_id, remote)
+        return remote
+
+    def events(self, ctx: Context) -> list[tuple[str, str, str]]:
+        events: list[tuple[str, str, str]] = ctx.resolved.setdefault("events", [])
+        return events
+
+    async def _enforce_deadline(self, ctx: Context, remote_id: str, remote: Any) -> None:
+        deadline = ctx.spec.active_deadline_seconds
+        if not deadline or remote.status not in ACTIVE or not remote.start_time:
+            return
+        elapsed = dt.datetime.now(dt.UTC).timestamp() - remote.start_time / 1000
+        if elapsed < deadline:
+            ctx.resolved["requeue_after"] = max(1.0, deadline - elapsed)
+            return
+        with contextlib.suppress(errors.StateConflict):
+            await ctx.client.training_jobs.stop(int(remote_id), int(remote.version_id))
+        ctx.resolved["deadline_exceeded"] = True
+        self.events(ctx).append(
+            ("Warning", "DeadlineExceeded", f"stopped after {int(elapsed)}s (limit {deadline}s)")
+        )
+
+    def observe(self, ctx: Context, remote: Any) -> Observation:
+        facts: dict[str, Any] = {
+            "jobId": remote.job_id,
+            "versionId": remote.version_id,
+            "startTime": from_millis(remote.start_time),
+            "createTime": from_millis(remote.create_time),
+            "trainUrl": remote.train_url,
+            "logLocation": remote.log_url,
+        }
+        if remote.version_name:
+            facts["versionName"] = remote.version_name
+        code = remote.status
+        if code in TERMINAL and remote.duration is not None:
+            facts["durationSeconds"] = int(remote.duration) // 1000
+            if remote.start_time:
+                facts["completionTime"] = from_millis(remote.start_time + remote.duration)
+        if metrics := _metrics(remote.model_metric_list):
+            facts["metrics"] = metrics
+        obs = _observation(code, {k: v for k, v in facts.items() if v is not None})
+        if ctx.resolved.get("deadline_exceeded"):
+            obs.phase, obs.failed, obs.reason = "Failed", True, "DeadlineExceeded"
+            obs.message = f"activeDeadlineSeconds {ctx.spec.active_deadline_seconds} exceeded"
+        ttl = ctx.spec.ttl_seconds_after_finished
+        if ttl is not None and code in TERMINAL and "completionTime" in facts:
+            done = dt.datetime.fromisoformat(facts["completionTime"].replace("Z", "+00:00"))
+            remaining = done.timestamp() + ttl - dt.datetime.now(dt.UTC).timestamp()
+            if remaining <= 0:
+                ctx.resolved["delete_object"] = True
+            else:
+                ctx.resolved["requeue_after"] = remaining
+        return obs
+
+    async def delete(self, ctx: Context, remote_id: str) -> bool:
+        jobs = ctx.client.training_jobs
+        try:
+            remote = await self.get(ctx, remote_id)
+        except errors.NotFound:
+            return True
+        if remote.status in ACTIVE:
+            await jobs.stop(int(remote_id), int(remote.version_id or 0))
+            return False
+        if remote.status == 9:  # KILLING: wait for it to end
+            return False
+        await jobs.delete(int(remote_id))
+        try:
+            await self.get(ctx, remote_id)
+        except errors.NotFound:
+            return True
+        return False
+
+    async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
+        workspaces: dict[str, list[Entry]] = defaultdict(list)
+        for entry in entries:
+            workspaces[workspace_id_of(entry)].append(entry)
+        found: dict[str, Any] = {}
+        for ws in workspaces:
+            async for job in client.training_jobs.iter_all(workspace_id=ws):
+                found[str(job.job_id)] = job
+        return found
+
+    def observe_summary(self, entry: Entry, summary: Any) -> Observation:
+        return _observation(summary.status, {})
+
+    def needs_detail(self, old_status: dict[str, Any], obs: Observation) -> bool:
+        # Finished jobs get metrics, duration and completion time from the version detail.
+        return obs.phase in ("Succeeded", "Failed", "Stopped") or old_status.get("phase") is None
+
+
+def _metrics(raw: Any) -> dict[str, float] | None:
+    """total_metric_values from model_metric_list (a JSON string or an object)."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return None
+    if not isinstance(raw, dict):
+        return None
+    values = (raw.get("total_metric") or {}).get("total_metric_values") or {}
+    out = {}
+    for key in ("accuracy", "precision", "recall", "f1_score"):
+        try:
+            if values.get(key) is not None:
+                out["f1Score" if key == "f1_score" else key] = float(values[key])
+        except (TypeError, ValueError):
+            continue
+    return out or None

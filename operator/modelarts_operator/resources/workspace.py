@@ -1,0 +1,110 @@
+"""Workspace controller: a ModelArts workspace (``/v1/{project_id}/workspaces``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..api import errors
+from ..api.client import ModelArtsClient
+from ..api.workspaces import Workspace, WorkspaceCreateRequest, WorkspaceUpdateRequest
+from ..crd.workspace import WorkspaceSpec
+from ..reconcile.controller import Context, Observation, RemoteAdapter
+from ..reconcile.kube import Kind
+from ..reconcile.references import from_millis, to_wire
+from ..reconcile.registry import Entry
+
+
+def _observe(ws: Any) -> Observation:
+    state = (getattr(ws, "status", None) or "NORMAL").upper()
+    facts = {"remoteStatus": state}
+    if state == "NORMAL":
+        return Observation("Ready", True, facts=facts, in_flight=False)
+    if state in ("CREATE_FAILED", "DELETE_FAILED"):
+        return Observation(
+            "Failed",
+            False,
+            failed=True,
+            reason="Failed",
+            message=state,
+            facts=facts,
+            in_flight=False,
+        )
+    if state == "DELETING":
+        return Observation("Deleting", False, facts=facts)
+    return Observation("Creating", False, facts=facts)
+
+
+class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec]):
+    kind = Kind("Workspace", "workspaces")
+    spec_model = WorkspaceSpec
+    id_field = "workspaceId"
+    name_field = "name"
+    name_min_length = 4
+
+    async def find(self, ctx: Context) -> tuple[str, Any] | None:
+        ws = await ctx.client.workspaces.find_by_name(ctx.remote_name)
+        return (str(ws.id), ws) if ws is not None else None
+
+    async def get(self, ctx: Context, remote_id: str) -> Workspace:
+        return await ctx.client.workspaces.get(remote_id)
+
+    def _desired(self, ctx: Context) -> dict[str, Any]:
+        wire = to_wire(ctx.spec, "deletion_policy", "name")
+        wire["name"] = ctx.remote_name
+        return wire
+
+    async def create(self, ctx: Context) -> str:
+        created = await ctx.client.workspaces.create(
+            WorkspaceCreateRequest.model_validate(self._desired(ctx))
+        )
+        return str(created.id)
+
+    async def update(self, ctx: Context, remote_id: str, remote: Any) -> Any:
+        desired = self._desired(ctx)
+        desired.pop("enterprise_project_id", None)  # immutable remotely
+        current = remote.model_dump(exclude_none=True)
+        changed = {k: v for k, v in desired.items() if k != "grants" and current.get(k) != v}
+        if "grants" in desired and desired["grants"] != current.get("grants"):
+            changed["grants"] = desired["grants"]
+        if not changed:
+            return remote
+        await ctx.client.workspaces.update(
+            remote_id, WorkspaceUpdateRequest.model_validate(changed)
+        )
+        return await ctx.client.workspaces.get(remote_id)
+
+    def observe(self, ctx: Context, remote: Any) -> Observation:
+        obs = _observe(remote)
+        obs.facts.update(
+            {
+                k: v
+                for k, v in {
+                    "owner": remote.owner,
+                    "authType": remote.auth_type,
+                    "enterpriseProjectName": remote.enterprise_project_name,
+                    "createTime": from_millis(remote.create_time),
+                    "updateTime": from_millis(remote.update_time),
+                }.items()
+                if v is not None
+            }
+        )
+        return obs
+
+    async def delete(self, ctx: Context, remote_id: str) -> bool:
+        try:
+            ws = await ctx.client.workspaces.get(remote_id)
+        except errors.NotFound:
+            return True
+        if (getattr(ws, "status", "") or "").upper() != "DELETING":
+            await ctx.client.workspaces.delete(remote_id)
+        try:
+            await ctx.client.workspaces.get(remote_id)
+        except errors.NotFound:
+            return True
+        return False
+
+    async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
+        return {str(ws.id): ws async for ws in client.workspaces.iter_all()}
+
+    def observe_summary(self, entry: Entry, summary: Any) -> Observation:
+        return _observe(summary)

@@ -1,0 +1,160 @@
+"""`modelarts-operator run`: kopf with this operator's handlers, pollers and metrics.
+
+Startup builds the process-wide runtime (Kubernetes client, per-namespace ModelArts clients,
+the registry), starts one batched poller per kind and the Prometheus endpoint; cleanup closes
+them. kopf serves the liveness endpoint the chart's probes use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import random
+import sys
+from typing import Any
+
+import kopf
+from aiohttp import web
+
+from .metrics import METRICS
+from .settings import OperatorSettings, SettingsError
+
+log = logging.getLogger("modelarts_operator")
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser("run", help="run the operator (kopf) against the cluster")
+    parser.add_argument("--kubeconfig", help="kubeconfig file (default: in-cluster or $KUBECONFIG)")
+    parser.add_argument("--endpoint", help="ModelArts endpoint URL (MODELARTS_ENDPOINT)")
+    parser.add_argument("--iam-endpoint", help="IAM endpoint URL (MODELARTS_IAM_ENDPOINT)")
+    parser.add_argument("--project-id", help="default project ID (MODELARTS_PROJECT_ID)")
+    parser.add_argument("--region", help="region (MODELARTS_REGION)")
+    parser.add_argument(
+        "--credentials-secret",
+        help='default Secret "namespace/name" (MODELARTS_CREDENTIALS_SECRET)',
+    )
+    parser.add_argument(
+        "--namespace", action="append", dest="namespaces", help="watch only this namespace"
+    )
+    parser.add_argument("--poll-active-seconds", type=float)
+    parser.add_argument("--poll-settled-seconds", type=float)
+    parser.add_argument("--liveness", default=None, help="liveness endpoint URL")
+    parser.add_argument("--verbose", "-v", action="store_true")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        settings = OperatorSettings.from_env(
+            endpoint=args.endpoint,
+            iam_endpoint=args.iam_endpoint,
+            project_id=args.project_id,
+            region=args.region,
+            credentials_secret=args.credentials_secret,
+            namespaces=args.namespaces,
+            poll_active_seconds=args.poll_active_seconds,
+            poll_settled_seconds=args.poll_settled_seconds,
+        )
+    except SettingsError as err:
+        print(err, file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx", "httpcore", "kubernetes"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    liveness = args.liveness or f"http://0.0.0.0:{settings.health_port}/healthz"
+    asyncio.run(serve(settings, liveness, args.kubeconfig))
+    return 0
+
+
+async def serve(settings: OperatorSettings, liveness: str, kubeconfig: str | None = None) -> None:
+    """Run the operator until cancelled (also used in-process by tests and the demo)."""
+    from . import resources  # registers every kind's handlers
+    from .reconcile import references, runtime
+    from .reconcile.controller import Reconciler
+    from .reconcile.credentials import ClientFactory
+    from .reconcile.kube import KubeClient
+    from .reconcile.poller import Poller
+
+    @kopf.on.startup()
+    async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
+        runtime.configure(settings)
+        if operator_settings.peering:
+            settings.peering.name = operator_settings.peering
+            settings.peering.standalone = False
+            # Equal priorities make every replica pause; distinct ones elect the highest.
+            settings.peering.priority = random.randint(1, 2**30)
+        else:
+            settings.peering.standalone = True
+        kube = KubeClient.from_environment(kubeconfig)
+        clients = ClientFactory(operator_settings, kube)
+        clients.on_call = _record_call
+        rt = runtime.Runtime(operator_settings, kube, clients)
+        runtime.RUNTIME = rt
+        references.use_registry(rt.registry)
+        for adapter in resources.ADAPTERS:
+            handlers = runtime.KindHandlers(adapter, Reconciler(adapter, kube))
+            rt.kinds[adapter.kind.plural] = handlers
+            rt.tasks.append(asyncio.create_task(Poller(rt, handlers).run()))
+        if operator_settings.metrics_port:
+            rt.tasks.append(asyncio.create_task(_metrics_server(operator_settings.metrics_port)))
+
+    @kopf.on.login()
+    def login(**_: Any) -> kopf.ConnectionInfo:
+        """The same credentials as our own client (kopf's default reads $KUBECONFIG only at
+        import time)."""
+        from .reconcile.kube import bearer_token, load_configuration
+
+        cfg = load_configuration(kubeconfig)
+        return kopf.ConnectionInfo(
+            server=cfg.host,
+            ca_path=cfg.ssl_ca_cert,
+            insecure=not cfg.verify_ssl,
+            token=bearer_token(cfg),
+            certificate_path=cfg.cert_file,
+            private_key_path=cfg.key_file,
+        )
+
+    @kopf.on.cleanup()
+    async def cleanup(**_: Any) -> None:
+        rt = runtime.RUNTIME
+        if rt is None:
+            return
+        for task in rt.tasks:
+            task.cancel()
+        await asyncio.gather(*rt.tasks, return_exceptions=True)
+        await rt.clients.aclose()
+        await rt.kube.aclose()
+        runtime.RUNTIME = None
+
+    operator_settings = settings
+    await kopf.operator(
+        clusterwide=not settings.namespaces,
+        namespaces=settings.namespaces,
+        liveness_endpoint=liveness,
+    )
+
+
+def _record_call(endpoint: str, method: str, status: int | None, seconds: float) -> None:
+    outcome = "error" if status is None else str(status)
+    METRICS.inc("modelarts_api_calls_total", endpoint=endpoint, method=method, code=outcome)
+    METRICS.observe("modelarts_api_call_seconds", seconds, endpoint=endpoint)
+
+
+async def _metrics_server(port: int) -> None:
+    async def metrics(_: web.Request) -> web.Response:
+        return web.Response(text=METRICS.render(), content_type="text/plain")
+
+    app = web.Application()
+    app.router.add_get("/metrics", metrics)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "0.0.0.0", port)  # noqa: S104 - scraped from the pod network
+    await site.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,94 @@
+"""Operator configuration: environment variables (set by the Helm chart), overridable by CLI.
+
+One typed object so every part of the operator reads the same values and a wrong value fails
+at start with the variable's name instead of minutes later in a reconcile.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+ENV_PREFIX = "MODELARTS_"
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or invalid; the message names the variable."""
+
+
+class OperatorSettings(BaseModel):
+    """Everything the operator needs to know about its environment."""
+
+    region: str = Field("cn-north-4", description="Huawei Cloud region, e.g. cn-north-4.")
+    endpoint: str | None = Field(
+        None,
+        description="ModelArts endpoint URL; default https://modelarts.{region}.myhuaweicloud.com.",
+    )
+    iam_endpoint: str | None = Field(
+        None, description="IAM endpoint URL; default https://iam.{region}.myhuaweicloud.com."
+    )
+    dataarts_endpoint: str | None = Field(
+        None, description="DataArts Fabric endpoint for Model spec.llm; default: the ModelArts one."
+    )
+    project_id: str | None = Field(None, description="Default project ID for all namespaces.")
+    credentials_secret: str | None = Field(
+        None, description='Default credentials Secret as "namespace/name".'
+    )
+    ca_bundle: str | None = Field(None, description="CA bundle file for the ModelArts endpoints.")
+    namespaces: list[str] = Field(
+        default_factory=list, description="Namespaces to watch; empty means the whole cluster."
+    )
+    poll_active_seconds: float = Field(10.0, gt=0, description="Poll period while in flight.")
+    poll_settled_seconds: float = Field(60.0, gt=0, description="Poll period when all settled.")
+    api_qps: float = Field(20.0, gt=0, description="Client-side ModelArts request rate limit.")
+    api_burst: int = Field(40, ge=1, description="Burst allowance of the rate limiter.")
+    api_timeout_seconds: float = Field(30.0, gt=0, description="Per-request timeout.")
+    metrics_port: int = Field(9090, ge=0, le=65535, description="Prometheus /metrics port.")
+    health_port: int = Field(8080, ge=0, le=65535, description="Liveness endpoint port.")
+    peering: str | None = Field(None, description="kopf peering name; empty: standalone.")
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator("namespaces", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("credentials_secret")
+    @classmethod
+    def _namespaced(cls, value: str | None) -> str | None:
+        if value and value.count("/") != 1:
+            raise ValueError('must be "namespace/name"')
+        return value or None
+
+    @property
+    def modelarts_endpoint(self) -> str:
+        return self.endpoint or f"https://modelarts.{self.region}.myhuaweicloud.com"
+
+    @property
+    def iam_url(self) -> str:
+        return self.iam_endpoint or f"https://iam.{self.region}.myhuaweicloud.com"
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, **overrides: object
+    ) -> OperatorSettings:
+        """Read ``MODELARTS_*`` variables; explicit ``overrides`` (CLI flags) win."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for name in cls.model_fields:
+            raw = environ.get(ENV_PREFIX + name.upper())
+            if raw not in (None, ""):
+                values[name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return cls.model_validate(values)
+        except ValidationError as err:
+            problems = "; ".join(
+                f"{ENV_PREFIX}{str(e['loc'][0]).upper()}: {e['msg']}" for e in err.errors()
+            )
+            raise SettingsError(f"invalid operator settings: {problems}") from None
