@@ -8,6 +8,7 @@ idle objects cost nothing, and advancing the clock needs no background work.
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import random
@@ -50,30 +51,65 @@ def cut_timeline(timeline: Timeline, now_ms: int) -> Timeline:
     return kept or timeline[:1]
 
 
-class Collection:
-    """Records of one kind keyed by ID, in creation order, with cached sorted views.
+class _View:
+    """IDs of the selected records in (sort key, creation order) order, kept up to date."""
 
-    Sorted views are rebuilt only after a create, delete or a change to a sort key (``touch``),
-    so paging through a large listing costs a slice per page, not a sort per page.
+    def __init__(
+        self, select: Callable[[Rec], bool], sort_key: Callable[[Rec], Any] | None
+    ) -> None:
+        self.select = select
+        self.sort_key = sort_key
+        self.keys: list[tuple[Any, int]] = []
+        self.ids: list[Any] = []
+
+
+class Collection:
+    """Records of one kind keyed by ID, in creation order, with maintained sorted views.
+
+    A view is built once (one sort) and then kept in order on every create and delete with a
+    binary search, so paging through a large listing costs a slice per page and creating
+    objects between pages costs no re-sort. ``touch`` (a sort key changed) drops the views.
     """
 
     def __init__(self) -> None:
         self.items: dict[Any, Rec] = {}
-        self._gen = 0
-        self._views: dict[tuple[Any, ...], tuple[int, list[Any]]] = {}
+        self._seq: dict[Any, int] = {}
+        self._counter = 0
+        self._views: dict[tuple[Any, ...], _View] = {}
+
+    def _full_key(self, view: _View, key: Any, rec: Rec) -> tuple[Any, int]:
+        return (view.sort_key(rec) if view.sort_key else 0, self._seq[key])
 
     def add(self, key: Any, rec: Rec) -> None:
+        if key in self.items:
+            self.remove(key)
         self.items[key] = rec
-        self._gen += 1
+        self._counter += 1
+        self._seq[key] = self._counter
+        for view in self._views.values():
+            if view.select(rec):
+                full = self._full_key(view, key, rec)
+                i = bisect.bisect_right(view.keys, full)
+                view.keys.insert(i, full)
+                view.ids.insert(i, key)
 
     def remove(self, key: Any) -> Rec | None:
-        rec = self.items.pop(key, None)
-        if rec is not None:
-            self._gen += 1
+        rec = self.items.get(key)
+        if rec is None:
+            return None
+        for view in self._views.values():
+            if view.select(rec):
+                full = self._full_key(view, key, rec)
+                i = bisect.bisect_left(view.keys, full)
+                if i < len(view.keys) and view.keys[i] == full:
+                    del view.keys[i]
+                    del view.ids[i]
+        del self.items[key]
+        del self._seq[key]
         return rec
 
     def touch(self) -> None:
-        self._gen += 1
+        self._views.clear()
 
     def get(self, key: Any) -> Rec | None:
         return self.items.get(key)
@@ -87,27 +123,25 @@ class Collection:
         select: Callable[[Rec], bool],
         sort_key: Callable[[Rec], Any] | None,
     ) -> list[Any]:
-        """IDs of the selected records in ascending ``sort_key`` (or creation) order, cached."""
-        cached = self._views.get(name)
-        if cached is not None and cached[0] == self._gen:
-            return cached[1]
-        recs = [r for r in self.items.values() if select(r)]
-        if sort_key is not None:
-            recs.sort(key=sort_key)
-        ids = [self._key_of(r) for r in recs]
-        if len(self._views) > 64:
-            self._views.clear()
-        self._views[name] = (self._gen, ids)
-        return ids
+        """IDs of the selected records in ascending ``sort_key`` (then creation) order."""
+        view = self._views.get(name)
+        if view is None:
+            if len(self._views) > 64:
+                self._views.clear()
+            view = _View(select, sort_key)
+            pairs = sorted(
+                (self._full_key(view, k, r), k) for k, r in self.items.items() if select(r)
+            )
+            view.keys = [p[0] for p in pairs]
+            view.ids = [p[1] for p in pairs]
+            self._views[name] = view
+        return view.ids
 
     key_field: str = "id"
 
-    def _key_of(self, rec: Rec) -> Any:
-        return rec[self.key_field]
-
     def clear(self) -> None:
         self.items.clear()
-        self._gen += 1
+        self._seq.clear()
         self._views.clear()
 
 

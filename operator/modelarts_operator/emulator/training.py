@@ -362,13 +362,15 @@ def _new_version(core: Core, job: Rec, cfg: dict[str, Any], pre: int | None) -> 
     return ver
 
 
-def _check_output_path(core: Core, cfg: dict[str, Any]) -> None:
-    """2604: another running job already writes to this training output path."""
+def _check_output_path(core: Core, cfg: dict[str, Any], job_id: int | None = None) -> None:
+    """2604: another running job (not a version of this one) writes to this output path."""
     url = str(cfg.get("train_url", ""))
     now = core.now_ms()
     for vid in core.state.train_urls.get(url, ()):
         other = core.state.versions.get(vid)
-        if other is not None and version_status(other, now) in ACTIVE:
+        if other is None or other["job_id"] == job_id:
+            continue
+        if version_status(other, now) in ACTIVE:
             raise ApiError(
                 409,
                 "ModelArts.2604",
@@ -616,7 +618,7 @@ async def create_version(request: web.Request) -> web.Response:
     if pre not in job["versions"]:
         raise v.bad(f"config.pre_version_id {pre} is not a version of job {job['job_id']}")
     core.usable_workspace(job["workspace_id"])
-    _check_output_path(core, cfg)
+    _check_output_path(core, cfg, job["job_id"])
     if body.get("job_desc") is not None:
         job["job_desc"] = body["job_desc"]
     ver = _new_version(core, job, cfg, pre)

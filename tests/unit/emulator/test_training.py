@@ -397,3 +397,13 @@ async def test_workspace_must_exist_and_be_normal(env: Env) -> None:
     resp = await env.http.post(TJ, json=body)
     assert resp.status_code == 404
     assert resp.json()["error_code"] == "ModelArts.7005"
+
+
+async def test_new_version_may_reuse_its_own_jobs_output_path(env: Env) -> None:
+    c = await create(env, "reuse")
+    env.advance(8)  # version 1 is running
+    cfg = dict(job_body("reuse")["config"], pre_version_id=c["version_id"])
+    resp = await env.http.post(f"{TJ}/{c['job_id']}/versions", json={"config": cfg})
+    assert resp.status_code == 200, resp.text
+    other = await env.http.post(TJ, json=job_body("intruder", train_url=cfg["train_url"]))
+    assert other.json()["error_code"] == "ModelArts.2604"
