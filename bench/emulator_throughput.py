@@ -183,6 +183,28 @@ async def run(args: argparse.Namespace, port: int, proc: subprocess.Popen[bytes]
                     round(times[0] * 1000, 1),
                     round(times[-1] * 1000, 1),
                 ]
+            # creates between pages must not force a re-sort of the whole listing
+            t0 = time.perf_counter()
+            for i in range(200):
+                body = {
+                    "job_name": f"mixed-{i:03d}",
+                    "config": {
+                        "worker_server_num": 1,
+                        "app_url": "/b/app/",
+                        "boot_file_url": "/b/a.py",
+                        "data_url": "/b/data/",
+                        "spec_id": 2,
+                        "train_url": f"/b/mixed/{i}/",
+                    },
+                }
+                async with s.post(f"{base}/v1/{PROJECT}/training-jobs", json=body, headers=h):
+                    pass
+                url = f"{base}/v1/{PROJECT}/training-jobs?per_page=100&page={1 + i % 100}"
+                async with s.get(url, headers=h) as r:
+                    await r.read()
+            results["create_then_list_page_pair_ms"] = round(
+                (time.perf_counter() - t0) / 200 * 1000, 2
+            )
             total, seen, _ = await list_all(s, base, h, 1000, "&status=1,7,8")
             results["list_filtered_by_status_per_page_1000_seconds"] = round(total, 3)
             for aksk in (False, True):

@@ -685,6 +685,14 @@ async def infer(request: web.Request) -> web.Response:
     return reply({"service_id": svc["service_id"], "predicted_label": "1", "scores": [[0.9, 0.1]]})
 
 
+async def clusters(request: web.Request) -> web.Response:
+    """Dedicated resource pools: the emulator has none (a ``cluster_id`` gets 3547)."""
+    q = request.query
+    query_int(q, "offset", 0, 0, None, "ModelArts.0107")
+    query_int(q, "limit", 1000, 1, 1000, "ModelArts.0107")
+    return reply({"total_count": 0, "count": 0, "clusters": []})
+
+
 def routes() -> list[tuple[str, str, Any]]:
     base = "/v1/{project_id}/services"
     one = base + "/{service_id}"
@@ -700,4 +708,5 @@ def routes() -> list[tuple[str, str, Any]]:
         ("GET", one + "/logs", update_logs),
         ("GET", one + "/monitor", monitor),
         ("POST", "/v1/infers/{service_id}", infer),
+        ("GET", "/v1/{project_id}/clusters", clusters),
     ]

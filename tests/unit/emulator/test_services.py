@@ -348,3 +348,8 @@ async def test_edge_node_instance_start_stop(env: Env) -> None:
     assert resp.status_code == 404
     resp = await env.http.put(path, json={"status": "paused"})
     assert resp.status_code == 400
+
+
+async def test_no_dedicated_clusters(env: Env) -> None:
+    resp = await env.http.get(P + "/clusters")
+    assert resp.json() == {"total_count": 0, "count": 0, "clusters": []}
