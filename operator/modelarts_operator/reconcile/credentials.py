@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +69,9 @@ class ClientFactory:
         self._clients: dict[Target, ModelArtsClient] = {}
         self._targets: dict[str, Target] = {}
         self._lock = asyncio.Lock()
+        self._resolved: dict[str, tuple[float, ModelArtsClient]] = {}
+
+    CACHE_SECONDS = 15.0
 
     async def target_for(self, namespace: str) -> tuple[Target, dict[str, str]]:
         annotations: dict[str, str] = {}
@@ -107,6 +111,11 @@ class ClientFactory:
         return target, secret.get("data") or {}
 
     async def for_namespace(self, namespace: str) -> ModelArtsClient:
+        """The namespace's client; the Namespace and Secret are re-read at most every
+        ``CACHE_SECONDS`` (the poller asks for every object every cycle)."""
+        cached = self._resolved.get(namespace)
+        if cached is not None and time.monotonic() - cached[0] < self.CACHE_SECONDS:
+            return cached[1]
         target, data = await self.target_for(namespace)
         async with self._lock:
             client = self._clients.get(target)
@@ -114,7 +123,12 @@ class ClientFactory:
                 client = self._build(target, data)
                 self._clients[target] = client
             self._targets[namespace] = target
+            self._resolved[namespace] = (time.monotonic(), client)
             return client
+
+    def forget(self, namespace: str) -> None:
+        """Drop the cached resolution (e.g. after an authentication failure)."""
+        self._resolved.pop(namespace, None)
 
     def _build(self, target: Target, data: dict[str, str]) -> ModelArtsClient:
         s = self.settings

@@ -17,6 +17,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from ..api import errors
+from ..metrics import METRICS
 from . import conditions as cond
 from .controller import Observation, apply_observation
 from .registry import Entry
@@ -58,6 +59,7 @@ class Poller:
         if not entries:
             return False
         self.cycles += 1
+        METRICS.inc("modelarts_poll_cycles_total", kind=adapter.kind.plural)
         by_client: dict[Any, list[Entry]] = defaultdict(list)
         for entry in entries:
             try:
@@ -113,6 +115,7 @@ class Poller:
             await self.rt.poke(entry, f"remote state {obs.phase}")
             return
         self.patches += 1
+        METRICS.inc("modelarts_status_patches_total", kind=self.h.adapter.kind.plural)
         await self.rt.kube.patch_status(self.h.adapter.kind, entry.namespace, entry.name, patch)
         if obs.ready != ready_before:
             self.rt.post_event(

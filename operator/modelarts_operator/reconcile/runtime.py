@@ -156,6 +156,8 @@ def register(adapter: RemoteAdapter[Any]) -> None:
         try:
             outcome: Outcome = await h.reconciler.reconcile(ctx)
         except errors.ModelArtsError as err:
+            if isinstance(err, errors.AuthFailed):
+                runtime().clients.forget(ctx.namespace)  # re-read a fixed Secret next time
             new = error_outcome(old_status, err, generation)
             _write_status(patch, old_status, new)
             kopf.event(
