@@ -21,6 +21,8 @@
     POST   /_emulator/config                 {"token_ttl"?, "rate_limit"?, "timings"?: {...}}
     POST   /_emulator/save                   write the state file now
 
+Object endpoints (force, objects) act on the configured project, or on ``?project_id=``.
+
 Kinds: workspace, training_job, model, service, dataarts_model. Force outcomes: a training job
 ends with a JOBSTAT ``status`` (default 11 FAILED); a model ``failed``; a service ``failed``,
 ``concerning``, ``running`` or ``stopped``; a DataArts model ``FAILED``; a workspace any status.
@@ -54,7 +56,14 @@ def _clock_view(core: Core) -> dict[str, Any]:
 
 async def health(request: web.Request) -> web.Response:
     core = core_of(request)
-    return reply({"ok": True, "project_id": core.config.project_id, **_clock_view(core)})
+    return reply(
+        {
+            "ok": True,
+            "project_id": core.config.project_id,
+            "projects": core.projects,
+            **_clock_view(core),
+        }
+    )
 
 
 async def reset(request: web.Request) -> web.Response:

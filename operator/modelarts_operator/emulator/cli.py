@@ -31,6 +31,20 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--iam-password", default=None)
     p.add_argument("--iam-domain", default=None)
     p.add_argument("--token-ttl", type=float, default=None, help="token lifetime in seconds")
+    p.add_argument(
+        "--extra-project",
+        action="append",
+        default=None,
+        metavar="ID:NAME",
+        help="another project of the account, with its own objects (repeatable)",
+    )
+    p.add_argument(
+        "--extra-ak-sk",
+        action="append",
+        default=None,
+        metavar="AK:SK",
+        help="another accepted AK/SK pair (repeatable)",
+    )
     p.set_defaults(func=run)
 
 
@@ -39,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     import os
     import signal
 
-    from .config import EmulatorConfig
+    from .config import EmulatorConfig, parse_pairs
     from .server import Emulator
 
     config = EmulatorConfig.from_env(
@@ -54,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
         iam_password=args.iam_password,
         iam_domain=args.iam_domain,
         token_ttl=args.token_ttl,
+        extra_projects=parse_pairs(",".join(args.extra_project)) if args.extra_project else None,
+        extra_keys=parse_pairs(",".join(args.extra_ak_sk)) if args.extra_ak_sk else None,
     )
     host = args.host or os.environ.get("EMULATOR_HOST") or DEFAULT_HOST
     port = (

@@ -25,6 +25,17 @@ DEFAULT_TOKEN_TTL = 24 * 3600.0
 DEFAULT_SIGNATURE_MAX_SKEW = 15 * 60.0
 
 
+def parse_pairs(text: str) -> dict[str, str]:
+    """ "a:b,c:d" -> {"a": "b", "c": "d"} (EMULATOR_EXTRA_PROJECTS, EMULATOR_EXTRA_KEYS)."""
+    out: dict[str, str] = {}
+    for item in text.split(","):
+        key, sep, value = item.strip().partition(":")
+        if not sep or not key or not value:
+            raise ValueError(f"expected KEY:VALUE, got {item!r}")
+        out[key] = value
+    return out
+
+
 @dataclass
 class Timings:
     """How long each asynchronous phase lasts, in emulated seconds (before jitter)."""
@@ -72,6 +83,10 @@ class EmulatorConfig:
     # page"); "index": offset is the index of the first item.
     offset_mode: str = "page"
     hostname: str = "modelarts-emulator"
+    # More projects (id -> name) of the same account, each with its own objects, and more
+    # AK/SK pairs (AK/SK open every project of the account, as in the cloud).
+    extra_projects: dict[str, str] = field(default_factory=dict)
+    extra_keys: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> EmulatorConfig:
@@ -81,6 +96,11 @@ class EmulatorConfig:
         values: dict[str, Any] = {}
         for f in fields(cls):
             if f.name == "timings":
+                continue
+            if f.name in ("extra_projects", "extra_keys"):
+                raw_pairs = source.get("EMULATOR_" + f.name.upper())
+                if raw_pairs:
+                    values[f.name] = parse_pairs(raw_pairs)
                 continue
             raw = source.get("EMULATOR_" + f.name.upper())
             if raw is None:
@@ -111,6 +131,7 @@ class EmulatorConfig:
         return "\n".join(
             [
                 f"  project id : {self.project_id}   (region {self.region})",
+                *(f"  project id : {pid}   ({name})" for pid, name in self.extra_projects.items()),
                 f"  AK / SK    : {self.ak} / {sk}",
                 f"  IAM user   : {self.iam_user} / {password} (domain {self.iam_domain})",
                 f"  speed      : {self.speed}x   seed: {self.seed}",

@@ -7,6 +7,7 @@ import json
 import random
 import time
 from collections import Counter, defaultdict
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,12 +66,21 @@ class RateWindow:
 WINDOWS = {"minute": 60.0, "hour": 3600.0, "day": 86400.0}
 
 
+CURRENT_PROJECT: ContextVar[str | None] = ContextVar("emulator_project", default=None)
+
+
 class Core:
+    """Shared machinery; ``state`` is the state of the project the current request is for
+    (the configured project outside requests, and for DataArts paths, which carry none)."""
+
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
         self.clock = Clock(config.speed)
         self.tokens = TokenStore()
-        self.state = State(config.seed)
+        self.projects: dict[str, str] = {config.project_id: config.region}
+        self.projects.update(config.extra_projects)
+        self.keys: dict[str, str] = {config.ak: config.sk, **config.extra_keys}
+        self.states: dict[str, State] = {}
         self.fault_rng = random.Random(config.seed)
         self.request_rng = random.Random(None if config.seed is None else config.seed + 1)
         self.faults: list[FaultRule] = []
@@ -79,24 +89,36 @@ class Core:
         self.rate = RateWindow(config.rate_limit, WINDOWS.get(config.rate_window, 60.0))
         self.dirty = False
         self.base_url = ""
-        self.deleting: set[str] = set()  # workspaces in DELETING, swept on every request
         self.reset_state()
         if config.state_file:
             data = read_json(config.state_file)
             if data is not None:
-                self.state.load_json(data)
-                self.deleting = {
-                    k for k, r in self.state.workspaces.items.items() if r.get("deleting_until")
-                }
+                for pid, saved in data.get("projects", {}).items():
+                    if pid in self.states:
+                        self.states[pid].load_json(saved)
                 self.clock.set(max(time.time(), data.get("clock_now_ms", 0) / 1000))
+
+    @property
+    def project_id(self) -> str:
+        return CURRENT_PROJECT.get() or self.config.project_id
+
+    @property
+    def state(self) -> State:
+        return self.states[self.project_id]
 
     # ---- lifecycle ----
     def reset_state(self) -> None:
-        self.deleting = set()
-        self.state = State(self.config.seed)
         self.fault_rng = random.Random(self.config.seed)
+        self.states = {}
+        for i, pid in enumerate(self.projects):
+            seed = None if self.config.seed is None else self.config.seed + 1000 * i
+            self.states[pid] = self._fresh_state(seed)
+        self.dirty = True
+
+    def _fresh_state(self, seed: int | None) -> State:
+        state = State(seed)
         now = self.clock.now_ms()
-        self.state.workspaces.add(
+        state.workspaces.add(
             DEFAULT_WORKSPACE_ID,
             {
                 "id": DEFAULT_WORKSPACE_ID,
@@ -113,7 +135,7 @@ class Core:
                 "quotas": {},
             },
         )
-        self.dirty = True
+        return state
 
     def reset(self) -> None:
         self.reset_state()
@@ -126,7 +148,11 @@ class Core:
         self.dirty = True
 
     def snapshot(self) -> dict[str, Any]:
-        return self.state.to_json(self.clock.now_ms())
+        return {
+            "format": 2,
+            "clock_now_ms": self.clock.now_ms(),
+            "projects": {pid: st.to_json() for pid, st in self.states.items()},
+        }
 
     # ---- time ----
     def now_ms(self) -> int:
@@ -168,7 +194,7 @@ class Core:
     def purge_workspace(self, ws_id: str) -> None:
         """A workspace's deletion finished: it and everything in it are gone."""
         st = self.state
-        self.deleting.discard(ws_id)
+        st.deleting.discard(ws_id)
         st.workspaces.remove(ws_id)
         for sid in [k for k, r in st.services.items.items() if r["workspace_id"] == ws_id]:
             rec = st.services.remove(sid)
@@ -186,14 +212,15 @@ class Core:
 
     def sweep(self) -> None:
         """Finish workspace deletions whose time has come (cheap: only DELETING ones)."""
-        if not self.deleting:
+        deleting = self.state.deleting
+        if not deleting:
             return
         now = self.now_ms()
-        for ws_id in list(self.deleting):
+        for ws_id in list(deleting):
             rec = self.state.workspaces.get(ws_id)
             until = rec.get("deleting_until") if rec is not None else None
             if until is None:
-                self.deleting.discard(ws_id)
+                deleting.discard(ws_id)
             elif now >= until:
                 self.purge_workspace(ws_id)
 

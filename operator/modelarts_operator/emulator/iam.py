@@ -47,14 +47,17 @@ async def issue_token(request: web.Request) -> web.Response:
     if not isinstance(project, dict):
         raise _bad("auth.scope.project is required: ModelArts needs a project-scoped token.")
     wanted = project.get("id") or project.get("name")
-    if wanted not in (cfg.project_id, cfg.region):
+    by_name = {name: pid for pid, name in core.projects.items()}
+    project_id = wanted if wanted in core.projects else by_name.get(str(wanted))
+    if project_id is None:
         raise ApiError(
             401, "IAM.0003", f"The project {wanted!r} does not exist or is not accessible."
         )
     now = core.clock.now()
+    project_name = core.projects[project_id]
     tok = core.tokens.issue(
-        project_id=cfg.project_id,
-        project_name=cfg.region,
+        project_id=project_id,
+        project_name=project_name,
         user=cfg.iam_user,
         domain=cfg.iam_domain,
         now=now,
@@ -82,8 +85,8 @@ async def issue_token(request: web.Request) -> web.Response:
             }
         ],
         "project": {
-            "id": cfg.project_id,
-            "name": cfg.region,
+            "id": project_id,
+            "name": project_name,
             "domain": {"id": cfg.domain_id, "name": cfg.iam_domain},
         },
         "user": {
@@ -100,7 +103,8 @@ async def issue_token(request: web.Request) -> web.Response:
 
 
 async def list_projects(request: web.Request) -> web.Response:
-    cfg = core_of(request).config
+    core = core_of(request)
+    cfg = core.config
     return reply(
         {
             "projects": [
@@ -108,12 +112,13 @@ async def list_projects(request: web.Request) -> web.Response:
                     "domain_id": cfg.domain_id,
                     "is_domain": False,
                     "parent_id": cfg.domain_id,
-                    "name": cfg.region,
+                    "name": name,
                     "description": "",
                     "links": {"next": None, "previous": None, "self": ""},
-                    "id": cfg.project_id,
+                    "id": pid,
                     "enabled": True,
                 }
+                for pid, name in core.projects.items()
             ],
             "links": {"next": None, "previous": None, "self": ""},
         }

@@ -161,7 +161,7 @@ def model_view(core: Core, rec: Rec, *, detail: bool) -> dict[str, Any]:
         "model_size": rec["model_size"] if published else 0,
         "model_status": status,
         "tenant": cfg.domain_id,
-        "project": cfg.project_id,
+        "project": core.project_id,
         "owner": cfg.domain_id,
         "create_at": rec["create_at"],
         "description": rec.get("description", ""),

@@ -18,7 +18,7 @@ from aiohttp import web
 from . import admin, dataarts, iam, models, services, training, workspaces
 from .auth import Principal, verify_signature
 from .config import EmulatorConfig
-from .core import CORE_KEY, Core, reply
+from .core import CORE_KEY, CURRENT_PROJECT, Core, reply
 from .errors import ApiError, Family, dataarts_code, error_body, family_for_path
 from .state import write_json_atomic
 
@@ -48,14 +48,15 @@ async def authenticate(core: Core, request: web.Request) -> Principal:
             raw_query=request.query_string,
             headers=dict(request.headers),
             body=body,
-            keys={cfg.ak: cfg.sk},
+            keys=core.keys,
             security_tokens={cfg.ak: cfg.security_token},
             wall_now=time.time(),
             max_skew=cfg.signature_max_skew,
         )
-        principal = Principal("aksk", cfg.project_id, ak)
+        principal = Principal("aksk", None, ak)
     project = request.match_info.get("project_id")
-    if project is not None and project != principal.project_id:
+    allowed = core.projects if principal.project_id is None else {principal.project_id}
+    if project is not None and project not in allowed:
         raise ApiError(
             403,
             "ModelArts.0210",
@@ -106,6 +107,8 @@ async def pipeline(request: web.Request, handler: Handler) -> web.StreamResponse
     key = f"{request.method} {template or '(unmatched)'}"
     remaining, reset_in = cfg.rate_limit, 60.0
     resp: web.StreamResponse
+    project = request.match_info.get("project_id") or request.query.get("project_id")
+    scope = CURRENT_PROJECT.set(project if project in core.states else None)
     try:
         if family is Family.ADMIN:
             resp = await handler(request)
@@ -140,6 +143,8 @@ async def pipeline(request: web.Request, handler: Handler) -> web.StreamResponse
             f"{exc.reason}: {request.method} {request.path}",
         )
         resp = _render(family, http_err, request_hex)
+    finally:
+        CURRENT_PROJECT.reset(scope)
     resp.headers["X-request-id"] = request_id
     resp.headers["X-ratelimit"] = str(cfg.rate_limit)
     resp.headers["X-ratelimit-used"] = str(max(0, remaining))

@@ -225,7 +225,7 @@ def _base(core: Core, svc: Rec) -> dict[str, Any]:
         "service_name": svc["service_name"],
         "description": svc.get("description", ""),
         "tenant": core.config.domain_id,
-        "project": core.config.project_id,
+        "project": core.project_id,
         "owner": core.config.domain_id,
         "publish_at": svc["publish_at"],
         "infer_type": svc["infer_type"],

@@ -180,6 +180,7 @@ class State:
         self.service_names: dict[str, str] = {}
         self.dataarts = keyed("id")
         self.pending_forces: list[Rec] = []
+        self.deleting: set[str] = set()  # workspaces in DELETING, swept on every request
         self.next_job_id = 1
         self.next_version_id = 1
 
@@ -206,10 +207,8 @@ class State:
     # ---- persistence ----
     _COLLECTIONS = ("workspaces", "jobs", "versions", "models", "services", "dataarts")
 
-    def to_json(self, clock_now_ms: int) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "format": 1,
-            "clock_now_ms": clock_now_ms,
             "next_job_id": self.next_job_id,
             "next_version_id": self.next_version_id,
             "rng": _rng_state(self.rng),
@@ -233,6 +232,7 @@ class State:
         self.reindex()
 
     def reindex(self) -> None:
+        self.deleting = {k for k, r in self.workspaces.items.items() if r.get("deleting_until")}
         self.train_urls = {}
         for vid, ver in self.versions.items.items():
             self.train_urls.setdefault(ver["config"].get("train_url", ""), []).append(vid)

@@ -183,7 +183,7 @@ async def delete(request: web.Request) -> web.Response:
     if rec.get("deleting_until") is None:
         rec["deleting_until"] = core.now_ms() + core.phase(core.config.timings.workspace_deleting)
         rec["status"] = "DELETING"
-        core.deleting.add(ws_id)
+        core.state.deleting.add(ws_id)
         core.changed()
     return reply({"workspace_id": ws_id})
 

@@ -11,7 +11,12 @@ import httpx
 import pytest
 
 from modelarts_operator.cli import build_parser
-from modelarts_operator.emulator import Emulator, EmulatorConfig, run_emulator_in_thread
+from modelarts_operator.emulator import (
+    DEFAULT_PROJECT_ID,
+    Emulator,
+    EmulatorConfig,
+    run_emulator_in_thread,
+)
 
 from .conftest import Env, P, job_body, model_body, token_body
 
@@ -184,7 +189,7 @@ async def test_state_file_survives_restart(tmp_path: Path) -> None:
         model = (await c.post(P + "/models", json=model_body(), headers=h)).json()
         ws = (await c.post(P + "/workspaces", json={"name": "kept-ws"}, headers=h)).json()
     data = json.loads(state.read_text())
-    assert [j["job_name"] for j in data["jobs"]] == ["persisted"]
+    assert [j["job_name"] for j in data["projects"][DEFAULT_PROJECT_ID]["jobs"]] == ["persisted"]
     emu2 = Emulator(EmulatorConfig(seed=3, state_file=str(state)))
     async with emu2.serve(port=0) as url, httpx.AsyncClient(base_url=url) as c:
         tok = (await c.post("/v3/auth/tokens", json=token_body())).headers["X-Subject-Token"]
@@ -250,6 +255,13 @@ def test_cli_registers_emulator_with_documented_flags() -> None:
 
 
 def test_config_from_env() -> None:
+    pairs = build_parser().parse_args(
+        ["emulator", "--extra-project", "p2:cn-east-3", "--extra-ak-sk", "AK2:SK2"]
+    )
+    assert pairs.extra_project == ["p2:cn-east-3"]
+    assert pairs.extra_ak_sk == ["AK2:SK2"]
+    cfg2 = EmulatorConfig.from_env({"EMULATOR_EXTRA_PROJECTS": "p2:cn-east-3,p3:cn-south-1"})
+    assert cfg2.extra_projects == {"p2": "cn-east-3", "p3": "cn-south-1"}
     env = {
         "EMULATOR_PROJECT_ID": "abc",
         "EMULATOR_SPEED": "2.5",
