@@ -8,6 +8,7 @@ drive its clock and faults directly.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import signal
@@ -179,3 +180,330 @@ def ready(obj: dict[str, Any]) -> bool:
 def apply(cp: ControlPlane, manifest: dict[str, Any] | str, namespace: str) -> None:
     text = manifest if isinstance(manifest, str) else yaml.safe_dump(manifest)
     cp.kubectl("apply", "-n", namespace, "-f", "-", input=text)
+
+
+# -- helpers for the behaviour tests (lifecycle, errors, deletion, drift, policies) ------------
+
+NAME_FIELDS = {
+    "workspace": "name",
+    "training_job": "job_name",
+    "model": "model_name",
+    "service": "service_name",
+}
+
+
+def remote_objects(emulator: Any, kind: str) -> list[dict[str, Any]]:
+    """The emulator's raw records of one kind (what exists remotely, whatever the operator
+    believes)."""
+    import httpx
+
+    resp = httpx.get(f"{emulator.url}/_emulator/objects/{kind}", timeout=10)
+    resp.raise_for_status()
+    items: list[dict[str, Any]] = resp.json()["items"]
+    return items
+
+
+def remote_named(emulator: Any, kind: str, name: str) -> list[dict[str, Any]]:
+    """Live remote objects of ``kind`` called ``name`` (a deleted workspace is not live)."""
+    field = NAME_FIELDS[kind]
+    return [
+        r
+        for r in remote_objects(emulator, kind)
+        if r.get(field) == name and not (kind == "workspace" and r.get("status") == "DELETING")
+    ]
+
+
+def remote_by_id(emulator: Any, kind: str, ident: Any) -> dict[str, Any] | None:
+    key = {"workspace": "id", "training_job": "job_id", "model": "model_id"}.get(kind, "service_id")
+    for rec in remote_objects(emulator, kind):
+        if str(rec.get(key)) == str(ident):
+            if kind == "workspace" and rec.get("status") == "DELETING":
+                return None
+            return rec
+    return None
+
+
+def namespace(cp: ControlPlane, name: str, annotations: dict[str, str] | None = None) -> str:
+    """A fresh namespace for one test (each test owns its namespace)."""
+    cp.kubectl("create", "namespace", name, check=False)
+    if annotations:
+        pairs = [f"{k}={v}" for k, v in annotations.items()]
+        cp.kubectl("annotate", "namespace", name, "--overwrite", *pairs)
+    return name
+
+
+def events_for(cp: ControlPlane, namespace: str, name: str) -> list[dict[str, Any]]:
+    """Kubernetes events whose involved object is ``name`` (what `kubectl describe` shows)."""
+    out = cp.kubectl(
+        "get",
+        "events",
+        "-n",
+        namespace,
+        "--field-selector",
+        f"involvedObject.name={name}",
+        "-o",
+        "json",
+    ).stdout
+    items: list[dict[str, Any]] = json.loads(out)["items"]
+    return items
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
+    """Poll ``predicate`` until it returns something truthy; return that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.5)
+
+
+def delete_obj(cp: ControlPlane, kind: str, name: str, ns: str, timeout: float = 60.0) -> None:
+    """Delete an object and wait until it is gone from the API server (finalizer done)."""
+    cp.kubectl("delete", kind, name, "-n", ns, "--wait=false", check=False)
+    wait_until(lambda: get_obj(cp, kind, name, ns) is None, timeout, f"{kind}/{name} to go")
+
+
+def merge_patch(cp: ControlPlane, kind: str, name: str, ns: str, patch: dict[str, Any]) -> None:
+    cp.kubectl("patch", kind, name, "-n", ns, "--type=merge", "-p", json.dumps(patch))
+
+
+def synced(obj: dict[str, Any]) -> bool:
+    cond = condition(obj, "Synced")
+    gen = obj["metadata"].get("generation")
+    return cond.get("status") == "True" and cond.get("observedGeneration") == gen
+
+
+# -- isolated stacks (reliability suites): own emulator + own operator ------------------------
+#
+# A chaos test kills operators, injects faults into and restarts the emulator. It does that to
+# its own emulator and its own operator (watching only its namespace), with the shared session
+# operator stopped for the duration, so the rest of the session sees none of it.
+
+ALL_KINDS = ("workspaces", "trainingjobs", "models", "services")
+PLURAL_PATH = "/apis/modelarts.huaweicloud.com/v1alpha1/namespaces/{ns}/{plural}"
+
+
+def kube_http(cp: ControlPlane) -> Any:
+    """A synchronous admin client for the API server (bulk reads and patches in tests)."""
+    import httpx
+
+    from modelarts_operator.controlplane import ADMIN
+
+    return httpx.Client(
+        base_url=cp.server,
+        verify=str(cp.ca_file),
+        headers={"Authorization": f"Bearer {cp.token_for(ADMIN)}"},
+        timeout=30.0,
+    )
+
+
+def list_kind(http: Any, namespace: str, plural: str) -> list[dict[str, Any]]:
+    resp = http.get(PLURAL_PATH.format(ns=namespace, plural=plural))
+    resp.raise_for_status()
+    items: list[dict[str, Any]] = resp.json().get("items", [])
+    return items
+
+
+def strip_finalizers(http: Any, namespace: str) -> int:
+    """Remove every finalizer of this operator's objects in ``namespace`` (test teardown only:
+    a stack's objects must never reach another operator and its emulator)."""
+    stripped = 0
+    for plural in ALL_KINDS:
+        for obj in list_kind(http, namespace, plural):
+            if obj["metadata"].get("finalizers"):
+                path = PLURAL_PATH.format(ns=namespace, plural=plural)
+                http.patch(
+                    f"{path}/{obj['metadata']['name']}",
+                    content=json.dumps({"metadata": {"finalizers": None}}),
+                    headers={"Content-Type": "application/merge-patch+json"},
+                )
+                stripped += 1
+    return stripped
+
+
+@dataclass
+class Stack:
+    """An emulator (in a thread of this process) and an operator watching one namespace."""
+
+    cp: ControlPlane
+    namespace: str
+    emulator_config: EmulatorConfig
+    workdir: Path
+    credentials: str = "aksk"  # or "password"
+    port: int = 0
+    handle: Any = None
+    op: OperatorProcess | None = None
+    _emulator_cm: Any = None
+    tokens_seen: set[str] | None = None
+
+    @property
+    def admin(self) -> Any:
+        return self.handle.admin
+
+    def start_emulator(self) -> None:
+        from modelarts_operator.emulator import run_emulator_in_thread
+
+        self._emulator_cm = run_emulator_in_thread(self.emulator_config, port=self.port)
+        self.handle = self._emulator_cm.__enter__()
+        self.port = int(self.handle.url.rsplit(":", 1)[1])
+
+    def stop_emulator(self) -> None:
+        if self._emulator_cm is not None:
+            self._collect_tokens()
+            self._emulator_cm.__exit__(None, None, None)
+            self._emulator_cm = None
+
+    def _collect_tokens(self) -> None:
+        """Remember every IAM token this emulator issued, for the leak scan."""
+        if self.handle is None:
+            return
+        if self.tokens_seen is None:
+            self.tokens_seen = set()
+        self.tokens_seen.update(self.handle.emulator.core.tokens._tokens)
+
+    def secret_values(self) -> list[str]:
+        cfg = self.emulator_config
+        values = [cfg.sk] if self.credentials == "aksk" else [cfg.iam_password]
+        self._collect_tokens()
+        return values + sorted(self.tokens_seen or ())
+
+    def start(self) -> None:
+        self.start_emulator()
+        cfg = self.emulator_config
+        data = (
+            {"ak": cfg.ak, "sk": cfg.sk}
+            if self.credentials == "aksk"
+            else {"username": cfg.iam_user, "password": cfg.iam_password, "domain": cfg.iam_domain}
+        )
+        write_secret(self.cp, self.namespace, "modelarts-credentials", data)
+        env = dict(os.environ)
+        env.pop("MODELARTS_CREDENTIALS_SECRET", None)
+        env.update(
+            MODELARTS_ENDPOINT=self.handle.url,
+            MODELARTS_IAM_ENDPOINT=self.handle.url,
+            MODELARTS_PROJECT_ID=cfg.project_id,
+            MODELARTS_REGION=cfg.region,
+            MODELARTS_CREDENTIALS_SECRET=f"{self.namespace}/modelarts-credentials",
+            MODELARTS_NAMESPACES=self.namespace,
+            MODELARTS_POLL_ACTIVE_SECONDS="1",
+            MODELARTS_POLL_SETTLED_SECONDS="5",
+            MODELARTS_METRICS_PORT=str(_free_port()),
+            MODELARTS_HEALTH_PORT=str(_free_port()),
+        )
+        self.op = OperatorProcess(self.cp, self.handle.url, self.workdir / "operator.log", env)
+        self.op.start()
+
+    def snapshot(self) -> Path:
+        """Events and objects of the namespace, kept for the secret scan (the namespace and
+        its events go away at teardown)."""
+        path = self.workdir / "snapshot.json"
+        events = self.cp.kubectl("get", "events", "-n", self.namespace, "-o", "json", check=False)
+        objects = self.cp.kubectl("get", "modelarts", "-n", self.namespace, "-o", "json", check=False)
+        path.write_text(json.dumps({"events": events.stdout, "objects": objects.stdout}))
+        return path
+
+    def close(self) -> None:
+        if self.op is not None:
+            self.op.stop(signal.SIGKILL)
+        STACK_SNAPSHOTS.append(self.snapshot())
+        with kube_http(self.cp) as http:
+            strip_finalizers(http, self.namespace)
+        self.cp.kubectl("delete", "namespace", self.namespace, "--wait=false", check=False)
+        self.stop_emulator()
+
+
+STACK_LOGS: list[Path] = []  # every isolated operator's log, for the secret scan
+STACK_SECRETS: list[str] = []  # every secret value an isolated stack used
+STACK_SNAPSHOTS: list[Path] = []  # events and objects of every isolated namespace
+
+
+@contextlib.contextmanager
+def isolated_stack(
+    shared: OperatorProcess,
+    namespace: str,
+    workdir: Path,
+    emulator_config: EmulatorConfig,
+    credentials: str = "aksk",
+) -> Iterator[Stack]:
+    """Stop the shared operator, run an own emulator + operator for ``namespace``, and undo it
+    all afterwards (objects left behind lose their finalizers; the shared operator restarts)."""
+    shared.stop()
+    stack = Stack(shared.cp, namespace, emulator_config, workdir, credentials)
+    try:
+        stack.start()
+        yield stack
+    finally:
+        try:
+            stack.close()
+        finally:
+            if stack.op is not None:
+                STACK_LOGS.append(stack.op.log_path)
+            STACK_SECRETS.extend(stack.secret_values())
+            shared.start()
+
+
+def wait_all(
+    http: Any,
+    namespace: str,
+    plurals: tuple[str, ...],
+    predicate: Callable[[dict[str, Any]], bool],
+    expected: int,
+    timeout: float,
+    op: OperatorProcess | None = None,
+) -> list[dict[str, Any]]:
+    """Wait until ``expected`` objects of ``plurals`` exist and all satisfy ``predicate``."""
+    deadline = time.monotonic() + timeout
+    objs: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        objs = [o for p in plurals for o in list_kind(http, namespace, p)]
+        if len(objs) == expected and all(predicate(o) for o in objs):
+            return objs
+        time.sleep(1.0)
+    bad = [o for o in objs if not predicate(o)][:3]
+    tail = op.log()[-3000:] if op else ""
+    summary = json.dumps([{o["metadata"]["name"]: o.get("status")} for o in bad], indent=1)
+    raise AssertionError(
+        f"{len(objs)}/{expected} objects, {len(bad)}+ not there after {timeout}s:\n"
+        f"{summary[:4000]}\n{tail}"
+    )
+
+
+def modelarts(emulator: Any, call: Callable[[Any], Any]) -> Any:
+    """Run ``await call(client)`` with a ModelArts client of the emulator's default account
+    (what a person would see with the SDK)."""
+    import asyncio
+
+    from modelarts_operator.api import AkSkCredentials, ClientConfig, ModelArtsClient
+
+    cfg = emulator.config
+
+    async def main() -> Any:
+        config = ClientConfig(
+            project_id=cfg.project_id,
+            region=cfg.region,
+            endpoint=emulator.url,
+            iam_endpoint=emulator.url,
+            max_retries=1,
+        )
+        async with ModelArtsClient(config, AkSkCredentials(ak=cfg.ak, sk=cfg.sk)) as client:
+            return await call(client)
+
+    return asyncio.run(main())
+
+
+def remote_service_status(emulator: Any, service_id: str) -> str | None:
+    """The service's status as the API reports it, or None when it does not exist."""
+    from modelarts_operator.api import errors
+
+    async def get(client: Any) -> str | None:
+        try:
+            svc = await client.services.get(service_id)
+        except errors.NotFound:
+            return None
+        return str(svc.status)
+
+    result: str | None = modelarts(emulator, get)
+    return result
