@@ -17,7 +17,7 @@ Registrar = Callable[[Any], None]
 
 
 def _registrars() -> list[Registrar]:
-    from . import controlplane_cli, runner
+    from . import controlplane_cli, demo, runner
     from .crd import cli as crd_cli
     from .emulator import cli as emulator_cli
 
@@ -26,6 +26,7 @@ def _registrars() -> list[Registrar]:
         emulator_cli.add_parser,
         crd_cli.add_parser,
         controlplane_cli.add_parser,
+        demo.add_parser,
     ]
 
 
