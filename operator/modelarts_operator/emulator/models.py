@@ -256,7 +256,8 @@ async def import_model(request: web.Request) -> web.Response:
     if not ok:
         rec["error_msg"] = (
             f"ModelArts.3017: Import failed: model source path {body['source_location']!r} is "
-            "invalid; it must be an OBS path (obs://bucket/dir/ or /bucket/dir/)."
+            "invalid; it must be an OBS path (obs://bucket/dir/ or /bucket/dir/, bucket names "
+            "being 3-63 lowercase letters, digits, '-' or '.')."
         )
     forced = core.take_pending_force("model", body["model_name"])
     if forced is not None:

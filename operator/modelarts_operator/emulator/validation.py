@@ -182,9 +182,9 @@ def query_enum(
 
 def is_obs_path(path: str) -> bool:
     """OBS locations as the docs write them: obs://bucket/..., /bucket/..., https://b.obs.x/..."""
-    if re.fullmatch(r"obs://[a-z0-9][a-z0-9.\-]{1,62}/\S*", path):
+    if re.fullmatch(r"obs://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/\S*", path):
         return True
-    if re.fullmatch(r"/[a-z0-9][a-z0-9.\-]{1,62}/\S*", path):
+    if re.fullmatch(r"/[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/\S*", path):
         return True
     return bool(re.fullmatch(r"https?://[a-z0-9][a-z0-9.\-]*\.obs\.[A-Za-z0-9.\-]+(/\S*)?", path))
 
