@@ -293,3 +293,19 @@ def test_describe_shows_only_public_default_secrets() -> None:
     custom = EmulatorConfig(sk="my-real-sk", iam_password="hunter22").describe()
     assert "my-real-sk" not in custom
     assert "hunter22" not in custom
+
+
+async def test_health_unfreeze_and_save(tmp_path: Path) -> None:
+    state = tmp_path / "s.json"
+    emu = Emulator(EmulatorConfig(seed=1, state_file=str(state), persist_interval=3600))
+    async with emu.serve(port=0) as url, httpx.AsyncClient(base_url=url) as c:
+        health = (await c.get("/_emulator/health")).json()
+        assert health["ok"] is True
+        assert health["project_id"] == DEFAULT_PROJECT_ID
+        await c.post("/_emulator/clock/freeze")
+        frozen = (await c.get("/_emulator/clock")).json()["now_ms"]
+        assert (await c.get("/_emulator/clock")).json()["now_ms"] == frozen
+        assert (await c.post("/_emulator/clock/unfreeze")).json()["frozen"] is False
+        assert not state.exists()
+        assert (await c.post("/_emulator/save")).json() == {"saved": str(state)}
+        assert "projects" in json.loads(state.read_text())

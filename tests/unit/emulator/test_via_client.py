@@ -209,7 +209,7 @@ async def test_models_paging_agrees_with_the_client(
             ModelImportRequest(
                 model_name=f"m{i:02d}",
                 model_version="1.0.0",
-                source_location="obs://b/m/",
+                source_location="obs://bkt/m/",
                 model_type="PyTorch",
             )
         )
