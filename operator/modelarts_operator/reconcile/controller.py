@@ -201,6 +201,7 @@ class Reconciler:
 
         remote_id = status.get(adapter.id_field) or ctx.policies.external_id
         remote: Any = None
+        created = False
         if remote_id:
             try:
                 remote = await adapter.get(ctx, str(remote_id))
@@ -215,7 +216,12 @@ class Reconciler:
             found = await adapter.find(ctx)
             if found is not None:
                 remote_id, remote = found
-                events.append(("Normal", "Adopted", f"bound to existing {remote_id}"))
+                if ctx.annotations.get(CREATE_PENDING) == ctx.remote_name:
+                    events.append(
+                        ("Normal", "Created", f"recovered interrupted create as {remote_id}")
+                    )
+                else:
+                    events.append(("Normal", "Adopted", f"bound to existing {remote_id}"))
             elif ctx.policies.observe_only or ctx.policies.adoption is Adoption.ADOPT:
                 return self._note(
                     ctx,
@@ -225,8 +231,13 @@ class Reconciler:
                 )
             else:
                 remote_id = await self._create_once(ctx, status, events)
+                created = True
                 remote = await adapter.get(ctx, remote_id)
             status[adapter.id_field] = adapter.status_id(str(remote_id))
+        if CREATE_PENDING in ctx.annotations and not created:
+            # A create interrupted by a crash (after the call, before the intent was cleared):
+            # the ID is known now, so record it and close the intent, in that order.
+            await self._settle_create(ctx, adapter.status_id(str(remote_id)))
 
         if ctx.policies.may_write and remote is not None:
             remote = await adapter.update(ctx, str(remote_id), remote)
@@ -273,7 +284,9 @@ class Reconciler:
             )
             events.append(("Warning", "DeletedRemotely", f"{remote_id} no longer exists"))
             return Outcome(status, events)
+        # Forget the old ID everywhere, or the create would record it next to the new one.
         status.pop(self.adapter.id_field, None)
+        ctx.status.pop(self.adapter.id_field, None)
         events.append(("Warning", "DeletedRemotely", f"{remote_id} vanished; recreating"))
         return None
 
@@ -303,11 +316,17 @@ class Reconciler:
             kind,
             ctx.namespace,
             ctx.name,
-            {adapter.id_field: adapter.status_id(str(remote_id)), **_ids(ctx.status)},
+            {**_ids(ctx.status), adapter.id_field: adapter.status_id(str(remote_id))},
         )
         await self.kube.patch_annotations(kind, ctx.namespace, ctx.name, {CREATE_PENDING: None})
         status.update(_ids(ctx.status))
         return str(remote_id)
+
+    async def _settle_create(self, ctx: Context, status_id: Any) -> None:
+        kind, adapter = self.adapter.kind, self.adapter
+        ids = {**_ids(ctx.status), adapter.id_field: status_id}
+        await self.kube.patch_status(kind, ctx.namespace, ctx.name, ids)
+        await self.kube.patch_annotations(kind, ctx.namespace, ctx.name, {CREATE_PENDING: None})
 
     async def delete(self, ctx: Context, deletion_policy: str) -> list[tuple[str, str, str]]:
         """Apply the deletion policy; raises RetryLater until ModelArts confirms."""
