@@ -1,0 +1,480 @@
+"""Reliability (chaos) suites: the operator under crashes, API faults, mass deletion with drift
+and an emulator restart, and a scan for leaked secrets afterwards.
+
+Each suite runs its own emulator and its own operator (watching only its namespace) through
+``isolated_stack``; the shared session operator is stopped meanwhile and restarted after.
+The scenario functions take their sizes as arguments: bench/reliability.py runs the same
+scenarios with the larger numbers (N=200, M=200).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import signal
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from modelarts_operator.controlplane import ControlPlane
+from modelarts_operator.emulator import EmulatorConfig, Timings
+
+from .conftest import (
+    STACK_LOGS,
+    STACK_SECRETS,
+    STACK_SNAPSHOTS,
+    OperatorProcess,
+    Stack,
+    condition,
+    isolated_stack,
+    kube_http,
+    list_kind,
+    ready,
+    wait_all,
+)
+
+pytestmark = pytest.mark.cluster
+
+GROUP_VERSION = "modelarts.huaweicloud.com/v1alpha1"
+CREATE_PENDING = "modelarts.huaweicloud.com/create-pending"
+FINALIZER = "modelarts.huaweicloud.com/finalizer"
+
+
+# -- manifests ---------------------------------------------------------------------------------
+
+
+def training_job(name: str, workspace: str | None = None, **extra: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "jobDesc": f"reliability job {name}",
+        "config": {
+            "workerServerNum": 1,
+            "appUrl": "/rel-bucket/code/",
+            "bootFileUrl": "/rel-bucket/code/train.py",
+            "engineId": 1,
+            "specId": 1,
+            "dataUrl": "/rel-bucket/data/",
+            "trainUrl": f"/rel-bucket/out/{name}/",
+            "logUrl": f"/rel-bucket/logs/{name}/",
+        },
+        **extra,
+    }
+    if workspace:
+        spec["workspaceRef"] = {"name": workspace}
+    return {
+        "apiVersion": GROUP_VERSION,
+        "kind": "TrainingJob",
+        "metadata": {"name": name},
+        "spec": spec,
+    }
+
+
+def workspace(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": GROUP_VERSION,
+        "kind": "Workspace",
+        "metadata": {"name": name},
+        "spec": {"description": "reliability", "authType": "PUBLIC"},
+    }
+
+
+def model(name: str, *, job: str | None = None, workspace: str | None = None) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "modelVersion": "1.0.0",
+        "modelType": "TensorFlow",
+        "runtime": "python3.6",
+        "description": "reliability model",
+    }
+    if job:
+        spec["trainingJobRef"] = {"name": job}
+    else:
+        spec["sourceLocation"] = f"/rel-bucket/models/{name}/"
+    if workspace:
+        spec["workspaceRef"] = {"name": workspace}
+    return {"apiVersion": GROUP_VERSION, "kind": "Model", "metadata": {"name": name}, "spec": spec}
+
+
+def service(name: str, model_name: str, workspace: str | None = None) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "description": "reliability service",
+        "inferType": "real-time",
+        "config": [
+            {
+                "modelRef": {"name": model_name},
+                "weight": 100,
+                "specification": "modelarts.vm.cpu.2u",
+                "instanceCount": 1,
+            }
+        ],
+    }
+    if workspace:
+        spec["workspaceRef"] = {"name": workspace}
+    return {
+        "apiVersion": GROUP_VERSION,
+        "kind": "Service",
+        "metadata": {"name": name},
+        "spec": spec,
+    }
+
+
+def apply_all(cp: ControlPlane, namespace: str, objs: list[dict[str, Any]]) -> None:
+    cp.kubectl("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump_all(objs), timeout=180.0)
+
+
+def emulator_config(seed: int, **timings: float) -> EmulatorConfig:
+    """An emulator with a non-default SK and password, so the leak scan means something."""
+    tag = f"{seed:04d}{random.Random(seed).getrandbits(64):016x}"
+    return EmulatorConfig(
+        seed=seed,
+        sk=f"reliability-sk-{tag}",
+        iam_password=f"reliability-pw-{tag}",
+        timings=Timings(**{"jitter": 0.0, **timings}),
+    )
+
+
+def synced(obj: dict[str, Any]) -> bool:
+    return condition(obj, "Synced").get("status") == "True"
+
+
+def remote_jobs(stack: Stack, prefix: str) -> list[dict[str, Any]]:
+    jobs = stack.handle.emulator.core.state.jobs.items.values()
+    return [dict(j) for j in jobs if str(j["job_name"]).startswith(prefix)]
+
+
+def api_calls(stack: Stack) -> dict[str, int]:
+    calls: dict[str, int] = stack.admin.counters()
+    return calls
+
+
+@dataclass
+class Report:
+    """Numbers a scenario measured (printed by the bench, asserted on by the tests)."""
+
+    name: str
+    numbers: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.name}: " + ", ".join(f"{k}={v}" for k, v in self.numbers.items())
+
+
+# -- 1. SIGKILL while creating -----------------------------------------------------------------
+
+
+def scenario_kill_during_create(
+    shared: OperatorProcess, workdir: Path, n: int, kills: int = 5, seed: int = 11
+) -> Report:
+    """SIGKILL the operator ``kills`` times while ``n`` TrainingJobs are being created: exactly
+    ``n`` remote jobs, each bound to exactly one object."""
+    ns = f"rel-kill-{n}"
+    rng = random.Random(seed)
+    report = Report(f"kill x{kills} during {n} creates")
+    cfg = emulator_config(seed, job_init=1, job_waiting=1, job_running=4)
+    with isolated_stack(shared, ns, workdir, cfg) as stack, kube_http(shared.cp) as http:
+        assert stack.op is not None
+        started = time.monotonic()
+        apply_all(shared.cp, ns, [training_job(f"job-{i:03d}") for i in range(n)])
+        bound_at_kill = []
+        for _ in range(kills):
+            # Let the fresh process get going (startup is ~2-3 s), then kill it mid-flight.
+            time.sleep(rng.uniform(2.5, 5.0))
+            bound = sum(
+                1 for o in list_kind(http, ns, "trainingjobs") if o.get("status", {}).get("jobId")
+            )
+            bound_at_kill.append(bound)
+            stack.op.restart(signal.SIGKILL)
+        objs = wait_all(http, ns, ("trainingjobs",), ready, n, timeout=60 + n * 1.5, op=stack.op)
+        elapsed = time.monotonic() - started
+        remote = remote_jobs(stack, f"{ns}-")
+        names = Counter(j["job_name"] for j in remote)
+        ids = Counter(o["status"]["jobId"] for o in objs)
+        by_name = {j["job_name"]: j["job_id"] for j in remote}
+        calls = api_calls(stack)
+        creates = calls.get("POST /v1/{project_id}/training-jobs", 0)
+        report.numbers.update(
+            objects=n,
+            remote_jobs=len(remote),
+            bound_at_each_kill=bound_at_kill,
+            create_calls=creates,
+            api_calls=sum(calls.values()),
+            seconds=round(elapsed, 1),
+        )
+        assert len(remote) == n, f"{len(remote)} remote jobs for {n} objects"
+        assert max(names.values()) == 1, f"duplicate remote names: {names.most_common(3)}"
+        assert len(ids) == n, f"{len(ids)} distinct jobIds for {n} objects"
+        assert max(ids.values()) == 1, f"shared jobIds: {ids.most_common(3)}"
+        for obj in objs:
+            meta = obj["metadata"]
+            assert obj["status"]["jobId"] == by_name[obj["status"]["remoteName"]], meta["name"]
+            assert obj["status"]["remoteName"] == f"{ns}-{meta['name']}"
+            assert CREATE_PENDING not in (meta.get("annotations") or {}), meta["name"]
+        # The kills must have hit the create phase, or this proved nothing.
+        assert any(0 < b < n for b in bound_at_kill), bound_at_kill
+    return report
+
+
+def test_sigkill_during_creates_yields_exactly_one_remote_job_each(
+    operator: OperatorProcess, tmp_path: Path
+) -> None:
+    report = scenario_kill_during_create(operator, tmp_path, n=50)
+    print(report)
+
+
+# -- 2. 5xx, 429 and latency -------------------------------------------------------------------
+
+FAULTS = [
+    {"endpoint": "*", "kind": "latency", "latency": 0.05},
+    {
+        "endpoint": "/v1/",
+        "kind": "error",
+        "rate": 0.2,
+        "status": 500,
+        "error_code": "ModelArts.0010",
+    },
+    {"endpoint": "/v1/", "kind": "throttle", "rate": 0.125, "retry_after": 1},  # 10% of all
+]
+CALLS_PER_OBJECT_CEILING = 30  # API calls per object over the whole run, faults included
+
+
+def scenario_faults(shared: OperatorProcess, workdir: Path, jobs: int, seed: int = 22) -> Report:
+    """20% 5xx, 10% 429 with Retry-After and 50 ms latency on every call: a whole pipeline
+    (Workspace → TrainingJobs → Models → Services) converges with a bounded number of calls."""
+    ns = f"rel-faults-{jobs}"
+    report = Report(f"faults 20% 5xx + 10% 429 over {jobs} jobs")
+    cfg = emulator_config(
+        seed, job_init=1, job_waiting=1, job_running=3, model_publishing=1, service_deploying=2
+    )
+    models = max(1, jobs // 4)
+    services = max(1, models // 2)
+    objs = (
+        [workspace("ws")]
+        + [training_job(f"job-{i:03d}", "ws") for i in range(jobs)]
+        + [model(f"model-{i:03d}", job=f"job-{i:03d}", workspace="ws") for i in range(models)]
+        + [service(f"svc-{i:03d}", f"model-{i:03d}", "ws") for i in range(services)]
+    )
+    total = len(objs)
+    with isolated_stack(shared, ns, workdir, cfg) as stack, kube_http(shared.cp) as http:
+        for rule in FAULTS:
+            stack.admin.add_fault(**rule)
+        stack.admin.clear_counters()
+        started = time.monotonic()
+        apply_all(shared.cp, ns, objs)
+        plurals = ("workspaces", "trainingjobs", "models", "services")
+        done = wait_all(
+            http, ns, plurals, lambda o: ready(o) and synced(o), total, timeout=150, op=stack.op
+        )
+        elapsed = time.monotonic() - started
+        statuses = stack.handle.emulator.core.statuses
+        by_status: Counter[int] = Counter()
+        for per_endpoint in statuses.values():
+            by_status.update(per_endpoint)
+        calls = sum(api_calls(stack).values())
+        fired = {r["kind"]: r["fired"] for r in stack.admin.faults()}
+        report.numbers.update(
+            objects=total,
+            seconds=round(elapsed, 1),
+            api_calls=calls,
+            calls_per_object=round(calls / total, 1),
+            http_500=by_status[500],
+            http_429=by_status[429],
+            faults_fired=fired,
+        )
+        assert fired["error"] > 0, fired
+        assert fired["throttle"] > 0, fired
+        assert len(done) == total
+        assert calls <= CALLS_PER_OBJECT_CEILING * total, report
+        # Exactly once still holds under faults (a 500 on a create is ambiguous).
+        remote = remote_jobs(stack, f"{ns}-")
+        assert len(remote) == jobs, f"{len(remote)} remote jobs for {jobs} objects"
+    return report
+
+
+def test_faults_converge_with_bounded_calls(operator: OperatorProcess, tmp_path: Path) -> None:
+    report = scenario_faults(operator, tmp_path, jobs=16)
+    print(report)
+
+
+# -- 3. mass deletion with drift ---------------------------------------------------------------
+
+REMOTE_KIND = {
+    "trainingjobs": ("training_job", "jobId"),
+    "models": ("model", "modelId"),
+    "workspaces": ("workspace", "workspaceId"),
+}
+
+
+def scenario_mass_delete(
+    shared: OperatorProcess, workdir: Path, m: int, gone_fraction: float = 0.2, seed: int = 33
+) -> Report:
+    """``m`` objects deleted at once, ``gone_fraction`` of them already deleted remotely
+    behind the operator's back: all objects go, no finalizer stays, nothing stays remotely."""
+    ns = f"rel-delete-{m}"
+    rng = random.Random(seed)
+    report = Report(f"delete {m} objects, {int(gone_fraction * 100)}% gone remotely")
+    # Long-running jobs: most are still running when deleted (stop, then delete).
+    cfg = emulator_config(seed, job_init=1, job_waiting=1, job_running=600, model_publishing=1)
+    n_ws = max(1, m // 10)
+    n_models = max(1, m // 5)
+    n_jobs = m - n_ws - n_models
+    objs = (
+        [workspace(f"ws-{i:03d}") for i in range(n_ws)]
+        + [model(f"model-{i:03d}") for i in range(n_models)]
+        + [training_job(f"job-{i:03d}") for i in range(n_jobs)]
+    )
+    plurals = ("workspaces", "models", "trainingjobs")
+    with isolated_stack(shared, ns, workdir, cfg) as stack, kube_http(shared.cp) as http:
+        apply_all(shared.cp, ns, objs)
+        ids = {"workspaces": "workspaceId", "models": "modelId", "trainingjobs": "jobId"}
+
+        def bound(o: dict[str, Any]) -> bool:
+            plural = o["kind"].lower() + "s"
+            return bool(o.get("status", {}).get(ids[plural])) and synced(o)
+
+        live = wait_all(http, ns, plurals, bound, m, timeout=60 + m, op=stack.op)
+        gone = rng.sample(live, int(m * gone_fraction))
+        for obj in gone:
+            kind, id_field = REMOTE_KIND[obj["kind"].lower() + "s"]
+            stack.admin.delete_object(kind, str(obj["status"][id_field]))
+        started = time.monotonic()
+        shared.cp.kubectl(
+            "delete", "workspaces,models,trainingjobs", "--all", "-n", ns, "--wait=false"
+        )
+        deadline = time.monotonic() + 60 + m
+        left: list[dict[str, Any]] = live
+        while time.monotonic() < deadline:
+            left = [o for p in plurals for o in list_kind(http, ns, p)]
+            if not left:
+                break
+            time.sleep(1.0)
+        elapsed = time.monotonic() - started
+        core = stack.handle.emulator.core
+        remote_left = (
+            len(remote_jobs(stack, f"{ns}-"))
+            + sum(1 for r in core.state.models.items.values() if r["model_name"].startswith(ns))
+            + sum(1 for r in core.state.workspaces.items.values() if str(r["name"]).startswith(ns))
+        )
+        report.numbers.update(
+            objects=m,
+            gone_remotely_first=len(gone),
+            seconds_to_all_gone=round(elapsed, 1),
+            objects_left=len(left),
+            remote_left=remote_left,
+            api_calls=sum(api_calls(stack).values()),
+        )
+        stuck = [(o["kind"], o["metadata"]["name"], o.get("status", {})) for o in left[:3]]
+        tail = stack.op.log()[-3000:] if stack.op else ""
+        assert not left, f"{len(left)} objects left with finalizers: {stuck}\n{tail}"
+        assert remote_left == 0, report
+    return report
+
+
+def test_mass_deletion_with_remote_drift_leaves_nothing(
+    operator: OperatorProcess, tmp_path: Path
+) -> None:
+    report = scenario_mass_delete(operator, tmp_path, m=40)
+    print(report)
+
+
+# -- 4. emulator restart -----------------------------------------------------------------------
+
+
+def scenario_emulator_restart(
+    shared: OperatorProcess, workdir: Path, jobs: int, down_seconds: float = 4.0, seed: int = 44
+) -> Report:
+    """The ModelArts endpoint goes away mid-run and comes back (state from its state file,
+    issued IAM tokens forgotten): the operator recovers and everything converges once."""
+    ns = f"rel-restart-{jobs}"
+    report = Report(f"emulator restart during {jobs} jobs")
+    cfg = emulator_config(
+        seed, job_init=1, job_waiting=1, job_running=4, model_publishing=1, service_deploying=2
+    )
+    cfg.state_file = str(workdir / "emulator-state.json")
+    models = max(1, jobs // 4)
+    objs = (
+        [workspace("ws")]
+        + [training_job(f"job-{i:03d}", "ws") for i in range(jobs)]
+        + [model(f"model-{i:03d}", job=f"job-{i:03d}", workspace="ws") for i in range(models)]
+        + [service("svc-000", "model-000", "ws")]
+    )
+    total = len(objs)
+    plurals = ("workspaces", "trainingjobs", "models", "services")
+    with (
+        isolated_stack(shared, ns, workdir, cfg, credentials="password") as stack,
+        kube_http(shared.cp) as http,
+    ):
+        started = time.monotonic()
+        apply_all(shared.cp, ns, objs)
+        # Restart once creation is under way: some objects bound, some not.
+        deadline = time.monotonic() + 60
+        bound = 0
+        while time.monotonic() < deadline:
+            bound = sum(
+                1 for o in list_kind(http, ns, "trainingjobs") if o.get("status", {}).get("jobId")
+            )
+            if bound >= max(1, jobs // 4):
+                break
+            time.sleep(0.3)
+        stack.stop_emulator()
+        time.sleep(down_seconds)
+        stack.start_emulator()  # same port, same state file
+        restarted = time.monotonic()
+        done = wait_all(
+            http, ns, plurals, lambda o: ready(o) and synced(o), total, timeout=120, op=stack.op
+        )
+        remote = remote_jobs(stack, f"{ns}-")
+        report.numbers.update(
+            objects=total,
+            jobs_bound_before_restart=bound,
+            seconds_total=round(time.monotonic() - started, 1),
+            seconds_after_restart=round(time.monotonic() - restarted, 1),
+            token_requests_after_restart=api_calls(stack).get("POST /v3/auth/tokens", 0),
+            api_calls_after_restart=sum(api_calls(stack).values()),
+        )
+        assert len(done) == total
+        assert len(remote) == jobs, f"{len(remote)} remote jobs for {jobs} objects"
+        # The restarted emulator forgot its tokens: the operator must have fetched a new one.
+        assert report.numbers["token_requests_after_restart"] >= 1
+    return report
+
+
+def test_operator_recovers_from_emulator_restart(operator: OperatorProcess, tmp_path: Path) -> None:
+    report = scenario_emulator_restart(operator, tmp_path, jobs=12)
+    print(report)
+
+
+# -- 5. no secret anywhere ---------------------------------------------------------------------
+
+
+def leaks(haystacks: dict[str, str], secrets: list[str]) -> list[str]:
+    """Which secret (or its base64 form) shows up where; secrets shown only as a prefix."""
+    found = []
+    for secret in {s for s in secrets if s and len(s) >= 8}:
+        forms = {secret, base64.b64encode(secret.encode()).decode()}
+        for where, text in haystacks.items():
+            if any(form in text for form in forms):
+                found.append(f"{secret[:6]}... in {where}")
+    return found
+
+
+def test_no_secret_in_logs_events_or_status(operator: OperatorProcess, emulator: Any) -> None:
+    """Runs after the suites above (file order): every secret they used, every IAM token the
+    emulators issued, searched in the operator logs, all events and every object."""
+    cp = operator.cp
+    secrets = [*STACK_SECRETS, emulator.config.sk, emulator.config.iam_password]
+    secrets += list(emulator.emulator.core.tokens._tokens)
+    assert STACK_SECRETS, "run with the suites above: they provide the secrets to look for"
+    haystacks = {"shared operator log": operator.log()}
+    for i, path in enumerate(STACK_LOGS):
+        haystacks[f"operator log {i} ({path.parent.name})"] = path.read_text(errors="replace")
+    for i, path in enumerate(STACK_SNAPSHOTS):
+        haystacks[f"events and objects {i} ({path.parent.name})"] = path.read_text()
+    haystacks["events"] = cp.kubectl("get", "events", "-A", "-o", "json").stdout
+    objects = cp.kubectl("get", "modelarts", "-A", "-o", "json").stdout
+    haystacks["objects"] = objects
+    haystacks["statuses"] = json.dumps([o.get("status") for o in json.loads(objects)["items"]])
+    assert sum(len(t) for t in haystacks.values()) > 10_000  # there is something to scan
+    assert not leaks(haystacks, secrets)
