@@ -15,7 +15,7 @@
     DELETE /_emulator/faults                 remove all rules
     GET    /_emulator/counters               {"calls": {"GET /v1/{project_id}/...": n}, "statuses"}
     DELETE /_emulator/counters               zero them
-    GET    /_emulator/objects/{kind}         raw records (debugging)
+    GET    /_emulator/objects/{kind}         raw records, each with ``_status`` (its status now)
     DELETE /_emulator/objects/{kind}/{id}    delete behind the operator's back (no checks)
     POST   /_emulator/tokens/expire          every issued token expires now
     POST   /_emulator/config                 {"token_ttl"?, "rate_limit"?, "timings"?: {...}}
@@ -40,7 +40,7 @@ from aiohttp import web
 from . import dataarts, models, services, training
 from .core import Core, FaultRule, core_of, json_body, reply
 from .errors import ApiError
-from .state import Rec, write_json_atomic
+from .state import Rec, status_at, write_json_atomic
 from .validation import to_int
 
 KINDS = ("workspace", "training_job", "model", "service", "dataarts_model")
@@ -261,10 +261,29 @@ def _collection(core: Core, kind: str) -> Any:
         raise _bad(f"kind must be one of {KINDS}") from None
 
 
+def current_status(core: Core, kind: str, rec: Rec) -> Any:
+    """The status the API would report for a raw record right now."""
+    now = core.now_ms()
+    if kind == "training_job":
+        latest = core.state.versions.get(rec["versions"][-1]) if rec["versions"] else None
+        return training.version_status(latest, now) if latest else 0
+    if kind == "model":
+        return models.model_status(rec, now)
+    if kind == "service":
+        return services.service_status(rec, now)
+    if kind == "workspace":
+        return core.workspace_status(rec["id"])
+    return status_at(rec["timeline"], now)
+
+
 async def list_objects(request: web.Request) -> web.Response:
+    """Raw records plus ``_status``, what the API would say about each now."""
     core = core_of(request)
-    coll = _collection(core, request.match_info["kind"])
-    return reply({"items": list(coll.items.values())})
+    kind = request.match_info["kind"]
+    coll = _collection(core, kind)
+    core.sweep()
+    items = [dict(r, _status=current_status(core, kind, r)) for r in list(coll.items.values())]
+    return reply({"items": items})
 
 
 def delete_object(core: Core, kind: str, ident: str) -> bool:

@@ -150,6 +150,11 @@ async def test_clock_admin_and_reset(env: Env) -> None:
 async def test_delete_behind_the_back_and_force_errors(env: Env) -> None:
     job = (await env.http.post(TJ, json=job_body("gone"))).json()
     model = (await env.http.post(P + "/models", json=model_body())).json()
+    env.advance(8)
+    raw = (await env.raw.get("/_emulator/objects/training_job")).json()["items"]
+    assert [(r["job_name"], r["_status"]) for r in raw] == [("gone", 8)]
+    raw_models = (await env.raw.get("/_emulator/objects/model")).json()["items"]
+    assert raw_models[0]["_status"] == "published"
     resp = await env.raw.delete(f"/_emulator/objects/training_job/{job['job_id']}")
     assert resp.json() == {"deleted": True}
     assert (await env.http.get(f"{TJ}/{job['job_id']}/versions")).status_code == 404
