@@ -407,3 +407,12 @@ async def test_new_version_may_reuse_its_own_jobs_output_path(env: Env) -> None:
     assert resp.status_code == 200, resp.text
     other = await env.http.post(TJ, json=job_body("intruder", train_url=cfg["train_url"]))
     assert other.json()["error_code"] == "ModelArts.2604"
+
+
+async def test_concurrent_creates_with_one_name_make_one_job(env: Env) -> None:
+    import asyncio
+
+    results = await asyncio.gather(*(env.http.post(TJ, json=job_body("race")) for _ in range(20)))
+    codes = sorted(r.status_code for r in results)
+    assert codes == [200] + [409] * 19
+    assert (await env.http.get(TJ)).json()["job_total_count"] == 1
