@@ -61,6 +61,34 @@ class Runtime:
     registry: Registry = field(default_factory=Registry)
     kinds: dict[str, KindHandlers] = field(default_factory=dict)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    timers: dict[tuple[str, str, str], asyncio.TimerHandle] = field(default_factory=dict)
+    background: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def poke_later(self, plural: str, namespace: str, name: str, delay: float, why: str) -> None:
+        """Re-trigger a reconcile after ``delay`` seconds. Used instead of kopf's retry delay
+        for slow retries: a kopf handler waiting out a delay ignores spec changes until the
+        delay ends, while this leaves the handler done, so an edit is handled at once."""
+        key = (plural, namespace, name)
+        self.cancel_poke(key)
+        loop = asyncio.get_running_loop()
+
+        def fire() -> None:
+            self.timers.pop(key, None)
+            task = loop.create_task(self._poke_quietly(Entry(plural, namespace, name, {}), why))
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
+
+        self.timers[key] = loop.call_later(max(0.0, delay), fire)
+
+    def cancel_poke(self, key: tuple[str, str, str]) -> None:
+        if (timer := self.timers.pop(key, None)) is not None:
+            timer.cancel()
+
+    async def _poke_quietly(self, entry: Entry, why: str) -> None:
+        try:
+            await self.poke(entry, why)
+        except Exception:  # a lost retry is re-done on the next resume or change
+            log.exception("retry of %s/%s/%s failed", entry.plural, entry.namespace, entry.name)
 
     async def poke(self, entry: Entry, why: str) -> None:
         """Re-trigger an object's reconcile now (an annotation change is a kopf update)."""
@@ -141,8 +169,10 @@ def register(adapter: RemoteAdapter[Any]) -> None:
         h = handlers()
         old_status = dict(body.get("status") or {})
         generation = int(body.get("metadata", {}).get("generation", 1))
+        rt = runtime()
+        rt.cancel_poke((plural, *_key(body)))  # this reconcile supersedes a scheduled one
         try:
-            ctx = await load_context(adapter, body, runtime().clients)
+            ctx = await load_context(adapter, body, rt.clients)
         except (InvalidSpec, CredentialsError) as err:
             reason = "InvalidSpec" if isinstance(err, InvalidSpec) else "CredentialsError"
             new = dict(old_status)
@@ -152,7 +182,8 @@ def register(adapter: RemoteAdapter[Any]) -> None:
             _write_status(patch, old_status, new)
             kopf.event(body, type="Warning", reason=reason, message=str(err))
             METRICS.inc("modelarts_reconciles_total", kind=plural, result=reason)
-            raise kopf.TemporaryError(str(err), delay=SLOW_RETRY_SECONDS) from None
+            rt.poke_later(plural, *_key(body), SLOW_RETRY_SECONDS, reason)
+            return
         try:
             outcome: Outcome = await h.reconciler.reconcile(ctx)
         except errors.ModelArtsError as err:
@@ -170,7 +201,11 @@ def register(adapter: RemoteAdapter[Any]) -> None:
             delay = getattr(err, "retry_after", None) or (
                 15.0 if isinstance(err, TRANSIENT) else SLOW_RETRY_SECONDS
             )
-            raise kopf.TemporaryError(str(err), delay=delay) from None
+            if isinstance(err, TRANSIENT):
+                raise kopf.TemporaryError(str(err), delay=delay) from None
+            # Needs a person: done for now (so the next edit is handled at once), retried slowly.
+            rt.poke_later(plural, *_key(body), delay, err.error_code or type(err).__name__)
+            return
         except RetryLater as later:
             raise kopf.TemporaryError(str(later), delay=later.delay) from None
         _write_status(patch, old_status, outcome.status)
@@ -181,7 +216,7 @@ def register(adapter: RemoteAdapter[Any]) -> None:
             await runtime().kube.delete(adapter.kind.path(*_key(body)))
             return
         if outcome.retry_after is not None:
-            raise kopf.TemporaryError("requeue", delay=outcome.retry_after)
+            rt.poke_later(plural, *_key(body), outcome.retry_after, "requeue")
 
     @kopf.on.delete(GROUP, VERSION, plural, id="finalize")
     async def finalize(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
