@@ -177,6 +177,7 @@ class Outcome:
     events: list[tuple[str, str, str]] = field(default_factory=list)  # (type, reason, message)
     retry_after: float | None = None
     delete_object: bool = False  # the run policy says the Kubernetes object should go
+    in_flight: bool = False  # the remote object is still changing: poll it at the fast rate
 
 
 class Reconciler:
@@ -259,6 +260,7 @@ class Reconciler:
             events,
             ctx.resolved.get("requeue_after"),
             bool(ctx.resolved.get("delete_object")),
+            observation.in_flight,
         )
 
     def _note(self, ctx: Context, status: dict[str, Any], reason: str, msg: str) -> Outcome:

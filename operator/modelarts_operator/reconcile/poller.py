@@ -45,8 +45,21 @@ class Poller:
                 raise
             except Exception:  # a failed cycle must not end polling
                 log.exception("poll cycle for %s failed", self.h.adapter.kind.plural)
-            s = self.rt.settings
-            await asyncio.sleep(s.poll_active_seconds if in_flight else s.poll_settled_seconds)
+            await self._rest(in_flight)
+
+    async def _rest(self, in_flight: bool) -> None:
+        """Active period while anything is in flight; otherwise the settled period, cut
+        short (to the active one) when a reconcile puts an object in flight."""
+        s, wake = self.rt.settings, self.h.in_flight
+        wake.clear()
+        if in_flight:
+            await asyncio.sleep(s.poll_active_seconds)
+            return
+        try:
+            await asyncio.wait_for(wake.wait(), s.poll_settled_seconds)
+        except TimeoutError:
+            return
+        await asyncio.sleep(s.poll_active_seconds)
 
     async def cycle(self) -> bool:
         """One poll of every watched object of this kind; True if any is in flight."""

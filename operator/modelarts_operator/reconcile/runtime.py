@@ -49,6 +49,9 @@ SLOW_RETRY_SECONDS = 300.0
 class KindHandlers:
     adapter: RemoteAdapter[Any]
     reconciler: Reconciler
+    # Set when a reconcile leaves an object in flight, so a poller resting at the settled
+    # period switches to the active one instead of missing a new object's progress.
+    in_flight: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass
@@ -211,6 +214,8 @@ def register(adapter: RemoteAdapter[Any]) -> None:
         _write_status(patch, old_status, outcome.status)
         _post(body, outcome.events)
         METRICS.inc("modelarts_reconciles_total", kind=plural, result="ok")
+        if outcome.in_flight:
+            h.in_flight.set()
         if outcome.delete_object:
             kopf.event(body, type="Normal", reason="TTLExpired", message="deleting finished object")
             await runtime().kube.delete(adapter.kind.path(*_key(body)))
