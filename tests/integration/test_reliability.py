@@ -224,6 +224,83 @@ def test_sigkill_during_creates_yields_exactly_one_remote_job_each(
     print(report)
 
 
+def create_remote_job(stack: Stack, name: str) -> int:
+    """Create a training job through the project's own client, as the operator would."""
+    import asyncio
+
+    from modelarts_operator.api import AkSkCredentials, ClientConfig, ModelArtsClient
+    from modelarts_operator.api.training_jobs import TrainingJobConfig, TrainingJobCreateRequest
+
+    cfg = stack.emulator_config
+    body = training_job(name)["spec"]["config"]
+
+    async def go() -> int:
+        config = ClientConfig(
+            project_id=cfg.project_id, endpoint=stack.handle.url, iam_endpoint=stack.handle.url
+        )
+        async with ModelArtsClient(config, AkSkCredentials(ak=cfg.ak, sk=cfg.sk)) as client:
+            wire = {
+                "worker_server_num": 1,
+                "app_url": body["appUrl"],
+                "boot_file_url": body["bootFileUrl"],
+                "engine_id": 1,
+                "spec_id": 1,
+                "data_url": body["dataUrl"],
+                "train_url": body["trainUrl"],
+            }
+            created = await client.training_jobs.create(
+                TrainingJobCreateRequest(job_name=name, config=TrainingJobConfig(**wire))
+            )
+            return int(created.job_id or 0)
+
+    return asyncio.run(go())
+
+
+def test_deleted_while_create_was_interrupted_leaves_no_remote_job(
+    operator: OperatorProcess, tmp_path: Path
+) -> None:
+    """The state a crash leaves between the create call and recording its ID: the intent
+    annotation is set, the remote job exists, status has no jobId. The object is deleted before
+    the operator comes back: the job must still be found by name and deleted, not orphaned."""
+    ns = "rel-kill-window"
+    cfg = emulator_config(12, job_init=1, job_waiting=1, job_running=600)
+    names = [f"job-{i}" for i in range(3)]
+    paused = {"modelarts.huaweicloud.com/paused": "true"}
+    with isolated_stack(operator, ns, tmp_path, cfg) as stack, kube_http(operator.cp) as http:
+        assert stack.op is not None
+        objs = [training_job(n) for n in names]
+        for obj in objs:
+            obj["metadata"]["annotations"] = paused
+        apply_all(operator.cp, ns, objs)
+        wait_all(
+            http,
+            ns,
+            ("trainingjobs",),
+            lambda o: FINALIZER in o["metadata"].get("finalizers", []),
+            len(names),
+            timeout=30,
+            op=stack.op,
+        )
+        stack.op.stop(signal.SIGKILL)
+        for name in names:  # what the dead operator did and did not get to record
+            create_remote_job(stack, f"{ns}-{name}")
+            annotations = {"modelarts.huaweicloud.com/paused": None, CREATE_PENDING: f"{ns}-{name}"}
+            http.patch(
+                f"/apis/{GROUP_VERSION}/namespaces/{ns}/trainingjobs/{name}",
+                content=json.dumps({"metadata": {"annotations": annotations}}),
+                headers={"Content-Type": "application/merge-patch+json"},
+            ).raise_for_status()
+        assert len(remote_jobs(stack, f"{ns}-")) == len(names)
+        operator.cp.kubectl("delete", "trainingjobs", "--all", "-n", ns, "--wait=false")
+        stack.op.start()
+        deadline = time.monotonic() + 60
+        while list_kind(http, ns, "trainingjobs") and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not list_kind(http, ns, "trainingjobs")
+        left = [j["job_name"] for j in remote_jobs(stack, f"{ns}-")]
+        assert not left, f"remote jobs orphaned by the deletion: {left}"
+
+
 # -- 2. 5xx, 429 and latency -------------------------------------------------------------------
 
 FAULTS = [

@@ -9,6 +9,7 @@ how they talk to ModelArts, which is what the adapter describes.
 from __future__ import annotations
 
 import abc
+import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -333,8 +334,12 @@ class Reconciler:
     async def delete(self, ctx: Context, deletion_policy: str) -> list[tuple[str, str, str]]:
         """Apply the deletion policy; raises RetryLater until ModelArts confirms."""
         remote_id = ctx.status.get(self.adapter.id_field)
-        if deletion_policy == "Retain" or not remote_id or not ctx.policies.may_write:
+        if deletion_policy == "Retain" or not ctx.policies.may_write:
             return [("Normal", "Released", "finalizer removed; remote object left in place")]
+        if not remote_id:
+            remote_id = await self._pending_create(ctx)
+        if not remote_id:
+            return [("Normal", "Released", "nothing was created remotely")]
         try:
             gone = await self.adapter.delete(ctx, str(remote_id))
         except errors.NotFound:
@@ -342,6 +347,21 @@ class Reconciler:
         if not gone:
             raise RetryLater(f"waiting for ModelArts to delete {remote_id}", 3)
         return [("Normal", "Deleted", f"deleted remote {remote_id}")]
+
+    async def _pending_create(self, ctx: Context) -> str | None:
+        """The ID of a create whose outcome a crash kept out of status (the intent annotation
+        is still there): looked up by name, so deleting the object cannot orphan it."""
+        if not ctx.annotations.get(CREATE_PENDING):
+            return None
+        ctx.kube = self.kube
+        # A dependency may be gone; the lookup needs only what is resolved first (workspace).
+        with contextlib.suppress(Waiting):
+            await self.adapter.resolve(ctx)
+        try:
+            found = await self.adapter.find(ctx)
+        except KeyError:  # not even the workspace resolved: nothing to look in
+            return None
+        return found[0] if found is not None else None
 
 
 def _ids(status: Mapping[str, Any]) -> dict[str, Any]:

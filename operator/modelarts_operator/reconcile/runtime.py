@@ -228,7 +228,8 @@ def register(adapter: RemoteAdapter[Any]) -> None:
         h = handlers()
         policy = (body.get("spec") or {}).get("deletionPolicy", "Delete")
         status = dict(body.get("status") or {})
-        if policy == "Retain" or not status.get(adapter.id_field):
+        pending = CREATE_PENDING in (body.get("metadata", {}).get("annotations") or {})
+        if policy == "Retain" or not (status.get(adapter.id_field) or pending):
             kopf.event(body, type="Normal", reason="Released", message="nothing to delete remotely")
             return
         try:
