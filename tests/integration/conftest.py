@@ -401,7 +401,9 @@ class Stack:
         its events go away at teardown)."""
         path = self.workdir / "snapshot.json"
         events = self.cp.kubectl("get", "events", "-n", self.namespace, "-o", "json", check=False)
-        objects = self.cp.kubectl("get", "modelarts", "-n", self.namespace, "-o", "json", check=False)
+        objects = self.cp.kubectl(
+            "get", "modelarts", "-n", self.namespace, "-o", "json", check=False
+        )
         path.write_text(json.dumps({"events": events.stdout, "objects": objects.stdout}))
         return path
 
