@@ -138,10 +138,10 @@ class Row:
     def cells(self) -> list[str]:
         def cond(c: tuple[str, str, str]) -> str:
             status, reason, message = c
-            if not status:
-                return "-"
+            if status in ("", "True"):
+                return status or "-"
             text = f"{status} {reason}".strip()
-            return f"{text}: {message}" if message and status != "True" else text
+            return f"{text}: {message}" if message else text
 
         return [self.ref, self.phase or "-", cond(self.ready), cond(self.synced)]
 
@@ -581,7 +581,7 @@ def run(args: argparse.Namespace) -> int:
         if headless:
             return 0
         assert demo.cp is not None
-        kubectl = shutil.which("kubectl") or str(tool_path("kubectl"))
+        kubectl = "kubectl" if shutil.which("kubectl") else str(tool_path("kubectl"))
         demo.say(
             "\nUse the cluster while the demo runs:\n"
             f"  export KUBECONFIG={demo.cp.kubeconfig}\n"

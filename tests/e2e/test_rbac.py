@@ -1,0 +1,202 @@
+"""The chart's RBAC is enough and no more: the operator, authenticated as the chart's
+ServiceAccount (Cluster scope), reconciles the example pipeline to Ready and deletes it again
+without a single 403, while the same identity is refused what the role does not grant."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from modelarts_operator.emulator import EmulatorConfig, Timings
+
+from .conftest import (
+    EXAMPLES,
+    OPERATOR_NS,
+    RELEASE,
+    SECRET,
+    Cluster,
+    Release,
+    condition,
+    is_ready,
+)
+
+pytestmark = pytest.mark.cluster
+
+NS = "e2e-pipeline"
+# (kind for kubectl, name) in dependency order; deleted in reverse.
+PIPELINE = [
+    ("workspace", "demo"),
+    ("trainingjob", "mnist"),
+    ("model", "mnist-v1"),
+    ("masvc", "mnist"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class OperatorUnderTest:
+    """`modelarts-operator run` on this machine with the ServiceAccount's kubeconfig: the
+    same process and the same identity as the chart's pod."""
+
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def tail(self) -> str:
+        return "operator log tail:\n" + self.log()[-4000:]
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Any]:
+    from modelarts_operator.emulator import run_emulator_in_thread
+
+    timings = Timings(job_running=8.0, model_publishing=2.0, service_deploying=3.0, jitter=0.0)
+    # The release's Secret holds the default emulator keys.
+    config = EmulatorConfig(seed=11, speed=2.0, timings=timings)
+    with run_emulator_in_thread(config) as handle:
+        yield handle
+
+
+@pytest.fixture(scope="module")
+def operator_as_service_account(
+    cluster: Cluster, release: Release, emulator: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OperatorUnderTest]:
+    if os.environ.get("E2E_IMAGE"):
+        # On a cluster with nodes the chart's own pod runs too: only one operator may act.
+        cluster.kubectl("scale", f"deployment/{release.name}", "-n", OPERATOR_NS, "--replicas=0")
+        cluster.kubectl(
+            "wait", "--for=delete", "pod", "-l", f"app.kubernetes.io/instance={release.name}",
+            "-n", OPERATOR_NS, "--timeout=60s", timeout=90, check=False,
+        )  # fmt: skip
+    kubeconfig = cluster.service_account_kubeconfig(OPERATOR_NS, release.service_account)
+    cfg = emulator.config
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELARTS_")}
+    env.update(
+        MODELARTS_ENDPOINT=emulator.url,
+        MODELARTS_IAM_ENDPOINT=emulator.url,
+        MODELARTS_PROJECT_ID=cfg.project_id,
+        MODELARTS_REGION=cfg.region,
+        # What the chart sets in Cluster scope (no MODELARTS_NAMESPACES: cluster-wide).
+        MODELARTS_CREDENTIALS_SECRET=f"{OPERATOR_NS}/{SECRET}",
+        MODELARTS_POLL_ACTIVE_SECONDS="1",
+        MODELARTS_POLL_SETTLED_SECONDS="5",
+        MODELARTS_METRICS_PORT=str(_free_port()),
+        MODELARTS_HEALTH_PORT=str(_free_port()),
+    )
+    log_path = tmp_path_factory.mktemp("operator-sa") / "operator.log"
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "modelarts_operator",
+                "run",
+                "-v",
+                "--kubeconfig",
+                str(kubeconfig),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+    op = OperatorUnderTest(proc, log_path)
+    try:
+        yield op
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _forbidden_lines(log: str) -> list[str]:
+    return [
+        line
+        for line in log.splitlines()
+        if " 403" in line or "403 " in line or "forbidden" in line.lower()
+    ]
+
+
+def test_the_service_account_reconciles_the_pipeline_without_a_403(
+    cluster: Cluster, operator_as_service_account: OperatorUnderTest
+) -> None:
+    op = operator_as_service_account
+    cluster.ensure_namespace(NS)
+    cluster.kubectl("apply", "-n", NS, "-f", str(EXAMPLES))
+
+    for kind, name in PIPELINE:
+        obj = cluster.wait_for(kind, name, NS, is_ready, timeout=90, context=op.tail)
+        assert condition(obj, "Synced").get("status") == "True", (kind, name)
+    svc = cluster.get("masvc", "mnist", NS)
+    assert svc is not None
+    url = svc["status"]["accessAddress"]
+    assert url.startswith("http")
+    # The exported ConfigMap: a create the role must allow.
+    exported = cluster.wait_for(
+        "configmap", "mnist-endpoint", NS, lambda o: o is not None, timeout=30, context=op.tail
+    )
+    assert exported is not None
+    assert exported["data"]["accessAddress"] == url
+    # Events for remote actions were posted (events: create/patch).
+    events = cluster.kubectl("get", "events", "-n", NS, "-o", "name").stdout.split()
+    assert events, "the operator posted no events"
+
+    # Deleting runs the finalizers through the same identity: remote deletes, then finalizer
+    # removal (patch) on every kind, in reverse dependency order.
+    for kind, name in reversed(PIPELINE):
+        cluster.kubectl("delete", kind, name, "-n", NS, "--wait=false")
+        cluster.wait_for(kind, name, NS, lambda o: o is None, timeout=60, context=op.tail)
+
+    assert op.proc.poll() is None, op.tail()
+    assert _forbidden_lines(op.log()) == [], op.tail()
+
+
+@pytest.mark.parametrize(
+    ("verb", "args"),
+    [
+        ("delete a Secret", ["delete", "secret", SECRET, "-n", OPERATOR_NS]),
+        ("list pods", ["get", "pods", "--all-namespaces"]),
+        ("create a Deployment", ["create", "deployment", "x", "--image=x", "-n", OPERATOR_NS]),
+        ("update a CRD", ["label", "crd", "models.modelarts.huaweicloud.com", "x=y"]),
+        (
+            "grant itself cluster-admin",
+            [
+                "create",
+                "clusterrolebinding",
+                "x",
+                "--clusterrole=cluster-admin",
+                f"--serviceaccount={OPERATOR_NS}:{RELEASE}",
+            ],
+        ),
+    ],
+)
+def test_the_service_account_is_refused_outside_its_role(
+    cluster: Cluster, release: Release, verb: str, args: list[str]
+) -> None:
+    """Least privilege: each of these would be harmless for the operator to lack, and
+    dangerous for it to have."""
+    kubeconfig = cluster.service_account_kubeconfig(OPERATOR_NS, release.service_account)
+    result = cluster.kubectl(*args, kubeconfig=kubeconfig, check=False)
+    assert result.returncode != 0, f"the operator's identity may {verb}: {result.stdout}"
+    assert "forbidden" in result.stderr.lower(), result.stderr
+    assert release.service_account in result.stderr
