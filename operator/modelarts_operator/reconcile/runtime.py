@@ -263,8 +263,11 @@ def register(adapter: RemoteAdapter[Any]) -> None:
         current = rt.registry.get(plural, *_key(body))
         if current is None or not current.ready or (previous and previous.ready):
             return
+        # Waiting dependents go on. Ready ones are poked too when this is a live transition
+        # (not the initial listing): the dependency may now have another remote ID (it was
+        # recreated after a drift), and a Service must follow its Model to the new one.
         for dependent in rt.registry.referencing(plural, *_key(body)):
-            if not dependent.ready:
+            if previous is not None or not dependent.ready:
                 await rt.poke(dependent, f"{plural}/{current.name} is ready")
 
 
