@@ -235,7 +235,11 @@ class Reconciler:
                 remote_id = await self._create_once(ctx, status, events)
                 created = True
                 remote = await adapter.get(ctx, remote_id)
-            status[adapter.id_field] = adapter.status_id(str(remote_id))
+        elif not status.get(adapter.id_field):
+            events.append(("Normal", "Adopted", f"bound to {remote_id} (external-id)"))
+        # Record the ID however it was found (an external-id binding included): polling,
+        # deletion and dependents all go by it.
+        status[adapter.id_field] = adapter.status_id(str(remote_id))
         if CREATE_PENDING in ctx.annotations and not created:
             # A create interrupted by a crash (after the call, before the intent was cleared):
             # the ID is known now, so record it and close the intent, in that order.
@@ -246,13 +250,14 @@ class Reconciler:
         observation = adapter.observe(ctx, remote)
         apply_observation(status, observation, ctx.generation)
         status["remoteName"] = ctx.remote_name
+        if ctx.policies.paused:  # mirrored, but this generation was not applied
+            synced, reason, message = False, "Paused", "paused: spec changes are not applied"
+        elif ctx.policies.observe_only:
+            synced, reason, message = True, "Synced", "observed (management-policy observe)"
+        else:
+            synced, reason, message = True, "Synced", ""
         status["conditions"] = cond.set_condition(
-            status.get("conditions"),
-            cond.SYNCED,
-            True,
-            "Synced",
-            "observed (management-policy observe)" if ctx.policies.observe_only else "",
-            ctx.generation,
+            status.get("conditions"), cond.SYNCED, synced, reason, message, ctx.generation
         )
         status["observedGeneration"] = ctx.generation
         events.extend(ctx.resolved.get("events", []))
