@@ -1,0 +1,318 @@
+"""Operator at scale: N TrainingJobs on the local control plane with the emulator.
+
+Measures, for N objects (issue 7):
+  (a) time until all are Synced (remote ID in status) and until Running/Succeeded show;
+  (b) ModelArts API calls per poll cycle while all jobs are active (emulator counters);
+  (c) status lag from the emulator's completion of a job to the CR showing Succeeded;
+  (d) operator RSS and CPU while busy and when settled;
+  (e) API-server writes per poll cycle in steady state (kube-apiserver's own metrics);
+  (f) the same steady state under a per-object polling operator (bench/per_object_operator.py:
+      a kopf timer per object doing one GET each), as a ratio.
+Results go to bench/results/operator_scale_<N>.json; `python -m bench` writes the summary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from modelarts_operator import GROUP, VERSION
+from modelarts_operator.controlplane import ControlPlane, running
+from modelarts_operator.emulator import EmulatorConfig, Timings, run_emulator_in_thread
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+NS = "bench"
+POLL_ACTIVE = 10.0
+POLL_SETTLED = 60.0
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Api:
+    """Admin access to the API server for creating and listing objects quickly."""
+
+    def __init__(self, cp: ControlPlane) -> None:
+        self.cp = cp
+        self.http = httpx.AsyncClient(
+            base_url=cp.server,
+            verify=str(cp.ca_file),
+            headers={"Authorization": f"Bearer {cp.token_for('admin')}"},
+            timeout=60,
+        )
+        self.base = f"/apis/{GROUP}/{VERSION}/namespaces/{NS}/trainingjobs"
+
+    async def create_jobs(self, n: int, concurrency: int = 32) -> None:
+        sem = asyncio.Semaphore(concurrency)
+
+        async def one(i: int) -> None:
+            body = {
+                "apiVersion": f"{GROUP}/{VERSION}",
+                "kind": "TrainingJob",
+                "metadata": {"name": f"job-{i:05d}", "namespace": NS},
+                "spec": {
+                    "jobDesc": "benchmark",
+                    "config": {
+                        "workerServerNum": 1,
+                        "appUrl": "/bench/code/",
+                        "bootFileUrl": "/bench/code/train.py",
+                        "engineId": 1,
+                        "specId": 1,
+                        "dataUrl": "/bench/data/",
+                        "trainUrl": f"/bench/out/{i}/",
+                    },
+                },
+            }
+            async with sem:
+                r = await self.http.post(self.base, json=body)
+                r.raise_for_status()
+
+        await asyncio.gather(*(one(i) for i in range(n)))
+
+    async def jobs(self) -> list[dict[str, Any]]:
+        r = await self.http.get(self.base)
+        r.raise_for_status()
+        items: list[dict[str, Any]] = r.json()["items"]
+        return items
+
+    async def apiserver_writes(self) -> float:
+        """PATCH/PUT requests the API server served for trainingjobs (all subresources)."""
+        r = await self.http.get("/metrics")
+        total = 0.0
+        for line in r.text.splitlines():
+            ours = line.startswith("apiserver_request_total{") and 'resource="trainingjobs"' in line
+            if ours and re.search(r'verb="(PATCH|PUT|APPLY)"', line):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+
+def _proc_stats(pid: int) -> tuple[float, float]:
+    """(RSS in MB, CPU seconds used so far) of a process."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    rss_kb = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return rss_kb / 1024, (int(fields[11]) + int(fields[12])) / ticks
+
+
+def _operator_metric(port: int, name: str) -> float:
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(name + "{") and 'kind="trainingjobs"' in line
+    )
+
+
+def _start_operator(
+    cp: ControlPlane, emu: Any, log: Path, metrics_port: int, script: list[str] | None = None
+) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.update(
+        MODELARTS_ENDPOINT=emu.url,
+        MODELARTS_IAM_ENDPOINT=emu.url,
+        MODELARTS_PROJECT_ID=emu.config.project_id,
+        MODELARTS_REGION=emu.config.region,
+        MODELARTS_CREDENTIALS_SECRET="modelarts-system/credentials",
+        MODELARTS_POLL_ACTIVE_SECONDS=str(POLL_ACTIVE),
+        MODELARTS_POLL_SETTLED_SECONDS=str(POLL_SETTLED),
+        MODELARTS_METRICS_PORT=str(metrics_port),
+        MODELARTS_HEALTH_PORT=str(_free_port()),
+        MODELARTS_API_QPS="200",
+        MODELARTS_API_BURST="400",
+    )
+    argv = script or [sys.executable, "-m", "modelarts_operator", "run", "--verbose"]
+    return subprocess.Popen(
+        [*argv, "--kubeconfig", str(cp.kubeconfig)],
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+
+
+def _calls(counters: dict[str, int]) -> int:
+    return sum(n for key, n in counters.items() if "/v3/auth" not in key)
+
+
+async def measure(n: int, running_seconds: float) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix=f"bench-{n}-"))
+    timings = Timings(job_init=2, job_waiting=3, job_running=running_seconds, jitter=0.2)
+    result: dict[str, Any] = {
+        "objects": n,
+        "poll_active_s": POLL_ACTIVE,
+        "poll_settled_s": POLL_SETTLED,
+    }
+    with (
+        running(work / "cp") as cp,
+        run_emulator_in_thread(EmulatorConfig(seed=1, timings=timings)) as emu,
+    ):
+        cp.install_crds(sorted((ROOT / "crds").glob("*.yaml")))
+        cp.kubectl("create", "namespace", NS)
+        cp.kubectl("create", "namespace", "modelarts-system")
+        cp.kubectl(
+            "create",
+            "secret",
+            "generic",
+            "credentials",
+            "-n",
+            "modelarts-system",
+            f"--from-literal=ak={emu.config.ak}",
+            f"--from-literal=sk={emu.config.sk}",
+        )
+        api = Api(cp)
+        metrics_port = _free_port()
+        op = _start_operator(cp, emu, work / "operator.log", metrics_port)
+        try:
+            await asyncio.sleep(3)
+            t0 = time.monotonic()
+            await api.create_jobs(n)
+            result["create_requests_s"] = round(time.monotonic() - t0, 1)
+            synced_at: dict[str, float] = {}
+            active_at: dict[str, float] = {}
+            while len(active_at) < n and time.monotonic() - t0 < 600:
+                for job in await api.jobs():
+                    name, status = job["metadata"]["name"], job.get("status") or {}
+                    now = time.monotonic() - t0
+                    if status.get("jobId") and name not in synced_at:
+                        synced_at[name] = now
+                    if status.get("phase") in ("Running", "Succeeded") and name not in active_at:
+                        active_at[name] = now
+                await asyncio.sleep(0.5)
+            result["all_synced_s"] = round(max(synced_at.values()), 1)
+            result["all_running_reflected_s"] = round(max(active_at.values()), 1)
+
+            # Busy steady state: every job RUNNING, nothing changes remotely.
+            await asyncio.sleep(2)
+            emu.admin.clear_counters()
+            cycles0 = _operator_metric(metrics_port, "modelarts_poll_cycles_total")
+            writes0 = await api.apiserver_writes()
+            _, cpu0 = _proc_stats(op.pid)
+            window = 3 * POLL_ACTIVE + 1
+            await asyncio.sleep(window)
+            cycles = _operator_metric(metrics_port, "modelarts_poll_cycles_total") - cycles0
+            calls = emu.admin.counters()
+            rss1, cpu1 = _proc_stats(op.pid)
+            writes = await api.apiserver_writes() - writes0
+            result["busy"] = {
+                "poll_cycles": cycles,
+                "api_calls": _calls(calls),
+                "api_calls_per_cycle": round(_calls(calls) / max(cycles, 1), 1),
+                "calls_by_endpoint": {k: v for k, v in calls.items() if v},
+                "apiserver_writes": writes,
+                "apiserver_writes_per_cycle": round(writes / max(cycles, 1), 2),
+                "rss_mb": round(rss1, 1),
+                "cpu_percent": round(100 * (cpu1 - cpu0) / window, 1),
+            }
+
+            # Completion lag: the emulator completes each job at start + running; the CR
+            # shows Succeeded some time later.
+            done_seen: dict[str, float] = {}
+            completion: dict[str, float] = {}
+            while len(done_seen) < n and time.monotonic() - t0 < 900:
+                for job in await api.jobs():
+                    name, status = job["metadata"]["name"], job.get("status") or {}
+                    if status.get("phase") == "Succeeded" and name not in done_seen:
+                        done_seen[name] = time.time()
+                        stamp = status.get("completionTime")
+                        if stamp:
+                            completion[name] = (
+                                time.mktime(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
+                                - time.timezone
+                            )
+                await asyncio.sleep(0.25)
+            lags = sorted(done_seen[k] - completion[k] for k in completion)
+            result["completion_lag_s"] = {
+                "p50": round(statistics.median(lags), 2),
+                "p95": round(lags[int(0.95 * (len(lags) - 1))], 2),
+                "max": round(lags[-1], 2),
+                "samples": len(lags),
+                "note": "completionTime has 1 s resolution, so figures carry up to 1 s error",
+            }
+
+            # Settled: nothing in flight; the poller slows to the settled period.
+            await asyncio.sleep(5)
+            emu.admin.clear_counters()
+            cycles0 = _operator_metric(metrics_port, "modelarts_poll_cycles_total")
+            writes0 = await api.apiserver_writes()
+            _, cpu0 = _proc_stats(op.pid)
+            window = POLL_SETTLED + 5
+            await asyncio.sleep(window)
+            cycles = _operator_metric(metrics_port, "modelarts_poll_cycles_total") - cycles0
+            calls = emu.admin.counters()
+            rss1, cpu1 = _proc_stats(op.pid)
+            writes = await api.apiserver_writes() - writes0
+            result["settled"] = {
+                "window_s": window,
+                "poll_cycles": cycles,
+                "api_calls": _calls(calls),
+                "apiserver_writes": writes,
+                "rss_mb": round(rss1, 1),
+                "cpu_percent": round(100 * (cpu1 - cpu0) / window, 1),
+            }
+        finally:
+            op.send_signal(signal.SIGTERM)
+            op.wait(30)
+
+        # (f) the common per-object pattern on the same objects (all settled now: it still
+        # asks once per object per interval).
+        base = _start_operator(
+            cp,
+            emu,
+            work / "per-object.log",
+            _free_port(),
+            [sys.executable, str(ROOT / "bench" / "per_object_operator.py")],
+        )
+        try:
+            await asyncio.sleep(15)
+            emu.admin.clear_counters()
+            window = 3 * POLL_ACTIVE
+            await asyncio.sleep(window)
+            calls = emu.admin.counters()
+            per_cycle = _calls(calls) / (window / POLL_ACTIVE)
+            result["per_object_baseline"] = {
+                "api_calls_per_cycle": round(per_cycle, 1),
+                "calls_by_endpoint": {k: v for k, v in calls.items() if v},
+                "ratio_vs_batched_busy": round(
+                    per_cycle / max(result["busy"]["api_calls_per_cycle"], 0.1), 1
+                ),
+            }
+        finally:
+            base.send_signal(signal.SIGTERM)
+            base.wait(30)
+        await api.http.aclose()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"operator_scale_{n}.json").write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def main(sizes: list[int]) -> list[dict[str, Any]]:
+    out = []
+    for n in sizes:
+        print(f"[bench] operator scale, {n} TrainingJobs ...", flush=True)
+        res = asyncio.run(measure(n, running_seconds=60 + n * 0.06))
+        print(json.dumps(res, indent=2), flush=True)
+        out.append(res)
+    return out
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [100, 1000])
