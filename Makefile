@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help venv tools cluster cluster-down test test-unit lint fmt crds demo bench clean
+.PHONY: help venv tools cluster cluster-down test test-unit lint fmt crds demo e2e-kind bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -53,6 +53,29 @@ test-unit: venv ## the tests that need no cluster
 
 demo: venv tools ## local control plane + emulator + operator + the example pipeline, live
 	$(BIN)/modelarts-operator demo
+
+# kind cluster for e2e-kind; KIND_NODE_IMAGE=kindest/node:vX.Y.Z pins the node's Kubernetes,
+# KEEP_KIND=1 keeps the cluster afterwards (KUBECONFIG=$(KIND_KUBECONFIG)).
+KIND ?= kind
+KIND_CLUSTER ?= modelarts-e2e
+KIND_NODE_IMAGE ?=
+KIND_KUBECONFIG := .cluster/kind-$(KIND_CLUSTER).kubeconfig
+E2E_IMAGE ?= modelarts-operator:e2e
+
+e2e-kind: venv tools ## the e2e suite on a kind cluster (needs Docker and kind): image, chart, tests
+	@command -v docker >/dev/null || { echo "e2e-kind needs docker" >&2; exit 1; }
+	@command -v $(KIND) >/dev/null || { echo "e2e-kind needs kind (https://kind.sigs.k8s.io)" >&2; exit 1; }
+	docker build -t $(E2E_IMAGE) .
+	mkdir -p .cluster
+	$(KIND) delete cluster --name $(KIND_CLUSTER) >/dev/null 2>&1 || true
+	$(KIND) create cluster --name $(KIND_CLUSTER) --config tests/e2e/kind.yaml \
+		--kubeconfig $(KIND_KUBECONFIG) --wait 180s $(if $(KIND_NODE_IMAGE),--image $(KIND_NODE_IMAGE))
+	$(KIND) load docker-image $(E2E_IMAGE) --name $(KIND_CLUSTER)
+	status=0; \
+	E2E_KUBECONFIG=$(abspath $(KIND_KUBECONFIG)) E2E_IMAGE=$(E2E_IMAGE) \
+		$(BIN)/pytest tests/e2e -m cluster $(PYTEST_ARGS) || status=$$?; \
+	$(if $(KEEP_KIND),,$(KIND) delete cluster --name $(KIND_CLUSTER);) \
+	exit $$status
 
 bench: venv tools ## benchmarks under bench/ (not part of make test)
 	$(BIN)/python -m bench

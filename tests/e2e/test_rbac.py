@@ -5,6 +5,7 @@ without a single 403, while the same identity is refused what the role does not 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -129,12 +130,27 @@ def operator_as_service_account(
             proc.wait()
 
 
+# An HTTP 403 as kopf and the kubernetes client report it ("Code: 403", "'code': 403",
+# "(403)", "Forbidden"), but not the digits inside a timestamp (",403") or a number ("0.403").
+FORBIDDEN = re.compile(r"(?<![\w.,])403(?!\w|\.\d)|forbidden", re.IGNORECASE)
+
+
 def _forbidden_lines(log: str) -> list[str]:
-    return [
-        line
-        for line in log.splitlines()
-        if " 403" in line or "403 " in line or "forbidden" in line.lower()
-    ]
+    return [line for line in log.splitlines() if FORBIDDEN.search(line)]
+
+
+@pytest.mark.parametrize(
+    ("line", "flagged"),
+    [
+        ("WARNING kopf.objects: Failed to post an event. Code: 403. Message: nope", True),
+        ("ERROR kopf: APIForbiddenError('events is forbidden: User ...')", True),
+        ("ERROR x: (403) Reason: Forbidden", True),
+        ("2026-01-01 00:00:00,403 DEBUG kopf.objects: Patching with: {}", False),
+        ("DEBUG x: took 0.403 s; id 1403a", False),
+    ],
+)
+def test_the_403_detector(line: str, flagged: bool) -> None:
+    assert bool(_forbidden_lines(line)) is flagged
 
 
 def test_the_service_account_reconciles_the_pipeline_without_a_403(
