@@ -129,6 +129,12 @@ def runtime() -> Runtime:
 KOPF_PREFIX = f"kopf.{GROUP}"
 
 
+def _quiet_tracking(record: logging.LogRecord) -> bool:
+    """Drop kopf's per-event chatter about the registry tracker (every watch event of every
+    object would log twice at INFO)."""
+    return "'track'" not in record.getMessage()
+
+
 def configure(settings: kopf.OperatorSettings) -> None:
     """kopf's bookkeeping under our own domain; events from INFO up."""
     settings.persistence.finalizer = FINALIZER
@@ -138,7 +144,10 @@ def configure(settings: kopf.OperatorSettings) -> None:
         key="last-handled-configuration",
         ignored_fields=[("metadata", "annotations", CREATE_PENDING)],
     )
-    settings.posting.level = logging.INFO
+    # Our own events (kopf.event) are posted whatever this level; kopf's log-to-event bridge
+    # would otherwise post "Handler ... succeeded" as an Event for every handler run.
+    settings.posting.level = logging.WARNING
+    logging.getLogger("kopf.objects").addFilter(_quiet_tracking)
     settings.watching.server_timeout = 300
     settings.batching.error_delays = [1, 2, 5, 10, 30, 60]
 
