@@ -185,6 +185,8 @@ def test_the_service_account_reconciles_the_pipeline_without_a_403(
 
     assert op.proc.poll() is None, op.tail()
     assert _forbidden_lines(op.log()) == [], op.tail()
+    if not cluster.local:  # leave a foreign cluster as we found it
+        cluster.kubectl("delete", "namespace", NS, "--wait=false", check=False)
 
 
 @pytest.mark.parametrize(
