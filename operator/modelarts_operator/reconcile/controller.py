@@ -217,7 +217,9 @@ class Reconciler:
                 return self._note(ctx, status, "Paused", "paused: no remote object is created")
             found = await adapter.find(ctx)
             if found is not None:
-                remote_id, remote = found
+                remote_id = found[0]
+                # A lookup by name yields the list summary; observe() needs the detail.
+                remote = await adapter.get(ctx, str(remote_id))
                 if ctx.annotations.get(CREATE_PENDING) == ctx.remote_name:
                     events.append(
                         ("Normal", "Created", f"recovered interrupted create as {remote_id}")
