@@ -130,6 +130,18 @@ class ClientFactory:
         """Drop the cached resolution (e.g. after an authentication failure)."""
         self._resolved.pop(namespace, None)
 
+    def namespaces_using(self, secret_namespace: str, secret_name: str) -> set[str] | None:
+        """Namespaces whose objects may use this Secret; None means any (it is the default
+        Secret, which every namespace without its own annotation uses)."""
+        if self.settings.credentials_secret == f"{secret_namespace}/{secret_name}":
+            return None
+        using = {
+            ns
+            for ns, t in self._targets.items()
+            if (t.secret_namespace, t.secret_name) == (secret_namespace, secret_name)
+        }
+        return using | {secret_namespace}  # an annotation names a Secret of its own namespace
+
     def _build(self, target: Target, data: dict[str, str]) -> ModelArtsClient:
         s = self.settings
         config = ClientConfig(
