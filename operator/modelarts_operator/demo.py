@@ -88,7 +88,7 @@ def add_parser(subparsers: Any) -> None:
         "--timeout",
         type=float,
         default=300.0,
-        help="seconds the pipeline may take to become Ready (default 300)",
+        help="with --exit-when-ready: seconds the pipeline may take to become Ready (default 300)",
     )
     parser.add_argument(
         "--speed", type=float, default=1.0, help="emulator clock speed factor (default 1)"
@@ -561,7 +561,7 @@ def run(args: argparse.Namespace) -> int:
         prepare_state_dir(state_dir)
         demo = Demo(state_dir, args.namespace, examples, args.speed, out)
         demo.start()
-        view = LiveView(out, tty=out.isatty() and not headless)
+        view = LiveView(out, tty=out.isatty())
         verdict, _ = watch(
             demo,
             view,
