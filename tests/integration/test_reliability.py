@@ -525,7 +525,7 @@ def scenario_emulator_restart(
 
 
 def test_operator_recovers_from_emulator_restart(operator: OperatorProcess, tmp_path: Path) -> None:
-    report = scenario_emulator_restart(operator, tmp_path, jobs=12)
+    report = scenario_emulator_restart(operator, tmp_path, jobs=12, down_seconds=10.0)
     print(report)
 
 
