@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 .PHONY: help venv tools cluster cluster-down test test-unit lint fmt crds demo e2e-kind bench clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 $(UV):
 	$(PYTHON) -m pip install --user --quiet 'uv>=0.5'

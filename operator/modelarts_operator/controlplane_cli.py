@@ -69,8 +69,8 @@ def _up(state_dir: Path, timeout: float) -> int:
     if pid := _supervisor_pid(state_dir):
         print(f"already running (supervisor pid {pid}); KUBECONFIG={state_dir}/kubeconfig")
         return 0
-    shutil.rmtree(state_dir, ignore_errors=True)
-    state_dir.mkdir(parents=True)
+    _clear(state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
     log = (state_dir / "supervisor.log").open("ab")
     proc = subprocess.Popen(
         [sys.executable, "-m", "modelarts_operator", "cluster", "serve", "--state-dir", state_dir],
@@ -121,6 +121,21 @@ def _serve(state_dir: Path) -> int:
     return 0
 
 
+OWNED = ("data", PIDFILE, "kubeconfig", "kubeconfig.tmp", "supervisor.log")
+
+
+def _clear(state_dir: Path) -> None:
+    """Remove only what `cluster up` created: .cluster/ also holds the demo's state."""
+    for name in OWNED:
+        path = state_dir / name
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    if state_dir.is_dir() and not any(state_dir.iterdir()):
+        state_dir.rmdir()
+
+
 def _down(state_dir: Path) -> int:
     pid = _supervisor_pid(state_dir)
     if pid is not None:
@@ -130,6 +145,6 @@ def _down(state_dir: Path) -> int:
             time.sleep(0.2)
         if _alive(pid):
             os.kill(pid, signal.SIGKILL)
-    shutil.rmtree(state_dir, ignore_errors=True)
+    _clear(state_dir)
     print("local control plane stopped" if pid else "local control plane was not running")
     return 0
