@@ -147,9 +147,9 @@ def test_training_job_description_in_place_and_config_as_new_version(
         op=operator,
     )
     job_id, first_version = job["status"]["jobId"], job["status"]["versionId"]
-    [remote] = remote_named(emulator, "training_job", "it-job-life-train")
-    assert remote["job_id"] == job_id
-    assert len(remote["versions"]) == 1
+    [first] = remote_named(emulator, "training_job", "it-job-life-train")
+    assert first["job_id"] == job_id
+    assert len(first["versions"]) == 1
 
     # jobDesc: a PUT on the job, no new version.
     merge_patch(cp, "trainingjob", "train", ns, {"spec": {"jobDesc": "second description"}})
