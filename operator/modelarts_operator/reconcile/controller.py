@@ -249,6 +249,7 @@ class Reconciler:
 
         if ctx.policies.may_write and remote is not None:
             remote = await adapter.update(ctx, str(remote_id), remote)
+            status.update(_ids(ctx.status))
         observation = adapter.observe(ctx, remote)
         apply_observation(status, observation, ctx.generation)
         status["remoteName"] = ctx.remote_name
@@ -372,8 +373,17 @@ class Reconciler:
 
 
 def _ids(status: Mapping[str, Any]) -> dict[str, Any]:
-    """Secondary IDs an adapter put into the context's status during create."""
-    keys = ("versionId", "versionName", "workspaceId", "modelId", "serviceId", "jobId")
+    """Secondary IDs and bookkeeping an adapter put into the context's status."""
+    keys = (
+        "versionId",
+        "versionName",
+        "workspaceId",
+        "modelId",
+        "serviceId",
+        "jobId",
+        "configGeneration",
+        "resourceId",
+    )
     return {k: status[k] for k in keys if k in status}
 
 

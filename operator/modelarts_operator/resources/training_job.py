@@ -191,6 +191,15 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
         if spec.job_desc is not None and (remote.job_desc or "") != spec.job_desc:
             await jobs.update_description(int(remote_id), spec.job_desc)
         drift = self._config_drift(ctx, remote)
+        if drift:
+            # Look before creating: a version made by a run that crashed before recording it
+            # is the newest one and already carries the spec; adopt it instead of a second.
+            versions = await jobs.list_versions(int(remote_id))
+            newest = max(versions.versions, key=lambda v: v.version_id or 0, default=None)
+            if newest is not None and newest.version_id != remote.version_id:
+                remote = await jobs.get_version(int(remote_id), int(newest.version_id or 0))
+                ctx.status["versionId"] = newest.version_id
+                drift = self._config_drift(ctx, remote)
         if drift and ctx.status.get("configGeneration") != ctx.generation:
             request = TrainingVersionCreateRequest(
                 job_desc=spec.job_desc,
