@@ -30,7 +30,8 @@ import httpx
 
 from modelarts_operator import GROUP, VERSION
 from modelarts_operator.controlplane import ControlPlane, running
-from modelarts_operator.emulator import EmulatorConfig, Timings, run_emulator_in_thread
+from modelarts_operator.emulator import EmulatorConfig
+from modelarts_operator.emulator.server import AdminClient
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -149,13 +150,52 @@ def _start_operator(
     )
 
 
+EMULATOR_SCRIPT = """
+import asyncio, sys
+from modelarts_operator.emulator import Emulator, EmulatorConfig, Timings
+async def main():
+    timings = Timings(job_init=2, job_waiting=3, job_running=float(sys.argv[2]), jitter=0.2)
+    async with Emulator(EmulatorConfig(seed=1, timings=timings)).serve(port=int(sys.argv[1])):
+        await asyncio.Event().wait()
+asyncio.run(main())
+"""
+
+
+class EmulatorProcess:
+    """The emulator in its own process (its CPU is not shared with the benchmark's)."""
+
+    def __init__(self, running_seconds: float) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.config = EmulatorConfig()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", EMULATOR_SCRIPT, str(self.port), str(running_seconds)]
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(self.url + "/_emulator/counters", timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        self.admin = AdminClient(self.url)
+
+    def __enter__(self) -> EmulatorProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
 def _calls(counters: dict[str, int]) -> int:
     return sum(n for key, n in counters.items() if "/v3/auth" not in key)
 
 
 async def measure(n: int, running_seconds: float) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=f"bench-{n}-"))
-    timings = Timings(job_init=2, job_waiting=3, job_running=running_seconds, jitter=0.2)
     result: dict[str, Any] = {
         "objects": n,
         "poll_active_s": POLL_ACTIVE,
@@ -196,7 +236,7 @@ async def measure(n: int, running_seconds: float) -> dict[str, Any]:
                         synced_at[name] = now
                     if status.get("phase") in ("Running", "Succeeded") and name not in active_at:
                         active_at[name] = now
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(1.0)
             result["all_synced_s"] = round(max(synced_at.values()), 1)
             result["all_running_reflected_s"] = round(max(active_at.values()), 1)
 
@@ -308,7 +348,8 @@ def main(sizes: list[int]) -> list[dict[str, Any]]:
     out = []
     for n in sizes:
         print(f"[bench] operator scale, {n} TrainingJobs ...", flush=True)
-        res = asyncio.run(measure(n, running_seconds=60 + n * 0.06))
+        # Jobs must still be running when the busy window is measured, after all synced.
+        res = asyncio.run(measure(n, running_seconds=60 + n * 0.15))
         print(json.dumps(res, indent=2), flush=True)
         out.append(res)
     return out

@@ -179,6 +179,7 @@ class Outcome:
     retry_after: float | None = None
     delete_object: bool = False  # the run policy says the Kubernetes object should go
     in_flight: bool = False  # the remote object is still changing: poll it at the fast rate
+    clear_create_pending: bool = False  # the create intent is fulfilled: drop its annotation
 
 
 class Reconciler:
@@ -215,7 +216,15 @@ class Reconciler:
         if not remote_id:
             if ctx.policies.paused:
                 return self._note(ctx, status, "Paused", "paused: no remote object is created")
-            found = await adapter.find(ctx)
+            # A first create skips the lookup: names are unique per project, so a taken name
+            # comes back as AlreadyExists and is looked up then (one list call saved per
+            # object). After an interrupted create, or to adopt/observe, look first.
+            first_create = (
+                CREATE_PENDING not in ctx.annotations
+                and ctx.policies.adoption is Adoption.ADOPT_OR_CREATE
+                and not ctx.policies.observe_only
+            )
+            found = None if first_create else await adapter.find(ctx)
             if found is not None:
                 remote_id = found[0]
                 # A lookup by name yields the list summary; observe() needs the detail.
@@ -270,6 +279,7 @@ class Reconciler:
             ctx.resolved.get("requeue_after"),
             bool(ctx.resolved.get("delete_object")),
             observation.in_flight,
+            bool(ctx.resolved.get("clear_create_pending")),
         )
 
     def _note(self, ctx: Context, status: dict[str, Any], reason: str, msg: str) -> Outcome:
@@ -329,7 +339,9 @@ class Reconciler:
             ctx.name,
             {**_ids(ctx.status), adapter.id_field: adapter.status_id(str(remote_id))},
         )
-        await self.kube.patch_annotations(kind, ctx.namespace, ctx.name, {CREATE_PENDING: None})
+        # The intent annotation goes with the handler's final patch (one write fewer); a
+        # crash before it leaves the intent beside a recorded ID, which _settle_create closes.
+        ctx.resolved["clear_create_pending"] = True
         status.update(_ids(ctx.status))
         return str(remote_id)
 

@@ -220,6 +220,8 @@ def register(adapter: RemoteAdapter[Any]) -> None:
             return
         except RetryLater as later:
             raise kopf.TemporaryError(str(later), delay=later.delay) from None
+        if outcome.clear_create_pending:
+            patch.metadata.annotations[CREATE_PENDING] = None
         _write_status(patch, old_status, outcome.status)
         _post(body, outcome.events)
         METRICS.inc("modelarts_reconciles_total", kind=plural, result="ok")
