@@ -201,10 +201,7 @@ async def measure(n: int, running_seconds: float) -> dict[str, Any]:
         "poll_active_s": POLL_ACTIVE,
         "poll_settled_s": POLL_SETTLED,
     }
-    with (
-        running(work / "cp") as cp,
-        run_emulator_in_thread(EmulatorConfig(seed=1, timings=timings)) as emu,
-    ):
+    with running(work / "cp") as cp, EmulatorProcess(running_seconds) as emu:
         cp.install_crds(sorted((ROOT / "crds").glob("*.yaml")))
         cp.kubectl("create", "namespace", NS)
         cp.kubectl("create", "namespace", "modelarts-system")
