@@ -514,9 +514,7 @@ def test_argocd_health_configmap_carries_the_lua_checks(render: Render) -> None:
     configmap = one(objects, "ConfigMap")
     assert configmap["metadata"]["namespace"] == "argocd"
     expected = {
-        f"resource.customizations.health.{GROUP}_{kind}": (
-            ROOT / "argocd" / "health" / f"{kind}.lua"
-        )
+        f"resource.customizations.health.{GROUP}_{kind}": (ROOT / "argocd" / "health.lua")
         .read_text()
         .strip()
         for kind in ("Workspace", "TrainingJob", "Model", "Service")
