@@ -17,6 +17,7 @@ from typing import Any
 from ..api import errors
 from ..api.client import ModelArtsClient
 from ..api.training_jobs import (
+    JOBSTAT,
     TrainingJobConfig,
     TrainingJobCreateRequest,
     TrainingJobVersion,
@@ -29,31 +30,7 @@ from ..reconcile.kube import Kind
 from ..reconcile.references import from_millis, to_wire, workspace_id, workspace_id_of
 from ..reconcile.registry import Entry
 
-# JOBSTAT codes (digest §3.1) → (phase, name). Success and failure classes follow the names.
-JOBSTAT = {
-    0: "JOBSTAT_UNKNOWN",
-    1: "JOBSTAT_INIT",
-    2: "JOBSTAT_IMAGE_CREATING",
-    3: "JOBSTAT_IMAGE_FAILED",
-    4: "JOBSTAT_SUBMIT_TRYING",
-    5: "JOBSTAT_SUBMIT_FAILED",
-    6: "JOBSTAT_DELETE_FAILED",
-    7: "JOBSTAT_WAITING",
-    8: "JOBSTAT_RUNNING",
-    9: "JOBSTAT_KILLING",
-    10: "JOBSTAT_COMPLETED",
-    11: "JOBSTAT_FAILED",
-    12: "JOBSTAT_KILLED",
-    13: "JOBSTAT_CANCELED",
-    14: "JOBSTAT_LOST",
-    15: "JOBSTAT_SCALING",
-    16: "JOBSTAT_SUBMIT_MODEL_FAILED",
-    17: "JOBSTAT_DEPLOY_SERVICE_FAILED",
-    18: "JOBSTAT_CHECK_INIT",
-    19: "JOBSTAT_CHECK_RUNNING",
-    20: "JOBSTAT_CHECK_RUNNING_COMPLETED",
-    21: "JOBSTAT_CHECK_FAILED",
-}
+# Phase classes of the JOBSTAT codes (digest §3.1); the doc defines none, they follow the names.
 SUCCEEDED = {10, 20}
 FAILED = {3, 5, 6, 11, 14, 16, 17, 21}
 STOPPED = {12, 13}
