@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 
 from modelarts_operator import GROUP, VERSION
-from modelarts_operator.controlplane import ControlPlane, running
+from modelarts_operator.controlplane import ControlPlane, free_port, running
 from modelarts_operator.emulator import EmulatorConfig
 from modelarts_operator.emulator.server import AdminClient
 
@@ -38,15 +38,6 @@ RESULTS = ROOT / "bench" / "results"
 NS = "bench"
 POLL_ACTIVE = 10.0
 POLL_SETTLED = 60.0
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Api:
@@ -137,7 +128,7 @@ def _start_operator(
         MODELARTS_POLL_ACTIVE_SECONDS=str(POLL_ACTIVE),
         MODELARTS_POLL_SETTLED_SECONDS=str(POLL_SETTLED),
         MODELARTS_METRICS_PORT=str(metrics_port),
-        MODELARTS_HEALTH_PORT=str(_free_port()),
+        MODELARTS_HEALTH_PORT=str(free_port()),
         MODELARTS_API_QPS="200",
         MODELARTS_API_BURST="400",
     )
@@ -165,7 +156,7 @@ class EmulatorProcess:
     """The emulator in its own process (its CPU is not shared with the benchmark's)."""
 
     def __init__(self, running_seconds: float) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.config = EmulatorConfig()
         self.proc = subprocess.Popen(
@@ -216,7 +207,7 @@ async def measure(n: int, running_seconds: float) -> dict[str, Any]:
             f"--from-literal=sk={emu.config.sk}",
         )
         api = Api(cp)
-        metrics_port = _free_port()
+        metrics_port = free_port()
         op = _start_operator(cp, emu, work / "operator.log", metrics_port)
         try:
             await asyncio.sleep(3)
@@ -315,7 +306,7 @@ async def measure(n: int, running_seconds: float) -> dict[str, Any]:
             cp,
             emu,
             work / "per-object.log",
-            _free_port(),
+            free_port(),
             [sys.executable, str(ROOT / "bench" / "per_object_operator.py")],
         )
         try:

@@ -98,11 +98,23 @@ class Identity:
         )
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A free TCP port on loopback (for the servers the harness and tests start)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def alive(pid: int) -> bool:
+    """True while a process with this pid exists (ours or not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _die_with_parent() -> None:
@@ -231,7 +243,7 @@ class ControlPlane:
         )
         token_file.chmod(0o600)
 
-        etcd_client, etcd_peer = _free_port(), _free_port()
+        etcd_client, etcd_peer = free_port(), free_port()
         self._spawn(
             "etcd",
             [
@@ -247,7 +259,7 @@ class ControlPlane:
                 "--log-level=warn",
             ],
         )
-        self.port = _free_port()
+        self.port = free_port()
         self._spawn(
             "kube-apiserver",
             [

@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .controlplane import alive
+
 PIDFILE = "supervisor.pid"
 
 
@@ -30,22 +32,12 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _supervisor_pid(state_dir: Path) -> int | None:
     try:
         pid = int((state_dir / PIDFILE).read_text())
     except (OSError, ValueError):
         return None
-    return pid if _alive(pid) else None
+    return pid if alive(pid) else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -141,9 +133,9 @@ def _down(state_dir: Path) -> int:
     if pid is not None:
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + 30
-        while _alive(pid) and time.monotonic() < deadline:
+        while alive(pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        if _alive(pid):
+        if alive(pid):
             os.kill(pid, signal.SIGKILL)
     _clear(state_dir)
     print("local control plane stopped" if pid else "local control plane was not running")

@@ -20,7 +20,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
+
+from .controlplane import alive, free_port
 
 if TYPE_CHECKING:
     from .controlplane import ControlPlane
@@ -255,23 +256,6 @@ class LiveView:
 # -- the processes -----------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def prepare_state_dir(state_dir: Path) -> None:
     """Start from a clean directory, but never wipe one this demo did not create, nor the
     directory of a demo that is still running."""
@@ -280,7 +264,7 @@ def prepare_state_dir(state_dir: Path) -> None:
             raise DemoError(f"{state_dir} exists and was not created by the demo; choose another")
         for pidfile in state_dir.glob("*.pid"):
             with contextlib.suppress(OSError, ValueError):
-                if _alive(int(pidfile.read_text())) and pidfile.name == "demo.pid":
+                if alive(int(pidfile.read_text())) and pidfile.name == "demo.pid":
                     raise DemoError(f"a demo is already running in {state_dir}")
         shutil.rmtree(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -318,8 +302,8 @@ def operator_env(emulator_url: str, config: Any) -> dict[str, str]:
         MODELARTS_CREDENTIALS_SECRET=f"{OPERATOR_NS}/{SECRET}",
         MODELARTS_POLL_ACTIVE_SECONDS="1",
         MODELARTS_POLL_SETTLED_SECONDS="5",
-        MODELARTS_METRICS_PORT=str(_free_port()),
-        MODELARTS_HEALTH_PORT=str(_free_port()),
+        MODELARTS_METRICS_PORT=str(free_port()),
+        MODELARTS_HEALTH_PORT=str(free_port()),
     )
     return env
 
@@ -446,7 +430,7 @@ class Demo:
     def _wait_healthy(self, port: int, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            self.check_alive()
+            self.checkalive()
             with contextlib.suppress(OSError):
                 url = f"http://127.0.0.1:{port}/healthz"
                 with urllib.request.urlopen(url, timeout=2) as resp:
@@ -455,7 +439,7 @@ class Demo:
             time.sleep(0.3)
         raise DemoError(f"the operator did not become healthy in {timeout:.0f}s; see its log")
 
-    def check_alive(self) -> None:
+    def checkalive(self) -> None:
         """Raise if a process the demo depends on has exited."""
         if self.operator is not None and self.operator.poll() is not None:
             tail = self.operator_log.read_text(errors="replace")[-2000:]
@@ -525,7 +509,7 @@ def watch(
     start = clock()
     rows: list[Row] = []
     while True:
-        demo.check_alive()
+        demo.checkalive()
         rows = demo.snapshot()
         verdict = judge(rows, expected)
         elapsed = clock() - start
@@ -591,7 +575,7 @@ def run(args: argparse.Namespace) -> int:
             "Press Ctrl-C to stop; everything the demo started is torn down."
         )
         while True:
-            demo.check_alive()
+            demo.checkalive()
             time.sleep(0.5)
     except Interrupted as stop:
         print(f"\n{stop} received", file=sys.stderr)

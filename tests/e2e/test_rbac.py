@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from modelarts_operator.controlplane import free_port
 from modelarts_operator.emulator import EmulatorConfig, Timings
 
 from .conftest import (
@@ -40,13 +40,6 @@ PIPELINE = [
     ("model", "mnist-v1"),
     ("masvc", "mnist"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -98,8 +91,8 @@ def operator_as_service_account(
         MODELARTS_CREDENTIALS_SECRET=f"{OPERATOR_NS}/{SECRET}",
         MODELARTS_POLL_ACTIVE_SECONDS="1",
         MODELARTS_POLL_SETTLED_SECONDS="5",
-        MODELARTS_METRICS_PORT=str(_free_port()),
-        MODELARTS_HEALTH_PORT=str(_free_port()),
+        MODELARTS_METRICS_PORT=str(free_port()),
+        MODELARTS_HEALTH_PORT=str(free_port()),
     )
     log_path = tmp_path_factory.mktemp("operator-sa") / "operator.log"
     with log_path.open("ab") as log:

@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,19 +23,12 @@ from typing import Any
 import pytest
 import yaml
 
-from modelarts_operator.controlplane import ControlPlane
+from modelarts_operator.controlplane import ControlPlane, free_port
 from modelarts_operator.emulator import EmulatorConfig, Timings
 
 ROOT = Path(__file__).resolve().parents[2]
 OPERATOR_NS = "modelarts-system"
 SECRET = "modelarts-credentials"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="session")
@@ -125,8 +117,8 @@ def operator(
         MODELARTS_CREDENTIALS_SECRET=f"{OPERATOR_NS}/{SECRET}",
         MODELARTS_POLL_ACTIVE_SECONDS="1",
         MODELARTS_POLL_SETTLED_SECONDS="5",
-        MODELARTS_METRICS_PORT=str(_free_port()),
-        MODELARTS_HEALTH_PORT=str(_free_port()),
+        MODELARTS_METRICS_PORT=str(free_port()),
+        MODELARTS_HEALTH_PORT=str(free_port()),
     )
     op = OperatorProcess(crds, emulator.url, tmp_path_factory.mktemp("operator") / "log", env)
     op.start()
@@ -390,8 +382,8 @@ class Stack:
             MODELARTS_NAMESPACES=self.namespace,
             MODELARTS_POLL_ACTIVE_SECONDS="1",
             MODELARTS_POLL_SETTLED_SECONDS="5",
-            MODELARTS_METRICS_PORT=str(_free_port()),
-            MODELARTS_HEALTH_PORT=str(_free_port()),
+            MODELARTS_METRICS_PORT=str(free_port()),
+            MODELARTS_HEALTH_PORT=str(free_port()),
         )
         self.op = OperatorProcess(self.cp, self.handle.url, self.workdir / "operator.log", env)
         self.op.start()

@@ -31,25 +31,17 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .docs import DOC_PATH, render_reference
     from .generate import find_root, render_all, stale_files, write_crds
 
     if not (args.write or args.check):
         sys.stdout.write(render_all())
         return 0
     root: Path = args.root if args.root is not None else find_root()
-    doc = root / DOC_PATH
     if args.write:
         for path in write_crds(root):
             print(f"wrote {path}")
-        if not doc.exists() or doc.read_text() != render_reference():
-            doc.parent.mkdir(parents=True, exist_ok=True)
-            doc.write_text(render_reference())
-            print(f"wrote {doc}")
         return 0
     stale = stale_files(root)
-    if not doc.exists() or doc.read_text() != render_reference():
-        stale.append(doc)
     for path in stale:
         print(f"stale: {path} (run `modelarts-operator crds --write`)", file=sys.stderr)
     return 1 if stale else 0

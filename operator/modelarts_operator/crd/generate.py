@@ -296,7 +296,8 @@ def render_all() -> str:
 
 
 def write_crds(root: Path) -> list[Path]:
-    """Write the CRDs into crds/ and the chart's crds/ under ``root``; return changed files."""
+    """Write the CRDs into crds/ and the chart's crds/, and docs/crd-reference.md, under
+    ``root``; return the changed files."""
     changed: list[Path] = []
     rendered = render_crds()
     for directory in OUTPUT_DIRS:
@@ -311,7 +312,19 @@ def write_crds(root: Path) -> list[Path]:
             if path.name not in rendered:
                 path.unlink()
                 changed.append(path)
+    doc, text = _reference(root)
+    if not doc.exists() or doc.read_text(encoding="utf-8") != text:
+        doc.parent.mkdir(parents=True, exist_ok=True)
+        doc.write_text(text, encoding="utf-8")
+        changed.append(doc)
     return changed
+
+
+def _reference(root: Path) -> tuple[Path, str]:
+    """docs/crd-reference.md under ``root`` and its generated text."""
+    from .docs import DOC_PATH, render_reference
+
+    return root / DOC_PATH, render_reference()
 
 
 def stale_files(root: Path) -> list[Path]:
@@ -330,6 +343,9 @@ def stale_files(root: Path) -> list[Path]:
                 for path in sorted(target_dir.glob(f"*.{GROUP}.yaml"))
                 if path.name not in rendered
             )
+    doc, text = _reference(root)
+    if not doc.exists() or doc.read_text(encoding="utf-8") != text:
+        stale.append(doc)
     return stale
 
 
