@@ -132,7 +132,7 @@ def _start_operator(
         MODELARTS_API_QPS="200",
         MODELARTS_API_BURST="400",
     )
-    argv = script or [sys.executable, "-m", "modelarts_operator", "run", "--verbose"]
+    argv = script or [sys.executable, "-m", "modelarts_operator", "run"]
     return subprocess.Popen(
         [*argv, "--kubeconfig", str(cp.kubeconfig)],
         stdout=log.open("ab"),

@@ -85,6 +85,9 @@ class RemoteAdapter(abc.ABC, Generic[SpecT]):
     name_field: str  # spec field (snake_case) holding an explicit remote name
     name_min_length: int = 1
     recreate_on_drift: bool = True  # desired-state objects come back; training jobs do not
+    # The poller may fill a transition's detail itself (one GET) instead of poking the
+    # reconcile; False where the reconcile has work to do on transitions (Service exportTo).
+    detail_in_poller: bool = True
 
     async def resolve(self, ctx: Context) -> None:
         """Resolve references into ``ctx.resolved``; raise :class:`Waiting` if not ready."""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ..api import errors
 from ..metrics import METRICS
 from . import conditions as cond
-from .controller import Observation, apply_observation
+from .controller import Observation, apply_observation, load_context
 from .registry import Entry
 
 if TYPE_CHECKING:
@@ -115,6 +115,22 @@ class Poller:
         self._next_due[key] = now + interval
         return True
 
+    async def _detail(self, entry: Entry) -> Observation | None:
+        """What the reconcile would observe, from one detail GET and without the kopf round
+        trip of a poke; None when the transition needs the reconcile itself (an error to
+        report, a run-policy action, events to post)."""
+        adapter = self.h.adapter
+        try:
+            ctx = await load_context(adapter, entry.body, self.rt.clients)
+            ctx.kube = self.rt.kube
+            remote = await adapter.get(ctx, str(entry.status[adapter.id_field]))
+        except Exception:  # the reconcile reports it properly
+            return None
+        obs = adapter.observe(ctx, remote)
+        if ctx.resolved.keys() & {"delete_object", "requeue_after", "events"}:
+            return None
+        return obs
+
     async def _apply(self, entry: Entry, obs: Observation) -> None:
         old = entry.status
         new = dict(old)
@@ -125,8 +141,13 @@ class Poller:
         if not patch:
             return
         if self.h.adapter.needs_detail(old, obs):
-            await self.rt.poke(entry, f"remote state {obs.phase}")
-            return
+            detailed = await self._detail(entry) if self.h.adapter.detail_in_poller else None
+            if detailed is None:
+                await self.rt.poke(entry, f"remote state {obs.phase}")
+                return
+            obs, new = detailed, dict(old)
+            apply_observation(new, obs, generation)
+            patch = cond.status_changed(old, new)
         self.patches += 1
         METRICS.inc("modelarts_status_patches_total", kind=self.h.adapter.kind.plural)
         await self.rt.kube.patch_status(self.h.adapter.kind, entry.namespace, entry.name, patch)

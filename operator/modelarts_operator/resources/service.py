@@ -86,6 +86,7 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
     spec_model = ServiceSpec
     id_field = "serviceId"
     name_field = "service_name"
+    detail_in_poller = False  # Running writes the exportTo ConfigMap, which update() does
 
     async def resolve(self, ctx: Context) -> None:
         ctx.resolved["workspace_id"] = workspace_id(ctx)
