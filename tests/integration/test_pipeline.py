@@ -29,6 +29,21 @@ def test_examples_reach_ready_in_order(operator: OperatorProcess, emulator: Any)
     job = wait_for(cp, "trainingjob", "mnist", NS, ready, timeout=90, op=operator)
     assert job["status"]["phase"] == "Succeeded"
     assert job["status"]["remoteStatus"] == "JOBSTAT_COMPLETED"
+    assert job["status"]["durationSeconds"] >= 0  # filled from the version detail
+    # The batched poller saw the job finish and said so in an event.
+    events = json.loads(
+        cp.kubectl(
+            "get",
+            "events",
+            "-n",
+            NS,
+            "--field-selector",
+            "involvedObject.name=mnist,involvedObject.kind=TrainingJob",
+            "-o",
+            "json",
+        ).stdout
+    )["items"]
+    assert "Succeeded" in {e["reason"] for e in events}, [e["reason"] for e in events]
 
     model = wait_for(cp, "model", "mnist-v1", NS, ready, timeout=60, op=operator)
     assert model["status"]["source"]["jobId"] == str(job["status"]["jobId"])

@@ -8,6 +8,7 @@ batched poller, which runs outside any handler, also writes status through this 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import ssl
 from dataclasses import dataclass
@@ -139,6 +140,38 @@ class KubeClient:
         return await self.merge_patch(
             kind.path(namespace, name), {"metadata": {"annotations": annotations}}
         )
+
+    async def post_event(
+        self, involved: dict[str, Any], type_: str, reason: str, message: str
+    ) -> None:
+        """A core/v1 Event about ``involved`` (an object body). kopf.event only works inside
+        kopf's own tasks; the poller runs beside them."""
+        meta = involved.get("metadata", {})
+        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        body = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {
+                "generateName": f"{meta.get('name', 'object')}.",
+                "namespace": meta["namespace"],
+            },
+            "involvedObject": {
+                "apiVersion": involved.get("apiVersion", f"{GROUP}/{VERSION}"),
+                "kind": involved.get("kind", ""),
+                "name": meta.get("name"),
+                "namespace": meta["namespace"],
+                "uid": meta.get("uid"),
+            },
+            "type": type_,
+            "reason": reason,
+            "message": message[:1024],
+            "source": {"component": "modelarts-operator"},
+            "reportingComponent": "modelarts-operator",
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
+        }
+        await self.create(f"/api/v1/namespaces/{meta['namespace']}/events", body)
 
     async def list_objects(self, kind: Kind, namespace: str | None = None) -> list[dict[str, Any]]:
         path = kind.path(namespace) if namespace else f"/apis/{GROUP}/{VERSION}/{kind.plural}"

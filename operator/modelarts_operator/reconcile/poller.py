@@ -95,7 +95,12 @@ class Poller:
                     continue
                 obs = adapter.observe_summary(entry, summary)
                 in_flight = in_flight or obs.in_flight
-                await self._apply(entry, obs)
+                try:
+                    await self._apply(entry, obs)
+                except Exception:  # one object's trouble must not stop the others' updates
+                    log.exception(
+                        "updating %s/%s from the poll failed", entry.namespace, entry.name
+                    )
         return in_flight
 
     def _due(self, entry: Entry) -> bool:
@@ -152,6 +157,6 @@ class Poller:
         METRICS.inc("modelarts_status_patches_total", kind=self.h.adapter.kind.plural)
         await self.rt.kube.patch_status(self.h.adapter.kind, entry.namespace, entry.name, patch)
         if obs.ready != ready_before:
-            self.rt.post_event(
+            await self.rt.post_event(
                 entry, "Normal", obs.phase, obs.message or f"remote state is {obs.phase}"
             )

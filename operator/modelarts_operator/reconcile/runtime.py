@@ -12,7 +12,7 @@ import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import kopf
 
@@ -108,10 +108,14 @@ class Runtime:
             if err.status != 404:
                 raise
 
-    def post_event(self, entry: Entry, type_: str, reason: str, message: str) -> None:
-        kopf.event(
-            kopf.Body(cast(kopf.RawBody, entry.body)), type=type_, reason=reason, message=message
-        )
+    async def post_event(self, entry: Entry, type_: str, reason: str, message: str) -> None:
+        """An Event from outside kopf's handlers (the poller); never fails the caller."""
+        try:
+            await self.kube.post_event(entry.body, type_, reason, message)
+        except KubeError as err:
+            log.warning(
+                "could not post event %s for %s/%s: %s", reason, entry.namespace, entry.name, err
+            )
 
 
 RUNTIME: Runtime | None = None
