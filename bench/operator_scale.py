@@ -14,6 +14,8 @@ Results go to bench/results/operator_scale_<N>.json; `python -m bench` writes th
 from __future__ import annotations
 
 import asyncio
+import calendar
+import contextlib
 import json
 import os
 import re
@@ -23,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,38 @@ RESULTS = ROOT / "bench" / "results"
 NS = "bench"
 POLL_ACTIVE = 10.0
 POLL_SETTLED = 60.0
+
+
+class Seen:
+    """When each object first had a remote ID, showed Running, and showed Succeeded."""
+
+    def __init__(self) -> None:
+        self.t0 = time.monotonic()
+        self.synced: dict[str, float] = {}
+        self.active: dict[str, float] = {}
+        self.done: dict[str, float] = {}  # wall clock, to compare with the API's timestamps
+        self.completion: dict[str, float] = {}
+        self.changed = asyncio.Event()
+
+    async def wait_for(self, predicate: Callable[[], bool], limit_s: float) -> None:
+        deadline = time.monotonic() + limit_s
+        while not predicate() and time.monotonic() < deadline:
+            self.changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), 1.0)
+
+    def record(self, obj: dict[str, Any]) -> None:
+        name, status = obj["metadata"]["name"], obj.get("status") or {}
+        now = time.monotonic() - self.t0
+        if status.get("jobId"):
+            self.synced.setdefault(name, now)
+        if status.get("phase") in ("Running", "Succeeded"):
+            self.active.setdefault(name, now)
+        self.changed.set()
+        if status.get("phase") == "Succeeded" and name not in self.done:
+            self.done[name] = time.time()
+            if stamp := status.get("completionTime"):
+                self.completion[name] = calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
 
 
 class Api:
@@ -80,11 +115,19 @@ class Api:
 
         await asyncio.gather(*(one(i) for i in range(n)))
 
-    async def jobs(self) -> list[dict[str, Any]]:
-        r = await self.http.get(self.base)
-        r.raise_for_status()
-        items: list[dict[str, Any]] = r.json()["items"]
-        return items
+    async def watch(self, seen: Seen) -> None:
+        """Follow the objects with a watch (listing 1000 objects every second would load
+        the machine the benchmark measures) and record when each first showed what."""
+        while True:
+            try:
+                async with self.http.stream(
+                    "GET", self.base, params={"watch": "1"}, timeout=None
+                ) as stream:
+                    async for line in stream.aiter_lines():
+                        if line:
+                            seen.record(json.loads(line)["object"])
+            except httpx.HTTPError:
+                await asyncio.sleep(0.5)
 
     async def apiserver_writes(self) -> float:
         """PATCH/PUT requests the API server served for trainingjobs (all subresources)."""
@@ -211,22 +254,14 @@ async def measure(n: int, running_seconds: float) -> dict[str, Any]:
         op = _start_operator(cp, emu, work / "operator.log", metrics_port)
         try:
             await asyncio.sleep(3)
-            t0 = time.monotonic()
+            seen = Seen()
+            watcher = asyncio.create_task(api.watch(seen))
+            t0 = seen.t0
             await api.create_jobs(n)
             result["create_requests_s"] = round(time.monotonic() - t0, 1)
-            synced_at: dict[str, float] = {}
-            active_at: dict[str, float] = {}
-            while len(active_at) < n and time.monotonic() - t0 < 600:
-                for job in await api.jobs():
-                    name, status = job["metadata"]["name"], job.get("status") or {}
-                    now = time.monotonic() - t0
-                    if status.get("jobId") and name not in synced_at:
-                        synced_at[name] = now
-                    if status.get("phase") in ("Running", "Succeeded") and name not in active_at:
-                        active_at[name] = now
-                await asyncio.sleep(1.0)
-            result["all_synced_s"] = round(max(synced_at.values()), 1)
-            result["all_running_reflected_s"] = round(max(active_at.values()), 1)
+            await seen.wait_for(lambda: len(seen.active) >= n, limit_s=600)
+            result["all_synced_s"] = round(max(seen.synced.values()), 1)
+            result["all_running_reflected_s"] = round(max(seen.active.values()), 1)
 
             # Busy steady state: every job RUNNING, nothing changes remotely.
             await asyncio.sleep(2)
@@ -253,21 +288,9 @@ async def measure(n: int, running_seconds: float) -> dict[str, Any]:
 
             # Completion lag: the emulator completes each job at start + running; the CR
             # shows Succeeded some time later.
-            done_seen: dict[str, float] = {}
-            completion: dict[str, float] = {}
-            while len(done_seen) < n and time.monotonic() - t0 < 900:
-                for job in await api.jobs():
-                    name, status = job["metadata"]["name"], job.get("status") or {}
-                    if status.get("phase") == "Succeeded" and name not in done_seen:
-                        done_seen[name] = time.time()
-                        stamp = status.get("completionTime")
-                        if stamp:
-                            completion[name] = (
-                                time.mktime(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
-                                - time.timezone
-                            )
-                await asyncio.sleep(0.25)
-            lags = sorted(done_seen[k] - completion[k] for k in completion)
+            await seen.wait_for(lambda: len(seen.done) >= n, limit_s=900)
+            watcher.cancel()
+            lags = sorted(seen.done[k] - seen.completion[k] for k in seen.completion)
             result["completion_lag_s"] = {
                 "p50": round(statistics.median(lags), 2),
                 "p95": round(lags[int(0.95 * (len(lags) - 1))], 2),

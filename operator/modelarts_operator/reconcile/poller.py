@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 
 class Poller:
+    CONCURRENCY = 16
+
     def __init__(self, runtime: Runtime, handlers: KindHandlers) -> None:
         self.rt = runtime
         self.h = handlers
@@ -88,20 +90,34 @@ class Poller:
             except errors.ModelArtsError as err:
                 log.warning("listing %s failed: %s", adapter.kind.plural, err)
                 continue
+            updates = []
             for entry in group:
                 summary = remote.get(str(entry.status[adapter.id_field]))
                 if summary is None:
-                    await self.rt.poke(entry, "not found in the remote list")
+                    updates.append(self.rt.poke(entry, "not found in the remote list"))
                     continue
                 obs = adapter.observe_summary(entry, summary)
                 in_flight = in_flight or obs.in_flight
-                try:
-                    await self._apply(entry, obs)
-                except Exception:  # one object's trouble must not stop the others' updates
-                    log.exception(
-                        "updating %s/%s from the poll failed", entry.namespace, entry.name
-                    )
+                updates.append(self._apply(entry, obs))
+            await self._run_bounded(updates)
         return in_flight
+
+    async def _run_bounded(self, updates: list[Any]) -> None:
+        """Apply the cycle's updates concurrently (many jobs finish in one cycle, each with a
+        detail GET and a status patch), at most CONCURRENCY at a time; one object's trouble
+        does not stop the others."""
+        gate = asyncio.Semaphore(self.CONCURRENCY)
+
+        async def one(update: Any) -> None:
+            async with gate:
+                try:
+                    await update
+                except Exception:
+                    log.exception(
+                        "updating an object from the %s poll failed", self.h.adapter.kind.plural
+                    )
+
+        await asyncio.gather(*(one(u) for u in updates))
 
     def _due(self, entry: Entry) -> bool:
         """Honour a per-object poll-interval annotation."""
