@@ -41,21 +41,25 @@ class Poller:
     async def run(self) -> None:
         while True:
             in_flight = False
+            started = time.monotonic()
             try:
                 in_flight = await self.cycle()
             except asyncio.CancelledError:
                 raise
             except Exception:  # a failed cycle must not end polling
                 log.exception("poll cycle for %s failed", self.h.adapter.kind.plural)
-            await self._rest(in_flight)
+            spent = time.monotonic() - started
+            METRICS.observe("modelarts_poll_cycle_seconds", spent, kind=self.h.adapter.kind.plural)
+            await self._rest(in_flight, spent)
 
-    async def _rest(self, in_flight: bool) -> None:
-        """Active period while anything is in flight; otherwise the settled period, cut
-        short (to the active one) when a reconcile puts an object in flight."""
+    async def _rest(self, in_flight: bool, spent: float = 0.0) -> None:
+        """Active period while anything is in flight (counted from the cycle's start, so a
+        long cycle does not stretch the period and the lag); otherwise the settled period,
+        cut short (to the active one) when a reconcile puts an object in flight."""
         s, wake = self.rt.settings, self.h.in_flight
         wake.clear()
         if in_flight:
-            await asyncio.sleep(s.poll_active_seconds)
+            await asyncio.sleep(max(0.0, s.poll_active_seconds - spent))
             return
         try:
             await asyncio.wait_for(wake.wait(), s.poll_settled_seconds)
