@@ -81,3 +81,4 @@ METRICS.describe(
     "modelarts_status_patches_total", "counter", "Status patches written by the poller."
 )
 METRICS.describe("modelarts_objects", "gauge", "Watched objects by kind and phase.")
+METRICS.describe("modelarts_poll_cycle_seconds", "histogram", "Duration of one poll cycle.")

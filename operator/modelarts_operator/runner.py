@@ -99,6 +99,7 @@ async def serve(settings: OperatorSettings, liveness: str, kubeconfig: str | Non
             handlers = runtime.KindHandlers(adapter, Reconciler(adapter, kube))
             rt.kinds[adapter.kind.plural] = handlers
             rt.tasks.append(asyncio.create_task(Poller(rt, handlers).run()))
+        METRICS.gauge("modelarts_objects", rt.registry.count_by_phase)
         if operator_settings.metrics_port:
             rt.tasks.append(asyncio.create_task(_metrics_server(operator_settings.metrics_port)))
 

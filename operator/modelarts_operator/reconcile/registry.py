@@ -72,6 +72,14 @@ class Registry:
         for objects in self._kinds.values():
             yield from objects.values()
 
+    def count_by_phase(self) -> dict[tuple[tuple[str, str], ...], float]:
+        """Objects by kind and phase, for the modelarts_objects gauge."""
+        counts: dict[tuple[tuple[str, str], ...], float] = {}
+        for entry in self:
+            key = (("kind", entry.plural), ("phase", str(entry.status.get("phase") or "Pending")))
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
     def referencing(self, plural: str, namespace: str, name: str) -> list[Entry]:
         """Objects whose spec references ``plural/name`` in the same namespace."""
         field = {
