@@ -158,6 +158,23 @@ def _operator_metric(port: int, name: str) -> float:
     )
 
 
+async def _quiesce(port: int, limit_s: float = 60.0) -> None:
+    """Wait until the operator's reconcile counter has not moved for 5 s."""
+    last, still_since, deadline = -1.0, time.monotonic(), time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        count = sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("modelarts_reconciles_total{")
+        )
+        if count != last:
+            last, still_since = count, time.monotonic()
+        elif time.monotonic() - still_since >= 5:
+            return
+        await asyncio.sleep(1)
+
+
 def _start_operator(
     cp: ControlPlane, emu: Any, log: Path, metrics_port: int, script: list[str] | None = None
 ) -> subprocess.Popen[bytes]:
@@ -263,8 +280,9 @@ async def measure(n: int, running_seconds: float) -> dict[str, Any]:
             result["all_synced_s"] = round(max(seen.synced.values()), 1)
             result["all_running_reflected_s"] = round(max(seen.active.values()), 1)
 
-            # Busy steady state: every job RUNNING, nothing changes remotely.
-            await asyncio.sleep(2)
+            # Busy steady state: every job RUNNING, nothing changes remotely; first let the
+            # operator finish the creation backlog (its reconcile count stops moving).
+            await _quiesce(metrics_port)
             emu.admin.clear_counters()
             cycles0 = _operator_metric(metrics_port, "modelarts_poll_cycles_total")
             writes0 = await api.apiserver_writes()
