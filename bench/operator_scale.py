@@ -162,7 +162,8 @@ async def _quiesce(port: int, limit_s: float = 60.0) -> None:
     """Wait until the operator's reconcile counter has not moved for 5 s."""
     last, still_since, deadline = -1.0, time.monotonic(), time.monotonic() + limit_s
     while time.monotonic() < deadline:
-        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        async with httpx.AsyncClient() as http:
+            text = (await http.get(f"http://127.0.0.1:{port}/metrics", timeout=10)).text
         count = sum(
             float(line.rsplit(" ", 1)[1])
             for line in text.splitlines()
