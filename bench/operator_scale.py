@@ -20,6 +20,7 @@ import json
 import os
 import re
 import signal
+import ssl
 import statistics
 import subprocess
 import sys
@@ -82,7 +83,7 @@ class Api:
         self.cp = cp
         self.http = httpx.AsyncClient(
             base_url=cp.server,
-            verify=str(cp.ca_file),
+            verify=ssl.create_default_context(cafile=str(cp.ca_file)),
             headers={"Authorization": f"Bearer {cp.token_for('admin')}"},
             timeout=60,
         )

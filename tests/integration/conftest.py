@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -286,7 +287,7 @@ def kube_http(cp: ControlPlane) -> Any:
 
     return httpx.Client(
         base_url=cp.server,
-        verify=str(cp.ca_file),
+        verify=ssl.create_default_context(cafile=str(cp.ca_file)),
         headers={"Authorization": f"Bearer {cp.token_for(ADMIN)}"},
         timeout=30.0,
     )
