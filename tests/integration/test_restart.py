@@ -83,11 +83,16 @@ def test_sigkill_between_create_and_recorded_id_makes_no_duplicates(
         "trainingjob",
         "crash",
         ns,
-        lambda o: o.get("status", {}).get("jobId") == remote["job_id"],
+        # The ID and the closed intent arrive in two patches (status, then metadata): wait
+        # for both rather than catching the moment between them.
+        lambda o: (
+            o.get("status", {}).get("jobId") == remote["job_id"]
+            and PENDING not in o["metadata"].get("annotations", {})
+        ),
         timeout=60,
         op=operator,
     )
-    assert PENDING not in job["metadata"].get("annotations", {})
+    assert job["status"]["jobId"] == remote["job_id"]
     assert len(remote_named(emulator, "training_job", "it-restart-crash")) == 1
 
     _kill_after_remote_create(
