@@ -74,7 +74,6 @@ async def serve(settings: OperatorSettings, liveness: str, kubeconfig: str | Non
     """Run the operator until cancelled (also used in-process by tests and the demo)."""
     from . import resources  # registers every kind's handlers
     from .reconcile import references, runtime
-    from .reconcile.controller import Reconciler
     from .reconcile.credentials import ClientFactory
     from .reconcile.kube import KubeClient
     from .reconcile.poller import Poller
@@ -96,8 +95,7 @@ async def serve(settings: OperatorSettings, liveness: str, kubeconfig: str | Non
         runtime.RUNTIME = rt
         references.use_registry(rt.registry)
         for adapter in resources.ADAPTERS:
-            handlers = runtime.KindHandlers(adapter, Reconciler(adapter, kube))
-            rt.kinds[adapter.kind.plural] = handlers
+            handlers = rt.handlers_for(adapter)
             rt.tasks.append(asyncio.create_task(Poller(rt, handlers).run()))
         METRICS.gauge("modelarts_objects", rt.registry.count_by_phase)
         if operator_settings.metrics_port:

@@ -172,8 +172,3 @@ class KubeClient:
             "count": 1,
         }
         await self.create(f"/api/v1/namespaces/{meta['namespace']}/events", body)
-
-    async def list_objects(self, kind: Kind, namespace: str | None = None) -> list[dict[str, Any]]:
-        path = kind.path(namespace) if namespace else f"/apis/{GROUP}/{VERSION}/{kind.plural}"
-        items: list[dict[str, Any]] = (await self.get(path)).get("items", [])
-        return items

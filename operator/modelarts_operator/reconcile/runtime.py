@@ -93,6 +93,13 @@ class Runtime:
         except Exception:  # a lost retry is re-done on the next resume or change
             log.exception("retry of %s/%s/%s failed", entry.plural, entry.namespace, entry.name)
 
+    def handlers_for(self, adapter: RemoteAdapter[Any]) -> KindHandlers:
+        """The one set of handlers (reconciler, in-flight signal) of a kind."""
+        plural = adapter.kind.plural
+        if plural not in self.kinds:
+            self.kinds[plural] = KindHandlers(adapter, Reconciler(adapter, self.kube))
+        return self.kinds[plural]
+
     async def poke(self, entry: Entry, why: str) -> None:
         """Re-trigger an object's reconcile now (an annotation change is a kopf update)."""
         handlers = self.kinds.get(entry.plural)
@@ -173,10 +180,7 @@ def register(adapter: RemoteAdapter[Any]) -> None:
     plural = adapter.kind.plural
 
     def handlers() -> KindHandlers:
-        rt = runtime()
-        if plural not in rt.kinds:
-            rt.kinds[plural] = KindHandlers(adapter, Reconciler(adapter, rt.kube))
-        return rt.kinds[plural]
+        return runtime().handlers_for(adapter)
 
     @kopf.on.resume(GROUP, VERSION, plural, id="reconcile")
     @kopf.on.create(GROUP, VERSION, plural, id="reconcile")
