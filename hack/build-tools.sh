@@ -58,8 +58,9 @@ build_kube kube-apiserver
 build_kube kubectl
 build_helm
 
+# sed -n, not head: head exits early, the writer gets SIGPIPE and pipefail fails the build (exit 141).
 say "versions:"
-"$etcd_bin/etcd" --version | head -1 | sed 's/^/  /'
+"$etcd_bin/etcd" --version | sed -n '1s/^/  /p'
 "$kube_bin/kube-apiserver" --version | sed 's/^/  /'
-"$kube_bin/kubectl" version --client 2>/dev/null | head -1 | sed 's/^/  /'
+"$kube_bin/kubectl" version --client 2>/dev/null | sed -n '1s/^/  /p'
 "$helm_bin/helm" version --short | sed 's/^/  /'
