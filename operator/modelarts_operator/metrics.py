@@ -80,5 +80,10 @@ METRICS.describe("modelarts_poll_cycles_total", "counter", "Batched poll cycles 
 METRICS.describe(
     "modelarts_status_patches_total", "counter", "Status patches written by the poller."
 )
+METRICS.describe(
+    "modelarts_status_conflicts_total",
+    "counter",
+    "Poller status patches refused because the object changed since it was read (re-read).",
+)
 METRICS.describe("modelarts_objects", "gauge", "Watched objects by kind and phase.")
 METRICS.describe("modelarts_poll_cycle_seconds", "histogram", "Duration of one poll cycle.")

@@ -129,9 +129,20 @@ class KubeClient:
     # -- this operator's objects ------------------------------------------------------------
 
     async def patch_status(
-        self, kind: Kind, namespace: str, name: str, status: dict[str, Any]
+        self,
+        kind: Kind,
+        namespace: str,
+        name: str,
+        status: dict[str, Any],
+        resource_version: str | None = None,
     ) -> dict[str, Any]:
-        return await self.merge_patch(kind.path(namespace, name) + "/status", {"status": status})
+        """Merge ``status`` in. With ``resource_version`` the write is conditional: a 409
+        Conflict if the object changed since it was read (a merge patch replaces whole lists
+        such as ``conditions``, so a write from a stale view would undo a newer one)."""
+        body: dict[str, Any] = {"status": status}
+        if resource_version:
+            body["metadata"] = {"resourceVersion": resource_version}
+        return await self.merge_patch(kind.path(namespace, name) + "/status", body)
 
     async def patch_annotations(
         self, kind: Kind, namespace: str, name: str, annotations: dict[str, str | None]

@@ -20,6 +20,7 @@ from ..api import errors
 from ..metrics import METRICS
 from . import conditions as cond
 from .controller import Observation, apply_observation, load_context
+from .kube import KubeError
 from .registry import Entry
 
 if TYPE_CHECKING:
@@ -156,10 +157,15 @@ class Poller:
             return None
         return obs
 
-    async def _apply(self, entry: Entry, obs: Observation) -> None:
+    async def _apply(self, entry: Entry, obs: Observation, fresh: bool = False) -> None:
+        """Patch the status of ``entry`` to show ``obs``, conditionally on the version the
+        registry holds: the registry can lag behind a reconcile's write, and an unconditional
+        patch from that older view would undo it (its Synced condition, say). On a conflict
+        the object is read again and the patch recomputed once; after that the next cycle."""
         old = entry.status
         new = dict(old)
         generation = int(entry.body.get("metadata", {}).get("generation", 1))
+        summary_obs = obs
         apply_observation(new, obs, generation)
         ready_before = cond.is_true(old.get("conditions"), cond.READY)
         patch = cond.status_changed(old, new)
@@ -173,9 +179,22 @@ class Poller:
             obs, new = detailed, dict(old)
             apply_observation(new, obs, generation)
             patch = cond.status_changed(old, new)
+        kind = self.h.adapter.kind
+        version = entry.body.get("metadata", {}).get("resourceVersion")
+        try:
+            await self.rt.kube.patch_status(kind, entry.namespace, entry.name, patch, version)
+        except KubeError as err:
+            if err.status == 404:
+                return  # deleted meanwhile
+            if err.status != 409 or fresh:
+                raise
+            METRICS.inc("modelarts_status_conflicts_total", kind=kind.plural)
+            body = await self.rt.kube.get(kind.path(entry.namespace, entry.name))
+            current = Entry(entry.plural, entry.namespace, entry.name, body)
+            await self._apply(current, summary_obs, fresh=True)
+            return
         self.patches += 1
-        METRICS.inc("modelarts_status_patches_total", kind=self.h.adapter.kind.plural)
-        await self.rt.kube.patch_status(self.h.adapter.kind, entry.namespace, entry.name, patch)
+        METRICS.inc("modelarts_status_patches_total", kind=kind.plural)
         if obs.ready != ready_before:
             await self.rt.post_event(
                 entry, "Normal", obs.phase, obs.message or f"remote state is {obs.phase}"
