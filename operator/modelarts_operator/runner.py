@@ -59,9 +59,12 @@ def run(args: argparse.Namespace) -> int:
     except SettingsError as err:
         print(err, file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    # kopf's formatter prefixes its per-object messages with [namespace/name] (text) or adds
+    # an "object" field (json); a plain basicConfig would drop which object a line is about.
+    kopf.configure(
+        verbose=args.verbose,
+        log_format=kopf.LogFormat.JSON if settings.log_format == "json" else kopf.LogFormat.FULL,
+        log_prefix=settings.log_format != "json",
     )
     for noisy in ("httpx", "httpcore", "kubernetes"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -59,6 +59,9 @@ def test_examples_reach_ready_in_order(operator: OperatorProcess, emulator: Any)
     assert "mnist" in table
     assert svc["status"]["accessAddress"] in table
 
+    # The operator's log says which object each handler line is about.
+    assert f"[{NS}/mnist] Handler 'reconcile' succeeded" in operator.log()
+
 
 def operator_root() -> Any:
     from pathlib import Path

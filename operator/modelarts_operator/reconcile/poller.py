@@ -186,9 +186,12 @@ class Poller:
         except KubeError as err:
             if err.status == 404:
                 return  # deleted meanwhile
-            if err.status != 409 or fresh:
+            if err.status != 409:
                 raise
             METRICS.inc("modelarts_status_conflicts_total", kind=kind.plural)
+            if fresh:  # still being written (a reconcile in progress): the next cycle
+                log.debug("status of %s/%s changed twice; next cycle", entry.namespace, entry.name)
+                return
             body = await self.rt.kube.get(kind.path(entry.namespace, entry.name))
             current = Entry(entry.plural, entry.namespace, entry.name, body)
             await self._apply(current, summary_obs, fresh=True)
