@@ -127,6 +127,17 @@ def operator(
     op.stop()
 
 
+@pytest.fixture
+def operator_stopped(operator: OperatorProcess) -> Iterator[ControlPlane]:
+    """The control plane with the shared operator stopped, for tests that drive the
+    reconcile machinery themselves; they delete their objects before it starts again."""
+    operator.stop()
+    try:
+        yield operator.cp
+    finally:
+        operator.start()
+
+
 Waiter = Callable[..., dict[str, Any]]
 
 

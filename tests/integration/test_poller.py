@@ -32,10 +32,10 @@ def _status_path(ns: str, name: str) -> str:
 
 
 async def test_poller_write_from_a_stale_view_keeps_the_reconciles_conditions(
-    crds: ControlPlane,
+    operator_stopped: ControlPlane,
 ) -> None:
-    ns = namespace(crds, "it-poller-stale")
-    http = kube_http(crds)
+    ns = namespace(operator_stopped, "it-poller-stale")
+    http = kube_http(operator_stopped)
     created = http.post(
         PLURAL_PATH.format(ns=ns, plural="trainingjobs"), json=training_job("job", "b")
     )
@@ -54,7 +54,7 @@ async def test_poller_write_from_a_stale_view_keeps_the_reconciles_conditions(
         headers={"Content-Type": "application/merge-patch+json"},
     ).raise_for_status()
 
-    kube = KubeClient.from_environment(str(crds.kubeconfig))
+    kube = KubeClient.from_environment(str(operator_stopped.kubeconfig))
     try:
         rt = Runtime(settings=OperatorSettings(), kube=kube, clients=None)
         poller = Poller(rt, rt.handlers_for(TrainingJobAdapter()))
@@ -64,9 +64,9 @@ async def test_poller_write_from_a_stale_view_keeps_the_reconciles_conditions(
     finally:
         await kube.aclose()
 
-    current: dict[str, Any] = http.get(
-        PLURAL_PATH.format(ns=ns, plural="trainingjobs") + "/job"
-    ).json()
+    path = PLURAL_PATH.format(ns=ns, plural="trainingjobs") + "/job"
+    current: dict[str, Any] = http.get(path).json()
+    http.delete(path)  # before the shared operator comes back
     assert current["status"]["phase"] == "Running"
     assert condition(current, "Ready")["reason"] == "Running"
     assert condition(current, "Synced")["status"] == "True", current["status"]["conditions"]

@@ -156,6 +156,9 @@ class BaseClient:
         self._now: Callable[[], datetime] = now or (lambda: datetime.now(UTC))
         self._rand = rand
         self.limiter = RateLimiter(config.qps, config.burst, clock=clock, sleep=sleep)
+        # Requests beyond the pool's connections wait here, not in httpcore's queue, which
+        # rescans every queued request against every connection on each change.
+        self._in_flight = asyncio.Semaphore(config.max_connections)
         self._signer = AkSkSigner(credentials) if isinstance(credentials, AkSkCredentials) else None
         self.tokens = (
             TokenProvider(
@@ -263,10 +266,11 @@ class BaseClient:
         while True:
             await self.limiter.acquire()
             request, token = await self._build(method, service, path, pairs, body, authenticate)
-            started = self._clock()
             try:
-                response = await self._http.send(request)
-                payload = await response.aread()
+                async with self._in_flight:
+                    started = self._clock()
+                    response = await self._http.send(request)
+                    payload = await response.aread()
             except httpx.TransportError as exc:
                 elapsed = self._clock() - started
                 self._record(endpoint_name, method, None, elapsed)

@@ -72,6 +72,7 @@ class Context:
     client: ModelArtsClient
     remote_name: str
     uid: str = ""
+    resource_version: str = ""
     kube: KubeClient | None = None
     resolved: dict[str, Any] = field(default_factory=dict)  # references, filled by the adapter
 
@@ -158,6 +159,7 @@ async def load_context(
     return Context(
         remote_name=name,
         uid=meta.get("uid", ""),
+        resource_version=meta.get("resourceVersion", ""),
         namespace=meta["namespace"],
         name=meta["name"],
         generation=int(meta.get("generation", 1)),
@@ -191,6 +193,10 @@ class Reconciler:
     def __init__(self, adapter: RemoteAdapter[Any], kube: KubeClient) -> None:
         self.adapter = adapter
         self.kube = kube
+        # The creates this process made, by object UID, until a body shows their ID. Under
+        # load kopf may hand a reconcile an event from before its own final patch (it waits
+        # 5 s for that patch to come back, then goes on); see _known_create.
+        self._created: dict[str, _Created] = {}
 
     async def reconcile(self, ctx: Context) -> Outcome:
         ctx.kube = self.kube
@@ -205,13 +211,15 @@ class Reconciler:
             )
             return Outcome(status)
 
+        if self._known_create(ctx, status):
+            return Outcome(dict(ctx.status))  # a stale event: nothing to do, nothing to write
         remote_id = status.get(adapter.id_field) or ctx.policies.external_id
         remote: Any = None
-        created = False
         if remote_id:
             try:
                 remote = await adapter.get(ctx, str(remote_id))
             except errors.NotFound:
+                self._created.pop(ctx.uid, None)
                 drift = self._on_drift(ctx, status, str(remote_id), events)
                 if drift is not None:
                     return drift
@@ -247,17 +255,17 @@ class Reconciler:
                 )
             else:
                 remote_id = await self._create_once(ctx, status, events)
-                created = True
                 remote = await adapter.get(ctx, remote_id)
         elif not status.get(adapter.id_field):
             events.append(("Normal", "Adopted", f"bound to {remote_id} (external-id)"))
         # Record the ID however it was found (an external-id binding included): polling,
         # deletion and dependents all go by it.
         status[adapter.id_field] = adapter.status_id(str(remote_id))
-        if CREATE_PENDING in ctx.annotations and not created:
-            # A create interrupted by a crash (after the call, before the intent was cleared):
-            # the ID is known now, so record it and close the intent, in that order.
-            await self._settle_create(ctx, adapter.status_id(str(remote_id)))
+        if CREATE_PENDING in ctx.annotations:
+            # The intent is fulfilled: the ID goes to status and the intent goes, both with the
+            # handler's final patch. (kopf patches the annotations first; a crash between the
+            # two leaves neither, and the next create finds the name taken and binds to it.)
+            ctx.resolved["clear_create_pending"] = True
 
         if ctx.policies.may_write and remote is not None:
             remote = await adapter.update(ctx, str(remote_id), remote)
@@ -284,6 +292,27 @@ class Reconciler:
             observation.in_flight,
             bool(ctx.resolved.get("clear_create_pending")),
         )
+
+    def _known_create(self, ctx: Context, status: dict[str, Any]) -> bool:
+        """Use what this process knows of its own create of the object; True when the body is
+        the stale echo of the create-intent write, which a reconcile can skip.
+
+        That echo comes after the create and before the handler's final patch lands: it shows
+        the intent and no ID. Run in full it would look the name up (a list call) and write
+        status again; skipped once, it costs nothing. A later body without the ID (the final
+        patch failed, or this is a relist) gets the remembered IDs instead of a lookup."""
+        known = self._created.get(ctx.uid)
+        if known is None:
+            return False
+        if status.get(self.adapter.id_field):
+            del self._created[ctx.uid]  # the body caught up
+            return False
+        if known.intent_version and ctx.resource_version == known.intent_version:
+            known.intent_version = ""
+            return True
+        ctx.status.update(known.ids)
+        status.update(known.ids)
+        return False
 
     def _note(self, ctx: Context, status: dict[str, Any], reason: str, msg: str) -> Outcome:
         status["conditions"] = cond.set_condition(
@@ -315,12 +344,17 @@ class Reconciler:
         return None
 
     async def _create_once(self, ctx: Context, status: dict[str, Any], events: list[Any]) -> str:
-        """Create with the intent recorded first and the ID recorded right after, so a crash
-        in between is resolved by the name lookup and never yields a second object."""
+        """Create with the intent recorded first, so a crash before the ID reaches status is
+        resolved by a lookup of the (unique) remote name and never yields a second object.
+
+        The ID and the intent's removal go with the handler's final patch: a separate status
+        write here cost every create one more write and watch event (and a stale event kopf
+        may re-handle under load), and the intent already covers the window."""
         kind, adapter = self.adapter.kind, self.adapter
-        await self.kube.patch_annotations(
+        written = await self.kube.patch_annotations(
             kind, ctx.namespace, ctx.name, {CREATE_PENDING: ctx.remote_name}
         )
+        intent_version = written.get("metadata", {}).get("resourceVersion", "")
         try:
             remote_id = await adapter.create(ctx)
         except errors.AlreadyExists:
@@ -336,27 +370,17 @@ class Reconciler:
             remote_id = found[0]
         else:
             events.append(("Normal", "Created", f"created {ctx.remote_name} as {remote_id}"))
-        await self.kube.patch_status(
-            kind,
-            ctx.namespace,
-            ctx.name,
-            {**_ids(ctx.status), adapter.id_field: adapter.status_id(str(remote_id))},
-        )
-        # The intent annotation goes with the handler's final patch (one write fewer); a
-        # crash before it leaves the intent beside a recorded ID, which _settle_create closes.
         ctx.resolved["clear_create_pending"] = True
         status.update(_ids(ctx.status))
+        ids = {**_ids(ctx.status), adapter.id_field: adapter.status_id(str(remote_id))}
+        self._created[ctx.uid] = _Created(ids, intent_version)
         return str(remote_id)
-
-    async def _settle_create(self, ctx: Context, status_id: Any) -> None:
-        kind, adapter = self.adapter.kind, self.adapter
-        ids = {**_ids(ctx.status), adapter.id_field: status_id}
-        await self.kube.patch_status(kind, ctx.namespace, ctx.name, ids)
-        await self.kube.patch_annotations(kind, ctx.namespace, ctx.name, {CREATE_PENDING: None})
 
     async def delete(self, ctx: Context, deletion_policy: str) -> list[tuple[str, str, str]]:
         """Apply the deletion policy; raises RetryLater until ModelArts confirms."""
         remote_id = ctx.status.get(self.adapter.id_field)
+        if known := self._created.pop(ctx.uid, None):
+            remote_id = remote_id or known.ids[self.adapter.id_field]
         if deletion_policy == "Retain" or not ctx.policies.may_write:
             return [("Normal", "Released", "finalizer removed; remote object left in place")]
         if not remote_id:
@@ -385,6 +409,15 @@ class Reconciler:
         except KeyError:  # not even the workspace resolved: nothing to look in
             return None
         return found[0] if found is not None else None
+
+
+@dataclass
+class _Created:
+    """A create this process made: the IDs to record, and the resourceVersion its intent
+    annotation write produced (the stale event to skip once)."""
+
+    ids: dict[str, Any]
+    intent_version: str
 
 
 def _ids(status: Mapping[str, Any]) -> dict[str, Any]:
