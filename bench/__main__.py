@@ -40,6 +40,12 @@ def main(argv: list[str]) -> int:
                 f"RSS {busy['rss_mb']} MB, writes/cycle busy {busy['apiserver_writes_per_cycle']}"
                 f", settled writes {settled['apiserver_writes']}"
             )
+            phase = result["create_phase"]
+            print(
+                f"[bench] {result['objects']:>5} jobs created: {phase['remote_creates']} remote "
+                f"creates, {phase['apiserver_writes_per_object']} API-server writes/object, "
+                f"{phase['intents_left_open']} intents left open, CPU s {phase['cpu_seconds']}"
+            )
     if what in ("all", "emulator"):
         status |= _script("emulator_throughput.py")
     if what in ("all", "reliability"):

@@ -9,14 +9,14 @@ never create a second remote job.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 
 from modelarts_operator.api import AkSkCredentials, ClientConfig, ModelArtsClient
 from modelarts_operator.controlplane import ControlPlane
-from modelarts_operator.reconcile.controller import Reconciler, load_context
+from modelarts_operator.reconcile.controller import Outcome, Reconciler, load_context
 from modelarts_operator.reconcile.kube import KubeClient
 from modelarts_operator.reconcile.policies import CREATE_PENDING
 from modelarts_operator.resources.training_job import TrainingJobAdapter
@@ -56,42 +56,47 @@ def _calls(emulator: Any) -> dict[str, int]:
     return {k: v for k, v in emulator.admin.counters().items() if v and "/v3/auth" not in k}
 
 
+async def _create(
+    cp: ControlPlane, rec: Reconciler, clients: Any, ns: str
+) -> tuple[Outcome, dict[str, Any], Callable[[], Any]]:
+    """Apply a TrainingJob and run its first reconcile; return the outcome, the body as the
+    intent write left it (the echo), and a cleanup that deletes the object."""
+    http = kube_http(cp)
+    path = PLURAL_PATH.format(ns=namespace(cp, ns), plural="trainingjobs")
+    http.post(path, json=training_job("echo", ns)).raise_for_status()
+    body = http.get(f"{path}/echo").json()
+    first = await rec.reconcile(await load_context(rec.adapter, body, clients))
+    echo = http.get(f"{path}/echo").json()
+    return first, echo, lambda: http.delete(f"{path}/echo")
+
+
 async def test_the_intent_echo_is_skipped_once_then_filled_from_memory(
     operator_stopped: ControlPlane, emulator: Any, reconciler: tuple[Reconciler, Any]
 ) -> None:
     rec, clients = reconciler
-    ns = namespace(operator_stopped, "it-create-echo")
-    http = kube_http(operator_stopped)
-    path = PLURAL_PATH.format(ns=ns, plural="trainingjobs")
-    http.post(path, json=training_job("echo", ns)).raise_for_status()
-    adapter = rec.adapter
-
-    first = await rec.reconcile(
-        await load_context(adapter, http.get(f"{path}/echo").json(), clients)
-    )
+    ns = "it-create-echo"
+    first, echo, cleanup = await _create(operator_stopped, rec, clients, ns)
     job_id = first.status["jobId"]
     assert first.clear_create_pending  # the handler's final patch closes the intent
     assert [j["job_id"] for j in remote_named(emulator, "training_job", f"{ns}-echo")] == [job_id]
-
     # The body as the intent write left it: what kopf may still deliver after the final patch.
-    echo = http.get(f"{path}/echo").json()
     assert echo["metadata"]["annotations"][CREATE_PENDING] == f"{ns}-echo"
     assert "jobId" not in (echo.get("status") or {})
 
     emulator.admin.clear_counters()
-    skipped = await rec.reconcile(await load_context(adapter, echo, clients))
+    skipped = await rec.reconcile(await load_context(rec.adapter, echo, clients))
     assert skipped.status == (echo.get("status") or {})  # nothing to write
     assert _calls(emulator) == {}  # and no ModelArts call
 
     # The same body again (a relist before the final patch landed): the remembered ID, no
     # lookup by name, and still one remote job.
-    again = await rec.reconcile(await load_context(adapter, echo, clients))
+    again = await rec.reconcile(await load_context(rec.adapter, echo, clients))
     assert again.status["jobId"] == job_id
     assert again.status["versionId"] == first.status["versionId"]
     assert again.clear_create_pending
     assert not any(k.startswith("GET") and k.endswith("/training-jobs") for k in _calls(emulator))
     assert len(remote_named(emulator, "training_job", f"{ns}-echo")) == 1
-    http.delete(f"{path}/echo")  # before the shared operator comes back
+    cleanup()  # before the shared operator comes back
 
 
 async def test_after_a_restart_the_intent_is_resolved_by_name(
@@ -99,22 +104,15 @@ async def test_after_a_restart_the_intent_is_resolved_by_name(
 ) -> None:
     """A fresh process (no memory) meeting the same body binds to the job by its name."""
     rec, clients = reconciler
-    ns = namespace(operator_stopped, "it-create-restart")
-    http = kube_http(operator_stopped)
-    path = PLURAL_PATH.format(ns=ns, plural="trainingjobs")
-    http.post(path, json=training_job("echo", ns)).raise_for_status()
-    adapter = rec.adapter
-    first = await rec.reconcile(
-        await load_context(adapter, http.get(f"{path}/echo").json(), clients)
-    )
-    echo = http.get(f"{path}/echo").json()
+    ns = "it-create-restart"
+    first, echo, cleanup = await _create(operator_stopped, rec, clients, ns)
 
-    restarted = Reconciler(adapter, rec.kube)
-    outcome = await restarted.reconcile(await load_context(adapter, echo, clients))
+    restarted = Reconciler(rec.adapter, rec.kube)
+    outcome = await restarted.reconcile(await load_context(rec.adapter, echo, clients))
     assert outcome.status["jobId"] == first.status["jobId"]
     assert outcome.clear_create_pending
     assert ("Normal", "Created", f"recovered interrupted create as {first.status['jobId']}") in (
         outcome.events
     )
     assert len(remote_named(emulator, "training_job", f"{ns}-echo")) == 1
-    http.delete(f"{path}/echo")
+    cleanup()
