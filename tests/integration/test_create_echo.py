@@ -96,6 +96,10 @@ async def test_the_intent_echo_is_skipped_once_then_filled_from_memory(
     assert again.clear_create_pending
     assert not any(k.startswith("GET") and k.endswith("/training-jobs") for k in _calls(emulator))
     assert len(remote_named(emulator, "training_job", f"{ns}-echo")) == 1
+    # The watch event that shows the ID ends the memory of the create (no growth per object).
+    assert rec.remembered_creates == 1
+    rec.observed("MODIFIED", {**echo, "status": again.status})
+    assert rec.remembered_creates == 0
     cleanup()  # before the shared operator comes back
 
 

@@ -293,6 +293,20 @@ class Reconciler:
             bool(ctx.resolved.get("clear_create_pending")),
         )
 
+    def observed(self, event_type: str | None, body: Mapping[str, Any]) -> None:
+        """A watch event: forget a remembered create once a body shows its ID or the object
+        is gone (most objects are not reconciled again after their create, so the reconcile
+        alone would keep every entry)."""
+        uid = body.get("metadata", {}).get("uid", "")
+        if uid in self._created and (
+            event_type == "DELETED" or (body.get("status") or {}).get(self.adapter.id_field)
+        ):
+            del self._created[uid]
+
+    @property
+    def remembered_creates(self) -> int:
+        return len(self._created)
+
     def _known_create(self, ctx: Context, status: dict[str, Any]) -> bool:
         """Use what this process knows of its own create of the object; True when the body is
         the stale echo of the create-intent write, which a reconcile can skip.

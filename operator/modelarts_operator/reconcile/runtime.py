@@ -278,6 +278,7 @@ def register(adapter: RemoteAdapter[Any]) -> None:
     async def track(event: kopf.RawEvent, **_: Any) -> None:
         rt = runtime()
         body = event.get("object") or {}
+        handlers().reconciler.observed(event.get("type"), body)
         previous = rt.registry.update(plural, event.get("type"), body)
         current = rt.registry.get(plural, *_key(body))
         if current is None or not current.ready or (previous and previous.ready):
