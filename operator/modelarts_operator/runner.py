@@ -59,18 +59,22 @@ def run(args: argparse.Namespace) -> int:
     except SettingsError as err:
         print(err, file=sys.stderr)
         return 2
-    # kopf's formatter prefixes its per-object messages with [namespace/name] (text) or adds
-    # an "object" field (json); a plain basicConfig would drop which object a line is about.
-    kopf.configure(
-        verbose=args.verbose,
-        log_format=kopf.LogFormat.JSON if settings.log_format == "json" else kopf.LogFormat.FULL,
-        log_prefix=settings.log_format != "json",
-    )
-    for noisy in ("httpx", "httpcore", "kubernetes"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(settings.log_format, args.verbose)
     liveness = args.liveness or f"http://0.0.0.0:{settings.health_port}/healthz"
     asyncio.run(serve(settings, liveness, args.kubeconfig))
     return 0
+
+
+def configure_logging(log_format: str, verbose: bool = False) -> None:
+    """kopf's formatters: its per-object lines get a [namespace/name] prefix (text) or an
+    "object" field (json); a plain basicConfig would drop which object a line is about."""
+    kopf.configure(
+        verbose=verbose,
+        log_format=kopf.LogFormat.JSON if log_format == "json" else kopf.LogFormat.FULL,
+        log_prefix=log_format != "json",
+    )
+    for noisy in ("httpx", "httpcore", "kubernetes"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 async def serve(settings: OperatorSettings, liveness: str, kubeconfig: str | None = None) -> None:
