@@ -281,7 +281,9 @@ def service_detail(core: Core, svc: Rec) -> dict[str, Any]:
     out["config"] = config
     out["update_time"] = svc["update_time"]
     if svc["infer_type"] == "real-time":
-        out["access_address"] = svc["access_address"]
+        # From the address it serves on now: a state file restored on another port keeps
+        # the service reachable (the stored one named the old port).
+        out["access_address"] = f"{core.base_url}/v1/infers/{svc['service_id']}"
     if status == "failed":
         out["error_msg"] = svc.get("error_msg") or "Deployment failed."
     for f in ("vpc_id", "subnet_network_id", "security_group_id", "cluster_id"):
@@ -372,7 +374,6 @@ async def deploy(request: web.Request) -> web.Response:
         "logs": [],
         "invocation_times": 0,
         "failed_times": 0,
-        "access_address": f"{core.base_url}/v1/infers/{sid}",
     }
     for f in ("vpc_id", "subnet_network_id", "security_group_id"):
         if body.get(f):

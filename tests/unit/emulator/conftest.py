@@ -3,6 +3,7 @@ that already holds an IAM token (tests advance the clock instead of sleeping).""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -57,8 +58,9 @@ def config() -> EmulatorConfig:
     return EmulatorConfig(seed=7)
 
 
-@pytest.fixture
-async def env(config: EmulatorConfig) -> AsyncIterator[Env]:
+@contextlib.asynccontextmanager
+async def open_env(config: EmulatorConfig) -> AsyncIterator[Env]:
+    """An emulator with a frozen clock on a free port, and clients for it."""
     emulator = Emulator(config)
     emulator.freeze()
     async with (
@@ -70,6 +72,12 @@ async def env(config: EmulatorConfig) -> AsyncIterator[Env]:
         headers = {"X-Auth-Token": resp.headers["X-Subject-Token"]}
         async with httpx.AsyncClient(base_url=url, headers=headers, timeout=10) as http:
             yield Env(emulator, url, http, raw)
+
+
+@pytest.fixture
+async def env(config: EmulatorConfig) -> AsyncIterator[Env]:
+    async with open_env(config) as opened:
+        yield opened
 
 
 TRAIN_CONFIG: dict[str, Any] = {

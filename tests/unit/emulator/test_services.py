@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import Env, P, model_body, published_model, realtime_body
+from modelarts_operator.emulator import EmulatorConfig
+
+from .conftest import Env, P, model_body, open_env, published_model, realtime_body
 
 S = P + "/services"
 
@@ -23,6 +25,25 @@ async def detail(env: Env, sid: str) -> dict[str, Any]:
     assert resp.status_code == 200, resp.text
     body: dict[str, Any] = resp.json()
     return body
+
+
+async def test_a_restored_service_answers_at_the_restarted_emulators_address(
+    tmp_path: Any,
+) -> None:
+    """The access address follows the emulator: restored from its state file on another
+    port, a running service's address is the new one and answers there."""
+    config = EmulatorConfig(seed=7, state_file=str(tmp_path / "state.json"))
+    async with open_env(config) as env:
+        sid = await deploy(env, realtime_body("svc", await published_model(env)))
+        env.advance(30)
+        assert (await detail(env, sid))["status"] == "running"
+        first_url = env.url
+        env.emulator.save()
+    async with open_env(config) as env:
+        assert env.url != first_url
+        d = await detail(env, sid)
+        assert d["access_address"] == f"{env.url}/v1/infers/{sid}"
+        assert (await env.http.post(d["access_address"], json={"images": "x"})).status_code == 200
 
 
 async def test_realtime_deploys_with_progress_then_runs(env: Env) -> None:
