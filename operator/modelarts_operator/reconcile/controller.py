@@ -202,6 +202,8 @@ class Reconciler:
         ctx.kube = self.kube
         adapter, status = self.adapter, dict(ctx.status)
         events: list[tuple[str, str, str]] = []
+        if self._known_create(ctx, status):
+            return Outcome(dict(ctx.status))  # a stale event: nothing to do, nothing to write
         try:
             await adapter.resolve(ctx)
         except Waiting as wait:
@@ -211,8 +213,6 @@ class Reconciler:
             )
             return Outcome(status)
 
-        if self._known_create(ctx, status):
-            return Outcome(dict(ctx.status))  # a stale event: nothing to do, nothing to write
         remote_id = status.get(adapter.id_field) or ctx.policies.external_id
         remote: Any = None
         if remote_id:
