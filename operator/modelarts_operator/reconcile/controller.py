@@ -11,7 +11,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -56,6 +56,23 @@ class Observation:
     message: str = ""
     facts: dict[str, Any] = field(default_factory=dict)  # kind-specific status fields
     in_flight: bool = True  # poll it at the fast rate
+
+    @classmethod
+    def failure(cls, message: str, facts: dict[str, Any]) -> Observation:
+        """The remote object ended in a failed state: Failed, not ready, not in flight."""
+        return cls(
+            "Failed", False, failed=True, reason="Failed", message=message, facts=facts,
+            in_flight=False,
+        )  # fmt: skip
+
+
+async def confirmed_gone(lookup: Awaitable[Any]) -> bool:
+    """True when ``lookup`` (a GET of the remote object after its delete) finds nothing."""
+    try:
+        await lookup
+    except errors.NotFound:
+        return True
+    return False
 
 
 @dataclass

@@ -11,12 +11,11 @@ import json
 from types import SimpleNamespace
 from typing import Any
 
-from ..api import errors
 from ..api.client import ModelArtsClient
 from ..api.dataarts import DataArtsModelCreateRequest
 from ..api.models import ModelImportRequest
 from ..crd.model import ModelSpec
-from ..reconcile.controller import Context, Observation, RemoteAdapter
+from ..reconcile.controller import Context, Observation, RemoteAdapter, confirmed_gone
 from ..reconcile.kube import Kind
 from ..reconcile.references import (
     from_millis,
@@ -36,15 +35,7 @@ def _observation(state: str | None, facts: dict[str, Any], error: str | None = N
     if state == "published":
         return Observation("Published", True, facts=facts, in_flight=False)
     if state in ("failed", "building_failed"):
-        return Observation(
-            "Failed",
-            False,
-            failed=True,
-            reason="Failed",
-            message=error or f"model import ended {state}",
-            facts=facts,
-            in_flight=False,
-        )
+        return Observation.failure(error or f"model import ended {state}", facts)
     return Observation("Publishing", False, message=state, facts=facts)
 
 
@@ -131,11 +122,7 @@ class ModelAdapter(RemoteAdapter[ModelSpec]):
         if ctx.spec.llm is not None:
             return True  # DataArts documents no delete API: released, not deleted
         await ctx.client.models.delete(remote_id)  # 3009 (in use) raises StateConflict
-        try:
-            await ctx.client.models.get(remote_id)
-        except errors.NotFound:
-            return True
-        return False
+        return await confirmed_gone(ctx.client.models.get(remote_id))
 
     async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
         imported = [e for e in entries if not e.spec.get("llm")]

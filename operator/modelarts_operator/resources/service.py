@@ -11,11 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from .. import GROUP, VERSION
-from ..api import errors
 from ..api.client import ModelArtsClient
 from ..api.services import ServiceDeployRequest, ServiceUpdateRequest
 from ..crd.service import ServiceSpec
-from ..reconcile.controller import Context, Observation, RemoteAdapter
+from ..reconcile.controller import Context, Observation, RemoteAdapter, confirmed_gone
 from ..reconcile.kube import Kind, KubeError
 from ..reconcile.references import (
     from_millis,
@@ -55,15 +54,7 @@ def _observation(remote: Any, stopped_wanted: bool) -> Observation:
             in_flight=not stopped_wanted,
         )
     if state == "failed":
-        return Observation(
-            "Failed",
-            False,
-            failed=True,
-            reason="Failed",
-            message=getattr(remote, "error_msg", None) or "deployment failed",
-            facts=facts,
-            in_flight=False,
-        )
+        return Observation.failure(getattr(remote, "error_msg", None) or "deployment failed", facts)
     if state == "concerning":
         return Observation(
             "Concerning",
@@ -244,11 +235,7 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
 
     async def delete(self, ctx: Context, remote_id: str) -> bool:
         await ctx.client.services.delete(remote_id)
-        try:
-            await ctx.client.services.get(remote_id)
-        except errors.NotFound:
-            return True
-        return False
+        return await confirmed_gone(ctx.client.services.get(remote_id))
 
     async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
         found: dict[str, Any] = {}

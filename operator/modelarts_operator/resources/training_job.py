@@ -25,7 +25,7 @@ from ..api.training_jobs import (
     TrainingVersionCreateRequest,
 )
 from ..crd.training_job import TrainingJobSpec
-from ..reconcile.controller import Context, Observation, RemoteAdapter
+from ..reconcile.controller import Context, Observation, RemoteAdapter, confirmed_gone
 from ..reconcile.kube import Kind
 from ..reconcile.references import from_millis, to_wire, workspace_id, workspace_id_of
 from ..reconcile.registry import Entry
@@ -61,15 +61,7 @@ def _observation(code: int | None, facts: dict[str, Any]) -> Observation:
     if phase == "Succeeded":
         return Observation(phase, True, facts=facts, in_flight=False)
     if phase == "Failed":
-        return Observation(
-            phase,
-            False,
-            failed=True,
-            reason="Failed",
-            message=f"training job ended in {name}",
-            facts=facts,
-            in_flight=False,
-        )
+        return Observation.failure(f"training job ended in {name}", facts)
     if phase == "Stopped":
         return Observation(
             phase,
@@ -265,11 +257,7 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
         if remote.status == 9:  # KILLING: wait for it to end
             return False
         await jobs.delete(int(remote_id))
-        try:
-            await self.get(ctx, remote_id)
-        except errors.NotFound:
-            return True
-        return False
+        return await confirmed_gone(self.get(ctx, remote_id))
 
     async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
         workspaces: dict[str, list[Entry]] = defaultdict(list)

@@ -8,7 +8,7 @@ from ..api import errors
 from ..api.client import ModelArtsClient
 from ..api.workspaces import Workspace, WorkspaceCreateRequest, WorkspaceUpdateRequest
 from ..crd.workspace import WorkspaceSpec
-from ..reconcile.controller import Context, Observation, RemoteAdapter
+from ..reconcile.controller import Context, Observation, RemoteAdapter, confirmed_gone
 from ..reconcile.kube import Kind
 from ..reconcile.references import from_millis, to_wire
 from ..reconcile.registry import Entry
@@ -20,15 +20,7 @@ def _observe(ws: Any) -> Observation:
     if state == "NORMAL":
         return Observation("Ready", True, facts=facts, in_flight=False)
     if state in ("CREATE_FAILED", "DELETE_FAILED"):
-        return Observation(
-            "Failed",
-            False,
-            failed=True,
-            reason="Failed",
-            message=state,
-            facts=facts,
-            in_flight=False,
-        )
+        return Observation.failure(state, facts)
     if state == "DELETING":
         return Observation("Deleting", False, facts=facts)
     return Observation("Creating", False, facts=facts)
@@ -97,11 +89,7 @@ class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec]):
             return True
         if (getattr(ws, "status", "") or "").upper() != "DELETING":
             await ctx.client.workspaces.delete(remote_id)
-        try:
-            await ctx.client.workspaces.get(remote_id)
-        except errors.NotFound:
-            return True
-        return False
+        return await confirmed_gone(ctx.client.workspaces.get(remote_id))
 
     async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
         return {str(ws.id): ws async for ws in client.workspaces.iter_all()}
