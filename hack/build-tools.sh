@@ -26,8 +26,11 @@ build_kube() {  # $1 = command name under k8s.io/kubernetes/cmd
   if [[ -x $out ]]; then say "$1 $KUBE_VERSION present ($out)"; return; fi
   say "building $1 $KUBE_VERSION (cold: several minutes)"
   local t0=$SECONDS
-  (cd "$root/tools/k8s" && go build -trimpath -ldflags "$ldflags" -o "$out.tmp" "k8s.io/kubernetes/cmd/$1")
-  mv "$out.tmp" "$out"
+  # A temporary file of this build's own: two builds at once (two clones, or make -j) must not
+  # share one, or the second fails at mv.
+  local tmp; tmp=$(mktemp -d "$out.XXXXXX")
+  (cd "$root/tools/k8s" && go build -trimpath -ldflags "$ldflags" -o "$tmp/$1" "k8s.io/kubernetes/cmd/$1")
+  mv "$tmp/$1" "$out" && rmdir "$tmp"
   say "built $1 in $((SECONDS - t0))s"
 }
 
@@ -36,8 +39,9 @@ build_etcd() {
   if [[ -x $out ]]; then say "etcd $ETCD_VERSION present ($out)"; return; fi
   say "building etcd $ETCD_VERSION"
   local t0=$SECONDS
-  (cd "$root/tools/etcd" && go build -trimpath -ldflags "-s -w" -o "$out.tmp" go.etcd.io/etcd/server/v3)
-  mv "$out.tmp" "$out"
+  local tmp; tmp=$(mktemp -d "$out.XXXXXX")
+  (cd "$root/tools/etcd" && go build -trimpath -ldflags "-s -w" -o "$tmp/etcd" go.etcd.io/etcd/server/v3)
+  mv "$tmp/etcd" "$out" && rmdir "$tmp"
   say "built etcd in $((SECONDS - t0))s"
 }
 
@@ -46,10 +50,11 @@ build_helm() {
   if [[ -x $out ]]; then say "helm $HELM_VERSION present ($out)"; return; fi
   say "building helm $HELM_VERSION"
   local t0=$SECONDS
-  GOBIN=$helm_bin.tmp go install -trimpath \
+  local tmp; tmp=$(mktemp -d "$helm_bin.XXXXXX")
+  GOBIN=$tmp go install -trimpath \
     -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
     "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
-  mv "$helm_bin.tmp/helm" "$out" && rmdir "$helm_bin.tmp"
+  mv "$tmp/helm" "$out" && rmdir "$tmp"
   say "built helm in $((SECONDS - t0))s"
 }
 
