@@ -110,19 +110,9 @@ async def serve(settings: OperatorSettings, liveness: str, kubeconfig: str | Non
 
     @kopf.on.login()
     def login(**_: Any) -> kopf.ConnectionInfo:
-        """The same credentials as our own client (kopf's default reads $KUBECONFIG only at
-        import time)."""
-        from .reconcile.kube import bearer_token, load_configuration
+        from .reconcile.kube import connection_info
 
-        cfg = load_configuration(kubeconfig)
-        return kopf.ConnectionInfo(
-            server=cfg.host,
-            ca_path=cfg.ssl_ca_cert,
-            insecure=not cfg.verify_ssl,
-            token=bearer_token(cfg),
-            certificate_path=cfg.cert_file,
-            private_key_path=cfg.key_file,
-        )
+        return connection_info(kubeconfig)
 
     @kopf.on.cleanup()
     async def cleanup(**_: Any) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import kopf
 
 from .. import GROUP, VERSION
 
@@ -38,6 +39,13 @@ class Kind:
         return f"{base}/{name}" if name else base
 
 
+# Where the kubelet mounts the pod's service-account credentials. The token is a projected,
+# bound token: the kubelet rewrites the file well before it expires (about hourly), so a
+# process that read it once at start is logged out an hour later.
+SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"  # noqa: S105 - a path
+SERVICE_ACCOUNT_CA = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
+
+
 def load_configuration(kubeconfig: str | None = None) -> Any:
     """The kubernetes library's Configuration: in-cluster, else the kubeconfig file.
 
@@ -45,25 +53,113 @@ def load_configuration(kubeconfig: str | None = None) -> Any:
     import os
 
     from kubernetes import client, config
+    from kubernetes.config import incluster_config
 
     configuration = client.Configuration()
     try:
-        config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+        incluster_config.InClusterConfigLoader(  # type: ignore[no-untyped-call]
+            token_filename=SERVICE_ACCOUNT_TOKEN, cert_filename=SERVICE_ACCOUNT_CA
+        ).load_and_set(client_configuration=configuration)
     except config.ConfigException:
         config.load_kube_config(  # type: ignore[no-untyped-call]
             config_file=kubeconfig or os.environ.get("KUBECONFIG") or None,
             client_configuration=configuration,
         )
+    else:
+        configuration.modelarts_token_file = SERVICE_ACCOUNT_TOKEN
     return configuration
 
 
 def bearer_token(configuration: Any) -> str | None:
+    """The bare token of a Configuration, whatever case its scheme prefix has.
+
+    The in-cluster loader stores ``"bearer <token>"`` (lower case), the kubeconfig loader
+    ``"Bearer <token>"``; sending either as is gives ``Bearer bearer <token>`` and a 401."""
     token: str | None = configuration.api_key.get("authorization") or configuration.api_key.get(
         "BearerToken"
     )
-    if token and token.startswith("Bearer "):
-        token = token[len("Bearer ") :]
-    return token
+    if token:
+        scheme, _, rest = token.partition(" ")
+        if rest and scheme.lower() == "bearer":
+            token = rest.strip()
+    return token or None
+
+
+# kopf logs in again after this long, so it picks up a rotated service-account token before
+# the old one expires (it also does on a 401, but only after a failed request).
+LOGIN_REFRESH = dt.timedelta(minutes=10)
+
+
+def connection_info(kubeconfig: str | None = None) -> kopf.ConnectionInfo:
+    """kopf's login: the same credentials as our own client (kopf's default reads $KUBECONFIG
+    only at import time), valid for :data:`LOGIN_REFRESH` when they come from a token file."""
+    cfg = load_configuration(kubeconfig)
+    rotating = getattr(cfg, "modelarts_token_file", None) is not None
+    return kopf.ConnectionInfo(
+        server=cfg.host,
+        ca_path=cfg.ssl_ca_cert,
+        insecure=not cfg.verify_ssl,
+        token=bearer_token(cfg),
+        certificate_path=cfg.cert_file,
+        private_key_path=cfg.key_file,
+        expiration=dt.datetime.now(dt.UTC) + LOGIN_REFRESH if rotating else None,
+    )
+
+
+class BearerToken(httpx.Auth):
+    """``Authorization: Bearer …`` from a fixed token (kubeconfig) or from the service-account
+    token file, re-read whenever it changed and once more after a 401 (the kubelet may have
+    rotated it between our check and the request)."""
+
+    def __init__(self, token: str | None = None, path: str | None = None) -> None:
+        self._token = token
+        self._path = path
+        self._stamp: tuple[int, int] | None = None
+        if path:
+            self._read()
+
+    @classmethod
+    def from_configuration(cls, configuration: Any) -> BearerToken | None:
+        path = getattr(configuration, "modelarts_token_file", None)
+        token = bearer_token(configuration)
+        if not (token or path):
+            return None
+        return cls(token, path)
+
+    def _read(self) -> bool:
+        """Re-read the file if it changed (size and mtime); True when the token changed."""
+        import os
+
+        assert self._path is not None
+        try:
+            stat = os.stat(self._path)
+            stamp = (stat.st_mtime_ns, stat.st_size)
+            if stamp == self._stamp:
+                return False
+            with open(self._path, encoding="utf-8") as file:
+                token = file.read().strip()
+        except OSError:
+            return False  # keep the last token; the API server will say if it is bad
+        self._stamp = stamp
+        changed = token != self._token
+        self._token = token
+        return changed
+
+    @property
+    def token(self) -> str | None:
+        if self._path:
+            self._read()
+        return self._token
+
+    def auth_flow(self, request: httpx.Request) -> Any:
+        if token := self.token:
+            request.headers["Authorization"] = f"Bearer {token}"
+        response = yield request
+        if response.status_code == 401 and self._path:
+            self._stamp = None  # force a re-read: the file may have been replaced in place
+            if self._read() and self._token:
+                request.headers["Authorization"] = f"Bearer {self._token}"
+                yield request
 
 
 class KubeClient:
@@ -85,13 +181,10 @@ class KubeClient:
         context = ssl.create_default_context(cafile=configuration.ssl_ca_cert)
         if configuration.cert_file:
             context.load_cert_chain(configuration.cert_file, configuration.key_file)
-        headers = {}
-        if token := bearer_token(configuration):
-            headers["Authorization"] = f"Bearer {token}"
         http = httpx.AsyncClient(
             base_url=configuration.host,
             verify=context if configuration.verify_ssl else False,
-            headers=headers,
+            auth=BearerToken.from_configuration(configuration),
             timeout=30.0,
             limits=httpx.Limits(
                 max_connections=cls.MAX_CONNECTIONS, max_keepalive_connections=cls.MAX_CONNECTIONS
