@@ -247,11 +247,14 @@ def test_standby_writes_nothing_and_takes_over(
 
             b.start()
             wait_until(lambda: "standing by" in b.log(), 30, "b stands by again")
-            # A clean stop hands over at once: the lease is released, not left to expire.
+            # A clean stop hands over at once: the lease is released on the way out, not left
+            # to expire (a keeps renewing while kopf shuts down, so an expiry would come a
+            # whole lease after a exited; a release comes within b's next retry period).
             stopped = time.monotonic()
             a.stop(signal.SIGTERM)
+            exited = time.monotonic()
             wait_until(lambda: _holder_of(cp) == "operator-b", LEASE_SECONDS * 2, "b leads")
-            released = time.monotonic() - stopped
+            released = time.monotonic() - exited
             apply(cp, _job("after-handover"), NS)
             wait_for(cp, "trainingjob", "after-handover", NS, synced, 60, b)
             serving = time.monotonic() - stopped
@@ -268,8 +271,9 @@ def test_standby_writes_nothing_and_takes_over(
             # Nothing was created twice across the hand-overs.
             assert len(remote_objects(emulator, "training_job")) == 4
             print(
-                f"hand-over: lease after SIGTERM {released:.1f} s, new job Synced "
-                f"{serving:.1f} s after it; lease after SIGKILL {expired:.1f} s "
+                f"hand-over: a shut down in {exited - stopped:.1f} s, b held the lease "
+                f"{released:.1f} s later, a new job Synced {serving:.1f} s after the SIGTERM; "
+                f"lease after SIGKILL {expired:.1f} s "
                 f"(lease {LEASE_SECONDS} s); standby made {len(requests)} lease GETs in "
                 f"{3 * LEASE_SECONDS / 2:.0f} s"
             )
