@@ -1,7 +1,13 @@
-"""TrainingJob: a ModelArts training job and its versions (``/v1/{project_id}/training-jobs``).
+"""TrainingJob: a ModelArts training job, in one of two forms.
 
-``spec.config`` mirrors the API's ``config`` object. Changing it makes the operator create a
-new job **version** (the API's own versioning); changing ``jobDesc`` is a PUT.
+- The current form (``spec.algorithm`` + ``spec.resource``…, see ``training_v2.py``) is the create
+  body of ``/v2/{project_id}/training-jobs``: what the cloud accepts today. The API has no
+  versions, so a change to the job's training fields runs a new job under a new name.
+- The 2020 form (``spec.config``) mirrors ``/v1/{project_id}/training-jobs``' ``config``; changing
+  it creates a new job **version**. Huawei stopped accepting new v1 jobs on 2023-06-30; the form
+  stays for clouds and emulators that still serve it.
+
+``jobDesc`` is the description in both forms and is changed in place.
 """
 
 from __future__ import annotations
@@ -23,6 +29,20 @@ from .common import (
     cel,
     immutable_once_set,
     validations,
+)
+from .training_v2 import (
+    FORM_RULES,
+    AutoStop,
+    ExperimentReference,
+    JobKind,
+    LogExportPath,
+    PreviousJobPolicy,
+    SchedulePolicy,
+    TrainingAlgorithm,
+    TrainingEndpoints,
+    TrainingFeatures,
+    TrainingResource,
+    TrainingVolume,
 )
 
 KIND = "TrainingJob"
@@ -261,11 +281,13 @@ class TrainingConfig(CrdModel):
 
 
 class TrainingJobSpec(WorkspaceScopedSpec):
-    """Desired state of a ModelArts training job."""
+    """Desired state of a ModelArts training job: the v2 form (algorithm + resource) or the
+    2020 v1 form (config), exactly one."""
 
     model_config = ConfigDict(
         json_schema_extra=validations(
             *WORKSPACE_RULES,
+            *FORM_RULES,
             immutable_once_set("jobName"),
         )
     )
@@ -285,8 +307,50 @@ class TrainingJobSpec(WorkspaceScopedSpec):
         max_length=256,
         description="Job description, 0-256 characters; a change is applied in place.",
     )
-    config: TrainingConfig = Field(
-        description="Training configuration; a change creates a new job version."
+    config: TrainingConfig | None = Field(
+        default=None,
+        description=(
+            "The 2020 v1 form's training configuration; a change creates a new job version. "
+            "Exclusive with the v2 form (algorithm)."
+        ),
+    )
+    job_kind: JobKind | None = Field(default=None, description="v2: the job's kind (default job).")
+    algorithm: TrainingAlgorithm | None = Field(
+        default=None,
+        description=(
+            "v2: what runs (code, algorithm or custom image, engine, arguments, inputs, "
+            "outputs, environment). A change runs a new job (see previousJobPolicy)."
+        ),
+    )
+    resource: TrainingResource | None = Field(
+        default=None, description="v2: flavor or dedicated pool, and the number of nodes."
+    )
+    volumes: list[TrainingVolume] | None = Field(
+        default=None, max_length=16, description="v2: volumes mounted into the containers."
+    )
+    log_export_path: LogExportPath | None = Field(
+        default=None, description="v2: where the logs are kept (needed to read them later)."
+    )
+    schedule_policy: SchedulePolicy | None = Field(
+        default=None, description="v2: priority and preemption on a dedicated pool."
+    )
+    endpoints: TrainingEndpoints | None = Field(default=None, description="v2: SSH access.")
+    auto_stop: AutoStop | None = Field(
+        default=None, description="v2: the API stops the job after this many hours."
+    )
+    experiment: ExperimentReference | None = Field(
+        default=None, description="v2: the training experiment the job belongs to."
+    )
+    features: TrainingFeatures | None = Field(
+        default=None, description="v2: fault tolerance, TensorBoard and JupyterLab switches."
+    )
+    previous_job_policy: PreviousJobPolicy | None = Field(
+        default=None,
+        description=(
+            "v2: what happens to the job a spec change replaced (the API cannot change a job's "
+            "training fields, so a new job runs under a new name): Retain (default) keeps it "
+            "in ModelArts, stopped if it was running; Delete stops and deletes it."
+        ),
     )
     active_deadline_seconds: int | None = Field(
         default=None,
