@@ -8,6 +8,7 @@ Every string and list is bounded so that CEL cost estimation accepts the rules.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -161,8 +162,10 @@ class Condition(CrdModel):
     type: str = Field(
         max_length=316,
         description=(
-            "Kind of condition: Synced (the current generation was applied to ModelArts) or "
-            "Ready (the remote object is in its steady good state)."
+            "Kind of condition: Synced (the current generation was applied to ModelArts), "
+            "Ready (the remote object is in its steady good state) or Failed (the object "
+            "cannot become Ready without a change by a person: `kubectl wait "
+            "--for=condition=Failed`)."
         ),
     )
     status: ConditionStatus = Field(description="True, False or Unknown.")
@@ -170,8 +173,15 @@ class Condition(CrdModel):
         default=None,
         max_length=1024,
         description=(
-            "Machine-readable cause in CamelCase, e.g. Running or Failed; for Synced=False the "
-            "ModelArts error_code, e.g. ModelArts.0103."
+            "Machine-readable cause. Synced=False: the ModelArts error_code of a refused "
+            "request (e.g. ModelArts.0107), InvalidSpec, CredentialsError, AuthFailed, "
+            "Forbidden, NotFound or DeletedRemotely are terminal (nothing changes until a "
+            "person acts); Throttled, ServerError, Ambiguous, TransportError, DeleteFailed, "
+            "Paused and WaitingFor<Kind> are transient (the operator retries or resumes by "
+            "itself). Ready=False: the phase (Creating, Running, Deploying...), "
+            "WaitingFor<Kind>, or a remote failure (Failed, DeadlineExceeded, "
+            "DeletedRemotely). Failed=True: the reason of the remote failure or of the "
+            "terminal Synced=False."
         ),
     )
     message: str | None = Field(
@@ -195,7 +205,11 @@ class CommonStatus(CrdModel):
     observed_generation: int | None = Field(
         default=None,
         ge=0,
-        description="metadata.generation most recently acted on by the operator.",
+        description=(
+            "metadata.generation most recently acted on by the operator, whatever the outcome "
+            "(applied, refused, waiting): compare it with metadata.generation before reading "
+            "the conditions."
+        ),
     )
     phase: str | None = Field(
         default=None,
@@ -212,7 +226,7 @@ class CommonStatus(CrdModel):
             "x-kubernetes-list-type": "map",
             "x-kubernetes-list-map-keys": ["type"],
         },
-        description="Synced and Ready conditions (see the project documentation).",
+        description="Synced, Ready and Failed conditions (reasons: see conditions[].reason).",
     )
     remote_name: str | None = Field(
         default=None,
@@ -241,3 +255,28 @@ class CommonStatus(CrdModel):
     update_time: datetime | None = Field(
         default=None, description="When ModelArts last updated the remote object."
     )
+
+
+@dataclass(frozen=True)
+class KindInfo:
+    """Everything the generator needs to know about one kind."""
+
+    kind: str
+    plural: str
+    short_names: list[str]
+    spec: type[BaseModel]
+    status: type[BaseModel]
+    printer_columns: list[dict[str, Any]]
+    description: str
+
+    @property
+    def singular(self) -> str:
+        return self.kind.lower()
+
+    @property
+    def crd_name(self) -> str:
+        return f"{self.plural}.{GROUP}"
+
+    @property
+    def filename(self) -> str:
+        return f"{self.crd_name}.yaml"
