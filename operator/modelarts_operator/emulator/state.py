@@ -179,6 +179,9 @@ class State:
         self.services = keyed("service_id")
         self.service_names: dict[str, str] = {}
         self.dataarts = keyed("id")
+        self.jobs_v2 = keyed("id")
+        self.job_v2_names: dict[str, str] = {}  # job_v2_key(workspace, name) -> id
+        self.jobs_v2_deleting: set[str] = set()  # v2 jobs whose asynchronous delete runs
         self.pending_forces: list[Rec] = []
         self.deleting: set[str] = set()  # workspaces in DELETING, swept on every request
         self.next_job_id = 1
@@ -205,7 +208,15 @@ class State:
         return self.next_version_id - 1
 
     # ---- persistence ----
-    _COLLECTIONS = ("workspaces", "jobs", "versions", "models", "services", "dataarts")
+    _COLLECTIONS = (
+        "workspaces",
+        "jobs",
+        "versions",
+        "models",
+        "services",
+        "dataarts",
+        "jobs_v2",
+    )
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -241,10 +252,21 @@ class State:
             model_key(r["model_name"], r["model_version"]): k for k, r in self.models.items.items()
         }
         self.service_names = {r["service_name"]: k for k, r in self.services.items.items()}
+        self.job_v2_names = {
+            job_v2_key(r["workspace_id"], r["name"]): k for k, r in self.jobs_v2.items.items()
+        }
+        self.jobs_v2_deleting = {
+            k for k, r in self.jobs_v2.items.items() if r.get("deleted_at") is not None
+        }
 
 
 def model_key(name: str, version: str) -> str:
     return f"{name}\x00{version}"
+
+
+def job_v2_key(workspace_id: str, name: str) -> str:
+    """v2 training job names are unique per workspace."""
+    return f"{workspace_id}\x00{name}"
 
 
 def _rng_state(rng: random.Random) -> list[Any]:
