@@ -45,6 +45,21 @@ def entered_at(timeline: Timeline, status: Any, now_ms: int) -> int | None:
     return found
 
 
+def run_window(timeline: Timeline, running: Any, now_ms: int) -> tuple[int | None, int]:
+    """(when ``running`` was entered or None, how long it lasted in ms) at ``now_ms``."""
+    start = entered_at(timeline, running, now_ms)
+    if start is None:
+        return None, 0
+    end = None
+    for t, s in timeline:
+        if t > now_ms:
+            break
+        if t > start and s != running:
+            end = t
+            break
+    return start, (end if end is not None else now_ms) - start
+
+
 def cut_timeline(timeline: Timeline, now_ms: int) -> Timeline:
     """Drop the planned future: what happens next is being decided anew now."""
     kept = [entry for entry in timeline if entry[0] <= now_ms]

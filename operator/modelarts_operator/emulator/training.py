@@ -24,7 +24,7 @@ from .catalog import (
 from .core import Core, core_of, json_body, reply
 from .errors import ApiError
 from .joblog import Line, aom_page, log_lines, text_of
-from .state import DEFAULT_WORKSPACE_ID, Rec, cut_timeline, entered_at, status_at
+from .state import DEFAULT_WORKSPACE_ID, Rec, cut_timeline, run_window, status_at
 from .validation import JOB_NAME, V, query_enum, query_int, to_int
 
 v = V("ModelArts.0107")
@@ -173,18 +173,7 @@ def version_status(ver: Rec, now: int) -> int:
 
 def _times(ver: Rec, now: int) -> tuple[int | None, int]:
     """(start_time, duration ms) of a version at ``now``."""
-    tl = ver["timeline"]
-    start = entered_at(tl, RUNNING, now)
-    if start is None:
-        return None, 0
-    end = None
-    for t, s in tl:
-        if t > now:
-            break
-        if t > start and s != RUNNING:
-            end = t
-            break
-    return start, (end if end is not None else now) - start
+    return run_window(ver["timeline"], RUNNING, now)
 
 
 def _progress(ver: Rec, now: int) -> float:
