@@ -261,7 +261,9 @@ def _llm_version() -> ModelVersionInput:
     return ModelVersionInput(
         name="v1",
         config=ModelConfig(
-            llm_model_config=LlmModelConfig(base_model_type="llama3", model_path="obs://b/llm/")
+            llm_model_config=LlmModelConfig(
+                base_model_type="llama3", model_path="obs://bucket/llm/"
+            )
         ),
     )
 
