@@ -292,6 +292,7 @@ async def list_objects(request: web.Request) -> web.Response:
     kind = request.match_info["kind"]
     coll = _collection(core, kind)
     core.sweep()
+    training_v2.sweep(core)
     items = [dict(r, _status=current_status(core, kind, r)) for r in list(coll.items.values())]
     return reply({"items": items})
 

@@ -519,8 +519,9 @@ def spec_view(rec: Rec) -> dict[str, Any]:
     return out
 
 
-def endpoints_view(core: Core, rec: Rec, phase: str) -> dict[str, Any]:
-    """SSH, JupyterLab and TensorBoard addresses once the tasks run."""
+def endpoints_view(rec: Rec, phase: str) -> dict[str, Any]:
+    """SSH, JupyterLab and TensorBoard addresses once the tasks run (stand-in host names:
+    the emulator runs no notebooks)."""
     if phase != RUNNING:
         return {}
     out: dict[str, Any] = {}
@@ -540,7 +541,7 @@ def endpoints_view(core: Core, rec: Rec, phase: str) -> dict[str, Any]:
     ):
         if notes.get(annotation) == "true":
             out[key] = {
-                "url": f"{core.base_url}/_emulator/jobs/{rec['id']}/{key}",
+                "url": f"https://{rec['id']}-{key.replace('_', '')}.modelarts.emulator/",
                 "token": f"{rec['seed']:08x}",
             }
     return out
@@ -565,7 +566,7 @@ def job_view(core: Core, rec: Rec, now: int) -> dict[str, Any]:
         "status": status_view(rec, now),
         "algorithm": algorithm_view(rec),
         "spec": spec_view(rec),
-        "endpoints": endpoints_view(core, rec, phase),
+        "endpoints": endpoints_view(rec, phase),
     }
 
 
