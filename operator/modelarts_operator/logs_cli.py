@@ -168,12 +168,17 @@ async def tail(source: LogSource, count: int) -> Chunk:
     return Chunk("".join(texts), total, start, end)
 
 
-def explain(err: errors.ModelArtsError, source: LogSource, phase: str | None = None) -> LogsError:
-    """One sentence for each way a log can be unavailable."""
+def explain(
+    err: errors.ModelArtsError, source: LogSource, phase: tuple[str, bool] | None = None
+) -> LogsError:
+    """One sentence for each way a log can be unavailable (``phase``: what ``source.phase``
+    said, for "not ready" answers)."""
     code = err.error_code or f"HTTP {err.status}"
     job = f"training job {source.job_id}"
     if isinstance(err, errors.NotReady):
-        state = f" (the job is {phase})" if phase else ""
+        if phase is not None and phase[1]:
+            return LogsError(f"{job} ended ({phase[0]}) before its tasks wrote a log [{code}]")
+        state = f" (the job is {phase[0]})" if phase else ""
         return LogsError(f"the logs of {job} are not ready yet{state} [{code}]: {NOT_READY_HINT}")
     if code in ("ModelArts.2820", "ModelArts.2822"):
         return LogsError(
@@ -383,9 +388,7 @@ async def _print(
         else:
             out.write(await source.whole())
     except errors.ModelArtsError as exc:
-        phase = None
-        if isinstance(exc, errors.NotReady):
-            phase = (await source.phase())[0]
+        phase = await source.phase() if isinstance(exc, errors.NotReady) else None
         raise explain(exc, source, phase) from None
 
 

@@ -961,10 +961,11 @@ def _task_lines(rec: Rec, task: str, now: int) -> list[Line]:
     phase = phase_of(rec, now)
     start, duration = run_window(rec["timeline"], RUNNING, now)
     if start is None:
+        when = "the job ended before its tasks ran" if phase in TERMINAL else "not yet"
         raise ApiError(
             400,
             "ModelArts.2818",
-            f"The log of task {task} has not been generated yet (phase {phase}).",
+            f"The log of task {task} has not been generated ({when}; phase {phase}).",
         )
     failure = rec.get("failure") or {}
     ending = {

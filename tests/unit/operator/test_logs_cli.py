@@ -140,6 +140,12 @@ async def test_not_ready_and_no_log_path_messages(emu: Emulator, client: ModelAr
         await logs(client, "--job-id", nolog)
     with pytest.raises(LogsError, match="no task 'worker-5'; its tasks: worker-0, worker-1"):
         await logs(client, "--job-id", job_id, "--task", "worker-5")
+    emu.force(kind="training_job_v2", name="broken", status="Abnormal")
+    broken = await v2_job(emu, client, "broken")
+    emu.advance(10)
+    for follow in ([], ["--follow"]):
+        with pytest.raises(LogsError, match=r"ended \(Abnormal\) before its tasks wrote a log"):
+            await logs(client, "--job-id", broken, *follow)
     with pytest.raises(LogsError, match=r"does not exist in ModelArts \[ModelArts.2775\]"):
         await logs(client, "--job-id", "00000000-0000-4000-8000-000000000000")
 
