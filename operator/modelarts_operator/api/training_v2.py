@@ -501,11 +501,22 @@ class TrainingJobsV2:
         filters: builtins.list[SearchFilter] | None = None,
         page_size: int = MAX_SEARCH_LIMIT,
     ) -> AsyncIterator[TrainingJobV2]:
-        """Every matching job, page by page (calls grow with pages of ``page_size``)."""
+        """Every matching job, page by page (calls grow with pages of ``page_size``).
+
+        Oldest first, so jobs created while paging land on later pages instead of shifting
+        the ones still to be read. A job deleted meanwhile shifts later ones back by one and
+        one of them can be missed: confirm a job missing from a listing with ``get`` before
+        acting on its absence.
+        """
 
         async def fetch(offset: int, limit: int) -> TrainingJobV2List:
             return await self.search(
-                offset=offset, limit=limit, workspace_id=workspace_id, filters=filters
+                offset=offset,
+                limit=limit,
+                workspace_id=workspace_id,
+                filters=filters,
+                sort_by="create_time",
+                order="asc",
             )
 
         return iter_offset_pages(

@@ -128,13 +128,17 @@ async def test_iter_all_pages_by_page_index_with_calls_per_page(
     for i in range(55):
         await client.training_jobs_v2.create(job(f"j{i:02d}"))
     emu.core.calls.clear()
-    names = [j.metadata.name async for j in client.training_jobs_v2.iter_all()]
-    assert sorted(names) == [f"j{i:02d}" for i in range(55)]
-    assert emu.calls(SEARCH) == 2  # 50 + 5: calls grow with pages, not with jobs
+    names = []
+    async for found in client.training_jobs_v2.iter_all():
+        names.append(found.metadata.name)
+        if len(names) == 1:  # created while paging: read on a later page, shifting nothing
+            await client.training_jobs_v2.create(job("late"))
+    assert names == [f"j{i:02d}" for i in range(55)] + ["late"]
+    assert emu.calls(SEARCH) == 2  # 50 + 6: calls grow with pages, not with jobs
     page = await client.training_jobs_v2.search(
         filters=[SearchFilter(key="name", operator="like", value=["j1"])], limit=5
     )
-    assert (page.count, page.total, len(page.items)) == (10, 55, 5)
+    assert (page.count, page.total, len(page.items)) == (10, 56, 5)
 
 
 async def test_missing_job_is_not_found_and_delete_takes_effect_later(
