@@ -55,11 +55,20 @@ TERMINAL_PHASES = frozenset({"Completed", "Failed", "Abnormal", "Terminated"})
 
 
 # ------------------------------------------------------------------------------ requests
+class ExperimentReferenceV2(ApiRequest):
+    """An existing training experiment by ``id``, or a new one by ``name``."""
+
+    id: str | None = None
+    name: str | None = Field(default=None, max_length=64)
+    description: str | None = Field(default=None, max_length=256)
+
+
 class JobMetadataV2(ApiRequest):
     name: str = Field(pattern=NAME_PATTERN)
     workspace_id: str | None = None
     description: str | None = Field(default=None, max_length=256)
     annotations: dict[str, str] | None = None
+    training_experiment_reference: ExperimentReferenceV2 | None = None
 
 
 class JobEngineV2(ApiRequest):
@@ -137,10 +146,19 @@ class JobAlgorithmV2(ApiRequest):
     working_dir: str | None = None
 
 
+class CustomizedFlavorV2(ApiRequest):
+    """The main container's resources on a dedicated pool."""
+
+    cpu_core_num: float
+    mem_size: float
+    accelerator_num: float | None = None
+
+
 class SpecResourceV2(ApiRequest):
     node_count: int = Field(ge=1)
     flavor_id: str | None = None
     pool_id: str | None = None
+    main_container_customized_flavor: CustomizedFlavorV2 | None = None
 
 
 class NfsVolumeV2(ApiRequest):

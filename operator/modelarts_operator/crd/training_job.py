@@ -380,10 +380,68 @@ class TrainingMetrics(CrdModel):
     f1_score: float | None = Field(default=None, description="F1 score.")
 
 
-class TrainingJobStatus(CommonStatus):
-    """Observed state of the training job and its latest version."""
+class TaskStatus(CrdModel):
+    """How one task of a v2 job ended."""
 
-    job_id: int | None = Field(default=None, description="ModelArts training job ID.")
+    task: str | None = Field(default=None, max_length=MAX_ID, description="Task, e.g. worker-0.")
+    exit_code: int | None = Field(default=None, description="Its exit code.")
+    message: str | None = Field(default=None, max_length=MAX_TEXT, description="Its message.")
+
+
+class RunningRecord(CrdModel):
+    """One run of a v2 job (a fault restart starts another)."""
+
+    start_time: datetime | None = Field(default=None, description="When the run started.")
+    end_time: datetime | None = Field(default=None, description="When it ended.")
+    start_type: str | None = Field(
+        default=None, max_length=MAX_ID, description="init_or_rescheduled or restarted."
+    )
+    end_reason: str | None = Field(default=None, max_length=MAX_TEXT, description="Why it ended.")
+    end_related_task: str | None = Field(
+        default=None, max_length=MAX_ID, description="The task that ended it."
+    )
+
+
+class PreviousJob(CrdModel):
+    """A v2 job an earlier spec ran, replaced when the training fields changed."""
+
+    job_id: str = Field(max_length=MAX_ID, description="Its ModelArts job ID.")
+    job_name: str | None = Field(default=None, max_length=MAX_ID, description="Its name.")
+    policy: Literal["Retain", "Delete"] = Field(
+        description="What previousJobPolicy did with it: Retain (kept, stopped) or Delete."
+    )
+
+
+class TrainingJobStatus(CommonStatus):
+    """Observed state of the training job (v2) or of the v1 job's latest version."""
+
+    job_id: int | str | None = Field(
+        default=None,
+        description="ModelArts training job ID: a UUID (v2) or a number (v1).",
+    )
+    job_name: str | None = Field(
+        default=None,
+        max_length=MAX_ID,
+        description="v2: name of the job running the current spec (<name>-g<generation> "
+        "after a rerun).",
+    )
+    training_spec_hash: str | None = Field(
+        default=None,
+        max_length=64,
+        description="v2: digest of the training fields the current job was created from.",
+    )
+    previous_jobs: list[PreviousJob] | None = Field(
+        default=None, max_length=16, description="v2: jobs that earlier specs ran, newest first."
+    )
+    tasks: list[str] | None = Field(
+        default=None, max_length=64, description="v2: the job's tasks (for logs: --task)."
+    )
+    task_statuses: list[TaskStatus] | None = Field(
+        default=None, max_length=16, description="v2: how the tasks ended."
+    )
+    running_records: list[RunningRecord] | None = Field(
+        default=None, max_length=16, description="v2: the job's runs and fault restarts."
+    )
     version_id: int | None = Field(
         default=None, description="ID of the version that runs the current spec.config."
     )
@@ -425,7 +483,7 @@ class TrainingJobStatus(CommonStatus):
 
 PRINTER_COLUMNS: list[dict[str, Any]] = [
     {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
-    {"name": "Job-ID", "type": "integer", "jsonPath": ".status.jobId"},
+    {"name": "Job-ID", "type": "string", "jsonPath": ".status.jobId"},
     {"name": "Version", "type": "string", "jsonPath": ".status.versionName"},
     {"name": "Remote-Status", "type": "string", "jsonPath": ".status.remoteStatus"},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},

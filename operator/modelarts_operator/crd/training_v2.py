@@ -47,8 +47,11 @@ class ObsLocation(CrdModel):
     obs_url: str = Field(
         min_length=1,
         max_length=MAX_PATH,
-        pattern=r"^(obs:/)?/[^/].*",
-        description="OBS path, e.g. obs://bucket/data/ or /bucket/data/.",
+        pattern=r"^(obs:/)?/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/",
+        description=(
+            "OBS path, obs://bucket/dir/ or /bucket/dir/ (bucket names: 3-63 lowercase letters, "
+            "digits, - and .)."
+        ),
     )
 
 
