@@ -217,3 +217,37 @@ def test_v2_form_is_printed_like_v1(operator: OperatorProcess) -> None:
     table = cp.kubectl("get", "trainingjob", "show", "-n", ns).stdout
     assert job["status"]["jobId"] in table, table
     delete_obj(cp, "trainingjob", "show", ns)
+
+
+def test_v2_deadline_terminates_and_a_job_deleted_behind_our_back_is_not_rerun(
+    operator: OperatorProcess, emulator: Any
+) -> None:
+    cp = operator.cp
+    ns = namespace(cp, "it-tj2-policy")
+    apply(cp, v2_job("slow", "it-tj2-policy", activeDeadlineSeconds=2), ns)
+    apply(cp, v2_job("gone", "it-tj2-policy"), ns)
+    slow = wait_for(
+        cp, "trainingjob", "slow", ns,
+        lambda o: condition(o, "Ready").get("reason") == "DeadlineExceeded", 90, operator,
+    )  # fmt: skip
+    assert slow["status"]["phase"] == "Failed"
+    assert condition(slow, "Failed")["status"] == "True"
+    wait_until(
+        lambda: (
+            remote_jobs(emulator, id=slow["status"]["jobId"])[0]["_status"]
+            in ("Terminating", "Terminated")
+        ),
+        30,
+        "terminated through the actions API",
+    )
+    gone = wait_for(cp, "trainingjob", "gone", ns, synced, op=operator)
+    job_id = gone["status"]["jobId"]
+    emulator.admin.delete_object("training_job_v2", job_id)
+    drifted = wait_for(
+        cp, "trainingjob", "gone", ns,
+        lambda o: condition(o, "Ready").get("reason") == "DeletedRemotely", 60, operator,
+    )  # fmt: skip
+    assert drifted["status"]["jobId"] == job_id
+    assert not remote_jobs(emulator, name=gone["status"]["jobName"])  # never silently re-run
+    for name in ("slow", "gone"):
+        delete_obj(cp, "trainingjob", name, ns)

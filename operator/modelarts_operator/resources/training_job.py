@@ -41,7 +41,14 @@ from ..reconcile.references import (
     workspace_id_of,
 )
 from ..reconcile.registry import Entry
-from .training_v2 import FINISHED, TrainingV2, is_v2, is_v2_entry, observe_job
+from .training_v2 import (
+    DEADLINE_RECHECK,
+    FINISHED,
+    TrainingV2,
+    is_v2,
+    is_v2_entry,
+    observe_job,
+)
 
 # Phase classes of the JOBSTAT codes (digest §3.1); the doc defines none, they follow the names.
 SUCCEEDED = {10, 20}
@@ -244,7 +251,10 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
 
     async def _enforce_deadline(self, ctx: Context, remote_id: str, remote: Any) -> None:
         deadline = ctx.spec.active_deadline_seconds
-        if not deadline or remote.status not in ACTIVE or not remote.start_time:
+        if not deadline or remote.status not in ACTIVE:
+            return
+        if not remote.start_time:  # the clock starts when it runs: look again soon
+            ctx.effects.requeue_after = min(float(deadline), DEADLINE_RECHECK)
             return
         elapsed = dt.datetime.now(dt.UTC).timestamp() - remote.start_time / 1000
         if elapsed < deadline:

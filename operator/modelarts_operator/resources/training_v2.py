@@ -50,6 +50,7 @@ PHASES = {
 }
 FINISHED = ("Succeeded", "Failed", "Stopped")
 MAX_PREVIOUS = 16
+DEADLINE_RECHECK = 5.0  # seconds between looks at a job with a deadline that has not started
 NAME_LIMIT = 64
 # The spec fields that are not part of what runs (changed in place, or ours alone).
 NOT_TRAINING = (
@@ -292,7 +293,10 @@ class TrainingV2:
         """Terminate a job that ran longer than activeDeadlineSeconds; True when it did."""
         deadline = ctx.spec.active_deadline_seconds
         started = remote.status.start_time
-        if not deadline or remote.phase not in ("Running", "Pending") or not started:
+        if not deadline or remote.phase not in ("Creating", "Pending", "Running"):
+            return False
+        if not started:  # the clock starts when it runs: look again soon
+            ctx.effects.requeue_after = min(float(deadline), DEADLINE_RECHECK)
             return False
         elapsed = dt.datetime.now(dt.UTC).timestamp() - started / 1000
         if elapsed < deadline:
