@@ -14,6 +14,7 @@ from .dataarts import DataArts
 from .models import Models
 from .services import Services
 from .training_jobs import TrainingJobs
+from .training_v2 import TrainingJobsV2
 from .workspaces import Workspaces
 
 __all__ = ["ModelArtsClient"]
@@ -47,6 +48,7 @@ class ModelArtsClient(BaseClient):
         super().__init__(config, credentials, transport=transport, **kwargs)
         self.workspaces = Workspaces(self)
         self.training_jobs = TrainingJobs(self)
+        self.training_jobs_v2 = TrainingJobsV2(self)
         self.models = Models(self)
         self.services = Services(self)
         self.dataarts = DataArts(self)

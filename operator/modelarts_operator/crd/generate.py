@@ -72,6 +72,12 @@ def _structural(
     any_of = node.pop("anyOf", None)
     if any_of is not None:
         branches = [b for b in any_of if b != {"type": "null"}]
+        if sorted(b.get("type", "") for b in branches) == ["integer", "string"]:
+            # int | str: the Kubernetes way (an ID that is a number in one API, a UUID in
+            # another); no type, and no other constraint can apply to both.
+            node.pop("title", None)
+            node.pop("default", None)
+            return {**node, "x-kubernetes-int-or-string": True}
         if len(branches) != 1:
             raise SchemaError(f"anyOf/union {any_of!r} cannot be made structural")
         return _structural(_merge(branches[0], node), defs, keep_defaults=keep_defaults)

@@ -1,11 +1,15 @@
-"""ModelArts emulator: a stateful stand-in for IAM, ModelArts v1 and the DataArts model API.
+"""ModelArts emulator: a stateful stand-in for IAM, ModelArts (the 2020 v1 API and v2
+training) and the DataArts Fabric model API.
 
 Like moto or LocalStack for AWS: one aiohttp server on loopback serving
 
 * IAM ``POST /v3/auth/tokens`` (password method, project scope; token in ``X-Subject-Token``),
 * ModelArts ``/v1/{project_id}/...``: workspaces, training jobs v1 (+ versions, stop, logs),
   models, services (+ events, update logs, monitor, specifications),
-* DataArts ``/v1/workspaces/{workspace_id}/models``,
+* ModelArts ``/v2/{project_id}/...``: training jobs v2 (searches, terminate, asynchronous
+  delete, logs, metrics, events, tags, flavor and engine catalogues), see :mod:`.training_v2`,
+* DataArts ``/v1/workspaces/{workspace_id}/models`` (list, update with new versions, cleanup,
+  versions) and ``/v1/base-models``, see :mod:`.dataarts`,
 * the admin API ``/_emulator/...`` (see :mod:`.admin`): reset, speed, manual clock, forced
   outcomes, fault injection, per-endpoint call counters, deleting behind the operator's back.
 

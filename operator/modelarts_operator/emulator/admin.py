@@ -23,8 +23,10 @@
 
 Object endpoints (force, objects) act on the configured project, or on ``?project_id=``.
 
-Kinds: workspace, training_job, model, service, dataarts_model. Force outcomes: a training job
-ends with a JOBSTAT ``status`` (default 11 FAILED); a model ``failed``; a service ``failed``,
+Kinds: workspace, training_job, training_job_v2, model, service, dataarts_model. Force outcomes:
+a training job ends with a JOBSTAT ``status`` (default 11 FAILED); a v2 training job with a
+phase (default Failed; ``exit_code`` and ``error_msg`` for its task, Abnormal for a failed
+creation, ``when: "end"`` at its planned end); a model ``failed``; a service ``failed``,
 ``concerning``, ``running`` or ``stopped``; a DataArts model ``FAILED``; a workspace any status.
 With ``name`` and no such object yet, the outcome applies when one with that name is created
 (``when: "end"``, the default, lets a job run first and fail when it would have completed).
@@ -37,13 +39,13 @@ from typing import Any
 
 from aiohttp import web
 
-from . import dataarts, models, services, training
+from . import dataarts, models, services, training, training_v2
 from .core import Core, FaultRule, core_of, json_body, reply
 from .errors import ApiError
 from .state import Rec, status_at, write_json_atomic
 from .validation import to_int
 
-KINDS = ("workspace", "training_job", "model", "service", "dataarts_model")
+KINDS = ("workspace", "training_job", "training_job_v2", "model", "service", "dataarts_model")
 
 
 def _bad(msg: str) -> ApiError:
@@ -142,6 +144,7 @@ def _find(core: Core, kind: str, ident: Any, name: Any) -> Rec | None:
         "model": (st.models, "model_name"),
         "service": (st.services, "service_name"),
         "dataarts_model": (st.dataarts, "name"),
+        "training_job_v2": (st.jobs_v2, "name"),
     }[kind]
     if ident is not None:
         return coll.get(str(ident))
@@ -180,6 +183,8 @@ def force_outcome(core: Core, spec: dict[str, Any]) -> dict[str, Any]:
         if (status or "failed") not in services.STATUSES:
             raise _bad(f"service status must be one of {sorted(services.STATUSES)}")
         services.force_service(core, rec, status or "failed", msg)
+    elif kind == "training_job_v2":
+        training_v2.force_job(core, rec, spec)
     elif kind == "dataarts_model":
         dataarts.force_dataarts(core, rec, status or "FAILED", msg)
     else:
@@ -256,6 +261,7 @@ def _collection(core: Core, kind: str) -> Any:
             "model": st.models,
             "service": st.services,
             "dataarts_model": st.dataarts,
+            "training_job_v2": st.jobs_v2,
         }[kind]
     except KeyError:
         raise _bad(f"kind must be one of {KINDS}") from None
@@ -273,6 +279,10 @@ def current_status(core: Core, kind: str, rec: Rec) -> Any:
         return services.service_status(rec, now)
     if kind == "workspace":
         return core.workspace_status(rec["id"])
+    if kind == "training_job_v2":
+        return training_v2.phase_of(rec, now)
+    if kind == "dataarts_model":
+        return dataarts.model_status(rec, now)
     return status_at(rec["timeline"], now)
 
 
@@ -282,6 +292,7 @@ async def list_objects(request: web.Request) -> web.Response:
     kind = request.match_info["kind"]
     coll = _collection(core, kind)
     core.sweep()
+    training_v2.sweep(core)
     items = [dict(r, _status=current_status(core, kind, r)) for r in list(coll.items.values())]
     return reply({"items": items})
 
@@ -295,6 +306,8 @@ def delete_object(core: Core, kind: str, ident: str) -> bool:
         return False
     if kind == "training_job":
         training.remove_job(core, rec)
+    elif kind == "training_job_v2":
+        training_v2.remove_job(core, rec)
     elif kind == "model":
         models.remove_model(core, rec)
     elif kind == "service":

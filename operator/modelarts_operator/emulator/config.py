@@ -44,6 +44,7 @@ class Timings:
     job_waiting: float = 3.0
     job_running: float = 30.0
     job_killing: float = 3.0
+    job_deleting: float = 2.0  # v2 training: DELETE answers 202, the job goes later
     model_publishing: float = 5.0
     service_deploying: float = 10.0
     service_updating: float = 5.0

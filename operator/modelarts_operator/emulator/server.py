@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from aiohttp import web
 
-from . import admin, dataarts, iam, models, services, training, workspaces
+from . import admin, dataarts, iam, models, services, training, training_v2, workspaces
 from .auth import Principal, verify_signature
 from .config import EmulatorConfig
 from .core import CORE_KEY, CURRENT_PROJECT, Core, reply
@@ -170,6 +170,7 @@ def build_app(core: Core) -> web.Application:
         dataarts.routes()
         + iam.routes()
         + training.routes()
+        + training_v2.routes()
         + models.routes()
         + services.routes()
         + workspaces.routes()

@@ -45,6 +45,21 @@ def entered_at(timeline: Timeline, status: Any, now_ms: int) -> int | None:
     return found
 
 
+def run_window(timeline: Timeline, running: Any, now_ms: int) -> tuple[int | None, int]:
+    """(when ``running`` was entered or None, how long it lasted in ms) at ``now_ms``."""
+    start = entered_at(timeline, running, now_ms)
+    if start is None:
+        return None, 0
+    end = None
+    for t, s in timeline:
+        if t > now_ms:
+            break
+        if t > start and s != running:
+            end = t
+            break
+    return start, (end if end is not None else now_ms) - start
+
+
 def cut_timeline(timeline: Timeline, now_ms: int) -> Timeline:
     """Drop the planned future: what happens next is being decided anew now."""
     kept = [entry for entry in timeline if entry[0] <= now_ms]
@@ -179,6 +194,9 @@ class State:
         self.services = keyed("service_id")
         self.service_names: dict[str, str] = {}
         self.dataarts = keyed("id")
+        self.jobs_v2 = keyed("id")
+        self.job_v2_names: dict[str, str] = {}  # job_v2_key(workspace, name) -> id
+        self.jobs_v2_deleting: set[str] = set()  # v2 jobs whose asynchronous delete runs
         self.pending_forces: list[Rec] = []
         self.deleting: set[str] = set()  # workspaces in DELETING, swept on every request
         self.next_job_id = 1
@@ -205,7 +223,15 @@ class State:
         return self.next_version_id - 1
 
     # ---- persistence ----
-    _COLLECTIONS = ("workspaces", "jobs", "versions", "models", "services", "dataarts")
+    _COLLECTIONS = (
+        "workspaces",
+        "jobs",
+        "versions",
+        "models",
+        "services",
+        "dataarts",
+        "jobs_v2",
+    )
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -241,10 +267,21 @@ class State:
             model_key(r["model_name"], r["model_version"]): k for k, r in self.models.items.items()
         }
         self.service_names = {r["service_name"]: k for k, r in self.services.items.items()}
+        self.job_v2_names = {
+            job_v2_key(r["workspace_id"], r["name"]): k for k, r in self.jobs_v2.items.items()
+        }
+        self.jobs_v2_deleting = {
+            k for k, r in self.jobs_v2.items.items() if r.get("deleted_at") is not None
+        }
 
 
 def model_key(name: str, version: str) -> str:
     return f"{name}\x00{version}"
+
+
+def job_v2_key(workspace_id: str, name: str) -> str:
+    """v2 training job names are unique per workspace."""
+    return f"{workspace_id}\x00{name}"
 
 
 def _rng_state(rng: random.Random) -> list[Any]:

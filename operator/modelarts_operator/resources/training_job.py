@@ -1,7 +1,9 @@
-"""TrainingJob controller: a ModelArts v1 training job and its versions.
+"""TrainingJob controller: a v2 training job (``spec.algorithm``, what the cloud accepts today;
+see ``training_v2.py``) or a 2020 v1 job and its versions (``spec.config``).
 
-A description change is applied in place; a config change becomes a new job version (the
-API's own versioning, with ``pre_version_id``). Run policy as in Kubernetes Jobs:
+v1: a description change is applied in place; a config change becomes a new job version (the
+API's own versioning, with ``pre_version_id``). v2: the description is applied in place; a
+change to what runs is a new job. Run policy for both as in Kubernetes Jobs:
 ``activeDeadlineSeconds`` stops a job that runs too long, ``ttlSecondsAfterFinished``
 deletes the object after completion. A job deleted remotely is reported, never re-run.
 """
@@ -26,6 +28,7 @@ from ..api.training_jobs import (
     TrainingVersionConfig,
     TrainingVersionCreateRequest,
 )
+from ..api.training_v2 import TrainingJobV2
 from ..crd import training_job as crd
 from ..crd.training_job import TrainingJobSpec, TrainingJobStatus
 from ..reconcile.controller import Context, Observation, Refs, RemoteAdapter, confirmed_gone
@@ -39,6 +42,14 @@ from ..reconcile.references import (
     workspace_id_of,
 )
 from ..reconcile.registry import Entry
+from .training_v2 import (
+    DEADLINE_RECHECK,
+    FINISHED,
+    TrainingV2,
+    is_v2,
+    is_v2_entry,
+    observe_job,
+)
 
 
 def _codes(*phases: str) -> frozenset[int]:
@@ -104,12 +115,20 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
     spec_model = TrainingJobSpec
     status_model = TrainingJobStatus
     id_field = "jobId"
-    recorded_fields = ("versionId", "versionName", "resourceId", "configGeneration")
+    recorded_fields = (
+        "versionId",
+        "versionName",
+        "resourceId",
+        "configGeneration",
+        "trainingSpecHash",
+    )
     name_field = "job_name"
     recreate_on_drift = False  # re-running training silently would cost money
+    v2 = TrainingV2()
 
     def status_id(self, remote_id: str) -> Any:
-        return int(remote_id)
+        """v1 job IDs are numbers, v2 IDs UUIDs (status.jobId takes either)."""
+        return int(remote_id) if remote_id.isdigit() else remote_id
 
     async def resolve(self, ctx: Context) -> None:
         ctx.refs = TrainingRefs(workspace_id(ctx))
@@ -118,6 +137,8 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
         ctx.refs = TrainingRefs(recorded_workspace_id(ctx))
 
     async def find(self, ctx: Context) -> tuple[str, Any] | None:
+        if is_v2(ctx.spec):
+            return await self.v2.find(ctx)
         job = await ctx.client.training_jobs.find_by_name(
             ctx.remote_name, workspace_id=ctx.refs.workspace_id
         )
@@ -126,7 +147,9 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
         ctx.status["versionId"] = job.version_id
         return str(job.job_id), job
 
-    async def get(self, ctx: Context, remote_id: str) -> TrainingJobVersion:
+    async def get(self, ctx: Context, remote_id: str) -> TrainingJobVersion | TrainingJobV2:
+        if is_v2(ctx.spec):
+            return await self.v2.get(ctx, remote_id)
         version_id = ctx.status.get("versionId")
         if version_id is None:
             versions = await ctx.client.training_jobs.list_versions(int(remote_id))
@@ -139,6 +162,8 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
 
     async def create(self, ctx: Context) -> str:
         spec: TrainingJobSpec = ctx.spec
+        if is_v2(spec):
+            return await self.v2.create(ctx)
         request = TrainingJobCreateRequest(
             job_name=ctx.remote_name,
             job_desc=spec.job_desc,
@@ -177,6 +202,11 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
 
     async def update(self, ctx: Context, remote_id: str, remote: Any) -> Any:
         spec: TrainingJobSpec = ctx.spec
+        if isinstance(remote, TrainingJobV2):
+            remote = await self.v2.update(ctx, remote_id, remote)
+            if await self.v2.enforce_deadline(ctx, str(remote.id), remote):
+                _refs(ctx).deadline_exceeded = True
+            return remote
         jobs = ctx.client.training_jobs
         if spec.job_desc is not None and (remote.job_desc or "") != spec.job_desc:
             await jobs.update_description(int(remote_id), spec.job_desc)
@@ -215,7 +245,10 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
 
     async def _enforce_deadline(self, ctx: Context, remote_id: str, remote: Any) -> None:
         deadline = ctx.spec.active_deadline_seconds
-        if not deadline or remote.status not in ACTIVE or not remote.start_time:
+        if not deadline or remote.status not in ACTIVE:
+            return
+        if not remote.start_time:  # the clock starts when it runs: look again soon
+            ctx.effects.requeue_after = min(float(deadline), DEADLINE_RECHECK)
             return
         elapsed = dt.datetime.now(dt.UTC).timestamp() - remote.start_time / 1000
         if elapsed < deadline:
@@ -229,6 +262,9 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
         )
 
     def observe(self, ctx: Context, remote: Any) -> Observation:
+        if isinstance(remote, TrainingJobV2):
+            obs = observe_job(remote)
+            return self._run_policy(ctx, obs, obs.phase in FINISHED)
         facts: dict[str, Any] = {
             "jobId": remote.job_id,
             "versionId": remote.version_id,
@@ -247,12 +283,17 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
         if metrics := _metrics(remote.model_metric_list):
             facts["metrics"] = metrics
         obs = _observation(code, {k: v for k, v in facts.items() if v is not None})
+        return self._run_policy(ctx, obs, code in TERMINAL)
+
+    def _run_policy(self, ctx: Context, obs: Observation, finished: bool) -> Observation:
+        """activeDeadlineSeconds and ttlSecondsAfterFinished, for both forms."""
         if _refs(ctx).deadline_exceeded:
             obs.phase, obs.reason = "Failed", "DeadlineExceeded"
             obs.message = f"activeDeadlineSeconds {ctx.spec.active_deadline_seconds} exceeded"
         ttl = ctx.spec.ttl_seconds_after_finished
-        if ttl is not None and code in TERMINAL and "completionTime" in facts:
-            done = dt.datetime.fromisoformat(facts["completionTime"].replace("Z", "+00:00"))
+        completion = obs.facts.get("completionTime")
+        if ttl is not None and finished and completion:
+            done = dt.datetime.fromisoformat(completion.replace("Z", "+00:00"))
             remaining = done.timestamp() + ttl - dt.datetime.now(dt.UTC).timestamp()
             if remaining <= 0:
                 ctx.effects.delete_object = True
@@ -261,6 +302,8 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
         return obs
 
     async def delete(self, ctx: Context, remote_id: str) -> bool:
+        if is_v2(ctx.spec):
+            return await self.v2.delete(ctx, remote_id)
         jobs = ctx.client.training_jobs
         try:
             remote = await self.get(ctx, remote_id)
@@ -275,16 +318,21 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
         return await confirmed_gone(self.get(ctx, remote_id))
 
     async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
+        """Both forms' list pages: v1 jobs by number, v2 jobs by UUID (they never collide)."""
+        v2 = [e for e in entries if is_v2_entry(e)]
+        found: dict[str, Any] = await self.v2.poll(client, v2) if v2 else {}
         workspaces: dict[str, list[Entry]] = defaultdict(list)
         for entry in entries:
-            workspaces[workspace_id_of(entry)].append(entry)
-        found: dict[str, Any] = {}
+            if not is_v2_entry(entry):
+                workspaces[workspace_id_of(entry)].append(entry)
         for ws in workspaces:
             async for job in client.training_jobs.iter_all(workspace_id=ws):
                 found[str(job.job_id)] = job
         return found
 
     def observe_summary(self, entry: Entry, summary: Any) -> Observation:
+        if isinstance(summary, TrainingJobV2):
+            return observe_job(summary)  # a search item is the whole job
         return _observation(summary.status, {})
 
     def needs_detail(self, old_status: dict[str, Any], phase: str) -> bool:
