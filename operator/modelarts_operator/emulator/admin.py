@@ -23,9 +23,12 @@
 
 Object endpoints (force, objects) act on the configured project, or on ``?project_id=``.
 
-Kinds: workspace, training_job, model, service, dataarts_model. Force outcomes: a training job
-ends with a JOBSTAT ``status`` (default 11 FAILED); a model ``failed``; a service ``failed``,
-``concerning``, ``running`` or ``stopped``; a DataArts model ``FAILED``; a workspace any status.
+Kinds: workspace, training_job, model, service, dataarts_model, service_v2, notebook. Force
+outcomes: a training job ends with a JOBSTAT ``status`` (default 11 FAILED); a model ``failed``;
+a service ``failed``, ``concerning``, ``running`` or ``stopped``; a DataArts model ``FAILED``; a
+workspace any status; a v2 service ``FAILED`` (default), ``ERROR``, ``CONCERNING``, ``RUNNING``
+or ``STOPPED``; a notebook ``ERROR`` (default), ``CREATE_FAILED``, ``START_FAILED``,
+``RUNNING`` or ``STOPPED`` (registered by name, it ends the next create or start).
 With ``name`` and no such object yet, the outcome applies when one with that name is created
 (``when: "end"``, the default, lets a job run first and fail when it would have completed).
 """
@@ -37,13 +40,21 @@ from typing import Any
 
 from aiohttp import web
 
-from . import dataarts, models, services, training
+from . import dataarts, models, notebooks, services, services_v2, training
 from .core import Core, FaultRule, core_of, json_body, reply
 from .errors import ApiError
 from .state import Rec, status_at, write_json_atomic
 from .validation import to_int
 
-KINDS = ("workspace", "training_job", "model", "service", "dataarts_model")
+KINDS = (
+    "workspace",
+    "training_job",
+    "model",
+    "service",
+    "dataarts_model",
+    "service_v2",
+    "notebook",
+)
 
 
 def _bad(msg: str) -> ApiError:
@@ -142,6 +153,8 @@ def _find(core: Core, kind: str, ident: Any, name: Any) -> Rec | None:
         "model": (st.models, "model_name"),
         "service": (st.services, "service_name"),
         "dataarts_model": (st.dataarts, "name"),
+        "service_v2": (st.services_v2, "name"),
+        "notebook": (st.notebooks, "name"),
     }[kind]
     if ident is not None:
         return coll.get(str(ident))
@@ -182,6 +195,14 @@ def force_outcome(core: Core, spec: dict[str, Any]) -> dict[str, Any]:
         services.force_service(core, rec, status or "failed", msg)
     elif kind == "dataarts_model":
         dataarts.force_dataarts(core, rec, status or "FAILED", msg)
+    elif kind == "service_v2":
+        if (status or "FAILED") not in services_v2.FORCIBLE:
+            raise _bad(f"service_v2 status must be one of {sorted(services_v2.FORCIBLE)}")
+        services_v2.force_service_v2(core, rec, status or "FAILED", msg)
+    elif kind == "notebook":
+        if (status or "ERROR") not in notebooks.FORCIBLE:
+            raise _bad(f"notebook status must be one of {sorted(notebooks.FORCIBLE)}")
+        notebooks.force_notebook(core, rec, status or "ERROR", msg)
     else:
         rec["status"] = status or "CREATE_FAILED"
         rec.pop("deleting_until", None)
@@ -256,6 +277,8 @@ def _collection(core: Core, kind: str) -> Any:
             "model": st.models,
             "service": st.services,
             "dataarts_model": st.dataarts,
+            "service_v2": st.services_v2,
+            "notebook": st.notebooks,
         }[kind]
     except KeyError:
         raise _bad(f"kind must be one of {KINDS}") from None
@@ -273,6 +296,10 @@ def current_status(core: Core, kind: str, rec: Rec) -> Any:
         return services.service_status(rec, now)
     if kind == "workspace":
         return core.workspace_status(rec["id"])
+    if kind == "service_v2":
+        return services_v2.service_status(rec, now)
+    if kind == "notebook":
+        return notebooks.notebook_status(rec, now)
     return status_at(rec["timeline"], now)
 
 
@@ -301,6 +328,8 @@ def delete_object(core: Core, kind: str, ident: str) -> bool:
         services.remove_service(core, rec)
     elif kind == "workspace":
         core.purge_workspace(ident)
+    elif kind == "service_v2":
+        services_v2.remove_service_v2(core, rec)
     else:
         coll.remove(key)
         core.changed()

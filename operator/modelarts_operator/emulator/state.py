@@ -45,6 +45,10 @@ def entered_at(timeline: Timeline, status: Any, now_ms: int) -> int | None:
     return found
 
 
+GONE = "_GONE"
+"""The last timeline entry of an object whose asynchronous deletion has finished."""
+
+
 def cut_timeline(timeline: Timeline, now_ms: int) -> Timeline:
     """Drop the planned future: what happens next is being decided anew now."""
     kept = [entry for entry in timeline if entry[0] <= now_ms]
@@ -179,6 +183,9 @@ class State:
         self.services = keyed("service_id")
         self.service_names: dict[str, str] = {}
         self.dataarts = keyed("id")
+        self.services_v2 = keyed("id")
+        self.service_v2_names: dict[str, str] = {}
+        self.notebooks = keyed("id")
         self.pending_forces: list[Rec] = []
         self.deleting: set[str] = set()  # workspaces in DELETING, swept on every request
         self.next_job_id = 1
@@ -205,7 +212,16 @@ class State:
         return self.next_version_id - 1
 
     # ---- persistence ----
-    _COLLECTIONS = ("workspaces", "jobs", "versions", "models", "services", "dataarts")
+    _COLLECTIONS = (
+        "workspaces",
+        "jobs",
+        "versions",
+        "models",
+        "services",
+        "dataarts",
+        "services_v2",
+        "notebooks",
+    )
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -241,6 +257,7 @@ class State:
             model_key(r["model_name"], r["model_version"]): k for k, r in self.models.items.items()
         }
         self.service_names = {r["service_name"]: k for k, r in self.services.items.items()}
+        self.service_v2_names = {r["name"]: k for k, r in self.services_v2.items.items()}
 
 
 def model_key(name: str, version: str) -> str:
