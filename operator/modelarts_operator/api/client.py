@@ -12,7 +12,9 @@ from .auth import Credentials
 from .base import BaseClient, ClientConfig
 from .dataarts import DataArts
 from .models import Models
+from .notebooks import Notebooks
 from .services import Services
+from .services_v2 import ServicesV2
 from .training_jobs import TrainingJobs
 from .workspaces import Workspaces
 
@@ -49,6 +51,8 @@ class ModelArtsClient(BaseClient):
         self.training_jobs = TrainingJobs(self)
         self.models = Models(self)
         self.services = Services(self)
+        self.services_v2 = ServicesV2(self)
+        self.notebooks = Notebooks(self)
         self.dataarts = DataArts(self)
 
     async def __aenter__(self) -> ModelArtsClient:
