@@ -301,7 +301,7 @@ def _plan_start(core: Core, nb: Rec, now: int, *, first: bool) -> None:
         nb.pop("fail_reason", None)
         tl.append([running, "RUNNING"])
         lease = nb["lease"]
-        lease["create_at"] = lease["update_at"] = now
+        lease["create_at"] = lease["update_at"] = running  # counted from RUNNING
         _plan_lease_end(core, nb, tl, running)
     nb["timeline"] = tl
 
