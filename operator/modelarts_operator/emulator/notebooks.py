@@ -220,6 +220,30 @@ def _volume(value: Any) -> dict[str, Any]:
     return vol
 
 
+def _data_volumes(value: Any) -> list[dict[str, Any]]:
+    """Extra storage, each validated like ``volume`` and shown as the answer's VolumeResponse."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise v.bad("data_volumes must be an array of objects")
+    out = []
+    for i, item in enumerate(value):
+        try:
+            vol = _volume(item)
+        except ApiError as err:
+            raise ApiError(err.status, err.code, f"data_volumes[{i}]: {err.msg}") from None
+        out.append(
+            {
+                "category": vol["category"],
+                "mount_path": vol["mount_path"],
+                "url": vol.get("uri") or "",
+                "status": "MOUNTED",
+                "mount_type": "STATIC",
+            }
+        )
+    return out
+
+
 def _endpoints(value: Any) -> list[dict[str, Any]]:
     if value is None:
         return []
@@ -456,7 +480,7 @@ async def create(request: web.Request) -> web.Response:
         "pool_id": pool,
         "lease": lease,
         "tags": [],
-        "data_volumes": body.get("data_volumes") or [],
+        "data_volumes": _data_volumes(body.get("data_volumes")),
         "create_at": now,
         "update_at": now,
         "timeline": [],

@@ -64,6 +64,7 @@ STATUSES = {
 FORCIBLE = {"RUNNING", "CONCERNING", "FAILED", "ERROR", "STOPPED"}
 BUSY = {"DEPLOYING", "UPGRADING", "STOPPING", "DELETING"}
 MAX_LIMIT = 500
+MASK = "******"
 
 
 # ---------------------------------------------------------------- validation
@@ -375,6 +376,15 @@ def predict_url(core: Core, svc: Rec) -> str:
     return f"{core.base_url}/v2/infers/{svc['id']}"
 
 
+def _masked(runtime: dict[str, Any]) -> dict[str, Any]:
+    """Secret values are never echoed back."""
+    secret = runtime.get("service_secret")
+    if not isinstance(secret, dict) or not secret.get("secret_volumes"):
+        return runtime
+    volumes = [{**vol, "secret_value": MASK} for vol in secret["secret_volumes"]]
+    return {**runtime, "service_secret": {**secret, "secret_volumes": volumes}}
+
+
 def service_view(core: Core, svc: Rec) -> dict[str, Any]:
     """ServiceResponse (create, show, update, start, stop, delete items)."""
     now = core.now_ms()
@@ -386,7 +396,7 @@ def service_view(core: Core, svc: Rec) -> dict[str, Any]:
         "version": current["version"],
         "description": current.get("description", ""),
         "predict_url": predict_url(core, svc) if deployed else "",
-        "runtime_config": current["runtime_config"],
+        "runtime_config": _masked(current["runtime_config"]),
         "upgrade_config": current["upgrade_config"],
         "instance_groups": [_group_view(g, status, current, svc) for g in current["groups"]],
         "lts_strategy": svc["lts_strategy"],
@@ -656,6 +666,8 @@ async def update(request: web.Request) -> web.Response:
         raise ApiError(403, "ModelArts.0108", "A provider service is updated by its provider only.")
     now = core.now_ms()
     status = service_status(svc, now)
+    if _repeats_latest(body, svc["versions"][-1]):
+        return reply(service_view(core, svc))  # a retried upgrade: already applied
     if status in BUSY:
         raise ApiError(
             409,
@@ -701,6 +713,46 @@ async def update(request: web.Request) -> web.Response:
     svc["update_at"] = now
     core.changed()
     return reply(service_view(core, svc))
+
+
+def _without_ids(value: Any) -> Any:
+    """A configuration as sent: the ids the emulator assigned are not part of it."""
+    if isinstance(value, dict):
+        return {k: _without_ids(x) for k, x in value.items() if k != "id"}
+    if isinstance(value, list):
+        return [_without_ids(x) for x in value]
+    return value
+
+
+def _repeats_latest(body: dict[str, Any], latest: Rec) -> bool:
+    """The body asks again for the latest version with the configuration it already has (a
+    client re-sending an upgrade whose answer it lost); comparing after validation's defaults
+    would need the defaults, so only fields present in the stored version count."""
+    if body.get("version") != latest["version"] or body.get("group_configs") is None:
+        return False
+    stored = {
+        "group_configs": _without_ids(latest["groups"]),
+        "runtime_config": latest["runtime_config"],
+        "upgrade_config": latest["upgrade_config"],
+        "log_configs": latest["log_configs"],
+    }
+    for key, sent in body.items():
+        if key in stored and not _covers(stored[key], _without_ids(sent)):
+            return False
+    return True
+
+
+def _covers(stored: Any, sent: Any) -> bool:
+    """Every field that was sent has the stored value (stored objects may hold defaults)."""
+    if isinstance(sent, dict):
+        return isinstance(stored, dict) and all(_covers(stored.get(k), x) for k, x in sent.items())
+    if isinstance(sent, list):
+        return (
+            isinstance(stored, list)
+            and len(stored) == len(sent)
+            and all(_covers(a, b) for a, b in zip(stored, sent, strict=True))
+        )
+    return bool(stored == sent)
 
 
 async def start(request: web.Request) -> web.Response:

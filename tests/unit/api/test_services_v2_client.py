@@ -107,9 +107,14 @@ async def test_rolling_upgrade_keeps_the_previous_version(
     previous = versions.data[1].instance_groups[0].unit_configs[0].image
     assert previous == {"source": "SWR", "swr_path": "swr.cn-north-4.myhuaweicloud.com/t/infer:1.0",
                         "category": "CPU"}  # fmt: skip
+    repeat = await client.services_v2.update(sid, upgrade)  # re-sent: already applied
+    assert repeat.version is not None
+    assert repeat.version.version == "1.1.0"
+    other = ServiceV2UpdateRequest(version="1.1.0", group_configs=[group(image="r/i:1.2")])
     with pytest.raises(errors.InvalidParameter) as info:
-        await client.services_v2.update(sid, upgrade)  # the same version again
+        await client.services_v2.update(sid, other)  # another config under the same version
     assert "version" in (info.value.error_msg or "")
+    assert len((await client.services_v2.versions(sid)).data) == 2
 
 
 async def test_iter_all_pages_by_item_offset(client: ModelArtsClient, emu: Emulator) -> None:

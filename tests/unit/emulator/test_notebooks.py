@@ -127,3 +127,16 @@ async def test_state_file_keeps_notebooks_and_their_lease(tmp_path: Any) -> None
         assert await status(env, nid) == "RUNNING"
         env.advance(3600)
         assert await status(env, nid) == "STOPPED"
+
+
+async def test_data_volumes_are_checked_and_shown(env: Env) -> None:
+    extra = [{"category": "OBSFS", "ownership": "DEDICATED", "uri": "obs://b/data/",
+              "mount_path": "/home/ma-user/work/data"}]  # fmt: skip
+    nb = await create(env, body(data_volumes=extra))
+    assert nb["data_volumes"] == [
+        {"category": "OBSFS", "mount_path": "/home/ma-user/work/data", "url": "obs://b/data/",
+         "status": "MOUNTED", "mount_type": "STATIC"}
+    ]  # fmt: skip
+    resp = await env.http.post(N, json=body(data_volumes=[{"category": "OBSFS"}]))
+    assert resp.status_code == 400
+    assert resp.json()["error_msg"].startswith("data_volumes[0]: ")

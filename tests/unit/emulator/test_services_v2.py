@@ -197,3 +197,41 @@ async def test_workspace_deletion_takes_its_services(env: Env) -> None:
     await env.http.delete(f"/v1/{DEFAULT_PROJECT_ID}/workspaces/{ws_id}")
     env.advance(10)
     assert (await env.http.get(f"{S}/{sid}")).status_code == 404
+
+
+async def test_a_repeated_upgrade_is_accepted_once(env: Env) -> None:
+    """A client that lost the answer to an upgrade re-sends the same PUT: no second version,
+    no 409 although the service is UPGRADING; the same version with another config is refused."""
+    sid = (await create(env, body()))["id"]
+    env.advance(30)
+    groups = copy.deepcopy(BODY["group_configs"])
+    groups[0]["unit_configs"][0]["image"]["swr_path"] = "r/i:2"
+    upgrade = {"version": "1.0.1", "group_configs": groups}
+    assert (await env.http.put(f"{S}/{sid}", json=upgrade)).json()["status"] == "UPGRADING"
+    again = await env.http.put(f"{S}/{sid}", json=upgrade)
+    assert again.status_code == 200
+    assert again.json()["status"] == "UPGRADING"
+    env.advance(30)
+    groups[0]["unit_configs"][0]["port"] = 81
+    resp = await env.http.put(f"{S}/{sid}", json={"version": "1.0.1", "group_configs": groups})
+    assert resp.status_code == 400
+    assert "version" in resp.json()["error_msg"]
+    versions = (await env.http.get(f"{S}/{sid}/versions")).json()
+    assert [v["version"] for v in versions["data"]] == ["1.0.1", "1.0.0"]
+
+
+async def test_secret_values_are_not_echoed(env: Env) -> None:
+    data = body()
+    data["runtime_config"]["service_secret"] = {
+        "secret_enable": True,
+        "secret_type": "custom",
+        "secret_volumes": [
+            {"secret_name": "db", "secret_key": "pw", "secret_value": "aHVudGVyMg==",
+             "mount_path": "/secrets"}
+        ],
+    }  # fmt: skip
+    sid = (await create(env, data))["id"]
+    shown = await env.http.get(f"{S}/{sid}")
+    assert "aHVudGVyMg==" not in shown.text
+    volume = shown.json()["version"]["runtime_config"]["service_secret"]["secret_volumes"][0]
+    assert volume["secret_name"] == "db"

@@ -152,10 +152,12 @@ def test_rolling_upgrade_records_versions(j: Judge) -> None:
     listed = j.call(j.sdk.list_infer_services, ListInferServicesRequest(id=sid))
     assert listed.data[0].version == "1.0.1"
     assert listed.data[0].version_count == 2
-    same = UpdateInferServiceRequest(
+    assert j.call(j.sdk.update_infer_service, update).version.version == "1.0.1"  # a repeat
+    groups[0]["unit_configs"][0]["port"] = 9090
+    other = UpdateInferServiceRequest(
         service_id=sid, body=ServiceUpdateRequest(version="1.0.1", group_configs=groups)
     )
-    assert "version" in j.refused(400, "ModelArts.0107", j.sdk.update_infer_service, same)
+    assert "version" in j.refused(400, "ModelArts.0107", j.sdk.update_infer_service, other)
 
 
 def test_stop_and_start(j: Judge) -> None:
