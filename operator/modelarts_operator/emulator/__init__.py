@@ -1,10 +1,13 @@
-"""ModelArts emulator: a stateful stand-in for IAM, ModelArts v1 and the DataArts model API.
+"""ModelArts emulator: a stateful stand-in for IAM, ModelArts and the DataArts model API.
 
 Like moto or LocalStack for AWS: one aiohttp server on loopback serving
 
 * IAM ``POST /v3/auth/tokens`` (password method, project scope; token in ``X-Subject-Token``),
 * ModelArts ``/v1/{project_id}/...``: workspaces, training jobs v1 (+ versions, stop, logs),
-  models, services (+ events, update logs, monitor, specifications),
+  models, services (+ events, update logs, monitor, specifications), notebooks (+ lease, tags,
+  ``/images``, ``/notebooks/flavors``),
+* ModelArts ``/v2/{project_id}/services``: inference services v2 (start, stop, batch delete,
+  versions), their predict URLs ``/v2/infers/{id}`` and the notebooks' ``/lab/{id}``,
 * DataArts ``/v1/workspaces/{workspace_id}/models``,
 * the admin API ``/_emulator/...`` (see :mod:`.admin`): reset, speed, manual clock, forced
   outcomes, fault injection, per-endpoint call counters, deleting behind the operator's back.

@@ -140,3 +140,11 @@ async def test_invalid_parameters_name_the_field(client: ModelArtsClient) -> Non
         await client.notebooks.create(body)
     assert info.value.error_code == "ModelArts.6400"
     assert "image_id" in (info.value.error_msg or "")
+
+
+async def test_a_create_is_never_sent_twice(client: ModelArtsClient, emu: Emulator) -> None:
+    emu.add_fault(endpoint="POST /v1/{project_id}/notebooks", kind="drop", times=1)
+    with pytest.raises(errors.Ambiguous):
+        await client.notebooks.create(await request(client, "nb-amb"))
+    assert emu.calls("POST /v1/{project_id}/notebooks") == 1
+    assert await client.notebooks.find_marked("nb-amb", MARK) == []

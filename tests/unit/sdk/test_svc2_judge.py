@@ -1,0 +1,33 @@
+"""The judge itself: it must notice the mismatches the SDK's parser lets through."""
+
+from __future__ import annotations
+
+from .svc2_judge import shape_problems
+
+
+def test_a_matching_answer_has_no_problems() -> None:
+    lease = {"create_at": 1, "duration": 3_600_000, "enable": True, "type": "TIMING"}
+    assert shape_problems(lease, "Lease") == []
+    assert shape_problems({"unknown_extra": [1, 2]}, "Lease") == []
+
+
+def test_it_names_each_mismatch_with_its_path() -> None:
+    answer = {
+        "id": "x",
+        "create_at": 1_700_000_000_000,  # ServiceResponse declares str
+        "version": {"instance_groups": [{"count": "2", "unit_configs": {}}]},
+        "predict_url": [{"urls": "http://x"}],
+    }
+    assert shape_problems(answer, "ShowInferServiceResponse") == [
+        "$.create_at: expected str, got int 1700000000000",
+        "$.version.instance_groups[0].count: expected int, got str '2'",
+        "$.version.instance_groups[0].unit_configs: expected a list, got dict",
+        "$.predict_url[0].urls: expected a list, got str",
+    ]
+
+
+def test_booleans_are_not_numbers() -> None:
+    assert shape_problems({"duration": True}, "Lease") == [
+        "$.duration: expected int, got a boolean"
+    ]
+    assert shape_problems({"enable": 1}, "Lease") == ["$.enable: expected bool, got int 1"]
