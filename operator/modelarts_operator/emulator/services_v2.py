@@ -808,6 +808,7 @@ async def versions(request: web.Request) -> web.Response:
     offset = query_int(q, "offset", 0, 0, None, "ModelArts.0107")
     items = list(reversed(svc["versions"]))
     page = items[offset : offset + limit]
+    now_status = service_status(svc, core.now_ms())  # the latest version's; older ones idle
     data = [
         {
             "id": ver["id"],
@@ -815,7 +816,7 @@ async def versions(request: web.Request) -> web.Response:
             "description": ver.get("description", ""),
             "create_at": ver["create_at"],
             "instance_groups": [
-                _group_view(g, "RUNNING" if ver is svc["versions"][-1] else "STOPPED", ver, svc)
+                _group_view(g, now_status if ver is svc["versions"][-1] else "STOPPED", ver, svc)
                 for g in ver["groups"]
             ],
         }
