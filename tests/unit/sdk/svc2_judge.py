@@ -39,9 +39,15 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
+# Keys the emulator sends that the SDK's models lack: Terraform's notebook resource reads a
+# notebook's ``create_at``/``update_at`` (ms) and an SSH endpoint's ``allowed_access_ips``.
+# Any other unknown key is reported: it would be a misspelt field the SDK silently drops.
+KNOWN_EXTRAS = frozenset({"create_at", "update_at", "allowed_access_ips"})
+
+
 def shape_problems(data: Any, declared: str, where: str = "$") -> list[str]:
     """Where ``data`` disagrees with the SDK type ``declared`` (``str``, ``list[X]``,
-    ``dict(str, X)`` or a model class name). Keys the SDK does not know are allowed."""
+    ``dict(str, X)`` or a model class name), including keys the SDK does not know."""
     if data is None or declared == "object":
         return []
     if declared.startswith("list["):
@@ -67,7 +73,12 @@ def shape_problems(data: Any, declared: str, where: str = "$") -> list[str]:
     if not isinstance(data, dict):
         return [f"{where}: expected a {declared} object, got {type(data).__name__}"]
     by_wire = {wire: klass.openapi_types[attr] for attr, wire in klass.attribute_map.items()}
-    return [
+    unknown = [
+        f"{where}.{key}: not a field of the SDK's {declared}"
+        for key in data
+        if key not in by_wire and key not in KNOWN_EXTRAS
+    ]
+    return unknown + [
         p for key, item in data.items() if key in by_wire
         for p in shape_problems(item, by_wire[key], f"{where}.{key}")
     ]  # fmt: skip

@@ -8,7 +8,13 @@ from .svc2_judge import shape_problems
 def test_a_matching_answer_has_no_problems() -> None:
     lease = {"create_at": 1, "duration": 3_600_000, "enable": True, "type": "TIMING"}
     assert shape_problems(lease, "Lease") == []
-    assert shape_problems({"unknown_extra": [1, 2]}, "Lease") == []
+    assert shape_problems({"create_at": 1, "allowed_access_ips": ["1.2.3.4"]}, "Lease") == []
+
+
+def test_a_misspelt_field_is_reported() -> None:
+    assert shape_problems({"durations": 1}, "Lease") == [
+        "$.durations: not a field of the SDK's Lease"
+    ]
 
 
 def test_it_names_each_mismatch_with_its_path() -> None:
