@@ -27,9 +27,11 @@ from synchronous code: ``with run_emulator_in_thread(cfg) as h: h.url, h.admin.a
 
 Documented choices where the reference is silent: HTTP 400 for invalid parameters, 401 for
 authentication, 403 for 0210, 404 for not found, 409 for duplicates and state conflicts, 429
-for flow control; ``offset`` of offset/limit lists is a page index (``offset_mode="index"``
-switches to an item index); a model delete that removes nothing answers 409 with the
-documented per-item body.
+for flow control; ``offset`` of the v1 offset/limit lists is a page index
+(``offset_mode="index"`` switches to an item index), while v2 services and notebooks always
+take an item offset (services: a multiple of ``limit``), as their SDK documents; a model
+delete that removes nothing answers 409 with the documented per-item body; notebooks answer
+"not found" with HTTP 400 (see :mod:`.notebooks`).
 """
 
 from typing import TYPE_CHECKING, Any
