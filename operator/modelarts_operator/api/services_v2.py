@@ -459,6 +459,17 @@ class ServicesV2:
         )
         return answer.service_responses
 
+    async def switch_version(self, service_id: str, target_version_id: str) -> ServiceV2:
+        """Make a recorded version current again (roll back an upgrade); safe to repeat."""
+        return await self._c.call(
+            ServiceV2,
+            "POST",
+            self._path(service_id, "versions", "switch"),
+            endpoint_name="services_v2.versions.switch",
+            json_body={"id": service_id, "target_version_id": target_version_id},
+            idempotent=True,
+        )
+
     async def versions(self, service_id: str, *, limit: int = 10) -> ServiceV2VersionList:
         """The service's versions, newest first (the previous one is the second)."""
         return await self._c.call(

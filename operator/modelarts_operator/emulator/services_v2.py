@@ -8,7 +8,8 @@ ServiceItemResponseData). Status is upper case and lives on a timeline:
 * stop: STOPPING -> STOPPED; start: DEPLOYING -> RUNNING;
 * a PUT that changes the deployment is a rolling upgrade to a new ``version``
   (UPGRADING -> RUNNING; a stopped service records the version and stays STOPPED). Every version
-  is kept, so the previous one can be read back (``GET .../versions``);
+  is kept, so the previous one can be read back (``GET .../versions``) and made current again
+  (``POST .../versions/switch``, the call Terraform uses);
 * ``POST /services/delete``: DELETING, then gone (404 ModelArts.3502);
 * a ``schedule`` of type STOP stops a running service by itself when its time comes.
 
@@ -825,6 +826,33 @@ async def versions(request: web.Request) -> web.Response:
     return reply({"data": data, "total": len(items), "current": offset // limit, "size": len(data)})
 
 
+async def switch_version(request: web.Request) -> web.Response:
+    """Make a recorded version current again (the way back after an upgrade): a running
+    service rolls to it (UPGRADING -> RUNNING), a stopped one starts with it next time."""
+    core = core_of(request)
+    svc = _service(core, request.match_info["service_id"])
+    body = await json_body(request)
+    target_id = v.string(body, "target_version_id", required=True)
+    target = next((ver for ver in svc["versions"] if ver["id"] == target_id), None)
+    if target is None:
+        raise v.bad(f"target_version_id {target_id} is not a version of service {svc['id']}")
+    now = core.now_ms()
+    status = service_status(svc, now)
+    if target is not svc["versions"][-1]:
+        if status in BUSY:
+            raise ApiError(
+                409, "ModelArts.3519", f"A service in status {status} cannot switch versions."
+            )
+        svc["versions"].remove(target)
+        svc["versions"].append(target)
+        if status in ("RUNNING", "CONCERNING", "FAILED", "ERROR"):
+            through = "UPGRADING" if status in ("RUNNING", "CONCERNING") else "DEPLOYING"
+            _plan_run(core, svc, now, through, core.config.timings.service_v2_upgrading)
+        svc["update_at"] = now
+        core.changed()
+    return reply(service_view(core, svc))
+
+
 async def infer(request: web.Request) -> web.Response:
     """The predict URL: answers while the service runs, 503 otherwise."""
     core = core_of(request)
@@ -849,6 +877,7 @@ def routes() -> list[tuple[str, str, Any]]:
         ("POST", one + "/start", start),
         ("POST", one + "/stop", stop),
         ("GET", one + "/versions", versions),
+        ("POST", one + "/versions/switch", switch_version),
         ("POST", "/v2/infers/{service_id}", infer),
         ("POST", "/v2/infers/{service_id}/{tail:.*}", infer),
     ]

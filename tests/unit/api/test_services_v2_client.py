@@ -115,6 +115,20 @@ async def test_rolling_upgrade_keeps_the_previous_version(
         await client.services_v2.update(sid, other)  # another config under the same version
     assert "version" in (info.value.error_msg or "")
     assert len((await client.services_v2.versions(sid)).data) == 2
+    back = versions.data[1].id
+    assert back is not None
+    rolled = await client.services_v2.switch_version(sid, back)
+    assert rolled.status == "UPGRADING"
+    assert rolled.version is not None
+    assert rolled.version.version == "1.0.0"
+    emu.advance(30)
+    current = await client.services_v2.get(sid)
+    assert current.status == "RUNNING"
+    assert current.version is not None
+    unit = current.version.instance_groups[0].unit_configs[0]
+    assert unit.image is not None
+    assert unit.image["swr_path"].endswith("infer:1.0")
+    assert (await client.services_v2.switch_version(sid, back)).status == "RUNNING"  # again
 
 
 async def test_iter_all_pages_by_item_offset(client: ModelArtsClient, emu: Emulator) -> None:

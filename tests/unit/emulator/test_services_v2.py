@@ -235,3 +235,12 @@ async def test_secret_values_are_not_echoed(env: Env) -> None:
     assert "aHVudGVyMg==" not in shown.text
     volume = shown.json()["version"]["runtime_config"]["service_secret"]["secret_volumes"][0]
     assert volume["secret_name"] == "db"
+
+
+async def test_switch_needs_a_recorded_version(env: Env) -> None:
+    sid = (await create(env, body()))["id"]
+    resp = await env.http.post(f"{S}/{sid}/versions/switch", json={"target_version_id": "nope"})
+    assert resp.status_code == 400
+    assert "target_version_id" in resp.json()["error_msg"]
+    resp = await env.http.post(f"{S}/{sid}/versions/switch", json={})
+    assert resp.json()["error_code"] == "ModelArts.0115"
