@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from .svc2_judge import shape_problems
+import warnings
+
+import pytest
+from huaweicloudsdkcore.warning.warning import TypeConversionWarning
+from huaweicloudsdkmodelarts.v1 import ShowLeaseResponse
+
+from .svc2_judge import judge, shape_problems
 
 
 def test_a_matching_answer_has_no_problems() -> None:
@@ -37,3 +43,12 @@ def test_booleans_are_not_numbers() -> None:
         "$.duration: expected int, got a boolean"
     ]
     assert shape_problems({"enable": 1}, "Lease") == ["$.enable: expected bool, got int 1"]
+
+
+def test_a_conversion_warning_fails_the_call() -> None:
+    def parses_with_a_warning(_request: object) -> ShowLeaseResponse:
+        warnings.warn("Type error occurred during the conversion", TypeConversionWarning, 2)
+        return ShowLeaseResponse()
+
+    with judge() as j, pytest.raises(AssertionError, match="Type error occurred"):
+        j.call(parses_with_a_warning, None)
