@@ -6,6 +6,7 @@ the SDK knows arrives with the JSON type the SDK declares (the SDK itself conver
 from __future__ import annotations
 
 import json
+import logging
 import re
 import warnings
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ from modelarts_operator.emulator import (
 from modelarts_operator.emulator.server import EmulatorHandle
 
 R = TypeVar("R")
+SDK_LOGGER = "HuaweiCloud-SDK-ModelArtsClient"
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,),
@@ -102,10 +104,20 @@ class Judge:
         self.handle.emulator.advance(seconds)
 
     def call(self, method: Callable[[Any], R], request: Any) -> R:
-        """The SDK call; fails on a conversion warning or a field of the wrong JSON type."""
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            response = method(request)
+        """The SDK call; fails on a conversion warning, a warning the SDK logs, or a field of
+        the wrong JSON type."""
+        records: list[logging.LogRecord] = []
+        handler = logging.Handler(logging.WARNING)
+        handler.emit = records.append  # type: ignore[method-assign]
+        sdk_log = logging.getLogger(SDK_LOGGER)  # the SDK's own logger (it does not propagate)
+        sdk_log.addHandler(handler)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                response = method(request)
+        finally:
+            sdk_log.removeHandler(handler)
+        assert not records, [r.getMessage() for r in records]
         # The SDK's own conversion warnings, and ImportWarning for a missing dateutil; other
         # libraries' deprecation notices say nothing about the emulator's shapes.
         relevant = [w for w in caught if issubclass(w.category, SdkWarning | ImportWarning)]
