@@ -10,7 +10,7 @@ a configuration change is a rolling upgrade to a new ``version`` string.
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
@@ -313,6 +313,19 @@ class ServiceV2VersionList(ApiModel):
     total: FlexInt = None
 
 
+class _Tag(ApiModel):
+    key: FlexStr = None
+    value: FlexStr = None
+
+
+class _TagsAnswer(ApiModel):
+    tags: list[_Tag] = Field(default_factory=list)
+
+
+class _Empty(ApiModel):
+    pass
+
+
 class _DeleteAnswer(ApiModel):
     service_responses: list[ServiceV2] = Field(default_factory=list)
 
@@ -468,6 +481,37 @@ class ServicesV2:
             endpoint_name="services_v2.versions.switch",
             json_body={"id": service_id, "target_version_id": target_version_id},
             idempotent=True,
+        )
+
+    def _tags_path(self, service_id: str, *action: str) -> str:
+        return self._c.path(
+            "v2", self._c.config.project_id, "modelarts-service-v2", service_id, "tags", *action
+        )
+
+    async def tags(self, service_id: str) -> dict[str, str]:
+        answer = await self._c.call(
+            _TagsAnswer, "GET", self._tags_path(service_id), endpoint_name="services_v2.tags"
+        )
+        return {t.key or "": t.value or "" for t in answer.tags}
+
+    async def add_tags(self, service_id: str, tags: Mapping[str, str]) -> None:
+        """Add or overwrite tags (idempotent: the same tags twice change nothing)."""
+        await self._c.call(
+            _Empty,
+            "POST",
+            self._tags_path(service_id, "create"),
+            endpoint_name="services_v2.tags.create",
+            json_body={"tags": [{"key": k, "value": val} for k, val in tags.items()]},
+            idempotent=True,
+        )
+
+    async def remove_tags(self, service_id: str, keys: Sequence[str]) -> None:
+        await self._c.call(
+            _Empty,
+            "DELETE",
+            self._tags_path(service_id, "delete"),
+            endpoint_name="services_v2.tags.delete",
+            json_body={"tags": [{"key": k} for k in keys]},
         )
 
     async def versions(self, service_id: str, *, limit: int = 10) -> ServiceV2VersionList:

@@ -30,7 +30,7 @@ from aiohttp import web
 
 from .core import Core, core_of, json_body, reply
 from .errors import ApiError
-from .services_v2 import has_tags, tag_filter, validate_tags
+from .services_v2 import has_tags, merge_tags, tag_filter, validate_tags
 from .state import DEFAULT_WORKSPACE_ID, GONE, Rec, cut_timeline, entered_at, status_at
 from .validation import V, query_int
 
@@ -684,11 +684,7 @@ async def create_tags(request: web.Request) -> web.Response:
     tags = validate_tags(body.get("tags"))
     if not tags:
         raise ApiError(400, "ModelArts.6400", "Mandatory parameter is missing: tags")
-    merged = {t["key"]: t for t in nb["tags"]}
-    merged.update({t["key"]: t for t in tags})
-    if len(merged) > 20:
-        raise v.bad("A notebook has at most 20 tags")
-    nb["tags"] = list(merged.values())
+    nb["tags"] = merge_tags(nb["tags"], tags)
     core.changed()
     return reply({})
 

@@ -853,6 +853,42 @@ async def switch_version(request: web.Request) -> web.Response:
     return reply(service_view(core, svc))
 
 
+async def show_tags(request: web.Request) -> web.Response:
+    core = core_of(request)
+    return reply({"tags": _service(core, request.match_info["service_id"])["tags"]})
+
+
+async def create_tags(request: web.Request) -> web.Response:
+    """Add or overwrite tags (``{"tags": [{key, value}]}``, the body Terraform sends)."""
+    core = core_of(request)
+    svc = _service(core, request.match_info["service_id"])
+    tags = validate_tags((await json_body(request)).get("tags"))
+    if not tags:
+        raise ApiError(400, "ModelArts.0115", "Mandatory parameter is missing: tags")
+    svc["tags"] = merge_tags(svc["tags"], tags)
+    core.changed()
+    return reply({})
+
+
+async def delete_tags(request: web.Request) -> web.Response:
+    core = core_of(request)
+    svc = _service(core, request.match_info["service_id"])
+    items = _objects((await json_body(request)).get("tags"), "tags")
+    keys = {str(t.get("key")) for t in items}
+    svc["tags"] = [t for t in svc["tags"] if t["key"] not in keys]
+    core.changed()
+    return reply({})
+
+
+def merge_tags(have: list[dict[str, str]], new: list[dict[str, str]]) -> list[dict[str, str]]:
+    """``new`` overwrites by key; at most 20 in all."""
+    merged = {t["key"]: t for t in have}
+    merged.update({t["key"]: t for t in new})
+    if len(merged) > 20:
+        raise v.bad("A resource has at most 20 tags")
+    return list(merged.values())
+
+
 async def infer(request: web.Request) -> web.Response:
     """The predict URL: answers while the service runs, 503 otherwise."""
     core = core_of(request)
@@ -878,6 +914,9 @@ def routes() -> list[tuple[str, str, Any]]:
         ("POST", one + "/stop", stop),
         ("GET", one + "/versions", versions),
         ("POST", one + "/versions/switch", switch_version),
+        ("GET", "/v2/{project_id}/modelarts-service-v2/{service_id}/tags", show_tags),
+        ("POST", "/v2/{project_id}/modelarts-service-v2/{service_id}/tags/create", create_tags),
+        ("DELETE", "/v2/{project_id}/modelarts-service-v2/{service_id}/tags/delete", delete_tags),
         ("POST", "/v2/infers/{service_id}", infer),
         ("POST", "/v2/infers/{service_id}/{tail:.*}", infer),
     ]

@@ -17,6 +17,7 @@ from modelarts_operator.api.services_v2 import (
     ServiceInvoke,
     ServiceV2CreateRequest,
     ServiceV2UpdateRequest,
+    Tag,
     UnitConfig,
 )
 from modelarts_operator.emulator import EmulatorConfig
@@ -169,3 +170,16 @@ async def test_provider_header_and_validation(client: ModelArtsClient, emu: Emul
             group_configs=[group(), group()],
             runtime_config=RuntimeConfig(service_invoke=ServiceInvoke(port=1)),
         )
+
+
+async def test_tags(client: ModelArtsClient) -> None:
+    body = request("svc-t").model_copy(update={"tags": [Tag(key="owner", value="ns.a")]})
+    sid = (await client.services_v2.create(body)).id
+    assert sid is not None
+    assert await client.services_v2.tags(sid) == {"owner": "ns.a"}
+    await client.services_v2.add_tags(sid, {"owner": "ns.b", "team": "x"})
+    assert await client.services_v2.tags(sid) == {"owner": "ns.b", "team": "x"}
+    await client.services_v2.remove_tags(sid, ["team"])
+    assert await client.services_v2.tags(sid) == {"owner": "ns.b"}
+    marked = [s.id async for s in client.services_v2.iter_all(tags="owner|ns.b")]
+    assert marked == [sid]
