@@ -9,7 +9,9 @@ ImageResponse, Lease). Status lives on a timeline:
 * a lease of type TIMING stops a RUNNING notebook by itself when it ends (STOPPING ->
   STOPPED, no call needed). IDLE counts from the last start or renewal too: the emulator sees
   no user activity, so an idle notebook is one nobody touched;
-* delete: DELETING, then gone.
+* delete: DELETING, then gone;
+* growing the EVS volume (``storage_new_size``) shows ``volume.status`` RESIZING for a moment
+  (Terraform waits for it to end).
 
 Errors (HTTP 400 throughout, as the API answers): ModelArts.6309 "instance does not exist" for
 show/update/start/stop/lease/tags of an unknown id; ModelArts.6404 for a DELETE of an unknown
@@ -385,8 +387,12 @@ def notebook_view(core: Core, nb: Rec) -> dict[str, Any]:
             item["uri"] = lab_url(core, nb)
         item["dev_service"] = "SSH" if e["service"] == "SSH" else "NOTEBOOK"
         endpoints.append(item)
-    volume = {k: nb["volume"][k] for k in nb["volume"] if k != "dew_secret_name"}
-    volume.setdefault("status", "MOUNTED" if status != "DELETING" else "UNMOUNTING")
+    hidden = ("dew_secret_name", "resized_at")
+    volume = {k: nb["volume"][k] for k in nb["volume"] if k not in hidden}
+    resizing = now < int(nb["volume"].get("resized_at") or 0)
+    volume["status"] = (
+        "UNMOUNTING" if status == "DELETING" else "RESIZING" if resizing else "MOUNTED"
+    )
     volume.setdefault("mount_type", "STATIC")
     volume.setdefault("read_only", False)
     out: dict[str, Any] = {
@@ -598,6 +604,7 @@ async def update(request: web.Request) -> web.Response:
     nb.update(changes)
     if size is not None:
         nb["volume"]["capacity"] = size
+        nb["volume"]["resized_at"] = now + core.phase(core.config.timings.notebook_stopping)
     nb["update_at"] = now
     core.changed()
     return reply(notebook_view(core, nb))

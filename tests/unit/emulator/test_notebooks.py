@@ -140,3 +140,17 @@ async def test_data_volumes_are_checked_and_shown(env: Env) -> None:
     resp = await env.http.post(N, json=body(data_volumes=[{"category": "OBSFS"}]))
     assert resp.status_code == 400
     assert resp.json()["error_msg"].startswith("data_volumes[0]: ")
+
+
+async def test_growing_the_volume_shows_resizing_for_a_moment(env: Env) -> None:
+    nid = (await create(env, body()))["id"]
+    env.advance(20)
+    resp = await env.http.put(f"{N}/{nid}", json={"storage_new_size": 50})
+    assert resp.json()["volume"] == {**resp.json()["volume"], "capacity": 50, "status": "RESIZING"}
+    env.advance(10)
+    shown = (await env.http.get(f"{N}/{nid}")).json()
+    assert shown["volume"]["status"] == "MOUNTED"
+    assert "resized_at" not in shown["volume"]
+    resp = await env.http.put(f"{N}/{nid}", json={"storage_new_size": 40})
+    assert resp.status_code == 400
+    assert "storage_new_size" in resp.json()["error_msg"]
