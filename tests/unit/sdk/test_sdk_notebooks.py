@@ -13,6 +13,8 @@ from huaweicloudsdkmodelarts.v1 import (
     CreateNotebookTagsRequest,
     CreateTmsTagsRequest,
     DeleteNotebookRequest,
+    DeleteNotebookTagsRequest,
+    DeleteTmsTagsRequest,
     LeaseReq,
     ListFlavorsRequest,
     ListImageRequest,
@@ -162,13 +164,17 @@ def test_tags_mark_and_filter(j: Judge) -> None:
     ours, other = create(j, "nb-t").id, create(j, "nb-t").id
     tags = CreateTmsTagsRequest(tags=[TmsTag(key="managed-by", value="modelarts-operator")])
     j.call(j.sdk.create_notebook_tags, CreateNotebookTagsRequest(resource_id=ours, body=tags))
-    listed = j.call(
-        j.sdk.list_notebooks,
-        ListNotebooksRequest(name="nb-t", tags="managed-by|modelarts-operator"),
-    )
+    query = ListNotebooksRequest(name="nb-t", tags="managed-by|modelarts-operator")
+    listed = j.call(j.sdk.list_notebooks, query)
     assert [n.id for n in listed.data] == [ours]
     assert listed.data[0].tags[0].value == "modelarts-operator"
     assert other != ours
+    untag = DeleteNotebookTagsRequest(
+        resource_id=ours, body=DeleteTmsTagsRequest(tags=[TmsTag(key="managed-by")])
+    )
+    j.call(j.sdk.delete_notebook_tags, untag)
+    assert j.call(j.sdk.list_notebooks, query).total == 0
+    assert show(j, ours).tags == []
 
 
 def test_delete_then_not_found(j: Judge) -> None:
