@@ -5,7 +5,8 @@ What differs from the other families:
 
 * names may repeat, so a notebook is found by name *and* a mark: tags, which the create body
   cannot carry (the SDK's create request has none), so they are added right after create
-  (``add_tags``) and ``find_marked`` looks up by name and tag;
+  (``add_tags``) and ``find_marked`` looks up by name and tag; ``find_named`` finds the
+  notebooks of a name created since a moment, for a crash between create and tagging;
 * "not found" is HTTP 400 with ModelArts.6309 or 6404 (``NotFound``); ModelArts.6357 means
   "already in that state or busy" (``StateConflict``), e.g. a stop of a stopped notebook;
 * lists page by item offset with ``limit`` 10, 20 or 50;
@@ -331,6 +332,23 @@ class Notebooks:
             nb
             async for nb in self.iter_all(name=name, workspace_id=workspace_id, tags=tags)
             if nb.name == name and nb.has_tags(tags)
+        ]
+
+    async def find_named(
+        self,
+        name: str,
+        *,
+        created_since_ms: int | None = None,
+        workspace_id: str | None = None,
+    ) -> builtins.list[Notebook]:
+        """Notebooks with exactly this name (created at or after ``created_since_ms``): after a
+        crash between create and ``add_tags``, the one created since the recorded create intent
+        and carrying no one else's mark is ours."""
+        return [
+            nb
+            async for nb in self.iter_all(name=name, workspace_id=workspace_id)
+            if nb.name == name
+            and (created_since_ms is None or (nb.create_at or 0) >= created_since_ms)
         ]
 
     async def get(self, notebook_id: str) -> Notebook:

@@ -73,6 +73,21 @@ async def test_marked_lookup_among_repeated_names(client: ModelArtsClient) -> No
     assert await client.notebooks.find_marked("nb-de", MARK) == []  # exact names only
 
 
+async def test_an_untagged_create_is_found_by_name_and_time(
+    client: ModelArtsClient, emu: Emulator
+) -> None:
+    """A crash between create and add_tags: the notebook created since the intent is ours."""
+    old = await client.notebooks.create(await request(client, "nb-crash"))
+    emu.advance(60)
+    intent_at = emu.core.now_ms()
+    ours = await client.notebooks.create(await request(client, "nb-crash"))
+    assert await client.notebooks.find_marked("nb-crash", MARK) == []
+    since = await client.notebooks.find_named("nb-crash", created_since_ms=intent_at)
+    assert [nb.id for nb in since] == [ours.id]
+    every = await client.notebooks.find_named("nb-crash")
+    assert {nb.id for nb in every} == {old.id, ours.id}
+
+
 async def test_iter_all_pages(client: ModelArtsClient, emu: Emulator) -> None:
     body = await request(client, "nb")
     for _ in range(23):
