@@ -23,14 +23,16 @@
 
 Object endpoints (force, objects) act on the configured project, or on ``?project_id=``.
 
-Kinds: workspace, training_job, model, service, dataarts_model, service_v2, notebook. Force
-outcomes: a training job ends with a JOBSTAT ``status`` (default 11 FAILED); a model ``failed``;
-a service ``failed``, ``concerning``, ``running`` or ``stopped``; a DataArts model ``FAILED``; a
-workspace any status; a v2 service ``FAILED`` (default), ``ERROR``, ``CONCERNING``, ``RUNNING``
-or ``STOPPED``; a notebook ``ERROR`` (default), ``CREATE_FAILED``, ``START_FAILED``,
-``RUNNING`` or ``STOPPED`` (registered by name, it ends the next create or start).
+Kinds: workspace, training_job, model, service, dataarts_model. Force outcomes: a training job
+ends with a JOBSTAT ``status`` (default 11 FAILED); a model ``failed``; a service ``failed``,
+``concerning``, ``running`` or ``stopped``; a DataArts model ``FAILED``; a workspace any status.
 With ``name`` and no such object yet, the outcome applies when one with that name is created
 (``when: "end"``, the default, lets a job run first and fail when it would have completed).
+
+Kinds of the current APIs: service_v2 (force ``FAILED`` (default), ``ERROR``, ``CONCERNING``,
+``RUNNING`` or ``STOPPED``) and notebook (``ERROR`` (default), ``CREATE_FAILED``,
+``START_FAILED``, ``RUNNING`` or ``STOPPED``); registered by name, the outcome ends the next
+deploy or start.
 """
 
 from __future__ import annotations
@@ -149,12 +151,12 @@ def _find(core: Core, kind: str, ident: Any, name: Any) -> Rec | None:
         jid = st.job_names.get(str(name))
         return st.jobs.get(jid) if jid is not None else None
     coll, name_field = {
+        "service_v2": (st.services_v2, "name"),
+        "notebook": (st.notebooks, "name"),
         "workspace": (st.workspaces, "name"),
         "model": (st.models, "model_name"),
         "service": (st.services, "service_name"),
         "dataarts_model": (st.dataarts, "name"),
-        "service_v2": (st.services_v2, "name"),
-        "notebook": (st.notebooks, "name"),
     }[kind]
     if ident is not None:
         return coll.get(str(ident))
@@ -272,13 +274,13 @@ def _collection(core: Core, kind: str) -> Any:
     st = core.state
     try:
         return {
+            "service_v2": st.services_v2,
+            "notebook": st.notebooks,
             "workspace": st.workspaces,
             "training_job": st.jobs,
             "model": st.models,
             "service": st.services,
             "dataarts_model": st.dataarts,
-            "service_v2": st.services_v2,
-            "notebook": st.notebooks,
         }[kind]
     except KeyError:
         raise _bad(f"kind must be one of {KINDS}") from None
@@ -287,6 +289,10 @@ def _collection(core: Core, kind: str) -> Any:
 def current_status(core: Core, kind: str, rec: Rec) -> Any:
     """The status the API would report for a raw record right now."""
     now = core.now_ms()
+    if kind == "service_v2":
+        return services_v2.service_status(rec, now)
+    if kind == "notebook":
+        return notebooks.notebook_status(rec, now)
     if kind == "training_job":
         latest = core.state.versions.get(rec["versions"][-1]) if rec["versions"] else None
         return training.version_status(latest, now) if latest else 0
@@ -296,10 +302,6 @@ def current_status(core: Core, kind: str, rec: Rec) -> Any:
         return services.service_status(rec, now)
     if kind == "workspace":
         return core.workspace_status(rec["id"])
-    if kind == "service_v2":
-        return services_v2.service_status(rec, now)
-    if kind == "notebook":
-        return notebooks.notebook_status(rec, now)
     return status_at(rec["timeline"], now)
 
 

@@ -21,6 +21,8 @@ Rec = dict[str, Any]
 Timeline = list[list[Any]]
 
 DEFAULT_WORKSPACE_ID = "0"
+GONE = "_GONE"
+"""The last timeline entry of an object whose asynchronous deletion has finished."""
 
 
 def status_at(timeline: Timeline, now_ms: int) -> Any:
@@ -43,10 +45,6 @@ def entered_at(timeline: Timeline, status: Any, now_ms: int) -> int | None:
         if s == status:
             found = t
     return found
-
-
-GONE = "_GONE"
-"""The last timeline entry of an object whose asynchronous deletion has finished."""
 
 
 def cut_timeline(timeline: Timeline, now_ms: int) -> Timeline:
@@ -178,14 +176,14 @@ class State:
         self.versions = keyed("version_id")
         self.job_names: dict[str, int] = {}
         self.train_urls: dict[str, list[int]] = {}  # train_url -> version ids using it
+        self.services_v2 = keyed("id")
+        self.service_v2_names: dict[str, str] = {}
+        self.notebooks = keyed("id")
         self.models = keyed("model_id")
         self.model_keys: dict[str, str] = {}  # "name\x00version" -> model_id
         self.services = keyed("service_id")
         self.service_names: dict[str, str] = {}
         self.dataarts = keyed("id")
-        self.services_v2 = keyed("id")
-        self.service_v2_names: dict[str, str] = {}
-        self.notebooks = keyed("id")
         self.pending_forces: list[Rec] = []
         self.deleting: set[str] = set()  # workspaces in DELETING, swept on every request
         self.next_job_id = 1
@@ -248,6 +246,7 @@ class State:
         self.reindex()
 
     def reindex(self) -> None:
+        self.service_v2_names = {r["name"]: k for k, r in self.services_v2.items.items()}
         self.deleting = {k for k, r in self.workspaces.items.items() if r.get("deleting_until")}
         self.train_urls = {}
         for vid, ver in self.versions.items.items():
@@ -257,7 +256,6 @@ class State:
             model_key(r["model_name"], r["model_version"]): k for k, r in self.models.items.items()
         }
         self.service_names = {r["service_name"]: k for k, r in self.services.items.items()}
-        self.service_v2_names = {r["name"]: k for k, r in self.services_v2.items.items()}
 
 
 def model_key(name: str, version: str) -> str:
