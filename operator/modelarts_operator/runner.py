@@ -83,7 +83,6 @@ async def serve(settings: OperatorSettings, liveness: str, kubeconfig: str | Non
     from .reconcile import references, runtime
     from .reconcile.credentials import ClientFactory
     from .reconcile.kube import KubeClient
-    from .reconcile.poller import Poller
 
     @kopf.on.startup()
     async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
@@ -101,9 +100,7 @@ async def serve(settings: OperatorSettings, liveness: str, kubeconfig: str | Non
         rt = runtime.Runtime(operator_settings, kube, clients)
         runtime.RUNTIME = rt
         references.use_registry(rt.registry)
-        for adapter in resources.ADAPTERS:
-            handlers = rt.handlers_for(adapter)
-            rt.tasks.append(asyncio.create_task(Poller(rt, handlers).run()))
+        rt.start_background(resources.ADAPTERS)
         METRICS.gauge("modelarts_objects", rt.registry.count_by_phase)
         if operator_settings.metrics_port:
             rt.tasks.append(asyncio.create_task(_metrics_server(operator_settings.metrics_port)))

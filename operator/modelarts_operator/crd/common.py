@@ -161,8 +161,10 @@ class Condition(CrdModel):
     type: str = Field(
         max_length=316,
         description=(
-            "Kind of condition: Synced (the current generation was applied to ModelArts) or "
-            "Ready (the remote object is in its steady good state)."
+            "Kind of condition: Synced (the current generation was applied to ModelArts), "
+            "Ready (the remote object is in its steady good state) or Failed (the object "
+            "cannot become Ready without a change by a person: `kubectl wait "
+            "--for=condition=Failed`)."
         ),
     )
     status: ConditionStatus = Field(description="True, False or Unknown.")
@@ -170,8 +172,15 @@ class Condition(CrdModel):
         default=None,
         max_length=1024,
         description=(
-            "Machine-readable cause in CamelCase, e.g. Running or Failed; for Synced=False the "
-            "ModelArts error_code, e.g. ModelArts.0103."
+            "Machine-readable cause. Synced=False: the ModelArts error_code of a refused "
+            "request (e.g. ModelArts.0107), InvalidSpec, CredentialsError, AuthFailed, "
+            "Forbidden, NotFound or DeletedRemotely are terminal (nothing changes until a "
+            "person acts); Throttled, ServerError, Ambiguous, TransportError, DeleteFailed, "
+            "Paused and WaitingFor<Kind> are transient (the operator retries or resumes by "
+            "itself). Ready=False: the phase (Creating, Running, Deploying...), "
+            "WaitingFor<Kind>, or a remote failure (Failed, DeadlineExceeded, "
+            "DeletedRemotely). Failed=True: the reason of the remote failure or of the "
+            "terminal Synced=False."
         ),
     )
     message: str | None = Field(
@@ -195,7 +204,11 @@ class CommonStatus(CrdModel):
     observed_generation: int | None = Field(
         default=None,
         ge=0,
-        description="metadata.generation most recently acted on by the operator.",
+        description=(
+            "metadata.generation most recently acted on by the operator, whatever the outcome "
+            "(applied, refused, waiting): compare it with metadata.generation before reading "
+            "the conditions."
+        ),
     )
     phase: str | None = Field(
         default=None,
@@ -212,7 +225,7 @@ class CommonStatus(CrdModel):
             "x-kubernetes-list-type": "map",
             "x-kubernetes-list-map-keys": ["type"],
         },
-        description="Synced and Ready conditions (see the project documentation).",
+        description="Synced, Ready and Failed conditions (reasons: see conditions[].reason).",
     )
     remote_name: str | None = Field(
         default=None,

@@ -8,18 +8,20 @@ TrainingJob once it has succeeded.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
 from ..api.client import ModelArtsClient
 from ..api.dataarts import DataArtsModelCreateRequest
 from ..api.models import ModelImportRequest
-from ..crd.model import ModelSpec
-from ..reconcile.controller import Context, Observation, RemoteAdapter, confirmed_gone
+from ..crd.model import ModelSpec, ModelStatus
+from ..reconcile.controller import Context, Observation, Refs, RemoteAdapter, confirmed_gone
 from ..reconcile.kube import Kind
 from ..reconcile.references import (
     from_millis,
     ready_dependency,
+    recorded_workspace_id,
     to_wire,
     workspace_id,
     workspace_id_of,
@@ -39,30 +41,44 @@ def _observation(state: str | None, facts: dict[str, Any], error: str | None = N
     return Observation("Publishing", False, message=state, facts=facts)
 
 
+@dataclass
+class ModelRefs(Refs):
+    """The workspace, and the source a referenced TrainingJob gave (wire field names)."""
+
+    source: dict[str, Any] = field(default_factory=dict)
+
+
 class ModelAdapter(RemoteAdapter[ModelSpec]):
     kind = Kind("Model", "models")
     spec_model = ModelSpec
+    status_model = ModelStatus
     id_field = "modelId"
+    recorded_fields = ("versionId",)
     name_field = "model_name"
 
     async def resolve(self, ctx: Context) -> None:
         spec: ModelSpec = ctx.spec
         if spec.llm is not None:
             return
-        ctx.resolved["workspace_id"] = workspace_id(ctx)
+        refs = ModelRefs(workspace_id(ctx))
         if spec.training_job_ref is not None:
             job = ready_dependency(ctx, "trainingjobs", "TrainingJob", spec.training_job_ref.name)
-            ctx.resolved["source"] = {
+            refs.source = {
                 "source_location": job.get("trainUrl"),
                 "source_job_id": str(job.get("jobId")),
                 "source_job_version": job.get("versionName"),
             }
+        ctx.refs = refs
+
+    async def resolve_for_lookup(self, ctx: Context) -> None:
+        if ctx.spec.llm is None:
+            ctx.refs = ModelRefs(recorded_workspace_id(ctx))
 
     async def find(self, ctx: Context) -> tuple[str, Any] | None:
         if ctx.spec.llm is not None:
             return None  # DataArts documents no list API; the recorded ID is the record
         model = await ctx.client.models.find(
-            ctx.remote_name, ctx.spec.model_version, workspace_id=ctx.resolved["workspace_id"]
+            ctx.remote_name, ctx.spec.model_version, workspace_id=ctx.refs.workspace_id
         )
         return (str(model.model_id), model) if model is not None else None
 
@@ -83,9 +99,10 @@ class ModelAdapter(RemoteAdapter[ModelSpec]):
                 ctx.status["versionId"] = created.version_id
             return str(created.id)
         wire = to_wire(spec, *OPERATOR_FIELDS)
-        wire.update(ctx.resolved.get("source", {}))
+        if isinstance(ctx.refs, ModelRefs):
+            wire.update(ctx.refs.source)
         wire["model_name"] = ctx.remote_name
-        wire["workspace_id"] = ctx.resolved["workspace_id"]
+        wire["workspace_id"] = ctx.refs.workspace_id
         if isinstance(wire.get("model_metrics"), dict):
             wire["model_metrics"] = json.dumps(wire["model_metrics"])
         imported = await ctx.client.models.create(ModelImportRequest.model_validate(wire))
@@ -124,23 +141,20 @@ class ModelAdapter(RemoteAdapter[ModelSpec]):
         await ctx.client.models.delete(remote_id)  # 3009 (in use) raises StateConflict
         return await confirmed_gone(ctx.client.models.get(remote_id))
 
+    def polled(self, entry: Entry) -> bool:
+        # An LLM model is not in the ModelArts model list, and this client has no DataArts
+        # list call: its recorded creation is the record, so it is not polled.
+        return super().polled(entry) and not entry.spec.get("llm")
+
     async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
-        imported = [e for e in entries if not e.spec.get("llm")]
-        if not imported:
-            return {str(e.status.get(self.id_field)): None for e in entries}
         found: dict[str, Any] = {}
-        for ws in {workspace_id_of(e) for e in imported}:
+        for ws in {workspace_id_of(e) for e in entries}:
             async for model in client.models.iter_all(workspace_id=ws):
                 found[str(model.model_id)] = model
-        for entry in entries:
-            if entry.spec.get("llm"):
-                found[str(entry.status.get(self.id_field))] = None
         return found
 
     def observe_summary(self, entry: Entry, summary: Any) -> Observation:
-        if summary is None:  # an LLM model: nothing to poll
-            return Observation("Published", True, in_flight=False)
         return _observation(summary.model_status, {})
 
-    def needs_detail(self, old_status: dict[str, Any], obs: Observation) -> bool:
-        return obs.phase in ("Published", "Failed")
+    def needs_detail(self, old_status: dict[str, Any], phase: str) -> bool:
+        return phase in ("Published", "Failed")

@@ -8,17 +8,19 @@ application Deployment can consume the URL.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from .. import GROUP, VERSION
 from ..api.client import ModelArtsClient
 from ..api.services import ServiceDeployRequest, ServiceUpdateRequest
-from ..crd.service import ServiceSpec
-from ..reconcile.controller import Context, Observation, RemoteAdapter, confirmed_gone
+from ..crd.service import ServiceSpec, ServiceStatus
+from ..reconcile.controller import Context, Observation, Refs, RemoteAdapter, confirmed_gone
 from ..reconcile.kube import Kind, KubeError
 from ..reconcile.references import (
     from_millis,
     ready_dependency,
+    recorded_workspace_id,
     to_wire,
     workspace_id,
     workspace_id_of,
@@ -72,27 +74,45 @@ def _observation(remote: Any, stopped_wanted: bool) -> Observation:
     )
 
 
+@dataclass
+class ServiceRefs(Refs):
+    """The workspace, spec.config on the wire with model IDs from referenced Models, and the
+    ConfigMap this reconcile exported to."""
+
+    config: list[dict[str, Any]] = field(default_factory=list)
+    exported: str | None = None
+
+
+def _refs(ctx: Context) -> ServiceRefs:
+    if not isinstance(ctx.refs, ServiceRefs):  # observe() without resolve() (the poller)
+        ctx.refs = ServiceRefs(ctx.refs.workspace_id)
+    return ctx.refs
+
+
 class ServiceAdapter(RemoteAdapter[ServiceSpec]):
     kind = Kind("Service", "services")
     spec_model = ServiceSpec
+    status_model = ServiceStatus
     id_field = "serviceId"
     name_field = "service_name"
     detail_in_poller = False  # Running writes the exportTo ConfigMap, which update() does
 
     async def resolve(self, ctx: Context) -> None:
-        ctx.resolved["workspace_id"] = workspace_id(ctx)
-        configs = []
+        refs = ServiceRefs(workspace_id(ctx))
         for item in ctx.spec.config:
             wire = to_wire(item, "model_ref")
             if item.model_ref is not None:
                 model = ready_dependency(ctx, "models", "Model", item.model_ref.name)
                 wire["model_id"] = str(model["modelId"])
-            configs.append(wire)
-        ctx.resolved["config"] = configs
+            refs.config.append(wire)
+        ctx.refs = refs
+
+    async def resolve_for_lookup(self, ctx: Context) -> None:
+        ctx.refs = ServiceRefs(recorded_workspace_id(ctx))
 
     async def find(self, ctx: Context) -> tuple[str, Any] | None:
         svc = await ctx.client.services.find_by_name(
-            ctx.remote_name, workspace_id=ctx.resolved["workspace_id"]
+            ctx.remote_name, workspace_id=ctx.refs.workspace_id
         )
         return (str(svc.service_id), svc) if svc is not None else None
 
@@ -103,8 +123,8 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
         wire = to_wire(ctx.spec, *OPERATOR_FIELDS)
         wire.update(
             service_name=ctx.remote_name,
-            workspace_id=ctx.resolved["workspace_id"],
-            config=ctx.resolved["config"],
+            workspace_id=ctx.refs.workspace_id,
+            config=_refs(ctx).config,
         )
         deployed = await ctx.client.services.create(ServiceDeployRequest.model_validate(wire))
         return str(deployed.service_id)
@@ -114,9 +134,7 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
             {k: str(getattr(c, k)) for k in COMPARED if getattr(c, k, None) is not None}
             for c in remote.config or []
         ]
-        want = [
-            {k: str(c[k]) for k in COMPARED if c.get(k) is not None} for c in ctx.resolved["config"]
-        ]
+        want = [{k: str(c[k]) for k in COMPARED if c.get(k) is not None} for c in _refs(ctx).config]
         # Compare only what the spec sets: the API fills in defaults we did not ask for.
         return len(have) != len(want) or any(
             any(h.get(k) != v for k, v in w.items()) for h, w in zip(have, want, strict=True)
@@ -129,17 +147,17 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
         changed = False
         if spec.stopped and state in ("running", "concerning", "deploying"):
             await services.stop(remote_id)
-            ctx.resolved.setdefault("events", []).append(("Normal", "Stopped", "service stopped"))
+            ctx.effects.event("Normal", "Stopped", "service stopped")
             changed = True
         elif not spec.stopped and state == "stopped" and spec.infer_type != "batch":
             await services.start(remote_id)
-            ctx.resolved.setdefault("events", []).append(("Normal", "Started", "service started"))
+            ctx.effects.event("Normal", "Started", "service started")
             changed = True
         update: dict[str, Any] = {}
         if spec.description is not None and spec.description != (remote.description or ""):
             update["description"] = spec.description
         if self._config_changed(ctx, remote):
-            update["config"] = ctx.resolved["config"]
+            update["config"] = _refs(ctx).config
         if spec.schedule is not None:
             want = [to_wire(s) for s in spec.schedule]
             have = [s.model_dump(exclude_none=True) for s in remote.schedule or []]
@@ -149,12 +167,10 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
                 update["schedule"] = want
         if update and state not in ("deploying",):
             await services.update(remote_id, ServiceUpdateRequest.model_validate(update))
-            ctx.resolved.setdefault("events", []).append(
-                ("Normal", "Updated", f"updated {', '.join(sorted(update))}")
-            )
+            ctx.effects.event("Normal", "Updated", f"updated {', '.join(sorted(update))}")
             changed = True
         elif update:
-            ctx.resolved["requeue_after"] = 10.0  # 3519: wait until deployment completes
+            ctx.effects.requeue_after = 10.0  # 3519: wait until deployment completes
         remote = await services.get(remote_id) if changed else remote
         await self._export(ctx, remote)
         return remote
@@ -199,7 +215,7 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
         else:
             if current.get("data") != data:
                 await ctx.kube.merge_patch(f"{path}/{name}", {"data": data})
-        ctx.resolved["exported"] = name
+        _refs(ctx).exported = name
 
     def observe(self, ctx: Context, remote: Any) -> Observation:
         obs = _observation(remote, ctx.spec.stopped)
@@ -228,7 +244,7 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
             "finishedTime": from_millis(remote.finished_time),
             "createTime": from_millis(remote.publish_at),
             "models": models or None,
-            "exportedConfigMap": ctx.resolved.get("exported"),
+            "exportedConfigMap": _refs(ctx).exported,
         }
         obs.facts.update({k: v for k, v in facts.items() if v is not None})
         return obs
@@ -247,8 +263,6 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
     def observe_summary(self, entry: Entry, summary: Any) -> Observation:
         return _observation(summary, bool(entry.spec.get("stopped")))
 
-    def needs_detail(self, old_status: dict[str, Any], obs: Observation) -> bool:
+    def needs_detail(self, old_status: dict[str, Any], phase: str) -> bool:
         # The access address and per-model states come with the detail once it runs.
-        return (
-            obs.phase in ("Running", "Finished", "Failed") and old_status.get("phase") != obs.phase
-        )
+        return phase in ("Running", "Finished", "Failed") and old_status.get("phase") != phase

@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from ..api import errors
@@ -24,10 +25,16 @@ from ..api.training_jobs import (
     TrainingVersionConfig,
     TrainingVersionCreateRequest,
 )
-from ..crd.training_job import TrainingJobSpec
-from ..reconcile.controller import Context, Observation, RemoteAdapter, confirmed_gone
+from ..crd.training_job import TrainingJobSpec, TrainingJobStatus
+from ..reconcile.controller import Context, Observation, Refs, RemoteAdapter, confirmed_gone
 from ..reconcile.kube import Kind
-from ..reconcile.references import from_millis, to_wire, workspace_id, workspace_id_of
+from ..reconcile.references import (
+    from_millis,
+    recorded_workspace_id,
+    to_wire,
+    workspace_id,
+    workspace_id_of,
+)
 from ..reconcile.registry import Entry
 
 # Phase classes of the JOBSTAT codes (digest §3.1); the doc defines none, they follow the names.
@@ -83,10 +90,25 @@ def _norm(value: Any) -> Any:
     return None if value is None else str(value)
 
 
+@dataclass
+class TrainingRefs(Refs):
+    """The workspace, and what the run policy decided during this reconcile."""
+
+    deadline_exceeded: bool = False
+
+
+def _refs(ctx: Context) -> TrainingRefs:
+    if not isinstance(ctx.refs, TrainingRefs):  # observe() without resolve() (the poller)
+        ctx.refs = TrainingRefs(ctx.refs.workspace_id)
+    return ctx.refs
+
+
 class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
     kind = Kind("TrainingJob", "trainingjobs")
     spec_model = TrainingJobSpec
+    status_model = TrainingJobStatus
     id_field = "jobId"
+    recorded_fields = ("versionId", "versionName", "resourceId", "configGeneration")
     name_field = "job_name"
     recreate_on_drift = False  # re-running training silently would cost money
 
@@ -94,11 +116,14 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
         return int(remote_id)
 
     async def resolve(self, ctx: Context) -> None:
-        ctx.resolved["workspace_id"] = workspace_id(ctx)
+        ctx.refs = TrainingRefs(workspace_id(ctx))
+
+    async def resolve_for_lookup(self, ctx: Context) -> None:
+        ctx.refs = TrainingRefs(recorded_workspace_id(ctx))
 
     async def find(self, ctx: Context) -> tuple[str, Any] | None:
         job = await ctx.client.training_jobs.find_by_name(
-            ctx.remote_name, workspace_id=ctx.resolved["workspace_id"]
+            ctx.remote_name, workspace_id=ctx.refs.workspace_id
         )
         if job is None:
             return None
@@ -122,7 +147,7 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
             job_name=ctx.remote_name,
             job_desc=spec.job_desc,
             config=TrainingJobConfig.model_validate(to_wire(spec.config)),
-            workspace_id=ctx.resolved["workspace_id"],
+            workspace_id=ctx.refs.workspace_id,
         )
         created = await ctx.client.training_jobs.create(request)
         ctx.status.update(
@@ -183,20 +208,14 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
             ctx.status.update({"versionId": created.version_id, "configGeneration": ctx.generation})
             if created.version_name:
                 ctx.status["versionName"] = created.version_name
-            self.events(ctx).append(
-                (
-                    "Normal",
-                    "VersionCreated",
-                    f"config changed ({', '.join(drift)}): new version {created.version_id}",
-                )
+            ctx.effects.event(
+                "Normal",
+                "VersionCreated",
+                f"config changed ({', '.join(drift)}): new version {created.version_id}",
             )
             return await jobs.get_version(int(remote_id), int(created.version_id or 0))
         await self._enforce_deadline(ctx, remote_id, remote)
         return remote
-
-    def events(self, ctx: Context) -> list[tuple[str, str, str]]:
-        events: list[tuple[str, str, str]] = ctx.resolved.setdefault("events", [])
-        return events
 
     async def _enforce_deadline(self, ctx: Context, remote_id: str, remote: Any) -> None:
         deadline = ctx.spec.active_deadline_seconds
@@ -204,13 +223,13 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
             return
         elapsed = dt.datetime.now(dt.UTC).timestamp() - remote.start_time / 1000
         if elapsed < deadline:
-            ctx.resolved["requeue_after"] = max(1.0, deadline - elapsed)
+            ctx.effects.requeue_after = max(1.0, deadline - elapsed)
             return
         with contextlib.suppress(errors.StateConflict):
             await ctx.client.training_jobs.stop(int(remote_id), int(remote.version_id))
-        ctx.resolved["deadline_exceeded"] = True
-        self.events(ctx).append(
-            ("Warning", "DeadlineExceeded", f"stopped after {int(elapsed)}s (limit {deadline}s)")
+        _refs(ctx).deadline_exceeded = True
+        ctx.effects.event(
+            "Warning", "DeadlineExceeded", f"stopped after {int(elapsed)}s (limit {deadline}s)"
         )
 
     def observe(self, ctx: Context, remote: Any) -> Observation:
@@ -232,7 +251,7 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
         if metrics := _metrics(remote.model_metric_list):
             facts["metrics"] = metrics
         obs = _observation(code, {k: v for k, v in facts.items() if v is not None})
-        if ctx.resolved.get("deadline_exceeded"):
+        if _refs(ctx).deadline_exceeded:
             obs.phase, obs.failed, obs.reason = "Failed", True, "DeadlineExceeded"
             obs.message = f"activeDeadlineSeconds {ctx.spec.active_deadline_seconds} exceeded"
         ttl = ctx.spec.ttl_seconds_after_finished
@@ -240,9 +259,9 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
             done = dt.datetime.fromisoformat(facts["completionTime"].replace("Z", "+00:00"))
             remaining = done.timestamp() + ttl - dt.datetime.now(dt.UTC).timestamp()
             if remaining <= 0:
-                ctx.resolved["delete_object"] = True
+                ctx.effects.delete_object = True
             else:
-                ctx.resolved["requeue_after"] = remaining
+                ctx.effects.requeue_after = remaining
         return obs
 
     async def delete(self, ctx: Context, remote_id: str) -> bool:
@@ -272,9 +291,9 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
     def observe_summary(self, entry: Entry, summary: Any) -> Observation:
         return _observation(summary.status, {})
 
-    def needs_detail(self, old_status: dict[str, Any], obs: Observation) -> bool:
+    def needs_detail(self, old_status: dict[str, Any], phase: str) -> bool:
         # Finished jobs get metrics, duration and completion time from the version detail.
-        return obs.phase in ("Succeeded", "Failed", "Stopped") or old_status.get("phase") is None
+        return phase in ("Succeeded", "Failed", "Stopped") or old_status.get("phase") is None
 
 
 def _metrics(raw: Any) -> dict[str, float] | None:

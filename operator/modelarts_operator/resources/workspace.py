@@ -7,7 +7,7 @@ from typing import Any
 from ..api import errors
 from ..api.client import ModelArtsClient
 from ..api.workspaces import Workspace, WorkspaceCreateRequest, WorkspaceUpdateRequest
-from ..crd.workspace import WorkspaceSpec
+from ..crd.workspace import WorkspaceSpec, WorkspaceStatus
 from ..reconcile.controller import Context, Observation, RemoteAdapter, confirmed_gone
 from ..reconcile.kube import Kind
 from ..reconcile.references import from_millis, to_wire
@@ -29,6 +29,7 @@ def _observe(ws: Any) -> Observation:
 class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec]):
     kind = Kind("Workspace", "workspaces")
     spec_model = WorkspaceSpec
+    status_model = WorkspaceStatus
     id_field = "workspaceId"
     name_field = "name"
     name_min_length = 4
