@@ -8,6 +8,7 @@ Every string and list is bounded so that CEL cost estimation accepts the rules.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -254,3 +255,28 @@ class CommonStatus(CrdModel):
     update_time: datetime | None = Field(
         default=None, description="When ModelArts last updated the remote object."
     )
+
+
+@dataclass(frozen=True)
+class KindInfo:
+    """Everything the generator needs to know about one kind."""
+
+    kind: str
+    plural: str
+    short_names: list[str]
+    spec: type[BaseModel]
+    status: type[BaseModel]
+    printer_columns: list[dict[str, Any]]
+    description: str
+
+    @property
+    def singular(self) -> str:
+        return self.kind.lower()
+
+    @property
+    def crd_name(self) -> str:
+        return f"{self.plural}.{GROUP}"
+
+    @property
+    def filename(self) -> str:
+        return f"{self.crd_name}.yaml"

@@ -19,6 +19,7 @@ from .common import (
     WORKSPACE_RULES,
     CommonStatus,
     CrdModel,
+    KindInfo,
     LocalObjectReference,
     WorkspaceScopedSpec,
     cel,
@@ -523,3 +524,17 @@ PRINTER_COLUMNS: list[dict[str, Any]] = [
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
     {"name": "Source", "type": "string", "jsonPath": ".status.source.location", "priority": 1},
 ]
+
+
+CRD = KindInfo(
+    kind=KIND,
+    plural=PLURAL,
+    short_names=SHORT_NAMES,
+    spec=ModelSpec,
+    status=ModelStatus,
+    printer_columns=PRINTER_COLUMNS,
+    description=(
+        "Model is a model imported into ModelArts (from OBS, an image or a TrainingJob), "
+        "or with spec.llm a DataArts Fabric LLM model. Immutable; Ready when published."
+    ),
+)

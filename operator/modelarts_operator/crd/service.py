@@ -20,6 +20,7 @@ from .common import (
     WORKSPACE_RULES,
     CommonStatus,
     CrdModel,
+    KindInfo,
     LocalObjectReference,
     WorkspaceScopedSpec,
     cel,
@@ -392,3 +393,17 @@ PRINTER_COLUMNS: list[dict[str, Any]] = [
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
     {"name": "Stopped", "type": "boolean", "jsonPath": ".spec.stopped", "priority": 1},
 ]
+
+
+CRD = KindInfo(
+    kind=KIND,
+    plural=PLURAL,
+    short_names=SHORT_NAMES,
+    spec=ServiceSpec,
+    status=ServiceStatus,
+    printer_columns=PRINTER_COLUMNS,
+    description=(
+        "Service is a ModelArts inference service (real-time, batch or edge) deploying one "
+        "or more Models. Ready when running (batch: finished). Short name: masvc."
+    ),
+)

@@ -19,6 +19,7 @@ from .common import (
     WORKSPACE_RULES,
     CommonStatus,
     CrdModel,
+    KindInfo,
     WorkspaceScopedSpec,
     cel,
     immutable_once_set,
@@ -366,3 +367,17 @@ PRINTER_COLUMNS: list[dict[str, Any]] = [
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
     {"name": "Job-Name", "type": "string", "jsonPath": ".status.remoteName", "priority": 1},
 ]
+
+
+CRD = KindInfo(
+    kind=KIND,
+    plural=PLURAL,
+    short_names=SHORT_NAMES,
+    spec=TrainingJobSpec,
+    status=TrainingJobStatus,
+    printer_columns=PRINTER_COLUMNS,
+    description=(
+        "TrainingJob is a ModelArts training job. A change of spec.config runs a new job "
+        "version; Ready when the current version completed."
+    ),
+)

@@ -12,6 +12,7 @@ from .common import (
     CommonStatus,
     CrdModel,
     DeletionPolicy,
+    KindInfo,
     cel,
     immutable,
     validations,
@@ -129,3 +130,17 @@ PRINTER_COLUMNS: list[dict[str, Any]] = [
     {"name": "Auth", "type": "string", "jsonPath": ".spec.authType"},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
 ]
+
+
+CRD = KindInfo(
+    kind=KIND,
+    plural=PLURAL,
+    short_names=SHORT_NAMES,
+    spec=WorkspaceSpec,
+    status=WorkspaceStatus,
+    printer_columns=PRINTER_COLUMNS,
+    description=(
+        "Workspace is a ModelArts workspace: an isolated space for training jobs, models "
+        "and services, with its own access control. Ready when the workspace is NORMAL."
+    ),
+)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import abc
 import logging
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..api import errors
 from ..api.client import ModelArtsClient
+from . import conditions as cond
 from .kube import Kind, KubeClient
 from .naming import remote_name
 from .policies import CREATE_PENDING, Adoption, Policies, PolicyError
@@ -144,6 +145,28 @@ class Context:
     refs: Refs = field(default_factory=Refs)
     effects: Effects = field(default_factory=Effects)
 
+    @property
+    def applied(self) -> bool:
+        """True when this generation was applied already (a resync, not a spec change): a
+        difference found now was made outside the operator."""
+        synced = cond.get_condition(self.status.get("conditions"), cond.SYNCED) or {}
+        return (
+            self.status.get("observedGeneration") == self.generation
+            and synced.get("status") == "True"
+            and synced.get("observedGeneration") == self.generation
+        )
+
+    def updated(self, fields: Iterable[str]) -> None:
+        """Record an update of the remote object: DriftCorrected naming the fields when the
+        generation had been applied already, else Updated."""
+        names = ", ".join(sorted(fields))
+        if self.applied:
+            self.effects.event(
+                "Normal", "DriftCorrected", f"corrected {names} (changed outside the operator)"
+            )
+        else:
+            self.effects.event("Normal", "Updated", f"updated {names}")
+
 
 class RemoteAdapter(abc.ABC, Generic[SpecT]):
     """How one kind maps onto ModelArts. Implementations live in ``resources/<kind>.py``."""
@@ -158,6 +181,9 @@ class RemoteAdapter(abc.ABC, Generic[SpecT]):
     name_field: str  # spec field (snake_case) holding an explicit remote name
     name_min_length: int = 1
     recreate_on_drift: bool = True  # desired-state objects come back; training jobs do not
+    # Compare the remote configuration with the spec every resync period (the kinds whose
+    # configuration the API lets us update in place).
+    resyncs: bool = False
     # The poller may fill a transition's detail itself (one GET) instead of poking the
     # reconcile; False where the reconcile has work to do on transitions (Service exportTo).
     detail_in_poller: bool = True

@@ -33,6 +33,7 @@ from .controller import (
 )
 from .credentials import ClientFactory, CredentialsError
 from .failures import Failure, classify
+from .kinds import KindDeclaration, references_to
 from .kube import KubeClient, KubeError
 from .policies import CREATE_PENDING, RECONCILE_REQUEST
 from .registry import Entry, Registry
@@ -178,9 +179,15 @@ def _post(body: Any, events: list[Event]) -> None:
         kopf.event(body, type=type_, reason=reason, message=message)
 
 
-def register(adapter: RemoteAdapter[Any]) -> None:
+DECLARED: dict[str, KindDeclaration] = {}
+"""The registered kinds by plural (what dependency tracking reads references from)."""
+
+
+def register(declaration: KindDeclaration) -> None:
     """Register the kopf handlers of one kind: each delegates to a module-level handler."""
-    plural = adapter.kind.plural
+    adapter = declaration.adapter
+    plural = declaration.plural
+    DECLARED[plural] = declaration
 
     @kopf.on.resume(GROUP, VERSION, plural, id="reconcile")
     @kopf.on.create(GROUP, VERSION, plural, id="reconcile")
@@ -222,6 +229,10 @@ async def on_reconcile(h: KindHandlers, body: kopf.Body, patch: kopf.Patch) -> N
         await rt.kube.delete(h.adapter.kind.path(*_key(body)))
     elif outcome.retry_after is not None:
         rt.poke_later(plural, *_key(body), outcome.retry_after, "requeue")
+    elif h.adapter.resyncs and ctx.policies.may_write:
+        # Drift in configuration is looked for on a slow period: the reconcile compares the
+        # remote object with the spec and updates only what differs.
+        rt.poke_later(plural, *_key(body), ctx.policies.resync_period, "resync")
 
 
 def _report_failure(
@@ -290,7 +301,8 @@ async def on_event(h: KindHandlers, event: kopf.RawEvent) -> None:
     # Waiting dependents go on. Ready ones are poked too when this is a live transition
     # (not the initial listing): the dependency may now have another remote ID (it was
     # recreated after a drift), and a Service must follow its Model to the new one.
-    for dependent in rt.registry.referencing(plural, *_key(body)):
+    references = references_to(DECLARED.values(), plural)
+    for dependent in rt.registry.referencing(references, *_key(body)):
         if previous is not None or not dependent.ready:
             await rt.poke(dependent, f"{plural}/{current.name} is ready")
 

@@ -15,8 +15,10 @@ from typing import Any
 from ..api.client import ModelArtsClient
 from ..api.dataarts import DataArtsModelCreateRequest
 from ..api.models import ModelImportRequest
+from ..crd import model as crd
 from ..crd.model import ModelSpec, ModelStatus
 from ..reconcile.controller import Context, Observation, Refs, RemoteAdapter, confirmed_gone
+from ..reconcile.kinds import KindDeclaration, Reference
 from ..reconcile.kube import Kind
 from ..reconcile.references import (
     from_millis,
@@ -49,7 +51,7 @@ class ModelRefs(Refs):
 
 
 class ModelAdapter(RemoteAdapter[ModelSpec]):
-    kind = Kind("Model", "models")
+    kind = Kind(crd.KIND, crd.PLURAL)
     spec_model = ModelSpec
     status_model = ModelStatus
     id_field = "modelId"
@@ -158,3 +160,13 @@ class ModelAdapter(RemoteAdapter[ModelSpec]):
 
     def needs_detail(self, old_status: dict[str, Any], phase: str) -> bool:
         return phase in ("Published", "Failed")
+
+
+DECLARATION = KindDeclaration(
+    crd=crd.CRD,
+    adapter=ModelAdapter(),
+    references=(
+        Reference("workspaceRef", "workspaces", ("workspaceId",)),
+        Reference("trainingJobRef", "trainingjobs", ("trainUrl", "jobId", "versionName")),
+    ),
+)

@@ -14,8 +14,10 @@ from typing import Any
 from .. import GROUP, VERSION
 from ..api.client import ModelArtsClient
 from ..api.services import ServiceDeployRequest, ServiceUpdateRequest
+from ..crd import service as crd
 from ..crd.service import ServiceSpec, ServiceStatus
 from ..reconcile.controller import Context, Observation, Refs, RemoteAdapter, confirmed_gone
+from ..reconcile.kinds import HealthRules, KindDeclaration, RbacRule, Reference
 from ..reconcile.kube import Kind, KubeError
 from ..reconcile.references import (
     from_millis,
@@ -90,12 +92,13 @@ def _refs(ctx: Context) -> ServiceRefs:
 
 
 class ServiceAdapter(RemoteAdapter[ServiceSpec]):
-    kind = Kind("Service", "services")
+    kind = Kind(crd.KIND, crd.PLURAL)
     spec_model = ServiceSpec
     status_model = ServiceStatus
     id_field = "serviceId"
     name_field = "service_name"
     detail_in_poller = False  # Running writes the exportTo ConfigMap, which update() does
+    resyncs = True
 
     async def resolve(self, ctx: Context) -> None:
         refs = ServiceRefs(workspace_id(ctx))
@@ -167,7 +170,7 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
                 update["schedule"] = want
         if update and state not in ("deploying",):
             await services.update(remote_id, ServiceUpdateRequest.model_validate(update))
-            ctx.effects.event("Normal", "Updated", f"updated {', '.join(sorted(update))}")
+            ctx.updated(update)
             changed = True
         elif update:
             ctx.effects.requeue_after = 10.0  # 3519: wait until deployment completes
@@ -266,3 +269,22 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
     def needs_detail(self, old_status: dict[str, Any], phase: str) -> bool:
         # The access address and per-model states come with the detail once it runs.
         return phase in ("Running", "Finished", "Failed") and old_status.get("phase") != phase
+
+
+DECLARATION = KindDeclaration(
+    crd=crd.CRD,
+    adapter=ServiceAdapter(),
+    references=(
+        Reference("workspaceRef", "workspaces", ("workspaceId",)),
+        Reference("modelRef", "models", ("modelId",)),
+    ),
+    rbac=(
+        RbacRule(
+            "",
+            "configmaps",
+            frozenset({"get", "list", "watch", "create", "update", "patch", "delete"}),
+            "spec.exportTo: the ConfigMap with the service's address and ID, owned by it",
+        ),
+    ),
+    health=HealthRules(suspended_when="stopped"),
+)

@@ -25,8 +25,10 @@ from ..api.training_jobs import (
     TrainingVersionConfig,
     TrainingVersionCreateRequest,
 )
+from ..crd import training_job as crd
 from ..crd.training_job import TrainingJobSpec, TrainingJobStatus
 from ..reconcile.controller import Context, Observation, Refs, RemoteAdapter, confirmed_gone
+from ..reconcile.kinds import KindDeclaration, Reference
 from ..reconcile.kube import Kind
 from ..reconcile.references import (
     from_millis,
@@ -104,7 +106,7 @@ def _refs(ctx: Context) -> TrainingRefs:
 
 
 class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
-    kind = Kind("TrainingJob", "trainingjobs")
+    kind = Kind(crd.KIND, crd.PLURAL)
     spec_model = TrainingJobSpec
     status_model = TrainingJobStatus
     id_field = "jobId"
@@ -314,3 +316,10 @@ def _metrics(raw: Any) -> dict[str, float] | None:
         except (TypeError, ValueError):
             continue
     return out or None
+
+
+DECLARATION = KindDeclaration(
+    crd=crd.CRD,
+    adapter=TrainingJobAdapter(),
+    references=(Reference("workspaceRef", "workspaces", ("workspaceId",)),),
+)

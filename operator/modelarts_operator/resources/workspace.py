@@ -7,8 +7,10 @@ from typing import Any
 from ..api import errors
 from ..api.client import ModelArtsClient
 from ..api.workspaces import Workspace, WorkspaceCreateRequest, WorkspaceUpdateRequest
+from ..crd import workspace as crd
 from ..crd.workspace import WorkspaceSpec, WorkspaceStatus
 from ..reconcile.controller import Context, Observation, RemoteAdapter, confirmed_gone
+from ..reconcile.kinds import KindDeclaration
 from ..reconcile.kube import Kind
 from ..reconcile.references import from_millis, to_wire
 from ..reconcile.registry import Entry
@@ -27,12 +29,13 @@ def _observe(ws: Any) -> Observation:
 
 
 class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec]):
-    kind = Kind("Workspace", "workspaces")
+    kind = Kind(crd.KIND, crd.PLURAL)
     spec_model = WorkspaceSpec
     status_model = WorkspaceStatus
     id_field = "workspaceId"
     name_field = "name"
     name_min_length = 4
+    resyncs = True
 
     async def find(self, ctx: Context) -> tuple[str, Any] | None:
         ws = await ctx.client.workspaces.find_by_name(ctx.remote_name)
@@ -64,6 +67,7 @@ class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec]):
         await ctx.client.workspaces.update(
             remote_id, WorkspaceUpdateRequest.model_validate(changed)
         )
+        ctx.updated(changed)
         return await ctx.client.workspaces.get(remote_id)
 
     def observe(self, ctx: Context, remote: Any) -> Observation:
@@ -97,3 +101,6 @@ class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec]):
 
     def observe_summary(self, entry: Entry, summary: Any) -> Observation:
         return _observe(summary)
+
+
+DECLARATION = KindDeclaration(crd=crd.CRD, adapter=WorkspaceAdapter())

@@ -12,24 +12,22 @@ from typing import Any
 import pytest
 import yaml
 
+from modelarts_operator.reconcile.kinds import rbac_rules
+from modelarts_operator.resources import KINDS as DECLARED_KINDS
 from tests.unit.chart._helm import CHART, NAMESPACE, ROOT, by_kind, container, env_of, one
 
 Render = Callable[..., list[dict[str, Any]]]
 
 GROUP = "modelarts.huaweicloud.com"
-KINDS = ["workspaces", "trainingjobs", "models", "services"]
+KINDS = [kind.plural for kind in DECLARED_KINDS]
 NAMESPACED = {"scope": "Namespaced", "watchNamespaces": ["team-a", "team-b"]}
 AKSK = {"create": True, "ak": "AKEXAMPLE", "sk": "sk-example-value"}
 
 # Every rule the operator may get, as (apiGroup, resource) -> verbs. Anything else rendered
 # into a Role/ClusterRole is a test failure: least privilege is checked, not assumed.
+# Taken from the kinds' declarations: a kind whose rules the chart lacks fails here.
 NAMESPACED_RULES: dict[tuple[str, str], set[str]] = {
-    **{(GROUP, k): {"get", "list", "watch", "patch", "update"} for k in KINDS},
-    **{(GROUP, f"{k}/status"): {"get", "patch", "update"} for k in KINDS},
-    **{(GROUP, f"{k}/finalizers"): {"update"} for k in KINDS},
-    ("", "events"): {"create", "patch"},
-    ("", "configmaps"): {"get", "list", "watch", "create", "update", "patch", "delete"},
-    ("", "secrets"): {"get", "list", "watch"},
+    key: set(verbs) for key, verbs in rbac_rules(DECLARED_KINDS).items()
 }
 CLUSTER_ONLY_RULES: dict[tuple[str, str], set[str]] = {
     ("apiextensions.k8s.io", "customresourcedefinitions"): {"get", "list", "watch"},
