@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from modelarts_operator.controlplane import ControlPlane
-from modelarts_operator.crd.generate import write_crds
+from modelarts_operator.crd.generate import find_root, write_crds
 
 from .test_admission import DROP, _contains, _patched
 
 pytestmark = pytest.mark.cluster
 
+ROOT = find_root(Path(__file__).parent)
 NAMESPACE = "notebook-admission"
 API = "modelarts.huaweicloud.com/v1alpha1"
 
@@ -264,3 +266,11 @@ def test_printer_columns_and_category(cluster: ControlPlane) -> None:
     assert header == ["NAME", "PHASE", "URL", "AGE"]
     listed = cluster.kubectl("get", "modelarts", "-n", NAMESPACE, "-o", "name").stdout.split()
     assert "notebook.modelarts.huaweicloud.com/cols" in listed
+
+
+def test_notebook_example_is_accepted(cluster: ControlPlane) -> None:
+    example = ROOT / "examples" / "notebook" / "notebook.yaml"
+    result = cluster.kubectl("apply", "-n", NAMESPACE, "-f", str(example), check=False)
+    assert result.returncode == 0, result.stderr
+    got = json.loads(cluster.kubectl("get", "manb", "alice", "-n", NAMESPACE, "-o", "json").stdout)
+    assert got["spec"]["image"]["tag"] == "3.3.2-release-v1"
