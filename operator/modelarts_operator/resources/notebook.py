@@ -324,6 +324,8 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec]):
         if spec.stopped and state == "RUNNING":
             await notebooks.stop(remote_id)
             ctx.effects.event("Normal", "Stopped", "notebook stopped (spec.stopped)")
+            if stopped_only:  # applied once it is STOPPED
+                ctx.effects.requeue_after = 5.0
             changed = True
         elif spec.stopped and state in BUSY:
             ctx.effects.requeue_after = 5.0  # stop once it is RUNNING
