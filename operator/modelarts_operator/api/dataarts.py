@@ -1,6 +1,6 @@
-"""DataArts Fabric LLM models (``POST /v1/workspaces/{workspace_id}/models``, seed 003).
+"""DataArts Fabric LLM models (``POST /v1/workspaces/{workspace_id}/models``).
 
-A different API from ModelArts model import (digest §5.32): no project id in the path,
+A different API from ModelArts model import: no project id in the path,
 ``name``/``type``/``version{}`` in the body, ``id`` in the answer. Served from
 ``ClientConfig.dataarts_endpoint`` (default: the ModelArts endpoint).
 """

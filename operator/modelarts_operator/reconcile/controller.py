@@ -500,12 +500,13 @@ class Reconciler:
         self._created[ctx.uid] = _Created(ids, intent_version)
         return str(remote_id)
 
-    async def delete(self, ctx: Context, deletion_policy: str) -> list[Event]:
-        """Apply the deletion policy; raises RetryLater until ModelArts confirms."""
+    async def delete(self, ctx: Context) -> list[Event]:
+        """Delete the remote object (deletionPolicy Delete; the runtime releases Retain without
+        a call); raises RetryLater until ModelArts confirms."""
         remote_id = ctx.status.get(self.adapter.id_field)
         if known := self._created.pop(ctx.uid, None):
             remote_id = remote_id or known.ids[self.adapter.id_field]
-        if deletion_policy == "Retain" or not ctx.policies.may_write:
+        if not ctx.policies.may_write:
             return [("Normal", "Released", "finalizer removed; remote object left in place")]
         if not remote_id:
             remote_id = await self._pending_create(ctx)
