@@ -1,7 +1,9 @@
 -- Argo CD health check for the modelarts-operator kinds (group modelarts.huaweicloud.com):
--- Workspace, TrainingJob, Model and Service share this script; only a Service can be Suspended.
+-- Workspace, TrainingJob, Model, Service and Notebook share this script; a Service or a
+-- Notebook can be Suspended.
 --   Healthy      condition Ready=True for the current generation
---   Suspended    a stopped Service (spec.stopped: true, or phase Stopped)
+--   Suspended    a stopped Service (spec.stopped: true, or phase Stopped); a stopped Notebook
+--                (spec.stopped: true, or its lease stopped it: phase Stopped)
 --   Degraded     phase Failed; Ready=False with reason Failed; Synced=False with a terminal
 --                reason (the ModelArts error code of a refused request: invalid parameter,
 --                quota, permission); the message is the condition's
@@ -66,6 +68,17 @@ if obj.kind == "Service" and phase ~= "Failed" then
   if spec.stopped == true or (phase == "Stopped" and spec.stopped ~= false) then
     hs.status = "Suspended"
     hs.message = describe(ready, "Service is stopped (spec.stopped)")
+    return hs
+  end
+end
+
+-- A stopped Notebook is suspended too: stopped on purpose, or by its lease (ModelArts stops
+-- it and the operator leaves it so) unless a newer generation is starting it again.
+if obj.kind == "Notebook" and phase ~= "Failed" then
+  local current = status ~= nil and status.observedGeneration == generation
+  if spec.stopped == true or (phase == "Stopped" and current) then
+    hs.status = "Suspended"
+    hs.message = describe(ready, "Notebook is stopped (spec.stopped)")
     return hs
   end
 end

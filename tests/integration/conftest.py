@@ -287,7 +287,7 @@ def synced(obj: dict[str, Any]) -> bool:
 # its own emulator and its own operator (watching only its namespace), with the shared session
 # operator stopped for the duration, so the rest of the session sees none of it.
 
-ALL_KINDS = ("workspaces", "trainingjobs", "models", "services")
+ALL_KINDS = ("workspaces", "trainingjobs", "models", "services", "notebooks")
 PLURAL_PATH = "/apis/modelarts.huaweicloud.com/v1alpha1/namespaces/{ns}/{plural}"
 
 

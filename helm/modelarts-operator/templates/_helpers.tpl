@@ -90,23 +90,23 @@ Namespaces served: the watch list in Namespaced scope (validated non-empty), non
 {{- end }}
 
 {{/*
-Rules for the four ModelArts kinds and the namespaced objects the operator touches.
+Rules for the ModelArts kinds and the namespaced objects the operator touches.
 The same list goes into the ClusterRole (Cluster scope) or each namespace's Role.
 */}}
 {{- define "modelarts-operator.namespacedRules" -}}
-# The four custom resources: kopf watches them (list/watch), reads one (get), and writes
+# The custom resources: kopf watches them (list/watch), reads one (get), and writes
 # its bookkeeping annotations and finalizer to the object (patch; update for finalizers).
 - apiGroups: ["modelarts.huaweicloud.com"]
-  resources: ["workspaces", "trainingjobs", "models", "services"]
+  resources: ["workspaces", "trainingjobs", "models", "services", "notebooks"]
   verbs: ["get", "list", "watch", "patch", "update"]
 # Status is written through the status subresource.
 - apiGroups: ["modelarts.huaweicloud.com"]
-  resources: ["workspaces/status", "trainingjobs/status", "models/status", "services/status"]
+  resources: ["workspaces/status", "trainingjobs/status", "models/status", "services/status", "notebooks/status"]
   verbs: ["get", "patch", "update"]
 # Owner references with blockOwnerDeletion (a Service owns its exportTo ConfigMap) need
 # update on the owner's finalizers subresource.
 - apiGroups: ["modelarts.huaweicloud.com"]
-  resources: ["workspaces/finalizers", "trainingjobs/finalizers", "models/finalizers", "services/finalizers"]
+  resources: ["workspaces/finalizers", "trainingjobs/finalizers", "models/finalizers", "services/finalizers", "notebooks/finalizers"]
   verbs: ["update"]
 # Kubernetes events for every remote action and failure (kopf posts core/v1 events).
 - apiGroups: [""]

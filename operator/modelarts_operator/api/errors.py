@@ -196,6 +196,12 @@ _register(
     "common.00000500", "common.00000408",
 )  # fmt: skip
 
+# Notebooks answer "not found" with HTTP 400 and 6309 or 6404; 6357 is "already in that state
+# or busy" (a stop of a stopped notebook, a delete of a deleting one); 6400 a bad parameter.
+_register(NotFound, "6309", "6404")
+_register(StateConflict, "6357")
+_register(InvalidParameter, "6400")
+
 # Codes that mean "the token is no longer good": refresh it once and retry.
 TOKEN_EXPIRED_CODES = frozenset(
     f"ModelArts.{c}" for c in ("0201", "0202", "0203", "0204", "0205")

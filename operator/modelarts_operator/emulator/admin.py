@@ -30,6 +30,11 @@ creation, ``when: "end"`` at its planned end); a model ``failed``; a service ``f
 ``concerning``, ``running`` or ``stopped``; a DataArts model ``FAILED``; a workspace any status.
 With ``name`` and no such object yet, the outcome applies when one with that name is created
 (``when: "end"``, the default, lets a job run first and fail when it would have completed).
+
+Kinds of the current APIs: service_v2 (force ``FAILED`` (default), ``ERROR``, ``CONCERNING``,
+``RUNNING`` or ``STOPPED``) and notebook (``ERROR`` (default), ``CREATE_FAILED``,
+``START_FAILED``, ``RUNNING`` or ``STOPPED``); registered by name, the outcome ends the next
+deploy or start.
 """
 
 from __future__ import annotations
@@ -39,13 +44,22 @@ from typing import Any
 
 from aiohttp import web
 
-from . import dataarts, models, services, training, training_v2
+from . import dataarts, models, notebooks, services, services_v2, training, training_v2
 from .core import Core, FaultRule, core_of, json_body, reply
 from .errors import ApiError
 from .state import Rec, status_at, write_json_atomic
 from .validation import to_int
 
-KINDS = ("workspace", "training_job", "training_job_v2", "model", "service", "dataarts_model")
+KINDS = (
+    "workspace",
+    "training_job",
+    "training_job_v2",
+    "model",
+    "service",
+    "dataarts_model",
+    "service_v2",
+    "notebook",
+)
 
 
 def _bad(msg: str) -> ApiError:
@@ -140,6 +154,8 @@ def _find(core: Core, kind: str, ident: Any, name: Any) -> Rec | None:
         jid = st.job_names.get(str(name))
         return st.jobs.get(jid) if jid is not None else None
     coll, name_field = {
+        "service_v2": (st.services_v2, "name"),
+        "notebook": (st.notebooks, "name"),
         "workspace": (st.workspaces, "name"),
         "model": (st.models, "model_name"),
         "service": (st.services, "service_name"),
@@ -187,6 +203,14 @@ def force_outcome(core: Core, spec: dict[str, Any]) -> dict[str, Any]:
         training_v2.force_job(core, rec, spec)
     elif kind == "dataarts_model":
         dataarts.force_dataarts(core, rec, status or "FAILED", msg)
+    elif kind == "service_v2":
+        if (status or "FAILED") not in services_v2.FORCIBLE:
+            raise _bad(f"service_v2 status must be one of {sorted(services_v2.FORCIBLE)}")
+        services_v2.force_service_v2(core, rec, status or "FAILED", msg)
+    elif kind == "notebook":
+        if (status or "ERROR") not in notebooks.FORCIBLE:
+            raise _bad(f"notebook status must be one of {sorted(notebooks.FORCIBLE)}")
+        notebooks.force_notebook(core, rec, status or "ERROR", msg)
     else:
         rec["status"] = status or "CREATE_FAILED"
         rec.pop("deleting_until", None)
@@ -256,6 +280,8 @@ def _collection(core: Core, kind: str) -> Any:
     st = core.state
     try:
         return {
+            "service_v2": st.services_v2,
+            "notebook": st.notebooks,
             "workspace": st.workspaces,
             "training_job": st.jobs,
             "model": st.models,
@@ -270,6 +296,10 @@ def _collection(core: Core, kind: str) -> Any:
 def current_status(core: Core, kind: str, rec: Rec) -> Any:
     """The status the API would report for a raw record right now."""
     now = core.now_ms()
+    if kind == "service_v2":
+        return services_v2.service_status(rec, now)
+    if kind == "notebook":
+        return notebooks.notebook_status(rec, now)
     if kind == "training_job":
         latest = core.state.versions.get(rec["versions"][-1]) if rec["versions"] else None
         return training.version_status(latest, now) if latest else 0
@@ -314,6 +344,8 @@ def delete_object(core: Core, kind: str, ident: str) -> bool:
         services.remove_service(core, rec)
     elif kind == "workspace":
         core.purge_workspace(ident)
+    elif kind == "service_v2":
+        services_v2.remove_service_v2(core, rec)
     else:
         coll.remove(key)
         core.changed()

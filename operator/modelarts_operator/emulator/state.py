@@ -21,6 +21,8 @@ Rec = dict[str, Any]
 Timeline = list[list[Any]]
 
 DEFAULT_WORKSPACE_ID = "0"
+GONE = "_GONE"
+"""The last timeline entry of an object whose asynchronous deletion has finished."""
 
 
 def status_at(timeline: Timeline, now_ms: int) -> Any:
@@ -189,6 +191,9 @@ class State:
         self.versions = keyed("version_id")
         self.job_names: dict[str, int] = {}
         self.train_urls: dict[str, list[int]] = {}  # train_url -> version ids using it
+        self.services_v2 = keyed("id")
+        self.service_v2_names: dict[str, str] = {}
+        self.notebooks = keyed("id")
         self.models = keyed("model_id")
         self.model_keys: dict[str, str] = {}  # "name\x00version" -> model_id
         self.services = keyed("service_id")
@@ -231,6 +236,8 @@ class State:
         "services",
         "dataarts",
         "jobs_v2",
+        "services_v2",
+        "notebooks",
     )
 
     def to_json(self) -> dict[str, Any]:
@@ -258,6 +265,7 @@ class State:
         self.reindex()
 
     def reindex(self) -> None:
+        self.service_v2_names = {r["name"]: k for k, r in self.services_v2.items.items()}
         self.deleting = {k for k, r in self.workspaces.items.items() if r.get("deleting_until")}
         self.train_urls = {}
         for vid, ver in self.versions.items.items():

@@ -1,4 +1,5 @@
-"""Service controller: a real-time, batch or edge ModelArts service.
+"""Service controller: a real-time, batch or edge ModelArts service (v1 form, ``spec.config``)
+or a v2 inference service (``spec.v2``, handled by ``service_v2``).
 
 Config (models, weights, specifications, instance counts), description and schedule are
 updated in place with PUT; ``spec.stopped`` starts and stops the service. ``spec.exportTo``
@@ -28,6 +29,8 @@ from ..reconcile.references import (
     workspace_id_of,
 )
 from ..reconcile.registry import Entry
+from . import service_v2
+from .service_v2 import is_v2
 
 OPERATOR_FIELDS = (
     "deletion_policy",
@@ -83,6 +86,7 @@ class ServiceRefs(Refs):
 
     config: list[dict[str, Any]] = field(default_factory=list)
     exported: str | None = None
+    v2: dict[str, Any] = field(default_factory=dict)  # spec.v2 on the wire
 
 
 def _refs(ctx: Context) -> ServiceRefs:
@@ -102,7 +106,11 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
 
     async def resolve(self, ctx: Context) -> None:
         refs = ServiceRefs(workspace_id(ctx))
-        for item in ctx.spec.config:
+        ctx.refs = refs
+        if is_v2(ctx.spec):
+            refs.v2 = service_v2.wire_config(ctx)
+            return
+        for item in ctx.spec.config or []:
             wire = to_wire(item, "model_ref")
             if item.model_ref is not None:
                 model = ready_dependency(ctx, "models", "Model", item.model_ref.name)
@@ -114,15 +122,22 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
         ctx.refs = ServiceRefs(recorded_workspace_id(ctx))
 
     async def find(self, ctx: Context) -> tuple[str, Any] | None:
+        if is_v2(ctx.spec):
+            return await service_v2.find(ctx)
         svc = await ctx.client.services.find_by_name(
             ctx.remote_name, workspace_id=ctx.refs.workspace_id
         )
         return (str(svc.service_id), svc) if svc is not None else None
 
     async def get(self, ctx: Context, remote_id: str) -> Any:
+        if is_v2(ctx.spec):
+            return await ctx.client.services_v2.get(remote_id)
         return await ctx.client.services.get(remote_id)
 
     async def create(self, ctx: Context) -> str:
+        if is_v2(ctx.spec):
+            request = service_v2.create_request(ctx, _refs(ctx).v2)
+            return str((await ctx.client.services_v2.create(request)).id)
         wire = to_wire(ctx.spec, *OPERATOR_FIELDS)
         wire.update(
             service_name=ctx.remote_name,
@@ -144,6 +159,10 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
         )
 
     async def update(self, ctx: Context, remote_id: str, remote: Any) -> Any:
+        if is_v2(ctx.spec):
+            remote = await service_v2.update(ctx, remote_id, remote, _refs(ctx).v2)
+            await self._export(ctx, remote_id, remote.url)
+            return remote
         spec: ServiceSpec = ctx.spec
         services = ctx.client.services
         state = (remote.status or "").lower()
@@ -175,19 +194,16 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
         elif update:
             ctx.effects.requeue_after = 10.0  # 3519: wait until deployment completes
         remote = await services.get(remote_id) if changed else remote
-        await self._export(ctx, remote)
+        await self._export(ctx, str(remote.service_id or ""), remote.access_address)
         return remote
 
-    async def _export(self, ctx: Context, remote: Any) -> None:
+    async def _export(self, ctx: Context, service_id: str, address: str | None) -> None:
         """Write serviceId and accessAddress to the ConfigMap named by spec.exportTo."""
         target = ctx.spec.export_to
         if target is None or ctx.kube is None:
             return
         name = target.config_map_name
-        data = {
-            "serviceId": str(remote.service_id or ""),
-            "accessAddress": str(getattr(remote, "access_address", None) or ""),
-        }
+        data = {"serviceId": service_id, "accessAddress": address or ""}
         body = {
             "apiVersion": "v1",
             "kind": "ConfigMap",
@@ -221,6 +237,11 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
         _refs(ctx).exported = name
 
     def observe(self, ctx: Context, remote: Any) -> Observation:
+        if is_v2(ctx.spec):
+            obs = service_v2.observe(ctx, remote)
+            if (exported := _refs(ctx).exported) is not None:
+                obs.facts["exportedConfigMap"] = exported
+            return obs
         obs = _observation(remote, ctx.spec.stopped)
         models = [
             {
@@ -253,17 +274,23 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
         return obs
 
     async def delete(self, ctx: Context, remote_id: str) -> bool:
+        if is_v2(ctx.spec):
+            return await service_v2.delete(ctx, remote_id)
         await ctx.client.services.delete(remote_id)
         return await confirmed_gone(ctx.client.services.get(remote_id))
 
     async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        for ws in {workspace_id_of(e) for e in entries}:
+        v2 = [e for e in entries if is_v2(e.spec)]
+        found: dict[str, Any] = await service_v2.poll(client, v2) if v2 else {}
+        v1 = [e for e in entries if not is_v2(e.spec)]
+        for ws in {workspace_id_of(e) for e in v1}:
             async for svc in client.services.iter_all(workspace_id=ws):
                 found[str(svc.service_id)] = svc
         return found
 
     def observe_summary(self, entry: Entry, summary: Any) -> Observation:
+        if is_v2(entry.spec):
+            return service_v2.observe_summary(entry, summary)
         return _observation(summary, bool(entry.spec.get("stopped")))
 
     def needs_detail(self, old_status: dict[str, Any], phase: str) -> bool:

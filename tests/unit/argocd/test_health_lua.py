@@ -13,7 +13,7 @@ lupa = pytest.importorskip("lupa.lua51")
 ROOT = Path(__file__).resolve().parents[3]
 HEALTH_LUA = ROOT / "argocd" / "health.lua"
 CHART_HEALTH_LUA = ROOT / "helm" / "modelarts-operator" / "files" / "argocd" / "health.lua"
-KINDS = ["Workspace", "TrainingJob", "Model", "Service"]
+KINDS = ["Workspace", "TrainingJob", "Model", "Service", "Notebook"]
 GROUP_VERSION = "modelarts.huaweicloud.com/v1alpha1"
 
 # A phase each kind shows while it is still converging (DESIGN.md: Ready False carries it).
@@ -22,6 +22,7 @@ IN_FLIGHT = {
     "TrainingJob": "Running",
     "Model": "Publishing",
     "Service": "Deploying",
+    "Notebook": "Starting",
 }
 
 
@@ -86,6 +87,7 @@ SETTLED = {
     "TrainingJob": "Completed",
     "Model": "Published",
     "Service": "Running",
+    "Notebook": "Running",
 }
 
 
@@ -252,9 +254,36 @@ def test_failed_stopped_service_is_degraded_not_suspended() -> None:
 
 
 @pytest.mark.parametrize("kind", ["Workspace", "TrainingJob", "Model"])
-def test_only_a_service_can_be_suspended(kind: str) -> None:
+def test_only_a_service_or_notebook_can_be_suspended(kind: str) -> None:
     obj = make(kind, spec={"stopped": True}, status=ready_status(kind))
     assert health(kind, obj)[0] == "Healthy"
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"), [({"stopped": True}, "Stopped"), ({"stopped": False}, "LeaseExpired")]
+)
+def test_stopped_notebook_is_suspended(spec: dict[str, Any], reason: str) -> None:
+    """Stopped on purpose, or by its lease (which the operator leaves alone)."""
+    obj = make(
+        "Notebook",
+        spec=spec,
+        status={
+            "observedGeneration": 2,
+            "phase": "Stopped",
+            "conditions": [condition("Ready", "False", reason, "its lease ended")],
+        },
+    )
+    assert health("Notebook", obj) == ("Suspended", "its lease ended")
+
+
+def test_notebook_being_started_again_is_not_suspended() -> None:
+    obj = make(
+        "Notebook",
+        spec={"stopped": False, "restartToken": "2"},
+        generation=3,
+        status={"observedGeneration": 2, "phase": "Stopped", "conditions": []},
+    )
+    assert health("Notebook", obj)[0] == "Progressing"
 
 
 def test_chart_ships_the_same_script() -> None:

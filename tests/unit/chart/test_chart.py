@@ -532,7 +532,7 @@ def test_argocd_health_configmap_carries_the_lua_checks(render: Render) -> None:
         f"resource.customizations.health.{GROUP}_{kind}": (ROOT / "argocd" / "health.lua")
         .read_text()
         .strip()
-        for kind in ("Workspace", "TrainingJob", "Model", "Service")
+        for kind in (declared.crd.kind for declared in DECLARED_KINDS)
     }
     assert {k: v.strip() for k, v in configmap["data"].items()} == expected
     assert by_kind(render(), "ConfigMap") == []

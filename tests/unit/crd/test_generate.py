@@ -85,7 +85,7 @@ def test_check_names_stale_and_missing_files(
     assert not (tmp_path / "crds" / f"gone.{GROUP}.yaml").exists()
 
 
-def test_print_emits_all_four_crds(capsys: pytest.CaptureFixture[str]) -> None:
+def test_print_emits_every_kinds_crd(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["crds"]) == 0
     docs = [d for d in yaml.safe_load_all(capsys.readouterr().out) if d]
     assert [d["spec"]["names"]["kind"] for d in docs] == [
@@ -93,8 +93,9 @@ def test_print_emits_all_four_crds(capsys: pytest.CaptureFixture[str]) -> None:
         "TrainingJob",
         "Model",
         "Service",
+        "Notebook",
     ]
-    assert render_all().count("kind: CustomResourceDefinition") == 4
+    assert render_all().count("kind: CustomResourceDefinition") == 5
 
 
 def test_names_short_names_category_and_status_subresource() -> None:
@@ -212,6 +213,7 @@ def test_free_form_only_where_intended(kind: str) -> None:
             ".spec.config[].additionalProperties",
             ".spec.config[].mappingRule",
         ],
+        "Notebook": [],
     }
     assert free == expected[kind]
 
