@@ -38,6 +38,15 @@ class OperatorSettings(BaseModel):
         None, description='Default credentials Secret as "namespace/name".'
     )
     ca_bundle: str | None = Field(None, description="CA bundle file for the ModelArts endpoints.")
+    installation_id: str = Field(
+        "",
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,14}[a-z0-9])?)?$",
+        description=(
+            "Short ID of this installation (lowercase letters, digits, '-', at most 16), put in "
+            "front of derived remote names and into the ownership marker, so that two clusters "
+            "on one project never share a remote object. Set it before the first object."
+        ),
+    )
     namespaces: list[str] = Field(
         default_factory=list, description="Namespaces to watch; empty means the whole cluster."
     )

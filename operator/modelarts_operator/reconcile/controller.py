@@ -11,7 +11,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import logging
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -20,9 +20,22 @@ from pydantic import BaseModel, ValidationError
 from ..api import errors
 from ..api.client import ModelArtsClient
 from . import conditions as cond
+from .credentials import location_of
 from .kube import Kind, KubeClient
-from .naming import remote_name
-from .policies import CREATE_PENDING, Adoption, Policies, PolicyError
+from .naming import choose_remote_name, marker_of, owner_marker, remote_name
+from .policies import (
+    CREATE_PENDING,
+    Adoption,
+    Allowance,
+    Found,
+    LocationVerdict,
+    Policies,
+    PolicyError,
+    Refusal,
+    bind_refusal,
+    location_verdict,
+    project_changed,
+)
 from .registry import Entry
 
 SpecT = TypeVar("SpecT", bound=BaseModel)
@@ -92,6 +105,9 @@ class Context:
     resource_version: str = ""
     kube: KubeClient | None = None
     resolved: dict[str, Any] = field(default_factory=dict)  # references, filled by the adapter
+    marker: str = ""  # the ownership marker remote objects of this object carry
+    allowance: Allowance = Allowance.NONE  # what its namespace allows it to adopt
+    location: dict[str, str] = field(default_factory=dict)  # project, region, endpoint
 
 
 class RemoteAdapter(abc.ABC, Generic[SpecT]):
@@ -168,9 +184,18 @@ async def load_context(
         policies = Policies.from_annotations(meta.get("annotations"))
     except PolicyError as err:
         raise InvalidSpec(str(err)) from None
-    client = await clients.for_namespace(meta["namespace"])
-    explicit = getattr(spec, adapter.name_field, None)
-    name = explicit or remote_name(meta["namespace"], meta["name"])
+    try:
+        client = await clients.for_namespace(meta["namespace"])
+    except PolicyError as err:  # the Namespace's allow-adoption annotation
+        raise InvalidSpec(str(err)) from None
+    installation = clients.settings.installation_id
+    status = body.get("status") or {}
+    name = choose_remote_name(
+        getattr(spec, adapter.name_field, None),
+        status.get("remoteName") if status.get(adapter.id_field) else None,
+        (meta.get("annotations") or {}).get(CREATE_PENDING),
+        remote_name(meta["namespace"], meta["name"], installation_id=installation),
+    )
     if len(name) < adapter.name_min_length:
         name = f"{name}-{adapter.kind.plural}"[: max(adapter.name_min_length, len(name))]
     return Context(
@@ -185,11 +210,18 @@ async def load_context(
         annotations=meta.get("annotations") or {},
         policies=policies,
         client=client,
+        marker=owner_marker(installation, adapter.kind.kind, meta["namespace"], meta["name"]),
+        allowance=clients.allowance(meta["namespace"]),
+        location=location_of(client),
     )
 
 
 class InvalidSpec(Exception):
     """The object cannot be reconciled as written (admission should have caught it)."""
+
+
+class ProjectChanged(InvalidSpec):
+    """The namespace now points to another project than the one the object was bound in."""
 
 
 @dataclass
@@ -214,10 +246,14 @@ class Reconciler:
         # load kopf may hand a reconcile an event from before its own final patch (it waits
         # 5 s for that patch to come back, then goes on); see _known_create.
         self._created: dict[str, _Created] = {}
+        # Who owns a remote object carrying a given marker, among the objects the operator
+        # watches (the runtime sets it from its registry): named in NameTaken conditions.
+        self.owner_of: Callable[[str], str | None] = lambda marker: None
 
     async def reconcile(self, ctx: Context) -> Outcome:
         ctx.kube = self.kube
         adapter, status = self.adapter, dict(ctx.status)
+        body_status = dict(ctx.status)  # adapters add IDs to ctx.status as they go
         events: list[tuple[str, str, str]] = []
         if self._known_create(ctx, status):
             return Outcome(dict(ctx.status))  # a stale event: nothing to do, nothing to write
@@ -230,8 +266,11 @@ class Reconciler:
             )
             return Outcome(status)
 
+        if (moved := self._check_location(ctx, status, events)) is not None:
+            return moved
         remote_id = status.get(adapter.id_field) or ctx.policies.external_id
         remote: Any = None
+        bound_by: Found | None = None  # set when binding to an object not recorded before
         if remote_id:
             try:
                 remote = await adapter.get(ctx, str(remote_id))
@@ -254,7 +293,7 @@ class Reconciler:
             )
             found = None if first_create else await adapter.find(ctx)
             if found is not None:
-                remote_id = found[0]
+                remote_id, bound_by = found[0], Found.BY_NAME
                 # A lookup by name yields the list summary; observe() needs the detail.
                 remote = await adapter.get(ctx, str(remote_id))
                 if ctx.annotations.get(CREATE_PENDING) == ctx.remote_name:
@@ -273,11 +312,18 @@ class Reconciler:
             else:
                 remote_id = await self._create_once(ctx, status, events)
                 remote = await adapter.get(ctx, remote_id)
+                bound_by = ctx.resolved.pop("found_taken", None)
         elif not status.get(adapter.id_field):
+            bound_by = Found.EXTERNAL_ID
             events.append(("Normal", "Adopted", f"bound to {remote_id} (external-id)"))
+        if bound_by is not None and (
+            refusal := self._bind_refusal(ctx, bound_by, remote_id, remote)
+        ):
+            return self._refuse(ctx, dict(body_status), refusal)
         # Record the ID however it was found (an external-id binding included): polling,
         # deletion and dependents all go by it.
         status[adapter.id_field] = adapter.status_id(str(remote_id))
+        status["location"] = status.get("location") or ctx.location
         if CREATE_PENDING in ctx.annotations:
             # The intent is fulfilled: the ID goes to status and the intent goes, both with the
             # handler's final patch. (kopf patches the annotations first; a crash between the
@@ -345,6 +391,46 @@ class Reconciler:
         status.update(known.ids)
         return False
 
+    def _bind_refusal(
+        self, ctx: Context, found: Found, remote_id: Any, remote: Any
+    ) -> Refusal | None:
+        marker = marker_of(remote)
+        return bind_refusal(
+            found=found,
+            ours=marker == ctx.marker,
+            policies=ctx.policies,
+            allowance=ctx.allowance,
+            namespace=ctx.namespace,
+            remote=f"{ctx.remote_name!r} (ID {remote_id})",
+            owner=self.owner_of(marker) if marker else None,
+        )
+
+    def _refuse(self, ctx: Context, status: dict[str, Any], refusal: Refusal) -> Outcome:
+        """Synced=False with the refusal; no ID is recorded, and a create intent goes (a
+        later delete must not look the name up and delete someone else's object)."""
+        outcome = self._note(ctx, status, refusal.reason, refusal.message)
+        outcome.events.append(("Warning", refusal.reason, refusal.message))
+        outcome.clear_create_pending = CREATE_PENDING in ctx.annotations
+        self._created.pop(ctx.uid, None)
+        return outcome
+
+    def _check_location(
+        self, ctx: Context, status: dict[str, Any], events: list[Any]
+    ) -> Outcome | None:
+        """An object bound in one project whose namespace now points to another is left
+        alone (no recreate, no delete) until the user accepts the move."""
+        recorded = status.get("location") or {}
+        verdict = location_verdict(recorded, ctx.location, ctx.policies.accept_location)
+        if verdict is LocationVerdict.CHANGED:
+            return self._refuse(ctx, status, project_changed(recorded, ctx.location))
+        if verdict is LocationVerdict.ACCEPTED:
+            old = {k: status.pop(k, None) for k in (self.adapter.id_field, *_ids(status))}
+            for key in old:
+                ctx.status.pop(key, None)
+            status.pop("location", None)
+            events.append(("Normal", "Moved", f"left {old} in {recorded}; binding anew"))
+        return None
+
     def _note(self, ctx: Context, status: dict[str, Any], reason: str, msg: str) -> Outcome:
         status["conditions"] = cond.set_condition(
             status.get("conditions"), cond.SYNCED, False, reason, msg, ctx.generation
@@ -393,12 +479,14 @@ class Reconciler:
             if found is None:
                 raise
             remote_id = found[0]
+            ctx.resolved["found_taken"] = Found.BY_NAME  # bound only if the marker allows
             events.append(("Normal", "Adopted", f"name taken; bound to existing {remote_id}"))
         except errors.Ambiguous:
             found = await adapter.find(ctx)
             if found is None:
                 raise RetryLater("create outcome unknown and not found by name yet", 5) from None
             remote_id = found[0]
+            ctx.resolved["found_taken"] = Found.BY_NAME  # a create of ours, unless unmarked
         else:
             events.append(("Normal", "Created", f"created {ctx.remote_name} as {remote_id}"))
         ctx.resolved["clear_create_pending"] = True
@@ -414,6 +502,9 @@ class Reconciler:
             remote_id = remote_id or known.ids[self.adapter.id_field]
         if deletion_policy == "Retain" or not ctx.policies.may_write:
             return [("Normal", "Released", "finalizer removed; remote object left in place")]
+        recorded = ctx.status.get("location") or {}
+        if location_verdict(recorded, ctx.location, None) is LocationVerdict.CHANGED:
+            raise ProjectChanged(project_changed(recorded, ctx.location).message)
         if not remote_id:
             remote_id = await self._pending_create(ctx)
         if not remote_id:
@@ -439,7 +530,12 @@ class Reconciler:
             found = await self.adapter.find(ctx)
         except KeyError:  # not even the workspace resolved: nothing to look in
             return None
-        return found[0] if found is not None else None
+        if found is None:
+            return None
+        # Only a remote object carrying our marker is the create that was interrupted; one
+        # that is not is someone else's, which deleting this object must not delete.
+        remote = await self.adapter.get(ctx, found[0])
+        return found[0] if marker_of(remote) == ctx.marker else None
 
 
 @dataclass

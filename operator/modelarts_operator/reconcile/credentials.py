@@ -4,7 +4,9 @@ A Namespace annotation names the Secret (and optionally region and project) its 
 so several teams or projects share one operator (ACK's CARM, ASO's per-namespace credential).
 Without it the operator's default Secret applies. Clients are cached per (Secret version,
 region, project), so a rotated Secret takes effect on the next reconcile, and objects that
-share credentials share one client, one rate limiter and one batched poll.
+share credentials share one client, one rate limiter and one batched poll. A client no
+namespace uses any more (its Secret rotated, its namespace deleted) is closed after a grace
+period that lets requests already under way finish, so connections do not pile up.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from .. import GROUP
 from ..api import AkSkCredentials, ClientConfig, ModelArtsClient, PasswordCredentials
 from ..settings import OperatorSettings
 from .kube import KubeClient, KubeError
+from .policies import Allowance, allowance_of
 
 SECRET_ANNOTATION = f"{GROUP}/credentials-secret"
 REGION_ANNOTATION = f"{GROUP}/region"
@@ -70,6 +73,9 @@ class ClientFactory:
         self._targets: dict[str, Target] = {}
         self._lock = asyncio.Lock()
         self._resolved: dict[str, tuple[float, ModelArtsClient]] = {}
+        self._allowances: dict[str, Allowance] = {}
+        self._retired: dict[ModelArtsClient, asyncio.Task[None]] = {}
+        self.closed = 0  # clients closed so far (rotations, namespaces gone)
 
     CACHE_SECONDS = 15.0
 
@@ -81,6 +87,7 @@ class ClientFactory:
         except KubeError as err:
             if err.status not in (403, 404):
                 raise
+        self._allowances[namespace] = allowance_of(namespace, annotations)
         if secret_name := annotations.get(SECRET_ANNOTATION):
             secret_ns = namespace
         elif self.settings.credentials_secret:
@@ -124,11 +131,46 @@ class ClientFactory:
                 self._clients[target] = client
             self._targets[namespace] = target
             self._resolved[namespace] = (time.monotonic(), client)
+            self._retire_unused()
             return client
+
+    def allowance(self, namespace: str) -> Allowance:
+        """What the namespace's ``allow-adoption`` annotation allowed when last read (by
+        :meth:`for_namespace`, which every reconcile calls first)."""
+        return self._allowances.get(namespace, Allowance.NONE)
 
     def forget(self, namespace: str) -> None:
         """Drop the cached resolution (e.g. after an authentication failure)."""
         self._resolved.pop(namespace, None)
+
+    def evict_namespace(self, namespace: str) -> None:
+        """The namespace is gone: forget it, and close its client if no other uses it."""
+        self._resolved.pop(namespace, None)
+        self._targets.pop(namespace, None)
+        self._allowances.pop(namespace, None)
+        self._retire_unused()
+
+    @property
+    def open_clients(self) -> int:
+        return len(self._clients)
+
+    def _retire_unused(self) -> None:
+        """Close the clients no namespace resolves to any more (an older Secret version, a
+        deleted namespace), after the request timeout so calls under way can finish."""
+        live = set(self._targets.values())
+        for target in [t for t in self._clients if t not in live]:
+            client = self._clients.pop(target)
+            self._retired[client] = asyncio.get_running_loop().create_task(
+                self._close_later(client)
+            )
+
+    async def _close_later(self, client: ModelArtsClient) -> None:
+        await asyncio.sleep(self.CLOSE_GRACE_SECONDS or self.settings.api_timeout_seconds)
+        self._retired.pop(client, None)
+        await client.aclose()
+        self.closed += 1
+
+    CLOSE_GRACE_SECONDS: float = 0.0  # 0: the API timeout (one request's longest life)
 
     def namespaces_using(self, secret_namespace: str, secret_name: str) -> set[str] | None:
         """Namespaces whose objects may use this Secret; None means any (it is the default
@@ -167,6 +209,20 @@ class ClientFactory:
         return {t: c for t, c in self._clients.items() if t in live}
 
     async def aclose(self) -> None:
+        for client, task in list(self._retired.items()):
+            task.cancel()
+            await client.aclose()
+        self._retired.clear()
         for client in self._clients.values():
             await client.aclose()
         self._clients.clear()
+
+
+def location_of(client: ModelArtsClient) -> dict[str, str]:
+    """Where a client's objects live: project, region and endpoint (recorded at first bind)."""
+    config = client.config
+    return {
+        "projectId": config.project_id,
+        "region": config.region,
+        "endpoint": config.base_url("modelarts"),
+    }

@@ -33,6 +33,7 @@ from .controller import (
 )
 from .credentials import ClientFactory, CredentialsError
 from .kube import KubeClient, KubeError
+from .naming import owner_among
 from .policies import CREATE_PENDING, RECONCILE_REQUEST
 from .registry import Entry, Registry
 
@@ -98,6 +99,12 @@ class Runtime:
         plural = adapter.kind.plural
         if plural not in self.kinds:
             self.kinds[plural] = KindHandlers(adapter, Reconciler(adapter, self.kube))
+            self.kinds[plural].reconciler.owner_of = lambda marker: owner_among(
+                marker,
+                self.registry.entries(plural),
+                self.settings.installation_id,
+                adapter.kind.kind,
+            )
         return self.kinds[plural]
 
     async def poke(self, entry: Entry, why: str) -> None:

@@ -17,6 +17,7 @@ from ..api.models import ModelImportRequest
 from ..crd.model import ModelSpec
 from ..reconcile.controller import Context, Observation, RemoteAdapter, confirmed_gone
 from ..reconcile.kube import Kind
+from ..reconcile.naming import marked_description
 from ..reconcile.references import (
     from_millis,
     ready_dependency,
@@ -85,6 +86,7 @@ class ModelAdapter(RemoteAdapter[ModelSpec]):
         wire = to_wire(spec, *OPERATOR_FIELDS)
         wire.update(ctx.resolved.get("source", {}))
         wire["model_name"] = ctx.remote_name
+        wire["description"] = marked_description(spec.description, ctx.marker, 100)
         wire["workspace_id"] = ctx.resolved["workspace_id"]
         if isinstance(wire.get("model_metrics"), dict):
             wire["model_metrics"] = json.dumps(wire["model_metrics"])

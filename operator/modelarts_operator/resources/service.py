@@ -16,6 +16,7 @@ from ..api.services import ServiceDeployRequest, ServiceUpdateRequest
 from ..crd.service import ServiceSpec
 from ..reconcile.controller import Context, Observation, RemoteAdapter, confirmed_gone
 from ..reconcile.kube import Kind, KubeError
+from ..reconcile.naming import marked_description
 from ..reconcile.references import (
     from_millis,
     ready_dependency,
@@ -103,6 +104,7 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
         wire = to_wire(ctx.spec, *OPERATOR_FIELDS)
         wire.update(
             service_name=ctx.remote_name,
+            description=marked_description(ctx.spec.description, ctx.marker, 100),
             workspace_id=ctx.resolved["workspace_id"],
             config=ctx.resolved["config"],
         )
@@ -136,8 +138,9 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
             ctx.resolved.setdefault("events", []).append(("Normal", "Started", "service started"))
             changed = True
         update: dict[str, Any] = {}
-        if spec.description is not None and spec.description != (remote.description or ""):
-            update["description"] = spec.description
+        description = marked_description(spec.description, ctx.marker, 100)
+        if description != (remote.description or ""):
+            update["description"] = description
         if self._config_changed(ctx, remote):
             update["config"] = ctx.resolved["config"]
         if spec.schedule is not None:

@@ -27,6 +27,7 @@ from ..api.training_jobs import (
 from ..crd.training_job import TrainingJobSpec
 from ..reconcile.controller import Context, Observation, RemoteAdapter, confirmed_gone
 from ..reconcile.kube import Kind
+from ..reconcile.naming import marked_description
 from ..reconcile.references import from_millis, to_wire, workspace_id, workspace_id_of
 from ..reconcile.registry import Entry
 
@@ -120,7 +121,7 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
         spec: TrainingJobSpec = ctx.spec
         request = TrainingJobCreateRequest(
             job_name=ctx.remote_name,
-            job_desc=spec.job_desc,
+            job_desc=marked_description(spec.job_desc, ctx.marker, 256),
             config=TrainingJobConfig.model_validate(to_wire(spec.config)),
             workspace_id=ctx.resolved["workspace_id"],
         )
@@ -157,8 +158,9 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
     async def update(self, ctx: Context, remote_id: str, remote: Any) -> Any:
         spec: TrainingJobSpec = ctx.spec
         jobs = ctx.client.training_jobs
-        if spec.job_desc is not None and (remote.job_desc or "") != spec.job_desc:
-            await jobs.update_description(int(remote_id), spec.job_desc)
+        job_desc = marked_description(spec.job_desc, ctx.marker, 256)
+        if (remote.job_desc or "") != job_desc:
+            await jobs.update_description(int(remote_id), job_desc)
         drift = self._config_drift(ctx, remote)
         if drift:
             # Look before creating: a version made by a run that crashed before recording it
@@ -171,7 +173,7 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
                 drift = self._config_drift(ctx, remote)
         if drift and ctx.status.get("configGeneration") != ctx.generation:
             request = TrainingVersionCreateRequest(
-                job_desc=spec.job_desc,
+                job_desc=job_desc,
                 config=TrainingVersionConfig.model_validate(
                     {
                         **to_wire(spec.config, "create_version", "volumes"),
