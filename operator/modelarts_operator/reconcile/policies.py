@@ -192,6 +192,14 @@ def location_verdict(
     return LocationVerdict.CHANGED
 
 
+def moved(status: Mapping[str, object], current: Mapping[str, str]) -> bool:
+    """True when an object's recorded location is not where its namespace now points."""
+    recorded = status.get("location")
+    if not isinstance(recorded, Mapping):
+        return False
+    return location_verdict(recorded, current, None) is LocationVerdict.CHANGED
+
+
 def project_changed(recorded: Mapping[str, str], current: Mapping[str, str]) -> Refusal:
     """The condition of an object whose namespace now points elsewhere."""
 

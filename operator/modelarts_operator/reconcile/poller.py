@@ -20,7 +20,9 @@ from ..api import errors
 from ..metrics import METRICS
 from . import conditions as cond
 from .controller import Observation, apply_observation, load_context
+from .credentials import location_of
 from .kube import KubeError
+from .policies import moved
 from .registry import Entry
 
 if TYPE_CHECKING:
@@ -97,6 +99,13 @@ class Poller:
                 continue
             updates = []
             for entry in group:
+                if moved(entry.status, location_of(client)):
+                    # Bound in another project: its ID means nothing in this one. The
+                    # reconcile says so (once), and polling leaves it alone.
+                    synced = cond.get_condition(entry.status.get("conditions"), cond.SYNCED) or {}
+                    if synced.get("reason") != "ProjectChanged":
+                        updates.append(self.rt.poke(entry, "the namespace points elsewhere"))
+                    continue
                 summary = remote.get(str(entry.status[adapter.id_field]))
                 if summary is None:
                     updates.append(self.rt.poke(entry, "not found in the remote list"))

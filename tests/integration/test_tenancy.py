@@ -1,0 +1,266 @@
+"""Many teams on one ModelArts project: every Kubernetes object gets its own remote object,
+a taken name is never bound silently, adoption needs a cluster admin's allowance, and a
+namespace moved to another project touches nothing remotely. Real API server, emulator and
+operator process, as a platform team would run them."""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from modelarts_operator.reconcile.naming import marker_of, owner_marker, unmarked
+
+from .conftest import (
+    ROOT,
+    OperatorProcess,
+    apply,
+    condition,
+    delete_obj,
+    get_obj,
+    merge_patch,
+    namespace,
+    ready,
+    remote_by_id,
+    remote_objects,
+    synced,
+    wait_for,
+    wait_until,
+)
+from .test_lifecycle import API
+from .test_policies import create_remote_workspace
+
+pytestmark = pytest.mark.cluster
+
+P = "modelarts.huaweicloud.com/"
+PIPELINE = [
+    ("workspace", "demo"),
+    ("trainingjob", "mnist"),
+    ("model", "mnist-v1"),
+    ("masvc", "mnist"),
+]
+
+
+def workspace(name: str, annotations: dict[str, str] | None = None, **spec: Any) -> Any:
+    return {
+        "apiVersion": API,
+        "kind": "Workspace",
+        "metadata": {"name": name, "annotations": annotations or {}},
+        "spec": spec,
+    }
+
+
+def refused(reason: str) -> Any:
+    def check(obj: dict[str, Any]) -> bool:
+        return condition(obj, "Synced").get("reason") == reason
+
+    return check
+
+
+def live_workspace_ids(emulator: Any) -> set[str]:
+    return {
+        str(r["id"]) for r in remote_objects(emulator, "workspace") if r.get("status") != "DELETING"
+    }
+
+
+def test_examples_in_two_namespaces_get_two_remote_pipelines(
+    operator: OperatorProcess, emulator: Any
+) -> None:
+    cp = operator.cp
+    first, second = namespace(cp, "it-ten-team1"), namespace(cp, "it-ten-team2")
+    for ns in (first, second):
+        cp.kubectl("apply", "-n", ns, "-f", str(ROOT / "examples"))
+    ids: dict[str, dict[str, Any]] = {}
+    for ns in (first, second):
+        ids[ns] = {}
+        for kind, name in PIPELINE:
+            obj = wait_for(
+                cp, kind, name, ns, lambda o: ready(o) and synced(o), timeout=120, op=operator
+            )
+            ids[ns][kind] = obj["status"]
+    ws1, ws2 = ids[first]["workspace"]["workspaceId"], ids[second]["workspace"]["workspaceId"]
+    assert ws1 != ws2, "two namespaces bound one remote workspace"
+    for kind in ("trainingjob", "model", "masvc"):
+        assert ids[first][kind]["remoteName"] != ids[second][kind]["remoteName"]
+    # Each remote object says whose it is.
+    remote = remote_by_id(emulator, "workspace", ws1) or {}
+    assert remote["name"] == f"{first}_demo"
+    assert remote["description"].endswith(owner_marker("", "Workspace", first, "demo"))
+    assert unmarked(remote["description"]) == "Workspace of the demo pipeline"
+
+    # Deleting the second team's pipeline leaves the first team's.
+    for kind, name in reversed(PIPELINE):
+        delete_obj(cp, kind, name, second, timeout=90)
+    assert remote_by_id(emulator, "workspace", ws2) is None
+    assert remote_by_id(emulator, "workspace", ws1) is not None
+    still = get_obj(cp, "workspace", "demo", first)
+    assert still is not None
+    assert ready(still)
+    for kind, name in reversed(PIPELINE):
+        delete_obj(cp, kind, name, first, timeout=90)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [(("it-ten-a", "web"), ("it-ten", "a-web")), (("it-ten-ml", "v1.0"), ("it-ten-ml", "v1-0"))],
+)
+def test_names_that_used_to_collide_get_their_own_remote_objects(
+    operator: OperatorProcess, emulator: Any, a: tuple[str, str], b: tuple[str, str]
+) -> None:
+    cp = operator.cp
+    for ns, name in (a, b):
+        apply(cp, workspace(name, description=f"{ns}/{name}"), namespace(cp, ns))
+    found = [
+        wait_for(cp, "workspace", name, ns, lambda o: ready(o) and synced(o), op=operator)
+        for ns, name in (a, b)
+    ]
+    ids = [o["status"]["workspaceId"] for o in found]
+    assert ids[0] != ids[1]
+    for (ns, name), ws_id in zip((a, b), ids, strict=True):
+        remote = remote_by_id(emulator, "workspace", ws_id) or {}
+        assert unmarked(remote["description"]) == f"{ns}/{name}"
+    delete_obj(cp, "workspace", b[1], b[0])
+    assert remote_by_id(emulator, "workspace", ids[0]) is not None
+    delete_obj(cp, "workspace", a[1], a[0])
+
+
+def test_a_name_taken_by_another_team_is_refused_and_never_bound(
+    operator: OperatorProcess, emulator: Any
+) -> None:
+    cp = operator.cp
+    owner, intruder = namespace(cp, "it-ten-owner"), namespace(cp, "it-ten-intruder")
+    apply(cp, workspace("shared", name="it-ten-shared", description="mine"), owner)
+    mine = wait_for(cp, "workspace", "shared", owner, ready, op=operator)
+    ws_id = mine["status"]["workspaceId"]
+
+    apply(cp, workspace("shared", name="it-ten-shared", description="theirs"), intruder)
+    theirs = wait_for(cp, "workspace", "shared", intruder, refused("NameTaken"), op=operator)
+    message = condition(theirs, "Synced")["message"]
+    assert f"{owner}/shared" in message, message  # names the owner
+    assert condition(theirs, "Synced")["status"] == "False"
+    assert "workspaceId" not in theirs["status"]
+    time.sleep(2)
+    assert unmarked((remote_by_id(emulator, "workspace", ws_id) or {})["description"]) == "mine"
+
+    # Deleting the refused object deletes nothing remotely (Delete is its policy).
+    delete_obj(cp, "workspace", "shared", intruder)
+    assert remote_by_id(emulator, "workspace", ws_id) is not None
+    assert ready(get_obj(cp, "workspace", "shared", owner) or {})
+
+    # A name taken by an object made outside the operator: refused too, owner unknown.
+    console = create_remote_workspace(emulator, "it-ten-console", "made in the console")
+    apply(cp, workspace("console", name="it-ten-console"), intruder)
+    obj = wait_for(cp, "workspace", "console", intruder, refused("NameTaken"), op=operator)
+    assert "no owner marker" in condition(obj, "Synced")["message"]
+    delete_obj(cp, "workspace", "console", intruder)
+    assert remote_by_id(emulator, "workspace", console) is not None
+    emulator.admin.delete_object("workspace", console)
+    delete_obj(cp, "workspace", "shared", owner)
+
+
+def test_adoption_only_where_a_cluster_admin_allows_it(
+    operator: OperatorProcess, emulator: Any
+) -> None:
+    cp = operator.cp
+    plain = namespace(cp, "it-ten-plain")
+    observer = namespace(cp, "it-ten-observer", {P + "allow-adoption": "observe"})
+    manager = namespace(cp, "it-ten-manager", {P + "allow-adoption": "manage"})
+    target = create_remote_workspace(emulator, "it-ten-target", "made in the console")
+    before = live_workspace_ids(emulator)
+
+    # Not allowed: external-id, adopt by name, observe: all refused, the remote untouched.
+    cases = [
+        ("by-id", {P + "external-id": target}),
+        ("by-name", {P + "adoption-policy": "adopt"}),
+        ("observe", {P + "management-policy": "observe", P + "external-id": target}),
+    ]
+    for name, wanted in cases:
+        apply(cp, workspace(name, wanted, name="it-ten-target", description="x"), plain)
+    for name, _ in cases:
+        obj = wait_for(cp, "workspace", name, plain, refused("AdoptionNotAllowed"), op=operator)
+        assert "allow-adoption" in condition(obj, "Synced")["message"]
+        assert "workspaceId" not in obj["status"]
+    # An observe allowance is not a managed one.
+    apply(cp, workspace("by-id", {P + "external-id": target}, description="x"), observer)
+    wait_for(cp, "workspace", "by-id", observer, refused("AdoptionNotAllowed"), op=operator)
+    for name, _ in cases:
+        delete_obj(cp, "workspace", name, plain)
+    delete_obj(cp, "workspace", "by-id", observer)
+    remote = remote_by_id(emulator, "workspace", target) or {}
+    assert remote.get("description") == "made in the console"
+    assert live_workspace_ids(emulator) == before
+
+    # Allowed: observe-only where observing is allowed, managed adoption where managing is.
+    apply(
+        cp,
+        workspace("watch", {P + "management-policy": "observe", P + "external-id": target}),
+        observer,
+    )
+    watched = wait_for(cp, "workspace", "watch", observer, ready, op=operator)
+    assert watched["status"]["workspaceId"] == target
+    delete_obj(cp, "workspace", "watch", observer)
+    apply(cp, workspace("take", {P + "external-id": target}, description="from git"), manager)
+    taken = wait_for(
+        cp, "workspace", "take", manager, lambda o: ready(o) and synced(o), op=operator
+    )
+    assert taken["status"]["workspaceId"] == target
+    remote = remote_by_id(emulator, "workspace", target) or {}
+    assert unmarked(remote["description"]) == "from git"
+    assert marker_of(SimpleNamespace(**remote)) == owner_marker("", "Workspace", manager, "take")
+    delete_obj(cp, "workspace", "take", manager)
+    assert remote_by_id(emulator, "workspace", target) is None
+
+
+def test_a_namespace_moved_to_another_project_touches_nothing_remotely(
+    operator: OperatorProcess, emulator: Any
+) -> None:
+    cp = operator.cp
+    ns = namespace(cp, "it-ten-moved")
+    apply(cp, workspace("home", description="stays"), ns)
+    ws = wait_for(cp, "workspace", "home", ns, lambda o: ready(o) and synced(o), op=operator)
+    ws_id = ws["status"]["workspaceId"]
+    location = ws["status"]["location"]
+    assert location["projectId"] == emulator.config.project_id
+    assert location["endpoint"] == emulator.url
+
+    before = emulator.admin.counters()
+    cp.kubectl("annotate", "namespace", ns, "--overwrite", f"{P}project-id=another-project")
+    moved = wait_for(
+        cp, "workspace", "home", ns, refused("ProjectChanged"), timeout=60, op=operator
+    )
+    message = condition(moved, "Synced")["message"]
+    assert emulator.config.project_id in message
+    assert "another-project" in message
+    assert moved["status"]["workspaceId"] == ws_id  # the record is kept, not forgotten
+
+    # A spec change and a delete with the Delete policy: still nothing remotely.
+    merge_patch(cp, "workspace", "home", ns, {"spec": {"description": "changed"}})
+    cp.kubectl("delete", "workspace", "home", "-n", ns, "--wait=false")
+    deleting = wait_for(
+        cp,
+        "workspace",
+        "home",
+        ns,
+        lambda o: "ProjectChanged" in condition(o, "Synced").get("message", ""),
+        op=operator,
+    )
+    assert deleting["metadata"]["finalizers"]
+    remote = remote_by_id(emulator, "workspace", ws_id) or {}
+    assert unmarked(remote.get("description")) == "stays"
+    after = emulator.admin.counters()
+    writes = {
+        k: after[k] - before.get(k, 0)
+        for k in after
+        if k.split()[0] in ("POST", "PUT", "DELETE")
+        and "workspaces" in k
+        and after[k] != before.get(k, 0)
+    }
+    assert writes == {}, writes
+
+    # The documented way out: Retain lets the object go and leaves the remote one.
+    merge_patch(cp, "workspace", "home", ns, {"spec": {"deletionPolicy": "Retain"}})
+    wait_until(lambda: get_obj(cp, "workspace", "home", ns) is None, 60, "the object to go")
+    assert remote_by_id(emulator, "workspace", ws_id) is not None
+    emulator.admin.delete_object("workspace", ws_id)
