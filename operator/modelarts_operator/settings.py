@@ -37,6 +37,13 @@ class OperatorSettings(BaseModel):
     credentials_secret: str | None = Field(
         None, description='Default credentials Secret as "namespace/name".'
     )
+    credentials_secret_names: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Names a Namespace's credentials-secret annotation may name (comma list); empty: "
+            "any. The chart grants read access to these names only."
+        ),
+    )
     ca_bundle: str | None = Field(None, description="CA bundle file for the ModelArts endpoints.")
     installation_id: str = Field(
         "",
@@ -60,7 +67,7 @@ class OperatorSettings(BaseModel):
     peering: str | None = Field(None, description="kopf peering name; empty: standalone.")
     log_format: Literal["text", "json"] = "text"
 
-    @field_validator("namespaces", mode="before")
+    @field_validator("namespaces", "credentials_secret_names", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):

@@ -340,6 +340,9 @@ class Reconciler:
             synced, reason, message = False, "Paused", "paused: spec changes are not applied"
         elif ctx.policies.observe_only:
             synced, reason, message = True, "Synced", "observed (management-policy observe)"
+        elif (refusal := ctx.resolved.get("refusal")) is not None:  # e.g. a foreign ConfigMap
+            synced, reason, message = False, refusal.reason, refusal.message
+            events.append(("Warning", reason, message))
         else:
             synced, reason, message = True, "Synced", ""
         status["conditions"] = cond.set_condition(

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from .. import GROUP
 from ..api import AkSkCredentials, ClientConfig, ModelArtsClient, PasswordCredentials
@@ -23,6 +26,7 @@ from ..settings import OperatorSettings
 from .kube import KubeClient, KubeError
 from .policies import Allowance, allowance_of
 
+log = logging.getLogger(__name__)
 SECRET_ANNOTATION = f"{GROUP}/credentials-secret"
 REGION_ANNOTATION = f"{GROUP}/region"
 PROJECT_ANNOTATION = f"{GROUP}/project-id"
@@ -76,6 +80,9 @@ class ClientFactory:
         self._allowances: dict[str, Allowance] = {}
         self._retired: dict[ModelArtsClient, asyncio.Task[None]] = {}
         self.closed = 0  # clients closed so far (rotations, namespaces gone)
+        # Called with (namespace, name) when a credentials Secret in use changes.
+        self.on_secret_change: Callable[[str, str], Awaitable[None]] | None = None
+        self.watcher = SecretWatcher(kube, settings, self._secret_changed)
 
     CACHE_SECONDS = 15.0
 
@@ -98,6 +105,18 @@ class ClientFactory:
                 "or set the operator's default credentials Secret"
             )
         where = f"{secret_ns}/{secret_name}"
+        allowed = self.settings.credentials_secret_names
+        if (
+            allowed
+            and (secret_ns, secret_name) != self._default_secret()
+            and secret_name not in allowed
+        ):
+            raise CredentialsError(
+                f"namespace {namespace} names Secret {secret_name}, which is not one of the "
+                f"operator's credentials Secret names ({', '.join(allowed)}; "
+                "MODELARTS_CREDENTIALS_SECRET_NAMES)"
+            )
+        self.watcher.ensure(secret_ns, secret_name)
         try:
             secret = await self.kube.get(f"/api/v1/namespaces/{secret_ns}/secrets/{secret_name}")
         except KubeError as err:
@@ -133,6 +152,16 @@ class ClientFactory:
             self._resolved[namespace] = (time.monotonic(), client)
             self._retire_unused()
             return client
+
+    def _default_secret(self) -> tuple[str, str] | None:
+        if not self.settings.credentials_secret:
+            return None
+        namespace, name = self.settings.credentials_secret.split("/", 1)
+        return namespace, name
+
+    async def _secret_changed(self, namespace: str, name: str) -> None:
+        if self.on_secret_change is not None:
+            await self.on_secret_change(namespace, name)
 
     def allowance(self, namespace: str) -> Allowance:
         """What the namespace's ``allow-adoption`` annotation allowed when last read (by
@@ -209,6 +238,7 @@ class ClientFactory:
         return {t: c for t, c in self._clients.items() if t in live}
 
     async def aclose(self) -> None:
+        await self.watcher.stop()
         for client, task in list(self._retired.items()):
             task.cancel()
             await client.aclose()
@@ -226,3 +256,86 @@ def location_of(client: ModelArtsClient) -> dict[str, str]:
         "region": config.region,
         "endpoint": config.base_url("modelarts"),
     }
+
+
+class SecretWatcher:
+    """Watches the credentials Secrets in use and nothing else: each by name (a field
+    selector), cluster-wide or per served namespace. The operator needs read access to those
+    names only, and a change of any other Secret never reaches it."""
+
+    WATCH_SECONDS = 300
+    RESTART_SECONDS = 5.0
+
+    def __init__(
+        self,
+        kube: KubeClient,
+        settings: OperatorSettings,
+        on_change: Callable[[str, str], Awaitable[None]],
+    ) -> None:
+        self.kube = kube
+        self.settings = settings
+        self.on_change = on_change
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def path_for(self, namespace: str, name: str) -> str:
+        """Cluster scope: the name in every namespace (one watch serves every namespace that
+        uses it); namespaced scope: in the Secret's namespace only."""
+        selector = quote(f"metadata.name={name}", safe="")
+        if self.settings.namespaces:
+            return f"/api/v1/namespaces/{namespace}/secrets?fieldSelector={selector}"
+        return f"/api/v1/secrets?fieldSelector={selector}"
+
+    @property
+    def paths(self) -> set[str]:
+        return set(self._tasks)
+
+    def ensure(self, namespace: str, name: str) -> None:
+        """Watch this Secret from now on (once)."""
+        path = self.path_for(namespace, name)
+        if path not in self._tasks:
+            self._tasks[path] = asyncio.get_running_loop().create_task(self._run(path))
+
+    async def stop(self) -> None:
+        for task in self._tasks.values():
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        self._tasks.clear()
+
+    async def _run(self, path: str) -> None:
+        """List, then watch from the list's version; after any break, list again and report
+        the Secrets whose version changed meanwhile (the first listing is not a change)."""
+        versions: dict[tuple[str, str], str] = {}
+        first = True
+        while True:
+            try:
+                listing = await self.kube.get(path)
+                for item in listing.get("items") or []:
+                    key, version = _key_and_version(item)
+                    if not first and versions.get(key) != version:
+                        await self.on_change(*key)
+                    versions[key] = version
+                first = False
+                since = str((listing.get("metadata") or {}).get("resourceVersion", ""))
+                async for event in self.kube.watch(path, since, self.WATCH_SECONDS):
+                    kind, obj = event.get("type"), event.get("object") or {}
+                    if kind == "ERROR":
+                        break  # e.g. 410 Gone: list again
+                    if kind not in ("ADDED", "MODIFIED", "DELETED"):
+                        continue  # bookmarks
+                    key, version = _key_and_version(obj)
+                    if kind == "DELETED":
+                        versions.pop(key, None)
+                    else:
+                        versions[key] = version
+                    await self.on_change(*key)
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:  # the API server went away, a 403: try again later
+                log.warning("watching credentials Secrets (%s) failed: %s", path, err)
+                await asyncio.sleep(self.RESTART_SECONDS)
+
+
+def _key_and_version(obj: dict[str, Any]) -> tuple[tuple[str, str], str]:
+    meta = obj.get("metadata") or {}
+    key = (str(meta.get("namespace", "")), str(meta.get("name", "")))
+    return key, str(meta.get("resourceVersion", ""))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from .. import GROUP
 
@@ -190,6 +191,20 @@ def location_verdict(
     if accept and accept == current.get("projectId"):
         return LocationVerdict.ACCEPTED
     return LocationVerdict.CHANGED
+
+
+def foreign_config_map(config_map: Mapping[str, Any], owner_uid: str) -> Refusal | None:
+    """A ConfigMap ``exportTo`` may write only if this Service controls it (its owner
+    reference); any other is someone's data, refused instead of overwritten."""
+    meta = config_map.get("metadata") or {}
+    refs = meta.get("ownerReferences") or []
+    if any(r.get("uid") == owner_uid and r.get("controller") for r in refs):
+        return None
+    return Refusal(
+        "ConfigMapNotOwned",
+        f"ConfigMap {meta.get('name')} exists and is not owned by this Service; exportTo does "
+        "not overwrite it: delete it, or name another one in spec.exportTo.configMapName",
+    )
 
 
 def moved(status: Mapping[str, object], current: Mapping[str, str]) -> bool:

@@ -68,6 +68,9 @@ class Runtime:
     timers: dict[tuple[str, str, str], asyncio.TimerHandle] = field(default_factory=dict)
     background: set[asyncio.Task[None]] = field(default_factory=set)
 
+    def __post_init__(self) -> None:
+        self.clients.on_secret_change = credentials_changed
+
     def poke_later(self, plural: str, namespace: str, name: str, delay: float, why: str) -> None:
         """Re-trigger a reconcile after ``delay`` seconds. Used instead of kopf's retry delay
         for slow retries: a kopf handler waiting out a delay ignores spec changes until the
@@ -305,19 +308,26 @@ def _key(body: Any) -> tuple[str, str]:
 
 def register_credentials_watch() -> None:
     """Re-reconcile objects that are not Synced when a credentials Secret changes: a fixed
-    key takes effect at once instead of after the slow retry of an authentication error."""
+    key takes effect at once instead of after the slow retry of an authentication error.
+    The Secrets are watched by name (:class:`SecretWatcher`), not through a watch of every
+    Secret. A deleted Namespace's client is closed."""
 
-    @kopf.on.event("v1", "secrets", id="credentials")
-    async def credentials_changed(event: kopf.RawEvent, **_: Any) -> None:
-        rt = RUNTIME
-        if rt is None or event.get("type") not in ("ADDED", "MODIFIED"):
-            return  # the initial listing (type None) is not a change
-        meta = (event.get("object") or {}).get("metadata") or {}
-        secret = (meta.get("namespace", ""), meta.get("name", ""))
-        affected = rt.clients.namespaces_using(*secret)
-        for entry in list(rt.registry):
-            if cond.is_true(entry.status.get("conditions"), cond.SYNCED) or entry.deleting:
-                continue
-            if affected is None or entry.namespace in affected:
-                rt.clients.forget(entry.namespace)
-                await rt.poke(entry, f"credentials Secret {secret[0]}/{secret[1]} changed")
+    @kopf.on.event("v1", "namespaces", id="namespaces")
+    async def namespace_gone(event: kopf.RawEvent, **_: Any) -> None:
+        if RUNTIME is not None and event.get("type") == "DELETED":
+            name = ((event.get("object") or {}).get("metadata") or {}).get("name", "")
+            RUNTIME.clients.evict_namespace(name)
+
+
+async def credentials_changed(secret_namespace: str, secret_name: str) -> None:
+    """Poke the objects that may use the Secret and are not Synced."""
+    rt = RUNTIME
+    if rt is None:
+        return
+    affected = rt.clients.namespaces_using(secret_namespace, secret_name)
+    for entry in list(rt.registry):
+        if cond.is_true(entry.status.get("conditions"), cond.SYNCED) or entry.deleting:
+            continue
+        if affected is None or entry.namespace in affected:
+            rt.clients.forget(entry.namespace)
+            await rt.poke(entry, f"credentials Secret {secret_namespace}/{secret_name} changed")

@@ -17,6 +17,7 @@ from ..crd.service import ServiceSpec
 from ..reconcile.controller import Context, Observation, RemoteAdapter, confirmed_gone
 from ..reconcile.kube import Kind, KubeError
 from ..reconcile.naming import marked_description
+from ..reconcile.policies import foreign_config_map
 from ..reconcile.references import (
     from_millis,
     ready_dependency,
@@ -200,6 +201,9 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
                 raise
             await ctx.kube.create(path, body)
         else:
+            if (refusal := foreign_config_map(current, ctx.uid)) is not None:
+                ctx.resolved["refusal"] = refusal
+                return
             if current.get("data") != data:
                 await ctx.kube.merge_patch(f"{path}/{name}", {"data": data})
         ctx.resolved["exported"] = name
