@@ -43,11 +43,11 @@ PIPELINE = [
 ]
 
 
-def workspace(name: str, annotations: dict[str, str] | None = None, **spec: Any) -> Any:
+def workspace(obj_name: str, annotations: dict[str, str] | None = None, **spec: Any) -> Any:
     return {
         "apiVersion": API,
         "kind": "Workspace",
-        "metadata": {"name": name, "annotations": annotations or {}},
+        "metadata": {"name": obj_name, "annotations": annotations or {}},
         "spec": spec,
     }
 

@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from .. import GROUP
 from ..api import AkSkCredentials, ClientConfig, ModelArtsClient, PasswordCredentials
+from ..metrics import METRICS
 from ..settings import OperatorSettings
 from .kube import KubeClient, KubeError
 from .policies import Allowance, allowance_of
@@ -83,6 +84,7 @@ class ClientFactory:
         # Called with (namespace, name) when a credentials Secret in use changes.
         self.on_secret_change: Callable[[str, str], Awaitable[None]] | None = None
         self.watcher = SecretWatcher(kube, settings, self._secret_changed)
+        METRICS.gauge("modelarts_api_clients", self._client_counts)
 
     CACHE_SECONDS = 15.0
 
@@ -182,6 +184,13 @@ class ClientFactory:
     @property
     def open_clients(self) -> int:
         return len(self._clients)
+
+    def _client_counts(self) -> dict[tuple[tuple[str, str], ...], float]:
+        return {
+            (("state", "open"),): float(len(self._clients)),
+            (("state", "retiring"),): float(len(self._retired)),
+            (("state", "closed"),): float(self.closed),
+        }
 
     def _retire_unused(self) -> None:
         """Close the clients no namespace resolves to any more (an older Secret version, a

@@ -89,6 +89,13 @@ class Poller:
             except Exception as err:  # credentials problems show on the next reconcile
                 log.debug("no client for %s: %s", entry.namespace, err)
                 continue
+            if moved(entry.status, location_of(client)):
+                # Bound in another project: its ID means nothing in this one. The reconcile
+                # says so (once), and polling leaves it alone.
+                synced = cond.get_condition(entry.status.get("conditions"), cond.SYNCED) or {}
+                if synced.get("reason") != "ProjectChanged":
+                    await self.rt.poke(entry, "the namespace points to another project")
+                continue
             by_client[client].append(entry)
         in_flight = False
         for client, group in by_client.items():
@@ -99,13 +106,6 @@ class Poller:
                 continue
             updates = []
             for entry in group:
-                if moved(entry.status, location_of(client)):
-                    # Bound in another project: its ID means nothing in this one. The
-                    # reconcile says so (once), and polling leaves it alone.
-                    synced = cond.get_condition(entry.status.get("conditions"), cond.SYNCED) or {}
-                    if synced.get("reason") != "ProjectChanged":
-                        updates.append(self.rt.poke(entry, "the namespace points elsewhere"))
-                    continue
                 summary = remote.get(str(entry.status[adapter.id_field]))
                 if summary is None:
                     updates.append(self.rt.poke(entry, "not found in the remote list"))
