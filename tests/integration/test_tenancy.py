@@ -5,6 +5,7 @@ operator process, as a platform team would run them."""
 
 from __future__ import annotations
 
+import re
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -28,6 +29,7 @@ from .conftest import (
     synced,
     wait_for,
     wait_until,
+    write_secret,
 )
 from .test_lifecycle import API
 from .test_policies import create_remote_workspace
@@ -265,3 +267,51 @@ def test_a_namespace_moved_to_another_project_touches_nothing_remotely(
     wait_until(lambda: get_obj(cp, "workspace", "home", ns) is None, 60, "the object to go")
     assert remote_by_id(emulator, "workspace", ws_id) is not None
     emulator.admin.delete_object("workspace", ws_id)
+
+
+def api_clients(op: OperatorProcess) -> dict[str, float]:
+    """The operator's modelarts_api_clients gauge by state."""
+    import httpx
+
+    text = httpx.get(f"http://127.0.0.1:{op.env['MODELARTS_METRICS_PORT']}/metrics").text
+    found = re.findall(r'^modelarts_api_clients\{state="(\w+)"\} (\S+)$', text, re.MULTILINE)
+    return {state: float(value) for state, value in found}
+
+
+def test_rotated_secrets_do_not_leave_clients_open(
+    operator: OperatorProcess, emulator: Any
+) -> None:
+    cp = operator.cp
+    ns = namespace(cp, "it-ten-rotate", {P + "credentials-secret": "team-rotate"})
+    cfg = emulator.config
+    write_secret(cp, ns, "team-rotate", {"ak": cfg.ak, "sk": cfg.sk})
+    apply(cp, workspace("rotating", description="rotates"), ns)
+    wait_for(cp, "workspace", "rotating", ns, lambda o: ready(o) and synced(o), op=operator)
+    start = api_clients(operator)
+    rotations = 3
+    for i in range(1, rotations + 1):
+        write_secret(cp, ns, "team-rotate", {"ak": cfg.ak, "sk": cfg.sk, "rotation": str(i)})
+        # The poller re-reads the Secret (at most every 15 s) and builds a client for the new
+        # version; the old one, used by no namespace any more, is retired at once.
+        wait_until(
+            lambda i=i: (
+                (c := api_clients(operator)).get("retiring", 0) + c.get("closed", 0)
+                >= start.get("retiring", 0) + start.get("closed", 0) + i
+            ),
+            40,
+            f"rotation {i} to retire the old client",
+        )
+    # Each retired client is closed after the request timeout; none piles up.
+    final = wait_until(
+        lambda: (
+            c
+            if (c := api_clients(operator)).get("closed", 0) >= start.get("closed", 0) + rotations
+            and c.get("retiring", 0) == 0
+            else None
+        ),
+        60,
+        "the retired clients to close",
+    )
+    assert final["open"] == start["open"], (start, final)
+    assert ready(get_obj(cp, "workspace", "rotating", ns) or {})
+    delete_obj(cp, "workspace", "rotating", ns)
