@@ -150,7 +150,7 @@ def test_training_job_description_in_place_and_config_as_new_version(
         op=operator,
     )
     job_id, first_version = job["status"]["jobId"], job["status"]["versionId"]
-    [first] = remote_named(emulator, "training_job", "it-job-life-train")
+    [first] = remote_named(emulator, "training_job", "it-job-life_train")
     assert first["job_id"] == job_id
     assert len(first["versions"]) == 1
 
@@ -247,7 +247,7 @@ def test_model_and_service_lifecycle_updates_stop_start_export(
     assert unmarked((remote_by_id(emulator, "service", sid) or {}).get("description")) == "v2"
     svc = wait_for(cp, "masvc", "web", ns, lambda o: synced(o) and ready(o), op=operator)
     assert svc["status"]["serviceId"] == sid
-    assert len(remote_named(emulator, "service", "it-svc-life-web")) == 1
+    assert len(remote_named(emulator, "service", "it-svc-life_web")) == 1
 
     # stopped: true → Stopped (remotely too); false → Running again.
     merge_patch(cp, "masvc", "web", ns, {"spec": {"stopped": True}})

@@ -31,7 +31,7 @@ from .conftest import (
     wait_until,
     write_secret,
 )
-from .test_lifecycle import API
+from .test_lifecycle import API, model, service
 from .test_policies import create_remote_workspace
 
 pytestmark = pytest.mark.cluster
@@ -315,3 +315,32 @@ def test_rotated_secrets_do_not_leave_clients_open(
     assert final["open"] == start["open"], (start, final)
     assert ready(get_obj(cp, "workspace", "rotating", ns) or {})
     delete_obj(cp, "workspace", "rotating", ns)
+
+
+def test_export_to_refuses_a_configmap_it_does_not_own(
+    operator: OperatorProcess, emulator: Any
+) -> None:
+    cp = operator.cp
+    ns = namespace(cp, "it-ten-export")
+    foreign = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "app-settings"},
+        "data": {"accessAddress": "http://the-real-one"},
+    }
+    apply(cp, foreign, ns)
+    apply(cp, model("m", "it-ten-export"), ns)
+    apply(cp, service("web", [("m", 100)], exportTo={"configMapName": "app-settings"}), ns)
+    svc = wait_for(cp, "masvc", "web", ns, refused("ConfigMapNotOwned"), timeout=90, op=operator)
+    assert "app-settings" in condition(svc, "Synced")["message"]
+    assert svc["status"]["serviceId"]  # the service itself is deployed; only the export waits
+    cm = get_obj(cp, "configmap", "app-settings", ns) or {}
+    assert cm["data"] == {"accessAddress": "http://the-real-one"}
+    assert not cm["metadata"].get("ownerReferences")
+    # Pointing exportTo at a free name exports there, owned by the Service.
+    merge_patch(cp, "masvc", "web", ns, {"spec": {"exportTo": {"configMapName": "web-endpoint"}}})
+    svc = wait_for(cp, "masvc", "web", ns, lambda o: ready(o) and synced(o), op=operator)
+    owned = get_obj(cp, "configmap", "web-endpoint", ns) or {}
+    assert owned["metadata"]["ownerReferences"][0]["uid"] == svc["metadata"]["uid"]
+    delete_obj(cp, "masvc", "web", ns)
+    delete_obj(cp, "model", "m", ns)
