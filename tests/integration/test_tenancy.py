@@ -16,6 +16,7 @@ from modelarts_operator.reconcile.naming import marker_of, owner_marker, unmarke
 
 from .conftest import (
     ROOT,
+    SECOND_PROJECT,
     OperatorProcess,
     apply,
     condition,
@@ -221,37 +222,48 @@ def test_a_namespace_moved_to_another_project_touches_nothing_remotely(
 ) -> None:
     cp = operator.cp
     ns = namespace(cp, "it-ten-moved")
-    apply(cp, workspace("home", description="stays"), ns)
-    ws = wait_for(cp, "workspace", "home", ns, lambda o: ready(o) and synced(o), op=operator)
-    ws_id = ws["status"]["workspaceId"]
-    location = ws["status"]["location"]
+    for name in ("home", "leaving"):
+        apply(cp, workspace(name, description="stays"), ns)
+    bound = {
+        name: wait_for(cp, "workspace", name, ns, lambda o: ready(o) and synced(o), op=operator)
+        for name in ("home", "leaving")
+    }
+    ws_id = {name: obj["status"]["workspaceId"] for name, obj in bound.items()}
+    location = bound["home"]["status"]["location"]
     assert location["projectId"] == emulator.config.project_id
     assert location["endpoint"] == emulator.url
 
     before = emulator.admin.counters()
-    cp.kubectl("annotate", "namespace", ns, "--overwrite", f"{P}project-id=another-project")
+    cp.kubectl("annotate", "namespace", ns, "--overwrite", f"{P}project-id={SECOND_PROJECT}")
     moved = wait_for(
         cp, "workspace", "home", ns, refused("ProjectChanged"), timeout=60, op=operator
     )
     message = condition(moved, "Synced")["message"]
     assert emulator.config.project_id in message
-    assert "another-project" in message
-    assert moved["status"]["workspaceId"] == ws_id  # the record is kept, not forgotten
+    assert SECOND_PROJECT in message
+    assert moved["status"]["workspaceId"] == ws_id["home"]  # the record is kept, not forgotten
 
-    # A spec change and a delete with the Delete policy: still nothing remotely.
+    # A spec change, and a delete with the Delete policy: still nothing remotely.
     merge_patch(cp, "workspace", "home", ns, {"spec": {"description": "changed"}})
-    cp.kubectl("delete", "workspace", "home", "-n", ns, "--wait=false")
+    cp.kubectl("delete", "workspace", "leaving", "-n", ns, "--wait=false")
     deleting = wait_for(
         cp,
         "workspace",
-        "home",
+        "leaving",
         ns,
         lambda o: "ProjectChanged" in condition(o, "Synced").get("message", ""),
         op=operator,
     )
     assert deleting["metadata"]["finalizers"]
-    remote = remote_by_id(emulator, "workspace", ws_id) or {}
-    assert unmarked(remote.get("description")) == "stays"
+    wait_for(
+        cp,
+        "workspace",
+        "home",
+        ns,
+        lambda o: condition(o, "Synced").get("observedGeneration") == 2,
+        op=operator,
+    )
+    time.sleep(2)
     after = emulator.admin.counters()
     writes = {
         k: after[k] - before.get(k, 0)
@@ -261,12 +273,31 @@ def test_a_namespace_moved_to_another_project_touches_nothing_remotely(
         and after[k] != before.get(k, 0)
     }
     assert writes == {}, writes
+    for name in ("home", "leaving"):
+        remote = remote_by_id(emulator, "workspace", ws_id[name]) or {}
+        assert unmarked(remote.get("description")) == "stays"
 
-    # The documented way out: Retain lets the object go and leaves the remote one.
-    merge_patch(cp, "workspace", "home", ns, {"spec": {"deletionPolicy": "Retain"}})
-    wait_until(lambda: get_obj(cp, "workspace", "home", ns) is None, 60, "the object to go")
-    assert remote_by_id(emulator, "workspace", ws_id) is not None
-    emulator.admin.delete_object("workspace", ws_id)
+    # The documented ways out. Retain lets the object go and leaves its remote object...
+    merge_patch(cp, "workspace", "leaving", ns, {"spec": {"deletionPolicy": "Retain"}})
+    wait_until(lambda: get_obj(cp, "workspace", "leaving", ns) is None, 60, "the object to go")
+    assert remote_by_id(emulator, "workspace", ws_id["leaving"]) is not None
+    # ...and accept-location binds anew in the new project, leaving the old object as is.
+    cp.kubectl("annotate", "workspace", "home", "-n", ns, f"{P}accept-location={SECOND_PROJECT}")
+    home = wait_for(
+        cp,
+        "workspace",
+        "home",
+        ns,
+        lambda o: synced(o) and ready(o) and o["status"]["location"]["projectId"] == SECOND_PROJECT,
+        op=operator,
+    )
+    assert home["status"]["workspaceId"] != ws_id["home"]
+    old = remote_by_id(emulator, "workspace", ws_id["home"]) or {}
+    assert unmarked(old.get("description")) == "stays"
+    delete_obj(cp, "workspace", "home", ns)
+    assert remote_by_id(emulator, "workspace", ws_id["home"]) is not None  # the old project's
+    for left in ws_id.values():
+        emulator.admin.delete_object("workspace", left)
 
 
 def api_clients(op: OperatorProcess) -> dict[str, float]:

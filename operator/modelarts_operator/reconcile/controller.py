@@ -408,10 +408,15 @@ class Reconciler:
             owner=self.owner_of(marker) if marker else None,
         )
 
+    REFUSED_RETRY_SECONDS = 300.0
+
     def _refuse(self, ctx: Context, status: dict[str, Any], refusal: Refusal) -> Outcome:
         """Synced=False with the refusal; no ID is recorded, and a create intent goes (a
-        later delete must not look the name up and delete someone else's object)."""
+        later delete must not look the name up and delete someone else's object). Tried
+        again slowly: what it waits for (a freed name, an allowance on the Namespace, the
+        namespace's old project) changes outside this object."""
         outcome = self._note(ctx, status, refusal.reason, refusal.message)
+        outcome.retry_after = self.REFUSED_RETRY_SECONDS
         outcome.events.append(("Warning", refusal.reason, refusal.message))
         outcome.clear_create_pending = CREATE_PENDING in ctx.annotations
         self._created.pop(ctx.uid, None)
@@ -427,11 +432,13 @@ class Reconciler:
         if verdict is LocationVerdict.CHANGED:
             return self._refuse(ctx, status, project_changed(recorded, ctx.location))
         if verdict is LocationVerdict.ACCEPTED:
-            old = {k: status.pop(k, None) for k in (self.adapter.id_field, *_ids(status))}
-            for key in old:
+            left = status.get(self.adapter.id_field)
+            for key in (self.adapter.id_field, *_ids(status), "location"):
+                status.pop(key, None)
                 ctx.status.pop(key, None)
-            status.pop("location", None)
-            events.append(("Normal", "Moved", f"left {old} in {recorded}; binding anew"))
+            events.append(
+                ("Normal", "Moved", f"left {left} in project {recorded.get('projectId')}")
+            )
         return None
 
     def _note(self, ctx: Context, status: dict[str, Any], reason: str, msg: str) -> Outcome:
