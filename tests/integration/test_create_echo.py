@@ -18,8 +18,9 @@ from modelarts_operator.api import AkSkCredentials, ClientConfig, ModelArtsClien
 from modelarts_operator.controlplane import ControlPlane
 from modelarts_operator.reconcile.controller import Outcome, Reconciler, load_context
 from modelarts_operator.reconcile.kube import KubeClient
-from modelarts_operator.reconcile.policies import CREATE_PENDING
+from modelarts_operator.reconcile.policies import CREATE_PENDING, Allowance
 from modelarts_operator.resources.training_job import TrainingJobAdapter
+from modelarts_operator.settings import OperatorSettings
 
 from .conftest import PLURAL_PATH, kube_http, namespace, remote_named
 from .test_lifecycle import training_job
@@ -28,11 +29,18 @@ pytestmark = pytest.mark.cluster
 
 
 class _Clients:
+    """The ClientFactory surface a reconcile uses: one client, default settings, no
+    adoption allowance."""
+
     def __init__(self, client: ModelArtsClient) -> None:
         self.client = client
+        self.settings = OperatorSettings()
 
     async def for_namespace(self, namespace: str) -> ModelArtsClient:
         return self.client
+
+    def allowance(self, namespace: str) -> Allowance:
+        return Allowance.NONE
 
 
 @pytest.fixture

@@ -196,7 +196,7 @@ def test_training_job_description_in_place_and_config_as_new_version(
     remote = remote_by_id(emulator, "training_job", job_id)
     assert remote is not None
     assert len(remote["versions"]) == 2
-    assert remote["job_desc"] == "third"
+    assert unmarked(remote["job_desc"]) == "third"
 
     delete_obj(cp, "trainingjob", "train", ns)
     assert remote_by_id(emulator, "training_job", job_id) is None
