@@ -247,3 +247,95 @@ def test_clients_are_closed_when_their_secret_rotates_or_their_namespace_goes() 
         await factory.aclose()
 
     asyncio.run(main())
+
+
+class WatchKube:
+    """A Secret list and watch by name as the API server serves them: the first watch
+    carries one change and then ends (as a watch does at its timeout)."""
+
+    def __init__(self) -> None:
+        self.listings = 0
+        self.paths: list[str] = []
+        self.version = "5"
+
+    async def get(self, path: str) -> dict[str, Any]:
+        self.paths.append(path)
+        self.listings += 1
+        item = {
+            "metadata": {"namespace": "team-a", "name": "creds", "resourceVersion": self.version}
+        }
+        return {"metadata": {"resourceVersion": "10"}, "items": [item]}
+
+    async def watch(self, path: str, since: str, seconds: int) -> Any:
+        self.paths.append(path)
+        if self.listings == 1:
+            yield {"type": "BOOKMARK", "object": {"metadata": {"resourceVersion": "11"}}}
+            yield {
+                "type": "MODIFIED",
+                "object": {
+                    "metadata": {"namespace": "team-b", "name": "creds", "resourceVersion": "12"}
+                },
+            }
+            self.version = "13"  # changed while no watch was open
+        else:
+            await asyncio.sleep(3600)
+
+
+def test_secret_watch_is_by_name_and_reports_changes_only() -> None:
+    async def main() -> list[tuple[str, str]]:
+        kube = WatchKube()
+        seen: list[tuple[str, str]] = []
+
+        async def changed(namespace: str, name: str) -> None:
+            seen.append((namespace, name))
+
+        from modelarts_operator.reconcile.credentials import SecretWatcher
+
+        watcher = SecretWatcher(kube, OperatorSettings(), changed)  # type: ignore[arg-type]
+        watcher.RESTART_SECONDS = 0.0
+        watcher.ensure("team-a", "creds")
+        watcher.ensure("team-b", "creds")  # cluster scope: one watch serves every namespace
+        assert watcher.paths == {"/api/v1/secrets?fieldSelector=metadata.name%3Dcreds"}
+        await asyncio.sleep(0.05)
+        await watcher.stop()
+        assert all("fieldSelector=metadata.name%3Dcreds" in p for p in kube.paths)
+        return seen
+
+    # The first listing is not a change; the watched change is; the change seen on the
+    # relist after the watch ended is too.
+    assert asyncio.run(main()) == [("team-b", "creds"), ("team-a", "creds")]
+
+
+def test_secret_watch_in_namespaced_scope_stays_in_the_namespace() -> None:
+    from modelarts_operator.reconcile.credentials import SecretWatcher
+
+    async def noop(namespace: str, name: str) -> None:
+        return None
+
+    watcher = SecretWatcher(WatchKube(), OperatorSettings(namespaces=["team-a"]), noop)  # type: ignore[arg-type]
+    assert (
+        watcher.path_for("team-a", "creds")
+        == "/api/v1/namespaces/team-a/secrets?fieldSelector=metadata.name%3Dcreds"
+    )
+
+
+def test_a_secret_outside_the_allowed_names_is_a_credentials_error() -> None:
+    from modelarts_operator.reconcile.credentials import CredentialsError
+
+    async def main() -> None:
+        kube = FakeKube()
+        kube.put(
+            "/api/v1/namespaces/team-a",
+            {"metadata": {"annotations": {"modelarts.huaweicloud.com/credentials-secret": "db"}}},
+        )
+        kube.put("/api/v1/namespaces/team-a/secrets/db", secret("x"))
+        settings = OperatorSettings(
+            project_id="p", credentials_secret_names=["modelarts-credentials"]
+        )
+        factory = ClientFactory(settings, kube)  # type: ignore[arg-type]
+        with pytest.raises(CredentialsError, match="MODELARTS_CREDENTIALS_SECRET_NAMES"):
+            await factory.for_namespace("team-a")
+        assert factory.watcher.paths == set()  # and it is not watched either
+        await factory.aclose()
+
+    asyncio.run(main())
