@@ -145,6 +145,8 @@ def test_a_name_taken_by_another_team_is_refused_and_never_bound(
     assert f"{owner}/shared" in message, message  # names the owner
     assert condition(theirs, "Synced")["status"] == "False"
     assert "workspaceId" not in theirs["status"]
+    # No create intent is left behind for a later delete to resolve by name.
+    assert P + "create-pending" not in (theirs["metadata"].get("annotations") or {})
     time.sleep(2)
     assert unmarked((remote_by_id(emulator, "workspace", ws_id) or {})["description"]) == "mine"
 

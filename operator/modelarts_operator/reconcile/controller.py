@@ -418,7 +418,9 @@ class Reconciler:
         outcome = self._note(ctx, status, refusal.reason, refusal.message)
         outcome.retry_after = self.REFUSED_RETRY_SECONDS
         outcome.events.append(("Warning", refusal.reason, refusal.message))
-        outcome.clear_create_pending = CREATE_PENDING in ctx.annotations
+        outcome.clear_create_pending = CREATE_PENDING in ctx.annotations or bool(
+            ctx.resolved.get("clear_create_pending")  # this reconcile wrote the intent
+        )
         self._created.pop(ctx.uid, None)
         return outcome
 
