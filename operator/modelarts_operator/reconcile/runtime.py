@@ -68,9 +68,6 @@ class Runtime:
     timers: dict[tuple[str, str, str], asyncio.TimerHandle] = field(default_factory=dict)
     background: set[asyncio.Task[None]] = field(default_factory=set)
 
-    def __post_init__(self) -> None:
-        self.clients.on_secret_change = credentials_changed
-
     def poke_later(self, plural: str, namespace: str, name: str, delay: float, why: str) -> None:
         """Re-trigger a reconcile after ``delay`` seconds. Used instead of kopf's retry delay
         for slow retries: a kopf handler waiting out a delay ignores spec changes until the
