@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -22,6 +23,7 @@ from .conftest import (
     condition,
     delete_obj,
     get_obj,
+    isolated_stack,
     merge_patch,
     namespace,
     ready,
@@ -377,3 +379,29 @@ def test_export_to_refuses_a_configmap_it_does_not_own(
     assert owned["metadata"]["ownerReferences"][0]["uid"] == svc["metadata"]["uid"]
     delete_obj(cp, "masvc", "web", ns)
     delete_obj(cp, "model", "m", ns)
+
+
+def test_namespaced_operator_watches_only_the_named_secret(
+    operator: OperatorProcess, tmp_path: Path
+) -> None:
+    """An operator serving one namespace watches its credentials Secret by name in that
+    namespace: another Secret there changes nothing, the named one takes effect at once."""
+    from modelarts_operator.emulator import EmulatorConfig
+
+    ns = "it-ten-scoped"
+    with isolated_stack(operator, ns, tmp_path, EmulatorConfig(seed=21)) as stack:
+        assert stack.op is not None
+        cp, cfg = operator.cp, stack.emulator_config
+        cp.kubectl("annotate", "namespace", ns, "--overwrite", f"{P}credentials-secret=team-late")
+        apply(cp, workspace("late", description="waits for its Secret"), ns)
+        waiting = wait_for(cp, "workspace", "late", ns, refused("CredentialsError"), op=stack.op)
+        assert "team-late" in condition(waiting, "Synced")["message"]
+        version = waiting["metadata"]["resourceVersion"]
+        write_secret(cp, ns, "unrelated", {"x": "1"})
+        time.sleep(5)
+        after = get_obj(cp, "workspace", "late", ns) or {}
+        assert after["metadata"]["resourceVersion"] == version, "an unrelated Secret reconciled"
+        started = time.monotonic()
+        write_secret(cp, ns, "team-late", {"ak": cfg.ak, "sk": cfg.sk})
+        wait_for(cp, "workspace", "late", ns, lambda o: ready(o) and synced(o), op=stack.op)
+        assert time.monotonic() - started < 60  # the slow retry would take 300 s
