@@ -24,6 +24,11 @@ CATEGORY = "modelarts"
 MAX_ID = 128
 MAX_PATH = 1024
 MAX_TEXT = 4096
+# Remote descriptions end with the operator's ownership marker, " [k8s-owner:<16 hex>]" (29
+# characters): what is left for the user's text of the API's 100 and 256.
+OWNER_MARKER_ROOM = 29
+OWN_TEXT_100 = 100 - OWNER_MARKER_ROOM
+OWN_TEXT_256 = 256 - OWNER_MARKER_ROOM
 MAX_ITEMS = 64
 
 CelRule = dict[str, str]

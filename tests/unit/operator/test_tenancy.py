@@ -339,3 +339,15 @@ def test_a_secret_outside_the_allowed_names_is_a_credentials_error() -> None:
         await factory.aclose()
 
     asyncio.run(main())
+
+
+def test_the_crd_leaves_room_for_the_marker() -> None:
+    """A description the CRD admits always fits the API's limit with the marker after it,
+    so it is never shortened silently."""
+    from modelarts_operator.crd.common import OWN_TEXT_100, OWN_TEXT_256
+
+    marker = owner_marker("prod", "Service", "n" * 63, "x" * 253)
+    for admitted, limit in ((OWN_TEXT_100, 100), (OWN_TEXT_256, 256)):
+        text = "d" * admitted
+        assert marked_description(text, marker, limit) == f"{text} {marker}"
+        assert len(marked_description(text, marker, limit)) == limit
