@@ -192,6 +192,7 @@ async def operate(settings: OperatorSettings, liveness: str, kubeconfig: str | N
         kube = KubeClient.from_environment(kubeconfig)
         clients = ClientFactory(operator_settings, kube)
         clients.on_call = _record_call
+        clients.on_secret_change = runtime.credentials_changed
         rt = runtime.Runtime(operator_settings, kube, clients)
         runtime.RUNTIME = rt
         references.use_registry(rt.registry)

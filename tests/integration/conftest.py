@@ -30,6 +30,7 @@ from modelarts_operator.emulator import EmulatorConfig, Timings
 ROOT = Path(__file__).resolve().parents[2]
 OPERATOR_NS = "modelarts-system"
 SECRET = "modelarts-credentials"
+SECOND_PROJECT = "fedcba9876543210fedcba9876543210"
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +44,9 @@ def emulator() -> Iterator[Any]:
     from modelarts_operator.emulator import run_emulator_in_thread
 
     timings = Timings(job_running=8.0, model_publishing=2.0, service_deploying=3.0, jitter=0.0)
-    with run_emulator_in_thread(EmulatorConfig(seed=7, timings=timings)) as handle:
+    # A second project of the same account, for a namespace moved to another project.
+    config = EmulatorConfig(seed=7, timings=timings, extra_projects={SECOND_PROJECT: "second"})
+    with run_emulator_in_thread(config) as handle:
         yield handle
 
 

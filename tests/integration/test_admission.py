@@ -209,6 +209,8 @@ INVALID: list[tuple[str, str, dict[str, Any], list[str]]] = [
     ("m-source-none", "Model", {"trainingJobRef": DROP}, ["spec.sourceLocation"]),
     ("m-source-job", "Model", {"sourceJobId": "10"}, ["spec.trainingJobRef"]),
     ("m-desc-chars", "Model", {"description": "a <b>"}, ["spec.description"]),
+    # 72 characters: within the API's 100, but not with the ownership marker after it.
+    ("m-desc-marker-room", "Model", {"description": "x" * 72}, ["spec.description"]),
     ("m-algorithm", "Model", {"modelAlgorithm": "1abc"}, ["spec.modelAlgorithm"]),
     ("m-install-type", "Model", {"installType": ["realtime"]}, ["spec.installType[0]"]),
     (
@@ -259,6 +261,7 @@ INVALID: list[tuple[str, str, dict[str, Any], list[str]]] = [
     ("m-ref-name", "Model", {"trainingJobRef": {"name": "Bad_Name"}}, ["spec.trainingJobRef.name"]),
     # Service
     ("s-infer-type", "Service", {"inferType": "stream"}, ["spec.inferType"]),
+    ("s-desc-marker-room", "Service", {"description": "x" * 72}, ["spec.description"]),
     (
         "s-model-both",
         "Service",

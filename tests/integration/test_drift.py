@@ -64,14 +64,14 @@ def test_workspace_model_service_are_recreated(operator: OperatorProcess, emulat
     ws = wait_for(cp, "workspace", "ws", ns, _recreated("workspaceId", ws_id), op=operator)
     s = wait_for(cp, "masvc", "s", ns, _recreated("serviceId", svc_id), op=operator)
     assert len(remote_named(emulator, "workspace", "it-drift-ws")) == 1
-    assert len(remote_named(emulator, "service", "it-drift-s")) == 1
+    assert len(remote_named(emulator, "service", "it-drift_s")) == 1
     assert any(e["reason"] == "DeletedRemotely" for e in events_for(cp, ns, "ws"))
 
     # The model comes back too, and the service follows it to the new model ID.
     emulator.admin.delete_object("model", model_id)
     m = wait_for(cp, "model", "m", ns, _recreated("modelId", model_id), op=operator)
     new_model = m["status"]["modelId"]
-    assert len(remote_named(emulator, "model", "it-drift-m")) == 1
+    assert len(remote_named(emulator, "model", "it-drift_m")) == 1
     s = wait_for(
         cp,
         "masvc",
@@ -113,7 +113,7 @@ def test_training_job_deleted_remotely_is_failed_not_rerun(
         e["type"] == "Warning" and e["reason"] == "DeletedRemotely"
         for e in events_for(cp, ns, "gone")
     )
-    assert remote_named(emulator, "training_job", "it-drift-job-gone") == []
+    assert remote_named(emulator, "training_job", "it-drift-job_gone") == []
     delete_obj(cp, "trainingjob", "gone", ns, timeout=20)
 
 

@@ -49,7 +49,7 @@ def test_rejected_spec_shows_api_code_and_message_then_recovers(
     assert any(
         e["reason"] == "ModelArts.0107" and "spec_id 999" in e["message"] for e in warnings
     ), warnings
-    assert remote_named(emulator, "training_job", "it-err-invalid-bad") == []
+    assert remote_named(emulator, "training_job", "it-err-invalid_bad") == []
 
     # Not retried in a hot loop: a refused parameter waits for a spec change (the handler is
     # done, with no retry scheduled).
@@ -64,7 +64,7 @@ def test_rejected_spec_shows_api_code_and_message_then_recovers(
     job = wait_for(
         cp, "trainingjob", "bad", ns, lambda o: synced(o) and o["status"].get("jobId"), op=operator
     )
-    assert len(remote_named(emulator, "training_job", "it-err-invalid-bad")) == 1
+    assert len(remote_named(emulator, "training_job", "it-err-invalid_bad")) == 1
     delete_obj(cp, "trainingjob", "bad", ns)
 
 
@@ -97,7 +97,7 @@ def test_quota_error_from_the_api_is_reported(operator: OperatorProcess, emulato
     # After the quota is raised, a touch of the spec retries now.
     merge_patch(cp, "trainingjob", "quota", ns, {"spec": {"jobDesc": "retry please"}})
     wait_for(cp, "trainingjob", "quota", ns, synced, op=operator)
-    assert len(remote_named(emulator, "training_job", "it-err-quota-quota")) == 1
+    assert len(remote_named(emulator, "training_job", "it-err-quota_quota")) == 1
     delete_obj(cp, "trainingjob", "quota", ns)
 
 

@@ -349,6 +349,11 @@ class TrainingJobV2(ApiModel):
         return self.metadata.id
 
     @property
+    def description(self) -> str | None:
+        """The description (where the operator's ownership marker is)."""
+        return self.metadata.description
+
+    @property
     def phase(self) -> str | None:
         return self.status.phase
 

@@ -25,6 +25,11 @@ CATEGORY = "modelarts"
 MAX_ID = 128
 MAX_PATH = 1024
 MAX_TEXT = 4096
+# Remote descriptions end with the operator's ownership marker, " [k8s-owner:<16 hex>]" (29
+# characters): what is left for the user's text of the API's 100 and 256.
+OWNER_MARKER_ROOM = 29
+OWN_TEXT_100 = 100 - OWNER_MARKER_ROOM
+OWN_TEXT_256 = 256 - OWNER_MARKER_ROOM
 MAX_ITEMS = 64
 
 CelRule = dict[str, str]
@@ -199,6 +204,14 @@ class Condition(CrdModel):
     )
 
 
+class Location(CrdModel):
+    """Where the remote object lives, recorded when the object is first bound."""
+
+    project_id: str = Field(max_length=MAX_ID, description="ModelArts project ID.")
+    region: str = Field(max_length=MAX_ID, description="Huawei Cloud region.")
+    endpoint: str = Field(max_length=MAX_PATH, description="ModelArts endpoint URL.")
+
+
 class CommonStatus(CrdModel):
     """Status fields shared by all four kinds."""
 
@@ -232,6 +245,15 @@ class CommonStatus(CrdModel):
         default=None,
         max_length=MAX_ID,
         description="Name of the ModelArts object (the spec's name or the computed default).",
+    )
+    location: Location | None = Field(
+        default=None,
+        description=(
+            "Project, region and endpoint the remote object was bound in. When the namespace "
+            "later points elsewhere the object is Synced=False, reason ProjectChanged, and "
+            "nothing is changed remotely until the annotation "
+            "modelarts.huaweicloud.com/accept-location names the new project ID."
+        ),
     )
     remote_status: str | None = Field(
         default=None,

@@ -16,6 +16,7 @@ from .common import (
     MAX_ID,
     MAX_ITEMS,
     MAX_PATH,
+    OWN_TEXT_100,
     WORKSPACE_RULES,
     CommonStatus,
     CrdModel,
@@ -394,9 +395,12 @@ class ModelSpec(WorkspaceScopedSpec):
     )
     description: str | None = Field(
         default=None,
-        max_length=100,
+        max_length=OWN_TEXT_100,
         pattern=NO_SPECIALS,
-        description="Model description: at most 100 characters, none of &!'\"<>=.",
+        description=(
+            "Model description: at most 71 characters, none of &!'\"<>= (the API's 100 less "
+            "the operator's ownership marker, which follows it remotely)."
+        ),
     )
     model_algorithm: str | None = Field(
         default=None,

@@ -17,6 +17,7 @@ from .common import (
     MAX_ID,
     MAX_PATH,
     MAX_TEXT,
+    OWN_TEXT_100,
     WORKSPACE_RULES,
     CommonStatus,
     CrdModel,
@@ -318,7 +319,12 @@ class ServiceSpec(WorkspaceScopedSpec):
         ),
     )
     description: str | None = Field(
-        default=None, max_length=100, description="Service description, at most 100 characters."
+        default=None,
+        max_length=OWN_TEXT_100,
+        description=(
+            "Service description, at most 71 characters (the API's 100 less the operator's "
+            "ownership marker, which follows it remotely)."
+        ),
     )
     infer_type: InferType | None = Field(
         default=None,

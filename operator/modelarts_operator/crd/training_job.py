@@ -22,6 +22,7 @@ from .common import (
     MAX_ITEMS,
     MAX_PATH,
     MAX_TEXT,
+    OWN_TEXT_256,
     WORKSPACE_RULES,
     CommonStatus,
     CrdModel,
@@ -305,8 +306,11 @@ class TrainingJobSpec(WorkspaceScopedSpec):
     )
     job_desc: str | None = Field(
         default=None,
-        max_length=256,
-        description="Job description, 0-256 characters; a change is applied in place.",
+        max_length=OWN_TEXT_256,
+        description=(
+            "Job description, 0-227 characters (the API's 256 less the operator's ownership "
+            "marker, which follows it remotely); a change is applied in place."
+        ),
     )
     config: TrainingConfig | None = Field(
         default=None,

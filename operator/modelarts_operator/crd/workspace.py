@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field
 from .common import (
     DELETION_POLICY_DESCRIPTION,
     MAX_ID,
+    OWN_TEXT_256,
     CommonStatus,
     CrdModel,
     DeletionPolicy,
@@ -77,7 +78,12 @@ class WorkspaceSpec(CrdModel):
         ),
     )
     description: str | None = Field(
-        default=None, max_length=256, description="Workspace description, 0-256 characters."
+        default=None,
+        max_length=OWN_TEXT_256,
+        description=(
+            "Workspace description, 0-227 characters (the API's 256 less the operator's "
+            "ownership marker, which follows it remotely)."
+        ),
     )
     enterprise_project_id: str | None = Field(
         default=None,

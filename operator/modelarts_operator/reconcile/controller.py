@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import abc
 import logging
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -19,9 +19,22 @@ from pydantic import BaseModel, ValidationError
 from ..api import errors
 from ..api.client import ModelArtsClient
 from . import conditions as cond
+from .credentials import location_of
 from .kube import Kind, KubeClient
-from .naming import remote_name
-from .policies import CREATE_PENDING, Adoption, Policies, PolicyError
+from .naming import choose_remote_name, marker_of, owner_marker, remote_name
+from .policies import (
+    CREATE_PENDING,
+    Adoption,
+    Allowance,
+    Found,
+    LocationVerdict,
+    Policies,
+    PolicyError,
+    Refusal,
+    bind_refusal,
+    location_verdict,
+    project_changed,
+)
 from .registry import Entry
 from .status import SYNCED_OK, Report, StatusWriter, Verdict
 
@@ -145,6 +158,14 @@ class Context:
     kube: KubeClient | None = None
     refs: Refs = field(default_factory=Refs)
     effects: Effects = field(default_factory=Effects)
+    marker: str = ""  # the ownership marker remote objects of this object carry
+    allowance: Allowance = Allowance.NONE  # what its namespace allows it to adopt
+    location: dict[str, str] = field(default_factory=dict)  # project, region, endpoint
+    # Set by the create when the name was taken (or the outcome unknown) and the object found
+    # by name: it is bound only if its marker says it is ours.
+    found_taken: Found | None = None
+    # An adapter's own refusal of this generation (e.g. a ConfigMap it does not own).
+    refusal: Refusal | None = None
 
     @property
     def applied(self) -> bool:
@@ -259,9 +280,18 @@ async def load_context(
         policies = Policies.from_annotations(meta.get("annotations"))
     except PolicyError as err:
         raise InvalidSpec(str(err)) from None
-    client = await clients.for_namespace(meta["namespace"])
-    explicit = getattr(spec, adapter.name_field, None)
-    name = explicit or remote_name(meta["namespace"], meta["name"])
+    try:
+        client = await clients.for_namespace(meta["namespace"])
+    except PolicyError as err:  # the Namespace's allow-adoption annotation
+        raise InvalidSpec(str(err)) from None
+    installation = clients.settings.installation_id
+    status = body.get("status") or {}
+    name = choose_remote_name(
+        getattr(spec, adapter.name_field, None),
+        status.get("remoteName") if status.get(adapter.id_field) else None,
+        (meta.get("annotations") or {}).get(CREATE_PENDING),
+        remote_name(meta["namespace"], meta["name"], installation_id=installation),
+    )
     if len(name) < adapter.name_min_length:
         name = f"{name}-{adapter.kind.plural}"[: max(adapter.name_min_length, len(name))]
     return Context(
@@ -276,11 +306,18 @@ async def load_context(
         annotations=meta.get("annotations") or {},
         policies=policies,
         client=client,
+        marker=owner_marker(installation, adapter.kind.kind, meta["namespace"], meta["name"]),
+        allowance=clients.allowance(meta["namespace"]),
+        location=location_of(client),
     )
 
 
 class InvalidSpec(Exception):
     """The object cannot be reconciled as written (admission should have caught it)."""
+
+
+class ProjectChanged(InvalidSpec):
+    """The namespace now points to another project than the one the object was bound in."""
 
 
 @dataclass
@@ -314,6 +351,9 @@ class Reconciler:
         # load kopf may hand a reconcile an event from before its own final patch (it waits
         # 5 s for that patch to come back, then goes on); see _known_create.
         self._created: dict[str, _Created] = {}
+        # Who owns a remote object carrying a given marker, among the objects the operator
+        # watches (the runtime sets it from its registry): named in NameTaken conditions.
+        self.owner_of: Callable[[str], str | None] = lambda marker: None
 
     async def reconcile(self, ctx: Context) -> Outcome:
         """Make the remote object exist once, push the spec, and report what it shows."""
@@ -321,9 +361,11 @@ class Reconciler:
         if self._known_create(ctx):
             return Outcome(dict(ctx.status))  # a stale event: nothing to do, nothing to write
         in_flight = False
+        as_read = dict(ctx.status)  # adapters add IDs to ctx.status as they go
         try:
             await self.adapter.resolve(ctx)
-            remote_id, remote = await self._bind(ctx)
+            self._check_location(ctx, as_read)
+            remote_id, remote = await self._bind(ctx, as_read)
             report, in_flight = await self._sync(ctx, remote_id, remote)
         except Waiting as wait:
             report = waiting_report(wait)
@@ -339,13 +381,15 @@ class Reconciler:
             effects.clear_create_pending,
         )
 
-    async def _bind(self, ctx: Context) -> tuple[str, Any]:
+    async def _bind(self, ctx: Context, as_read: dict[str, Any]) -> tuple[str, Any]:
         """The remote object this Kubernetes object stands for: recorded, bound by
         external-id, found by name, or created (once). Raises _Settled when there is none to
-        have (paused, adopt-only, a training job deleted remotely)."""
+        have (paused, adopt-only, a training job deleted remotely) or it may not be bound (not
+        ours, adoption not allowed)."""
         adapter, status, effects = self.adapter, ctx.status, ctx.effects
         remote_id = status.get(adapter.id_field) or ctx.policies.external_id
         remote: Any = None
+        bound_by: Found | None = None  # set when binding to an object not recorded before
         if remote_id:
             try:
                 remote = await adapter.get(ctx, str(remote_id))
@@ -366,7 +410,7 @@ class Reconciler:
             )
             found = None if first_create else await adapter.find(ctx)
             if found is not None:
-                remote_id = found[0]
+                remote_id, bound_by = found[0], Found.BY_NAME
                 # A lookup by name yields the list summary; observe() needs the detail.
                 remote = await adapter.get(ctx, str(remote_id))
                 if ctx.annotations.get(CREATE_PENDING) == ctx.remote_name:
@@ -385,8 +429,14 @@ class Reconciler:
             else:
                 remote_id = await self._create_once(ctx)
                 remote = await adapter.get(ctx, remote_id)
+                bound_by = ctx.found_taken
         elif not status.get(adapter.id_field):
+            bound_by = Found.EXTERNAL_ID
             effects.event("Normal", "Adopted", f"bound to {remote_id} (external-id)")
+        if bound_by is not None and (
+            refusal := self._bind_refusal(ctx, bound_by, remote_id, remote)
+        ):
+            self._refuse(ctx, as_read, refusal)
         return str(remote_id), remote
 
     async def _sync(self, ctx: Context, remote_id: str, remote: Any) -> tuple[Report, bool]:
@@ -395,6 +445,7 @@ class Reconciler:
         # Record the ID however it was found (an external-id binding included): polling,
         # deletion and dependents all go by it.
         ctx.status[adapter.id_field] = adapter.status_id(remote_id)
+        ctx.status["location"] = ctx.status.get("location") or ctx.location
         if CREATE_PENDING in ctx.annotations:
             # The intent is fulfilled: the ID goes to status and the intent goes, both with the
             # handler's final patch. (kopf patches the annotations first; a crash between the
@@ -407,6 +458,9 @@ class Reconciler:
             synced = Verdict(False, "Paused", "paused: spec changes are not applied")
         elif ctx.policies.observe_only:
             synced = Verdict(True, "Synced", "observed (management-policy observe)")
+        elif (refusal := ctx.refusal) is not None:  # the adapter's own (a foreign ConfigMap)
+            synced = Verdict(False, refusal.reason, refusal.message)
+            ctx.effects.event("Warning", refusal.reason, refusal.message)
         else:
             synced = SYNCED_OK
         report = observation.report()
@@ -454,6 +508,53 @@ class Reconciler:
         phase = None if ctx.status.get("phase") else reason
         return Report(phase=phase, synced=verdict, ready=verdict)
 
+    def _bind_refusal(
+        self, ctx: Context, found: Found, remote_id: Any, remote: Any
+    ) -> Refusal | None:
+        marker = marker_of(remote)
+        return bind_refusal(
+            found=found,
+            ours=marker == ctx.marker,
+            policies=ctx.policies,
+            allowance=ctx.allowance,
+            namespace=ctx.namespace,
+            remote=f"{ctx.remote_name!r} (ID {remote_id})",
+            owner=self.owner_of(marker) if marker else None,
+        )
+
+    REFUSED_RETRY_SECONDS = 300.0
+
+    def _refuse(self, ctx: Context, as_read: dict[str, Any], refusal: Refusal) -> None:
+        """Synced=False with the refusal; no ID is recorded (status stays as read), and a
+        create intent goes (a later delete must not look the name up and delete someone
+        else's object). Tried again slowly: what it waits for (a freed name, an allowance on
+        the Namespace, the namespace's old project) changes outside this object."""
+        ctx.status.clear()
+        ctx.status.update(as_read)
+        effects = ctx.effects
+        effects.requeue_after = self.REFUSED_RETRY_SECONDS
+        effects.event("Warning", refusal.reason, refusal.message)
+        effects.clear_create_pending = effects.clear_create_pending or (
+            CREATE_PENDING in ctx.annotations
+        )
+        self._created.pop(ctx.uid, None)
+        raise _Settled(self._note(ctx, refusal.reason, refusal.message))
+
+    def _check_location(self, ctx: Context, as_read: dict[str, Any]) -> None:
+        """An object bound in one project whose namespace now points to another is left
+        alone (no recreate, no delete) until the user accepts the move."""
+        recorded = ctx.status.get("location") or {}
+        verdict = location_verdict(recorded, ctx.location, ctx.policies.accept_location)
+        if verdict is LocationVerdict.CHANGED:
+            self._refuse(ctx, as_read, project_changed(recorded, ctx.location))
+        if verdict is LocationVerdict.ACCEPTED:
+            left = ctx.status.get(self.adapter.id_field)
+            for key in (self.adapter.id_field, *self.adapter.recorded_fields, "location"):
+                ctx.status.pop(key, None)
+            ctx.effects.event(
+                "Normal", "Moved", f"left {left} in project {recorded.get('projectId')}"
+            )
+
     def _on_drift(self, ctx: Context, remote_id: str) -> None:
         """The remote object vanished: recreate desired state, or report (training jobs)."""
         if not self.adapter.recreate_on_drift or not ctx.policies.may_write:
@@ -487,12 +588,14 @@ class Reconciler:
             if found is None:
                 raise
             remote_id = found[0]
+            ctx.found_taken = Found.BY_NAME  # bound only if the marker allows
             ctx.effects.event("Normal", "Adopted", f"name taken; bound to existing {remote_id}")
         except errors.Ambiguous:
             found = await adapter.find(ctx)
             if found is None:
                 raise RetryLater("create outcome unknown and not found by name yet", 5) from None
             remote_id = found[0]
+            ctx.found_taken = Found.BY_NAME  # a create of ours, unless unmarked
         else:
             ctx.effects.event("Normal", "Created", f"created {ctx.remote_name} as {remote_id}")
         ctx.effects.clear_create_pending = True
@@ -509,6 +612,9 @@ class Reconciler:
             remote_id = remote_id or known.ids[self.adapter.id_field]
         if not ctx.policies.may_write:
             return [("Normal", "Released", "finalizer removed; remote object left in place")]
+        recorded = ctx.status.get("location") or {}
+        if location_verdict(recorded, ctx.location, None) is LocationVerdict.CHANGED:
+            raise ProjectChanged(project_changed(recorded, ctx.location).message)
         if not remote_id:
             remote_id = await self._pending_create(ctx)
         if not remote_id:
@@ -537,7 +643,12 @@ class Reconciler:
                 10,
             ) from None
         found = await self.adapter.find(ctx)
-        return found[0] if found is not None else None
+        if found is None:
+            return None
+        # Only a remote object carrying our marker is the create that was interrupted; one
+        # that is not is someone else's, which deleting this object must not delete.
+        remote = await self.adapter.get(ctx, found[0])
+        return found[0] if marker_of(remote) == ctx.marker else None
 
 
 @dataclass

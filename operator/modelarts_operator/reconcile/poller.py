@@ -20,8 +20,10 @@ from ..api import errors
 from ..metrics import METRICS
 from . import conditions as cond
 from .controller import Observation, load_context
+from .credentials import location_of
 from .failures import classify
 from .kube import KubeError
+from .policies import moved
 from .registry import Entry
 from .status import Report, Verdict, status_patch
 
@@ -90,6 +92,13 @@ class Poller:
                 client = await self.rt.clients.for_namespace(entry.namespace)
             except Exception as err:  # credentials problems show on the next reconcile
                 log.debug("no client for %s: %s", entry.namespace, err)
+                continue
+            if moved(entry.status, location_of(client)):
+                # Bound in another project: its ID means nothing in this one. The reconcile
+                # says so (once), and polling leaves it alone.
+                synced = cond.get_condition(entry.status.get("conditions"), cond.SYNCED) or {}
+                if synced.get("reason") != "ProjectChanged":
+                    await self.rt.poke(entry, "the namespace points to another project")
                 continue
             by_client[client].append(entry)
         in_flight = False

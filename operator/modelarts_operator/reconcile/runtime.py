@@ -35,6 +35,7 @@ from .credentials import ClientFactory, CredentialsError
 from .failures import Failure, classify
 from .kinds import KindDeclaration, references_to
 from .kube import KubeClient, KubeError
+from .naming import owner_among
 from .policies import CREATE_PENDING, RECONCILE_REQUEST
 from .registry import Entry, Registry
 from .status import Report, Verdict, status_patch
@@ -104,6 +105,12 @@ class Runtime:
         plural = adapter.kind.plural
         if plural not in self.kinds:
             self.kinds[plural] = KindHandlers(adapter, Reconciler(adapter, self.kube))
+            self.kinds[plural].reconciler.owner_of = lambda marker: owner_among(
+                marker,
+                self.registry.entries(plural),
+                self.settings.installation_id,
+                adapter.kind.kind,
+            )
         return self.kinds[plural]
 
     async def poke(self, entry: Entry, why: str) -> None:
@@ -318,19 +325,26 @@ def _key(body: Any) -> tuple[str, str]:
 
 def register_credentials_watch() -> None:
     """Re-reconcile objects that are not Synced when a credentials Secret changes: a fixed
-    key takes effect at once instead of after the slow retry of an authentication error."""
+    key takes effect at once instead of after the slow retry of an authentication error.
+    The Secrets are watched by name (:class:`SecretWatcher`), not through a watch of every
+    Secret. A deleted Namespace's client is closed."""
 
-    @kopf.on.event("v1", "secrets", id="credentials")
-    async def credentials_changed(event: kopf.RawEvent, **_: Any) -> None:
-        rt = RUNTIME
-        if rt is None or event.get("type") not in ("ADDED", "MODIFIED"):
-            return  # the initial listing (type None) is not a change
-        meta = (event.get("object") or {}).get("metadata") or {}
-        secret = (meta.get("namespace", ""), meta.get("name", ""))
-        affected = rt.clients.namespaces_using(*secret)
-        for entry in list(rt.registry):
-            if cond.is_true(entry.status.get("conditions"), cond.SYNCED) or entry.deleting:
-                continue
-            if affected is None or entry.namespace in affected:
-                rt.clients.forget(entry.namespace)
-                await rt.poke(entry, f"credentials Secret {secret[0]}/{secret[1]} changed")
+    @kopf.on.event("v1", "namespaces", id="namespaces")
+    async def namespace_gone(event: kopf.RawEvent, **_: Any) -> None:
+        if RUNTIME is not None and event.get("type") == "DELETED":
+            name = ((event.get("object") or {}).get("metadata") or {}).get("name", "")
+            RUNTIME.clients.evict_namespace(name)
+
+
+async def credentials_changed(secret_namespace: str, secret_name: str) -> None:
+    """Poke the objects that may use the Secret and are not Synced."""
+    rt = RUNTIME
+    if rt is None:
+        return
+    affected = rt.clients.namespaces_using(secret_namespace, secret_name)
+    for entry in list(rt.registry):
+        if cond.is_true(entry.status.get("conditions"), cond.SYNCED) or entry.deleting:
+            continue
+        if affected is None or entry.namespace in affected:
+            rt.clients.forget(entry.namespace)
+            await rt.poke(entry, f"credentials Secret {secret_namespace}/{secret_name} changed")

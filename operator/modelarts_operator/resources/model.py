@@ -20,6 +20,7 @@ from ..crd.model import ModelSpec, ModelStatus
 from ..reconcile.controller import Context, Observation, Refs, RemoteAdapter, confirmed_gone
 from ..reconcile.kinds import KindDeclaration, Reference
 from ..reconcile.kube import Kind
+from ..reconcile.naming import marked_description
 from ..reconcile.references import (
     from_millis,
     ready_dependency,
@@ -104,6 +105,7 @@ class ModelAdapter(RemoteAdapter[ModelSpec]):
         if isinstance(ctx.refs, ModelRefs):
             wire.update(ctx.refs.source)
         wire["model_name"] = ctx.remote_name
+        wire["description"] = marked_description(spec.description, ctx.marker, 100)
         wire["workspace_id"] = ctx.refs.workspace_id
         if isinstance(wire.get("model_metrics"), dict):
             wire["model_metrics"] = json.dumps(wire["model_metrics"])

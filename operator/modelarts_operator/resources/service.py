@@ -20,6 +20,8 @@ from ..crd.service import ServiceSpec, ServiceStatus
 from ..reconcile.controller import Context, Observation, Refs, RemoteAdapter, confirmed_gone
 from ..reconcile.kinds import HealthRules, KindDeclaration, RbacRule, Reference
 from ..reconcile.kube import Kind, KubeError
+from ..reconcile.naming import marked_description
+from ..reconcile.policies import foreign_config_map
 from ..reconcile.references import (
     from_millis,
     ready_dependency,
@@ -141,6 +143,7 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
         wire = to_wire(ctx.spec, *OPERATOR_FIELDS)
         wire.update(
             service_name=ctx.remote_name,
+            description=marked_description(ctx.spec.description, ctx.marker, 100),
             workspace_id=ctx.refs.workspace_id,
             config=_refs(ctx).config,
         )
@@ -176,8 +179,9 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
             ctx.effects.event("Normal", "Started", "service started")
             changed = True
         update: dict[str, Any] = {}
-        if spec.description is not None and spec.description != (remote.description or ""):
-            update["description"] = spec.description
+        description = marked_description(spec.description, ctx.marker, 100)
+        if description != (remote.description or ""):
+            update["description"] = description
         if self._config_changed(ctx, remote):
             update["config"] = _refs(ctx).config
         if spec.schedule is not None:
@@ -232,6 +236,9 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
                 raise
             await ctx.kube.create(path, body)
         else:
+            if (refusal := foreign_config_map(current, ctx.uid)) is not None:
+                ctx.refusal = refusal
+                return
             if current.get("data") != data:
                 await ctx.kube.merge_patch(f"{path}/{name}", {"data": data})
         _refs(ctx).exported = name
@@ -309,7 +316,10 @@ DECLARATION = KindDeclaration(
         RbacRule(
             "",
             "configmaps",
-            frozenset({"get", "list", "watch", "create", "update", "patch", "delete"}),
+            # Read, create, patch its data; no list/watch/delete (the garbage collector
+            # deletes it with its Service), and the chart's admission policy refuses a patch of
+            # a ConfigMap no Service owns.
+            frozenset({"get", "create", "patch"}),
             "spec.exportTo: the ConfigMap with the service's address and ID, owned by it",
         ),
     ),

@@ -34,6 +34,7 @@ from ..crd.training_job import TrainingJobSpec, TrainingJobStatus
 from ..reconcile.controller import Context, Observation, Refs, RemoteAdapter, confirmed_gone
 from ..reconcile.kinds import KindDeclaration, Reference
 from ..reconcile.kube import Kind
+from ..reconcile.naming import marked_description
 from ..reconcile.references import (
     from_millis,
     recorded_workspace_id,
@@ -166,7 +167,7 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
             return await self.v2.create(ctx)
         request = TrainingJobCreateRequest(
             job_name=ctx.remote_name,
-            job_desc=spec.job_desc,
+            job_desc=marked_description(spec.job_desc, ctx.marker, 256),
             config=TrainingJobConfig.model_validate(to_wire(spec.config)),
             workspace_id=ctx.refs.workspace_id,
         )
@@ -208,8 +209,9 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
                 _refs(ctx).deadline_exceeded = True
             return remote
         jobs = ctx.client.training_jobs
-        if spec.job_desc is not None and (remote.job_desc or "") != spec.job_desc:
-            await jobs.update_description(int(remote_id), spec.job_desc)
+        job_desc = marked_description(spec.job_desc, ctx.marker, 256)
+        if (remote.job_desc or "") != job_desc:
+            await jobs.update_description(int(remote_id), job_desc)
         drift = self._config_drift(ctx, remote)
         if drift:
             # Look before creating: a version made by a run that crashed before recording it
@@ -222,7 +224,7 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
                 drift = self._config_drift(ctx, remote)
         if drift and ctx.status.get("configGeneration") != ctx.generation:
             request = TrainingVersionCreateRequest(
-                job_desc=spec.job_desc,
+                job_desc=job_desc,
                 config=TrainingVersionConfig.model_validate(
                     {
                         **to_wire(spec.config, "create_version", "volumes"),

@@ -35,6 +35,7 @@ from ..api.training_v2 import (
 )
 from ..crd.training_job import TrainingJobSpec
 from ..reconcile.controller import Context, Observation, RetryLater, confirmed_gone
+from ..reconcile.naming import marked_description
 from ..reconcile.references import from_millis, to_wire, workspace_id_of
 from ..reconcile.registry import Entry
 
@@ -227,7 +228,8 @@ class TrainingV2:
 
     async def _create(self, ctx: Context, name: str) -> TrainingJobV2:
         spec: TrainingJobSpec = ctx.spec
-        request = create_request(spec, name, ctx.refs.workspace_id, spec.job_desc)
+        description = marked_description(spec.job_desc, ctx.marker, 256)
+        request = create_request(spec, name, ctx.refs.workspace_id, description)
         created = await ctx.client.training_jobs_v2.create(request)
         ctx.status.update(
             {"trainingSpecHash": training_digest(spec), "configGeneration": ctx.generation}
@@ -237,8 +239,9 @@ class TrainingV2:
     async def update(self, ctx: Context, remote_id: str, remote: TrainingJobV2) -> TrainingJobV2:
         spec: TrainingJobSpec = ctx.spec
         jobs = ctx.client.training_jobs_v2
-        if spec.job_desc is not None and (remote.metadata.description or "") != spec.job_desc:
-            await jobs.update_description(remote_id, spec.job_desc)
+        description = marked_description(spec.job_desc, ctx.marker, 256)
+        if description != (remote.metadata.description or ""):
+            await jobs.update_description(remote_id, description)
             ctx.updated(["jobDesc"])
         digest = training_digest(spec)
         recorded = ctx.status.get("trainingSpecHash")

@@ -12,6 +12,7 @@ from ..crd.workspace import WorkspaceSpec, WorkspaceStatus
 from ..reconcile.controller import Context, Observation, RemoteAdapter, confirmed_gone
 from ..reconcile.kinds import KindDeclaration
 from ..reconcile.kube import Kind
+from ..reconcile.naming import marked_description
 from ..reconcile.references import from_millis, to_wire
 from ..reconcile.registry import Entry
 
@@ -47,6 +48,7 @@ class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec]):
     def _desired(self, ctx: Context) -> dict[str, Any]:
         wire = to_wire(ctx.spec, "deletion_policy", "name")
         wire["name"] = ctx.remote_name
+        wire["description"] = marked_description(ctx.spec.description, ctx.marker, 256)
         return wire
 
     async def create(self, ctx: Context) -> str:

@@ -192,13 +192,47 @@ def test_rbac_has_no_wildcards(render: Render, values: dict[str, Any]) -> None:
         assert "nonResourceURLs" not in rule
 
 
-def test_secrets_are_read_only_and_only_configmaps_are_deleted(render: Render) -> None:
+def test_secrets_are_read_only_and_nothing_is_deleted(render: Render) -> None:
     for rule in all_rules(render()):
         writes = {"create", "update", "patch", "delete"} & set(rule["verbs"])
         if "secrets" in rule["resources"]:
             assert not writes
-        if "delete" in rule["verbs"]:
-            assert rule["resources"] == ["configmaps"]
+        assert "delete" not in rule["verbs"], rule
+
+
+@pytest.mark.parametrize(
+    ("values", "names"),
+    [
+        ({}, ["modelarts-credentials"]),
+        ({"credentials": {"existingSecret": "ops-creds"}}, ["modelarts-credentials", "ops-creds"]),
+        (
+            {"credentials": {"existingSecret": "", "namespaceSecretNames": ["a", "b"]}},
+            ["a", "b"],
+        ),
+        ({"credentials": {"existingSecret": "", "namespaceSecretNames": []}}, None),
+        (
+            {**NAMESPACED, "credentials": {"existingSecret": "", "namespaceSecretNames": ["t"]}},
+            ["t"],
+        ),
+    ],
+    ids=["default", "default-secret", "names", "none", "namespaced"],
+)
+def test_secrets_are_readable_only_by_name(
+    render: Render, values: dict[str, Any], names: list[str] | None
+) -> None:
+    """An RBAC rule without resourceNames would grant every Secret in its scope."""
+    objects = render(values)
+    rules = [r for r in all_rules(objects) if "secrets" in r["resources"]]
+    if names is None:
+        assert rules == []
+        return
+    assert rules
+    for rule in rules:
+        assert rule["resourceNames"] == names or rule["resourceNames"] == names[-1:], rule
+    env = env_of(objects)
+    assert env.get("MODELARTS_CREDENTIALS_SECRET_NAMES", "").split(",") == (
+        values.get("credentials", {}).get("namespaceSecretNames", ["modelarts-credentials"]) or [""]
+    )
 
 
 def test_rbac_create_false_renders_no_rbac(render: Render) -> None:
