@@ -18,7 +18,7 @@ schema or a CEL rule, so a bad manifest is refused at ``kubectl apply`` naming t
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
 
@@ -427,7 +427,7 @@ class SchedulePolicy(CrdModel):
 
 
 class SshEndpoint(CrdModel):
-    key_pair_names: list[str] = Field(
+    key_pair_names: list[Annotated[str, Field(min_length=1, max_length=MAX_ID)]] = Field(
         min_length=1, max_length=16, description="ECS key pair names allowed to SSH into the tasks."
     )
 

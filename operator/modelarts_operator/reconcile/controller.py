@@ -445,7 +445,8 @@ class Reconciler:
         # Record the ID however it was found (an external-id binding included): polling,
         # deletion and dependents all go by it.
         ctx.status[adapter.id_field] = adapter.status_id(remote_id)
-        ctx.status["location"] = ctx.status.get("location") or ctx.location
+        if ctx.location and not ctx.status.get("location"):
+            ctx.status["location"] = ctx.location
         if CREATE_PENDING in ctx.annotations:
             # The intent is fulfilled: the ID goes to status and the intent goes, both with the
             # handler's final patch. (kopf patches the annotations first; a crash between the

@@ -253,8 +253,11 @@ class ClientFactory:
 
 
 def location_of(client: ModelArtsClient) -> dict[str, str]:
-    """Where a client's objects live: project, region and endpoint (recorded at first bind)."""
-    config = client.config
+    """Where a client's objects live: project, region and endpoint (recorded at first bind);
+    empty for a client without a configuration (a test double)."""
+    config = getattr(client, "config", None)
+    if config is None:
+        return {}
     return {
         "projectId": config.project_id,
         "region": config.region,

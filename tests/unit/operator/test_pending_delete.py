@@ -14,6 +14,7 @@ from modelarts_operator.api import errors
 from modelarts_operator.crd.training_job import TrainingJobSpec
 from modelarts_operator.reconcile import references
 from modelarts_operator.reconcile.controller import Context, DeleteBlocked, Reconciler
+from modelarts_operator.reconcile.naming import owner_marker
 from modelarts_operator.reconcile.policies import CREATE_PENDING, Policies
 from modelarts_operator.reconcile.registry import Registry
 from modelarts_operator.resources.training_job import TrainingJobAdapter
@@ -32,6 +33,9 @@ SPEC = {
 }
 
 
+MARKER = owner_marker("", "TrainingJob", "ns", "job")
+
+
 class Jobs:
     """The training job the crashed create made, in workspace ws-1."""
 
@@ -48,7 +52,8 @@ class Jobs:
     async def get_version(self, job_id: int, version_id: int) -> Any:
         if self.deleted:
             raise errors.NotFound(error_msg="gone")
-        return SimpleNamespace(job_id=7, version_id=1, status=10)
+        # the description carries the marker of ns/job: the interrupted create was ours
+        return SimpleNamespace(job_id=7, version_id=1, status=10, job_desc=MARKER)
 
     async def delete(self, job_id: int) -> None:
         self.deleted.append(job_id)
@@ -73,6 +78,7 @@ def context(jobs: Jobs) -> Context:
         policies=Policies(),
         client=SimpleNamespace(training_jobs=jobs),  # type: ignore[arg-type]
         remote_name="ns-job",
+        marker=MARKER,
     )
 
 

@@ -33,10 +33,10 @@ def test_a_field_the_schema_lacks_cannot_be_written() -> None:
 
 
 def test_values_are_typed_and_camel_case_on_the_wire() -> None:
-    status = JOBS.render({}, Report(facts={"jobId": "41", "durationSeconds": 3}), 2)
-    assert status["jobId"] == 41
+    status = JOBS.render({}, Report(facts={"versionId": "41", "durationSeconds": 3}), 2)
+    assert status["versionId"] == 41
     assert status["observedGeneration"] == 2
-    assert set(status) >= {"jobId", "durationSeconds", "conditions"}
+    assert set(status) >= {"versionId", "durationSeconds", "conditions"}
 
 
 def test_every_report_records_the_generation_unless_told_not_to() -> None:
