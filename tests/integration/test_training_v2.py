@@ -6,9 +6,12 @@ Model imported from the job's output channel."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
+from modelarts_operator.reconcile.naming import marker_of, unmarked
 
 from .conftest import (
     OperatorProcess,
@@ -93,12 +96,17 @@ def test_v2_job_runs_once_to_success_and_changes_in_place(
     assert condition(done, "Failed")["status"] == "False"
     assert status["observedGeneration"] == done["metadata"]["generation"]
     (remote,) = remote_jobs(emulator, id=job_id)
-    assert remote["description"] == "first description"
+    assert unmarked(remote["description"]) == "first description"
+    assert marker_of(SimpleNamespace(description=remote["description"]))  # marked as ours
     assert remote["annotations"] in (None, {})  # no feature switch asked for
 
     # The description changes in place: same job, no new one.
     merge_patch(cp, "trainingjob", "mnist", ns, {"spec": {"jobDesc": "second"}})
-    wait_until(lambda: remote_jobs(emulator, id=job_id)[0]["description"] == "second", 30, "PUT")
+    wait_until(
+        lambda: unmarked(remote_jobs(emulator, id=job_id)[0]["description"]) == "second",
+        30,
+        "PUT",
+    )
     wait_for(cp, "trainingjob", "mnist", ns, lambda o: synced(o) and o["status"][
         "observedGeneration"] == 2, 30, operator)  # fmt: skip
     assert len(remote_jobs(emulator, workspace_id="0", name=status["jobName"])) == 1
