@@ -323,7 +323,7 @@ def test_rotated_secrets_do_not_leave_clients_open(
     apply(cp, workspace("rotating", description="rotates"), ns)
     wait_for(cp, "workspace", "rotating", ns, lambda o: ready(o) and synced(o), op=operator)
     start = api_clients(operator)
-    rotations = 3
+    rotations = 2
     for i in range(1, rotations + 1):
         write_secret(cp, ns, "team-rotate", {"ak": cfg.ak, "sk": cfg.sk, "rotation": str(i)})
         # The poller re-reads the Secret (at most every 15 s) and builds a client for the new
