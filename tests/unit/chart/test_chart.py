@@ -203,9 +203,31 @@ def test_rbac_create_false_renders_no_rbac(render: Render) -> None:
 # --- peering ------------------------------------------------------------------------------
 
 
+def peering_crds(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """kopf's CRDs among the rendered ones (the chart's own four are always there)."""
+    crds = by_kind(objects, "CustomResourceDefinition")
+    return [c for c in crds if c["spec"]["group"] == "kopf.dev"]
+
+
+def test_the_crds_are_templates_that_upgrade_and_survive_uninstall(render: Render) -> None:
+    crds = [
+        c for c in by_kind(render(), "CustomResourceDefinition") if c not in peering_crds(render())
+    ]
+    assert sorted(c["spec"]["names"]["kind"] for c in crds) == [
+        "Model",
+        "Service",
+        "TrainingJob",
+        "Workspace",
+    ]
+    for crd in crds:
+        assert crd["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+        assert "helm.sh/hook" not in crd["metadata"]["annotations"]
+    assert by_kind(render({"crds": {"install": False}}), "CustomResourceDefinition") == []
+
+
 def test_cluster_peering_ships_crd_object_and_rbac(render: Render) -> None:
     objects = render({"replicaCount": 2, "peering": {"enabled": True}})
-    crd = one(objects, "CustomResourceDefinition")
+    crd = one(peering_crds(objects), "CustomResourceDefinition")
     assert crd["metadata"]["name"] == "clusterkopfpeerings.kopf.dev"
     assert crd["spec"]["scope"] == "Cluster"
     assert crd["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
@@ -224,7 +246,9 @@ def test_cluster_peering_ships_crd_object_and_rbac(render: Render) -> None:
 
 def test_namespaced_peering_uses_a_kopfpeering_per_namespace(render: Render) -> None:
     objects = render({**NAMESPACED, "replicaCount": 2, "peering": {"enabled": True}})
-    assert one(objects, "CustomResourceDefinition")["spec"]["names"]["kind"] == "KopfPeering"
+    assert one(peering_crds(objects), "CustomResourceDefinition")["spec"]["names"]["kind"] == (
+        "KopfPeering"
+    )
     peerings = by_kind(objects, "KopfPeering")
     assert {p["metadata"]["namespace"] for p in peerings} == {"team-a", "team-b"}
     for role in by_kind(objects, "Role"):
@@ -234,7 +258,7 @@ def test_namespaced_peering_uses_a_kopfpeering_per_namespace(render: Render) -> 
 
 def test_standalone_has_no_peering_and_never_overlaps_two_pods(render: Render) -> None:
     objects = render()
-    assert by_kind(objects, "CustomResourceDefinition") == []
+    assert peering_crds(objects) == []
     assert by_kind(objects, "ClusterKopfPeering") == []
     assert env_of(objects)["MODELARTS_PEERING"] == ""
     assert one(objects, "Deployment")["spec"]["strategy"] == {"type": "Recreate"}
@@ -244,7 +268,7 @@ def test_standalone_has_no_peering_and_never_overlaps_two_pods(render: Render) -
 
 def test_peering_crds_can_be_left_to_someone_else(render: Render) -> None:
     objects = render({"peering": {"enabled": True, "installCRDs": False, "name": "shared"}})
-    assert by_kind(objects, "CustomResourceDefinition") == []
+    assert peering_crds(objects) == []
     assert one(objects, "ClusterKopfPeering")["metadata"]["name"] == "shared"
     assert env_of(objects)["MODELARTS_PEERING"] == "shared"
 
