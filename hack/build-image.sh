@@ -23,10 +23,12 @@ buildah=(buildah --root "$cache/storage" --runroot "$cache/runroot" --storage-dr
 
 say() { printf '[image] %s\n' "$*"; }
 has_image() { "${buildah[@]}" inspect --type image "$1" >/dev/null 2>&1; }
-archive() {  # $1 image, $2 name inside the archive, $3 file
+archive() {  # $1 image, $2 name inside the archive, $3 file; skipped when $3 holds that image
+  local id; id=$("${buildah[@]}" inspect --type image --format '{{.FromImageID}}' "$1")
+  if [[ -f $3 && $(cat "$3.id" 2>/dev/null) == "$id" ]]; then return; fi
   rm -f "$3.tmp"
   "${buildah[@]}" push --quiet "$1" "docker-archive:$3.tmp:$2" >/dev/null
-  mv "$3.tmp" "$3"
+  mv "$3.tmp" "$3" && echo "$id" >"$3.id"
 }
 
 build_pause() {
@@ -44,7 +46,7 @@ build_pause() {
     rm -rf "$work"
   fi
   # The name the node's containerd is configured with as its sandbox image.
-  [[ -f $file && $file -nt $root/hack/pause/pause.c ]] || archive "$image" "$NODE_PAUSE_IMAGE" "$file"
+  archive "$image" "$NODE_PAUSE_IMAGE" "$file"
   say "pause image: $NODE_PAUSE_IMAGE ($file)"
 }
 

@@ -174,15 +174,23 @@ def _remove_cgroup_tree(top: Path) -> None:
             os.rmdir(dirpath)
 
 
+def _named_netns() -> set[str]:
+    """Network namespaces ``ip netns`` knows (containerd would put its own here unless told
+    to keep them under its state directory)."""
+    netns_dir = Path("/run/netns")
+    return {p.name for p in netns_dir.iterdir()} if netns_dir.is_dir() else set()
+
+
 @dataclass
 class HostBaseline:
     """What existed before the node started: teardown removes only what came after."""
 
     chains: set[tuple[str, str, str]]
+    netns: set[str]
 
     @classmethod
     def take(cls) -> HostBaseline:
-        return cls(_iptables_chains())
+        return cls(_iptables_chains(), _named_netns())
 
 
 # -- the node --------------------------------------------------------------------------------
@@ -582,6 +590,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
             found.append(f"bridge {BRIDGE}")
         found += [f"iptables {cmd} -t {table} {chain}" for cmd, table, chain in self._new_chains()]
         found += [f"cgroup {top}" for top in _cgroup_dirs(KUBEPODS)]
+        found += [f"netns {name}" for name in sorted(_named_netns() - self.baseline.netns)]
         return found
 
     def __enter__(self) -> Node:
