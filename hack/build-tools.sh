@@ -60,10 +60,6 @@ build_helm() {
 }
 
 node_cmds=(kube-controller-manager kube-scheduler kube-proxy kubelet)
-if [[ ${1:-} == --node-only ]]; then  # the node's commands alone (the others are built already)
-  for cmd in "${node_cmds[@]}"; do build_kube "$cmd"; done
-  exit 0
-fi
 build_etcd
 build_kube kube-apiserver
 build_kube kubectl

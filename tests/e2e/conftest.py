@@ -262,10 +262,12 @@ def release(cluster: Cluster) -> Iterator[Release]:
         cluster.helm("uninstall", RELEASE, "--namespace", OPERATOR_NS, check=False)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    """A single-node cluster running the images ``make image`` built; its teardown must leave
-    nothing on the host (processes, mounts, network namespaces, the bridge, iptables chains)."""
+    """A single-node cluster running the images ``make image`` built, one for every in-pod
+    test; package scope, so it is gone before the integration tier's timing-sensitive tests.
+    Its teardown must leave nothing on the host (processes, mounts, network namespaces, the
+    bridge, iptables chains)."""
     missing = [str(a) for a in NODE_ARCHIVES if not a.is_file()]
     if missing:
         pytest.fail(f"image archives missing ({', '.join(missing)}): run `make image`")
