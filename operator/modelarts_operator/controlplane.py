@@ -392,9 +392,7 @@ class ControlPlane:
             f"--kubelet-certificate-authority={self.ca.cert_file}",
         ]
 
-    def spawn(
-        self, name: str, argv: list[str], env: dict[str, str] | None = None
-    ) -> subprocess.Popen[bytes]:
+    def spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
         """Start a child that dies with this process; its output goes to ``<name>.log``."""
         log = (self.state_dir / f"{name}.log").open("ab")
         self._logs.append(log)
@@ -405,7 +403,6 @@ class ControlPlane:
             stdin=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,  # deliberate: die with our process
             cwd=self.state_dir,
-            env=env,
         )
         self._processes.append((name, proc))
         (self.state_dir / f"{name}.pid").write_text(str(proc.pid))

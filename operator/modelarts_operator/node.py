@@ -28,7 +28,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -598,19 +598,3 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-@contextlib.contextmanager
-def running_node(
-    state_dir: Path | None = None,
-    identities: Iterable[Identity] = (),
-    images: Iterable[Path] = (),
-) -> Iterator[Node]:
-    """``with running_node(images=[...]) as node:`` — a node for the duration of the block."""
-    node = Node.start(state_dir, identities, images)
-    try:
-        yield node
-    finally:
-        node.stop()
-        if state_dir is None:
-            shutil.rmtree(node.state_dir, ignore_errors=True)
