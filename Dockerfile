@@ -17,14 +17,15 @@ RUN --mount=type=secret,id=build-ca \
     && pip install --no-cache-dir "uv==0.13.9"
 WORKDIR /src
 COPY pyproject.toml uv.lock README.md LICENSE ./
+# Runtime dependencies exactly as locked (hashes included), without the project itself; a
+# layer of their own, so a change to the sources alone does not download them again.
+RUN uv export --frozen --no-dev --no-emit-project --format requirements-txt \
+        --output-file /dist/deps/requirements.txt
 COPY operator/ operator/
-# Runtime dependencies exactly as locked (hashes included), without the project itself.
 RUN --mount=type=secret,id=build-ca \
     if [ -f /run/secrets/build-ca ]; then \
         export SSL_CERT_FILE=/run/secrets/build-ca UV_SYSTEM_CERTS=1; fi \
-    && uv export --frozen --no-dev --no-emit-project --format requirements-txt \
-        --output-file /dist/requirements.txt \
-    && uv build --wheel --out-dir /dist
+    && uv build --wheel --out-dir /dist/wheel
 
 FROM ${PYTHON_IMAGE}
 LABEL org.opencontainers.image.title="modelarts-operator" \
@@ -36,13 +37,15 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     HOME=/tmp \
     TMPDIR=/tmp
-COPY --from=build /dist/ /tmp/dist/
-# Install the locked dependencies, then the wheel; precompile bytecode so nothing needs to be
-# written at run time (the root filesystem is read-only in the cluster).
+COPY --from=build /dist/deps/ /tmp/deps/
 RUN --mount=type=secret,id=build-ca \
     if [ -f /run/secrets/build-ca ]; then export PIP_CERT=/run/secrets/build-ca; fi \
-    && pip install --no-cache-dir --require-hashes --requirement /tmp/dist/requirements.txt \
-    && pip install --no-cache-dir --no-deps /tmp/dist/*.whl \
+    && pip install --no-cache-dir --require-hashes --requirement /tmp/deps/requirements.txt \
+    && rm -rf /tmp/deps
+COPY --from=build /dist/wheel/ /tmp/dist/
+# Then the wheel; precompile bytecode so nothing needs to be written at run time (the root
+# filesystem is read-only in the cluster).
+RUN pip install --no-cache-dir --no-deps /tmp/dist/*.whl \
     && python -m compileall -q "$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
     && rm -rf /tmp/dist \
     && groupadd --gid 65532 nonroot \

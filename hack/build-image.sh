@@ -92,9 +92,10 @@ build_operator() {
     say "no registry: base image $base (from Debian packages)"
     base_args=(--pull=never --build-arg "PYTHON_IMAGE=$base")
   fi
+  local secret=()
+  [[ -f $host_ca ]] && secret=(--secret "id=build-ca,src=$host_ca")
   local t0=$SECONDS
-  "${buildah[@]}" build --quiet --layers --runtime "$runc" "${base_args[@]}" \
-    --secret "id=build-ca,src=$host_ca" \
+  "${buildah[@]}" build --quiet --layers --runtime "$runc" "${base_args[@]}" "${secret[@]}" \
     --tag localhost/modelarts-operator:dev --file "$root/Dockerfile" "$root" >/dev/null
   archive localhost/modelarts-operator:dev docker.io/library/modelarts-operator:dev \
     "$out/modelarts-operator-dev.tar"
