@@ -96,15 +96,20 @@ def the_pod(pods: Cluster) -> dict[str, Any]:
 
 
 def rollout(pods: Cluster) -> None:
-    pods.kubectl(
-        "rollout",
-        "status",
-        f"deployment/{RELEASE}",
-        "-n",
-        OPERATOR_NS,
-        "--timeout=240s",
-        timeout=260,
-    )
+    """Wait for the Deployment's rollout; on a timeout say why (pod states, the last log)."""
+    result = pods.kubectl(
+        "rollout", "status", f"deployment/{RELEASE}", "-n", OPERATOR_NS, "--timeout=240s",
+        timeout=260, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        listed = pods.kubectl("get", "pods", "-n", OPERATOR_NS, "-o", "wide", check=False)
+        last = pods.kubectl(
+            "logs", f"deployment/{RELEASE}", "-n", OPERATOR_NS, "--previous", "--tail=20",
+            check=False,
+        )  # fmt: skip
+        raise AssertionError(
+            f"rollout failed: {result.stderr}\n{listed.stdout}\n{last.stdout[-3000:]}"
+        )
 
 
 def logs(pods: Cluster, pod: str) -> str:
