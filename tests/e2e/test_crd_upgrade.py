@@ -45,7 +45,10 @@ def previous_chart(dest: Path) -> Path:
         pytest.skip("no commit with the chart's old crds/ layout (shallow clone?)")
     newest = history[0]
     present = subprocess.run(
-        ["git", "cat-file", "-e", f"{newest}:{OLD_LAYOUT}"], cwd=REPO_ROOT, check=False
+        ["git", "cat-file", "-e", f"{newest}:{OLD_LAYOUT}"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        check=False,
     )
     revision = newest if present.returncode == 0 else f"{newest}^"
     archive = git("archive", "--format=tar", revision, "helm/modelarts-operator")
