@@ -23,8 +23,12 @@ HEADER = (
     "# Do not edit: change the pydantic models and regenerate.\n"
 )
 CRD_DIR = Path("crds")
-HELM_CRD_DIR = Path("helm/modelarts-operator/crds")
-OUTPUT_DIRS = (CRD_DIR, HELM_CRD_DIR)
+# The chart's CRDs are templates, not the chart's crds/ directory: Helm installs crds/ once and
+# never upgrades it, so the fields of a newer release would be pruned on an upgraded cluster.
+HELM_CRD_DIR = Path("helm/modelarts-operator/templates/crds")
+# Helm never deletes a resource with this annotation (uninstall, or a release that drops it):
+# deleting a CRD deletes every object of its kind.
+KEEP = {"helm.sh/resource-policy": "keep"}
 
 JsonSchema = dict[str, Any]
 
@@ -227,17 +231,36 @@ def render_crds() -> dict[str, str]:
     return {info.filename: _dump(crd_manifest(info)) for info in KINDS}
 
 
+def render_chart_crds() -> dict[str, str]:
+    """The chart's templates of the same CRDs: kept on uninstall, left out with
+    ``crds.install=false`` (for clusters whose CRDs are managed elsewhere)."""
+    rendered = {}
+    for info in KINDS:
+        doc = crd_manifest(info)
+        doc["metadata"]["annotations"] = dict(KEEP)
+        body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+        if "{{" in body:  # would be read as template syntax
+            raise SchemaError(f"{info.crd_name}: '{{{{' in the CRD cannot go into a template")
+        rendered[info.filename] = (
+            HEADER + "{{- if .Values.crds.install }}\n---\n" + body + "{{- end }}\n"
+        )
+    return rendered
+
+
+def _outputs() -> dict[Path, dict[str, str]]:
+    return {CRD_DIR: render_crds(), HELM_CRD_DIR: render_chart_crds()}
+
+
 def render_all() -> str:
     """All CRDs as one multi-document YAML stream (what ``crds`` prints)."""
     return "".join(render_crds().values())
 
 
 def write_crds(root: Path) -> list[Path]:
-    """Write the CRDs into crds/ and the chart's crds/, and docs/crd-reference.md, under
-    ``root``; return the changed files."""
+    """Write the CRDs into crds/ and the chart's templates/crds/, and docs/crd-reference.md,
+    under ``root``; return the changed files."""
     changed: list[Path] = []
-    rendered = render_crds()
-    for directory in OUTPUT_DIRS:
+    for directory, rendered in _outputs().items():
         target_dir = root / directory
         target_dir.mkdir(parents=True, exist_ok=True)
         for name, text in rendered.items():
@@ -267,8 +290,7 @@ def _reference(root: Path) -> tuple[Path, str]:
 def stale_files(root: Path) -> list[Path]:
     """Generated files under ``root`` that are missing, differ, or no longer generated."""
     stale: list[Path] = []
-    rendered = render_crds()
-    for directory in OUTPUT_DIRS:
+    for directory, rendered in _outputs().items():
         target_dir = root / directory
         for name, text in rendered.items():
             path = target_dir / name

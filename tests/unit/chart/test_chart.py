@@ -241,6 +241,20 @@ def test_rbac_create_false_renders_no_rbac(render: Render) -> None:
         assert by_kind(objects, kind) == []
 
 
+def test_the_crds_are_templates_that_upgrade_and_survive_uninstall(render: Render) -> None:
+    crds = by_kind(render(), "CustomResourceDefinition")
+    assert sorted(c["spec"]["names"]["kind"] for c in crds) == [
+        "Model",
+        "Service",
+        "TrainingJob",
+        "Workspace",
+    ]
+    for crd in crds:
+        assert crd["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+        assert "helm.sh/hook" not in crd["metadata"]["annotations"]
+    assert by_kind(render({"crds": {"install": False}}), "CustomResourceDefinition") == []
+
+
 # --- leader election -----------------------------------------------------------------------
 
 

@@ -57,11 +57,16 @@ def test_committed_files_are_up_to_date() -> None:
     assert stale == [], f"run `modelarts-operator crds --write`; stale: {stale}"
 
 
-def test_chart_copies_are_identical_to_crds_dir() -> None:
+def test_chart_templates_are_the_crds_dir_kept_on_uninstall() -> None:
     for name in render_crds():
-        assert (ROOT / "crds" / name).read_bytes() == (
-            ROOT / "helm/modelarts-operator/crds" / name
-        ).read_bytes()
+        template = (ROOT / "helm/modelarts-operator/templates/crds" / name).read_text()
+        lines = template.splitlines()
+        assert "{{- if .Values.crds.install }}" in lines
+        assert lines[-1] == "{{- end }}"
+        chart = yaml.safe_load("\n".join(x for x in lines if not x.startswith("{{")))
+        plain = yaml.safe_load((ROOT / "crds" / name).read_text())
+        assert chart["metadata"].pop("annotations") == {"helm.sh/resource-policy": "keep"}
+        assert chart == plain
 
 
 def test_check_names_stale_and_missing_files(
@@ -71,13 +76,13 @@ def test_check_names_stale_and_missing_files(
     assert main(["crds", "--check", "--root", str(tmp_path)]) == 0
     edited = tmp_path / "crds" / f"models.{GROUP}.yaml"
     edited.write_text(edited.read_text().replace("mamodel", "oldname"))
-    (tmp_path / "helm/modelarts-operator/crds" / f"services.{GROUP}.yaml").unlink()
+    (tmp_path / "helm/modelarts-operator/templates/crds" / f"services.{GROUP}.yaml").unlink()
     (tmp_path / "crds" / f"gone.{GROUP}.yaml").write_text("kind: CustomResourceDefinition\n")
     capsys.readouterr()
     assert main(["crds", "--check", "--root", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert f"crds/models.{GROUP}.yaml" in err
-    assert f"helm/modelarts-operator/crds/services.{GROUP}.yaml" in err
+    assert f"helm/modelarts-operator/templates/crds/services.{GROUP}.yaml" in err
     assert f"gone.{GROUP}.yaml" in err
     assert f"workspaces.{GROUP}.yaml" not in err
     assert main(["crds", "--write", "--root", str(tmp_path)]) == 0
