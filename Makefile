@@ -24,8 +24,9 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 venv: $(VENV)/.synced ## create .venv with the operator and its dev tools (from uv.lock)
 
-tools: ## build etcd, kube-apiserver, kubectl and helm (cached outside git, by version)
+tools: ## build etcd, kube-apiserver, kubectl, helm and Argo CD (cached outside git, by version)
 	@hack/build-tools.sh
+	@hack/build-argocd.sh
 
 cluster: venv tools ## start the local control plane in the background; kubeconfig in .cluster/kubeconfig
 	$(BIN)/modelarts-operator cluster up --state-dir .cluster
@@ -33,7 +34,7 @@ cluster: venv tools ## start the local control plane in the background; kubeconf
 cluster-down: venv ## stop the local control plane and remove its state
 	$(BIN)/modelarts-operator cluster down --state-dir .cluster
 
-crds: venv ## regenerate crds/ and the chart's CRDs from the pydantic models
+crds: venv ## regenerate crds/, the chart's CRDs and its copy of argocd/health.lua
 	$(BIN)/modelarts-operator crds --write
 
 lint: venv ## ruff (lint + format check) and mypy
