@@ -27,6 +27,9 @@ HEADER = (
 CRD_DIR = Path("crds")
 HELM_CRD_DIR = Path("helm/modelarts-operator/crds")
 OUTPUT_DIRS = (CRD_DIR, HELM_CRD_DIR)
+# Files the chart ships whose one source lives outside it (Helm packages only the chart's own
+# directory): source -> generated copy. Argo CD's health script is written once, in argocd/.
+CHART_COPIES = {Path("argocd/health.lua"): Path("helm/modelarts-operator/files/argocd/health.lua")}
 
 JsonSchema = dict[str, Any]
 
@@ -296,8 +299,8 @@ def render_all() -> str:
 
 
 def write_crds(root: Path) -> list[Path]:
-    """Write the CRDs into crds/ and the chart's crds/, and docs/crd-reference.md, under
-    ``root``; return the changed files."""
+    """Write the CRDs into crds/ and the chart's crds/, docs/crd-reference.md and the chart's
+    copies of files kept outside it, under ``root``; return the changed files."""
     changed: list[Path] = []
     rendered = render_crds()
     for directory in OUTPUT_DIRS:
@@ -312,11 +315,11 @@ def write_crds(root: Path) -> list[Path]:
             if path.name not in rendered:
                 path.unlink()
                 changed.append(path)
-    doc, text = _reference(root)
-    if not doc.exists() or doc.read_text(encoding="utf-8") != text:
-        doc.parent.mkdir(parents=True, exist_ok=True)
-        doc.write_text(text, encoding="utf-8")
-        changed.append(doc)
+    for path, text in [_reference(root), *chart_copies(root)]:
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            changed.append(path)
     return changed
 
 
@@ -343,10 +346,21 @@ def stale_files(root: Path) -> list[Path]:
                 for path in sorted(target_dir.glob(f"*.{GROUP}.yaml"))
                 if path.name not in rendered
             )
-    doc, text = _reference(root)
-    if not doc.exists() or doc.read_text(encoding="utf-8") != text:
-        stale.append(doc)
+    for path, text in [_reference(root), *chart_copies(root)]:
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            stale.append(path)
     return stale
+
+
+def chart_copies(root: Path) -> list[tuple[Path, str]]:
+    """The chart's copies under ``root`` and their text: the source under a header saying where
+    to edit it. A root without the source (a bare CRD output directory) has no copies."""
+    copies: list[tuple[Path, str]] = []
+    for source, copy_path in CHART_COPIES.items():
+        if (root / source).is_file():
+            header = f"-- Generated from {source} by `make crds`: edit that file, not this copy.\n"
+            copies.append((root / copy_path, header + (root / source).read_text(encoding="utf-8")))
+    return copies
 
 
 def find_root(start: Path | None = None) -> Path:
