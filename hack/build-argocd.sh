@@ -58,10 +58,24 @@ build_kustomize() {
   say "built kustomize in $((SECONDS - t0))s"
 }
 
+# Argo CD's own CRDs (Application, AppProject, ApplicationSet) from the same module version,
+# for the test harness that runs Argo CD against the local control plane.
+copy_crds() {
+  local out=$out_dir/crds
+  if [[ -f $out/application-crd.yaml ]]; then say "CRDs $ARGOCD_VERSION present ($out)"; return; fi
+  local src tmp; tmp=$(mktemp -d "$out.XXXXXX")
+  src=$(cd "$root/tools/argocd" && go list -m -f '{{.Dir}}' github.com/argoproj/argo-cd/v3)
+  cp "$src"/manifests/crds/{application,appproject,applicationset}-crd.yaml "$tmp/"
+  chmod 644 "$tmp"/*.yaml
+  mv "$tmp" "$out"
+  say "copied Argo CD's CRDs to $out"
+}
+
 install_debian git:git redis-server:redis-server
 build_in_module argocd-health ./cmd/argocd-health
 build_in_module argocd github.com/argoproj/argo-cd/v3/cmd
 build_kustomize
+copy_crds
 
 say "versions:"
 "$out_dir/argocd" version --client --short 2>/dev/null | sed 's/^/  /'
