@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help venv tools cluster cluster-down test test-unit lint fmt crds demo e2e-kind bench clean
+.PHONY: help venv tools cluster cluster-down test test-unit lint fmt crds argocd-fixtures demo e2e-kind bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ cluster-down: venv ## stop the local control plane and remove its state
 
 crds: venv ## regenerate crds/, the chart's CRDs and its copy of argocd/health.lua
 	$(BIN)/modelarts-operator crds --write
+
+argocd-fixtures: venv tools ## re-capture tests/fixtures/argocd/ from the operator's real output
+	UPDATE_GOLDEN=1 $(BIN)/pytest tests/integration/test_argocd_fixtures.py $(PYTEST_ARGS)
 
 lint: venv ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .
