@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from modelarts_operator.controlplane import ControlPlane, free_port
+from modelarts_operator.controlplane import ControlPlane, _die_with_parent, free_port
 from tests.unit.argocd.cases import argocd_tool, chart_health_data
 
 NAMESPACE = "argocd"
@@ -37,6 +37,7 @@ class ArgoCD:
     workdir: Path
     helm: Path
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    logs: list[Any] = field(default_factory=list)
     ports: dict[str, int] = field(default_factory=dict)
     startup_seconds: float = 0.0  # from the first process started to the controller listening
 
@@ -188,9 +189,10 @@ class ArgoCD:
         if binary_name:
             env["ARGOCD_BINARY_NAME"] = binary_name
         log = (self.workdir / f"{name}.log").open("ab")
+        self.logs.append(log)
         self.procs[name] = subprocess.Popen(
-            argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.workdir,
-            start_new_session=True,
+            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            cwd=self.workdir, preexec_fn=_die_with_parent,  # a crashed test leaves no Argo CD
         )  # fmt: skip
 
     def _wait_port(self, name: str, port: int, timeout: float = 60.0) -> None:
@@ -217,6 +219,9 @@ class ArgoCD:
                     proc.kill()
                     proc.wait()
         self.procs.clear()
+        for log in self.logs:
+            log.close()
+        self.logs.clear()
 
     def ports_free(self) -> list[int]:
         """The ports this Argo CD listened on that something still listens on."""

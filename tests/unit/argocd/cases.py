@@ -140,11 +140,31 @@ def chart_health_data(helm: Path) -> dict[str, str]:
     return data
 
 
-def grouped_health_data() -> dict[str, str]:
-    """The grouped form the README documents: one wildcard entry for the whole group in the
-    resource.customizations key."""
-    entry = {f"{GROUP}/*": {"health.lua": HEALTH_LUA.read_text(encoding="utf-8")}}
-    return {"resource.customizations": yaml.safe_dump(entry, width=1000)}
+PLACEHOLDER = "<contents of argocd/health.lua>"
+
+
+def readme_health_data() -> dict[str, dict[str, str]]:
+    """The argocd-cm data of each form argocd/README.md documents ("per-kind", "grouped"),
+    taken from its YAML blocks with the placeholder replaced by the script, indented where
+    the placeholder stands: what a user following the README gets."""
+    readme = (ROOT / "argocd" / "README.md").read_text(encoding="utf-8")
+    script = HEALTH_LUA.read_text(encoding="utf-8").splitlines()
+    forms: dict[str, dict[str, str]] = {}
+    for block in readme.split("```yaml\n")[1:]:
+        text = block.split("```", 1)[0]
+        if PLACEHOLDER not in text:
+            continue
+        lines = []
+        for line in text.splitlines():
+            indent = line[: len(line) - len(line.lstrip())]
+            if line.strip() == PLACEHOLDER:
+                lines.extend(indent + s if s else "" for s in script)
+            else:
+                lines.append(line)
+        data: dict[str, str] = yaml.safe_load("\n".join(lines))["data"]
+        form = "grouped" if "resource.customizations" in data else "per-kind"
+        forms[form] = data
+    return forms
 
 
 def argocd_cm(data: dict[str, str]) -> dict[str, Any]:

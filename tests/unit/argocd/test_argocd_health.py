@@ -18,15 +18,17 @@ from .cases import (
     CASES,
     HEALTH_LUA,
     HEALTH_STATES,
+    KINDS,
     Case,
     argocd_cm,
     argocd_tool,
     chart_health_data,
-    grouped_health_data,
     params,
+    readme_health_data,
 )
 
-FORMS = ("per-kind", "grouped")
+# The chart's rendered keys, and each form argocd/README.md documents, as a user copies it.
+FORMS = ("chart", "readme-per-kind", "readme-grouped")
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +39,15 @@ def helm() -> Path:
         return tool_path("helm")
     except ControlPlaneError as err:
         pytest.skip(f"helm binary not built ({err})")
+
+
+def forms_data(helm: Path) -> dict[str, dict[str, str]]:
+    readme = readme_health_data()
+    return {
+        "chart": chart_health_data(helm),
+        "readme-per-kind": readme["per-kind"],
+        "readme-grouped": readme["grouped"],
+    }
 
 
 def evaluate(
@@ -66,7 +77,7 @@ def verdicts(
 ) -> dict[str, dict[str, dict[str, str]]]:
     """form -> case name -> {status, message, error}, every fixture evaluated once per form."""
     objects = {case.name: case.load() for case in CASES}
-    data = {"per-kind": chart_health_data(helm), "grouped": grouped_health_data()}
+    data = forms_data(helm)
     return {form: evaluate(data[form], objects, tmp_path_factory.mktemp(form)) for form in FORMS}
 
 
@@ -88,12 +99,24 @@ def test_every_health_state_is_seen_on_real_output() -> None:
     assert seen == set(HEALTH_STATES)
 
 
-def test_the_chart_renders_a_key_per_kind(helm: Path) -> None:
-    keys = set(chart_health_data(helm))
-    assert keys == {
-        f"resource.customizations.health.modelarts.huaweicloud.com_{kind}"
-        for kind in ("Workspace", "TrainingJob", "Model", "Service")
-    }
+def test_the_chart_renders_the_readmes_per_kind_keys(helm: Path) -> None:
+    """The chart's ConfigMap is the README's per-kind form (the chart's copy of the script
+    carries a generated-from header; the code is the same)."""
+    keys = {f"resource.customizations.health.modelarts.huaweicloud.com_{k}" for k in KINDS}
+    chart = chart_health_data(helm)
+    readme = readme_health_data()
+    assert set(chart) == set(readme["per-kind"]) == keys
+    for key in keys:
+        assert chart[key].strip().endswith(readme["per-kind"][key].strip())
+
+
+def test_the_readme_documents_both_forms() -> None:
+    grouped = yaml.safe_load(readme_health_data()["grouped"]["resource.customizations"])
+    assert set(grouped) == {"modelarts.huaweicloud.com/*"}
+    assert (
+        grouped["modelarts.huaweicloud.com/*"]["health.lua"].strip()
+        == HEALTH_LUA.read_text().strip()
+    )
 
 
 def _observed(case_name: str) -> dict[str, Any]:
@@ -115,8 +138,7 @@ def test_terminal_sync_error_is_degraded_inside_argocds_sandbox(
         "refused-create": _observed("service-refused-create"),
         "bad-credentials": _observed("workspace-bad-credentials"),
     }
-    data = chart_health_data(helm) if form == "per-kind" else grouped_health_data()
-    verdicts = evaluate(data, objects, tmp_path)
+    verdicts = evaluate(forms_data(helm)[form], objects, tmp_path)
     messages = {
         "refused-spec": "ModelArts.0107: config.spec_id 999",
         "refused-create": "ModelArts.3547: Cluster pool-missing does not exist.",
