@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds Argo CD (one binary: application controller, repo server, CLI), argocd-health (the
 # controller's health evaluation as a command) and kustomize (the repo server runs it for
-# kustomizations) from the Go module proxy into the tools cache, keyed by version; installs git
-# and redis-server from Debian when missing (the repo server clones with git, the controller
-# needs redis). Idempotent: what is present at its pinned version is not rebuilt.
+# kustomizations) from the Go module proxy into the tools cache, keyed by version; installs git,
+# redis-server and jq from Debian when missing (the repo server clones with git, the controller
+# needs redis, argocd/README.md's argocd-cm merge command uses jq). Idempotent: what is present
+# at its pinned version is not rebuilt.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=/dev/null
@@ -71,7 +72,7 @@ copy_crds() {
   say "copied Argo CD's CRDs to $out"
 }
 
-install_debian git:git redis-server:redis-server
+install_debian git:git redis-server:redis-server jq:jq
 build_in_module argocd-health ./cmd/argocd-health
 build_in_module argocd github.com/argoproj/argo-cd/v3/cmd
 build_kustomize

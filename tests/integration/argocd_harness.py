@@ -20,13 +20,25 @@ from typing import Any
 
 import yaml
 
-from modelarts_operator.controlplane import ControlPlane, _die_with_parent, free_port
+from modelarts_operator.controlplane import (
+    REPO_ROOT,
+    ControlPlane,
+    _die_with_parent,
+    free_port,
+    tool_path,
+)
 from tests.unit.argocd.cases import argocd_tool, chart_health_data
 
 NAMESPACE = "argocd"
 # The controller compares git with the cluster on this period (and at once on a refresh
 # annotation, which tests set after each commit, as a git webhook would).
 RECONCILIATION = "10s"
+# argocd-cm before the health checks are merged in.
+SETTINGS = {
+    # The pipeline kustomization refers to ../../0*.yaml (examples/argocd/README.md).
+    "kustomize.buildOptions": "--load-restrictor LoadRestrictionsNone",
+    "timeout.reconciliation": RECONCILIATION,
+}
 
 
 @dataclass
@@ -61,13 +73,9 @@ class ArgoCD:
         for crd in ("applications", "appprojects", "applicationsets"):
             self._wait_established(f"{crd}.argoproj.io")
         self.cp.kubectl("create", "namespace", NAMESPACE, check=False)
-        data = chart_health_data(self.helm)
-        # The pipeline kustomization refers to ../../0*.yaml (examples/argocd/README.md).
-        data["kustomize.buildOptions"] = "--load-restrictor LoadRestrictionsNone"
-        data["timeout.reconciliation"] = RECONCILIATION
         labels = {"app.kubernetes.io/part-of": "argocd"}
         objects: list[dict[str, Any]] = [
-            _configmap("argocd-cm", labels, data),
+            _configmap("argocd-cm", labels, SETTINGS),
             _configmap("argocd-rbac-cm", labels, {}),
             _configmap("argocd-cmd-params-cm", labels, {}),
             {
@@ -89,6 +97,28 @@ class ArgoCD:
         ]
         for obj in objects:
             self.cp.kubectl("apply", "-f", "-", input=json.dumps(obj))
+        self.merge_health_checks_as_documented()
+
+    def merge_health_checks_as_documented(self) -> None:
+        """Run argocd/README.md's command that merges the chart's health checks into
+        argocd-cm, as written (with the pinned helm and kubectl first on PATH)."""
+        readme = (REPO_ROOT / "argocd" / "README.md").read_text()
+        command = readme.split("```sh\n", 1)[1].split("```", 1)[0]
+        assert "kubectl -n argocd patch configmap argocd-cm" in command, command
+        env = {
+            **os.environ,
+            "PATH": f"{self.helm.parent}:{tool_path('kubectl').parent}:{os.environ['PATH']}",
+            "KUBECONFIG": str(self.cp.kubeconfig),
+        }
+        proc = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", command],
+            cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False, timeout=120,
+        )  # fmt: skip
+        assert proc.returncode == 0, f"argocd/README.md's command failed: {proc.stderr}"
+        cm = json.loads(
+            self.cp.kubectl("get", "configmap", "argocd-cm", "-n", NAMESPACE, "-o", "json").stdout
+        )
+        assert cm["data"] == {**chart_health_data(self.helm), **SETTINGS}, cm["data"]
 
     def _wait_established(self, crd: str, timeout: float = 60.0) -> None:
         query = '{.status.conditions[?(@.type=="Established")].status}'
