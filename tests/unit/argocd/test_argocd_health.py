@@ -162,3 +162,25 @@ def test_a_script_using_the_string_library_fails_in_argocd(tmp_path: Path) -> No
     verdict = evaluate(data, {"job": _observed("trainingjob-refused-spec")}, tmp_path)["job"]
     assert verdict["status"] == "Unknown"
     assert "sub" in verdict["error"]
+
+
+def test_argocd_health_answers_as_argocds_own_cli(helm: Path, tmp_path: Path) -> None:
+    """argocd-health is judged by `argocd admin settings resource-overrides health` (Argo CD's
+    CLI for exactly this question): the same status and message for every captured object."""
+    argocd = argocd_tool("argocd")
+    data = chart_health_data(helm)
+    verdicts = evaluate(data, {c.name: c.load() for c in CASES}, tmp_path)
+    cm = tmp_path / "argocd-cm.yaml"
+    for case in CASES:
+        proc = subprocess.run(
+            [str(argocd), "admin", "settings", "resource-overrides", "health",
+             str(tmp_path / f"{case.name}.json"), "--argocd-cm-path", str(cm)],
+            capture_output=True, text=True, check=False, timeout=60,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        lines = dict(line.split(": ", 1) for line in proc.stdout.splitlines() if ": " in line)
+        verdict = verdicts[case.name]
+        assert (lines["STATUS"], lines.get("MESSAGE", "")) == (
+            verdict["status"],
+            verdict["message"],
+        ), case.name
