@@ -11,6 +11,7 @@
 -- from argocd-cm run with only the base, table, package and a safe os library, so this script
 -- uses no string library (no string.sub, string.find, s:sub); prefixes are tested by comparing
 -- strings, which the base language does byte by byte.
+-- The Helm chart ships this file as files/argocd/health.lua, copied by `make crds`: edit this one.
 local hs = {}
 
 -- Synced=False reasons the operator retries by itself: the object is still converging.

@@ -353,14 +353,14 @@ def stale_files(root: Path) -> list[Path]:
 
 
 def chart_copies(root: Path) -> list[tuple[Path, str]]:
-    """The chart's copies under ``root`` and their text: the source under a header saying where
-    to edit it. A root without the source (a bare CRD output directory) has no copies."""
-    copies: list[tuple[Path, str]] = []
-    for source, copy_path in CHART_COPIES.items():
-        if (root / source).is_file():
-            header = f"-- Generated from {source} by `make crds`: edit that file, not this copy.\n"
-            copies.append((root / copy_path, header + (root / source).read_text(encoding="utf-8")))
-    return copies
+    """The chart's copies under ``root`` and their text, byte for byte the source's (what the
+    chart renders into argocd-cm is exactly the script the README documents). A root without
+    the source (a bare CRD output directory) has no copies."""
+    return [
+        (root / copy_path, (root / source).read_text(encoding="utf-8"))
+        for source, copy_path in CHART_COPIES.items()
+        if (root / source).is_file()
+    ]
 
 
 def find_root(start: Path | None = None) -> Path:

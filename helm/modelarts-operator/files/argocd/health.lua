@@ -1,4 +1,3 @@
--- Generated from argocd/health.lua by `make crds`: edit that file, not this copy.
 -- Argo CD health check for the modelarts-operator kinds (group modelarts.huaweicloud.com):
 -- Workspace, TrainingJob, Model and Service share this script; only a Service can be Suspended.
 --   Healthy      condition Ready=True for the current generation
@@ -12,6 +11,7 @@
 -- from argocd-cm run with only the base, table, package and a safe os library, so this script
 -- uses no string library (no string.sub, string.find, s:sub); prefixes are tested by comparing
 -- strings, which the base language does byte by byte.
+-- The Helm chart ships this file as files/argocd/health.lua, copied by `make crds`: edit this one.
 local hs = {}
 
 -- Synced=False reasons the operator retries by itself: the object is still converging.
