@@ -253,7 +253,16 @@ class ArgoCD:
             log.close()
         self.logs.clear()
 
-    def ports_free(self) -> list[int]:
+    def rss_mb(self) -> dict[str, int]:
+        """Resident memory of each running process, in MiB (for the figures)."""
+        sizes = {}
+        for name, proc in self.procs.items():
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+            kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))
+            sizes[name] = int(kib) // 1024
+        return sizes
+
+    def ports_in_use(self) -> list[int]:
         """The ports this Argo CD listened on that something still listens on."""
         busy = []
         for port in self.ports.values():

@@ -80,7 +80,7 @@ def argocd(stack: Stack, helm: Path, tmp_path_factory: pytest.TempPathFactory) -
         pids = [p.pid for p in argo.procs.values()]
         argo.stop()
         leftover = [pid for pid in pids if _alive(pid)]
-        busy = argo.ports_free()
+        busy = argo.ports_in_use()
         stack.cp.kubectl("delete", "namespace", NAMESPACE, "--wait=false", check=False)
         assert not leftover, f"Argo CD processes still running: {leftover}"
         assert not busy, f"ports still listening after Argo CD stopped: {busy}"
@@ -156,7 +156,10 @@ def test_pipeline_syncs_wave_by_wave_to_all_healthy(argocd: ArgoCD, stack: Stack
         created = _time(objects[after[0]]["metadata"]["creationTimestamp"])
         assert created >= became_ready, f"{after} created before {before} was Healthy"
     # The figures for the report (pytest -s).
-    print(f"argocd startup {argocd.startup_seconds:.1f}s, sync to all-Healthy {elapsed:.1f}s")
+    print(
+        f"argocd startup {argocd.startup_seconds:.1f}s, sync to all-Healthy {elapsed:.1f}s, "
+        f"RSS MiB {argocd.rss_mb()}"
+    )
 
 
 def _commit_service_stopped(argo: ArgoCD) -> None:

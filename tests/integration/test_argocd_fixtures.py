@@ -56,8 +56,11 @@ _PATTERNS = [
     (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "<uuid>"),
     (re.compile(r"\b[0-9a-f]{32}\b"), "<hex32>"),
 ]
-# Status fields holding remote IDs, counters or times: their presence matters, not the value.
-_VOLATILE_STATUS = re.compile(r"(Id|Time|Timestamp|Seconds|At|Count|Url|Address)$|^(versionName)$")
+# Status fields (at any depth) holding remote IDs, sizes, counters or times: their presence
+# matters, not the value (the shared emulator numbers objects in the order tests create them).
+_VOLATILE_STATUS = re.compile(
+    r"(Id|Time|Timestamp|Seconds|At|Count|Size|Url|Address)$|^versionName$"
+)
 
 
 def normalize(obj: dict[str, Any]) -> dict[str, Any]:
@@ -73,12 +76,23 @@ def normalize(obj: dict[str, Any]) -> dict[str, Any]:
     if annotations:
         meta["annotations"] = annotations
     status = obj.get("status") or {}
-    for key in list(status):
-        if _VOLATILE_STATUS.search(key) and not isinstance(status[key], dict | list):
-            status[key] = f"<{key}>"
+    _placeholders(status)
     if isinstance(status.get("metrics"), dict):  # the emulator's seeded random draws
         status["metrics"] = {name: f"<{name}>" for name in status["metrics"]}
     return _scrub(obj)  # type: ignore[no-any-return]
+
+
+def _placeholders(node: Any) -> None:
+    """Replace, in place, every scalar whose key names a run-specific value."""
+    if isinstance(node, list):
+        for item in node:
+            _placeholders(item)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, dict | list):
+                _placeholders(value)
+            elif _VOLATILE_STATUS.search(key):
+                node[key] = f"<{key}>"
 
 
 def _scrub(value: Any) -> Any:
@@ -291,6 +305,7 @@ def test_normalize_keeps_what_health_reads() -> None:
             "phase": "Running",
             "serviceId": "6f1c2d7e-8a9b-4c3d-9e0f-1a2b3c4d5e6f",
             "accessAddress": "https://x/6f1c",
+            "models": [{"modelId": "m-1", "modelSize": 3, "status": "ready"}],
             "conditions": [
                 {
                     "type": "Ready",
@@ -308,8 +323,11 @@ def test_normalize_keeps_what_health_reads() -> None:
     assert out["spec"] == {"stopped": True}
     assert out["status"]["serviceId"] == "<serviceId>"
     assert out["status"]["accessAddress"] == "<accessAddress>"
+    assert out["status"]["models"] == [
+        {"modelId": "<modelId>", "modelSize": "<modelSize>", "status": "ready"}
+    ]
     assert (out["status"]["observedGeneration"], out["status"]["phase"]) == (2, "Running")
     cond = out["status"]["conditions"][0]
     assert cond["message"] == "service <uuid> is running"
-    assert cond["lastTransitionTime"] == "<time>"
+    assert cond["lastTransitionTime"] == "<lastTransitionTime>"
     assert (cond["type"], cond["status"], cond["reason"]) == ("Ready", "True", "Running")
