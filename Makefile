@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help venv tools cluster cluster-down test test-unit lint fmt crds argocd-fixtures demo e2e-kind bench clean
+.PHONY: help venv tools cluster cluster-down test test-unit lint fmt crds demo e2e-kind bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -24,7 +24,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 venv: $(VENV)/.synced ## create .venv with the operator and its dev tools (from uv.lock)
 
-tools: ## build etcd, kube-apiserver, kubectl, helm and Argo CD (cached outside git, by version)
+tools: ## build etcd, kube-apiserver, kubectl and helm (cached outside git, by version)
 	@hack/build-tools.sh
 	@hack/build-argocd.sh
 
@@ -37,6 +37,7 @@ cluster-down: venv ## stop the local control plane and remove its state
 crds: venv ## regenerate crds/, the chart's CRDs and its copy of argocd/health.lua
 	$(BIN)/modelarts-operator crds --write
 
+.PHONY: argocd-fixtures
 argocd-fixtures: venv tools ## re-capture tests/fixtures/argocd/ from the operator's real output
 	UPDATE_GOLDEN=1 $(BIN)/pytest tests/integration/test_argocd_fixtures.py $(PYTEST_ARGS)
 

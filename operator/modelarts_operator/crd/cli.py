@@ -14,9 +14,8 @@ def add_parser(subparsers: Any) -> None:
         "crds",
         help="print, write or check the CRD manifests generated from the pydantic models",
         description=(
-            "Without options, print all CRDs to stdout. --write updates crds/, "
-            "helm/modelarts-operator/crds/, docs/crd-reference.md and the chart's copy of "
-            "argocd/health.lua; --check exits 1 naming stale files."
+            "Without options, print all CRDs to stdout. --write updates crds/ and "
+            "helm/modelarts-operator/crds/; --check exits 1 naming stale files."
         ),
     )
     mode = parser.add_mutually_exclusive_group()

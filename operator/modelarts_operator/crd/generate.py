@@ -27,9 +27,6 @@ HEADER = (
 CRD_DIR = Path("crds")
 HELM_CRD_DIR = Path("helm/modelarts-operator/crds")
 OUTPUT_DIRS = (CRD_DIR, HELM_CRD_DIR)
-# Files the chart ships whose one source lives outside it (Helm packages only the chart's own
-# directory): source -> generated copy. Argo CD's health script is written once, in argocd/.
-CHART_COPIES = {Path("argocd/health.lua"): Path("helm/modelarts-operator/files/argocd/health.lua")}
 
 JsonSchema = dict[str, Any]
 
@@ -299,8 +296,8 @@ def render_all() -> str:
 
 
 def write_crds(root: Path) -> list[Path]:
-    """Write the CRDs into crds/ and the chart's crds/, docs/crd-reference.md and the chart's
-    copies of files kept outside it, under ``root``; return the changed files."""
+    """Write the CRDs into crds/ and the chart's crds/, and docs/crd-reference.md, under
+    ``root``; return the changed files."""
     changed: list[Path] = []
     rendered = render_crds()
     for directory in OUTPUT_DIRS:
@@ -350,6 +347,11 @@ def stale_files(root: Path) -> list[Path]:
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             stale.append(path)
     return stale
+
+
+# Files the chart ships whose one source lives outside it (Helm packages only the chart's own
+# directory): source -> generated copy. Argo CD's health script is written once, in argocd/.
+CHART_COPIES = {Path("argocd/health.lua"): Path("helm/modelarts-operator/files/argocd/health.lua")}
 
 
 def chart_copies(root: Path) -> list[tuple[Path, str]]:
