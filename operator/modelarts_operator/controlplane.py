@@ -216,21 +216,23 @@ class ControlPlane:
         state_dir: Path | None = None,
         identities: Iterable[Identity] = (),
         timeout: float = 90.0,
+        apiserver_args: Sequence[str] = (),
     ) -> ControlPlane:
-        """Start etcd and kube-apiserver and wait until the API answers and is usable."""
+        """Start etcd and kube-apiserver and wait until the API answers and is usable.
+        ``apiserver_args`` are extra kube-apiserver flags (an audit log, say)."""
         if state_dir is None:
             state_dir = Path(tempfile.mkdtemp(prefix="modelarts-cp-"))
         state_dir.mkdir(parents=True, exist_ok=True)
         admin = Identity(ADMIN, ("system:masters",))
         plane = cls(state_dir, [admin, *identities])
         try:
-            plane._start(timeout)
+            plane._start(timeout, apiserver_args)
         except BaseException:
             plane.stop()
             raise
         return plane
 
-    def _start(self, timeout: float) -> None:
+    def _start(self, timeout: float, apiserver_args: Sequence[str] = ()) -> None:
         etcd, apiserver = tool_path("etcd"), tool_path("kube-apiserver")
         cert_dir = self.state_dir / "pki"
         _write_certificates(cert_dir)
@@ -282,6 +284,7 @@ class ControlPlane:
                 f"--token-auth-file={token_file}",
                 "--profiling=false",
                 "--v=1",
+                *apiserver_args,
             ],
         )
         self._write_kubeconfigs()
@@ -498,10 +501,12 @@ class ControlPlane:
 
 @contextlib.contextmanager
 def running(
-    state_dir: Path | None = None, identities: Iterable[Identity] = ()
+    state_dir: Path | None = None,
+    identities: Iterable[Identity] = (),
+    apiserver_args: Sequence[str] = (),
 ) -> Iterator[ControlPlane]:
     """``with running() as cp:`` — a control plane for the duration of the block."""
-    plane = ControlPlane.start(state_dir, identities)
+    plane = ControlPlane.start(state_dir, identities, apiserver_args=apiserver_args)
     try:
         yield plane
     finally:

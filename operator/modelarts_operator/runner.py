@@ -10,15 +10,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import random
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import kopf
 from aiohttp import web
 
 from .metrics import METRICS
 from .settings import OperatorSettings, SettingsError
+
+if TYPE_CHECKING:
+    from .leader import LeaderElector, LeaseConfig
 
 log = logging.getLogger("modelarts_operator")
 
@@ -61,8 +63,16 @@ def run(args: argparse.Namespace) -> int:
         return 2
     configure_logging(settings.log_format, args.verbose)
     liveness = args.liveness or f"http://0.0.0.0:{settings.health_port}/healthz"
-    asyncio.run(serve(settings, liveness, args.kubeconfig))
+    try:
+        asyncio.run(serve(settings, liveness, args.kubeconfig))
+    except (LeadershipLost, SettingsError) as err:
+        log.error("%s", err)
+        return 1
     return 0
+
+
+class LeadershipLost(RuntimeError):
+    """The lease could not be renewed: everything stopped; the pod restarts as a standby."""
 
 
 def configure_logging(log_format: str, verbose: bool = False) -> None:
@@ -78,7 +88,97 @@ def configure_logging(log_format: str, verbose: bool = False) -> None:
 
 
 async def serve(settings: OperatorSettings, liveness: str, kubeconfig: str | None = None) -> None:
-    """Run the operator until cancelled (also used in-process by tests and the demo)."""
+    """Run the operator until cancelled or signalled (also used in-process by tests and the
+    demo). With leader election, stand by until this process holds the lease, and stop
+    everything the moment it is lost."""
+    if not settings.leader_election:
+        await operate(settings, liveness, kubeconfig)
+        return
+    from .leader import LeaderElector
+    from .reconcile.kube import KubeClient
+
+    elector = LeaderElector(KubeClient.from_environment(kubeconfig), lease_config(settings))
+    try:
+        if not await _stand_by(elector, liveness):
+            return  # asked to stop before winning the lease
+        operating = asyncio.create_task(operate(settings, liveness, kubeconfig))
+        holding = asyncio.create_task(elector.hold())
+        done, _ = await asyncio.wait({operating, holding}, return_when=asyncio.FIRST_COMPLETED)
+        if holding in done:
+            operating.cancel()
+            await asyncio.gather(operating, return_exceptions=True)
+            raise LeadershipLost(f"lost the leader lease {settings.leader_election_lease}")
+        holding.cancel()
+        await asyncio.gather(holding, return_exceptions=True)
+        operating.result()
+    finally:
+        await elector.release()
+        await elector.kube.aclose()
+
+
+def lease_config(settings: OperatorSettings) -> LeaseConfig:
+    """The Lease this replica competes for; the namespace defaults to the pod's own."""
+    import socket
+    import uuid
+
+    from .leader import LeaseConfig
+    from .reconcile.kube import SERVICE_ACCOUNT_NAMESPACE
+
+    namespace = settings.leader_election_namespace
+    if not namespace:
+        try:
+            with open(SERVICE_ACCOUNT_NAMESPACE, encoding="utf-8") as file:
+                namespace = file.read().strip()
+        except OSError:
+            raise SettingsError(
+                "MODELARTS_LEADER_ELECTION_NAMESPACE: needed outside a pod (leader election)"
+            ) from None
+    identity = settings.leader_election_identity or (
+        f"{socket.gethostname()}_{uuid.uuid4().hex[:8]}"
+    )
+    return LeaseConfig(
+        namespace=namespace,
+        name=settings.leader_election_lease,
+        identity=identity,
+        lease_seconds=settings.leader_election_lease_seconds,
+    )
+
+
+async def _stand_by(elector: LeaderElector, liveness: str) -> bool:
+    """Wait for the lease while answering the liveness probe (kopf serves it once it runs);
+    SIGTERM/SIGINT end the wait. True when the lease is ours."""
+    import signal
+    from urllib.parse import urlsplit
+
+    async def standing_by(_: web.Request) -> web.Response:
+        return web.json_response({"standby": True})
+
+    url = urlsplit(liveness)
+    app = web.Application()
+    app.router.add_get(url.path or "/", standing_by)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, url.hostname, url.port).start()
+    loop = asyncio.get_running_loop()
+    waiting = asyncio.ensure_future(elector.acquire())
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:
+        loop.add_signal_handler(sig, waiting.cancel)
+    try:
+        await waiting
+        return True
+    except asyncio.CancelledError:
+        if not waiting.cancelled():
+            raise
+        return False
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+        await runner.cleanup()  # kopf binds the same port next
+
+
+async def operate(settings: OperatorSettings, liveness: str, kubeconfig: str | None = None) -> None:
+    """kopf with this operator's handlers, pollers and metrics, until kopf stops."""
     from . import resources  # registers every kind's handlers
     from .reconcile import references, runtime
     from .reconcile.credentials import ClientFactory
@@ -88,13 +188,8 @@ async def serve(settings: OperatorSettings, liveness: str, kubeconfig: str | Non
     @kopf.on.startup()
     async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
         runtime.configure(settings)
-        if operator_settings.peering:
-            settings.peering.name = operator_settings.peering
-            settings.peering.standalone = False
-            # Equal priorities make every replica pause; distinct ones elect the highest.
-            settings.peering.priority = random.randint(1, 2**30)
-        else:
-            settings.peering.standalone = True
+        # One replica acts at a time through the Lease (leader.py), not kopf peering.
+        settings.peering.standalone = True
         kube = KubeClient.from_environment(kubeconfig)
         clients = ClientFactory(operator_settings, kube)
         clients.on_call = _record_call

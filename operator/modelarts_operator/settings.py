@@ -48,7 +48,21 @@ class OperatorSettings(BaseModel):
     api_timeout_seconds: float = Field(30.0, gt=0, description="Per-request timeout.")
     metrics_port: int = Field(9090, ge=0, le=65535, description="Prometheus /metrics port.")
     health_port: int = Field(8080, ge=0, le=65535, description="Liveness endpoint port.")
-    peering: str | None = Field(None, description="kopf peering name; empty: standalone.")
+    leader_election: bool = Field(
+        False, description="Act only while holding a coordination.k8s.io Lease (replicas > 1)."
+    )
+    leader_election_namespace: str | None = Field(
+        None, description="Namespace of the Lease; default: the pod's own namespace."
+    )
+    leader_election_lease: str = Field(
+        "modelarts-operator", description="Name of the Lease the replicas compete for."
+    )
+    leader_election_identity: str | None = Field(
+        None, description="This replica's name in the Lease; default: hostname (the pod name)."
+    )
+    leader_election_lease_seconds: float = Field(
+        15.0, ge=3, description="Lease duration; renew deadline 2/3 of it, retry 1/7.5."
+    )
     log_format: Literal["text", "json"] = "text"
 
     @field_validator("namespaces", mode="before")

@@ -34,8 +34,6 @@ VALUE_SETS = {
         "--set",
         "replicaCount=2",
         "--set",
-        "peering.enabled=true",
-        "--set",
         "podDisruptionBudget.enabled=true",
         "--set",
         "argocdHealthChecks.enabled=true",

@@ -67,6 +67,7 @@ class OperatorProcess:
     log_path: Path
     env: dict[str, str]
     proc: subprocess.Popen[bytes] | None = None
+    kubeconfig: Path | None = None  # default: the control plane's admin
 
     def start(self) -> None:
         log = self.log_path.open("ab")
@@ -78,7 +79,7 @@ class OperatorProcess:
                 "run",
                 "--verbose",
                 "--kubeconfig",
-                str(self.cp.kubeconfig),
+                str(self.kubeconfig or self.cp.kubeconfig),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

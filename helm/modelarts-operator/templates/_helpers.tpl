@@ -71,8 +71,8 @@ Fails when both are configured, so a typo can never silently pick the wrong Secr
 {{- end }}
 {{- end }}
 
-{{- define "modelarts-operator.peeringName" -}}
-{{- default (include "modelarts-operator.fullname" .) .Values.peering.name }}
+{{- define "modelarts-operator.leaseName" -}}
+{{- default (include "modelarts-operator.fullname" .) .Values.leaderElection.leaseName }}
 {{- end }}
 
 {{/*

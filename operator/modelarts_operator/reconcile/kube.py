@@ -44,6 +44,7 @@ class Kind:
 # process that read it once at start is logged out an hour later.
 SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"  # noqa: S105 - a path
 SERVICE_ACCOUNT_CA = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
+SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 
 
 def load_configuration(kubeconfig: str | None = None) -> Any:
@@ -222,6 +223,10 @@ class KubeClient:
 
     async def create(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         return await self._send("POST", path, body)
+
+    async def replace(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """PUT: conditional on ``body.metadata.resourceVersion`` (409 when it moved)."""
+        return await self._send("PUT", path, body)
 
     async def delete(self, path: str) -> None:
         try:

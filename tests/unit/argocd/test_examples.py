@@ -87,4 +87,4 @@ def test_operator_application_values_render_with_the_chart(tmp_path: Path) -> No
     assert proc.returncode == 0, proc.stderr
     objects = [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
     kinds = {o["kind"] for o in objects}
-    assert {"Deployment", "ClusterKopfPeering", "PodDisruptionBudget"} <= kinds
+    assert {"Deployment", "Role", "PodDisruptionBudget"} <= kinds  # Role: the leader Lease

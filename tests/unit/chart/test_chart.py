@@ -35,7 +35,6 @@ CLUSTER_ONLY_RULES: dict[tuple[str, str], set[str]] = {
     ("apiextensions.k8s.io", "customresourcedefinitions"): {"get", "list", "watch"},
     ("", "namespaces"): {"get", "list", "watch"},
 }
-PEERING_VERBS = {"get", "list", "watch", "patch"}
 
 CONTRACT_ENV = {
     "MODELARTS_REGION",
@@ -51,7 +50,9 @@ CONTRACT_ENV = {
     "MODELARTS_API_BURST",
     "MODELARTS_METRICS_PORT",
     "MODELARTS_HEALTH_PORT",
-    "MODELARTS_PEERING",
+    "MODELARTS_LEADER_ELECTION",
+    "MODELARTS_LEADER_ELECTION_LEASE",
+    "MODELARTS_LEADER_ELECTION_LEASE_SECONDS",
     "MODELARTS_LOG_FORMAT",
 }
 
@@ -72,6 +73,14 @@ def all_rules(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for o in objects if o["kind"] in ("Role", "ClusterRole") for r in o["rules"]]
 
 
+LEADER = "-leader-election"
+
+
+def tenant_roles(objects: list[dict[str, Any]], kind: str = "Role") -> list[dict[str, Any]]:
+    """Roles (or RoleBindings) for the watched resources, not the leader-election Lease's."""
+    return [o for o in by_kind(objects, kind) if not o["metadata"]["name"].endswith(LEADER)]
+
+
 # --- lint -------------------------------------------------------------------------------
 
 
@@ -79,9 +88,9 @@ def all_rules(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     "values",
     [
         {},
-        {**NAMESPACED, "credentials": AKSK, "replicaCount": 2, "peering": {"enabled": True}},
+        {**NAMESPACED, "credentials": AKSK, "replicaCount": 2},
     ],
-    ids=["defaults", "namespaced-peered"],
+    ids=["defaults", "namespaced-two-replicas"],
 )
 def test_helm_lint_strict_is_clean(helm: Path, tmp_path: Path, values: dict[str, Any]) -> None:
     values_file = tmp_path / "values.yaml"
@@ -103,8 +112,8 @@ def test_helm_lint_strict_is_clean(helm: Path, tmp_path: Path, values: dict[str,
 
 def test_cluster_scope_grants_exactly_the_contract_in_one_cluster_role(render: Render) -> None:
     objects = render()
-    assert by_kind(objects, "Role") == []
-    assert by_kind(objects, "RoleBinding") == []
+    assert tenant_roles(objects) == []
+    assert tenant_roles(objects, "RoleBinding") == []
     role = one(objects, "ClusterRole")
     assert rules_of(role) == {**CLUSTER_ONLY_RULES, **NAMESPACED_RULES}
     binding = one(objects, "ClusterRoleBinding")
@@ -130,11 +139,11 @@ def test_namespaced_scope_binds_a_role_in_each_watched_namespace(render: Render)
     objects = render({**NAMESPACED})
     cluster_role = one(objects, "ClusterRole")
     assert rules_of(cluster_role) == CLUSTER_ONLY_RULES
-    roles = {r["metadata"]["namespace"]: r for r in by_kind(objects, "Role")}
+    roles = {r["metadata"]["namespace"]: r for r in tenant_roles(objects)}
     assert set(roles) == {"team-a", "team-b"}
     for namespace, role in roles.items():
         assert rules_of(role) == NAMESPACED_RULES, namespace
-    bindings = {b["metadata"]["namespace"]: b for b in by_kind(objects, "RoleBinding")}
+    bindings = {b["metadata"]["namespace"]: b for b in tenant_roles(objects, "RoleBinding")}
     assert set(bindings) == {"team-a", "team-b"}
     sa = one(objects, "ServiceAccount")["metadata"]["name"]
     for binding in bindings.values():
@@ -149,7 +158,7 @@ def test_namespaced_scope_reads_only_the_named_default_secret_outside_its_namesp
     render: Render,
 ) -> None:
     objects = render({**NAMESPACED, "credentials": {"existingSecret": "modelarts-creds"}})
-    extra = [r for r in by_kind(objects, "Role") if r["metadata"]["namespace"] == NAMESPACE]
+    extra = [r for r in tenant_roles(objects) if r["metadata"]["namespace"] == NAMESPACE]
     assert len(extra) == 1
     assert extra[0]["rules"] == [
         {
@@ -162,18 +171,18 @@ def test_namespaced_scope_reads_only_the_named_default_secret_outside_its_namesp
     # When the release namespace is itself watched, its Role already covers the Secret.
     watched = {"scope": "Namespaced", "watchNamespaces": [NAMESPACE]}
     objects = render({**watched, "credentials": {"existingSecret": "modelarts-creds"}})
-    assert [r["metadata"]["namespace"] for r in by_kind(objects, "Role")] == [NAMESPACE]
+    assert [r["metadata"]["namespace"] for r in tenant_roles(objects)] == [NAMESPACE]
 
 
 @pytest.mark.parametrize(
     "values",
     [
         {},
-        {"replicaCount": 2, "peering": {"enabled": True}},
-        {**NAMESPACED, "replicaCount": 3, "peering": {"enabled": True}},
+        {"replicaCount": 2},
+        {**NAMESPACED, "replicaCount": 3},
         {**NAMESPACED, "credentials": {"existingSecret": "creds"}},
     ],
-    ids=["cluster", "cluster-peered", "namespaced-peered", "namespaced-secret"],
+    ids=["cluster", "cluster-replicas", "namespaced-replicas", "namespaced-secret"],
 )
 def test_rbac_has_no_wildcards(render: Render, values: dict[str, Any]) -> None:
     rules = all_rules(render(values))
@@ -200,53 +209,59 @@ def test_rbac_create_false_renders_no_rbac(render: Render) -> None:
         assert by_kind(objects, kind) == []
 
 
-# --- peering ------------------------------------------------------------------------------
+# --- leader election -----------------------------------------------------------------------
 
 
-def test_cluster_peering_ships_crd_object_and_rbac(render: Render) -> None:
-    objects = render({"replicaCount": 2, "peering": {"enabled": True}})
-    crd = one(objects, "CustomResourceDefinition")
-    assert crd["metadata"]["name"] == "clusterkopfpeerings.kopf.dev"
-    assert crd["spec"]["scope"] == "Cluster"
-    assert crd["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
-    peering = one(objects, "ClusterKopfPeering")
-    assert peering["apiVersion"] == "kopf.dev/v1"
-    assert "post-install" in peering["metadata"]["annotations"]["helm.sh/hook"]
-    env = env_of(objects)
-    assert env["MODELARTS_PEERING"] == peering["metadata"]["name"]
-    assert rules_of(one(objects, "ClusterRole"))[("kopf.dev", "clusterkopfpeerings")] == (
-        PEERING_VERBS
-    )
-    deployment = one(objects, "Deployment")
-    assert deployment["spec"]["replicas"] == 2
-    assert deployment["spec"]["strategy"]["type"] == "RollingUpdate"
+def test_leader_election_gets_one_lease_in_the_release_namespace(render: Render) -> None:
+    for values in ({"replicaCount": 2}, {**NAMESPACED, "replicaCount": 2}):
+        objects = render(values)
+        role = next(r for r in by_kind(objects, "Role") if r["metadata"]["name"].endswith(LEADER))
+        assert role["metadata"]["namespace"] == NAMESPACE
+        lease = "modelarts-operator"
+        assert role["rules"] == [
+            {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
+            {
+                "apiGroups": ["coordination.k8s.io"],
+                "resources": ["leases"],
+                "resourceNames": [lease],
+                "verbs": ["get", "update"],
+            },
+        ]
+        binding = next(
+            b for b in by_kind(objects, "RoleBinding") if b["metadata"]["name"].endswith(LEADER)
+        )
+        assert binding["roleRef"]["name"] == role["metadata"]["name"]
+        env = env_of(objects)
+        assert env["MODELARTS_LEADER_ELECTION"] == "true"
+        assert env["MODELARTS_LEADER_ELECTION_LEASE"] == lease
+        operator_env = {e["name"]: e for e in container(objects)["env"]}
+        # namespace and identity come from the pod itself (downward API)
+        assert operator_env["MODELARTS_LEADER_ELECTION_NAMESPACE"]["valueFrom"] == {
+            "fieldRef": {"fieldPath": "metadata.namespace"}
+        }
+        assert operator_env["MODELARTS_LEADER_ELECTION_IDENTITY"]["valueFrom"] == {
+            "fieldRef": {"fieldPath": "metadata.name"}
+        }
+        deployment = one(objects, "Deployment")
+        assert deployment["spec"]["replicas"] == 2
+        # old and new pods may overlap: the new one stands by until the old one releases
+        assert deployment["spec"]["strategy"]["type"] == "RollingUpdate"
+        for rule in all_rules(objects):
+            assert "kopf.dev" not in rule["apiGroups"]  # no kopf peering any more
 
 
-def test_namespaced_peering_uses_a_kopfpeering_per_namespace(render: Render) -> None:
-    objects = render({**NAMESPACED, "replicaCount": 2, "peering": {"enabled": True}})
-    assert one(objects, "CustomResourceDefinition")["spec"]["names"]["kind"] == "KopfPeering"
-    peerings = by_kind(objects, "KopfPeering")
-    assert {p["metadata"]["namespace"] for p in peerings} == {"team-a", "team-b"}
-    for role in by_kind(objects, "Role"):
-        assert rules_of(role)[("kopf.dev", "kopfpeerings")] == PEERING_VERBS
-    assert ("kopf.dev", "clusterkopfpeerings") not in rules_of(one(objects, "ClusterRole"))
-
-
-def test_standalone_has_no_peering_and_never_overlaps_two_pods(render: Render) -> None:
-    objects = render()
-    assert by_kind(objects, "CustomResourceDefinition") == []
-    assert by_kind(objects, "ClusterKopfPeering") == []
-    assert env_of(objects)["MODELARTS_PEERING"] == ""
+def test_without_leader_election_one_pod_and_never_two_at_once(render: Render) -> None:
+    objects = render({"leaderElection": {"enabled": False}})
+    assert env_of(objects)["MODELARTS_LEADER_ELECTION"] == "false"
     assert one(objects, "Deployment")["spec"]["strategy"] == {"type": "Recreate"}
-    for rule in all_rules(objects):
-        assert "kopf.dev" not in rule["apiGroups"]
+    assert [r for r in by_kind(objects, "Role") if r["metadata"]["name"].endswith(LEADER)] == []
 
 
-def test_peering_crds_can_be_left_to_someone_else(render: Render) -> None:
-    objects = render({"peering": {"enabled": True, "installCRDs": False, "name": "shared"}})
-    assert by_kind(objects, "CustomResourceDefinition") == []
-    assert one(objects, "ClusterKopfPeering")["metadata"]["name"] == "shared"
-    assert env_of(objects)["MODELARTS_PEERING"] == "shared"
+def test_lease_name_and_duration_are_values(render: Render) -> None:
+    objects = render({"leaderElection": {"leaseName": "ma-lease", "leaseSeconds": 30}})
+    env = env_of(objects)
+    assert env["MODELARTS_LEADER_ELECTION_LEASE"] == "ma-lease"
+    assert env["MODELARTS_LEADER_ELECTION_LEASE_SECONDS"] == "30"
 
 
 # --- credentials ------------------------------------------------------------------------
@@ -397,7 +412,7 @@ def test_every_contract_variable_is_set_from_values(render: Render) -> None:
             },
             "credentials": {"existingSecret": "creds"},
             "replicaCount": 2,
-            "peering": {"enabled": True, "name": "ma-peering"},
+            "leaderElection": {"leaseName": "ma-lease"},
             "logFormat": "text",
         }
     )
@@ -414,7 +429,9 @@ def test_every_contract_variable_is_set_from_values(render: Render) -> None:
         "MODELARTS_LOG_FORMAT": "text",
         "MODELARTS_METRICS_PORT": "9090",
         "MODELARTS_NAMESPACES": "team-a,team-b",
-        "MODELARTS_PEERING": "ma-peering",
+        "MODELARTS_LEADER_ELECTION": "true",
+        "MODELARTS_LEADER_ELECTION_LEASE": "ma-lease",
+        "MODELARTS_LEADER_ELECTION_LEASE_SECONDS": "15",
         "MODELARTS_POLL_ACTIVE_SECONDS": "5",
         "MODELARTS_POLL_SETTLED_SECONDS": "120",
         "MODELARTS_PROJECT_ID": "0123456789abcdef",
@@ -441,7 +458,7 @@ def test_the_operators_settings_accept_the_rendered_environment(render: Render) 
     assert settings.credentials_secret == f"{NAMESPACE}/creds"
     assert settings.health_port == 8080
     assert settings.metrics_port == 9090
-    assert settings.peering is None
+    assert settings.leader_election is True
     unknown = {k for k in env if k.startswith("MODELARTS_")} - {
         "MODELARTS_" + name.upper() for name in settings_mod.OperatorSettings.model_fields
     }
@@ -461,12 +478,12 @@ def test_extra_env_cannot_shadow_the_contract(render_error: Callable[..., str]) 
         {"scope": "Namespaced"},
         {"scope": "Cluster", "watchNamespaces": ["a"]},
         {"scope": "Everywhere"},
-        {"replicaCount": 2},
+        {"replicaCount": 2, "leaderElection": {"enabled": False}},
         {"unknownKey": True},
         {"modelarts": {"region": "cn-north-4", "endpoint": "not a url"}},
         {"logFormat": "xml"},
     ],
-    ids=["ns-without-list", "cluster-with-list", "bad-scope", "replicas-unpeered", "unknown",
+    ids=["ns-without-list", "cluster-with-list", "bad-scope", "replicas-no-election", "unknown",
          "bad-endpoint", "bad-log-format"],
 )  # fmt: skip
 def test_schema_refuses_inconsistent_values(
@@ -524,12 +541,10 @@ def test_argocd_health_configmap_carries_the_lua_checks(render: Render) -> None:
 
 
 def test_every_namespaced_object_lands_in_the_release_namespace(render: Render) -> None:
-    cluster_scoped = {"ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
-                      "ClusterKopfPeering"}  # fmt: skip
+    cluster_scoped = {"ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"}
     objects = render(
-        {"credentials": AKSK, "replicaCount": 2, "peering": {"enabled": True},
-         "podDisruptionBudget": {"enabled": True}}
-    )  # fmt: skip
+        {"credentials": AKSK, "replicaCount": 2, "podDisruptionBudget": {"enabled": True}}
+    )
     for obj in objects:
         if obj["kind"] in cluster_scoped:
             assert "namespace" not in obj["metadata"], obj["kind"]
