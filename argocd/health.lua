@@ -65,6 +65,21 @@ local function describe(condition, fallback)
   return fallback
 end
 
+-- A terminal condition's message led by its reason when that names the cause (the ModelArts
+-- error code of a refused request: "ModelArts.0107: ..."), unless the message already starts
+-- with it; the generic reason Failed (a remote failure) adds nothing.
+local function namingTheCause(condition)
+  local reason = condition.reason
+  local message = describe(condition, nil)
+  if message == nil then
+    return "Failed: " .. tostring(reason)
+  end
+  if reason == nil or reason == "" or reason == "Failed" or hasPrefix(message, reason) then
+    return message
+  end
+  return reason .. ": " .. message
+end
+
 local spec = obj.spec or {}
 local status = obj.status
 local generation = obj.metadata and obj.metadata.generation
@@ -96,7 +111,7 @@ end
 
 if failed ~= nil and failed.status == "True" then
   hs.status = "Degraded"
-  hs.message = describe(failed, "Failed")
+  hs.message = namingTheCause(failed)
   return hs
 end
 
@@ -114,10 +129,7 @@ end
 
 if synced ~= nil and synced.status == "False" and not isTransient(synced.reason) then
   hs.status = "Degraded"
-  hs.message = describe(synced, "Not synced: " .. tostring(synced.reason))
-  if synced.reason ~= nil and not hasPrefix(hs.message, synced.reason) then
-    hs.message = synced.reason .. ": " .. hs.message
-  end
+  hs.message = namingTheCause(synced)
   return hs
 end
 

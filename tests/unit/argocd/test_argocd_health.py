@@ -119,10 +119,11 @@ def test_the_readme_documents_both_forms() -> None:
 
 
 def _observed(case_name: str) -> dict[str, Any]:
-    """A captured refused object as the operator writes it once every path records
-    status.observedGeneration: the only change is that one field."""
+    """A captured refused object as a terminal Synced=False alone: observedGeneration set to
+    the generation and no Failed condition, so the script decides on Synced's reason text."""
     obj = copy.deepcopy(next(c for c in CASES if c.name == case_name).load())
     obj["status"]["observedGeneration"] = obj["metadata"]["generation"]
+    obj["status"]["conditions"] = [c for c in obj["status"]["conditions"] if c["type"] != "Failed"]
     return obj
 
 

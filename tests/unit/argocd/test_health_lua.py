@@ -63,10 +63,12 @@ def fixture(name: str) -> dict[str, Any]:
 
 
 def observed(name: str) -> dict[str, Any]:
-    """A captured object with status.observedGeneration = its generation (what every status
-    write will carry once the operator records it on error paths too)."""
+    """A captured refused object as a terminal Synced=False alone: observedGeneration set to
+    the generation and no Failed condition, so the script decides on Synced's reason (the same
+    object whether or not the operator that produced the fixture writes them)."""
     obj = fixture(name)
     obj["status"]["observedGeneration"] = obj["metadata"]["generation"]
+    obj["status"]["conditions"] = [c for c in obj["status"]["conditions"] if c["type"] != "Failed"]
     return obj
 
 
@@ -147,10 +149,21 @@ def test_a_failed_condition_is_degraded_with_its_message() -> None:
         fixture("trainingjob-running"),
         "Failed",
         status="True",
-        reason="JobFailed",
+        reason="Failed",
         message="training exited with code 137",
     )
     assert health(obj) == ("Degraded", "training exited with code 137")
+
+
+def test_a_failed_condition_names_the_code_of_a_refusal() -> None:
+    obj = set_condition(
+        observed("service-refused-create"),
+        "Failed",
+        status="True",
+        reason="ModelArts.3547",
+        message="Cluster pool-missing does not exist.",
+    )
+    assert health(obj) == ("Degraded", "ModelArts.3547: Cluster pool-missing does not exist.")
 
 
 def test_a_stopped_service_without_status_yet_is_suspended() -> None:
