@@ -41,6 +41,7 @@ WORKSPACE, JOB, MODEL, SERVICE = (
 )  # qualified: a bare "service" is the core Service to kubectl
 CREDS_NS = "it-argocd-creds"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+CREATE_WORKSPACE = "POST /v1/{project_id}/workspaces"
 WRONG_SK = "wrong-sk-argocd-4b1d9e7c2a"
 SETTLE_SECONDS = 3.0  # an object counts as captured once it stopped changing this long
 
@@ -139,6 +140,7 @@ TARGETS: dict[str, Target] = {
     "trainingjob-refused-spec": Target(JOB, "refused", NS, _synced_false),
     "service-refused-create": Target(SERVICE, "pool", NS, _synced_false),
     "workspace-bad-credentials": Target(WORKSPACE, "team", CREDS_NS, _synced_false),
+    "workspace-retrying": Target(WORKSPACE, "retrying", NS, _synced_false),
     "trainingjob-failed": Target(JOB, "failed", NS, _phase("Failed")),
     "service-failed": Target(SERVICE, "failed", NS, _phase("Failed")),
     "service-stopped": Target(SERVICE, "stopped", NS, _phase("Stopped")),
@@ -259,6 +261,15 @@ def stories(operator: OperatorProcess, emulator: Any) -> Iterator[OperatorProces
     )
     _wait(operator, Target(SERVICE, "stopped", NS, ready))
     merge_patch(cp, SERVICE, "stopped", NS, {"spec": {"stopped": True}})
+    # Every workspace create answered 503 from now on (until teardown): retried, never refused.
+    emulator.admin.add_fault(endpoint=CREATE_WORKSPACE, kind="error", status=503)
+    retrying = {
+        "apiVersion": API,
+        "kind": "Workspace",
+        "metadata": {"name": "retrying"},
+        "spec": {"name": "it-argocd-retrying"},
+    }
+    apply(cp, retrying, NS)
 
     ns = namespace(cp, CREDS_NS, {"modelarts.huaweicloud.com/credentials-secret": "team-creds"})
     write_secret(cp, ns, "team-creds", {"ak": emulator.config.ak, "sk": WRONG_SK})
@@ -269,7 +280,10 @@ def stories(operator: OperatorProcess, emulator: Any) -> Iterator[OperatorProces
         "spec": {"name": "it-argocd-creds"},
     }
     apply(cp, team, ns)
-    yield operator
+    try:
+        yield operator
+    finally:
+        emulator.admin.clear_faults()
     for kind in (SERVICE, MODEL, JOB, WORKSPACE):
         cp.kubectl("delete", kind, "--all", "-n", NS, "--wait=false", check=False)
     cp.kubectl("delete", WORKSPACE, "--all", "-n", CREDS_NS, "--wait=false", check=False)

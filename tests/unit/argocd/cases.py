@@ -86,6 +86,12 @@ CASES = [
         message_has="ModelArts.02",
         xfail=NO_OBSERVED_GENERATION,
     ),
+    Case(
+        "workspace-retrying",
+        "Workspace",
+        "Progressing",
+        "ModelArts answers 503 to every create: the operator keeps retrying",
+    ),
     Case("trainingjob-failed", "TrainingJob", "Degraded", "the training job failed remotely"),
     Case("service-failed", "Service", "Degraded", "the service failed remotely"),
     Case("service-stopped", "Service", "Suspended", "a commit set spec.stopped: true"),
