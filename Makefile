@@ -26,6 +26,7 @@ venv: $(VENV)/.synced ## create .venv with the operator and its dev tools (from 
 
 tools: ## build etcd, kube-apiserver, kubectl, helm and the node's kubelet etc. (cached by version)
 	@hack/build-tools.sh
+	@hack/build-argocd.sh
 
 node-deps: ## install the node's Debian packages if missing (containerd, runc, CNI, buildah, ...)
 	@hack/node-deps.sh
@@ -48,8 +49,12 @@ cluster: venv tools ## start the local control plane in the background; kubeconf
 cluster-down: venv ## stop the local control plane and remove its state
 	$(BIN)/modelarts-operator cluster down --state-dir .cluster
 
-crds: venv ## regenerate crds/ and the chart's CRDs from the pydantic models
+crds: venv ## regenerate crds/, the chart's CRDs and its copy of argocd/health.lua
 	$(BIN)/modelarts-operator crds --write
+
+.PHONY: argocd-fixtures
+argocd-fixtures: venv tools ## re-capture tests/fixtures/argocd/ from the operator's real output
+	UPDATE_GOLDEN=1 $(BIN)/pytest tests/integration/test_argocd_fixtures.py $(PYTEST_ARGS)
 
 lint: venv ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .

@@ -272,11 +272,11 @@ def write_crds(root: Path) -> list[Path]:
             if path.name not in rendered:
                 path.unlink()
                 changed.append(path)
-    doc, text = _reference(root)
-    if not doc.exists() or doc.read_text(encoding="utf-8") != text:
-        doc.parent.mkdir(parents=True, exist_ok=True)
-        doc.write_text(text, encoding="utf-8")
-        changed.append(doc)
+    for path, text in [_reference(root), *chart_copies(root)]:
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            changed.append(path)
     return changed
 
 
@@ -302,10 +302,26 @@ def stale_files(root: Path) -> list[Path]:
                 for path in sorted(target_dir.glob(f"*.{GROUP}.yaml"))
                 if path.name not in rendered
             )
-    doc, text = _reference(root)
-    if not doc.exists() or doc.read_text(encoding="utf-8") != text:
-        stale.append(doc)
+    for path, text in [_reference(root), *chart_copies(root)]:
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            stale.append(path)
     return stale
+
+
+# Files the chart ships whose one source lives outside it (Helm packages only the chart's own
+# directory): source -> generated copy. Argo CD's health script is written once, in argocd/.
+CHART_COPIES = {Path("argocd/health.lua"): Path("helm/modelarts-operator/files/argocd/health.lua")}
+
+
+def chart_copies(root: Path) -> list[tuple[Path, str]]:
+    """The chart's copies under ``root`` and their text, byte for byte the source's (what the
+    chart renders into argocd-cm is exactly the script the README documents). A root without
+    the source (a bare CRD output directory) has no copies."""
+    return [
+        (root / copy_path, (root / source).read_text(encoding="utf-8"))
+        for source, copy_path in CHART_COPIES.items()
+        if (root / source).is_file()
+    ]
 
 
 def find_root(start: Path | None = None) -> Path:
