@@ -243,12 +243,9 @@ def test_rbac_create_false_renders_no_rbac(render: Render) -> None:
 
 def test_the_crds_are_templates_that_upgrade_and_survive_uninstall(render: Render) -> None:
     crds = by_kind(render(), "CustomResourceDefinition")
-    assert sorted(c["spec"]["names"]["kind"] for c in crds) == [
-        "Model",
-        "Service",
-        "TrainingJob",
-        "Workspace",
-    ]
+    assert sorted(c["spec"]["names"]["kind"] for c in crds) == sorted(
+        k.crd.kind for k in DECLARED_KINDS
+    )
     for crd in crds:
         assert crd["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
         assert "helm.sh/hook" not in crd["metadata"]["annotations"]
