@@ -17,7 +17,6 @@ import yaml
 
 from modelarts_operator.controlplane import ControlPlaneError, tool_path
 from modelarts_operator.emulator import EmulatorConfig, Timings
-from tests.unit.argocd.cases import NO_OBSERVED_GENERATION
 
 from .argocd_harness import NAMESPACE, ArgoCD, load_yaml, resource_health
 from .conftest import ROOT, OperatorProcess, Stack, condition, get_obj, isolated_stack
@@ -206,7 +205,6 @@ REFUSED_JOB = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason=NO_OBSERVED_GENERATION)
 def test_a_refused_object_shows_degraded(argocd: ArgoCD, stack: Stack) -> None:
     """A commit adds a TrainingJob ModelArts refuses: once the operator wrote the refusal and
     Argo CD compared after that, the job must read Degraded (not wait as Progressing)."""

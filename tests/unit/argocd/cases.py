@@ -21,14 +21,6 @@ CHART = ROOT / "helm" / "modelarts-operator"
 GROUP = "modelarts.huaweicloud.com"
 KINDS = ("Workspace", "TrainingJob", "Model", "Service", "Notebook")
 
-# Today's operator writes Synced=False without status.observedGeneration on its error paths,
-# so health.lua (rightly) waits for the operator to observe the generation: Progressing for
-# ever. The operator's one-status-writer change fixes that; re-capture then and these flip.
-NO_OBSERVED_GENERATION = (
-    "the operator writes Synced=False without status.observedGeneration on this error path, "
-    "so the object reads Progressing (waiting for the generation to be observed)"
-)
-
 
 @dataclass(frozen=True)
 class Case:
@@ -39,7 +31,6 @@ class Case:
     health: str  # Healthy, Progressing, Degraded or Suspended
     story: str  # what the user did to get there
     message_has: str = ""  # a part of the health message the user relies on
-    xfail: str | None = None  # why today's operator output cannot show it yet
 
     @property
     def path(self) -> Path:
@@ -68,7 +59,6 @@ CASES = [
         "Degraded",
         "ModelArts refused the spec (specId 999: ModelArts.0107)",
         message_has="spec_id 999",
-        xfail=NO_OBSERVED_GENERATION,
     ),
     Case(
         "service-refused-create",
@@ -76,7 +66,6 @@ CASES = [
         "Degraded",
         "ModelArts refused the create (a dedicated pool that does not exist: ModelArts.3547)",
         message_has="ModelArts.3547",
-        xfail=NO_OBSERVED_GENERATION,
     ),
     Case(
         "workspace-bad-credentials",
@@ -84,7 +73,6 @@ CASES = [
         "Degraded",
         "the namespace's credentials Secret has a wrong secret key",
         message_has="ModelArts.02",
-        xfail=NO_OBSERVED_GENERATION,
     ),
     Case(
         "workspace-retrying",
@@ -101,14 +89,8 @@ HEALTH_STATES = ("Healthy", "Progressing", "Degraded", "Suspended")
 
 
 def params(cases: list[Case] | None = None) -> list[Any]:
-    """The cases as pytest parameters; a case today's operator cannot produce yet is a strict
-    xfail (it turns into a failure the day it passes, so the mark is removed then)."""
-    return [
-        pytest.param(c, id=c.name, marks=[pytest.mark.xfail(strict=True, reason=c.xfail)])
-        if c.xfail
-        else pytest.param(c, id=c.name)
-        for c in (CASES if cases is None else cases)
-    ]
+    """The cases as pytest parameters, named after their fixtures."""
+    return [pytest.param(c, id=c.name) for c in (CASES if cases is None else cases)]
 
 
 def argocd_versions() -> dict[str, str]:
