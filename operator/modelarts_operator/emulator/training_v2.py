@@ -69,6 +69,16 @@ KINDS = {
     "diag_job",
     "visualization_job",
 }
+AFFINITY_TYPES = {"cabinet", "hyperinstance", "networkTopology"}
+NOTIFY_EVENTS = {
+    "JobStarted",
+    "JobCompleted",
+    "JobFailed",
+    "JobTerminated",
+    "JobRestarted",
+    "JobHanged",
+    "JobPreempted",
+}
 ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SIGKILL_EXIT, SIGTERM_EXIT = 137, 143
 PREVIEW_CAP = 5 * 1024 * 1024
@@ -263,7 +273,24 @@ def validate_spec(spec: Any) -> dict[str, Any]:
         _obs(log_path, "obs_url", "spec.log_export_path.", required=False)
     policy = v.obj(spec, "schedule_policy")
     if policy:
-        v.integer(policy, "priority", lo=1, hi=3, prefix="spec.schedule_policy.")
+        p = "spec.schedule_policy."
+        v.integer(policy, "priority", lo=1, hi=3, prefix=p)
+        affinity = policy.get("required_affinity")
+        if affinity is not None:
+            if not isinstance(affinity, dict):
+                raise v.bad(f"{p}required_affinity must be an object")
+            p += "required_affinity."
+            v.enum(affinity, "affinity_type", AFFINITY_TYPES, prefix=p)
+            v.enum(affinity, "job_level", {"cluster", "hyperinstanceGroup"}, prefix=p)
+            v.enum(affinity, "affinity_group_level", {"hyperinstance", "slice"}, prefix=p)
+            v.integer(affinity, "affinity_group_size", lo=1, prefix=p)
+    notification = v.obj(spec, "notification")
+    if notification:
+        p = "spec.notification."
+        v.string(notification, "topic_urn", required=True, prefix=p)
+        for event in v.array(notification, "events") or []:
+            if event not in NOTIFY_EVENTS:
+                raise v.bad(f"{p}events: {event!r} is not one of {sorted(NOTIFY_EVENTS)}")
     for i, vol in enumerate(v.array(spec, "volumes") or []):
         if not isinstance(vol, dict) or len({"nfs", "pfs", "obs"} & set(vol)) != 1:
             raise v.bad(f"spec.volumes[{i}] must hold exactly one of nfs, pfs or obs")
@@ -512,6 +539,18 @@ def spec_view(rec: Rec) -> dict[str, Any]:
             "priority": int(policy.get("priority") or 1),
             "preemptible": bool(policy.get("preemptible", False)),
         }
+        affinity = policy.get("required_affinity")
+        if affinity:  # the response schema keeps these four, not node_affinity
+            out["schedule_policy"]["required_affinity"] = {
+                k: affinity[k]
+                for k in (
+                    "affinity_type",
+                    "job_level",
+                    "affinity_group_size",
+                    "affinity_group_level",
+                )
+                if affinity.get(k) is not None
+            }
     if spec.get("custom_metrics"):
         out["custom_metrics"] = spec["custom_metrics"]
     if spec.get("output_model"):
