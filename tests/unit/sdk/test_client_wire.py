@@ -4,9 +4,11 @@ wants it), and the emulator must take it."""
 
 from __future__ import annotations
 
+import huaweicloudsdkdataartsfabric.v1 as fabric
 import huaweicloudsdkmodelarts.v1 as sdk
 from huaweicloudsdkcore.utils.http_utils import sanitize_for_serialization
 
+from modelarts_operator.api.dataarts import DataArtsModelCreateRequest, DataArtsModelUpdateRequest
 from modelarts_operator.api.training_v2 import TrainingJobV2CreateRequest
 
 from .judge import Judge
@@ -157,3 +159,32 @@ def test_the_emulator_takes_it_and_echoes_the_policy(
     assert created.spec.resource.pool_id == "pool-xyz"
     assert created.spec.volumes[0].nfs.local_path == "/mnt/nfs"
     assert created.algorithm.inputs[0].remote.dataset.obs_url
+
+
+def test_our_dataarts_bodies_are_the_sdks() -> None:
+    version = {
+        "name": "v 2",
+        "description": "d",
+        "config": {"llm_model_config": {"base_model_type": "llama3", "model_path": "obs://b/m/"}},
+    }
+    sdk_version = fabric.ModelVersionInput(
+        name="v 2",
+        description="d",
+        config=fabric.ModelConfig(
+            llm_model_config=fabric.LlmModelConfig(
+                base_model_type="llama3", model_path="obs://b/m/"
+            )
+        ),
+    )
+    create = DataArtsModelCreateRequest.model_validate(
+        {"name": "llm", "description": "x", "type": "LLM_MODEL", "version": version}
+    )
+    assert create.to_wire() == sanitize_for_serialization(
+        fabric.CreateModelInput(name="llm", description="x", type="LLM_MODEL", version=sdk_version)
+    )
+    update = DataArtsModelUpdateRequest.model_validate(
+        {"description": "y", "current_version_id": "v-1", "version": version}
+    )
+    assert update.to_wire() == sanitize_for_serialization(
+        fabric.UpdateModelInput(description="y", current_version_id="v-1", version=sdk_version)
+    )
