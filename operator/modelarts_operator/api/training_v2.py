@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from .base import BaseClient
 
 __all__ = [
-    "IN_FLIGHT_PHASES",
     "MAX_SEARCH_LIMIT",
     "TERMINAL_PHASES",
     "AomLogLines",
@@ -50,7 +49,6 @@ __all__ = [
 
 NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 MAX_SEARCH_LIMIT = 50
-IN_FLIGHT_PHASES = frozenset({"Creating", "Pending", "Running", "Terminating"})
 TERMINAL_PHASES = frozenset({"Completed", "Failed", "Abnormal", "Terminated"})
 
 
