@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from .base import BaseClient
 
 __all__ = [
-    "IN_FLIGHT_PHASES",
     "MAX_SEARCH_LIMIT",
     "TERMINAL_PHASES",
     "AomLogLines",
@@ -50,7 +49,6 @@ __all__ = [
 
 NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 MAX_SEARCH_LIMIT = 50
-IN_FLIGHT_PHASES = frozenset({"Creating", "Pending", "Running", "Terminating"})
 TERMINAL_PHASES = frozenset({"Completed", "Failed", "Abnormal", "Terminated"})
 
 
@@ -146,19 +144,20 @@ class JobAlgorithmV2(ApiRequest):
     working_dir: str | None = None
 
 
-class CustomizedFlavorV2(ApiRequest):
-    """The main container's resources on a dedicated pool."""
+class CustomizedFlavor(ApiRequest):
+    """The main container's own share of a dedicated pool node."""
 
-    cpu_core_num: float
-    mem_size: float
-    accelerator_num: float | None = None
+    cpu_core_num: float = Field(gt=0)
+    mem_size: float = Field(gt=0)
+    accelerator_num: float | None = Field(default=None, ge=0)
 
 
 class SpecResourceV2(ApiRequest):
     node_count: int = Field(ge=1)
     flavor_id: str | None = None
     pool_id: str | None = None
-    main_container_customized_flavor: CustomizedFlavorV2 | None = None
+    pool_group_id: str | None = None
+    main_container_customized_flavor: CustomizedFlavor | None = None
 
 
 class NfsVolumeV2(ApiRequest):
@@ -190,9 +189,66 @@ class LogExportPath(ApiRequest):
     host_path: str | None = None
 
 
+class NodeSelectorRequirement(ApiRequest):
+    key: str
+    operator: str
+    values: list[str] | None = None
+
+
+class NodeSelectorTerm(ApiRequest):
+    """Kubernetes-style, and camelCase on the wire as in Kubernetes."""
+
+    match_expressions: list[NodeSelectorRequirement] | None = Field(
+        default=None, alias="matchExpressions"
+    )
+    match_fields: list[NodeSelectorRequirement] | None = Field(default=None, alias="matchFields")
+
+
+class NodeAffinity(ApiRequest):
+    node_selector_terms: list[NodeSelectorTerm] = Field(alias="nodeSelectorTerms")
+
+
+class RequiredAffinity(ApiRequest):
+    affinity_type: Literal["cabinet", "hyperinstance", "networkTopology"] | None = None
+    job_level: Literal["cluster", "hyperinstanceGroup"] | None = None
+    affinity_group_size: int | None = Field(default=None, ge=1)
+    affinity_group_level: Literal["hyperinstance", "slice"] | None = None
+    node_affinity: NodeAffinity | None = None
+
+
 class SchedulePolicyV2(ApiRequest):
     priority: int | None = Field(default=None, ge=1, le=3)
     preemptible: bool | None = None
+    required_affinity: RequiredAffinity | None = None
+
+
+class Notification(ApiRequest):
+    topic_urn: str
+    events: list[
+        Literal[
+            "JobStarted",
+            "JobCompleted",
+            "JobFailed",
+            "JobTerminated",
+            "JobRestarted",
+            "JobHanged",
+            "JobPreempted",
+        ]
+    ]
+
+
+class LogExportConfig(ApiRequest):
+    version: Literal["v0", "v1"] | None = None
+    rotation_enabled: bool | None = None
+
+
+class ObsModel(ApiRequest):
+    obs_path: str
+    local_path: str | None = None
+
+
+class OutputModel(ApiRequest):
+    obs: ObsModel
 
 
 class AutoStop(ApiRequest):
@@ -204,8 +260,11 @@ class JobSpecV2(ApiRequest):
     resource: SpecResourceV2
     volumes: list[VolumeV2] | None = None
     log_export_path: LogExportPath | None = None
+    log_export_config: LogExportConfig | None = None
     schedule_policy: SchedulePolicyV2 | None = None
     auto_stop: AutoStop | None = None
+    notification: Notification | None = None
+    output_model: OutputModel | None = None
 
 
 class SshEndpoint(ApiRequest):

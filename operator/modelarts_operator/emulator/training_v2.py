@@ -69,6 +69,16 @@ KINDS = {
     "diag_job",
     "visualization_job",
 }
+AFFINITY_TYPES = {"cabinet", "hyperinstance", "networkTopology"}
+NOTIFY_EVENTS = {
+    "JobStarted",
+    "JobCompleted",
+    "JobFailed",
+    "JobTerminated",
+    "JobRestarted",
+    "JobHanged",
+    "JobPreempted",
+}
 ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SIGKILL_EXIT, SIGTERM_EXIT = 137, 143
 PREVIEW_CAP = 5 * 1024 * 1024
@@ -263,7 +273,24 @@ def validate_spec(spec: Any) -> dict[str, Any]:
         _obs(log_path, "obs_url", "spec.log_export_path.", required=False)
     policy = v.obj(spec, "schedule_policy")
     if policy:
-        v.integer(policy, "priority", lo=1, hi=3, prefix="spec.schedule_policy.")
+        p = "spec.schedule_policy."
+        v.integer(policy, "priority", lo=1, hi=3, prefix=p)
+        affinity = policy.get("required_affinity")
+        if affinity is not None:
+            if not isinstance(affinity, dict):
+                raise v.bad(f"{p}required_affinity must be an object")
+            p += "required_affinity."
+            v.enum(affinity, "affinity_type", AFFINITY_TYPES, prefix=p)
+            v.enum(affinity, "job_level", {"cluster", "hyperinstanceGroup"}, prefix=p)
+            v.enum(affinity, "affinity_group_level", {"hyperinstance", "slice"}, prefix=p)
+            v.integer(affinity, "affinity_group_size", lo=1, prefix=p)
+    notification = v.obj(spec, "notification")
+    if notification:
+        p = "spec.notification."
+        v.string(notification, "topic_urn", required=True, prefix=p)
+        for event in v.array(notification, "events") or []:
+            if event not in NOTIFY_EVENTS:
+                raise v.bad(f"{p}events: {event!r} is not one of {sorted(NOTIFY_EVENTS)}")
     for i, vol in enumerate(v.array(spec, "volumes") or []):
         if not isinstance(vol, dict) or len({"nfs", "pfs", "obs"} & set(vol)) != 1:
             raise v.bad(f"spec.volumes[{i}] must hold exactly one of nfs, pfs or obs")
@@ -512,6 +539,18 @@ def spec_view(rec: Rec) -> dict[str, Any]:
             "priority": int(policy.get("priority") or 1),
             "preemptible": bool(policy.get("preemptible", False)),
         }
+        affinity = policy.get("required_affinity")
+        if affinity:  # the response schema keeps these four, not node_affinity
+            out["schedule_policy"]["required_affinity"] = {
+                k: affinity[k]
+                for k in (
+                    "affinity_type",
+                    "job_level",
+                    "affinity_group_size",
+                    "affinity_group_level",
+                )
+                if affinity.get(k) is not None
+            }
     if spec.get("custom_metrics"):
         out["custom_metrics"] = spec["custom_metrics"]
     if spec.get("output_model"):
@@ -1134,6 +1173,59 @@ async def events(request: web.Request) -> web.Response:
     )
 
 
+async def task_history(request: web.Request) -> web.Response:
+    """Where each task ran (a bare JSON array); empty until the tasks are scheduled."""
+    core = core_of(request)
+    rec = _job(core, request)
+    start, _ = run_window(rec["timeline"], RUNNING, core.now_ms())
+    wanted = query_int(request.query, "schedule_count", 0, 0, None, BAD)
+    if start is None or wanted > 1:
+        return reply([])
+    return reply(
+        [
+            {
+                "task": task,
+                "ip": f"172.16.{i}.{rec['seed'] % 250 + 2}",
+                "host_ip": f"192.168.0.{(rec['seed'] + i) % 250 + 2}",
+                "schedule_count": 1,
+            }
+            for i, task in enumerate(task_names(rec))
+        ]
+    )
+
+
+async def stages(request: web.Request) -> web.Response:
+    """The run's stages: scheduling (queued until the tasks start), running, end."""
+    core = core_of(request)
+    rec = _job(core, request)
+    now = core.now_ms()
+    entered: dict[str, int] = {}
+    for t, phase in rec["timeline"]:
+        if t <= now:
+            entered.setdefault("end" if phase in TERMINAL else phase, int(t))
+    found: list[dict[str, Any]] = []
+    for order, name, begin, finish in (
+        (1, "scheduling", entered.get(PENDING), entered.get(RUNNING) or entered.get("end")),
+        (3, "running", entered.get(RUNNING), entered.get(TERMINATING) or entered.get("end")),
+        (4, "end", entered.get("end"), entered.get("end")),
+    ):
+        if begin is None:
+            continue
+        stage: dict[str, Any] = {
+            "job_id": rec["id"],
+            "name": name,
+            "stage_order": order,
+            "start_time": _iso(begin),
+            "en_message": f"The job entered the {name} stage.",
+            "sub_stages": [],
+        }
+        if finish is not None:
+            stage["end_time"] = _iso(finish)
+        found.append(stage)
+    records = [{"record_order": 1, "stages": found}] if found else []
+    return reply({"total_count": len(records), "running_records": records})
+
+
 # ---------------------------------------------------------------- tags
 def _tags_body(body: dict[str, Any]) -> list[dict[str, str]]:
     tags = v.array(body, "tags", required=True)
@@ -1214,6 +1306,8 @@ def routes() -> list[tuple[str, str, Any]]:
         ("GET", one + "/logs/{task_id}", logs_from_aom),
         ("GET", one + "/metrics/{task_id}", metrics),
         ("GET", one + "/events", events),
+        ("GET", one + "/tasks", task_history),
+        ("GET", one + "/stages", stages),
         ("GET", tags, show_tags),
         ("POST", tags + "/create", create_tags),
         ("DELETE", tags + "/delete", delete_tags),

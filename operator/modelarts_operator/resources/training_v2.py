@@ -27,12 +27,7 @@ from typing import Any
 
 from ..api import errors
 from ..api.client import ModelArtsClient
-from ..api.training_v2 import (
-    IN_FLIGHT_PHASES,
-    TERMINAL_PHASES,
-    TrainingJobV2,
-    TrainingJobV2CreateRequest,
-)
+from ..api.training_v2 import TERMINAL_PHASES, TrainingJobV2, TrainingJobV2CreateRequest
 from ..crd.training_job import TrainingJobSpec
 from ..reconcile.controller import Context, Observation, RetryLater, confirmed_gone
 from ..reconcile.naming import marked_description
@@ -50,6 +45,7 @@ PHASES = {
     "Terminated": "Stopped",
 }
 FINISHED = ("Succeeded", "Failed", "Stopped")
+IN_FLIGHT_PHASES = frozenset({"Creating", "Pending", "Running", "Terminating"})  # the API's
 MAX_PREVIOUS = 16
 DEADLINE_RECHECK = 5.0  # seconds between looks at a job with a deadline that has not started
 NAME_LIMIT = 64

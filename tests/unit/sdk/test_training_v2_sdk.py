@@ -12,7 +12,7 @@ from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 
 from modelarts_operator.emulator.server import EmulatorHandle
 
-from .judge import Judge
+from .judge import Judge, model_problems
 
 Client = sdk.ModelArtsClient
 
@@ -323,3 +323,21 @@ def test_catalogues_and_tags(ma: Client, ma_judge: Judge) -> None:
         ma.show_train_job_tags, sdk.ShowTrainJobTagsRequest(training_job_id=job_id)
     )
     assert shown.tags == []
+
+
+def test_task_history_and_stages(ma: Client, ma_judge: Judge, emu: EmulatorHandle) -> None:
+    job_id = create(ma, ma_judge, code_job("placed", nodes=2)).metadata.id
+    request = sdk.ListTrainingJobTasksRequest(training_job_id=job_id)
+    assert ma_judge.call(ma.list_training_job_tasks, request).to_json_object() == []
+    emu.admin.advance(120)
+    placed = ma_judge.call(ma.list_training_job_tasks, request)
+    assert [t.task for t in placed.body] == ["worker-0", "worker-1"]
+    assert all(t.ip and t.host_ip and t.schedule_count == 1 for t in placed.body)
+    for item in placed.to_json_object():
+        assert not model_problems(item, sdk.TaskHistory, sdk)
+    found = ma_judge.judged(
+        ma.list_training_job_stages, sdk.ListTrainingJobStagesRequest(training_job_id=job_id)
+    )
+    names = [s.name for s in found.running_records[0].stages]
+    assert names == ["scheduling", "running", "end"]
+    assert found.running_records[0].stages[1].end_time
