@@ -7,12 +7,13 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from modelarts_operator.controlplane import ControlPlane
-from modelarts_operator.crd.generate import write_crds
+from modelarts_operator.crd.generate import find_root, write_crds
 
 from .test_admission import BASE as V1_BASE
 from .test_admission import DROP, _contains, _patched
@@ -253,3 +254,13 @@ def test_form_cannot_change(cluster: ControlPlane) -> None:
     result = _apply(cluster, "form-v1", BASE)
     assert result.returncode != 0
     assert "the form (v1 config or v2) cannot change" in result.stderr
+
+
+def test_v2_example_is_accepted(cluster: ControlPlane) -> None:
+    example = find_root(Path(__file__).parent) / "examples" / "service-v2" / "service-v2.yaml"
+    result = cluster.kubectl("apply", "-n", NAMESPACE, "-f", str(example), check=False)
+    assert result.returncode == 0, result.stderr
+    got = json.loads(
+        cluster.kubectl("get", "masvc", "mnist-v2", "-n", NAMESPACE, "-o", "json").stdout
+    )
+    assert got["spec"]["v2"]["version"] == "1.0.0"
