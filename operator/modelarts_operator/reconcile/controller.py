@@ -55,7 +55,8 @@ class Observation:
 
     phase: str
     ready: bool
-    failed: bool = False
+    # Ready=False's reason (the phase if empty); Failed, DeadlineExceeded and DeletedRemotely
+    # mean the remote object failed (status.FAILURE_REASONS).
     reason: str = ""
     message: str = ""
     facts: dict[str, Any] = field(default_factory=dict)  # kind-specific status fields
@@ -65,7 +66,7 @@ class Observation:
     def failure(cls, message: str, facts: dict[str, Any]) -> Observation:
         """The remote object ended in a failed state: Failed, not ready, not in flight."""
         return cls(
-            "Failed", False, failed=True, reason="Failed", message=message, facts=facts,
+            "Failed", False, reason="Failed", message=message, facts=facts,
             in_flight=False,
         )  # fmt: skip
 

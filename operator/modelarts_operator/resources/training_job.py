@@ -248,7 +248,7 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
             facts["metrics"] = metrics
         obs = _observation(code, {k: v for k, v in facts.items() if v is not None})
         if _refs(ctx).deadline_exceeded:
-            obs.phase, obs.failed, obs.reason = "Failed", True, "DeadlineExceeded"
+            obs.phase, obs.reason = "Failed", "DeadlineExceeded"
             obs.message = f"activeDeadlineSeconds {ctx.spec.active_deadline_seconds} exceeded"
         ttl = ctx.spec.ttl_seconds_after_finished
         if ttl is not None and code in TERMINAL and "completionTime" in facts:
