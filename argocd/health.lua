@@ -4,7 +4,8 @@
 --   Healthy      condition Ready=True for the current generation
 --   Suspended    a stopped Service (spec.stopped: true, or phase Stopped); a stopped Notebook
 --                (spec.stopped: true, or its lease stopped it: phase Stopped)
---   Degraded     phase Failed; Ready=False with reason Failed; Synced=False with a terminal
+--   Degraded     phase Failed; Ready=False with reason Failed or Degraded (a v2 Service that is
+--                CONCERNING); Synced=False with a terminal
 --                reason (the ModelArts error code of a refused request: invalid parameter,
 --                quota, permission); the message is the condition's
 --   Progressing  anything else: no status yet, an older generation observed, waiting for a
@@ -101,9 +102,10 @@ if phase == "Failed" then
   return hs
 end
 
-if ready ~= nil and ready.status == "False" and ready.reason == "Failed" then
+if ready ~= nil and ready.status == "False" and (ready.reason == "Failed" or ready.reason == "Degraded") then
+  -- Degraded: a v2 Service that is CONCERNING (some instances abnormal)
   hs.status = "Degraded"
-  hs.message = describe(ready, "Failed")
+  hs.message = describe(ready, ready.reason)
   return hs
 end
 

@@ -290,3 +290,16 @@ def test_chart_ships_the_same_script() -> None:
     source = HEALTH_LUA.read_text()
     shipped = CHART_HEALTH_LUA.read_text()
     assert shipped == source, f"cp argocd/health.lua {CHART_HEALTH_LUA.relative_to(ROOT)}"
+
+
+def test_concerning_v2_service_is_degraded() -> None:
+    obj = make(
+        "Service",
+        spec={"v2": {"version": "1.0.0"}},
+        status={
+            "observedGeneration": 2,
+            "phase": "Concerning",
+            "conditions": [condition("Ready", "False", "Degraded", "2 of 3 instances abnormal")],
+        },
+    )
+    assert health("Service", obj) == ("Degraded", "2 of 3 instances abnormal")
