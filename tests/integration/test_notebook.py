@@ -81,7 +81,12 @@ def test_notebook_lifecycle(operator: OperatorProcess, emulator: Any) -> None:
     ns = namespace(cp, "it-nb-life")
     apply(
         cp,
-        notebook("lab", description="v1", lease={"type": "TIMING", "durationMinutes": 120}),
+        notebook(
+            "lab",
+            description="v1",
+            lease={"type": "TIMING", "durationMinutes": 120},
+            ssh={"keyPairNames": ["dev-key"]},
+        ),
         ns,
     )
     nb = wait_for(cp, "manb", "lab", ns, ready, op=operator)
@@ -90,6 +95,7 @@ def test_notebook_lifecycle(operator: OperatorProcess, emulator: Any) -> None:
     assert status["url"].startswith("http")
     assert (status["imageName"], status["imageTag"]) == (CPU_IMAGE["name"], CPU_IMAGE["tag"])
     assert status["leaseType"] == "TIMING"
+    assert status["sshUri"].startswith("ssh://")
     assert "leaseEndsAt" in status
     [rec] = remote_notebooks(emulator, "it-nb-life-lab")
     assert rec["id"] == nid

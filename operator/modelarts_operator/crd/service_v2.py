@@ -26,6 +26,7 @@ from .common import (
 
 # Digit.Digit.Digit, each 0-99 (the API's rule for v2 service versions).
 VERSION_PATTERN = r"^\d{1,2}\.\d{1,2}\.\d{1,2}$"
+PERCENT_PATTERN = r"^([1-9][0-9]?|100)%$"
 ROLE_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 ENV_KEY_PATTERN = "^[A-Za-z_.-][A-Za-z0-9_.-]{0,63}$"  # no backslashes: it goes into CEL
 
@@ -252,10 +253,16 @@ class V2UpgradeConfig(CrdModel):
 
     type: Literal["ROLLING"] = Field(default="ROLLING", description="ROLLING.")
     max_surge: str | None = Field(
-        default=None, max_length=8, pattern=r"^\d{1,3}%?$", description="e.g. 1 or 10%."
+        default=None,
+        max_length=4,
+        pattern=PERCENT_PATTERN,
+        description="Instances added above the count during a rollout, 1%-100% (default 1%).",
     )
     max_unavailable: str | None = Field(
-        default=None, max_length=8, pattern=r"^\d{1,3}%?$", description="e.g. 0 or 10%."
+        default=None,
+        max_length=4,
+        pattern=PERCENT_PATTERN,
+        description="Instances that may be down during a rollout, 1%-100% (default 1%).",
     )
 
 

@@ -173,7 +173,12 @@ def _endpoints(spec: NotebookSpec) -> list[EndpointRequest] | None:
 
 
 def _ssh_matches(spec: NotebookSpec, remote: Notebook) -> bool:
-    have = sorted(k for e in remote.endpoints if e.service == "SSH" for k in e.key_pair_names or [])
+    have = sorted(
+        k
+        for e in remote.endpoints
+        if (e.service or e.dev_service) == "SSH"
+        for k in e.key_pair_names or []
+    )
     want = sorted(spec.ssh.key_pair_names) if spec.ssh is not None else []
     return have == want
 
