@@ -79,14 +79,6 @@ class OperatorSettings(BaseModel):
             raise ValueError('must be "namespace/name"')
         return value or None
 
-    @property
-    def modelarts_endpoint(self) -> str:
-        return self.endpoint or f"https://modelarts.{self.region}.myhuaweicloud.com"
-
-    @property
-    def iam_url(self) -> str:
-        return self.iam_endpoint or f"https://iam.{self.region}.myhuaweicloud.com"
-
     @classmethod
     def from_env(
         cls, environ: Mapping[str, str] | None = None, **overrides: object

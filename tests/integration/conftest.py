@@ -514,3 +514,32 @@ def remote_service_status(emulator: Any, service_id: str) -> str | None:
 
     result: str | None = modelarts(emulator, get)
     return result
+
+
+LAST_HANDLED = "kopf.modelarts.huaweicloud.com/last-handled-configuration"
+RECONCILE_REQUEST = "modelarts.huaweicloud.com/reconcile-request"
+
+
+def handler_idle(obj: dict[str, Any]) -> bool:
+    """kopf has handled the object's current spec and annotations and has no retry scheduled:
+    the last-handled configuration matches, and no progress annotation of a handler is left
+    (kopf keeps one while a handler waits to be retried)."""
+    annotations = obj["metadata"].get("annotations") or {}
+    last = json.loads(annotations.get(LAST_HANDLED) or "{}")
+    progress = [k for k in annotations if k.startswith("kopf.modelarts.huaweicloud.com/reconcile")]
+    return last.get("spec") == obj.get("spec") and not progress
+
+
+def reconciled_again(cp: ControlPlane, kind: str, name: str, ns: str, op: Any = None) -> None:
+    """Make the operator reconcile the object once more, and wait until it has: a barrier
+    after which anything the operator was going to do for the object's state is done."""
+    stamp = f"test-{time.monotonic_ns()}"
+    cp.kubectl("annotate", kind, name, "-n", ns, "--overwrite", f"{RECONCILE_REQUEST}={stamp}")
+
+    def handled(obj: dict[str, Any]) -> bool:
+        annotations = obj["metadata"].get("annotations") or {}
+        last = json.loads(annotations.get(LAST_HANDLED) or "{}")
+        seen = (last.get("metadata") or {}).get("annotations") or {}
+        return seen.get(RECONCILE_REQUEST) == stamp and handler_idle(obj)
+
+    wait_for(cp, kind, name, ns, handled, op=op)

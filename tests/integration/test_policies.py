@@ -3,7 +3,6 @@ name, observe-only, and paused."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -18,6 +17,7 @@ from .conftest import (
     modelarts,
     namespace,
     ready,
+    reconciled_again,
     remote_by_id,
     remote_named,
     synced,
@@ -156,7 +156,7 @@ def test_paused_makes_no_remote_writes_until_removed(
         op=operator,
     )
     assert condition(ws, "Synced")["status"] == "False"
-    time.sleep(2)
+    reconciled_again(cp, "workspace", "hold", ns, operator)
     assert remote_named(emulator, "workspace", "it-pol-paused") == []
 
     cp.kubectl("annotate", "workspace", "hold", "-n", ns, P + "paused-")
@@ -177,7 +177,7 @@ def test_paused_makes_no_remote_writes_until_removed(
     )
     assert condition(ws, "Synced")["status"] == "False"
     assert condition(ws, "Synced")["reason"] == "Paused"
-    time.sleep(2)
+    reconciled_again(cp, "workspace", "hold", ns, operator)
     assert (remote_by_id(emulator, "workspace", ws_id) or {}).get("description") == "one"
 
     cp.kubectl("annotate", "workspace", "hold", "-n", ns, P + "paused-")

@@ -118,7 +118,9 @@ def test_kubectl_wait_for_failed_on_a_failed_job(operator: OperatorProcess, emul
     cp = operator.cp
     ns = namespace(cp, "it-status-failed")
     apply(cp, training_job("doomed", "it-status-failed"), ns)
-    job = wait_for(cp, "trainingjob", "doomed", ns, lambda o: o["status"].get("jobId"), op=operator)
+    job = wait_for(
+        cp, "trainingjob", "doomed", ns, lambda o: (o.get("status") or {}).get("jobId"), op=operator
+    )
     assert condition(job, "Failed")["status"] == "False"
     emulator.admin.force(kind="training_job", id=job["status"]["jobId"])
     waited = cp.kubectl(

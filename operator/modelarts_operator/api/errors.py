@@ -2,7 +2,7 @@
 
 Reconcilers branch on the *class* (NotFound, AlreadyExists, Throttled...) and copy
 ``error_code``/``error_msg`` into conditions, so classification lives here, once, from the
-digest's §4.7 table, with the HTTP status as the fallback when a code is unknown or absent.
+documented error codes, with the HTTP status as the fallback when a code is unknown or absent.
 """
 
 from __future__ import annotations
@@ -221,7 +221,7 @@ _BY_STATUS: dict[int, type[ModelArtsError]] = {
 def classify(
     status: int | None, error_code: str | None, error_msg: str | None = None, method: str = "GET"
 ) -> type[ModelArtsError]:
-    """Pick the exception class: the error code first (§4.7), then the HTTP status."""
+    """Pick the exception class: the documented error code first, then the HTTP status."""
     if error_code == "ModelArts.0104" and error_msg and "not exist" in error_msg.lower():
         # The workspace samples answer 0104 "workspace: ... not exist." for a missing one.
         return NotFound

@@ -55,7 +55,8 @@ class Observation:
 
     phase: str
     ready: bool
-    failed: bool = False
+    # Ready=False's reason (the phase if empty); Failed, DeadlineExceeded and DeletedRemotely
+    # mean the remote object failed (status.FAILURE_REASONS).
     reason: str = ""
     message: str = ""
     facts: dict[str, Any] = field(default_factory=dict)  # kind-specific status fields
@@ -65,7 +66,7 @@ class Observation:
     def failure(cls, message: str, facts: dict[str, Any]) -> Observation:
         """The remote object ended in a failed state: Failed, not ready, not in flight."""
         return cls(
-            "Failed", False, failed=True, reason="Failed", message=message, facts=facts,
+            "Failed", False, reason="Failed", message=message, facts=facts,
             in_flight=False,
         )  # fmt: skip
 
@@ -500,12 +501,13 @@ class Reconciler:
         self._created[ctx.uid] = _Created(ids, intent_version)
         return str(remote_id)
 
-    async def delete(self, ctx: Context, deletion_policy: str) -> list[Event]:
-        """Apply the deletion policy; raises RetryLater until ModelArts confirms."""
+    async def delete(self, ctx: Context) -> list[Event]:
+        """Delete the remote object (deletionPolicy Delete; the runtime releases Retain without
+        a call); raises RetryLater until ModelArts confirms."""
         remote_id = ctx.status.get(self.adapter.id_field)
         if known := self._created.pop(ctx.uid, None):
             remote_id = remote_id or known.ids[self.adapter.id_field]
-        if deletion_policy == "Retain" or not ctx.policies.may_write:
+        if not ctx.policies.may_write:
             return [("Normal", "Released", "finalizer removed; remote object left in place")]
         if not remote_id:
             remote_id = await self._pending_create(ctx)

@@ -161,11 +161,6 @@ class ClientFactory:
 
     on_call: Any = None  # set by the runner to feed metrics
 
-    def clients(self) -> dict[Target, ModelArtsClient]:
-        """Current clients (newest Secret version per target) for the batched poller."""
-        live = set(self._targets.values())
-        return {t: c for t, c in self._clients.items() if t in live}
-
     async def aclose(self) -> None:
         for client in self._clients.values():
             await client.aclose()

@@ -264,7 +264,7 @@ async def on_delete(h: KindHandlers, body: kopf.Body, patch: kopf.Patch) -> None
         return
     try:
         ctx = await load_context(adapter, body, runtime().clients)
-        events = await h.reconciler.delete(ctx, policy)
+        events = await h.reconciler.delete(ctx)
     except DeleteBlocked as blocked:
         _report_delete_failure(h, body, patch, status, str(blocked))
         raise kopf.TemporaryError(str(blocked), delay=blocked.delay) from None

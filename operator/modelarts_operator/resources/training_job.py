@@ -21,6 +21,7 @@ from ..api import errors
 from ..api.client import ModelArtsClient
 from ..api.training_jobs import (
     JOBSTAT,
+    JOBSTATS,
     TrainingJobConfig,
     TrainingJobCreateRequest,
     TrainingJobVersion,
@@ -50,28 +51,21 @@ from .training_v2 import (
     observe_job,
 )
 
-# Phase classes of the JOBSTAT codes (digest §3.1); the doc defines none, they follow the names.
-SUCCEEDED = {10, 20}
-FAILED = {3, 5, 6, 11, 14, 16, 17, 21}
-STOPPED = {12, 13}
-ACTIVE = {1, 2, 4, 7, 8, 15, 18, 19}
+
+def _codes(*phases: str) -> frozenset[int]:
+    return frozenset(code for code, stat in JOBSTATS.items() if stat.phase in phases)
+
+
+SUCCEEDED = _codes("Succeeded")
+FAILED = _codes("Failed")
+STOPPED = _codes("Stopped")
+ACTIVE = _codes("Creating", "Queued", "Running") - {0}  # 0 (UNKNOWN) is not known to run
 TERMINAL = SUCCEEDED | FAILED | STOPPED
 
 
 def phase_of(code: int | None) -> str:
-    if code in SUCCEEDED:
-        return "Succeeded"
-    if code in FAILED:
-        return "Failed"
-    if code in STOPPED:
-        return "Stopped"
-    if code == 7:
-        return "Queued"
-    if code in (8, 15, 18, 19):
-        return "Running"
-    if code == 9:
-        return "Stopping"
-    return "Creating"
+    stat = JOBSTATS.get(code) if code is not None else None
+    return stat.phase if stat is not None else "Creating"
 
 
 def _observation(code: int | None, facts: dict[str, Any]) -> Observation:
@@ -294,7 +288,7 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
     def _run_policy(self, ctx: Context, obs: Observation, finished: bool) -> Observation:
         """activeDeadlineSeconds and ttlSecondsAfterFinished, for both forms."""
         if _refs(ctx).deadline_exceeded:
-            obs.phase, obs.failed, obs.reason = "Failed", True, "DeadlineExceeded"
+            obs.phase, obs.reason = "Failed", "DeadlineExceeded"
             obs.message = f"activeDeadlineSeconds {ctx.spec.active_deadline_seconds} exceeded"
         ttl = ctx.spec.ttl_seconds_after_finished
         completion = obs.facts.get("completionTime")
