@@ -24,6 +24,9 @@ CATEGORY = "modelarts"
 # finite and are generous for real values (OBS paths, IDs, free text).
 MAX_ID = 128
 MAX_PATH = 1024
+# An OBS location: obs://bucket/dir/ or /bucket/dir/ (bucket names: 3-63 lowercase letters,
+# digits, - and .).
+OBS_PATH_PATTERN = r"^(obs:/)?/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/"
 MAX_TEXT = 4096
 MAX_ITEMS = 64
 
