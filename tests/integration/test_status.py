@@ -25,6 +25,8 @@ pytestmark = pytest.mark.cluster
 
 WRONG_SK = "wrong-sk-0c4d2e9a7b1f3e5d6a8c"
 UPDATE_WORKSPACE = "PUT /v1/{project_id}/workspaces/{workspace_id}"
+LIST_WORKSPACES = "GET /v1/{project_id}/workspaces"
+GET_WORKSPACE = "GET /v1/{project_id}/workspaces/{workspace_id}"
 
 
 def _not_synced(obj: dict[str, Any]) -> bool:
@@ -193,5 +195,43 @@ def test_a_failing_list_call_is_visible_and_recovers(
     assert WRONG_SK not in str(blind)
     write_secret(cp, ns, secret, {"ak": cfg.ak, "sk": cfg.sk})
     back = wait_for(cp, "workspace", "team", ns, lambda o: synced(o) and ready(o), op=operator)
+    assert condition(back, "Failed")["status"] == "False"
+    delete_obj(cp, "workspace", "team", ns)
+
+
+def test_a_refused_list_call_recovers_without_a_reconcile(
+    operator: OperatorProcess, emulator: Any
+) -> None:
+    """403 on the list path only: Synced=False, Forbidden, for as long as it lasts; the first
+    good list gives the Synced verdict back in its own patch (no detail GET, no reconcile)."""
+    cp = operator.cp
+    ns = namespace(cp, "it-status-forbidden")
+    apply(cp, _workspace("team", "it-status-forbidden"), ns)
+    settled = wait_for(cp, "workspace", "team", ns, lambda o: ready(o) and synced(o), op=operator)
+    emulator.admin.add_fault(
+        endpoint=LIST_WORKSPACES,
+        kind="error",
+        status=403,
+        error_code="ModelArts.0108",
+        error_msg="No permission to list workspaces.",
+    )
+    try:
+        blind = wait_for(
+            cp,
+            "workspace",
+            "team",
+            ns,
+            lambda o: condition(o, "Synced").get("reason") == "Forbidden",
+            timeout=60,
+            op=operator,
+        )
+    finally:
+        emulator.admin.clear_faults()
+    assert condition(blind, "Synced")["message"].startswith("listing workspaces failed")
+    details = emulator.admin.counters().get(GET_WORKSPACE, 0)
+    back = wait_for(cp, "workspace", "team", ns, synced, timeout=60, op=operator)
+    assert emulator.admin.counters().get(GET_WORKSPACE, 0) == details
+    before, after = condition(settled, "Synced"), condition(back, "Synced")
+    assert (after["reason"], after["message"]) == (before["reason"], before["message"])
     assert condition(back, "Failed")["status"] == "False"
     delete_obj(cp, "workspace", "team", ns)

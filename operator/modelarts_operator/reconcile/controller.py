@@ -533,7 +533,8 @@ class Reconciler:
         except Waiting as wait:
             raise DeleteBlocked(
                 f"a create may have happened and cannot be looked up by name yet ({wait}); "
-                "the remote object is deleted once it can be",
+                f"the remote object is deleted once it can be (if {ctx.remote_name!r} surely "
+                "does not exist remotely, remove the finalizer by hand)",
                 10,
             ) from None
         found = await self.adapter.find(ctx)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .runtime import KindHandlers, Runtime
 
 log = logging.getLogger(__name__)
+UNKNOWN = Verdict(False, "Unknown")  # a blinded object's Synced verdict from before is unknown
 
 
 class Poller:
@@ -40,8 +41,9 @@ class Poller:
         self.cycles = 0
         self.patches = 0
         self._next_due: dict[tuple[str, str], float] = {}
-        # Objects this poller marked Synced=False because their list call failed.
-        self._blinded: set[tuple[str, str]] = set()
+        # Objects this poller marked Synced=False because their list call failed, with the
+        # Synced condition they had before (None when they had none to give back).
+        self._blinded: dict[tuple[str, str], cond.Condition | None] = {}
 
     async def run(self) -> None:
         while True:
@@ -102,30 +104,51 @@ class Poller:
                 continue
             updates = []
             for entry in group:
-                if (entry.namespace, entry.name) in self._blinded:
-                    self._blinded.discard((entry.namespace, entry.name))
-                    if not cond.is_true(entry.status.get("conditions"), cond.SYNCED):
-                        # Its Synced verdict is the reconcile's to give back.
-                        updates.append(self.rt.poke(entry, "listing works again"))
-                        continue
+                restored = self._restored(entry)
+                if restored is UNKNOWN:  # nothing to give back: the reconcile decides
+                    updates.append(self.rt.poke(entry, "listing works again"))
+                    continue
                 summary = remote.get(str(entry.status[adapter.id_field]))
                 if summary is None:
                     updates.append(self.rt.poke(entry, "not found in the remote list"))
                     continue
                 obs = adapter.observe_summary(entry, summary)
                 in_flight = in_flight or obs.in_flight
-                updates.append(self._apply(entry, obs.report()))
+                report = obs.report()
+                report.synced = restored
+                updates.append(self._apply(entry, report))
             await self._run_bounded(updates)
         return in_flight
 
+    def _restored(self, entry: Entry) -> Verdict | None:
+        """After a failed list: the Synced verdict ``entry`` had before (given back with the
+        first good list's patch, no reconcile needed), UNKNOWN when there is none to give
+        back, None when the object was not blinded or a reconcile has written Synced since."""
+        key = (entry.namespace, entry.name)
+        if key not in self._blinded:
+            return None
+        prior = self._blinded.pop(key)
+        current = cond.get_condition(entry.status.get("conditions"), cond.SYNCED)
+        if not _blind(entry) and current != prior:
+            return None  # a reconcile has said something newer
+        if prior is None:
+            return UNKNOWN
+        return Verdict(
+            prior.get("status") == "True",
+            str(prior.get("reason") or "Synced"),
+            str(prior.get("message") or ""),
+        )
+
     async def _blind(self, entry: Entry, err: errors.ModelArtsError) -> None:
         """The list call covering ``entry`` failed: its status can no longer be trusted, so it
-        says Synced=False with the cause. The first good list re-reconciles it."""
+        says Synced=False with the cause. The first good list gives back the Synced verdict it
+        had (or, not knowing it, re-reconciles it)."""
         failure = classify(err, by_category=True)
-        verdict = Verdict(
-            False, failure.synced.reason, f"listing {entry.plural} failed: {failure.message}"
-        )
-        self._blinded.add((entry.namespace, entry.name))
+        verdict = Verdict(False, failure.synced.reason, f"{_listing(entry)}: {failure.message}")
+        key = (entry.namespace, entry.name)
+        if key not in self._blinded:
+            before = cond.get_condition(entry.status.get("conditions"), cond.SYNCED)
+            self._blinded[key] = None if _blind(entry) else before
         await self._apply(entry, Report(synced=verdict))
 
     async def _run_bounded(self, updates: list[Any]) -> None:
@@ -230,3 +253,15 @@ class Poller:
             await self.rt.post_event(
                 entry, "Normal", phase, report.ready.message or f"remote state is {phase}"
             )
+
+
+def _listing(entry: Entry) -> str:
+    return f"listing {entry.plural} failed"
+
+
+def _blind(entry: Entry) -> bool:
+    """True when the object's Synced=False is the poller's (its list call failed)."""
+    synced = cond.get_condition(entry.status.get("conditions"), cond.SYNCED) or {}
+    return synced.get("status") == "False" and str(synced.get("message") or "").startswith(
+        _listing(entry)
+    )
