@@ -246,7 +246,10 @@ INVALID: list[tuple[str, str, dict[str, Any], list[str]]] = [
                 "version": {
                     "name": "v1",
                     "config": {
-                        "llmModelConfig": {"baseModelType": "llama3", "modelPath": "obs://bucket/m/"}
+                        "llmModelConfig": {
+                            "baseModelType": "llama3",
+                            "modelPath": "obs://bucket/m/",
+                        }
                     },
                 },
             },
@@ -267,7 +270,10 @@ INVALID: list[tuple[str, str, dict[str, Any], list[str]]] = [
                 "version": {
                     "name": "v1",
                     "config": {
-                        "llmModelConfig": {"baseModelType": "llama3", "modelPath": "obs://bucket/m/"}
+                        "llmModelConfig": {
+                            "baseModelType": "llama3",
+                            "modelPath": "obs://bucket/m/",
+                        }
                     },
                 },
             },
@@ -463,7 +469,10 @@ VALID: list[tuple[str, str, dict[str, Any]]] = [
                 "version": {
                     "name": "v1",
                     "config": {
-                        "llmModelConfig": {"baseModelType": "llama3", "modelPath": "obs://bucket/m/"}
+                        "llmModelConfig": {
+                            "baseModelType": "llama3",
+                            "modelPath": "obs://bucket/m/",
+                        }
                     },
                 },
             },
