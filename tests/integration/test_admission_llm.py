@@ -11,6 +11,7 @@ import pytest
 
 from modelarts_operator.controlplane import ControlPlane
 
+from .conftest import ROOT
 from .test_admission import DROP, NAMESPACE, _apply, _contains, _patched, cluster  # noqa: F401
 
 pytestmark = pytest.mark.cluster
@@ -168,3 +169,13 @@ def test_the_model_form_cannot_change(cluster: ControlPlane) -> None:  # noqa: F
     result = _apply(cluster, "Model", "llm-form", imported)
     assert result.returncode != 0
     assert "cannot change between the import form and llm" in result.stderr, result.stderr
+
+
+def test_llm_example_is_accepted(cluster: ControlPlane) -> None:  # noqa: F811
+    path = ROOT / "examples" / "llm" / "model.yaml"
+    result = cluster.kubectl("apply", "-n", NAMESPACE, "-f", str(path), check=False)
+    assert result.returncode == 0, result.stderr
+    got = json.loads(
+        cluster.kubectl("get", "mamodel", "llama3-chat", "-n", NAMESPACE, "-o", "json").stdout
+    )
+    assert got["spec"]["llm"]["version"]["config"]["llmModelConfig"]["baseModelType"] == "llama3"
