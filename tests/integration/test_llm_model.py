@@ -16,6 +16,7 @@ from .conftest import (
     apply,
     delete_obj,
     events_for,
+    modelarts,
     namespace,
     ready,
     remote_objects,
@@ -28,6 +29,8 @@ from .test_lifecycle import API
 pytestmark = pytest.mark.cluster
 
 WORKSPACE = "llm-ws-1"
+PUT_MODEL = "PUT /v1/workspaces/{workspace_id}/models/{model_id}"
+RESYNC = {"modelarts.huaweicloud.com/resync-period": "2s"}
 
 
 def llm_model(
@@ -191,6 +194,14 @@ def test_llm_model_retained_on_delete(operator: OperatorProcess, emulator: Any) 
     manifest = copy.deepcopy(llm_model("kept", name="kept by it-llm-keep"))
     manifest["spec"]["deletionPolicy"] = "Retain"
     apply(cp, manifest, ns)
+    wait_for(
+        cp,
+        "model",
+        "kept",
+        ns,
+        lambda o: o.get("status", {}).get("remoteName") == "kept by it-llm-keep",
+        op=operator,
+    )
     obj = wait_for(
         cp, "model", "kept", ns, lambda o: bool(o.get("status", {}).get("modelId")), op=operator
     )
@@ -198,3 +209,92 @@ def test_llm_model_retained_on_delete(operator: OperatorProcess, emulator: Any) 
     [remote] = remote_llm(emulator, "kept by it-llm-keep")
     assert remote["id"] == obj["status"]["modelId"]
     emulator.admin.delete_object("dataarts_model", remote["id"])
+
+
+def _puts(emulator: Any) -> int:
+    return int(emulator.admin.counters().get(PUT_MODEL, 0))
+
+
+def test_llm_version_already_in_dataarts_is_bound_not_added_again(
+    operator: OperatorProcess, emulator: Any
+) -> None:
+    """A version DataArts has already (a PUT whose answer was lost, or one added by hand) is
+    looked up by name and bound: no second PUT (DataArts would refuse the duplicate name)."""
+    from modelarts_operator.api.dataarts import DataArtsModelUpdateRequest, ModelVersionInput
+
+    cp = operator.cp
+    ns = namespace(cp, "it-llm-bind")
+    apply(cp, llm_model("bound"), ns)
+    obj = wait_for(cp, "model", "bound", ns, _current("v1"), timeout=90, op=operator)
+    model_id = obj["status"]["modelId"]
+    v2 = llm_model("bound", "v2", "obs://llm-bucket/v2/")
+    version = ModelVersionInput.model_validate(
+        {
+            "name": "v2",
+            "config": {
+                "llm_model_config": {
+                    "base_model_type": "llama3",
+                    "model_path": "obs://llm-bucket/v2/",
+                }
+            },
+        }
+    )
+    modelarts(
+        emulator,
+        lambda c: c.dataarts.update_model(
+            WORKSPACE, model_id, DataArtsModelUpdateRequest(version=version)
+        ),
+    )
+    puts = _puts(emulator)
+    apply(cp, v2, ns)
+    obj = wait_for(cp, "model", "bound", ns, _current("v2"), timeout=90, op=operator)
+    [remote] = remote_llm(emulator, "it-llm-bind-bound")
+    assert [v["name"] for v in remote["versions"]] == ["v1", "v2"]
+    assert obj["status"]["versionId"] == remote["versions"][1]["id"]
+    assert _puts(emulator) == puts
+    delete_obj(cp, "model", "bound", ns)
+
+
+def test_llm_description_changed_outside_is_put_back_on_resync(
+    operator: OperatorProcess, emulator: Any
+) -> None:
+    """Compared with DataArts every resync period: no PUT while nothing differs; a description
+    changed in the console is put back with a DriftCorrected event."""
+    from modelarts_operator.api.dataarts import DataArtsModelUpdateRequest
+
+    cp = operator.cp
+    ns = namespace(cp, "it-llm-resync")
+    manifest = llm_model("desc", description="from git")
+    manifest["metadata"]["annotations"] = RESYNC
+    apply(cp, manifest, ns)
+    obj = wait_for(cp, "model", "desc", ns, _current("v1"), timeout=90, op=operator)
+    model_id = obj["status"]["modelId"]
+    puts = _puts(emulator)
+    listed = int(emulator.admin.counters().get("GET /v1/workspaces/{workspace_id}/models", 0))
+    wait_until(
+        lambda: (
+            emulator.admin.counters().get("GET /v1/workspaces/{workspace_id}/models", 0) - listed
+            >= 6
+        ),
+        60,
+        "resyncs and poll cycles",
+    )
+    assert _puts(emulator) == puts, "a PUT although nothing differed"
+
+    modelarts(
+        emulator,
+        lambda c: c.dataarts.update_model(
+            WORKSPACE, model_id, DataArtsModelUpdateRequest(description="console edit")
+        ),
+    )
+    wait_until(
+        lambda: remote_llm(emulator, "it-llm-resync-desc")[0]["description"] == "from git",
+        60,
+        "the description to be put back",
+    )
+    assert _puts(emulator) == puts + 2  # the console's PUT and the correction
+    assert any(
+        e["reason"] == "DriftCorrected" and "description" in e["message"]
+        for e in events_for(cp, ns, "desc")
+    )
+    delete_obj(cp, "model", "desc", ns)

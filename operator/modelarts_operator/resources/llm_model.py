@@ -82,6 +82,11 @@ def _version_input(llm: LlmModel) -> ModelVersionInput:
 class LlmModels:
     """find/get/create/update/observe/delete/poll for the llm form."""
 
+    def resolve(self, ctx: Context) -> None:
+        """The remote name is ``spec.llm.name`` when set (the kind's explicit name field is
+        the import form's ``modelName``): lookups, the create and status use it."""
+        ctx.remote_name = _name(ctx)
+
     async def find(self, ctx: Context) -> tuple[str, Any] | None:
         """The model under this object's remote name (the list's ``name`` filter is fuzzy)."""
         name = _name(ctx)

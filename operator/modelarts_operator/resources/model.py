@@ -66,6 +66,7 @@ class ModelAdapter(RemoteAdapter[ModelSpec]):
     async def resolve(self, ctx: Context) -> None:
         spec: ModelSpec = ctx.spec
         if spec.llm is not None:
+            self.llm.resolve(ctx)
             return
         refs = ModelRefs(workspace_id(ctx))
         if spec.training_job_ref is not None:
@@ -80,6 +81,8 @@ class ModelAdapter(RemoteAdapter[ModelSpec]):
     async def resolve_for_lookup(self, ctx: Context) -> None:
         if ctx.spec.llm is None:
             ctx.refs = ModelRefs(recorded_workspace_id(ctx))
+        else:
+            self.llm.resolve(ctx)
 
     async def find(self, ctx: Context) -> tuple[str, Any] | None:
         if is_llm(ctx.spec):
