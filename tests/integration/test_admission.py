@@ -242,7 +242,21 @@ INVALID: list[tuple[str, str, dict[str, Any], list[str]]] = [
     (
         "m-llm-mixed",
         "Model",
-        {"llm": {"workspaceId": "ws-1", "version": {"name": "v1"}}, "workspaceRef": DROP},
+        {
+            "llm": {
+                "workspaceId": "ws-1",
+                "version": {
+                    "name": "v1",
+                    "config": {
+                        "llmModelConfig": {
+                            "baseModelType": "llama3",
+                            "modelPath": "obs://bucket/m/",
+                        }
+                    },
+                },
+            },
+            "workspaceRef": DROP,
+        },
         ["spec.llm", "cannot be combined"],
     ),
     (
@@ -253,7 +267,18 @@ INVALID: list[tuple[str, str, dict[str, Any], list[str]]] = [
             "trainingJobRef": DROP,
             "modelVersion": DROP,
             "modelType": DROP,
-            "llm": {"workspaceId": "ws_1", "version": {"name": "v1"}},
+            "llm": {
+                "workspaceId": "ws_1",
+                "version": {
+                    "name": "v1",
+                    "config": {
+                        "llmModelConfig": {
+                            "baseModelType": "llama3",
+                            "modelPath": "obs://bucket/m/",
+                        }
+                    },
+                },
+            },
         },
         ["spec.llm.workspaceId"],
     ),
@@ -447,7 +472,10 @@ VALID: list[tuple[str, str, dict[str, Any]]] = [
                 "version": {
                     "name": "v1",
                     "config": {
-                        "llmModelConfig": {"baseModelType": "llama3", "modelPath": "obs://b/m/"}
+                        "llmModelConfig": {
+                            "baseModelType": "llama3",
+                            "modelPath": "obs://bucket/m/",
+                        }
                     },
                 },
             },

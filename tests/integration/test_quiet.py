@@ -41,6 +41,7 @@ LIST_PAGES = {
     "GET /v1/{project_id}/training-jobs",
     "GET /v1/{project_id}/models",
     "GET /v1/{project_id}/services",
+    "GET /v1/workspaces/{workspace_id}/models",  # DataArts Fabric models (Model.spec.llm)
 }
 _SAMPLE = re.compile(r"^apiserver_request_total\{(?P<labels>[^}]*)\} (?P<value>\S+)$")
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
@@ -87,7 +88,21 @@ def settled_objects(ns: str) -> list[dict[str, Any]]:
         "apiVersion": API,
         "kind": "Model",
         "metadata": {"name": "llm"},
-        "spec": {"llm": {"workspaceId": "ws-1", "version": {"name": "v1"}}},
+        "spec": {
+            "llm": {
+                "workspaceId": "ws-1",
+                "description": "quiet",
+                "version": {
+                    "name": "v1",
+                    "config": {
+                        "llmModelConfig": {
+                            "baseModelType": "llama3",
+                            "modelPath": "obs://bucket/llm/",
+                        }
+                    },
+                },
+            }
+        },
     }
     from_job = model("from-job", ns, trainingJobRef={"name": "job"})
     del from_job["spec"]["sourceLocation"]
@@ -131,11 +146,14 @@ def test_settled_objects_cause_no_writes_and_only_list_calls(
         _wait_for_cycles(stack, cycles, 3)
         write_delta = apiserver_writes(http) - writes
         call_delta = Counter(stack.admin.counters()) - Counter(calls)
+        model_cycles = poll_cycles(stack)["models"] - cycles["models"]
         assert write_delta == Counter(), f"writes while settled: {dict(write_delta)}"
         beyond_lists = {k: v for k, v in call_delta.items() if k not in LIST_PAGES}
         assert beyond_lists == {}, f"ModelArts calls beyond list pages: {beyond_lists}"
-        # Every polled kind listed (the LLM model is not in any list: it is not polled).
+        # Every polled kind listed, the LLM model through the DataArts list (one page).
         assert set(call_delta) == LIST_PAGES, call_delta
+        dataarts_pages = call_delta["GET /v1/workspaces/{workspace_id}/models"]
+        assert abs(dataarts_pages - model_cycles) <= 1, (dataarts_pages, model_cycles)
         statuses = {
             f"{o['kind']}/{o['metadata']['name']}": o["status"].get("phase")
             for p in plurals

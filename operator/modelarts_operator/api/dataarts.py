@@ -48,18 +48,17 @@ _NAME = r"^[A-Za-z0-9_. -]{1,64}$"
 
 class LlmModelConfig(ApiRequest):
     base_model_type: str
-    model_path: str | None = None  # OBS path; the SDK (3.1.219) marks it required
-    local_model_path: str | None = None  # in older documents only; absent from the SDK
+    model_path: str  # OBS path; required by the SDK (3.1.219), which has no local path
 
 
 class ModelConfig(ApiRequest):
-    llm_model_config: LlmModelConfig | None = None
+    llm_model_config: LlmModelConfig
 
 
 class ModelVersionInput(ApiRequest):
     name: str = Field(pattern=_NAME)
     description: str | None = None
-    config: ModelConfig | None = None
+    config: ModelConfig  # required by the SDK
 
 
 class DataArtsModelCreateRequest(ApiRequest):

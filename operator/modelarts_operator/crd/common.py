@@ -24,6 +24,9 @@ CATEGORY = "modelarts"
 # finite and are generous for real values (OBS paths, IDs, free text).
 MAX_ID = 128
 MAX_PATH = 1024
+# An OBS location: obs://bucket/dir/ or /bucket/dir/ (bucket names: 3-63 lowercase letters,
+# digits, - and .).
+OBS_PATH_PATTERN = r"^(obs:/)?/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/"
 MAX_TEXT = 4096
 # Remote descriptions end with the operator's ownership marker, " [k8s-owner:<16 hex>]" (29
 # characters): what is left for the user's text of the API's 100 and 256.

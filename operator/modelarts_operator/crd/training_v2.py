@@ -22,7 +22,16 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
 
-from .common import MAX_ID, MAX_ITEMS, MAX_PATH, MAX_TEXT, CrdModel, cel, validations
+from .common import (
+    MAX_ID,
+    MAX_ITEMS,
+    MAX_PATH,
+    MAX_TEXT,
+    OBS_PATH_PATTERN,
+    CrdModel,
+    cel,
+    validations,
+)
 
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 CHANNEL_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
@@ -47,7 +56,7 @@ class ObsLocation(CrdModel):
     obs_url: str = Field(
         min_length=1,
         max_length=MAX_PATH,
-        pattern=r"^(obs:/)?/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/",
+        pattern=OBS_PATH_PATTERN,
         description=(
             "OBS path, obs://bucket/dir/ or /bucket/dir/ (bucket names: 3-63 lowercase letters, "
             "digits, - and .)."

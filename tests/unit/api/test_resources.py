@@ -937,7 +937,10 @@ async def test_dataarts_403_form() -> None:
         "error_msg": "X-Auth-Token is invalid",
         "title": "Forbidden",
     }
-    req = DataArtsModelCreateRequest(name="m", version=ModelVersionInput(name="v"))
+    config = ModelConfig(
+        llm_model_config=LlmModelConfig(base_model_type="llama3", model_path="obs://b/m/")
+    )
+    req = DataArtsModelCreateRequest(name="m", version=ModelVersionInput(name="v", config=config))
     with pytest.raises(errors.Forbidden) as info:
         await _run(lambda c: c.dataarts.create_model("ws", req), body, 403)
     assert info.value.error_code == "403"

@@ -263,7 +263,8 @@ def test_cel_rules_for_exclusive_groups_and_immutability() -> None:
     assert "has(self.appUrl) && has(self.bootFileUrl) && has(self.engineId)" in config
     assert any("oldSelf.jobName" in r for r in rules["TrainingJob"][".spec"])
 
-    assert "self == oldSelf" in rules["Model"][".spec"]
+    assert "has(self.llm) || self == oldSelf" in rules["Model"][".spec"]
+    assert "self.workspaceId == oldSelf.workspaceId" in rules["Model"][".spec.llm"]
     model = " ".join(rules["Model"][".spec"])
     assert "has(self.sourceLocation) != has(self.trainingJobRef)" in model
     assert "has(self.llm)" in model
