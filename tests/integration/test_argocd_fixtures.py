@@ -56,11 +56,12 @@ _PATTERNS = [
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)"), "<time>"),
     (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "<uuid>"),
     (re.compile(r"\b[0-9a-f]{32}\b"), "<hex32>"),
+    (re.compile(r"https?://127\.0\.0\.1:\d+"), "<emulator>"),  # a port of its own each run
 ]
 # Status fields (at any depth) holding remote IDs, sizes, counters or times: their presence
 # matters, not the value (the shared emulator numbers objects in the order tests create them).
 _VOLATILE_STATUS = re.compile(
-    r"(Id|Time|Timestamp|Seconds|At|Count|Size|Url|Address)$|^versionName$"
+    r"(Id|Time|Timestamp|Seconds|At|Count|Size|Url|Address)$|^(versionName|endpoint)$"
 )
 
 
