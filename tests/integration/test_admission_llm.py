@@ -179,3 +179,16 @@ def test_llm_example_is_accepted(cluster: ControlPlane) -> None:  # noqa: F811
         cluster.kubectl("get", "mamodel", "llama3-chat", "-n", NAMESPACE, "-o", "json").stdout
     )
     assert got["spec"]["llm"]["version"]["config"]["llmModelConfig"]["baseModelType"] == "llama3"
+
+
+def test_llm_current_version_is_a_wide_column(cluster: ControlPlane) -> None:  # noqa: F811
+    assert (made := _apply(cluster, "Model", "llm-col", LLM)).returncode == 0, made.stderr
+    status = {"status": {"currentVersion": {"id": "ver-1", "name": "v1"}}}
+    cluster.kubectl(
+        "patch", "mamodel", "llm-col", "-n", NAMESPACE, "--subresource=status", "--type=merge",
+        "-p", json.dumps(status),
+    )  # fmt: skip
+    table = cluster.kubectl("get", "mamodel", "llm-col", "-n", NAMESPACE, "-o", "wide").stdout
+    header, row = table.splitlines()[:2]
+    # Columns are aligned; the llm form leaves the import form's Version and Type empty.
+    assert row[header.index("LLM-VERSION") :].split()[0] == "v1", table

@@ -588,6 +588,12 @@ PRINTER_COLUMNS: list[dict[str, Any]] = [
     {"name": "Type", "type": "string", "jsonPath": ".spec.modelType"},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
     {"name": "Source", "type": "string", "jsonPath": ".status.source.location", "priority": 1},
+    {
+        "name": "LLM-Version",
+        "type": "string",
+        "jsonPath": ".status.currentVersion.name",
+        "priority": 1,
+    },
 ]
 
 

@@ -34,6 +34,7 @@ from ..api.dataarts import (
     DataArtsModelList,
     DataArtsModelUpdateRequest,
     DataArtsModelVersion,
+    DataArtsModelVersionList,
     ModelVersionInput,
 )
 from ..api.pagination import Paging, first, paginate
@@ -44,6 +45,9 @@ from ..reconcile.registry import Entry
 
 MODEL_PAGES: Paging[DataArtsModelList, DataArtsModel] = Paging(
     items=lambda page: page.models, total=lambda page: page.total
+)
+VERSION_PAGES: Paging[DataArtsModelVersionList, DataArtsModelVersion] = Paging(
+    items=lambda page: page.versions, total=lambda page: page.total
 )
 
 
@@ -138,7 +142,7 @@ class LlmModels:
                 if _older_than_current(existing, remote):
                     request.current_version_id = existing.id
                     changed.append("current version")
-        elif remote.current_version is not None and remote.current_version.name == wanted:
+        elif remote.current_version is not None and _is_current(remote, wanted):
             _record_version(ctx, remote.current_version)
         if not changed:
             return remote
@@ -156,11 +160,15 @@ class LlmModels:
     async def _version_named(
         self, ctx: Context, remote_id: str, name: str
     ) -> DataArtsModelVersion | None:
-        """The model's version called ``name`` (the list's ``name`` filter is fuzzy)."""
-        found = await ctx.client.dataarts.list_versions(
-            _llm(ctx).workspace_id, remote_id, name=name, limit=MAX_LIMIT
+        """The model's version called ``name`` (the list's ``name`` filter is fuzzy: "v1"
+        also finds v10, v11..., so every page is read until the exact name)."""
+        fetch = functools.partial(
+            ctx.client.dataarts.list_versions, _llm(ctx).workspace_id, remote_id, name=name
         )
-        return next((ver for ver in found.versions if ver.name == name), None)
+        return await first(
+            paginate(fetch, VERSION_PAGES, MAX_LIMIT, offset_is_page=False),
+            lambda version: version.name == name,
+        )
 
     def observe(self, wanted: str, remote: DataArtsModel) -> Observation:
         """Published once the model's current version is the spec's; Publishing before (the

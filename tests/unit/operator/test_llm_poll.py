@@ -110,3 +110,47 @@ async def test_a_list_item_says_publishing_until_the_version_is_built(
     assert (built.phase, built.ready, built.in_flight) == ("Published", True, False)
     assert built.facts["currentVersion"]["name"] == "v1"
     assert built.facts["versionId"] == built.facts["currentVersion"]["id"]
+
+
+async def test_a_version_is_found_by_exact_name_past_the_first_page(emulator: Emulator) -> None:
+    """The versions list filters names fuzzily and newest first: looking up "v1" among 120
+    newer "v1…" versions reads past the first page instead of adding "v1" again."""
+    from modelarts_operator.api.dataarts import DataArtsModelUpdateRequest, ModelVersionInput
+    from modelarts_operator.crd.model import ModelSpec
+    from modelarts_operator.reconcile.controller import Context
+    from modelarts_operator.reconcile.policies import Policies
+    from modelarts_operator.resources.llm_model import LlmModels
+
+    async with _client(emulator) as client:
+        [model_id] = await _create(client, "ws-1", 1)
+        for i in range(120):
+            version = ModelVersionInput.model_validate(
+                {
+                    "name": f"v1-{i}",
+                    "config": {
+                        "llm_model_config": {
+                            "base_model_type": "llama3",
+                            "model_path": "obs://llm-bucket/m/",
+                        }
+                    },
+                }
+            )
+            await client.dataarts.update_model(
+                "ws-1", model_id, DataArtsModelUpdateRequest(version=version)
+            )
+        ctx = Context(
+            namespace="ns",
+            name="m",
+            generation=1,
+            spec=ModelSpec.model_validate({"llm": _llm("ws-1")}),
+            status={},
+            annotations={},
+            policies=Policies.from_annotations({}),
+            client=client,
+            remote_name="m0",
+        )
+        emulator.core.calls.clear()
+        found = await LlmModels()._version_named(ctx, model_id, "v1")
+    assert found is not None
+    assert found.name == "v1"
+    assert emulator.core.calls["GET /v1/workspaces/{workspace_id}/models/{model_id}/versions"] == 2
