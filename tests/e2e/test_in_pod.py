@@ -216,7 +216,7 @@ def test_the_examples_reconcile_to_ready_from_the_pod(
     # One create call per object, each answered 200.
     assert creates(emulator) == {
         "POST /v1/{project_id}/workspaces": 1,
-        "POST /v1/{project_id}/training-jobs": 1,
+        "POST /v2/{project_id}/training-jobs": 1,  # the example is the v2 form
         "POST /v1/{project_id}/models": 1,
         "POST /v1/{project_id}/services": 1,
     }
