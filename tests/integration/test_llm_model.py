@@ -80,7 +80,7 @@ def test_llm_model_created_updated_switched_back_and_cleaned_up(
     manifest = llm_model("chat", description="first")
     apply(cp, manifest, ns)
     obj = wait_for(cp, "model", "chat", ns, _current("v1"), timeout=90, op=operator)
-    [remote] = remote_llm(emulator, "it-llm-chat")
+    [remote] = remote_llm(emulator, "it-llm_chat")
     status = obj["status"]
     assert status["modelId"] == remote["id"]
     assert status["versionId"] == remote["versions"][0]["id"]
@@ -93,7 +93,7 @@ def test_llm_model_created_updated_switched_back_and_cleaned_up(
     changed = llm_model("chat", "v2", "obs://llm-bucket/v2/", description="second")
     apply(cp, changed, ns)
     obj = wait_for(cp, "model", "chat", ns, _current("v2"), timeout=90, op=operator)
-    [remote] = remote_llm(emulator, "it-llm-chat")
+    [remote] = remote_llm(emulator, "it-llm_chat")
     assert remote["id"] == status["modelId"], "the model was replaced, not updated"
     assert remote["description"] == "second"
     assert [v["name"] for v in remote["versions"]] == ["v1", "v2"]
@@ -108,14 +108,14 @@ def test_llm_model_created_updated_switched_back_and_cleaned_up(
     # Naming v1 again makes it current again, without adding a third version.
     apply(cp, manifest, ns)
     obj = wait_for(cp, "model", "chat", ns, _current("v1"), timeout=60, op=operator)
-    [remote] = remote_llm(emulator, "it-llm-chat")
+    [remote] = remote_llm(emulator, "it-llm_chat")
     assert [v["name"] for v in remote["versions"]] == ["v1", "v2"]
     assert remote["description"] == "first"
     assert obj["status"]["versionId"] == remote["versions"][0]["id"]
 
     # Delete (the default policy) cleans the model up before the finalizer goes.
     delete_obj(cp, "model", "chat", ns)
-    assert remote_llm(emulator, "it-llm-chat") == []
+    assert remote_llm(emulator, "it-llm_chat") == []
     assert [v for v in emulator.admin.counters() if "DELETE /v1/workspaces" in v], (
         emulator.admin.counters()
     )
@@ -136,12 +136,12 @@ def test_llm_version_that_never_builds_stays_publishing(
     apply(cp, llm_model("broken", "v2", "obs://llm-bucket/v2/"), ns)
     wait_until(
         lambda: (
-            len((remote_llm(emulator, "it-llm-fail-broken") or [{}])[0].get("versions", [])) == 2
+            len((remote_llm(emulator, "it-llm-fail_broken") or [{}])[0].get("versions", [])) == 2
         ),
         30,
         "the version to be added",
     )
-    [remote] = remote_llm(emulator, "it-llm-fail-broken")
+    [remote] = remote_llm(emulator, "it-llm-fail_broken")
     emulator.admin.force(
         kind="dataarts_model", id=remote["id"], status="FAILED", error_msg="no weights"
     )
@@ -159,7 +159,7 @@ def test_llm_version_that_never_builds_stays_publishing(
     assert ready_cond["status"] == "False"
     assert "'v2' is not current" in ready_cond["message"], ready_cond
     delete_obj(cp, "model", "broken", ns)
-    assert remote_llm(emulator, "it-llm-fail-broken") == []
+    assert remote_llm(emulator, "it-llm-fail_broken") == []
 
 
 def test_llm_model_deleted_remotely_is_created_again(
@@ -181,11 +181,11 @@ def test_llm_model_deleted_remotely_is_created_again(
         timeout=90,
         op=operator,
     )
-    remotes = remote_llm(emulator, "it-llm-drift-again")
+    remotes = remote_llm(emulator, "it-llm-drift_again")
     assert [r["id"] for r in remotes] == [obj["status"]["modelId"]]
     assert any(e["reason"] == "DeletedRemotely" for e in events_for(cp, ns, "again"))
     delete_obj(cp, "model", "again", ns)
-    assert remote_llm(emulator, "it-llm-drift-again") == []
+    assert remote_llm(emulator, "it-llm-drift_again") == []
 
 
 def test_llm_model_retained_on_delete(operator: OperatorProcess, emulator: Any) -> None:
@@ -248,7 +248,7 @@ def test_llm_version_already_in_dataarts_is_bound_not_added_again(
     puts = _puts(emulator)
     apply(cp, v2, ns)
     obj = wait_for(cp, "model", "bound", ns, _current("v2"), timeout=90, op=operator)
-    [remote] = remote_llm(emulator, "it-llm-bind-bound")
+    [remote] = remote_llm(emulator, "it-llm-bind_bound")
     assert [v["name"] for v in remote["versions"]] == ["v1", "v2"]
     assert obj["status"]["versionId"] == remote["versions"][1]["id"]
     assert _puts(emulator) == puts
@@ -288,7 +288,7 @@ def test_llm_description_changed_outside_is_put_back_on_resync(
         ),
     )
     wait_until(
-        lambda: remote_llm(emulator, "it-llm-resync-desc")[0]["description"] == "from git",
+        lambda: remote_llm(emulator, "it-llm-resync_desc")[0]["description"] == "from git",
         60,
         "the description to be put back",
     )

@@ -97,7 +97,7 @@ def test_notebook_lifecycle(operator: OperatorProcess, emulator: Any) -> None:
     assert status["leaseType"] == "TIMING"
     assert status["sshUri"].startswith("ssh://")
     assert "leaseEndsAt" in status
-    [rec] = remote_notebooks(emulator, "it-nb-life-lab")
+    [rec] = remote_notebooks(emulator, "it-nb-life_lab")
     assert rec["id"] == nid
     assert tags_of(rec)[OWNER_TAG] == nb["metadata"]["uid"]  # marked as ours
     assert rec["lease"]["duration"] == 120 * 60_000
@@ -145,10 +145,10 @@ def test_notebook_lifecycle(operator: OperatorProcess, emulator: Any) -> None:
     assert remote_status(emulator, nid) == "RUNNING"
     reasons = {e["reason"] for e in events_for(cp, ns, "lab")}
     assert {"Created", "Updated", "Stopped", "Started"} <= reasons
-    assert len(remote_notebooks(emulator, "it-nb-life-lab")) == 1
+    assert len(remote_notebooks(emulator, "it-nb-life_lab")) == 1
 
     delete_obj(cp, "manb", "lab", ns)
-    assert remote_notebooks(emulator, "it-nb-life-lab") == []
+    assert remote_notebooks(emulator, "it-nb-life_lab") == []
 
 
 def _advance_clock(emulator: Any, seconds: float) -> None:
@@ -204,7 +204,7 @@ def test_unknown_image_is_named_and_nothing_is_created(
     )
     assert "no-such-image:9.9" in condition(nb, "Synced")["message"]
     assert condition(nb, "Ready")["status"] == "False"
-    assert remote_notebooks(emulator, "it-nb-image-noimg") == []
+    assert remote_notebooks(emulator, "it-nb-image_noimg") == []
     # Fixed: the image by ID is used and the notebook comes up.
     merge_patch(
         cp,
@@ -216,7 +216,7 @@ def test_unknown_image_is_named_and_nothing_is_created(
     nb = wait_for(cp, "manb", "noimg", ns, ready, op=operator)
     assert nb["status"]["imageId"] == TORCH_IMAGE_ID
     delete_obj(cp, "manb", "noimg", ns)
-    assert remote_notebooks(emulator, "it-nb-image-noimg") == []
+    assert remote_notebooks(emulator, "it-nb-image_noimg") == []
 
 
 def _create_remote(emulator: Any, name: str, tags: dict[str, str] | None = None) -> str:
@@ -251,16 +251,16 @@ def test_a_repeated_name_remotely_is_not_taken_for_ours(
 ) -> None:
     cp = operator.cp
     ns = namespace(cp, "it-nb-repeat")
-    theirs = _create_remote(emulator, "it-nb-repeat-dup")
+    theirs = _create_remote(emulator, "it-nb-repeat_dup")
     apply(cp, notebook("dup"), ns)
     nb = wait_for(cp, "manb", "dup", ns, ready, op=operator)
     ours = nb["status"]["notebookId"]
     assert ours != theirs
-    recs = {r["id"]: r for r in remote_notebooks(emulator, "it-nb-repeat-dup")}
+    recs = {r["id"]: r for r in remote_notebooks(emulator, "it-nb-repeat_dup")}
     assert set(recs) == {ours, theirs}
     assert OWNER_TAG not in tags_of(recs[theirs])
     delete_obj(cp, "manb", "dup", ns)
-    assert [r["id"] for r in remote_notebooks(emulator, "it-nb-repeat-dup")] == [theirs]
+    assert [r["id"] for r in remote_notebooks(emulator, "it-nb-repeat_dup")] == [theirs]
     _delete_remote(emulator, theirs)
 
 

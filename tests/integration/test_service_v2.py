@@ -112,7 +112,7 @@ def test_v2_service_lifecycle(operator: OperatorProcess, emulator: Any) -> None:
     assert status["version"] == "1.0.0"
     assert status["accessAddress"].startswith("http")
     remote = remote_v2(emulator, sid)
-    assert remote.name == "it-svc2-life-infer"
+    assert remote.name == "it-svc2-life_infer"
     unit = remote.version.instance_groups[0].unit_configs[0]
     assert unit.models[0]["address"] == "obs://it-svc2/model/"  # the Model's source location
     assert unit.envs["LOG_LEVEL"] == "info"
@@ -178,7 +178,7 @@ def test_v2_failed_and_concerning_are_reported(operator: OperatorProcess, emulat
     form["groupConfigs"][0]["unitConfigs"][0]["models"] = [
         {"source": "OBS", "mountPath": "/models/m", "address": "obs://b/m/"}
     ]
-    name = "it-svc2-fail-broken"
+    name = "it-svc2-fail_broken"
     httpx.post(
         f"{emulator.url}/_emulator/force",
         json={"kind": "service_v2", "name": name, "status": "FAILED", "error_msg": "image pull"},
