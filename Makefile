@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help venv tools cluster cluster-down test test-unit lint fmt crds demo e2e-kind bench clean
+.PHONY: help venv tools node-deps node node-down image cluster cluster-down test test-unit lint fmt crds demo e2e-kind bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -24,8 +24,24 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 venv: $(VENV)/.synced ## create .venv with the operator and its dev tools (from uv.lock)
 
-tools: ## build etcd, kube-apiserver, kubectl and helm (cached outside git, by version)
+tools: ## build etcd, kube-apiserver, kubectl, helm and the node's kubelet etc. (cached by version)
 	@hack/build-tools.sh
+	@hack/build-argocd.sh
+
+node-deps: ## install the node's Debian packages if missing (containerd, runc, CNI, buildah, ...)
+	@hack/node-deps.sh
+
+image: node-deps ## build the pause and operator images (buildah, no registry); load into `make node`
+	@hack/build-image.sh all
+	@if $(BIN)/modelarts-operator node status >/dev/null 2>&1; then \
+		$(BIN)/modelarts-operator node load .cluster/images/modelarts-operator-dev.tar; fi
+
+node: venv tools node-deps ## single-node cluster running pods, in the background; .cluster/node/kubeconfig
+	@hack/build-image.sh pause
+	$(BIN)/modelarts-operator node up
+
+node-down: venv ## stop the single-node cluster and remove its state (and what it left on the host)
+	$(BIN)/modelarts-operator node down
 
 cluster: venv tools ## start the local control plane in the background; kubeconfig in .cluster/kubeconfig
 	$(BIN)/modelarts-operator cluster up --state-dir .cluster
@@ -33,8 +49,12 @@ cluster: venv tools ## start the local control plane in the background; kubeconf
 cluster-down: venv ## stop the local control plane and remove its state
 	$(BIN)/modelarts-operator cluster down --state-dir .cluster
 
-crds: venv ## regenerate crds/ and the chart's CRDs from the pydantic models
+crds: venv ## regenerate crds/, the chart's CRDs and its copy of argocd/health.lua
 	$(BIN)/modelarts-operator crds --write
+
+.PHONY: argocd-fixtures
+argocd-fixtures: venv tools ## re-capture tests/fixtures/argocd/ from the operator's real output
+	UPDATE_GOLDEN=1 $(BIN)/pytest tests/integration/test_argocd_fixtures.py $(PYTEST_ARGS)
 
 lint: venv ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .
@@ -45,7 +65,7 @@ fmt: venv ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: venv tools lint ## everything CI runs: lint, unit, integration and e2e tests
+test: venv tools lint image ## everything CI runs: lint, unit, integration and e2e tests (in a pod too)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-unit: venv ## the tests that need no cluster

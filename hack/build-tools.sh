@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the pinned test-cluster binaries (etcd, kube-apiserver, kubectl, helm) from the Go
-# module proxy into a cache outside git, keyed by version. Idempotent: a binary that is
+# Builds the pinned test-cluster binaries (etcd, kube-apiserver, kubectl, helm, and the
+# single-node cluster's kubelet, kube-controller-manager, kube-scheduler, kube-proxy) from the
+# Go module proxy into a cache outside git, keyed by version. Idempotent: a binary that is
 # already present at its pinned version is not rebuilt.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -58,10 +59,12 @@ build_helm() {
   say "built helm in $((SECONDS - t0))s"
 }
 
+node_cmds=(kube-controller-manager kube-scheduler kube-proxy kubelet)
 build_etcd
 build_kube kube-apiserver
 build_kube kubectl
 build_helm
+for cmd in "${node_cmds[@]}"; do build_kube "$cmd"; done
 
 # sed -n, not head: head exits early, the writer gets SIGPIPE and pipefail fails the build (exit 141).
 say "versions:"
@@ -69,3 +72,6 @@ say "versions:"
 "$kube_bin/kube-apiserver" --version | sed 's/^/  /'
 "$kube_bin/kubectl" version --client 2>/dev/null | sed -n '1s/^/  /p'
 "$helm_bin/helm" version --short | sed 's/^/  /'
+for cmd in "${node_cmds[@]}"; do
+  "$kube_bin/$cmd" --version | sed 's/^/  /'
+done

@@ -17,7 +17,7 @@ Registrar = Callable[[Any], None]
 
 
 def _registrars() -> list[Registrar]:
-    from . import controlplane_cli, demo, runner
+    from . import controlplane_cli, demo, logs_cli, runner
     from .crd import cli as crd_cli
     from .emulator import cli as emulator_cli
 
@@ -27,6 +27,7 @@ def _registrars() -> list[Registrar]:
         crd_cli.add_parser,
         controlplane_cli.add_parser,
         demo.add_parser,
+        logs_cli.add_parser,
     ]
 
 

@@ -38,11 +38,18 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VERSIONS_FILE = REPO_ROOT / "tools" / "versions.env"
 ADMIN = "admin"
+# The API server's user towards kubelets (logs, exec, port-forward).
+KUBELET_CLIENT_USER = "kube-apiserver-kubelet-client"
+_NO_POD_FLAGS = ("--disable-admission-plugins=ServiceAccount", "--authorization-mode=RBAC")
 _TOOL_DIRS = {
     "etcd": ("etcd", "ETCD_VERSION"),
     "kube-apiserver": ("kubernetes", "KUBE_VERSION"),
     "kubectl": ("kubernetes", "KUBE_VERSION"),
     "helm": ("helm", "HELM_VERSION"),
+    "kubelet": ("kubernetes", "KUBE_VERSION"),
+    "kube-controller-manager": ("kubernetes", "KUBE_VERSION"),
+    "kube-scheduler": ("kubernetes", "KUBE_VERSION"),
+    "kube-proxy": ("kubernetes", "KUBE_VERSION"),
 }
 
 
@@ -98,10 +105,10 @@ class Identity:
         )
 
 
-def free_port() -> int:
-    """A free TCP port on loopback (for the servers the harness and tests start)."""
+def free_port(address: str = "127.0.0.1") -> int:
+    """A free TCP port on ``address`` (for the servers the harness and tests start)."""
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((address, 0))
         port: int = sock.getsockname()[1]
         return port
 
@@ -124,70 +131,128 @@ def _die_with_parent() -> None:
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
-def _write_certificates(cert_dir: Path) -> None:
-    """A CA, a serving certificate for 127.0.0.1/localhost, and a service-account key pair."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from cryptography.x509.oid import NameOID
+class CertificateAuthority:
+    """The cluster's CA: issues the API server's serving certificate and the client
+    certificates of the node's components (their user is the CN, their groups the O)."""
 
-    now = dt.datetime.now(dt.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "modelarts-operator-test-ca")])
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    serving_key = ec.generate_private_key(ec.SECP256R1())
-    serving_cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]))
-        .issuer_name(ca_name)
-        .public_key(serving_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [
-                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                    x509.DNSName("localhost"),
-                    x509.DNSName("kubernetes.default.svc"),
-                ]
-            ),
-            critical=False,
+    def __init__(self, cert_dir: Path) -> None:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        self.cert_dir = cert_dir
+        now = dt.datetime.now(dt.UTC)
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        self._name = x509.Name(
+            [x509.NameAttribute(NameOID.COMMON_NAME, "modelarts-operator-test-ca")]
         )
-        .sign(ca_key, hashes.SHA256())
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(self._name)
+            .issuer_name(self._name)
+            .public_key(self._key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(self._key, hashes.SHA256())
+        )
+        cert_dir.mkdir(parents=True, exist_ok=True)
+        self.cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+    @property
+    def cert_file(self) -> Path:
+        return self.cert_dir / "ca.crt"
+
+    def issue(
+        self,
+        stem: str,
+        common_name: str,
+        *,
+        groups: Sequence[str] = (),
+        ips: Sequence[str] = (),
+        dns: Sequence[str] = (),
+    ) -> tuple[Path, Path]:
+        """Write ``<stem>.crt``/``<stem>.key`` (usable for serving and as a client); returns
+        their paths."""
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+        now = dt.datetime.now(dt.UTC)
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, group) for group in groups]
+        subject.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name(subject))
+            .issuer_name(self._name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(
+                x509.ExtendedKeyUsage(
+                    [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+                ),
+                critical=False,
+            )
+        )
+        names: list[x509.GeneralName] = [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips]
+        names.extend(x509.DNSName(name) for name in dns)
+        if names:
+            builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+        cert = builder.sign(self._key, hashes.SHA256())
+        return self._write(stem, cert, key)
+
+    def _write(self, stem: str, cert: Any, key: Any) -> tuple[Path, Path]:
+        from cryptography.hazmat.primitives import serialization
+
+        cert_file, key_file = self.cert_dir / f"{stem}.crt", self.cert_dir / f"{stem}.key"
+        cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        key_file.write_bytes(_pem_key(key))
+        key_file.chmod(0o600)
+        return cert_file, key_file
+
+
+def _pem_key(key: Any) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    data: bytes = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
     )
+    return data
+
+
+def _write_service_account_keys(cert_dir: Path) -> None:
+    """The key pair the API server signs (and checks) service-account tokens with."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     sa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-    def pem_key(key: Any) -> bytes:
-        data: bytes = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        return data
-
-    cert_dir.mkdir(parents=True, exist_ok=True)
-    (cert_dir / "ca.crt").write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    (cert_dir / "apiserver.crt").write_bytes(serving_cert.public_bytes(serialization.Encoding.PEM))
-    (cert_dir / "apiserver.key").write_bytes(pem_key(serving_key))
-    (cert_dir / "sa.key").write_bytes(pem_key(sa_key))
+    (cert_dir / "sa.key").write_bytes(_pem_key(sa_key))
+    (cert_dir / "sa.key").chmod(0o600)
     (cert_dir / "sa.pub").write_bytes(
         sa_key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
     )
-    for key_file in ("apiserver.key", "sa.key"):
-        (cert_dir / key_file).chmod(0o600)
+
+
+# The in-cluster names of the API server (the `kubernetes` Service's first IP of
+# 10.0.0.0/24 and its DNS names): a pod verifies the server's certificate against these.
+SERVICE_CIDR = "10.0.0.0/24"
+SERVICE_IP = "10.0.0.1"
+IN_CLUSTER_NAMES = (
+    "kubernetes",
+    "kubernetes.default",
+    "kubernetes.default.svc",
+    "kubernetes.default.svc.cluster.local",
+)
 
 
 def _decode(body: bytes) -> Any:
@@ -199,13 +264,28 @@ def _decode(body: bytes) -> Any:
 
 
 class ControlPlane:
-    """A running etcd + kube-apiserver pair; use :meth:`start` and :meth:`stop` (or ``with``)."""
+    """A running etcd + kube-apiserver pair; use :meth:`start` and :meth:`stop` (or ``with``).
 
-    def __init__(self, state_dir: Path, identities: Sequence[Identity]) -> None:
+    With ``serve_pods`` the API server is the one a node and its pods can use (see
+    :mod:`modelarts_operator.node`): bound to the machine's ``address``, its certificate valid
+    for the in-cluster names, ServiceAccount admission mounting tokens, the Node authorizer
+    for kubelets, and a client certificate of its own to reach them.
+    """
+
+    def __init__(
+        self,
+        state_dir: Path,
+        identities: Sequence[Identity],
+        address: str = "127.0.0.1",
+        serve_pods: bool = False,
+    ) -> None:
         self.state_dir = state_dir
         self.identities = {ident.name: ident for ident in identities}
+        self.address = address
+        self.serve_pods = serve_pods
         self.port = 0
-        self._processes: list[subprocess.Popen[bytes]] = []
+        self.ca: CertificateAuthority | None = None
+        self._processes: list[tuple[str, subprocess.Popen[bytes]]] = []
         self._logs: list[IO[bytes]] = []
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -217,6 +297,9 @@ class ControlPlane:
         identities: Iterable[Identity] = (),
         timeout: float = 90.0,
         apiserver_args: Sequence[str] = (),
+        *,
+        address: str = "127.0.0.1",
+        serve_pods: bool = False,
     ) -> ControlPlane:
         """Start etcd and kube-apiserver and wait until the API answers and is usable.
         ``apiserver_args`` are extra kube-apiserver flags (an audit log, say)."""
@@ -224,7 +307,7 @@ class ControlPlane:
             state_dir = Path(tempfile.mkdtemp(prefix="modelarts-cp-"))
         state_dir.mkdir(parents=True, exist_ok=True)
         admin = Identity(ADMIN, ("system:masters",))
-        plane = cls(state_dir, [admin, *identities])
+        plane = cls(state_dir, [admin, *identities], address, serve_pods)
         try:
             plane._start(timeout, apiserver_args)
         except BaseException:
@@ -235,7 +318,13 @@ class ControlPlane:
     def _start(self, timeout: float, apiserver_args: Sequence[str] = ()) -> None:
         etcd, apiserver = tool_path("etcd"), tool_path("kube-apiserver")
         cert_dir = self.state_dir / "pki"
-        _write_certificates(cert_dir)
+        self.ca = CertificateAuthority(cert_dir)
+        ips, dns = [self.address, "127.0.0.1"], ["localhost"]
+        if self.serve_pods:
+            ips.append(SERVICE_IP)
+            dns.extend(IN_CLUSTER_NAMES)
+        self.ca.issue("apiserver", "kube-apiserver", ips=sorted(set(ips)), dns=dns)
+        _write_service_account_keys(cert_dir)
         token_file = self.state_dir / "tokens.csv"
         token_file.write_text(
             "".join(
@@ -246,7 +335,7 @@ class ControlPlane:
         token_file.chmod(0o600)
 
         etcd_client, etcd_peer = free_port(), free_port()
-        self._spawn(
+        self.spawn(
             "etcd",
             [
                 str(etcd),
@@ -261,14 +350,14 @@ class ControlPlane:
                 "--log-level=warn",
             ],
         )
-        self.port = free_port()
-        self._spawn(
+        self.port = free_port(self.address)
+        self.spawn(
             "kube-apiserver",
             [
                 str(apiserver),
                 f"--etcd-servers=http://127.0.0.1:{etcd_client}",
-                "--bind-address=127.0.0.1",
-                "--advertise-address=127.0.0.1",
+                f"--bind-address={self.address}",
+                f"--advertise-address={self.address}",
                 f"--secure-port={self.port}",
                 f"--cert-dir={cert_dir}",
                 f"--tls-cert-file={cert_dir / 'apiserver.crt'}",
@@ -277,10 +366,9 @@ class ControlPlane:
                 "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
                 f"--service-account-key-file={cert_dir / 'sa.pub'}",
                 f"--service-account-signing-key-file={cert_dir / 'sa.key'}",
-                "--service-cluster-ip-range=10.0.0.0/24",
+                f"--service-cluster-ip-range={SERVICE_CIDR}",
                 "--allow-privileged=true",
-                "--disable-admission-plugins=ServiceAccount",
-                "--authorization-mode=RBAC",
+                *(self._pod_serving_flags() if self.serve_pods else _NO_POD_FLAGS),
                 f"--token-auth-file={token_file}",
                 "--profiling=false",
                 "--v=1",
@@ -290,7 +378,25 @@ class ControlPlane:
         self._write_kubeconfigs()
         self._wait_ready(timeout)
 
-    def _spawn(self, name: str, argv: list[str]) -> None:
+    def _pod_serving_flags(self) -> list[str]:
+        """Admission that mounts service-account tokens, the Node authorizer (a kubelet may
+        touch only its own node and pods), and the API server's way to its kubelets (logs,
+        exec): by InternalIP, with a client certificate the kubelets trust."""
+        assert self.ca is not None
+        cert, key = self.ca.issue(
+            "apiserver-kubelet-client", KUBELET_CLIENT_USER, groups=("system:masters",)
+        )
+        return [
+            "--enable-admission-plugins=NodeRestriction",
+            "--authorization-mode=Node,RBAC",
+            "--kubelet-preferred-address-types=InternalIP",
+            f"--kubelet-client-certificate={cert}",
+            f"--kubelet-client-key={key}",
+            f"--kubelet-certificate-authority={self.ca.cert_file}",
+        ]
+
+    def spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
+        """Start a child that dies with this process; its output goes to ``<name>.log``."""
         log = (self.state_dir / f"{name}.log").open("ab")
         self._logs.append(log)
         proc = subprocess.Popen(
@@ -301,12 +407,16 @@ class ControlPlane:
             preexec_fn=_die_with_parent,  # deliberate: die with our process
             cwd=self.state_dir,
         )
-        self._processes.append(proc)
+        self._processes.append((name, proc))
         (self.state_dir / f"{name}.pid").write_text(str(proc.pid))
+        return proc
 
     def stop(self, grace: float = 10.0) -> None:
-        """Stop the processes (apiserver first, then etcd); idempotent."""
-        for proc in reversed(self._processes):
+        """Stop the processes, last started first (apiserver before etcd); idempotent.
+
+        Some (kubelet, kube-scheduler) sometimes ignore a first SIGTERM for a minute, so each
+        gets ``grace`` seconds before SIGKILL."""
+        for _, proc in reversed(self._processes):
             if proc.poll() is None:
                 proc.terminate()
                 try:
@@ -327,18 +437,17 @@ class ControlPlane:
 
     @property
     def pids(self) -> list[int]:
-        return [proc.pid for proc in self._processes]
+        return [proc.pid for _, proc in self._processes]
 
     def exited(self) -> list[str]:
         """Names of the processes that are no longer running."""
-        names = ("etcd", "kube-apiserver")
-        return [n for n, p in zip(names, self._processes, strict=False) if p.poll() is not None]
+        return [name for name, proc in self._processes if proc.poll() is not None]
 
     # -- access ------------------------------------------------------------------------------
 
     @property
     def server(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
+        return f"https://{self.address}:{self.port}"
 
     @property
     def ca_file(self) -> Path:

@@ -86,4 +86,10 @@ METRICS.describe(
     "Poller status patches refused because the object changed since it was read (re-read).",
 )
 METRICS.describe("modelarts_objects", "gauge", "Watched objects by kind and phase.")
+METRICS.describe(
+    "modelarts_api_clients",
+    "gauge",
+    "ModelArts clients by state: open (in use), retiring (Secret rotated or namespace gone, "
+    "closing after the request timeout) and closed (so far).",
+)
 METRICS.describe("modelarts_poll_cycle_seconds", "histogram", "Duration of one poll cycle.")

@@ -183,7 +183,6 @@ async def operate(settings: OperatorSettings, liveness: str, kubeconfig: str | N
     from .reconcile import references, runtime
     from .reconcile.credentials import ClientFactory
     from .reconcile.kube import KubeClient
-    from .reconcile.poller import Poller
 
     @kopf.on.startup()
     async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
@@ -193,12 +192,11 @@ async def operate(settings: OperatorSettings, liveness: str, kubeconfig: str | N
         kube = KubeClient.from_environment(kubeconfig)
         clients = ClientFactory(operator_settings, kube)
         clients.on_call = _record_call
+        clients.on_secret_change = runtime.credentials_changed
         rt = runtime.Runtime(operator_settings, kube, clients)
         runtime.RUNTIME = rt
         references.use_registry(rt.registry)
-        for adapter in resources.ADAPTERS:
-            handlers = rt.handlers_for(adapter)
-            rt.tasks.append(asyncio.create_task(Poller(rt, handlers).run()))
+        rt.start_background(resources.ADAPTERS)
         METRICS.gauge("modelarts_objects", rt.registry.count_by_phase)
         if operator_settings.metrics_port:
             rt.tasks.append(asyncio.create_task(_metrics_server(operator_settings.metrics_port)))

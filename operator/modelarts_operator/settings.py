@@ -37,7 +37,23 @@ class OperatorSettings(BaseModel):
     credentials_secret: str | None = Field(
         None, description='Default credentials Secret as "namespace/name".'
     )
+    credentials_secret_names: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Names a Namespace's credentials-secret annotation may name (comma list); empty: "
+            "any. The chart grants read access to these names only."
+        ),
+    )
     ca_bundle: str | None = Field(None, description="CA bundle file for the ModelArts endpoints.")
+    installation_id: str = Field(
+        "",
+        pattern=r"^([a-z0-9]([a-z0-9-]{0,14}[a-z0-9])?)?$",
+        description=(
+            "Short ID of this installation (lowercase letters, digits, '-', at most 16), put in "
+            "front of derived remote names and into the ownership marker, so that two clusters "
+            "on one project never share a remote object. Set it before the first object."
+        ),
+    )
     namespaces: list[str] = Field(
         default_factory=list, description="Namespaces to watch; empty means the whole cluster."
     )
@@ -65,7 +81,7 @@ class OperatorSettings(BaseModel):
     )
     log_format: Literal["text", "json"] = "text"
 
-    @field_validator("namespaces", mode="before")
+    @field_validator("namespaces", "credentials_secret_names", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
@@ -78,14 +94,6 @@ class OperatorSettings(BaseModel):
         if value and value.count("/") != 1:
             raise ValueError('must be "namespace/name"')
         return value or None
-
-    @property
-    def modelarts_endpoint(self) -> str:
-        return self.endpoint or f"https://modelarts.{self.region}.myhuaweicloud.com"
-
-    @property
-    def iam_url(self) -> str:
-        return self.iam_endpoint or f"https://iam.{self.region}.myhuaweicloud.com"
 
     @classmethod
     def from_env(

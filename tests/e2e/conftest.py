@@ -8,6 +8,9 @@ started for this package only, so no operator from another test tier acts on its
 chart then runs it (``pullPolicy: Never``) and the chart test waits for the rollout. Without it
 (the local control plane has no kubelet) the chart's Deployment is only created, and the
 operator under test runs on this machine with the ServiceAccount's identity.
+
+``node`` is the single-node cluster (kubelet + containerd, :mod:`modelarts_operator.node`)
+with the images ``make image`` built: the tests marked ``node`` run the chart's pod on it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +30,7 @@ import yaml
 
 from modelarts_operator.controlplane import REPO_ROOT, ControlPlane, Identity, tool_path
 from modelarts_operator.emulator import DEFAULT_AK, DEFAULT_SK
+from modelarts_operator.node import Node
 
 CHART = REPO_ROOT / "helm" / "modelarts-operator"
 EXAMPLES = REPO_ROOT / "examples"
@@ -36,16 +39,14 @@ RELEASE = "modelarts-operator"  # release, ServiceAccount and ClusterRole name
 SECRET = "modelarts-credentials"
 SERVICE_ACCOUNT = f"system:serviceaccount:{OPERATOR_NS}:{RELEASE}"
 KUBE_VERSION = "v1.34.4"  # what `helm template` renders for (the pinned kube-apiserver)
+IMAGES = REPO_ROOT / ".cluster" / "images"  # what `make image` writes
+NODE_ARCHIVES = (IMAGES / "pause.tar", IMAGES / "modelarts-operator-dev.tar")
 
 
-def _binary(name: str, external: bool) -> str:
-    """E2E_KUBECTL / E2E_HELM, else on a foreign cluster the one on PATH, else the pinned one."""
-    explicit = os.environ.get(f"E2E_{name.upper()}")
-    if explicit:
-        return explicit
-    if external and (found := shutil.which(name)):
-        return found
-    return str(tool_path(name))
+def _binary(name: str) -> str:
+    """E2E_KUBECTL / E2E_HELM, else the pinned one (`make tools`), never one found on PATH:
+    a distribution's kubectl may be versions away from the server (Debian's is 1.20)."""
+    return os.environ.get(f"E2E_{name.upper()}") or str(tool_path(name))
 
 
 @dataclass
@@ -57,8 +58,8 @@ class Cluster:
     plane: ControlPlane | None
 
     def __post_init__(self) -> None:
-        self.kubectl_bin = _binary("kubectl", self.plane is None)
-        self.helm_bin = _binary("helm", self.plane is None)
+        self.kubectl_bin = _binary("kubectl")
+        self.helm_bin = _binary("helm")
 
     @property
     def local(self) -> bool:
@@ -259,3 +260,22 @@ def release(cluster: Cluster) -> Iterator[Release]:
         yield Release(RELEASE, OPERATOR_NS, RELEASE, install)
     finally:
         cluster.helm("uninstall", RELEASE, "--namespace", OPERATOR_NS, check=False)
+
+
+@pytest.fixture(scope="package")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+    """A single-node cluster running the images ``make image`` built, one for every in-pod
+    test; package scope, so it is gone before the integration tier's timing-sensitive tests.
+    Its teardown must leave nothing on the host (processes, mounts, network namespaces, the
+    bridge, iptables chains)."""
+    missing = [str(a) for a in NODE_ARCHIVES if not a.is_file()]
+    if missing:
+        pytest.fail(f"image archives missing ({', '.join(missing)}): run `make image`")
+    started = time.monotonic()
+    node = Node.start(tmp_path_factory.mktemp("node"), images=NODE_ARCHIVES)
+    print(f"node ready in {time.monotonic() - started:.1f}s")
+    try:
+        yield node
+    finally:
+        node.stop()
+        assert node.leftovers() == [], f"the node left behind: {node.leftovers()}"

@@ -59,12 +59,16 @@ def test_rendered_chart_is_accepted_by_the_api_server(cluster: Cluster, values: 
         OPERATOR_NS,
         "--kube-version",
         KUBE_VERSION,
+        # What the API server serves, so the ConfigMap admission policy renders too.
+        "--api-versions",
+        "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy",
         "--include-crds",
         *values,
     ).stdout
     docs = [d for d in yaml.safe_load_all(rendered) if d]
     kinds = {d["kind"] for d in docs}
     assert {"CustomResourceDefinition", "Deployment", "ServiceAccount", "ClusterRole"} <= kinds
+    assert "ValidatingAdmissionPolicy" in kinds
     # Custom resources whose CRD is in the same batch (the peering objects, Helm hooks that
     # run after the CRDs exist) cannot be dry-run together with it: check them separately.
     crd_kinds = {

@@ -111,13 +111,15 @@ def test_headless_demo_names_the_object_that_failed(tmp_path: Path) -> None:
     job_id = None
     deadline = time.monotonic() + 30
     while job_id is None and time.monotonic() < deadline:
-        items = httpx.get(f"{emulator}/_emulator/objects/training_job").json()["items"]
+        items = httpx.get(f"{emulator}/_emulator/objects/training_job_v2").json()["items"]
         if items:
-            job_id = items[0]["job_id"]
+            job_id = items[0]["id"]
         else:
             time.sleep(0.3)
     assert job_id is not None, "the operator created no training job"
-    forced = httpx.post(f"{emulator}/_emulator/force", json={"kind": "training_job", "id": job_id})
+    forced = httpx.post(
+        f"{emulator}/_emulator/force", json={"kind": "training_job_v2", "id": job_id}
+    )
     assert forced.status_code == 200, forced.text
 
     out, err = proc.communicate(timeout=120)

@@ -4,11 +4,13 @@ without a single 403, while the same identity is refused what the role does not 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import Any
 import pytest
 
 from modelarts_operator.controlplane import free_port
-from modelarts_operator.emulator import EmulatorConfig, Timings
+from modelarts_operator.emulator import DEFAULT_AK, DEFAULT_SK, EmulatorConfig, Timings
 
 from .conftest import (
     EXAMPLES,
@@ -28,6 +30,7 @@ from .conftest import (
     Release,
     condition,
     is_ready,
+    secret_manifest,
 )
 
 pytestmark = pytest.mark.cluster
@@ -211,3 +214,129 @@ def test_the_service_account_is_refused_outside_its_role(
     assert result.returncode != 0, f"the operator's identity may {verb}: {result.stdout}"
     assert "forbidden" in result.stderr.lower(), result.stderr
     assert release.service_account in result.stderr
+
+
+TENANT_NS = "e2e-tenant"
+
+
+def test_the_service_account_reads_credentials_secrets_by_name_only(
+    cluster: Cluster, release: Release
+) -> None:
+    """The chart grants the credentials Secret names and nothing else: an unrelated Secret,
+    in the operator's namespace or a tenant's, is unreadable, and so is a listing of all."""
+    kubeconfig = cluster.service_account_kubeconfig(OPERATOR_NS, release.service_account)
+    cluster.ensure_namespace(TENANT_NS)
+    for ns in (OPERATOR_NS, TENANT_NS):
+        cluster.kubectl(
+            "apply", "-f", "-", input=secret_manifest(ns, "unrelated", {"password": "x"})
+        )
+        denied = cluster.kubectl(
+            "get", "secret", "unrelated", "-n", ns, kubeconfig=kubeconfig, check=False
+        )
+        assert denied.returncode != 0
+        assert "forbidden" in denied.stderr.lower(), denied.stderr
+    listing = cluster.kubectl("get", "secrets", "-A", kubeconfig=kubeconfig, check=False)
+    assert "forbidden" in listing.stderr.lower(), listing.stdout
+    # What the operator does use works: its Secret by name, and the watch by name.
+    mine = cluster.kubectl("get", "secret", SECRET, "-n", OPERATOR_NS, kubeconfig=kubeconfig)
+    assert SECRET in mine.stdout
+    by_name = cluster.kubectl(
+        "get", "secrets", "-A", f"--field-selector=metadata.name={SECRET}",
+        kubeconfig=kubeconfig,
+    )  # fmt: skip
+    assert SECRET in by_name.stdout
+    assert "unrelated" not in by_name.stdout
+
+
+def test_the_service_account_cannot_overwrite_an_unrelated_configmap(
+    cluster: Cluster, release: Release
+) -> None:
+    """exportTo may write the ConfigMap its Service owns; the API server refuses the
+    operator's identity any change to one that no Service owns."""
+    kubeconfig = cluster.service_account_kubeconfig(OPERATOR_NS, release.service_account)
+    cluster.ensure_namespace(TENANT_NS)
+    foreign = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "app-settings", "namespace": TENANT_NS},
+        "data": {"accessAddress": "http://the-real-one"},
+    }
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(foreign))
+    patch = json.dumps({"data": {"accessAddress": "http://attacker"}})
+    for args in (
+        ["patch", "configmap", "app-settings", "-n", TENANT_NS, "--type=merge", "-p", patch],
+        ["delete", "configmap", "app-settings", "-n", TENANT_NS],
+        ["get", "configmaps", "-A"],
+    ):
+        result = cluster.kubectl(*args, kubeconfig=kubeconfig, check=False)
+        assert result.returncode != 0, f"the operator's identity may {args[0]}: {result.stdout}"
+        assert "forbidden" in result.stderr.lower() or "denied" in result.stderr.lower()
+    left = cluster.get("configmap", "app-settings", TENANT_NS) or {}
+    assert left["data"] == {"accessAddress": "http://the-real-one"}
+
+    # A ConfigMap a ModelArts Service controls is the operator's to patch.
+    owned = {
+        **foreign,
+        "metadata": {
+            "name": "svc-endpoint",
+            "namespace": TENANT_NS,
+            "ownerReferences": [
+                {
+                    "apiVersion": "modelarts.huaweicloud.com/v1alpha1",
+                    "kind": "Service",
+                    "name": "svc",
+                    "uid": "00000000-0000-0000-0000-000000000001",
+                    "controller": True,
+                }
+            ],
+        },
+    }
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(owned))
+    cluster.kubectl(
+        "patch", "configmap", "svc-endpoint", "-n", TENANT_NS, "--type=merge", "-p", patch,
+        kubeconfig=kubeconfig,
+    )  # fmt: skip
+
+
+def test_an_unrelated_secret_causes_no_reconcile_and_the_right_one_does(
+    cluster: Cluster, operator_as_service_account: OperatorUnderTest
+) -> None:
+    """The Secret watch is by name: a Secret the operator does not use changes nothing,
+    while the credentials Secret a waiting object needs gets it going at once (not after
+    the five-minute retry of a credentials error)."""
+    op = operator_as_service_account
+    ns = "e2e-late-secret"
+    cluster.ensure_namespace(ns)
+    cluster.kubectl(
+        "annotate", "namespace", ns, "--overwrite",
+        f"modelarts.huaweicloud.com/credentials-secret={SECRET}",
+    )  # fmt: skip
+    ws = {
+        "apiVersion": "modelarts.huaweicloud.com/v1alpha1",
+        "kind": "Workspace",
+        "metadata": {"name": "late", "namespace": ns},
+        "spec": {"description": "waits for its Secret"},
+    }
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(ws))
+    waiting = cluster.wait_for(
+        "workspace", "late", ns,
+        lambda o: condition(o, "Synced").get("reason") == "CredentialsError",
+        timeout=60, context=op.tail,
+    )  # fmt: skip
+    assert waiting is not None
+    version = waiting["metadata"]["resourceVersion"]
+    cluster.kubectl("apply", "-f", "-", input=secret_manifest(ns, "unrelated", {"x": "1"}))
+    time.sleep(5)
+    after = cluster.get("workspace", "late", ns) or {}
+    assert after["metadata"]["resourceVersion"] == version, "an unrelated Secret caused a reconcile"
+
+    started = time.monotonic()
+    cluster.kubectl(
+        "apply", "-f", "-",
+        input=secret_manifest(ns, SECRET, {"ak": DEFAULT_AK, "sk": DEFAULT_SK}),
+    )  # fmt: skip
+    cluster.wait_for("workspace", "late", ns, is_ready, timeout=60, context=op.tail)
+    assert time.monotonic() - started < 60
+    cluster.kubectl("delete", "workspace", "late", "-n", ns, "--wait=false")
+    cluster.wait_for("workspace", "late", ns, lambda o: o is None, timeout=60, context=op.tail)
+    assert _forbidden_lines(op.log()) == [], op.tail()

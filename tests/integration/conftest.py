@@ -30,6 +30,7 @@ from modelarts_operator.emulator import EmulatorConfig, Timings
 ROOT = Path(__file__).resolve().parents[2]
 OPERATOR_NS = "modelarts-system"
 SECRET = "modelarts-credentials"
+SECOND_PROJECT = "fedcba9876543210fedcba9876543210"
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +44,9 @@ def emulator() -> Iterator[Any]:
     from modelarts_operator.emulator import run_emulator_in_thread
 
     timings = Timings(job_running=8.0, model_publishing=2.0, service_deploying=3.0, jitter=0.0)
-    with run_emulator_in_thread(EmulatorConfig(seed=7, timings=timings)) as handle:
+    # A second project of the same account, for a namespace moved to another project.
+    config = EmulatorConfig(seed=7, timings=timings, extra_projects={SECOND_PROJECT: "second"})
+    with run_emulator_in_thread(config) as handle:
         yield handle
 
 
@@ -287,7 +290,7 @@ def synced(obj: dict[str, Any]) -> bool:
 # its own emulator and its own operator (watching only its namespace), with the shared session
 # operator stopped for the duration, so the rest of the session sees none of it.
 
-ALL_KINDS = ("workspaces", "trainingjobs", "models", "services")
+ALL_KINDS = ("workspaces", "trainingjobs", "models", "services", "notebooks")
 PLURAL_PATH = "/apis/modelarts.huaweicloud.com/v1alpha1/namespaces/{ns}/{plural}"
 
 
@@ -514,3 +517,32 @@ def remote_service_status(emulator: Any, service_id: str) -> str | None:
 
     result: str | None = modelarts(emulator, get)
     return result
+
+
+LAST_HANDLED = "kopf.modelarts.huaweicloud.com/last-handled-configuration"
+RECONCILE_REQUEST = "modelarts.huaweicloud.com/reconcile-request"
+
+
+def handler_idle(obj: dict[str, Any]) -> bool:
+    """kopf has handled the object's current spec and annotations and has no retry scheduled:
+    the last-handled configuration matches, and no progress annotation of a handler is left
+    (kopf keeps one while a handler waits to be retried)."""
+    annotations = obj["metadata"].get("annotations") or {}
+    last = json.loads(annotations.get(LAST_HANDLED) or "{}")
+    progress = [k for k in annotations if k.startswith("kopf.modelarts.huaweicloud.com/reconcile")]
+    return last.get("spec") == obj.get("spec") and not progress
+
+
+def reconciled_again(cp: ControlPlane, kind: str, name: str, ns: str, op: Any = None) -> None:
+    """Make the operator reconcile the object once more, and wait until it has: a barrier
+    after which anything the operator was going to do for the object's state is done."""
+    stamp = f"test-{time.monotonic_ns()}"
+    cp.kubectl("annotate", kind, name, "-n", ns, "--overwrite", f"{RECONCILE_REQUEST}={stamp}")
+
+    def handled(obj: dict[str, Any]) -> bool:
+        annotations = obj["metadata"].get("annotations") or {}
+        last = json.loads(annotations.get(LAST_HANDLED) or "{}")
+        seen = (last.get("metadata") or {}).get("annotations") or {}
+        return seen.get(RECONCILE_REQUEST) == stamp and handler_idle(obj)
+
+    wait_for(cp, kind, name, ns, handled, op=op)

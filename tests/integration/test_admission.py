@@ -209,6 +209,8 @@ INVALID: list[tuple[str, str, dict[str, Any], list[str]]] = [
     ("m-source-none", "Model", {"trainingJobRef": DROP}, ["spec.sourceLocation"]),
     ("m-source-job", "Model", {"sourceJobId": "10"}, ["spec.trainingJobRef"]),
     ("m-desc-chars", "Model", {"description": "a <b>"}, ["spec.description"]),
+    # 72 characters: within the API's 100, but not with the ownership marker after it.
+    ("m-desc-marker-room", "Model", {"description": "x" * 72}, ["spec.description"]),
     ("m-algorithm", "Model", {"modelAlgorithm": "1abc"}, ["spec.modelAlgorithm"]),
     ("m-install-type", "Model", {"installType": ["realtime"]}, ["spec.installType[0]"]),
     (
@@ -240,7 +242,21 @@ INVALID: list[tuple[str, str, dict[str, Any], list[str]]] = [
     (
         "m-llm-mixed",
         "Model",
-        {"llm": {"workspaceId": "ws-1", "version": {"name": "v1"}}, "workspaceRef": DROP},
+        {
+            "llm": {
+                "workspaceId": "ws-1",
+                "version": {
+                    "name": "v1",
+                    "config": {
+                        "llmModelConfig": {
+                            "baseModelType": "llama3",
+                            "modelPath": "obs://bucket/m/",
+                        }
+                    },
+                },
+            },
+            "workspaceRef": DROP,
+        },
         ["spec.llm", "cannot be combined"],
     ),
     (
@@ -251,7 +267,18 @@ INVALID: list[tuple[str, str, dict[str, Any], list[str]]] = [
             "trainingJobRef": DROP,
             "modelVersion": DROP,
             "modelType": DROP,
-            "llm": {"workspaceId": "ws_1", "version": {"name": "v1"}},
+            "llm": {
+                "workspaceId": "ws_1",
+                "version": {
+                    "name": "v1",
+                    "config": {
+                        "llmModelConfig": {
+                            "baseModelType": "llama3",
+                            "modelPath": "obs://bucket/m/",
+                        }
+                    },
+                },
+            },
         },
         ["spec.llm.workspaceId"],
     ),
@@ -259,6 +286,7 @@ INVALID: list[tuple[str, str, dict[str, Any], list[str]]] = [
     ("m-ref-name", "Model", {"trainingJobRef": {"name": "Bad_Name"}}, ["spec.trainingJobRef.name"]),
     # Service
     ("s-infer-type", "Service", {"inferType": "stream"}, ["spec.inferType"]),
+    ("s-desc-marker-room", "Service", {"description": "x" * 72}, ["spec.description"]),
     (
         "s-model-both",
         "Service",
@@ -444,7 +472,10 @@ VALID: list[tuple[str, str, dict[str, Any]]] = [
                 "version": {
                     "name": "v1",
                     "config": {
-                        "llmModelConfig": {"baseModelType": "llama3", "modelPath": "obs://b/m/"}
+                        "llmModelConfig": {
+                            "baseModelType": "llama3",
+                            "modelPath": "obs://bucket/m/",
+                        }
                     },
                 },
             },

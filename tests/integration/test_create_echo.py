@@ -18,8 +18,9 @@ from modelarts_operator.api import AkSkCredentials, ClientConfig, ModelArtsClien
 from modelarts_operator.controlplane import ControlPlane
 from modelarts_operator.reconcile.controller import Outcome, Reconciler, load_context
 from modelarts_operator.reconcile.kube import KubeClient
-from modelarts_operator.reconcile.policies import CREATE_PENDING
+from modelarts_operator.reconcile.policies import CREATE_PENDING, Allowance
 from modelarts_operator.resources.training_job import TrainingJobAdapter
+from modelarts_operator.settings import OperatorSettings
 
 from .conftest import PLURAL_PATH, kube_http, namespace, remote_named
 from .test_lifecycle import training_job
@@ -28,11 +29,18 @@ pytestmark = pytest.mark.cluster
 
 
 class _Clients:
+    """The ClientFactory surface a reconcile uses: one client, default settings, no
+    adoption allowance."""
+
     def __init__(self, client: ModelArtsClient) -> None:
         self.client = client
+        self.settings = OperatorSettings()
 
     async def for_namespace(self, namespace: str) -> ModelArtsClient:
         return self.client
+
+    def allowance(self, namespace: str) -> Allowance:
+        return Allowance.NONE
 
 
 @pytest.fixture
@@ -78,9 +86,9 @@ async def test_the_intent_echo_is_skipped_once_then_filled_from_memory(
     first, echo, cleanup = await _create(operator_stopped, rec, clients, ns)
     job_id = first.status["jobId"]
     assert first.clear_create_pending  # the handler's final patch closes the intent
-    assert [j["job_id"] for j in remote_named(emulator, "training_job", f"{ns}-echo")] == [job_id]
+    assert [j["job_id"] for j in remote_named(emulator, "training_job", f"{ns}_echo")] == [job_id]
     # The body as the intent write left it: what kopf may still deliver after the final patch.
-    assert echo["metadata"]["annotations"][CREATE_PENDING] == f"{ns}-echo"
+    assert echo["metadata"]["annotations"][CREATE_PENDING] == f"{ns}_echo"
     assert "jobId" not in (echo.get("status") or {})
 
     emulator.admin.clear_counters()
@@ -95,7 +103,7 @@ async def test_the_intent_echo_is_skipped_once_then_filled_from_memory(
     assert again.status["versionId"] == first.status["versionId"]
     assert again.clear_create_pending
     assert not any(k.startswith("GET") and k.endswith("/training-jobs") for k in _calls(emulator))
-    assert len(remote_named(emulator, "training_job", f"{ns}-echo")) == 1
+    assert len(remote_named(emulator, "training_job", f"{ns}_echo")) == 1
     # The watch event that shows the ID ends the memory of the create (no growth per object).
     assert rec.remembered_creates == 1
     rec.observed("MODIFIED", {**echo, "status": again.status})
@@ -118,5 +126,5 @@ async def test_after_a_restart_the_intent_is_resolved_by_name(
     assert ("Normal", "Created", f"recovered interrupted create as {first.status['jobId']}") in (
         outcome.events
     )
-    assert len(remote_named(emulator, "training_job", f"{ns}-echo")) == 1
+    assert len(remote_named(emulator, "training_job", f"{ns}_echo")) == 1
     cleanup()

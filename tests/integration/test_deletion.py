@@ -4,7 +4,6 @@ with a condition and an event that say why."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -25,6 +24,8 @@ from .conftest import (
 from .test_lifecycle import API, model, service
 
 pytestmark = pytest.mark.cluster
+
+DELETE_MODEL = "DELETE /v1/{project_id}/models/{model_id}"
 
 
 def test_retain_leaves_the_remote_object(operator: OperatorProcess, emulator: Any) -> None:
@@ -78,7 +79,10 @@ def test_refused_delete_keeps_finalizer_until_the_user_is_gone(
     assert remote_by_id(emulator, "model", model_id) is not None
 
     # Still there after a retry (retries do not give up or drop the finalizer).
-    time.sleep(11)
+    deletes = emulator.admin.counters().get(DELETE_MODEL, 0)
+    wait_until(
+        lambda: emulator.admin.counters().get(DELETE_MODEL, 0) > deletes, 60, "a retried delete"
+    )
     assert get_obj(cp, "model", "used", ns) is not None
     assert remote_by_id(emulator, "model", model_id) is not None
 

@@ -3,7 +3,6 @@ API's own error code and message, and without a hot retry loop."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from .conftest import (
     condition,
     delete_obj,
     events_for,
+    handler_idle,
     merge_patch,
     namespace,
     remote_named,
@@ -49,10 +49,11 @@ def test_rejected_spec_shows_api_code_and_message_then_recovers(
     assert any(
         e["reason"] == "ModelArts.0107" and "spec_id 999" in e["message"] for e in warnings
     ), warnings
-    assert remote_named(emulator, "training_job", "it-err-invalid-bad") == []
+    assert remote_named(emulator, "training_job", "it-err-invalid_bad") == []
 
-    # Not retried in a hot loop: a refused parameter waits for a spec change.
-    time.sleep(4)
+    # Not retried in a hot loop: a refused parameter waits for a spec change (the handler is
+    # done, with no retry scheduled).
+    wait_for(cp, "trainingjob", "bad", ns, handler_idle, op=operator)
     calls = emulator.admin.counters().get(CREATE_JOB, 0) - before
     assert 1 <= calls <= 2, f"{calls} create calls for one refused spec"
 
@@ -63,7 +64,7 @@ def test_rejected_spec_shows_api_code_and_message_then_recovers(
     job = wait_for(
         cp, "trainingjob", "bad", ns, lambda o: synced(o) and o["status"].get("jobId"), op=operator
     )
-    assert len(remote_named(emulator, "training_job", "it-err-invalid-bad")) == 1
+    assert len(remote_named(emulator, "training_job", "it-err-invalid_bad")) == 1
     delete_obj(cp, "trainingjob", "bad", ns)
 
 
@@ -96,7 +97,7 @@ def test_quota_error_from_the_api_is_reported(operator: OperatorProcess, emulato
     # After the quota is raised, a touch of the spec retries now.
     merge_patch(cp, "trainingjob", "quota", ns, {"spec": {"jobDesc": "retry please"}})
     wait_for(cp, "trainingjob", "quota", ns, synced, op=operator)
-    assert len(remote_named(emulator, "training_job", "it-err-quota-quota")) == 1
+    assert len(remote_named(emulator, "training_job", "it-err-quota_quota")) == 1
     delete_obj(cp, "trainingjob", "quota", ns)
 
 

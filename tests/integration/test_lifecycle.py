@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from modelarts_operator.reconcile.naming import unmarked
+
 from .conftest import (
     OperatorProcess,
     apply,
@@ -105,7 +107,8 @@ def test_workspace_create_update_delete(operator: OperatorProcess, emulator: Any
     assert synced(ws)
     remote = remote_by_id(emulator, "workspace", ws_id)
     assert remote is not None
-    assert (remote["name"], remote["description"], remote["auth_type"]) == (
+    # The description carries the user's text and the operator's ownership marker.
+    assert (remote["name"], unmarked(remote["description"]), remote["auth_type"]) == (
         "it-ws-life",
         "first",
         "PUBLIC",
@@ -125,7 +128,7 @@ def test_workspace_create_update_delete(operator: OperatorProcess, emulator: Any
     assert ws["status"]["workspaceId"] == ws_id
     remote = remote_by_id(emulator, "workspace", ws_id)
     assert remote is not None
-    assert (remote["description"], remote["auth_type"]) == ("second", "PRIVATE")
+    assert (unmarked(remote["description"]), remote["auth_type"]) == ("second", "PRIVATE")
     assert len(remote_named(emulator, "workspace", "it-ws-life")) == 1
 
     delete_obj(cp, "workspace", "team", ns)
@@ -147,7 +150,7 @@ def test_training_job_description_in_place_and_config_as_new_version(
         op=operator,
     )
     job_id, first_version = job["status"]["jobId"], job["status"]["versionId"]
-    [first] = remote_named(emulator, "training_job", "it-job-life-train")
+    [first] = remote_named(emulator, "training_job", "it-job-life_train")
     assert first["job_id"] == job_id
     assert len(first["versions"]) == 1
 
@@ -155,7 +158,7 @@ def test_training_job_description_in_place_and_config_as_new_version(
     merge_patch(cp, "trainingjob", "train", ns, {"spec": {"jobDesc": "second description"}})
     wait_until(
         lambda: (
-            (remote_by_id(emulator, "training_job", job_id) or {}).get("job_desc")
+            unmarked((remote_by_id(emulator, "training_job", job_id) or {}).get("job_desc"))
             == "second description"
         ),
         what="the job description to reach ModelArts",
@@ -193,7 +196,7 @@ def test_training_job_description_in_place_and_config_as_new_version(
     remote = remote_by_id(emulator, "training_job", job_id)
     assert remote is not None
     assert len(remote["versions"]) == 2
-    assert remote["job_desc"] == "third"
+    assert unmarked(remote["job_desc"]) == "third"
 
     delete_obj(cp, "trainingjob", "train", ns)
     assert remote_by_id(emulator, "training_job", job_id) is None
@@ -241,10 +244,10 @@ def test_model_and_service_lifecycle_updates_stop_start_export(
         return [(int(c["weight"]), int(c["instance_count"])) for c in rec.get("config", [])]
 
     wait_until(lambda: remote_config() == [(70, 2), (30, 1)], what="the new config remotely")
-    assert (remote_by_id(emulator, "service", sid) or {}).get("description") == "v2"
+    assert unmarked((remote_by_id(emulator, "service", sid) or {}).get("description")) == "v2"
     svc = wait_for(cp, "masvc", "web", ns, lambda o: synced(o) and ready(o), op=operator)
     assert svc["status"]["serviceId"] == sid
-    assert len(remote_named(emulator, "service", "it-svc-life-web")) == 1
+    assert len(remote_named(emulator, "service", "it-svc-life_web")) == 1
 
     # stopped: true → Stopped (remotely too); false → Running again.
     merge_patch(cp, "masvc", "web", ns, {"spec": {"stopped": True}})

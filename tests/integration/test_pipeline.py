@@ -1,8 +1,11 @@
-"""The example pipeline Workspace → TrainingJob → Model → Service reaches Ready end to end."""
+"""The example pipeline Workspace → TrainingJob → Model → Service reaches Ready end to end, with
+the v2 TrainingJob of examples/ (what the cloud accepts today) and with the 2020 v1 form."""
 
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,24 +14,41 @@ from .conftest import OperatorProcess, condition, get_obj, ready, wait_for
 
 pytestmark = pytest.mark.cluster
 
-NS = "pipeline"
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_examples_reach_ready_in_order(operator: OperatorProcess, emulator: Any) -> None:
+def _examples(form: str, tmp_path: Path) -> Path:
+    """examples/ as shipped (v2), or with its TrainingJob in the v1 form."""
+    if form == "v2":
+        return ROOT / "examples"
+    out = tmp_path / "examples"
+    out.mkdir()
+    for path in (ROOT / "examples").glob("*.yaml"):
+        shutil.copy(path, out)
+    v1 = (ROOT / "examples" / "v1" / "trainingjob-v1.yaml").read_text()
+    (out / "02-trainingjob.yaml").write_text(v1.replace("name: mnist-v1-form", "name: mnist"))
+    return out
+
+
+@pytest.mark.parametrize(("form", "completed"), [("v2", "Completed"), ("v1", "JOBSTAT_COMPLETED")])
+def test_examples_reach_ready_in_order(
+    operator: OperatorProcess, emulator: Any, tmp_path: Path, form: str, completed: str
+) -> None:
     cp = operator.cp
-    cp.kubectl("create", "namespace", NS, check=False)
-    cp.kubectl("apply", "-n", NS, "-f", str(operator_root() / "examples"))
+    ns = f"pipeline-{form}"
+    cp.kubectl("create", "namespace", ns, check=False)
+    cp.kubectl("apply", "-n", ns, "-f", str(_examples(form, tmp_path)))
 
-    ws = wait_for(cp, "workspace", "demo", NS, ready, op=operator)
+    ws = wait_for(cp, "workspace", "demo", ns, ready, op=operator)
     assert ws["status"]["phase"] == "Ready"
     assert ws["status"]["workspaceId"]
 
     # The model waits for the job, with a condition that names it.
-    model = get_obj(cp, "model", "mnist-v1", NS)
+    model = get_obj(cp, "model", "mnist-v1", ns)
     assert model is not None
-    job = wait_for(cp, "trainingjob", "mnist", NS, ready, timeout=90, op=operator)
+    job = wait_for(cp, "trainingjob", "mnist", ns, ready, timeout=90, op=operator)
     assert job["status"]["phase"] == "Succeeded"
-    assert job["status"]["remoteStatus"] == "JOBSTAT_COMPLETED"
+    assert job["status"]["remoteStatus"] == completed
     assert job["status"]["durationSeconds"] >= 0  # filled from the version detail
     # The batched poller saw the job finish and said so in an event.
     events = json.loads(
@@ -36,7 +56,7 @@ def test_examples_reach_ready_in_order(operator: OperatorProcess, emulator: Any)
             "get",
             "events",
             "-n",
-            NS,
+            ns,
             "--field-selector",
             "involvedObject.name=mnist,involvedObject.kind=TrainingJob",
             "-o",
@@ -45,25 +65,19 @@ def test_examples_reach_ready_in_order(operator: OperatorProcess, emulator: Any)
     )["items"]
     assert "Succeeded" in {e["reason"] for e in events}, [e["reason"] for e in events]
 
-    model = wait_for(cp, "model", "mnist-v1", NS, ready, timeout=60, op=operator)
+    model = wait_for(cp, "model", "mnist-v1", ns, ready, timeout=60, op=operator)
     assert model["status"]["source"]["jobId"] == str(job["status"]["jobId"])
-    svc = wait_for(cp, "masvc", "mnist", NS, ready, timeout=60, op=operator)
+    svc = wait_for(cp, "masvc", "mnist", ns, ready, timeout=60, op=operator)
     assert svc["status"]["phase"] == "Running"
     assert svc["status"]["accessAddress"].startswith("http")
     assert condition(svc, "Synced")["status"] == "True"
 
-    cm = json.loads(cp.kubectl("get", "configmap", "mnist-endpoint", "-n", NS, "-o", "json").stdout)
+    cm = json.loads(cp.kubectl("get", "configmap", "mnist-endpoint", "-n", ns, "-o", "json").stdout)
     assert cm["data"]["accessAddress"] == svc["status"]["accessAddress"]
 
-    table = cp.kubectl("get", "modelarts", "-n", NS).stdout
+    table = cp.kubectl("get", "modelarts", "-n", ns).stdout
     assert "mnist" in table
     assert svc["status"]["accessAddress"] in table
 
     # The operator's log says which object each handler line is about.
-    assert f"[{NS}/mnist] Handler 'reconcile' succeeded" in operator.log()
-
-
-def operator_root() -> Any:
-    from pathlib import Path
-
-    return Path(__file__).resolve().parents[2]
+    assert f"[{ns}/mnist] Handler 'reconcile' succeeded" in operator.log()

@@ -3,10 +3,11 @@ name, observe-only, and paused."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
+
+from modelarts_operator.reconcile.naming import unmarked
 
 from .conftest import (
     OperatorProcess,
@@ -18,6 +19,7 @@ from .conftest import (
     modelarts,
     namespace,
     ready,
+    reconciled_again,
     remote_by_id,
     remote_named,
     synced,
@@ -56,7 +58,7 @@ def create_remote_workspace(emulator: Any, name: str, description: str) -> str:
 
 def test_external_id_binds_an_existing_object(operator: OperatorProcess, emulator: Any) -> None:
     cp = operator.cp
-    ns = namespace(cp, "it-pol-external")
+    ns = namespace(cp, "it-pol-external", {P + "allow-adoption": "manage"})
     ws_id = create_remote_workspace(emulator, "it-pol-external", "made in the console")
     apply(
         cp,
@@ -67,7 +69,8 @@ def test_external_id_binds_an_existing_object(operator: OperatorProcess, emulato
     assert ws["status"]["workspaceId"] == ws_id
     assert len(remote_named(emulator, "workspace", "it-pol-external")) == 1
     # Bound means managed: the spec is applied to the adopted object...
-    assert (remote_by_id(emulator, "workspace", ws_id) or {}).get("description") == "from git"
+    remote = remote_by_id(emulator, "workspace", ws_id) or {}
+    assert unmarked(remote.get("description")) == "from git"
     # ...and deleting with the default policy deletes it.
     delete_obj(cp, "workspace", "bound", ns)
     assert remote_by_id(emulator, "workspace", ws_id) is None
@@ -75,9 +78,9 @@ def test_external_id_binds_an_existing_object(operator: OperatorProcess, emulato
 
 def test_existing_name_is_adopted_not_duplicated(operator: OperatorProcess, emulator: Any) -> None:
     cp = operator.cp
-    ns = namespace(cp, "it-pol-adopt")
+    ns = namespace(cp, "it-pol-adopt", {P + "allow-adoption": "manage"})
     ws_id = create_remote_workspace(emulator, "it-pol-adopt", "already there")
-    apply(cp, workspace("same", "it-pol-adopt"), ns)
+    apply(cp, workspace("same", "it-pol-adopt", {P + "adoption-policy": "adopt-or-create"}), ns)
     ws = wait_for(cp, "workspace", "same", ns, ready, op=operator)
     assert ws["status"]["workspaceId"] == ws_id
     assert len(remote_named(emulator, "workspace", "it-pol-adopt")) == 1
@@ -101,7 +104,7 @@ def test_existing_name_is_adopted_not_duplicated(operator: OperatorProcess, emul
 
 def test_observe_mirrors_and_never_writes(operator: OperatorProcess, emulator: Any) -> None:
     cp = operator.cp
-    ns = namespace(cp, "it-pol-observe")
+    ns = namespace(cp, "it-pol-observe", {P + "allow-adoption": "observe"})
     ws_id = create_remote_workspace(emulator, "it-pol-observe", "owned elsewhere")
     before = emulator.admin.counters()
     apply(
@@ -156,7 +159,7 @@ def test_paused_makes_no_remote_writes_until_removed(
         op=operator,
     )
     assert condition(ws, "Synced")["status"] == "False"
-    time.sleep(2)
+    reconciled_again(cp, "workspace", "hold", ns, operator)
     assert remote_named(emulator, "workspace", "it-pol-paused") == []
 
     cp.kubectl("annotate", "workspace", "hold", "-n", ns, P + "paused-")
@@ -177,11 +180,11 @@ def test_paused_makes_no_remote_writes_until_removed(
     )
     assert condition(ws, "Synced")["status"] == "False"
     assert condition(ws, "Synced")["reason"] == "Paused"
-    time.sleep(2)
-    assert (remote_by_id(emulator, "workspace", ws_id) or {}).get("description") == "one"
+    reconciled_again(cp, "workspace", "hold", ns, operator)
+    assert unmarked((remote_by_id(emulator, "workspace", ws_id) or {}).get("description")) == "one"
 
     cp.kubectl("annotate", "workspace", "hold", "-n", ns, P + "paused-")
     wait_for(cp, "workspace", "hold", ns, synced, op=operator)
-    assert (remote_by_id(emulator, "workspace", ws_id) or {}).get("description") == "two"
+    assert unmarked((remote_by_id(emulator, "workspace", ws_id) or {}).get("description")) == "two"
     delete_obj(cp, "workspace", "hold", ns)
     assert remote_by_id(emulator, "workspace", ws_id) is None

@@ -60,7 +60,7 @@ async def test_poller_write_from_a_stale_view_keeps_the_reconciles_conditions(
         poller = Poller(rt, rt.handlers_for(TrainingJobAdapter()))
         entry = Entry("trainingjobs", ns, "job", stale)
         running = poller.h.adapter.observe_summary(entry, _Summary(status=8))
-        await poller._apply(entry, running)
+        await poller._apply(entry, running.report())
     finally:
         await kube.aclose()
 

@@ -195,7 +195,7 @@ def scenario_kill_during_create(
             stack.op.restart(signal.SIGKILL)
         objs = wait_all(http, ns, ("trainingjobs",), ready, n, timeout=60 + n * 1.5, op=stack.op)
         elapsed = time.monotonic() - started
-        remote = remote_jobs(stack, f"{ns}-")
+        remote = remote_jobs(stack, f"{ns}_")
         names = Counter(j["job_name"] for j in remote)
         ids = Counter(o["status"]["jobId"] for o in objs)
         by_name = {j["job_name"]: j["job_id"] for j in remote}
@@ -216,7 +216,7 @@ def scenario_kill_during_create(
         for obj in objs:
             meta = obj["metadata"]
             assert obj["status"]["jobId"] == by_name[obj["status"]["remoteName"]], meta["name"]
-            assert obj["status"]["remoteName"] == f"{ns}-{meta['name']}"
+            assert obj["status"]["remoteName"] == f"{ns}_{meta['name']}"
             assert CREATE_PENDING not in (meta.get("annotations") or {}), meta["name"]
         # The kills must have hit the create phase, or this proved nothing.
         assert sum(1 for b in bound_at_kill if 0 < b < n) >= min(3, kills), bound_at_kill
@@ -230,15 +230,19 @@ def test_sigkill_during_creates_yields_exactly_one_remote_job_each(
     print(report)
 
 
-def create_remote_job(stack: Stack, name: str) -> int:
-    """Create a training job through the project's own client, as the operator would."""
+def create_remote_job(stack: Stack, ns: str, obj: str) -> int:
+    """Create the training job of ``ns/obj`` through the project's own client, as the
+    operator would: its derived name, its ownership marker in the description."""
     import asyncio
 
     from modelarts_operator.api import AkSkCredentials, ClientConfig, ModelArtsClient
     from modelarts_operator.api.training_jobs import TrainingJobConfig, TrainingJobCreateRequest
+    from modelarts_operator.reconcile.naming import marked_description, owner_marker
 
     cfg = stack.emulator_config
+    name = f"{ns}_{obj}"
     body = training_job(name)["spec"]["config"]
+    desc = marked_description(None, owner_marker("", "TrainingJob", ns, obj), 256)
 
     async def go() -> int:
         config = ClientConfig(
@@ -255,7 +259,9 @@ def create_remote_job(stack: Stack, name: str) -> int:
                 "train_url": body["trainUrl"],
             }
             created = await client.training_jobs.create(
-                TrainingJobCreateRequest(job_name=name, config=TrainingJobConfig(**wire))
+                TrainingJobCreateRequest(
+                    job_name=name, job_desc=desc, config=TrainingJobConfig(**wire)
+                )
             )
             return int(created.job_id or 0)
 
@@ -289,21 +295,21 @@ def test_deleted_while_create_was_interrupted_leaves_no_remote_job(
         )
         stack.op.stop(signal.SIGKILL)
         for name in names:  # what the dead operator did and did not get to record
-            create_remote_job(stack, f"{ns}-{name}")
-            annotations = {"modelarts.huaweicloud.com/paused": None, CREATE_PENDING: f"{ns}-{name}"}
+            create_remote_job(stack, ns, name)
+            annotations = {"modelarts.huaweicloud.com/paused": None, CREATE_PENDING: f"{ns}_{name}"}
             http.patch(
                 f"/apis/{GROUP_VERSION}/namespaces/{ns}/trainingjobs/{name}",
                 content=json.dumps({"metadata": {"annotations": annotations}}),
                 headers={"Content-Type": "application/merge-patch+json"},
             ).raise_for_status()
-        assert len(remote_jobs(stack, f"{ns}-")) == len(names)
+        assert len(remote_jobs(stack, f"{ns}_")) == len(names)
         operator.cp.kubectl("delete", "trainingjobs", "--all", "-n", ns, "--wait=false")
         stack.op.start()
         deadline = time.monotonic() + 60
         while list_kind(http, ns, "trainingjobs") and time.monotonic() < deadline:
             time.sleep(0.5)
         assert not list_kind(http, ns, "trainingjobs")
-        left = [j["job_name"] for j in remote_jobs(stack, f"{ns}-")]
+        left = [j["job_name"] for j in remote_jobs(stack, f"{ns}_")]
         assert not left, f"remote jobs orphaned by the deletion: {left}"
 
 
@@ -371,7 +377,7 @@ def scenario_faults(shared: OperatorProcess, workdir: Path, jobs: int, seed: int
         assert len(done) == total
         assert calls <= CALLS_PER_OBJECT_CEILING * total, report
         # Exactly once still holds under faults (a 500 on a create is ambiguous).
-        remote = remote_jobs(stack, f"{ns}-")
+        remote = remote_jobs(stack, f"{ns}_")
         assert len(remote) == jobs, f"{len(remote)} remote jobs for {jobs} objects"
     return report
 
@@ -436,7 +442,7 @@ def scenario_mass_delete(
         elapsed = time.monotonic() - started
         core = stack.handle.emulator.core
         remote_left = (
-            len(remote_jobs(stack, f"{ns}-"))
+            len(remote_jobs(stack, f"{ns}_"))
             + sum(1 for r in core.state.models.items.values() if r["model_name"].startswith(ns))
             + sum(1 for r in core.state.workspaces.items.values() if str(r["name"]).startswith(ns))
         )
@@ -508,7 +514,7 @@ def scenario_emulator_restart(
         done = wait_all(
             http, ns, plurals, lambda o: ready(o) and synced(o), total, timeout=120, op=stack.op
         )
-        remote = remote_jobs(stack, f"{ns}-")
+        remote = remote_jobs(stack, f"{ns}_")
         report.numbers.update(
             objects=total,
             jobs_bound_before_restart=bound,

@@ -70,14 +70,14 @@ def test_sigkill_between_create_and_recorded_id_makes_no_duplicates(
         operator,
         monkeypatch,
         emulated_training,
-        lambda b: b.get("job_name") == "it-restart-crash" and "job_id" in b,
+        lambda b: b.get("job_name") == "it-restart_crash" and "job_id" in b,
         lambda: apply(cp, training_job("crash", "it-restart"), ns),
     )
     # The intent was recorded and the ID was not: exactly the window the protocol covers.
     job = get_obj(cp, "trainingjob", "crash", ns) or {}
     assert PENDING in job["metadata"].get("annotations", {})
     assert not (job.get("status") or {}).get("jobId")
-    [remote] = remote_named(emulator, "training_job", "it-restart-crash")
+    [remote] = remote_named(emulator, "training_job", "it-restart_crash")
     job = wait_for(
         cp,
         "trainingjob",
@@ -93,7 +93,7 @@ def test_sigkill_between_create_and_recorded_id_makes_no_duplicates(
         op=operator,
     )
     assert job["status"]["jobId"] == remote["job_id"]
-    assert len(remote_named(emulator, "training_job", "it-restart-crash")) == 1
+    assert len(remote_named(emulator, "training_job", "it-restart_crash")) == 1
 
     _kill_after_remote_create(
         operator,
@@ -103,10 +103,10 @@ def test_sigkill_between_create_and_recorded_id_makes_no_duplicates(
         lambda: apply(cp, model("crash-m", "it-restart"), ns),
     )
     m = wait_for(cp, "model", "crash-m", ns, ready, timeout=60, op=operator)
-    [remote_model] = remote_named(emulator, "model", "it-restart-crash-m")
+    [remote_model] = remote_named(emulator, "model", "it-restart_crash-m")
     assert m["status"]["modelId"] == remote_model["model_id"]
 
     delete_obj(cp, "trainingjob", "crash", ns)
     delete_obj(cp, "model", "crash-m", ns)
-    assert remote_named(emulator, "training_job", "it-restart-crash") == []
-    assert remote_named(emulator, "model", "it-restart-crash-m") == []
+    assert remote_named(emulator, "training_job", "it-restart_crash") == []
+    assert remote_named(emulator, "model", "it-restart_crash-m") == []

@@ -9,7 +9,9 @@
         async for model in client.models.iter_all(): ...
 
 Families: ``client.workspaces``, ``client.training_jobs``, ``client.models``,
-``client.services``, ``client.dataarts``. ``list`` returns one page; ``iter_*`` iterates all.
+``client.services``, ``client.services_v2``, ``client.notebooks``, ``client.dataarts``.
+``list`` returns one page; ``iter_*`` iterates all. The request and answer models of the newer
+families are imported from their modules (``api.services_v2``, ``api.notebooks``).
 
 Errors: every failure is an ``errors.ModelArtsError`` (``status``, ``error_code``,
 ``error_msg``, ``request_id``, ``retryable``) of one class: NotFound, AlreadyExists,

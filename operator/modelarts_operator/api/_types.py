@@ -1,6 +1,6 @@
 """Tolerant scalar types and the two model bases.
 
-The documents disagree with themselves (digest §5): ids and statuses arrive as numbers or
+The API documents disagree with themselves: ids and statuses arrive as numbers or
 numeric strings, some JSON fields arrive either as objects or as JSON-encoded strings, and
 string fields sometimes carry bare numbers (a 19-digit log line marker). Responses accept all
 of these and normalise; requests serialise exactly what the API documents.

@@ -218,6 +218,7 @@ class BaseClient:
         json_body: Any = None,
         service: Service = "modelarts",
         idempotent: bool | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> T:
         """``request`` and validate the JSON body into ``model``."""
         response = await self.request(
@@ -228,6 +229,7 @@ class BaseClient:
             json_body=json_body,
             service=service,
             idempotent=idempotent,
+            headers=headers,
         )
         data = response.data if isinstance(response.data, Mapping) else {}
         return model.model_validate(data)
@@ -243,11 +245,13 @@ class BaseClient:
         service: Service = "modelarts",
         idempotent: bool | None = None,
         authenticate: bool = True,
+        headers: Mapping[str, str] | None = None,
     ) -> ApiResponse:
         """One logical call, retried as its kind allows; raises ``errors.ModelArtsError``.
 
         ``idempotent`` defaults to False for POST: such a call is re-sent only when the
         server provably did not act (429, connection refused); otherwise ``Ambiguous``.
+        ``headers`` are extra request headers (signed with the rest under AK/SK).
         """
         method = method.upper()
         if idempotent is None:
@@ -265,7 +269,9 @@ class BaseClient:
         token_refreshed = False
         while True:
             await self.limiter.acquire()
-            request, token = await self._build(method, service, path, pairs, body, authenticate)
+            request, token = await self._build(
+                method, service, path, pairs, body, authenticate, headers
+            )
             try:
                 async with self._in_flight:
                     started = self._clock()
@@ -372,13 +378,14 @@ class BaseClient:
         pairs: list[tuple[str, Any]],
         body: bytes | None,
         authenticate: bool,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> tuple[httpx.Request, str | None]:
         base = self.config.base_url(service)
         split = urlsplit(base)
         full_path = split.path.rstrip("/") + path
         query = canonical_query_string(pairs)
         url = f"{split.scheme}://{split.netloc}{full_path}" + (f"?{query}" if query else "")
-        headers: dict[str, str] = {}
+        headers: dict[str, str] = dict(extra_headers or {})
         if body is not None:
             headers["Content-Type"] = "application/json"
         if service == "modelarts":

@@ -12,8 +12,11 @@ from .auth import Credentials
 from .base import BaseClient, ClientConfig
 from .dataarts import DataArts
 from .models import Models
+from .notebooks import Notebooks
 from .services import Services
+from .services_v2 import ServicesV2
 from .training_jobs import TrainingJobs
+from .training_v2 import TrainingJobsV2
 from .workspaces import Workspaces
 
 __all__ = ["ModelArtsClient"]
@@ -47,8 +50,11 @@ class ModelArtsClient(BaseClient):
         super().__init__(config, credentials, transport=transport, **kwargs)
         self.workspaces = Workspaces(self)
         self.training_jobs = TrainingJobs(self)
+        self.training_jobs_v2 = TrainingJobsV2(self)
         self.models = Models(self)
         self.services = Services(self)
+        self.services_v2 = ServicesV2(self)
+        self.notebooks = Notebooks(self)
         self.dataarts = DataArts(self)
 
     async def __aenter__(self) -> ModelArtsClient:

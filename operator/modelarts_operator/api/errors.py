@@ -2,7 +2,7 @@
 
 Reconcilers branch on the *class* (NotFound, AlreadyExists, Throttled...) and copy
 ``error_code``/``error_msg`` into conditions, so classification lives here, once, from the
-digest's §4.7 table, with the HTTP status as the fallback when a code is unknown or absent.
+documented error codes, with the HTTP status as the fallback when a code is unknown or absent.
 """
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ __all__ = [
     "InvalidParameter",
     "ModelArtsError",
     "NotFound",
+    "NotReady",
     "QuotaExceeded",
     "ServerError",
     "StateConflict",
     "Throttled",
+    "Transient",
     "TransportError",
     "classify",
     "error_from_response",
@@ -128,6 +130,19 @@ class TransportError(ServerError):
     reason = "TransportError"
 
 
+class NotReady(ModelArtsError):
+    """Asked too early: a training task's log or metrics do not exist yet (2776/2777/2818)."""
+
+    reason = "NotReady"
+
+
+class Transient(ModelArtsError):
+    """The object changed under the call (training 2878): the same call may succeed now."""
+
+    retryable = True
+    reason = "Transient"
+
+
 class Ambiguous(ModelArtsError):
     """A create may or may not have happened: never re-send it, look the name up instead."""
 
@@ -151,6 +166,23 @@ _register(
     "3514", "3516", "3534", "3589", "0404", "0406", "1602", "4353", "0104",
 )  # fmt: skip
 _register(Throttled, "0114")
+# Training v2: a missing job is HTTP 400 2775, a taken name 400 2751; logs of a finished job
+# without a log export path (2820/2822) or cleared (2819) are gone for good.
+_register(AlreadyExists, "2751")
+_register(NotFound, "2775", "2819", "2820", "2822", "2890")
+_register(
+    InvalidParameter,
+    "2753", "2755", "2757", "2758", "2763", "2767", "2780", "2781", "2782", "2783", "2787",
+    "2788", "2789", "2790", "2791", "2793", "2806", "2807", "2808", "2809", "2812", "2832",
+    "2840", "2857", "2859",
+)  # fmt: skip
+_register(QuotaExceeded, "2815", "2833")
+_register(StateConflict, "2796", "2886", "2887")
+_register(Transient, "2878")
+_register(Throttled, "2799")
+_register(NotReady, "2776", "2777", "2818")
+_register(AuthFailed, "2784", "2786")
+_register(Forbidden, "2785")
 _register(StateConflict, "0105", "3515", "3519", "3008", "3009", "7004", "2604", "0416")
 _register(
     AuthFailed,
@@ -159,9 +191,16 @@ _register(
 _register(Forbidden, "0108", "0109", "0111", "0112", "7002", "7003", "0407", "0415", "0428")
 _register(
     ServerError,
+    *(str(c) for c in range(2950, 2960)),
     "0010", "0012", "0013", "0101", "2506", "7001", "7100", "7101", "0401", "0402",
     "common.00000500", "common.00000408",
 )  # fmt: skip
+
+# Notebooks answer "not found" with HTTP 400 and 6309 or 6404; 6357 is "already in that state
+# or busy" (a stop of a stopped notebook, a delete of a deleting one); 6400 a bad parameter.
+_register(NotFound, "6309", "6404")
+_register(StateConflict, "6357")
+_register(InvalidParameter, "6400")
 
 # Codes that mean "the token is no longer good": refresh it once and retry.
 TOKEN_EXPIRED_CODES = frozenset(
@@ -188,7 +227,7 @@ _BY_STATUS: dict[int, type[ModelArtsError]] = {
 def classify(
     status: int | None, error_code: str | None, error_msg: str | None = None, method: str = "GET"
 ) -> type[ModelArtsError]:
-    """Pick the exception class: the error code first (§4.7), then the HTTP status."""
+    """Pick the exception class: the documented error code first, then the HTTP status."""
     if error_code == "ModelArts.0104" and error_msg and "not exist" in error_msg.lower():
         # The workspace samples answer 0104 "workspace: ... not exist." for a missing one.
         return NotFound

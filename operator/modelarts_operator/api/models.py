@@ -1,4 +1,4 @@
-"""Imported models (``/v1/{project_id}/models``, digest §2.3; import fields from seed 000).
+"""Imported models (``/v1/{project_id}/models``; the import fields of the documented request).
 
 Not to be confused with DataArts Fabric LLM models (``dataarts.py``): a different API.
 """
@@ -6,13 +6,14 @@ Not to be confused with DataArts Fabric LLM models (``dataarts.py``): a differen
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
 from . import errors
 from ._types import ApiModel, ApiRequest, FlexInt, FlexNumber, FlexStr, JsonLoose, StrList
-from .pagination import iter_offset_pages
+from .pagination import Paging, first, paginate
 
 if TYPE_CHECKING:
     from .base import BaseClient
@@ -200,6 +201,9 @@ class ModelDeleteResult(ApiModel):
     delete_failed_list: list[ModelDeleteFailure] | None = None
 
 
+PAGES: Paging[ModelList, ModelSummary] = Paging(lambda p: p.models, lambda p: p.total_count)
+
+
 class Models:
     """Typed calls for imported models."""
 
@@ -265,36 +269,27 @@ class Models:
         sort_by: str | None = None,
         order: str | None = None,
     ) -> AsyncIterator[ModelSummary]:
-        async def fetch(offset: int, limit: int) -> ModelList:
-            return await self.list(
-                model_name=model_name,
-                model_version=model_version,
-                model_status=model_status,
-                workspace_id=workspace_id,
-                offset=offset,
-                limit=limit,
-                sort_by=sort_by,
-                order=order,
-            )
-
-        return iter_offset_pages(
-            fetch,
-            lambda p: p.models,
-            lambda p: p.total_count,
-            limit=page_size,
-            offset_is_page=self._c.config.offset_is_page,
+        fetch = partial(
+            self.list,
+            model_name=model_name,
+            model_version=model_version,
+            model_status=model_status,
+            workspace_id=workspace_id,
+            sort_by=sort_by,
+            order=order,
         )
+        return paginate(fetch, PAGES, page_size, offset_is_page=self._c.config.offset_is_page)
 
     async def find(
         self, model_name: str, model_version: str, *, workspace_id: str | None = None
     ) -> ModelSummary | None:
         """The model with exactly this name and version (names are unique with version)."""
-        async for model in self.iter_all(
-            model_name=model_name, model_version=model_version, workspace_id=workspace_id
-        ):
-            if model.model_name == model_name and model.model_version == model_version:
-                return model
-        return None
+        return await first(
+            self.iter_all(
+                model_name=model_name, model_version=model_version, workspace_id=workspace_id
+            ),
+            lambda m: m.model_name == model_name and m.model_version == model_version,
+        )
 
     async def get(self, model_id: str) -> ModelDetail:
         return await self._c.call(

@@ -10,9 +10,10 @@ forever on a server that ignores paging.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
-__all__ = ["MAX_PAGES", "iter_offset_pages", "iter_page_numbers"]
+__all__ = ["MAX_PAGES", "Paging", "first", "iter_offset_pages", "iter_page_numbers", "paginate"]
 
 P = TypeVar("P")
 I = TypeVar("I")  # noqa: E741
@@ -72,3 +73,48 @@ def iter_page_numbers(
 ) -> AsyncIterator[I]:
     """``fetch(page, per_page)`` for page = 1, 2, 3..."""
     return _iterate(lambda n: fetch(n, per_page), items_of, total_of, 1, per_page)
+
+
+@dataclass(frozen=True)
+class Paging(Generic[P, I]):
+    """How one list API pages: where a page's items and reported total are, and its style:
+    ``numbered`` (``page`` + ``per_page`` from 1, the training APIs) or offset (``offset`` +
+    ``limit``; whether offset counts pages or items is the client's ``offset_is_page``)."""
+
+    items: Callable[[P], Sequence[I] | None]
+    total: Callable[[P], int | None]
+    numbered: bool = False
+
+
+def paginate(
+    fetch: Callable[..., Awaitable[P]],
+    paging: Paging[P, I],
+    size: int,
+    *,
+    offset_is_page: bool = True,
+) -> AsyncIterator[I]:
+    """Every item of a list API: ``fetch`` is its one-page call with the filters bound (e.g.
+    ``functools.partial(client.models.list, workspace_id=ws)``); the paging parameters are
+    added here in the API's style."""
+    if paging.numbered:
+        return iter_page_numbers(
+            lambda number, per_page: fetch(page=number, per_page=per_page),
+            paging.items,
+            paging.total,
+            per_page=size,
+        )
+    return iter_offset_pages(
+        lambda offset, limit: fetch(offset=offset, limit=limit),
+        paging.items,
+        paging.total,
+        limit=size,
+        offset_is_page=offset_is_page,
+    )
+
+
+async def first(items: AsyncIterator[I], predicate: Callable[[I], bool]) -> I | None:
+    """The first item that matches (list filters on names are fuzzy: compare exactly)."""
+    async for item in items:
+        if predicate(item):
+            return item
+    return None

@@ -1,15 +1,16 @@
-"""Services: real-time, batch and edge (``/v1/{project_id}/services``, digest §2.4)."""
+"""Services: real-time, batch and edge (``/v1/{project_id}/services``)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from pydantic import Field
 
 from ._types import ApiModel, ApiRequest, FlexFloat, FlexInt, FlexNumber, FlexStr, StrList
-from .pagination import iter_offset_pages
+from .pagination import Paging, first, paginate
 
 if TYPE_CHECKING:
     from .base import BaseClient
@@ -267,6 +268,12 @@ class _Empty(ApiModel):
     pass
 
 
+PAGES: Paging[ServiceList, ServiceSummary] = Paging(lambda p: p.services, lambda p: p.total_count)
+EVENT_PAGES: Paging[ServiceEventList, ServiceEvent] = Paging(
+    lambda p: p.events, lambda p: p.total_count
+)
+
+
 class Services:
     """Typed calls for services."""
 
@@ -334,34 +341,25 @@ class Services:
         sort_by: str | None = None,
         order: str | None = None,
     ) -> AsyncIterator[ServiceSummary]:
-        async def fetch(offset: int, limit: int) -> ServiceList:
-            return await self.list(
-                service_name=service_name,
-                model_id=model_id,
-                workspace_id=workspace_id,
-                infer_type=infer_type,
-                status=status,
-                offset=offset,
-                limit=limit,
-                sort_by=sort_by,
-                order=order,
-            )
-
-        return iter_offset_pages(
-            fetch,
-            lambda p: p.services,
-            lambda p: p.total_count,
-            limit=page_size,
-            offset_is_page=self._c.config.offset_is_page,
+        fetch = partial(
+            self.list,
+            service_name=service_name,
+            model_id=model_id,
+            workspace_id=workspace_id,
+            infer_type=infer_type,
+            status=status,
+            sort_by=sort_by,
+            order=order,
         )
+        return paginate(fetch, PAGES, page_size, offset_is_page=self._c.config.offset_is_page)
 
     async def find_by_name(
         self, service_name: str, *, workspace_id: str | None = None
     ) -> ServiceSummary | None:
-        async for svc in self.iter_all(service_name=service_name, workspace_id=workspace_id):
-            if svc.service_name == service_name:
-                return svc
-        return None
+        return await first(
+            self.iter_all(service_name=service_name, workspace_id=workspace_id),
+            lambda svc: svc.service_name == service_name,
+        )
 
     async def get(self, service_id: str) -> ServiceDetail:
         return await self._c.call(
@@ -424,16 +422,8 @@ class Services:
     def iter_events(
         self, service_id: str, *, page_size: int = 500, event_type: str | None = None
     ) -> AsyncIterator[ServiceEvent]:
-        async def fetch(offset: int, limit: int) -> ServiceEventList:
-            return await self.events(service_id, event_type=event_type, offset=offset, limit=limit)
-
-        return iter_offset_pages(
-            fetch,
-            lambda p: p.events,
-            lambda p: p.total_count,
-            limit=page_size,
-            offset_is_page=self._c.config.offset_is_page,
-        )
+        fetch = partial(self.events, service_id, event_type=event_type)
+        return paginate(fetch, EVENT_PAGES, page_size, offset_is_page=self._c.config.offset_is_page)
 
     async def update_logs(self, service_id: str) -> ServiceUpdateLogList:
         return await self._c.call(

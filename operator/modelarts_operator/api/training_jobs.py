@@ -1,4 +1,4 @@
-"""Training jobs v1 and their versions (``/v1/{project_id}/training-jobs``, digest §2.1).
+"""Training jobs v1 and their versions (``/v1/{project_id}/training-jobs``).
 
 Every response of this family carries ``is_success``; the base client turns
 ``is_success:false`` into the classified error, so methods here only see successes.
@@ -8,24 +8,27 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, NamedTuple
 
 from pydantic import Field
 
 from ._types import ApiModel, ApiRequest, FlexInt, FlexStr, JsonLoose, StrList
-from .pagination import iter_page_numbers
+from .pagination import Paging, first, paginate
 
 if TYPE_CHECKING:
     from .base import BaseClient
 
 __all__ = [
     "JOBSTAT",
+    "JOBSTATS",
     "AomLog",
     "DataSource",
     "Engine",
     "EngineList",
     "HostPathVolume",
     "JobParameter",
+    "JobStat",
     "LogFileNames",
     "NfsVolume",
     "ResourceSpec",
@@ -45,31 +48,44 @@ __all__ = [
     "Volume",
 ]
 
-JOBSTAT: dict[int, str] = {
-    0: "JOBSTAT_UNKNOWN",
-    1: "JOBSTAT_INIT",
-    2: "JOBSTAT_IMAGE_CREATING",
-    3: "JOBSTAT_IMAGE_FAILED",
-    4: "JOBSTAT_SUBMIT_TRYING",
-    5: "JOBSTAT_SUBMIT_FAILED",
-    6: "JOBSTAT_DELETE_FAILED",
-    7: "JOBSTAT_WAITING",
-    8: "JOBSTAT_RUNNING",
-    9: "JOBSTAT_KILLING",
-    10: "JOBSTAT_COMPLETED",
-    11: "JOBSTAT_FAILED",
-    12: "JOBSTAT_KILLED",
-    13: "JOBSTAT_CANCELED",
-    14: "JOBSTAT_LOST",
-    15: "JOBSTAT_SCALING",
-    16: "JOBSTAT_SUBMIT_MODEL_FAILED",
-    17: "JOBSTAT_DEPLOY_SERVICE_FAILED",
-    18: "JOBSTAT_CHECK_INIT",
-    19: "JOBSTAT_CHECK_RUNNING",
-    20: "JOBSTAT_CHECK_RUNNING_COMPLETED",
-    21: "JOBSTAT_CHECK_FAILED",
+
+class JobStat(NamedTuple):
+    """A training status code's documented name and the phase it means."""
+
+    name: str
+    phase: str  # Creating, Queued, Running, Stopping, Succeeded, Failed or Stopped
+
+
+JOBSTATS: dict[int, JobStat] = {
+    0: JobStat("JOBSTAT_UNKNOWN", "Creating"),
+    1: JobStat("JOBSTAT_INIT", "Creating"),
+    2: JobStat("JOBSTAT_IMAGE_CREATING", "Creating"),
+    3: JobStat("JOBSTAT_IMAGE_FAILED", "Failed"),
+    4: JobStat("JOBSTAT_SUBMIT_TRYING", "Creating"),
+    5: JobStat("JOBSTAT_SUBMIT_FAILED", "Failed"),
+    6: JobStat("JOBSTAT_DELETE_FAILED", "Failed"),
+    7: JobStat("JOBSTAT_WAITING", "Queued"),
+    8: JobStat("JOBSTAT_RUNNING", "Running"),
+    9: JobStat("JOBSTAT_KILLING", "Stopping"),
+    10: JobStat("JOBSTAT_COMPLETED", "Succeeded"),
+    11: JobStat("JOBSTAT_FAILED", "Failed"),
+    12: JobStat("JOBSTAT_KILLED", "Stopped"),
+    13: JobStat("JOBSTAT_CANCELED", "Stopped"),
+    14: JobStat("JOBSTAT_LOST", "Failed"),
+    15: JobStat("JOBSTAT_SCALING", "Running"),
+    16: JobStat("JOBSTAT_SUBMIT_MODEL_FAILED", "Failed"),
+    17: JobStat("JOBSTAT_DEPLOY_SERVICE_FAILED", "Failed"),
+    18: JobStat("JOBSTAT_CHECK_INIT", "Running"),
+    19: JobStat("JOBSTAT_CHECK_RUNNING", "Running"),
+    20: JobStat("JOBSTAT_CHECK_RUNNING_COMPLETED", "Succeeded"),
+    21: JobStat("JOBSTAT_CHECK_FAILED", "Failed"),
 }
-"""Training status codes (Table 5-116): code -> name."""
+"""Training status codes as the API documents them, and their phases. The documents give
+names only; the phases follow the names: COMPLETED and CHECK_RUNNING_COMPLETED succeeded, every
+*_FAILED and LOST failed, KILLED and CANCELED stopped, KILLING is stopping, WAITING queued."""
+
+JOBSTAT: dict[int, str] = {code: stat.name for code, stat in JOBSTATS.items()}
+"""Training status codes: code -> documented name."""
 
 
 class JobParameter(ApiModel):
@@ -304,6 +320,14 @@ class _Ok(ApiModel):
     is_success: bool | None = None
 
 
+PAGES: Paging[TrainingJobList, TrainingJobSummary] = Paging(
+    lambda p: p.jobs, lambda p: p.job_total_count, numbered=True
+)
+VERSION_PAGES: Paging[TrainingJobVersionList, TrainingJobVersion] = Paging(
+    lambda p: p.versions, lambda p: p.version_count, numbered=True
+)
+
+
 class TrainingJobs:
     """Typed calls for training jobs and versions."""
 
@@ -360,28 +384,23 @@ class TrainingJobs:
         sort_by: str | None = None,
         order: str | None = None,
     ) -> AsyncIterator[TrainingJobSummary]:
-        async def fetch(page: int, size: int) -> TrainingJobList:
-            return await self.list(
-                status=status,
-                per_page=size,
-                page=page,
-                search_content=search_content,
-                workspace_id=workspace_id,
-                sort_by=sort_by,
-                order=order,
-            )
-
-        return iter_page_numbers(
-            fetch, lambda p: p.jobs, lambda p: p.job_total_count, per_page=per_page
+        fetch = partial(
+            self.list,
+            status=status,
+            search_content=search_content,
+            workspace_id=workspace_id,
+            sort_by=sort_by,
+            order=order,
         )
+        return paginate(fetch, PAGES, per_page)
 
     async def find_by_name(
         self, job_name: str, *, workspace_id: str | None = None
     ) -> TrainingJobSummary | None:
-        async for job in self.iter_all(search_content=job_name, workspace_id=workspace_id):
-            if job.job_name == job_name:
-                return job
-        return None
+        return await first(
+            self.iter_all(search_content=job_name, workspace_id=workspace_id),
+            lambda job: job.job_name == job_name,
+        )
 
     async def list_versions(
         self, job_id: int, *, per_page: int | None = None, page: int | None = None
@@ -397,12 +416,7 @@ class TrainingJobs:
     def iter_versions(
         self, job_id: int, *, per_page: int = 100
     ) -> AsyncIterator[TrainingJobVersion]:
-        async def fetch(page: int, size: int) -> TrainingJobVersionList:
-            return await self.list_versions(job_id, per_page=size, page=page)
-
-        return iter_page_numbers(
-            fetch, lambda p: p.versions, lambda p: p.version_count, per_page=per_page
-        )
+        return paginate(partial(self.list_versions, job_id), VERSION_PAGES, per_page)
 
     async def get_version(self, job_id: int, version_id: int) -> TrainingJobVersion:
         return await self._c.call(

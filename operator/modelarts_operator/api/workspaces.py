@@ -1,14 +1,15 @@
-"""Workspaces (``/v1/{project_id}/workspaces``, digest §2.5)."""
+"""Workspaces (``/v1/{project_id}/workspaces``)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from ._types import ApiModel, ApiRequest, FlexInt, FlexStr
-from .pagination import iter_offset_pages
+from .pagination import Paging, first, paginate
 
 if TYPE_CHECKING:
     from .base import BaseClient
@@ -94,6 +95,9 @@ class WorkspaceQuotaUpdate(ApiRequest):
     quota: int = Field(ge=-1)
 
 
+PAGES: Paging[WorkspaceList, Workspace] = Paging(lambda p: p.workspaces, lambda p: p.total_count)
+
+
 class Workspaces:
     """Typed calls for workspaces. All HTTP behaviour is the base client's."""
 
@@ -146,30 +150,18 @@ class Workspaces:
         sort_by: str | None = None,
         order: str | None = None,
     ) -> AsyncIterator[Workspace]:
-        async def fetch(offset: int, limit: int) -> WorkspaceList:
-            return await self.list(
-                offset=offset,
-                limit=limit,
-                name=name,
-                enterprise_project_id=enterprise_project_id,
-                sort_by=sort_by,
-                order=order,
-            )
-
-        return iter_offset_pages(
-            fetch,
-            lambda p: p.workspaces,
-            lambda p: p.total_count,
-            limit=page_size,
-            offset_is_page=self._c.config.offset_is_page,
+        fetch = partial(
+            self.list,
+            name=name,
+            enterprise_project_id=enterprise_project_id,
+            sort_by=sort_by,
+            order=order,
         )
+        return paginate(fetch, PAGES, page_size, offset_is_page=self._c.config.offset_is_page)
 
     async def find_by_name(self, name: str) -> Workspace | None:
         """The workspace whose name is exactly ``name`` (the list filter is fuzzy)."""
-        async for ws in self.iter_all(name=name):
-            if ws.name == name:
-                return ws
-        return None
+        return await first(self.iter_all(name=name), lambda ws: ws.name == name)
 
     async def get(self, workspace_id: str) -> Workspace:
         return await self._c.call(

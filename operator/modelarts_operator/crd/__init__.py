@@ -1,7 +1,8 @@
 """CRD types: pydantic Spec/Status models per kind and the CRD manifest generator.
 
 ``common`` holds the shared fields and status shape; ``workspace``, ``training_job``,
-``model`` and ``service`` one kind each; ``generate`` turns them into CRD manifests.
+``model``, ``service`` (with its v2 form in ``service_v2``) and ``notebook`` one kind each;
+``generate`` turns them into CRD manifests.
 """
 
 from __future__ import annotations

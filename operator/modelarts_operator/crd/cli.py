@@ -15,7 +15,7 @@ def add_parser(subparsers: Any) -> None:
         help="print, write or check the CRD manifests generated from the pydantic models",
         description=(
             "Without options, print all CRDs to stdout. --write updates crds/ and "
-            "helm/modelarts-operator/crds/; --check exits 1 naming stale files."
+            "helm/modelarts-operator/templates/crds/; --check exits 1 naming stale files."
         ),
     )
     mode = parser.add_mutually_exclusive_group()

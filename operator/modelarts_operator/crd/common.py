@@ -8,6 +8,7 @@ Every string and list is bounded so that CEL cost estimation accepts the rules.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -23,7 +24,15 @@ CATEGORY = "modelarts"
 # finite and are generous for real values (OBS paths, IDs, free text).
 MAX_ID = 128
 MAX_PATH = 1024
+# An OBS location: obs://bucket/dir/ or /bucket/dir/ (bucket names: 3-63 lowercase letters,
+# digits, - and .).
+OBS_PATH_PATTERN = r"^(obs:/)?/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/"
 MAX_TEXT = 4096
+# Remote descriptions end with the operator's ownership marker, " [k8s-owner:<16 hex>]" (29
+# characters): what is left for the user's text of the API's 100 and 256.
+OWNER_MARKER_ROOM = 29
+OWN_TEXT_100 = 100 - OWNER_MARKER_ROOM
+OWN_TEXT_256 = 256 - OWNER_MARKER_ROOM
 MAX_ITEMS = 64
 
 CelRule = dict[str, str]
@@ -161,8 +170,10 @@ class Condition(CrdModel):
     type: str = Field(
         max_length=316,
         description=(
-            "Kind of condition: Synced (the current generation was applied to ModelArts) or "
-            "Ready (the remote object is in its steady good state)."
+            "Kind of condition: Synced (the current generation was applied to ModelArts), "
+            "Ready (the remote object is in its steady good state) or Failed (the object "
+            "cannot become Ready without a change by a person: `kubectl wait "
+            "--for=condition=Failed`)."
         ),
     )
     status: ConditionStatus = Field(description="True, False or Unknown.")
@@ -170,8 +181,15 @@ class Condition(CrdModel):
         default=None,
         max_length=1024,
         description=(
-            "Machine-readable cause in CamelCase, e.g. Running or Failed; for Synced=False the "
-            "ModelArts error_code, e.g. ModelArts.0103."
+            "Machine-readable cause. Synced=False: the ModelArts error_code of a refused "
+            "request (e.g. ModelArts.0107), InvalidSpec, CredentialsError, AuthFailed, "
+            "Forbidden, NotFound or DeletedRemotely are terminal (nothing changes until a "
+            "person acts); Throttled, ServerError, Ambiguous, TransportError, DeleteFailed, "
+            "Paused and WaitingFor<Kind> are transient (the operator retries or resumes by "
+            "itself). Ready=False: the phase (Creating, Running, Deploying...), "
+            "WaitingFor<Kind>, or a remote failure (Failed, DeadlineExceeded, "
+            "DeletedRemotely). Failed=True: the reason of the remote failure or of the "
+            "terminal Synced=False."
         ),
     )
     message: str | None = Field(
@@ -189,13 +207,25 @@ class Condition(CrdModel):
     )
 
 
+class Location(CrdModel):
+    """Where the remote object lives, recorded when the object is first bound."""
+
+    project_id: str = Field(max_length=MAX_ID, description="ModelArts project ID.")
+    region: str = Field(max_length=MAX_ID, description="Huawei Cloud region.")
+    endpoint: str = Field(max_length=MAX_PATH, description="ModelArts endpoint URL.")
+
+
 class CommonStatus(CrdModel):
     """Status fields shared by all four kinds."""
 
     observed_generation: int | None = Field(
         default=None,
         ge=0,
-        description="metadata.generation most recently acted on by the operator.",
+        description=(
+            "metadata.generation most recently acted on by the operator, whatever the outcome "
+            "(applied, refused, waiting): compare it with metadata.generation before reading "
+            "the conditions."
+        ),
     )
     phase: str | None = Field(
         default=None,
@@ -212,12 +242,21 @@ class CommonStatus(CrdModel):
             "x-kubernetes-list-type": "map",
             "x-kubernetes-list-map-keys": ["type"],
         },
-        description="Synced and Ready conditions (see the project documentation).",
+        description="Synced, Ready and Failed conditions (reasons: see conditions[].reason).",
     )
     remote_name: str | None = Field(
         default=None,
         max_length=MAX_ID,
         description="Name of the ModelArts object (the spec's name or the computed default).",
+    )
+    location: Location | None = Field(
+        default=None,
+        description=(
+            "Project, region and endpoint the remote object was bound in. When the namespace "
+            "later points elsewhere the object is Synced=False, reason ProjectChanged, and "
+            "nothing is changed remotely until the annotation "
+            "modelarts.huaweicloud.com/accept-location names the new project ID."
+        ),
     )
     remote_status: str | None = Field(
         default=None,
@@ -241,3 +280,28 @@ class CommonStatus(CrdModel):
     update_time: datetime | None = Field(
         default=None, description="When ModelArts last updated the remote object."
     )
+
+
+@dataclass(frozen=True)
+class KindInfo:
+    """Everything the generator needs to know about one kind."""
+
+    kind: str
+    plural: str
+    short_names: list[str]
+    spec: type[BaseModel]
+    status: type[BaseModel]
+    printer_columns: list[dict[str, Any]]
+    description: str
+
+    @property
+    def singular(self) -> str:
+        return self.kind.lower()
+
+    @property
+    def crd_name(self) -> str:
+        return f"{self.plural}.{GROUP}"
+
+    @property
+    def filename(self) -> str:
+        return f"{self.crd_name}.yaml"

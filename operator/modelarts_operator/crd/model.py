@@ -1,12 +1,16 @@
 """Model: an imported ModelArts model (``/v1/{project_id}/models``), or with ``spec.llm`` a
 DataArts Fabric LLM model (``/v1/workspaces/{workspace_id}/models``).
 
-A model version never changes in place, so the whole spec is immutable (CEL
-``self == oldSelf``): a new version is a new Model object.
+An imported model version never changes in place, so that form's whole spec is immutable
+(CEL ``self == oldSelf``): a new version is a new Model object. A DataArts model is one
+remote object with versions: its description changes in place and a changed ``version``
+(under a new version name) adds a version, so only ``llm.description`` and ``llm.version``
+(and ``deletionPolicy``) may change in that form.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
@@ -16,9 +20,12 @@ from .common import (
     MAX_ID,
     MAX_ITEMS,
     MAX_PATH,
+    OBS_PATH_PATTERN,
+    OWN_TEXT_100,
     WORKSPACE_RULES,
     CommonStatus,
     CrdModel,
+    KindInfo,
     LocalObjectReference,
     WorkspaceScopedSpec,
     cel,
@@ -204,24 +211,27 @@ class LlmModelConfig(CrdModel):
         max_length=MAX_ID,
         description="Base model type, from the DataArts ListBaseModels API.",
     )
-    model_path: str | None = Field(
-        default=None,
+    model_path: str = Field(
+        min_length=1,
         max_length=MAX_PATH,
-        description="OBS path of the model files, e.g. obs://bucket/dir/model/.",
-    )
-    local_model_path: str | None = Field(
-        default=None, max_length=MAX_PATH, description="Local model file path."
+        pattern=OBS_PATH_PATTERN,
+        description=(
+            "OBS path of the model files, obs://bucket/dir/ or /bucket/dir/ (DataArts fails the "
+            "version's build for anything else)."
+        ),
     )
 
 
 class LlmModelVersionConfig(CrdModel):
     """Configuration of a DataArts Fabric model version."""
 
-    llm_model_config: LlmModelConfig | None = Field(default=None, description="LLM configuration.")
+    llm_model_config: LlmModelConfig = Field(description="LLM configuration.")
 
 
 class LlmModelVersion(CrdModel):
-    """The version created together with a DataArts Fabric model."""
+    """The model's current version. The first is created with the model; a changed version
+    (with a new name: DataArts never changes a version) is added to it and becomes current
+    once DataArts has built it. Naming an older version again makes it current again."""
 
     name: str = Field(
         min_length=1,
@@ -232,11 +242,35 @@ class LlmModelVersion(CrdModel):
     description: str | None = Field(
         default=None, max_length=1024, description="Version description."
     )
-    config: LlmModelVersionConfig | None = Field(default=None, description="Version configuration.")
+    config: LlmModelVersionConfig = Field(description="Version configuration.")
 
 
 class LlmModel(CrdModel):
-    """A DataArts Fabric LLM model (created through POST /v1/workspaces/{workspace_id}/models)."""
+    """A DataArts Fabric LLM model (``/v1/workspaces/{workspace_id}/models``)."""
+
+    model_config = ConfigDict(
+        json_schema_extra=validations(
+            cel(
+                "self.workspaceId == oldSelf.workspaceId",
+                "llm.workspaceId is immutable (the model lives in that workspace)",
+                field_path=".workspaceId",
+                reason="FieldValueForbidden",
+            ),
+            cel(
+                "(has(self.name) ? self.name : '') == (has(oldSelf.name) ? oldSelf.name : '')",
+                "llm.name is immutable (the operator finds its model by this name)",
+                field_path=".name",
+                reason="FieldValueForbidden",
+            ),
+            cel(
+                "self.version == oldSelf.version || self.version.name != oldSelf.version.name",
+                "a changed llm.version needs a new version.name (DataArts adds versions and "
+                "never changes one)",
+                field_path=".version.name",
+                reason="FieldValueForbidden",
+            ),
+        )
+    )
 
     workspace_id: str = Field(
         min_length=1,
@@ -260,7 +294,9 @@ class LlmModel(CrdModel):
     type: Literal["LLM_MODEL"] = Field(
         default="LLM_MODEL", description="Model type; only LLM_MODEL."
     )
-    version: LlmModelVersion = Field(description="The model version to create.")
+    version: LlmModelVersion = Field(
+        description="The version that should be current; a change under a new name adds it."
+    )
 
 
 IMPORT_FIELDS = (
@@ -284,12 +320,19 @@ IMPORT_FIELDS = (
 
 
 class ModelSpec(WorkspaceScopedSpec):
-    """Desired state of an imported model (immutable: a new version is a new Model)."""
+    """Desired state of an imported model (immutable: a new version is a new Model) or of a
+    DataArts Fabric LLM model (``llm``)."""
 
     model_config = ConfigDict(
         json_schema_extra=validations(
             cel(
-                "self == oldSelf",
+                "has(self.llm) == has(oldSelf.llm)",
+                "a Model cannot change between the import form and llm",
+                field_path=".llm",
+                reason="FieldValueForbidden",
+            ),
+            cel(
+                "has(self.llm) || self == oldSelf",
                 "Model spec is immutable; create a new Model for a new version",
                 reason="FieldValueForbidden",
             ),
@@ -393,9 +436,12 @@ class ModelSpec(WorkspaceScopedSpec):
     )
     description: str | None = Field(
         default=None,
-        max_length=100,
+        max_length=OWN_TEXT_100,
         pattern=NO_SPECIALS,
-        description="Model description: at most 100 characters, none of &!'\"<>=.",
+        description=(
+            "Model description: at most 71 characters, none of &!'\"<>= (the API's 100 less "
+            "the operator's ownership marker, which follows it remotely)."
+        ),
     )
     model_algorithm: str | None = Field(
         default=None,
@@ -488,6 +534,14 @@ class ModelSource(CrdModel):
     )
 
 
+class LlmVersionStatus(CrdModel):
+    """A DataArts Fabric model version as the model list shows it."""
+
+    id: str | None = Field(default=None, max_length=MAX_ID, description="Version ID.")
+    name: str | None = Field(default=None, max_length=64, description="Version name.")
+    create_time: datetime | None = Field(default=None, description="When the version was created.")
+
+
 class ModelStatus(CommonStatus):
     """Observed state of the imported model."""
 
@@ -495,7 +549,19 @@ class ModelStatus(CommonStatus):
         default=None, max_length=MAX_ID, description="ModelArts model ID (or DataArts model ID)."
     )
     version_id: str | None = Field(
-        default=None, max_length=MAX_ID, description="DataArts Fabric model version ID (llm)."
+        default=None,
+        max_length=MAX_ID,
+        description="ID of the DataArts Fabric version spec.llm.version names (llm).",
+    )
+    version_name: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The version name versionId belongs to (llm): a different spec name is "
+        "a version still to add.",
+    )
+    current_version: LlmVersionStatus | None = Field(
+        default=None,
+        description="The model's current version in DataArts (llm); it is the spec's once built.",
     )
     model_version: str | None = Field(
         default=None, max_length=16, description="Version as stored by ModelArts."
@@ -522,4 +588,25 @@ PRINTER_COLUMNS: list[dict[str, Any]] = [
     {"name": "Type", "type": "string", "jsonPath": ".spec.modelType"},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
     {"name": "Source", "type": "string", "jsonPath": ".status.source.location", "priority": 1},
+    {
+        "name": "LLM-Version",
+        "type": "string",
+        "jsonPath": ".status.currentVersion.name",
+        "priority": 1,
+    },
 ]
+
+
+CRD = KindInfo(
+    kind=KIND,
+    plural=PLURAL,
+    short_names=SHORT_NAMES,
+    spec=ModelSpec,
+    status=ModelStatus,
+    printer_columns=PRINTER_COLUMNS,
+    description=(
+        "Model is a model imported into ModelArts (from OBS, an image or a TrainingJob), "
+        "or with spec.llm a DataArts Fabric LLM model. The import form is immutable; the llm "
+        "form's description and version change in place. Ready when published."
+    ),
+)

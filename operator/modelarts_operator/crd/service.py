@@ -17,9 +17,11 @@ from .common import (
     MAX_ID,
     MAX_PATH,
     MAX_TEXT,
+    OWN_TEXT_100,
     WORKSPACE_RULES,
     CommonStatus,
     CrdModel,
+    KindInfo,
     LocalObjectReference,
     WorkspaceScopedSpec,
     cel,
@@ -27,6 +29,7 @@ from .common import (
     immutable_once_set,
     validations,
 )
+from .service_v2 import ServiceV2Form
 
 KIND = "Service"
 PLURAL = "services"
@@ -197,6 +200,12 @@ class ExportTo(CrdModel):
     )
 
 
+def v1_only(rule: str) -> str:
+    """A rule of the v1 form, held only by a v1 Service with its required fields (the
+    exclusivity rules say what is missing)."""
+    return f"has(self.v2) || !has(self.config) || !has(self.inferType) || ({rule})"
+
+
 class ServiceSpec(WorkspaceScopedSpec):
     """Desired state of an inference service."""
 
@@ -210,54 +219,90 @@ class ServiceSpec(WorkspaceScopedSpec):
             immutable("securityGroupId"),
             immutable("clusterId"),
             cel(
-                "self.inferType == 'real-time' || size(self.config) == 1",
+                v1_only("self.inferType == 'real-time' || size(self.config) == 1"),
                 "batch and edge services take exactly one config item",
                 field_path=".config",
             ),
             cel(
-                "self.inferType != 'real-time' || "
-                "self.config.all(c, has(c.weight) && has(c.instanceCount))",
+                v1_only(
+                    "self.inferType != 'real-time' || "
+                    "self.config.all(c, has(c.weight) && has(c.instanceCount))"
+                ),
                 "real-time config items need weight and instanceCount",
                 field_path=".config",
             ),
             cel(
-                "self.inferType != 'real-time' || "
-                "!self.config.all(c, has(c.weight)) || "
-                "self.config.map(c, c.weight).sum() == 100",
+                v1_only(
+                    "self.inferType != 'real-time' || "
+                    "!self.config.all(c, has(c.weight)) || "
+                    "self.config.map(c, c.weight).sum() == 100"
+                ),
                 "real-time config weights must sum to 100",
                 field_path=".config",
             ),
             cel(
-                "self.inferType != 'batch' || self.config.all(c, has(c.instanceCount) && "
-                "has(c.srcPath) && has(c.destPath) && has(c.reqUri) && has(c.mappingType))",
+                v1_only(
+                    "self.inferType != 'batch' || self.config.all(c, has(c.instanceCount) && "
+                    "has(c.srcPath) && has(c.destPath) && has(c.reqUri) && has(c.mappingType))"
+                ),
                 "batch config needs instanceCount, srcPath, destPath, reqUri and mappingType",
                 field_path=".config",
             ),
             cel(
-                "self.inferType != 'edge' || self.config.all(c, has(c.nodes))",
+                v1_only("self.inferType != 'edge' || self.config.all(c, has(c.nodes))"),
                 "edge config needs nodes",
                 field_path=".config",
             ),
             cel(
-                "self.inferType == 'batch' || "
-                "self.config.all(c, !has(c.srcPath) && !has(c.destPath) && !has(c.mappingType))",
+                v1_only(
+                    "self.inferType == 'batch' || "
+                    "self.config.all(c, !has(c.srcPath) && !has(c.destPath) && !has(c.mappingType))"
+                ),
                 "srcPath, destPath and mappingType apply to batch services only",
                 field_path=".config",
             ),
             cel(
-                "self.inferType == 'edge' || self.config.all(c, !has(c.nodes))",
+                v1_only("self.inferType == 'edge' || self.config.all(c, !has(c.nodes))"),
                 "nodes apply to edge services only",
                 field_path=".config",
             ),
             cel(
-                "!has(self.schedule) || size(self.schedule) == 0 || self.inferType == 'real-time'",
+                v1_only(
+                    "!has(self.schedule) || size(self.schedule) == 0 || "
+                    "self.inferType == 'real-time'"
+                ),
                 "schedule applies to real-time services only",
                 field_path=".schedule",
             ),
             cel(
-                "!has(self.vpcId) || (has(self.subnetNetworkId) && has(self.securityGroupId))",
+                v1_only(
+                    "!has(self.vpcId) || (has(self.subnetNetworkId) && has(self.securityGroupId))"
+                ),
                 "vpcId needs subnetNetworkId and securityGroupId",
                 field_path=".vpcId",
+            ),
+            cel(
+                "has(self.v2) != has(self.config)",
+                "give exactly one form: config (v1) or v2",
+                field_path=".v2",
+            ),
+            cel(
+                "has(self.v2) != has(self.inferType)",
+                "inferType belongs to the v1 form (config) and is required by it",
+                field_path=".inferType",
+            ),
+            cel(
+                "!has(self.v2) || !(has(self.vpcId) || has(self.clusterId) || "
+                "has(self.additionalProperties) || has(self.schedule))",
+                "vpcId, clusterId, additionalProperties and schedule belong to the v1 form "
+                "(v2: v2.groupConfigs[].poolId, v2.schedule)",
+                field_path=".v2",
+            ),
+            cel(
+                "has(self.v2) == has(oldSelf.v2)",
+                "the form (v1 config or v2) cannot change: create a new Service",
+                field_path=".v2",
+                reason="FieldValueForbidden",
             ),
         )
     )
@@ -274,20 +319,27 @@ class ServiceSpec(WorkspaceScopedSpec):
         ),
     )
     description: str | None = Field(
-        default=None, max_length=100, description="Service description, at most 100 characters."
+        default=None,
+        max_length=OWN_TEXT_100,
+        description=(
+            "Service description, at most 71 characters (the API's 100 less the operator's "
+            "ownership marker, which follows it remotely)."
+        ),
     )
-    infer_type: InferType = Field(
+    infer_type: InferType | None = Field(
+        default=None,
         description=(
             "real-time (keeps running), batch (runs its tasks and finishes) or edge (runs on "
             "IEF edge nodes). Immutable."
-        )
+        ),
     )
-    config: list[ServiceModelConfig] = Field(
+    config: list[ServiceModelConfig] | None = Field(
+        default=None,
         min_length=1,
         max_length=16,
         description=(
-            "Models to deploy; real-time may list several with weights summing to 100, batch "
-            "and edge exactly one."
+            "The v1 form: models to deploy; real-time may list several with weights summing "
+            "to 100, batch and edge exactly one. Exclusive with v2."
         ),
     )
     stopped: bool = Field(
@@ -325,6 +377,13 @@ class ServiceSpec(WorkspaceScopedSpec):
     )
     additional_properties: ServiceAdditionalProperties | None = Field(
         default=None, description="Additional properties, e.g. smnNotification."
+    )
+    v2: ServiceV2Form | None = Field(
+        default=None,
+        description=(
+            "The v2 form (the current inference API): an image on a dedicated pool with "
+            "mounted model weights. Exclusive with config and inferType."
+        ),
     )
     export_to: ExportTo | None = Field(
         default=None,
@@ -379,6 +438,23 @@ class ServiceStatus(CommonStatus):
     finished_time: datetime | None = Field(
         default=None, description="Batch: when the run finished."
     )
+    version: str | None = Field(
+        default=None, max_length=16, description="v2: the configuration version running."
+    )
+    version_id: str | None = Field(
+        default=None, max_length=MAX_ID, description="v2: ID of that version."
+    )
+    previous_version: str | None = Field(
+        default=None,
+        max_length=16,
+        description=(
+            "v2: the version before the last upgrade; set spec.v2 back to it (version and "
+            "configuration) to switch back."
+        ),
+    )
+    previous_version_id: str | None = Field(
+        default=None, max_length=MAX_ID, description="v2: ID of the previous version."
+    )
     exported_config_map: str | None = Field(
         default=None, max_length=253, description="ConfigMap written for spec.exportTo."
     )
@@ -392,3 +468,17 @@ PRINTER_COLUMNS: list[dict[str, Any]] = [
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
     {"name": "Stopped", "type": "boolean", "jsonPath": ".spec.stopped", "priority": 1},
 ]
+
+
+CRD = KindInfo(
+    kind=KIND,
+    plural=PLURAL,
+    short_names=SHORT_NAMES,
+    spec=ServiceSpec,
+    status=ServiceStatus,
+    printer_columns=PRINTER_COLUMNS,
+    description=(
+        "Service is a ModelArts inference service (real-time, batch or edge) deploying one "
+        "or more Models. Ready when running (batch: finished). Short name: masvc."
+    ),
+)

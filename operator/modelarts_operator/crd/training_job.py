@@ -1,7 +1,13 @@
-"""TrainingJob: a ModelArts training job and its versions (``/v1/{project_id}/training-jobs``).
+"""TrainingJob: a ModelArts training job, in one of two forms.
 
-``spec.config`` mirrors the API's ``config`` object. Changing it makes the operator create a
-new job **version** (the API's own versioning); changing ``jobDesc`` is a PUT.
+- The current form (``spec.algorithm`` + ``spec.resource``…, see ``training_v2.py``) is the create
+  body of ``/v2/{project_id}/training-jobs``: what the cloud accepts today. The API has no
+  versions, so a change to the job's training fields runs a new job under a new name.
+- The 2020 form (``spec.config``) mirrors ``/v1/{project_id}/training-jobs``' ``config``; changing
+  it creates a new job **version**. Huawei stopped accepting new v1 jobs on 2023-06-30; the form
+  stays for clouds and emulators that still serve it.
+
+``jobDesc`` is the description in both forms and is changed in place.
 """
 
 from __future__ import annotations
@@ -16,13 +22,29 @@ from .common import (
     MAX_ITEMS,
     MAX_PATH,
     MAX_TEXT,
+    OWN_TEXT_256,
     WORKSPACE_RULES,
     CommonStatus,
     CrdModel,
+    KindInfo,
     WorkspaceScopedSpec,
     cel,
     immutable_once_set,
     validations,
+)
+from .training_v2 import (
+    FORM_RULES,
+    AutoStop,
+    ExperimentReference,
+    JobKind,
+    LogExportPath,
+    PreviousJobPolicy,
+    SchedulePolicy,
+    TrainingAlgorithm,
+    TrainingEndpoints,
+    TrainingFeatures,
+    TrainingResource,
+    TrainingVolume,
 )
 
 KIND = "TrainingJob"
@@ -261,11 +283,13 @@ class TrainingConfig(CrdModel):
 
 
 class TrainingJobSpec(WorkspaceScopedSpec):
-    """Desired state of a ModelArts training job."""
+    """Desired state of a ModelArts training job: the v2 form (algorithm + resource) or the
+    2020 v1 form (config), exactly one."""
 
     model_config = ConfigDict(
         json_schema_extra=validations(
             *WORKSPACE_RULES,
+            *FORM_RULES,
             immutable_once_set("jobName"),
         )
     )
@@ -282,11 +306,56 @@ class TrainingJobSpec(WorkspaceScopedSpec):
     )
     job_desc: str | None = Field(
         default=None,
-        max_length=256,
-        description="Job description, 0-256 characters; a change is applied in place.",
+        max_length=OWN_TEXT_256,
+        description=(
+            "Job description, 0-227 characters (the API's 256 less the operator's ownership "
+            "marker, which follows it remotely); a change is applied in place."
+        ),
     )
-    config: TrainingConfig = Field(
-        description="Training configuration; a change creates a new job version."
+    config: TrainingConfig | None = Field(
+        default=None,
+        description=(
+            "The 2020 v1 form's training configuration; a change creates a new job version. "
+            "Exclusive with the v2 form (algorithm)."
+        ),
+    )
+    job_kind: JobKind | None = Field(default=None, description="v2: the job's kind (default job).")
+    algorithm: TrainingAlgorithm | None = Field(
+        default=None,
+        description=(
+            "v2: what runs (code, algorithm or custom image, engine, arguments, inputs, "
+            "outputs, environment). A change runs a new job (see previousJobPolicy)."
+        ),
+    )
+    resource: TrainingResource | None = Field(
+        default=None, description="v2: flavor or dedicated pool, and the number of nodes."
+    )
+    volumes: list[TrainingVolume] | None = Field(
+        default=None, max_length=16, description="v2: volumes mounted into the containers."
+    )
+    log_export_path: LogExportPath | None = Field(
+        default=None, description="v2: where the logs are kept (needed to read them later)."
+    )
+    schedule_policy: SchedulePolicy | None = Field(
+        default=None, description="v2: priority and preemption on a dedicated pool."
+    )
+    endpoints: TrainingEndpoints | None = Field(default=None, description="v2: SSH access.")
+    auto_stop: AutoStop | None = Field(
+        default=None, description="v2: the API stops the job after this many hours."
+    )
+    experiment: ExperimentReference | None = Field(
+        default=None, description="v2: the training experiment the job belongs to."
+    )
+    features: TrainingFeatures | None = Field(
+        default=None, description="v2: fault tolerance, TensorBoard and JupyterLab switches."
+    )
+    previous_job_policy: PreviousJobPolicy | None = Field(
+        default=None,
+        description=(
+            "v2: what happens to the job a spec change replaced (the API cannot change a job's "
+            "training fields, so a new job runs under a new name): Retain (default) keeps it "
+            "in ModelArts, stopped if it was running; Delete stops and deletes it."
+        ),
     )
     active_deadline_seconds: int | None = Field(
         default=None,
@@ -315,10 +384,68 @@ class TrainingMetrics(CrdModel):
     f1_score: float | None = Field(default=None, description="F1 score.")
 
 
-class TrainingJobStatus(CommonStatus):
-    """Observed state of the training job and its latest version."""
+class TaskStatus(CrdModel):
+    """How one task of a v2 job ended."""
 
-    job_id: int | None = Field(default=None, description="ModelArts training job ID.")
+    task: str | None = Field(default=None, max_length=MAX_ID, description="Task, e.g. worker-0.")
+    exit_code: int | None = Field(default=None, description="Its exit code.")
+    message: str | None = Field(default=None, max_length=MAX_TEXT, description="Its message.")
+
+
+class RunningRecord(CrdModel):
+    """One run of a v2 job (a fault restart starts another)."""
+
+    start_time: datetime | None = Field(default=None, description="When the run started.")
+    end_time: datetime | None = Field(default=None, description="When it ended.")
+    start_type: str | None = Field(
+        default=None, max_length=MAX_ID, description="init_or_rescheduled or restarted."
+    )
+    end_reason: str | None = Field(default=None, max_length=MAX_TEXT, description="Why it ended.")
+    end_related_task: str | None = Field(
+        default=None, max_length=MAX_ID, description="The task that ended it."
+    )
+
+
+class PreviousJob(CrdModel):
+    """A v2 job an earlier spec ran, replaced when the training fields changed."""
+
+    job_id: str = Field(max_length=MAX_ID, description="Its ModelArts job ID.")
+    job_name: str | None = Field(default=None, max_length=MAX_ID, description="Its name.")
+    policy: Literal["Retain", "Delete"] = Field(
+        description="What previousJobPolicy did with it: Retain (kept, stopped) or Delete."
+    )
+
+
+class TrainingJobStatus(CommonStatus):
+    """Observed state of the training job (v2) or of the v1 job's latest version."""
+
+    job_id: int | str | None = Field(
+        default=None,
+        description="ModelArts training job ID: a UUID (v2) or a number (v1).",
+    )
+    job_name: str | None = Field(
+        default=None,
+        max_length=MAX_ID,
+        description="v2: name of the job running the current spec (<name>-g<generation> "
+        "after a rerun).",
+    )
+    training_spec_hash: str | None = Field(
+        default=None,
+        max_length=64,
+        description="v2: digest of the training fields the current job was created from.",
+    )
+    previous_jobs: list[PreviousJob] | None = Field(
+        default=None, max_length=16, description="v2: jobs that earlier specs ran, newest first."
+    )
+    tasks: list[str] | None = Field(
+        default=None, max_length=64, description="v2: the job's tasks (for logs: --task)."
+    )
+    task_statuses: list[TaskStatus] | None = Field(
+        default=None, max_length=16, description="v2: how the tasks ended."
+    )
+    running_records: list[RunningRecord] | None = Field(
+        default=None, max_length=16, description="v2: the job's runs and fault restarts."
+    )
     version_id: int | None = Field(
         default=None, description="ID of the version that runs the current spec.config."
     )
@@ -360,9 +487,23 @@ class TrainingJobStatus(CommonStatus):
 
 PRINTER_COLUMNS: list[dict[str, Any]] = [
     {"name": "Phase", "type": "string", "jsonPath": ".status.phase"},
-    {"name": "Job-ID", "type": "integer", "jsonPath": ".status.jobId"},
+    {"name": "Job-ID", "type": "string", "jsonPath": ".status.jobId"},
     {"name": "Version", "type": "string", "jsonPath": ".status.versionName"},
     {"name": "Remote-Status", "type": "string", "jsonPath": ".status.remoteStatus"},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
     {"name": "Job-Name", "type": "string", "jsonPath": ".status.remoteName", "priority": 1},
 ]
+
+
+CRD = KindInfo(
+    kind=KIND,
+    plural=PLURAL,
+    short_names=SHORT_NAMES,
+    spec=TrainingJobSpec,
+    status=TrainingJobStatus,
+    printer_columns=PRINTER_COLUMNS,
+    description=(
+        "TrainingJob is a ModelArts training job. A change of spec.config runs a new job "
+        "version; Ready when the current version completed."
+    ),
+)

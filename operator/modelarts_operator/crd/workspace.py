@@ -9,9 +9,11 @@ from pydantic import ConfigDict, Field
 from .common import (
     DELETION_POLICY_DESCRIPTION,
     MAX_ID,
+    OWN_TEXT_256,
     CommonStatus,
     CrdModel,
     DeletionPolicy,
+    KindInfo,
     cel,
     immutable,
     validations,
@@ -76,7 +78,12 @@ class WorkspaceSpec(CrdModel):
         ),
     )
     description: str | None = Field(
-        default=None, max_length=256, description="Workspace description, 0-256 characters."
+        default=None,
+        max_length=OWN_TEXT_256,
+        description=(
+            "Workspace description, 0-227 characters (the API's 256 less the operator's "
+            "ownership marker, which follows it remotely)."
+        ),
     )
     enterprise_project_id: str | None = Field(
         default=None,
@@ -129,3 +136,17 @@ PRINTER_COLUMNS: list[dict[str, Any]] = [
     {"name": "Auth", "type": "string", "jsonPath": ".spec.authType"},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
 ]
+
+
+CRD = KindInfo(
+    kind=KIND,
+    plural=PLURAL,
+    short_names=SHORT_NAMES,
+    spec=WorkspaceSpec,
+    status=WorkspaceStatus,
+    printer_columns=PRINTER_COLUMNS,
+    description=(
+        "Workspace is a ModelArts workspace: an isolated space for training jobs, models "
+        "and services, with its own access control. Ready when the workspace is NORMAL."
+    ),
+)

@@ -1,11 +1,18 @@
-"""ModelArts emulator: a stateful stand-in for IAM, ModelArts v1 and the DataArts model API.
+"""ModelArts emulator: a stateful stand-in for IAM, ModelArts (the 2020 v1 API, v2 training,
+v2 services and notebooks) and the DataArts Fabric model API.
 
 Like moto or LocalStack for AWS: one aiohttp server on loopback serving
 
 * IAM ``POST /v3/auth/tokens`` (password method, project scope; token in ``X-Subject-Token``),
 * ModelArts ``/v1/{project_id}/...``: workspaces, training jobs v1 (+ versions, stop, logs),
-  models, services (+ events, update logs, monitor, specifications),
-* DataArts ``/v1/workspaces/{workspace_id}/models``,
+  models, services (+ events, update logs, monitor, specifications), notebooks (+ lease, tags,
+  ``/images``, ``/notebooks/flavors``),
+* ModelArts ``/v2/{project_id}/...``: training jobs v2 (searches, terminate, asynchronous
+  delete, logs, metrics, events, tags, flavor and engine catalogues), see :mod:`.training_v2`;
+  inference services v2 (start, stop, batch delete, versions), their predict URLs
+  ``/v2/infers/{id}`` and the notebooks' ``/lab/{id}``,
+* DataArts ``/v1/workspaces/{workspace_id}/models`` (list, update with new versions, cleanup,
+  versions) and ``/v1/base-models``, see :mod:`.dataarts`,
 * the admin API ``/_emulator/...`` (see :mod:`.admin`): reset, speed, manual clock, forced
   outcomes, fault injection, per-endpoint call counters, deleting behind the operator's back.
 
@@ -24,9 +31,11 @@ from synchronous code: ``with run_emulator_in_thread(cfg) as h: h.url, h.admin.a
 
 Documented choices where the reference is silent: HTTP 400 for invalid parameters, 401 for
 authentication, 403 for 0210, 404 for not found, 409 for duplicates and state conflicts, 429
-for flow control; ``offset`` of offset/limit lists is a page index (``offset_mode="index"``
-switches to an item index); a model delete that removes nothing answers 409 with the
-documented per-item body.
+for flow control; ``offset`` of the v1 offset/limit lists is a page index
+(``offset_mode="index"`` switches to an item index), while v2 services and notebooks always
+take an item offset (services: a multiple of ``limit``), as their SDK documents; a model
+delete that removes nothing answers 409 with the documented per-item body; notebooks answer
+"not found" with HTTP 400 (see :mod:`.notebooks`).
 """
 
 from typing import TYPE_CHECKING, Any

@@ -23,11 +23,18 @@
 
 Object endpoints (force, objects) act on the configured project, or on ``?project_id=``.
 
-Kinds: workspace, training_job, model, service, dataarts_model. Force outcomes: a training job
-ends with a JOBSTAT ``status`` (default 11 FAILED); a model ``failed``; a service ``failed``,
+Kinds: workspace, training_job, training_job_v2, model, service, dataarts_model. Force outcomes:
+a training job ends with a JOBSTAT ``status`` (default 11 FAILED); a v2 training job with a
+phase (default Failed; ``exit_code`` and ``error_msg`` for its task, Abnormal for a failed
+creation, ``when: "end"`` at its planned end); a model ``failed``; a service ``failed``,
 ``concerning``, ``running`` or ``stopped``; a DataArts model ``FAILED``; a workspace any status.
 With ``name`` and no such object yet, the outcome applies when one with that name is created
 (``when: "end"``, the default, lets a job run first and fail when it would have completed).
+
+Kinds of the current APIs: service_v2 (force ``FAILED`` (default), ``ERROR``, ``CONCERNING``,
+``RUNNING`` or ``STOPPED``) and notebook (``ERROR`` (default), ``CREATE_FAILED``,
+``START_FAILED``, ``RUNNING`` or ``STOPPED``); registered by name, the outcome ends the next
+deploy or start.
 """
 
 from __future__ import annotations
@@ -37,13 +44,22 @@ from typing import Any
 
 from aiohttp import web
 
-from . import dataarts, models, services, training
+from . import dataarts, models, notebooks, services, services_v2, training, training_v2
 from .core import Core, FaultRule, core_of, json_body, reply
 from .errors import ApiError
 from .state import Rec, status_at, write_json_atomic
 from .validation import to_int
 
-KINDS = ("workspace", "training_job", "model", "service", "dataarts_model")
+KINDS = (
+    "workspace",
+    "training_job",
+    "training_job_v2",
+    "model",
+    "service",
+    "dataarts_model",
+    "service_v2",
+    "notebook",
+)
 
 
 def _bad(msg: str) -> ApiError:
@@ -138,10 +154,13 @@ def _find(core: Core, kind: str, ident: Any, name: Any) -> Rec | None:
         jid = st.job_names.get(str(name))
         return st.jobs.get(jid) if jid is not None else None
     coll, name_field = {
+        "service_v2": (st.services_v2, "name"),
+        "notebook": (st.notebooks, "name"),
         "workspace": (st.workspaces, "name"),
         "model": (st.models, "model_name"),
         "service": (st.services, "service_name"),
         "dataarts_model": (st.dataarts, "name"),
+        "training_job_v2": (st.jobs_v2, "name"),
     }[kind]
     if ident is not None:
         return coll.get(str(ident))
@@ -180,8 +199,18 @@ def force_outcome(core: Core, spec: dict[str, Any]) -> dict[str, Any]:
         if (status or "failed") not in services.STATUSES:
             raise _bad(f"service status must be one of {sorted(services.STATUSES)}")
         services.force_service(core, rec, status or "failed", msg)
+    elif kind == "training_job_v2":
+        training_v2.force_job(core, rec, spec)
     elif kind == "dataarts_model":
         dataarts.force_dataarts(core, rec, status or "FAILED", msg)
+    elif kind == "service_v2":
+        if (status or "FAILED") not in services_v2.FORCIBLE:
+            raise _bad(f"service_v2 status must be one of {sorted(services_v2.FORCIBLE)}")
+        services_v2.force_service_v2(core, rec, status or "FAILED", msg)
+    elif kind == "notebook":
+        if (status or "ERROR") not in notebooks.FORCIBLE:
+            raise _bad(f"notebook status must be one of {sorted(notebooks.FORCIBLE)}")
+        notebooks.force_notebook(core, rec, status or "ERROR", msg)
     else:
         rec["status"] = status or "CREATE_FAILED"
         rec.pop("deleting_until", None)
@@ -251,11 +280,14 @@ def _collection(core: Core, kind: str) -> Any:
     st = core.state
     try:
         return {
+            "service_v2": st.services_v2,
+            "notebook": st.notebooks,
             "workspace": st.workspaces,
             "training_job": st.jobs,
             "model": st.models,
             "service": st.services,
             "dataarts_model": st.dataarts,
+            "training_job_v2": st.jobs_v2,
         }[kind]
     except KeyError:
         raise _bad(f"kind must be one of {KINDS}") from None
@@ -264,6 +296,10 @@ def _collection(core: Core, kind: str) -> Any:
 def current_status(core: Core, kind: str, rec: Rec) -> Any:
     """The status the API would report for a raw record right now."""
     now = core.now_ms()
+    if kind == "service_v2":
+        return services_v2.service_status(rec, now)
+    if kind == "notebook":
+        return notebooks.notebook_status(rec, now)
     if kind == "training_job":
         latest = core.state.versions.get(rec["versions"][-1]) if rec["versions"] else None
         return training.version_status(latest, now) if latest else 0
@@ -273,6 +309,10 @@ def current_status(core: Core, kind: str, rec: Rec) -> Any:
         return services.service_status(rec, now)
     if kind == "workspace":
         return core.workspace_status(rec["id"])
+    if kind == "training_job_v2":
+        return training_v2.phase_of(rec, now)
+    if kind == "dataarts_model":
+        return dataarts.model_status(rec, now)
     return status_at(rec["timeline"], now)
 
 
@@ -282,6 +322,7 @@ async def list_objects(request: web.Request) -> web.Response:
     kind = request.match_info["kind"]
     coll = _collection(core, kind)
     core.sweep()
+    training_v2.sweep(core)
     items = [dict(r, _status=current_status(core, kind, r)) for r in list(coll.items.values())]
     return reply({"items": items})
 
@@ -295,12 +336,16 @@ def delete_object(core: Core, kind: str, ident: str) -> bool:
         return False
     if kind == "training_job":
         training.remove_job(core, rec)
+    elif kind == "training_job_v2":
+        training_v2.remove_job(core, rec)
     elif kind == "model":
         models.remove_model(core, rec)
     elif kind == "service":
         services.remove_service(core, rec)
     elif kind == "workspace":
         core.purge_workspace(ident)
+    elif kind == "service_v2":
+        services_v2.remove_service_v2(core, rec)
     else:
         coll.remove(key)
         core.changed()

@@ -15,8 +15,8 @@ def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "emulator",
         help="serve the ModelArts/IAM/DataArts emulator on loopback",
-        description="A stateful stand-in for IAM, ModelArts v1 and DataArts models. Every flag "
-        "also reads EMULATOR_<NAME> (e.g. EMULATOR_PROJECT_ID).",
+        description="A stateful stand-in for IAM, ModelArts (v1 and v2 training) and DataArts "
+        "models. Every flag also reads EMULATOR_<NAME> (e.g. EMULATOR_PROJECT_ID).",
     )
     p.add_argument("--host", default=None, help=f"listen address (default {DEFAULT_HOST})")
     p.add_argument("--port", type=int, default=None, help=f"port (default {DEFAULT_PORT})")

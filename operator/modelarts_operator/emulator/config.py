@@ -44,12 +44,21 @@ class Timings:
     job_waiting: float = 3.0
     job_running: float = 30.0
     job_killing: float = 3.0
+    job_deleting: float = 2.0  # v2 training: DELETE answers 202, the job goes later
     model_publishing: float = 5.0
     service_deploying: float = 10.0
     service_updating: float = 5.0
     batch_running: float = 20.0
     workspace_deleting: float = 3.0
     dataarts_creating: float = 3.0
+    service_v2_deploying: float = 10.0
+    service_v2_upgrading: float = 5.0
+    service_v2_stopping: float = 2.0
+    service_v2_deleting: float = 2.0
+    notebook_creating: float = 3.0
+    notebook_starting: float = 3.0
+    notebook_stopping: float = 2.0
+    notebook_deleting: float = 2.0
     jitter: float = 0.2  # +-fraction applied to every phase, drawn from the seeded RNG
 
 

@@ -200,8 +200,13 @@ class Core:
             rec = st.services.remove(sid)
             if rec is not None:
                 st.service_names.pop(rec["service_name"], None)
+        for coll in (st.services_v2, st.notebooks):
+            for key in [k for k, r in coll.items.items() if r["workspace_id"] == ws_id]:
+                coll.remove(key)
         for mid in [k for k, r in st.models.items.items() if r["workspace_id"] == ws_id]:
             st.models.remove(mid)
+        for v2id in [k for k, r in st.jobs_v2.items.items() if r["workspace_id"] == ws_id]:
+            st.jobs_v2.remove(v2id)
         for jid in [k for k, r in st.jobs.items.items() if r["workspace_id"] == ws_id]:
             job = st.jobs.remove(jid)
             if job is not None:

@@ -80,8 +80,9 @@ def family_for_path(path: str) -> Family:
     if path.startswith("/v3/"):
         return Family.IAM
     parts = path.split("/")
-    # /v1/workspaces/{ws}/models is DataArts; /v1/{project}/workspaces is ModelArts.
-    if len(parts) > 2 and parts[1] == "v1" and parts[2] == "workspaces":
+    # /v1/workspaces/{ws}/models and /v1/base-models are DataArts; /v1/{project}/workspaces
+    # is ModelArts.
+    if len(parts) > 2 and parts[1] == "v1" and parts[2] in ("workspaces", "base-models"):
         return Family.DATAARTS
     if len(parts) > 3 and parts[1] == "v1":
         head = parts[3]

@@ -15,7 +15,18 @@ from typing import Any
 import httpx
 from aiohttp import web
 
-from . import admin, dataarts, iam, models, services, training, workspaces
+from . import (
+    admin,
+    dataarts,
+    iam,
+    models,
+    notebooks,
+    services,
+    services_v2,
+    training,
+    training_v2,
+    workspaces,
+)
 from .auth import Principal, verify_signature
 from .config import EmulatorConfig
 from .core import CORE_KEY, CURRENT_PROJECT, Core, reply
@@ -170,8 +181,11 @@ def build_app(core: Core) -> web.Application:
         dataarts.routes()
         + iam.routes()
         + training.routes()
+        + training_v2.routes()
         + models.routes()
         + services.routes()
+        + services_v2.routes()
+        + notebooks.routes()
         + workspaces.routes()
         + admin.routes()
     )

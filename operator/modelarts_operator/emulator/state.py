@@ -21,6 +21,8 @@ Rec = dict[str, Any]
 Timeline = list[list[Any]]
 
 DEFAULT_WORKSPACE_ID = "0"
+GONE = "_GONE"
+"""The last timeline entry of an object whose asynchronous deletion has finished."""
 
 
 def status_at(timeline: Timeline, now_ms: int) -> Any:
@@ -43,6 +45,21 @@ def entered_at(timeline: Timeline, status: Any, now_ms: int) -> int | None:
         if s == status:
             found = t
     return found
+
+
+def run_window(timeline: Timeline, running: Any, now_ms: int) -> tuple[int | None, int]:
+    """(when ``running`` was entered or None, how long it lasted in ms) at ``now_ms``."""
+    start = entered_at(timeline, running, now_ms)
+    if start is None:
+        return None, 0
+    end = None
+    for t, s in timeline:
+        if t > now_ms:
+            break
+        if t > start and s != running:
+            end = t
+            break
+    return start, (end if end is not None else now_ms) - start
 
 
 def cut_timeline(timeline: Timeline, now_ms: int) -> Timeline:
@@ -174,11 +191,17 @@ class State:
         self.versions = keyed("version_id")
         self.job_names: dict[str, int] = {}
         self.train_urls: dict[str, list[int]] = {}  # train_url -> version ids using it
+        self.services_v2 = keyed("id")
+        self.service_v2_names: dict[str, str] = {}
+        self.notebooks = keyed("id")
         self.models = keyed("model_id")
         self.model_keys: dict[str, str] = {}  # "name\x00version" -> model_id
         self.services = keyed("service_id")
         self.service_names: dict[str, str] = {}
         self.dataarts = keyed("id")
+        self.jobs_v2 = keyed("id")
+        self.job_v2_names: dict[str, str] = {}  # job_v2_key(workspace, name) -> id
+        self.jobs_v2_deleting: set[str] = set()  # v2 jobs whose asynchronous delete runs
         self.pending_forces: list[Rec] = []
         self.deleting: set[str] = set()  # workspaces in DELETING, swept on every request
         self.next_job_id = 1
@@ -205,7 +228,17 @@ class State:
         return self.next_version_id - 1
 
     # ---- persistence ----
-    _COLLECTIONS = ("workspaces", "jobs", "versions", "models", "services", "dataarts")
+    _COLLECTIONS = (
+        "workspaces",
+        "jobs",
+        "versions",
+        "models",
+        "services",
+        "dataarts",
+        "jobs_v2",
+        "services_v2",
+        "notebooks",
+    )
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -232,6 +265,7 @@ class State:
         self.reindex()
 
     def reindex(self) -> None:
+        self.service_v2_names = {r["name"]: k for k, r in self.services_v2.items.items()}
         self.deleting = {k for k, r in self.workspaces.items.items() if r.get("deleting_until")}
         self.train_urls = {}
         for vid, ver in self.versions.items.items():
@@ -241,10 +275,21 @@ class State:
             model_key(r["model_name"], r["model_version"]): k for k, r in self.models.items.items()
         }
         self.service_names = {r["service_name"]: k for k, r in self.services.items.items()}
+        self.job_v2_names = {
+            job_v2_key(r["workspace_id"], r["name"]): k for k, r in self.jobs_v2.items.items()
+        }
+        self.jobs_v2_deleting = {
+            k for k, r in self.jobs_v2.items.items() if r.get("deleted_at") is not None
+        }
 
 
 def model_key(name: str, version: str) -> str:
     return f"{name}\x00{version}"
+
+
+def job_v2_key(workspace_id: str, name: str) -> str:
+    """v2 training job names are unique per workspace."""
+    return f"{workspace_id}\x00{name}"
 
 
 def _rng_state(rng: random.Random) -> list[Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -24,7 +23,8 @@ from .catalog import (
 )
 from .core import Core, core_of, json_body, reply
 from .errors import ApiError
-from .state import DEFAULT_WORKSPACE_ID, Rec, cut_timeline, entered_at, status_at
+from .joblog import Line, aom_page, log_lines, text_of
+from .state import DEFAULT_WORKSPACE_ID, Rec, cut_timeline, run_window, status_at
 from .validation import JOB_NAME, V, query_enum, query_int, to_int
 
 v = V("ModelArts.0107")
@@ -56,7 +56,6 @@ JOBSTAT_NAMES = {
     20: "JOBSTAT_CHECK_RUNNING_COMPLETED",
     21: "JOBSTAT_CHECK_FAILED",
 }
-LOG_LINE_EVERY_MS = 2000
 
 
 # ---------------------------------------------------------------- validation
@@ -174,18 +173,7 @@ def version_status(ver: Rec, now: int) -> int:
 
 def _times(ver: Rec, now: int) -> tuple[int | None, int]:
     """(start_time, duration ms) of a version at ``now``."""
-    tl = ver["timeline"]
-    start = entered_at(tl, RUNNING, now)
-    if start is None:
-        return None, 0
-    end = None
-    for t, s in tl:
-        if t > now:
-            break
-        if t > start and s != RUNNING:
-            end = t
-            break
-    return start, (end if end is not None else now) - start
+    return run_window(ver["timeline"], RUNNING, now)
 
 
 def _progress(ver: Rec, now: int) -> float:
@@ -675,31 +663,21 @@ def log_files(job: Rec, ver: Rec) -> list[str]:
     return [f"{job['job_name']}.{i}" for i in range(n)]
 
 
-def _log_lines(ver: Rec, now: int) -> list[tuple[str, str]]:
-    """(line marker, text) pairs written by ``now``: one line per 2 emulated seconds."""
+def _log_lines(ver: Rec, now: int) -> list[Line]:
     start, duration = _times(ver, now)
-    if start is None:
-        return [(f"{ver['create_time']}000000", "[INFO] job submitted, waiting for resources")]
-    count = min(5000, duration // LOG_LINE_EVERY_MS + 1)
-    rnd = random.Random(ver["seed"])
-    lines = []
-    loss = rnd.uniform(2.0, 3.0)
-    for i in range(count):
-        ts = start + i * LOG_LINE_EVERY_MS
-        stamp = datetime.fromtimestamp(ts / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
-        loss *= rnd.uniform(0.97, 0.999)
-        lines.append((f"{ts}{i:06d}", f"[{stamp}] INFO step {i * 10}: loss={loss:.4f}"))
     status = version_status(ver, now)
+    ending = None
     if status == COMPLETED:
-        lines.append((f"{start + duration}{count:06d}", "[INFO] training finished successfully"))
+        ending = "[INFO] training finished successfully"
     elif status not in ACTIVE:
-        lines.append(
-            (
-                f"{start + duration}{count:06d}",
-                f"[ERROR] training ended with {JOBSTAT_NAMES.get(status, status)}",
-            )
-        )
-    return lines
+        ending = f"[ERROR] training ended with {JOBSTAT_NAMES.get(status, status)}"
+    return log_lines(
+        submitted_ms=ver["create_time"],
+        start_ms=start,
+        duration_ms=duration,
+        seed=ver["seed"],
+        ending=ending,
+    )
 
 
 def _log_file_of(request: web.Request, job: Rec, ver: Rec) -> str:
@@ -726,7 +704,7 @@ async def get_log(request: web.Request) -> web.Response:
     q = request.query
     start = query_int(q, "start_byte", 0, -1, None, "ModelArts.0107")
     length = query_int(q, "offset", 2048, -2048, 2048, "ModelArts.0107")
-    text = "".join(t + "\n" for _, t in _log_lines(ver, core.now_ms())).encode()
+    text = text_of(_log_lines(ver, core.now_ms())).encode()
     if start == -1:
         start = len(text)
     if length >= 0:
@@ -753,19 +731,7 @@ async def get_aom_log(request: web.Request) -> web.Response:
     want = query_int(q, "lines", 50, 0, 500, "ModelArts.0107")
     order = query_enum(q, "order", {"asc", "desc"}, "desc", "ModelArts.0107")
     base = (q.get("base_line") or "").strip()
-    lines = _log_lines(ver, core.now_ms())
-    if not base:
-        chosen = lines[-want:] if want else []
-    else:
-        markers = [int(m) for m, _ in lines]
-        b = to_int(base)
-        if b is None:
-            raise ApiError(400, "ModelArts.0107", f"base_line is invalid: {base!r}")
-        if order == "desc":  # the next records after base_line
-            chosen = [ln for ln, m in zip(lines, markers, strict=True) if m > b][:want]
-        else:  # the previous records before base_line
-            before = [ln for ln, m in zip(lines, markers, strict=True) if m < b]
-            chosen = before[-want:] if want else []
+    chosen = aom_page(_log_lines(ver, core.now_ms()), want, order, base, "ModelArts.0107")
     return reply(
         {
             "is_success": True,

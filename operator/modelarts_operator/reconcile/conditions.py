@@ -1,4 +1,4 @@
-"""Kubernetes-style conditions (``Synced``, ``Ready``) computed as pure functions.
+"""Kubernetes-style conditions (``Synced``, ``Ready``, ``Failed``) computed as pure functions.
 
 Kept pure so that "did anything change?" is a plain comparison: a poll that finds nothing new
 produces an equal status and therefore no write.
@@ -11,6 +11,7 @@ from typing import Any
 
 SYNCED = "Synced"
 READY = "Ready"
+FAILED = "Failed"
 
 Condition = dict[str, Any]
 
@@ -43,7 +44,7 @@ def set_condition(
     current["message"] = message[:1024]
     if generation is not None:
         current["observedGeneration"] = generation
-    order = {SYNCED: 0, READY: 1}
+    order = {SYNCED: 0, READY: 1, FAILED: 2}
     result.sort(key=lambda c: order.get(c.get("type", ""), 9))
     return result
 

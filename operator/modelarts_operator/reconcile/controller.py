@@ -9,9 +9,8 @@ how they talk to ModelArts, which is what the adapter describes.
 from __future__ import annotations
 
 import abc
-import contextlib
 import logging
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -20,10 +19,24 @@ from pydantic import BaseModel, ValidationError
 from ..api import errors
 from ..api.client import ModelArtsClient
 from . import conditions as cond
+from .credentials import location_of
 from .kube import Kind, KubeClient
-from .naming import remote_name
-from .policies import CREATE_PENDING, Adoption, Policies, PolicyError
+from .naming import choose_remote_name, marker_of, owner_marker, remote_name
+from .policies import (
+    CREATE_PENDING,
+    Adoption,
+    Allowance,
+    Found,
+    LocationVerdict,
+    Policies,
+    PolicyError,
+    Refusal,
+    bind_refusal,
+    location_verdict,
+    project_changed,
+)
 from .registry import Entry
+from .status import SYNCED_OK, Report, StatusWriter, Verdict
 
 SpecT = TypeVar("SpecT", bound=BaseModel)
 log = logging.getLogger(__name__)
@@ -45,13 +58,18 @@ class RetryLater(Exception):
         self.delay = delay
 
 
+class DeleteBlocked(RetryLater):
+    """The finalizer must stay, for a reason the user should see (not a plain wait)."""
+
+
 @dataclass
 class Observation:
     """What the remote object's state means to a person and to the conditions."""
 
     phase: str
     ready: bool
-    failed: bool = False
+    # Ready=False's reason (the phase if empty); Failed, DeadlineExceeded and DeletedRemotely
+    # mean the remote object failed (status.FAILURE_REASONS).
     reason: str = ""
     message: str = ""
     facts: dict[str, Any] = field(default_factory=dict)  # kind-specific status fields
@@ -61,9 +79,24 @@ class Observation:
     def failure(cls, message: str, facts: dict[str, Any]) -> Observation:
         """The remote object ended in a failed state: Failed, not ready, not in flight."""
         return cls(
-            "Failed", False, failed=True, reason="Failed", message=message, facts=facts,
+            "Failed", False, reason="Failed", message=message, facts=facts,
             in_flight=False,
         )  # fmt: skip
+
+    def report(self) -> Report:
+        """This observation for the status writer: phase, facts and the Ready verdict
+        (Synced is the reconcile's to say)."""
+        if self.ready:
+            ready = Verdict(True, "Ready", self.message)
+        else:
+            ready = Verdict(False, self.reason or self.phase, self.message)
+        return Report(facts=dict(self.facts), phase=self.phase, ready=ready)
+
+
+def waiting_report(wait: Waiting) -> Report:
+    """A reference is not ready: this generation is not applied yet, and not ready."""
+    verdict = Verdict(False, wait.reason, str(wait))
+    return Report(phase="Waiting", synced=verdict, ready=verdict)
 
 
 async def confirmed_gone(lookup: Awaitable[Any]) -> bool:
@@ -75,9 +108,41 @@ async def confirmed_gone(lookup: Awaitable[Any]) -> bool:
     return False
 
 
+Event = tuple[str, str, str]  # (type, reason, message) of a Kubernetes Event
+
+
+@dataclass
+class Refs:
+    """What an object's references resolved to; a kind with more references extends it."""
+
+    workspace_id: str = "0"
+
+
+@dataclass
+class Effects:
+    """What a reconcile asks of the runtime besides its status write."""
+
+    events: list[Event] = field(default_factory=list)
+    requeue_after: float | None = None  # reconcile again after this many seconds
+    delete_object: bool = False  # the run policy says the Kubernetes object should go
+    clear_create_pending: bool = False  # the create intent is fulfilled: drop its annotation
+
+    def event(self, type_: str, reason: str, message: str) -> None:
+        self.events.append((type_, reason, message))
+
+    @property
+    def need_handler(self) -> bool:
+        """True when only the kopf handler can carry these out (the poller cannot)."""
+        return bool(self.events) or self.requeue_after is not None or self.delete_object
+
+
 @dataclass
 class Context:
-    """Everything a reconcile knows about the object it handles."""
+    """Everything a reconcile knows about the object it handles.
+
+    ``status`` starts as the object's status; adapters record remote IDs and bookkeeping in it
+    (validated by the kind's status model when written). ``refs`` is what ``resolve`` found;
+    ``effects`` what the reconcile asks of the runtime."""
 
     namespace: str
     name: str
@@ -91,7 +156,38 @@ class Context:
     uid: str = ""
     resource_version: str = ""
     kube: KubeClient | None = None
-    resolved: dict[str, Any] = field(default_factory=dict)  # references, filled by the adapter
+    refs: Refs = field(default_factory=Refs)
+    effects: Effects = field(default_factory=Effects)
+    marker: str = ""  # the ownership marker remote objects of this object carry
+    allowance: Allowance = Allowance.NONE  # what its namespace allows it to adopt
+    location: dict[str, str] = field(default_factory=dict)  # project, region, endpoint
+    # Set by the create when the name was taken (or the outcome unknown) and the object found
+    # by name: it is bound only if its marker says it is ours.
+    found_taken: Found | None = None
+    # An adapter's own refusal of this generation (e.g. a ConfigMap it does not own).
+    refusal: Refusal | None = None
+
+    @property
+    def applied(self) -> bool:
+        """True when this generation was applied already (a resync, not a spec change): a
+        difference found now was made outside the operator."""
+        synced = cond.get_condition(self.status.get("conditions"), cond.SYNCED) or {}
+        return (
+            self.status.get("observedGeneration") == self.generation
+            and synced.get("status") == "True"
+            and synced.get("observedGeneration") == self.generation
+        )
+
+    def updated(self, fields: Iterable[str]) -> None:
+        """Record an update of the remote object: DriftCorrected naming the fields when the
+        generation had been applied already, else Updated."""
+        names = ", ".join(sorted(fields))
+        if self.applied:
+            self.effects.event(
+                "Normal", "DriftCorrected", f"corrected {names} (changed outside the operator)"
+            )
+        else:
+            self.effects.event("Normal", "Updated", f"updated {names}")
 
 
 class RemoteAdapter(abc.ABC, Generic[SpecT]):
@@ -99,16 +195,28 @@ class RemoteAdapter(abc.ABC, Generic[SpecT]):
 
     kind: Kind
     spec_model: type[SpecT]
+    status_model: type[BaseModel]  # the kind's status schema: what a reconcile may write
     id_field: str  # status key holding the remote ID, e.g. "jobId"
+    # Further status keys a create or lookup records besides id_field (secondary IDs and
+    # bookkeeping), kept across a stale event by the create memory.
+    recorded_fields: tuple[str, ...] = ()
     name_field: str  # spec field (snake_case) holding an explicit remote name
     name_min_length: int = 1
     recreate_on_drift: bool = True  # desired-state objects come back; training jobs do not
+    # Compare the remote configuration with the spec every resync period (the kinds whose
+    # configuration the API lets us update in place).
+    resyncs: bool = False
     # The poller may fill a transition's detail itself (one GET) instead of poking the
     # reconcile; False where the reconcile has work to do on transitions (Service exportTo).
     detail_in_poller: bool = True
 
     async def resolve(self, ctx: Context) -> None:
-        """Resolve references into ``ctx.resolved``; raise :class:`Waiting` if not ready."""
+        """Resolve references into ``ctx.refs``; raise :class:`Waiting` if not ready."""
+
+    async def resolve_for_lookup(self, ctx: Context) -> None:
+        """Resolve what a lookup by name needs (the workspace) without waiting for anything
+        to be ready; raise :class:`Waiting` when even that is unknown. Used by deletion."""
+        await self.resolve(ctx)
 
     @abc.abstractmethod
     async def find(self, ctx: Context) -> tuple[str, Any] | None:
@@ -136,6 +244,10 @@ class RemoteAdapter(abc.ABC, Generic[SpecT]):
 
     # -- batched polling ---------------------------------------------------------------------
 
+    def polled(self, entry: Entry) -> bool:
+        """True when the poller should look for ``entry`` in the list API (it has an ID)."""
+        return bool(entry.status.get(self.id_field))
+
     @abc.abstractmethod
     async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
         """Remote summaries of ``entries`` by remote ID, from the list API (all pages)."""
@@ -144,7 +256,7 @@ class RemoteAdapter(abc.ABC, Generic[SpecT]):
     def observe_summary(self, entry: Entry, summary: Any) -> Observation:
         """Interpret a list summary (the cheap view the poller has)."""
 
-    def needs_detail(self, old_status: dict[str, Any], obs: Observation) -> bool:
+    def needs_detail(self, old_status: dict[str, Any], phase: str) -> bool:
         """True when this transition needs the full reconcile (a detail GET) to fill status."""
         return False
 
@@ -168,9 +280,18 @@ async def load_context(
         policies = Policies.from_annotations(meta.get("annotations"))
     except PolicyError as err:
         raise InvalidSpec(str(err)) from None
-    client = await clients.for_namespace(meta["namespace"])
-    explicit = getattr(spec, adapter.name_field, None)
-    name = explicit or remote_name(meta["namespace"], meta["name"])
+    try:
+        client = await clients.for_namespace(meta["namespace"])
+    except PolicyError as err:  # the Namespace's allow-adoption annotation
+        raise InvalidSpec(str(err)) from None
+    installation = clients.settings.installation_id
+    status = body.get("status") or {}
+    name = choose_remote_name(
+        getattr(spec, adapter.name_field, None),
+        status.get("remoteName") if status.get(adapter.id_field) else None,
+        (meta.get("annotations") or {}).get(CREATE_PENDING),
+        remote_name(meta["namespace"], meta["name"], installation_id=installation),
+    )
     if len(name) < adapter.name_min_length:
         name = f"{name}-{adapter.kind.plural}"[: max(adapter.name_min_length, len(name))]
     return Context(
@@ -185,6 +306,9 @@ async def load_context(
         annotations=meta.get("annotations") or {},
         policies=policies,
         client=client,
+        marker=owner_marker(installation, adapter.kind.kind, meta["namespace"], meta["name"]),
+        allowance=clients.allowance(meta["namespace"]),
+        location=location_of(client),
     )
 
 
@@ -192,16 +316,28 @@ class InvalidSpec(Exception):
     """The object cannot be reconciled as written (admission should have caught it)."""
 
 
+class ProjectChanged(InvalidSpec):
+    """The namespace now points to another project than the one the object was bound in."""
+
+
 @dataclass
 class Outcome:
-    """The status to write and the events to post after a reconcile."""
+    """The status to write and what else the runtime should do after a reconcile."""
 
     status: dict[str, Any]
-    events: list[tuple[str, str, str]] = field(default_factory=list)  # (type, reason, message)
+    events: list[Event] = field(default_factory=list)
     retry_after: float | None = None
     delete_object: bool = False  # the run policy says the Kubernetes object should go
     in_flight: bool = False  # the remote object is still changing: poll it at the fast rate
     clear_create_pending: bool = False  # the create intent is fulfilled: drop its annotation
+
+
+class _Settled(Exception):
+    """A reconcile path that ends before the remote object is synced, with its report."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__(report.phase)
+        self.report = report
 
 
 class Reconciler:
@@ -210,40 +346,60 @@ class Reconciler:
     def __init__(self, adapter: RemoteAdapter[Any], kube: KubeClient) -> None:
         self.adapter = adapter
         self.kube = kube
+        self.writer = StatusWriter(adapter.status_model)
         # The creates this process made, by object UID, until a body shows their ID. Under
         # load kopf may hand a reconcile an event from before its own final patch (it waits
         # 5 s for that patch to come back, then goes on); see _known_create.
         self._created: dict[str, _Created] = {}
+        # Who owns a remote object carrying a given marker, among the objects the operator
+        # watches (the runtime sets it from its registry): named in NameTaken conditions.
+        self.owner_of: Callable[[str], str | None] = lambda marker: None
 
     async def reconcile(self, ctx: Context) -> Outcome:
+        """Make the remote object exist once, push the spec, and report what it shows."""
         ctx.kube = self.kube
-        adapter, status = self.adapter, dict(ctx.status)
-        events: list[tuple[str, str, str]] = []
-        if self._known_create(ctx, status):
+        if self._known_create(ctx):
             return Outcome(dict(ctx.status))  # a stale event: nothing to do, nothing to write
+        in_flight = False
+        as_read = dict(ctx.status)  # adapters add IDs to ctx.status as they go
         try:
-            await adapter.resolve(ctx)
+            await self.adapter.resolve(ctx)
+            self._check_location(ctx, as_read)
+            remote_id, remote = await self._bind(ctx, as_read)
+            report, in_flight = await self._sync(ctx, remote_id, remote)
         except Waiting as wait:
-            status["phase"] = "Waiting"
-            status["conditions"] = cond.set_condition(
-                status.get("conditions"), cond.READY, False, wait.reason, str(wait), ctx.generation
-            )
-            return Outcome(status)
+            report = waiting_report(wait)
+        except _Settled as settled:
+            report = settled.report
+        effects = ctx.effects
+        return Outcome(
+            self.writer.render(ctx.status, report, ctx.generation),
+            effects.events,
+            effects.requeue_after,
+            effects.delete_object,
+            in_flight,
+            effects.clear_create_pending,
+        )
 
+    async def _bind(self, ctx: Context, as_read: dict[str, Any]) -> tuple[str, Any]:
+        """The remote object this Kubernetes object stands for: recorded, bound by
+        external-id, found by name, or created (once). Raises _Settled when there is none to
+        have (paused, adopt-only, a training job deleted remotely) or it may not be bound (not
+        ours, adoption not allowed)."""
+        adapter, status, effects = self.adapter, ctx.status, ctx.effects
         remote_id = status.get(adapter.id_field) or ctx.policies.external_id
         remote: Any = None
+        bound_by: Found | None = None  # set when binding to an object not recorded before
         if remote_id:
             try:
                 remote = await adapter.get(ctx, str(remote_id))
             except errors.NotFound:
                 self._created.pop(ctx.uid, None)
-                drift = self._on_drift(ctx, status, str(remote_id), events)
-                if drift is not None:
-                    return drift
+                self._on_drift(ctx, str(remote_id))
                 remote_id = None
         if not remote_id:
             if ctx.policies.paused:
-                return self._note(ctx, status, "Paused", "paused: no remote object is created")
+                raise _Settled(self._note(ctx, "Paused", "paused: no remote object is created"))
             # A first create skips the lookup: names are unique per project, so a taken name
             # comes back as AlreadyExists and is looked up then (one list call saved per
             # object). After an interrupted create, or to adopt/observe, look first.
@@ -254,61 +410,64 @@ class Reconciler:
             )
             found = None if first_create else await adapter.find(ctx)
             if found is not None:
-                remote_id = found[0]
+                remote_id, bound_by = found[0], Found.BY_NAME
                 # A lookup by name yields the list summary; observe() needs the detail.
                 remote = await adapter.get(ctx, str(remote_id))
                 if ctx.annotations.get(CREATE_PENDING) == ctx.remote_name:
-                    events.append(
-                        ("Normal", "Created", f"recovered interrupted create as {remote_id}")
-                    )
+                    recovered = f"recovered interrupted create as {remote_id}"
+                    effects.event("Normal", "Created", recovered)
                 else:
-                    events.append(("Normal", "Adopted", f"bound to existing {remote_id}"))
+                    effects.event("Normal", "Adopted", f"bound to existing {remote_id}")
             elif ctx.policies.observe_only or ctx.policies.adoption is Adoption.ADOPT:
-                return self._note(
-                    ctx,
-                    status,
-                    "NotFound",
-                    f"no remote object named {ctx.remote_name!r} to adopt or observe",
+                raise _Settled(
+                    self._note(
+                        ctx,
+                        "NotFound",
+                        f"no remote object named {ctx.remote_name!r} to adopt or observe",
+                    )
                 )
             else:
-                remote_id = await self._create_once(ctx, status, events)
+                remote_id = await self._create_once(ctx)
                 remote = await adapter.get(ctx, remote_id)
+                bound_by = ctx.found_taken
         elif not status.get(adapter.id_field):
-            events.append(("Normal", "Adopted", f"bound to {remote_id} (external-id)"))
+            bound_by = Found.EXTERNAL_ID
+            effects.event("Normal", "Adopted", f"bound to {remote_id} (external-id)")
+        if bound_by is not None and (
+            refusal := self._bind_refusal(ctx, bound_by, remote_id, remote)
+        ):
+            self._refuse(ctx, as_read, refusal)
+        return str(remote_id), remote
+
+    async def _sync(self, ctx: Context, remote_id: str, remote: Any) -> tuple[Report, bool]:
+        """Record the ID, push the spec (when allowed) and report the remote state."""
+        adapter = self.adapter
         # Record the ID however it was found (an external-id binding included): polling,
         # deletion and dependents all go by it.
-        status[adapter.id_field] = adapter.status_id(str(remote_id))
+        ctx.status[adapter.id_field] = adapter.status_id(remote_id)
+        if ctx.location and not ctx.status.get("location"):
+            ctx.status["location"] = ctx.location
         if CREATE_PENDING in ctx.annotations:
             # The intent is fulfilled: the ID goes to status and the intent goes, both with the
             # handler's final patch. (kopf patches the annotations first; a crash between the
             # two leaves neither, and the next create finds the name taken and binds to it.)
-            ctx.resolved["clear_create_pending"] = True
-
+            ctx.effects.clear_create_pending = True
         if ctx.policies.may_write and remote is not None:
-            remote = await adapter.update(ctx, str(remote_id), remote)
-            status.update(_ids(ctx.status))
+            remote = await adapter.update(ctx, remote_id, remote)
         observation = adapter.observe(ctx, remote)
-        apply_observation(status, observation, ctx.generation)
-        status["remoteName"] = ctx.remote_name
         if ctx.policies.paused:  # mirrored, but this generation was not applied
-            synced, reason, message = False, "Paused", "paused: spec changes are not applied"
+            synced = Verdict(False, "Paused", "paused: spec changes are not applied")
         elif ctx.policies.observe_only:
-            synced, reason, message = True, "Synced", "observed (management-policy observe)"
+            synced = Verdict(True, "Synced", "observed (management-policy observe)")
+        elif (refusal := ctx.refusal) is not None:  # the adapter's own (a foreign ConfigMap)
+            synced = Verdict(False, refusal.reason, refusal.message)
+            ctx.effects.event("Warning", refusal.reason, refusal.message)
         else:
-            synced, reason, message = True, "Synced", ""
-        status["conditions"] = cond.set_condition(
-            status.get("conditions"), cond.SYNCED, synced, reason, message, ctx.generation
-        )
-        status["observedGeneration"] = ctx.generation
-        events.extend(ctx.resolved.get("events", []))
-        return Outcome(
-            status,
-            events,
-            ctx.resolved.get("requeue_after"),
-            bool(ctx.resolved.get("delete_object")),
-            observation.in_flight,
-            bool(ctx.resolved.get("clear_create_pending")),
-        )
+            synced = SYNCED_OK
+        report = observation.report()
+        report.facts["remoteName"] = ctx.remote_name
+        report.synced = synced
+        return report, observation.in_flight
 
     def observed(self, event_type: str | None, body: Mapping[str, Any]) -> None:
         """A watch event: forget a remembered create once a body shows its ID or the object
@@ -324,7 +483,7 @@ class Reconciler:
     def remembered_creates(self) -> int:
         return len(self._created)
 
-    def _known_create(self, ctx: Context, status: dict[str, Any]) -> bool:
+    def _known_create(self, ctx: Context) -> bool:
         """Use what this process knows of its own create of the object; True when the body is
         the stale echo of the create-intent write, which a reconcile can skip.
 
@@ -335,46 +494,83 @@ class Reconciler:
         known = self._created.get(ctx.uid)
         if known is None:
             return False
-        if status.get(self.adapter.id_field):
+        if ctx.status.get(self.adapter.id_field):
             del self._created[ctx.uid]  # the body caught up
             return False
         if known.intent_version and ctx.resource_version == known.intent_version:
             known.intent_version = ""
             return True
         ctx.status.update(known.ids)
-        status.update(known.ids)
         return False
 
-    def _note(self, ctx: Context, status: dict[str, Any], reason: str, msg: str) -> Outcome:
-        status["conditions"] = cond.set_condition(
-            status.get("conditions"), cond.SYNCED, False, reason, msg, ctx.generation
-        )
-        status.setdefault("phase", reason)
-        return Outcome(status)
+    def _note(self, ctx: Context, reason: str, message: str) -> Report:
+        """No remote object, on purpose or for want of one to adopt: not synced, not ready."""
+        verdict = Verdict(False, reason, message)
+        phase = None if ctx.status.get("phase") else reason
+        return Report(phase=phase, synced=verdict, ready=verdict)
 
-    def _on_drift(
-        self, ctx: Context, status: dict[str, Any], remote_id: str, events: list[Any]
-    ) -> Outcome | None:
+    def _bind_refusal(
+        self, ctx: Context, found: Found, remote_id: Any, remote: Any
+    ) -> Refusal | None:
+        marker = marker_of(remote)
+        return bind_refusal(
+            found=found,
+            ours=marker == ctx.marker,
+            policies=ctx.policies,
+            allowance=ctx.allowance,
+            namespace=ctx.namespace,
+            remote=f"{ctx.remote_name!r} (ID {remote_id})",
+            owner=self.owner_of(marker) if marker else None,
+        )
+
+    REFUSED_RETRY_SECONDS = 300.0
+
+    def _refuse(self, ctx: Context, as_read: dict[str, Any], refusal: Refusal) -> None:
+        """Synced=False with the refusal; no ID is recorded (status stays as read), and a
+        create intent goes (a later delete must not look the name up and delete someone
+        else's object). Tried again slowly: what it waits for (a freed name, an allowance on
+        the Namespace, the namespace's old project) changes outside this object."""
+        ctx.status.clear()
+        ctx.status.update(as_read)
+        effects = ctx.effects
+        effects.requeue_after = self.REFUSED_RETRY_SECONDS
+        effects.event("Warning", refusal.reason, refusal.message)
+        effects.clear_create_pending = effects.clear_create_pending or (
+            CREATE_PENDING in ctx.annotations
+        )
+        self._created.pop(ctx.uid, None)
+        raise _Settled(self._note(ctx, refusal.reason, refusal.message))
+
+    def _check_location(self, ctx: Context, as_read: dict[str, Any]) -> None:
+        """An object bound in one project whose namespace now points to another is left
+        alone (no recreate, no delete) until the user accepts the move."""
+        recorded = ctx.status.get("location") or {}
+        verdict = location_verdict(recorded, ctx.location, ctx.policies.accept_location)
+        if verdict is LocationVerdict.CHANGED:
+            self._refuse(ctx, as_read, project_changed(recorded, ctx.location))
+        if verdict is LocationVerdict.ACCEPTED:
+            left = ctx.status.get(self.adapter.id_field)
+            for key in (self.adapter.id_field, *self.adapter.recorded_fields, "location"):
+                ctx.status.pop(key, None)
+            ctx.effects.event(
+                "Normal", "Moved", f"left {left} in project {recorded.get('projectId')}"
+            )
+
+    def _on_drift(self, ctx: Context, remote_id: str) -> None:
         """The remote object vanished: recreate desired state, or report (training jobs)."""
         if not self.adapter.recreate_on_drift or not ctx.policies.may_write:
-            status["phase"] = "Failed"
-            status["conditions"] = cond.set_condition(
-                status.get("conditions"),
-                cond.READY,
+            ctx.effects.event("Warning", "DeletedRemotely", f"{remote_id} no longer exists")
+            gone = Verdict(
                 False,
                 "DeletedRemotely",
                 f"remote object {remote_id} was deleted outside the operator",
-                ctx.generation,
             )
-            events.append(("Warning", "DeletedRemotely", f"{remote_id} no longer exists"))
-            return Outcome(status, events)
-        # Forget the old ID everywhere, or the create would record it next to the new one.
-        status.pop(self.adapter.id_field, None)
+            raise _Settled(Report(phase="Failed", synced=gone, ready=gone))
+        # Forget the old ID, or the create would record it next to the new one.
         ctx.status.pop(self.adapter.id_field, None)
-        events.append(("Warning", "DeletedRemotely", f"{remote_id} vanished; recreating"))
-        return None
+        ctx.effects.event("Warning", "DeletedRemotely", f"{remote_id} vanished; recreating")
 
-    async def _create_once(self, ctx: Context, status: dict[str, Any], events: list[Any]) -> str:
+    async def _create_once(self, ctx: Context) -> str:
         """Create with the intent recorded first, so a crash before the ID reaches status is
         resolved by a lookup of the (unique) remote name and never yields a second object.
 
@@ -393,27 +589,33 @@ class Reconciler:
             if found is None:
                 raise
             remote_id = found[0]
-            events.append(("Normal", "Adopted", f"name taken; bound to existing {remote_id}"))
+            ctx.found_taken = Found.BY_NAME  # bound only if the marker allows
+            ctx.effects.event("Normal", "Adopted", f"name taken; bound to existing {remote_id}")
         except errors.Ambiguous:
             found = await adapter.find(ctx)
             if found is None:
                 raise RetryLater("create outcome unknown and not found by name yet", 5) from None
             remote_id = found[0]
+            ctx.found_taken = Found.BY_NAME  # a create of ours, unless unmarked
         else:
-            events.append(("Normal", "Created", f"created {ctx.remote_name} as {remote_id}"))
-        ctx.resolved["clear_create_pending"] = True
-        status.update(_ids(ctx.status))
-        ids = {**_ids(ctx.status), adapter.id_field: adapter.status_id(str(remote_id))}
+            ctx.effects.event("Normal", "Created", f"created {ctx.remote_name} as {remote_id}")
+        ctx.effects.clear_create_pending = True
+        ids = {k: ctx.status[k] for k in adapter.recorded_fields if k in ctx.status}
+        ids[adapter.id_field] = adapter.status_id(str(remote_id))
         self._created[ctx.uid] = _Created(ids, intent_version)
         return str(remote_id)
 
-    async def delete(self, ctx: Context, deletion_policy: str) -> list[tuple[str, str, str]]:
-        """Apply the deletion policy; raises RetryLater until ModelArts confirms."""
+    async def delete(self, ctx: Context) -> list[Event]:
+        """Delete the remote object (deletionPolicy Delete; the runtime releases Retain without
+        a call); raises RetryLater until ModelArts confirms."""
         remote_id = ctx.status.get(self.adapter.id_field)
         if known := self._created.pop(ctx.uid, None):
             remote_id = remote_id or known.ids[self.adapter.id_field]
-        if deletion_policy == "Retain" or not ctx.policies.may_write:
+        if not ctx.policies.may_write:
             return [("Normal", "Released", "finalizer removed; remote object left in place")]
+        recorded = ctx.status.get("location") or {}
+        if location_verdict(recorded, ctx.location, None) is LocationVerdict.CHANGED:
+            raise ProjectChanged(project_changed(recorded, ctx.location).message)
         if not remote_id:
             remote_id = await self._pending_create(ctx)
         if not remote_id:
@@ -428,18 +630,27 @@ class Reconciler:
 
     async def _pending_create(self, ctx: Context) -> str | None:
         """The ID of a create whose outcome a crash kept out of status (the intent annotation
-        is still there): looked up by name, so deleting the object cannot orphan it."""
+        is still there): looked up by name, so deleting the object cannot orphan it. When the
+        lookup cannot be made (the workspace to look in is unknown) the finalizer stays."""
         if not ctx.annotations.get(CREATE_PENDING):
             return None
         ctx.kube = self.kube
-        # A dependency may be gone; the lookup needs only what is resolved first (workspace).
-        with contextlib.suppress(Waiting):
-            await self.adapter.resolve(ctx)
         try:
-            found = await self.adapter.find(ctx)
-        except KeyError:  # not even the workspace resolved: nothing to look in
+            await self.adapter.resolve_for_lookup(ctx)
+        except Waiting as wait:
+            raise DeleteBlocked(
+                f"a create may have happened and cannot be looked up by name yet ({wait}); "
+                f"the remote object is deleted once it can be (if {ctx.remote_name!r} surely "
+                "does not exist remotely, remove the finalizer by hand)",
+                10,
+            ) from None
+        found = await self.adapter.find(ctx)
+        if found is None:
             return None
-        return found[0] if found is not None else None
+        # Only a remote object carrying our marker is the create that was interrupted; one
+        # that is not is someone else's, which deleting this object must not delete.
+        remote = await self.adapter.get(ctx, found[0])
+        return found[0] if marker_of(remote) == ctx.marker else None
 
 
 @dataclass
@@ -449,51 +660,3 @@ class _Created:
 
     ids: dict[str, Any]
     intent_version: str
-
-
-def _ids(status: Mapping[str, Any]) -> dict[str, Any]:
-    """Secondary IDs and bookkeeping an adapter put into the context's status."""
-    keys = (
-        "versionId",
-        "versionName",
-        "workspaceId",
-        "modelId",
-        "serviceId",
-        "jobId",
-        "configGeneration",
-        "resourceId",
-    )
-    return {k: status[k] for k in keys if k in status}
-
-
-def apply_observation(status: dict[str, Any], obs: Observation, generation: int) -> None:
-    """Fold an observation into status: phase, facts and the Ready condition."""
-    status["phase"] = obs.phase
-    status.update(obs.facts)
-    if obs.ready:
-        reason, message = "Ready", obs.message
-    else:
-        reason, message = (obs.reason or obs.phase), obs.message
-    status["conditions"] = cond.set_condition(
-        status.get("conditions"), cond.READY, obs.ready, reason, message, generation
-    )
-
-
-def error_outcome(
-    ctx_status: dict[str, Any], err: errors.ModelArtsError, generation: int
-) -> dict[str, Any]:
-    """Synced=False carrying the API's error code and message (never a secret).
-
-    Errors that are retried soon carry their class name as reason (Throttled, ServerError,
-    Ambiguous...), which health checks read as transient; the others carry the ModelArts
-    error_code, which they read as terminal until the spec changes."""
-    status = dict(ctx_status)
-    transient = isinstance(err, errors.Throttled | errors.ServerError | errors.Ambiguous)
-    reason = type(err).__name__ if transient else (err.error_code or type(err).__name__)
-    message = err.error_msg or str(err)
-    if transient and err.error_code:
-        message = f"{err.error_code}: {message}"
-    status["conditions"] = cond.set_condition(
-        status.get("conditions"), cond.SYNCED, False, reason, message, generation
-    )
-    return status

@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 import json
 import ssl
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -217,6 +218,24 @@ class KubeClient:
 
     async def get(self, path: str) -> dict[str, Any]:
         return await self._send("GET", path)
+
+    async def watch(self, path: str, resource_version: str, seconds: int) -> AsyncIterator[Any]:
+        """The events of a watch on ``path`` (which may carry a field selector) from
+        ``resource_version``, for at most ``seconds``; outside the connection semaphore, since
+        a watch holds its connection for its whole life."""
+        sep = "&" if "?" in path else "?"
+        url = (
+            f"{path}{sep}watch=1&allowWatchBookmarks=true&resourceVersion={resource_version}"
+            f"&timeoutSeconds={seconds}"
+        )
+        timeout = httpx.Timeout(30.0, read=seconds + 30.0)
+        async with self._http.stream("GET", url, timeout=timeout) as response:
+            if response.status_code >= 400:
+                await response.aread()
+                raise KubeError(response.status_code, response.text)
+            async for line in response.aiter_lines():
+                if line.strip():
+                    yield json.loads(line)
 
     async def merge_patch(self, path: str, patch: dict[str, Any]) -> dict[str, Any]:
         return await self._send("PATCH", path, patch, "application/merge-patch+json")

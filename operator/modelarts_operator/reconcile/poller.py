@@ -19,14 +19,19 @@ from typing import TYPE_CHECKING, Any
 from ..api import errors
 from ..metrics import METRICS
 from . import conditions as cond
-from .controller import Observation, apply_observation, load_context
+from .controller import Observation, load_context
+from .credentials import location_of
+from .failures import classify
 from .kube import KubeError
+from .policies import moved
 from .registry import Entry
+from .status import Report, Verdict, status_patch
 
 if TYPE_CHECKING:
     from .runtime import KindHandlers, Runtime
 
 log = logging.getLogger(__name__)
+UNKNOWN = Verdict(False, "Unknown")  # a blinded object's Synced verdict from before is unknown
 
 
 class Poller:
@@ -38,6 +43,9 @@ class Poller:
         self.cycles = 0
         self.patches = 0
         self._next_due: dict[tuple[str, str], float] = {}
+        # Objects this poller marked Synced=False because their list call failed, with the
+        # Synced condition they had before (None when they had none to give back).
+        self._blinded: dict[tuple[str, str], cond.Condition | None] = {}
 
     async def run(self) -> None:
         while True:
@@ -74,7 +82,7 @@ class Poller:
         entries = [
             e
             for e in self.rt.registry.entries(adapter.kind.plural)
-            if e.status.get(adapter.id_field) and not e.deleting and self._due(e)
+            if adapter.polled(e) and not e.deleting and self._due(e)
         ]
         if not entries:
             return False
@@ -87,6 +95,13 @@ class Poller:
             except Exception as err:  # credentials problems show on the next reconcile
                 log.debug("no client for %s: %s", entry.namespace, err)
                 continue
+            if moved(entry.status, location_of(client)):
+                # Bound in another project: its ID means nothing in this one. The reconcile
+                # says so (once), and polling leaves it alone.
+                synced = cond.get_condition(entry.status.get("conditions"), cond.SYNCED) or {}
+                if synced.get("reason") != "ProjectChanged":
+                    await self.rt.poke(entry, "the namespace points to another project")
+                continue
             by_client[client].append(entry)
         in_flight = False
         for client, group in by_client.items():
@@ -94,18 +109,56 @@ class Poller:
                 remote = await adapter.poll(client, group)
             except errors.ModelArtsError as err:
                 log.warning("listing %s failed: %s", adapter.kind.plural, err)
+                await self._run_bounded([self._blind(entry, err) for entry in group])
                 continue
             updates = []
             for entry in group:
+                restored = self._restored(entry)
+                if restored is UNKNOWN:  # nothing to give back: the reconcile decides
+                    updates.append(self.rt.poke(entry, "listing works again"))
+                    continue
                 summary = remote.get(str(entry.status[adapter.id_field]))
                 if summary is None:
                     updates.append(self.rt.poke(entry, "not found in the remote list"))
                     continue
                 obs = adapter.observe_summary(entry, summary)
                 in_flight = in_flight or obs.in_flight
-                updates.append(self._apply(entry, obs))
+                report = obs.report()
+                report.synced = restored
+                updates.append(self._apply(entry, report))
             await self._run_bounded(updates)
         return in_flight
+
+    def _restored(self, entry: Entry) -> Verdict | None:
+        """After a failed list: the Synced verdict ``entry`` had before (given back with the
+        first good list's patch, no reconcile needed), UNKNOWN when there is none to give
+        back, None when the object was not blinded or a reconcile has written Synced since."""
+        key = (entry.namespace, entry.name)
+        if key not in self._blinded:
+            return None
+        prior = self._blinded.pop(key)
+        current = cond.get_condition(entry.status.get("conditions"), cond.SYNCED)
+        if not _blind(entry) and current != prior:
+            return None  # a reconcile has said something newer
+        if prior is None:
+            return UNKNOWN
+        return Verdict(
+            prior.get("status") == "True",
+            str(prior.get("reason") or "Synced"),
+            str(prior.get("message") or ""),
+        )
+
+    async def _blind(self, entry: Entry, err: errors.ModelArtsError) -> None:
+        """The list call covering ``entry`` failed: its status can no longer be trusted, so it
+        says Synced=False with the cause. The first good list gives back the Synced verdict it
+        had (or, not knowing it, re-reconciles it)."""
+        failure = classify(err, by_category=True)
+        verdict = Verdict(False, failure.synced.reason, f"{_listing(entry)}: {failure.message}")
+        key = (entry.namespace, entry.name)
+        if key not in self._blinded:
+            before = cond.get_condition(entry.status.get("conditions"), cond.SYNCED)
+            self._blinded[key] = None if _blind(entry) else before
+        await self._apply(entry, Report(synced=verdict))
 
     async def _run_bounded(self, updates: list[Any]) -> None:
         """Apply the cycle's updates concurrently (many jobs finish in one cycle, each with a
@@ -153,32 +206,38 @@ class Poller:
         except Exception:  # the reconcile reports it properly
             return None
         obs = adapter.observe(ctx, remote)
-        if ctx.resolved.keys() & {"delete_object", "requeue_after", "events"}:
+        if ctx.effects.need_handler:
             return None
         return obs
 
-    async def _apply(self, entry: Entry, obs: Observation, fresh: bool = False) -> None:
-        """Patch the status of ``entry`` to show ``obs``, conditionally on the version the
+    async def _apply(self, entry: Entry, report: Report, fresh: bool = False) -> None:
+        """Patch the status of ``entry`` to show ``report``, conditionally on the version the
         registry holds: the registry can lag behind a reconcile's write, and an unconditional
         patch from that older view would undo it (its Synced condition, say). On a conflict
-        the object is read again and the patch recomputed once; after that the next cycle."""
+        the object is read again and the patch recomputed once; after that the next cycle.
+
+        The poller's view of the spec may be older than the API server's, so it never claims
+        to have observed a generation (observedGeneration is the reconcile's)."""
+        writer = self.h.reconciler.writer
         old = entry.status
-        new = dict(old)
         generation = int(entry.body.get("metadata", {}).get("generation", 1))
-        summary_obs = obs
-        apply_observation(new, obs, generation)
+        summary_report = report
+        report.observed = False
         ready_before = cond.is_true(old.get("conditions"), cond.READY)
-        patch = cond.status_changed(old, new)
+        new = writer.render(old, report, generation)
+        patch = status_patch(old, new)
         if not patch:
             return
-        if self.h.adapter.needs_detail(old, obs):
+        phase = report.phase or ""
+        if report.ready is not None and self.h.adapter.needs_detail(old, phase):
             detailed = await self._detail(entry) if self.h.adapter.detail_in_poller else None
             if detailed is None:
-                await self.rt.poke(entry, f"remote state {obs.phase}")
+                await self.rt.poke(entry, f"remote state {phase}")
                 return
-            obs, new = detailed, dict(old)
-            apply_observation(new, obs, generation)
-            patch = cond.status_changed(old, new)
+            report = detailed.report()
+            report.observed = False
+            new = writer.render(old, report, generation)
+            patch = status_patch(old, new)
         kind = self.h.adapter.kind
         version = entry.body.get("metadata", {}).get("resourceVersion")
         try:
@@ -194,11 +253,24 @@ class Poller:
                 return
             body = await self.rt.kube.get(kind.path(entry.namespace, entry.name))
             current = Entry(entry.plural, entry.namespace, entry.name, body)
-            await self._apply(current, summary_obs, fresh=True)
+            await self._apply(current, summary_report, fresh=True)
             return
         self.patches += 1
         METRICS.inc("modelarts_status_patches_total", kind=kind.plural)
-        if obs.ready != ready_before:
+        if report.ready is not None and report.ready.status != ready_before:
+            phase = report.phase or ""
             await self.rt.post_event(
-                entry, "Normal", obs.phase, obs.message or f"remote state is {obs.phase}"
+                entry, "Normal", phase, report.ready.message or f"remote state is {phase}"
             )
+
+
+def _listing(entry: Entry) -> str:
+    return f"listing {entry.plural} failed"
+
+
+def _blind(entry: Entry) -> bool:
+    """True when the object's Synced=False is the poller's (its list call failed)."""
+    synced = cond.get_condition(entry.status.get("conditions"), cond.SYNCED) or {}
+    return synced.get("status") == "False" and str(synced.get("message") or "").startswith(
+        _listing(entry)
+    )

@@ -44,6 +44,21 @@ def workspace_id(ctx: Context) -> str:
     return str(spec.workspace_id or "0")
 
 
+def recorded_workspace_id(ctx: Context) -> str:
+    """The workspace ID to look an object up in, whether or not the referenced Workspace is
+    ready (it may be going away too); raise Waiting when it has no recorded ID at all, since
+    looking in the wrong workspace would find nothing and orphan what is there."""
+    spec = ctx.spec
+    if spec.workspace_ref is None:
+        return str(spec.workspace_id or "0")
+    name = spec.workspace_ref.name
+    entry = _registry.get("workspaces", ctx.namespace, name) if _registry else None
+    recorded = entry.status.get("workspaceId") if entry is not None else None
+    if not recorded:
+        raise Waiting("WaitingForWorkspace", f"the ID of Workspace {name!r} is not known")
+    return str(recorded)
+
+
 def workspace_id_of(entry: Entry) -> str:
     """The workspace ID a watched object lives in, for grouping list calls (no waiting)."""
     spec = entry.spec

@@ -80,19 +80,16 @@ class Registry:
             counts[key] = counts.get(key, 0) + 1
         return counts
 
-    def referencing(self, plural: str, namespace: str, name: str) -> list[Entry]:
-        """Objects whose spec references ``plural/name`` in the same namespace."""
-        field = {
-            "workspaces": "workspaceRef",
-            "trainingjobs": "trainingJobRef",
-            "models": "modelRef",
-        }.get(plural)
-        if field is None:
-            return []
+    def referencing(
+        self, references: list[tuple[str, str]], namespace: str, name: str
+    ) -> list[Entry]:
+        """Objects in ``namespace`` that name ``name`` in one of ``references`` ((plural, spec
+        field) pairs: the kinds' declared references to the kind at hand)."""
         found = []
-        for entry in self:
-            if entry.namespace == namespace and _references(entry.spec, field, name):
-                found.append(entry)
+        for plural, field in references:
+            for entry in self.entries(plural):
+                if entry.namespace == namespace and _references(entry.spec, field, name):
+                    found.append(entry)
         return found
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,27 +23,25 @@ from ..metrics import METRICS
 from ..settings import OperatorSettings
 from . import conditions as cond
 from .controller import (
-    Context,
+    DeleteBlocked,
+    Event,
     InvalidSpec,
-    Outcome,
     Reconciler,
     RemoteAdapter,
     RetryLater,
-    error_outcome,
     load_context,
 )
 from .credentials import ClientFactory, CredentialsError
+from .failures import Failure, classify
+from .kinds import KindDeclaration, references_to
 from .kube import KubeClient, KubeError
+from .naming import owner_among
 from .policies import CREATE_PENDING, RECONCILE_REQUEST
 from .registry import Entry, Registry
+from .status import Report, Verdict, status_patch
 
 log = logging.getLogger(__name__)
 FINALIZER = f"{GROUP}/finalizer"
-
-# Errors worth retrying soon (the client already retried with backoff) vs. ones that need a
-# person: those wait for a spec change, or a slow retry in case the cause was outside.
-TRANSIENT = (errors.Throttled, errors.ServerError, errors.Ambiguous)
-SLOW_RETRY_SECONDS = 300.0
 
 
 @dataclass
@@ -93,11 +92,25 @@ class Runtime:
         except Exception:  # a lost retry is re-done on the next resume or change
             log.exception("retry of %s/%s/%s failed", entry.plural, entry.namespace, entry.name)
 
+    def start_background(self, adapters: Iterable[RemoteAdapter[Any]]) -> None:
+        """Start the work that runs apart from kopf's handlers: one batched poller per kind.
+        (Retry timers are armed by the handlers as they run.)"""
+        from .poller import Poller
+
+        for adapter in adapters:
+            self.tasks.append(asyncio.create_task(Poller(self, self.handlers_for(adapter)).run()))
+
     def handlers_for(self, adapter: RemoteAdapter[Any]) -> KindHandlers:
         """The one set of handlers (reconciler, in-flight signal) of a kind."""
         plural = adapter.kind.plural
         if plural not in self.kinds:
             self.kinds[plural] = KindHandlers(adapter, Reconciler(adapter, self.kube))
+            self.kinds[plural].reconciler.owner_of = lambda marker: owner_among(
+                marker,
+                self.registry.entries(plural),
+                self.settings.installation_id,
+                adapter.kind.kind,
+            )
         return self.kinds[plural]
 
     async def poke(self, entry: Entry, why: str) -> None:
@@ -164,131 +177,145 @@ def configure(settings: kopf.OperatorSettings) -> None:
 
 
 def _write_status(patch: kopf.Patch, old: dict[str, Any], new: dict[str, Any]) -> None:
-    for key, value in cond.status_changed(old, new).items():
+    for key, value in status_patch(old, new).items():
         patch.status[key] = value
-    for key in old.keys() - new.keys():
-        patch.status[key] = None
 
 
-def _post(body: Any, events: list[tuple[str, str, str]]) -> None:
+def _post(body: Any, events: list[Event]) -> None:
     for type_, reason, message in events:
         kopf.event(body, type=type_, reason=reason, message=message)
 
 
-def register(adapter: RemoteAdapter[Any]) -> None:
-    """Register the kopf handlers of one kind."""
-    plural = adapter.kind.plural
+DECLARED: dict[str, KindDeclaration] = {}
+"""The registered kinds by plural (what dependency tracking reads references from)."""
 
-    def handlers() -> KindHandlers:
-        return runtime().handlers_for(adapter)
+
+def register(declaration: KindDeclaration) -> None:
+    """Register the kopf handlers of one kind: each delegates to a module-level handler."""
+    adapter = declaration.adapter
+    plural = declaration.plural
+    DECLARED[plural] = declaration
 
     @kopf.on.resume(GROUP, VERSION, plural, id="reconcile")
     @kopf.on.create(GROUP, VERSION, plural, id="reconcile")
     @kopf.on.update(GROUP, VERSION, plural, id="reconcile")
     async def reconcile(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
-        h = handlers()
-        old_status = dict(body.get("status") or {})
-        generation = int(body.get("metadata", {}).get("generation", 1))
-        rt = runtime()
-        rt.cancel_poke((plural, *_key(body)))  # this reconcile supersedes a scheduled one
-        try:
-            ctx = await load_context(adapter, body, rt.clients)
-        except (InvalidSpec, CredentialsError) as err:
-            reason = "InvalidSpec" if isinstance(err, InvalidSpec) else "CredentialsError"
-            new = dict(old_status)
-            new["conditions"] = cond.set_condition(
-                new.get("conditions"), cond.SYNCED, False, reason, str(err), generation
-            )
-            _write_status(patch, old_status, new)
-            kopf.event(body, type="Warning", reason=reason, message=str(err))
-            METRICS.inc("modelarts_reconciles_total", kind=plural, result=reason)
-            rt.poke_later(plural, *_key(body), SLOW_RETRY_SECONDS, reason)
-            return
-        try:
-            outcome: Outcome = await h.reconciler.reconcile(ctx)
-        except errors.ModelArtsError as err:
-            if isinstance(err, errors.AuthFailed):
-                runtime().clients.forget(ctx.namespace)  # re-read a fixed Secret next time
-            new = error_outcome(old_status, err, generation)
-            _write_status(patch, old_status, new)
-            kopf.event(
-                body,
-                type="Warning",
-                reason=err.error_code or type(err).__name__,
-                message=err.error_msg or str(err),
-            )
-            METRICS.inc("modelarts_reconciles_total", kind=plural, result="error")
-            delay = getattr(err, "retry_after", None) or (
-                15.0 if isinstance(err, TRANSIENT) else SLOW_RETRY_SECONDS
-            )
-            if isinstance(err, TRANSIENT):
-                raise kopf.TemporaryError(str(err), delay=delay) from None
-            # Needs a person: done for now (so the next edit is handled at once), retried slowly.
-            rt.poke_later(plural, *_key(body), delay, err.error_code or type(err).__name__)
-            return
-        except RetryLater as later:
-            raise kopf.TemporaryError(str(later), delay=later.delay) from None
-        if outcome.clear_create_pending:
-            patch.metadata.annotations[CREATE_PENDING] = None
-        _write_status(patch, old_status, outcome.status)
-        _post(body, outcome.events)
-        METRICS.inc("modelarts_reconciles_total", kind=plural, result="ok")
-        if outcome.in_flight:
-            h.in_flight.set()
-        if outcome.delete_object:
-            kopf.event(body, type="Normal", reason="TTLExpired", message="deleting finished object")
-            await runtime().kube.delete(adapter.kind.path(*_key(body)))
-            return
-        if outcome.retry_after is not None:
-            rt.poke_later(plural, *_key(body), outcome.retry_after, "requeue")
+        await on_reconcile(runtime().handlers_for(adapter), body, patch)
 
     @kopf.on.delete(GROUP, VERSION, plural, id="finalize")
     async def finalize(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
-        h = handlers()
-        policy = (body.get("spec") or {}).get("deletionPolicy", "Delete")
-        status = dict(body.get("status") or {})
-        pending = CREATE_PENDING in (body.get("metadata", {}).get("annotations") or {})
-        if policy == "Retain" or not (status.get(adapter.id_field) or pending):
-            kopf.event(body, type="Normal", reason="Released", message="nothing to delete remotely")
-            return
-        try:
-            ctx: Context = await load_context(adapter, body, runtime().clients)
-            events = await h.reconciler.delete(ctx, policy)
-        except (errors.ModelArtsError, CredentialsError, InvalidSpec) as err:
-            message = getattr(err, "error_msg", None) or str(err)
-            reason = getattr(err, "error_code", None) or type(err).__name__
-            new = dict(status)
-            new["phase"] = "Deleting"
-            new["conditions"] = cond.set_condition(
-                status.get("conditions"),
-                cond.SYNCED,
-                False,
-                "DeleteFailed",
-                f"{reason}: {message}",
-                int(body.get("metadata", {}).get("generation", 1)),
-            )
-            _write_status(patch, status, new)
-            kopf.event(body, type="Warning", reason="DeleteFailed", message=f"{reason}: {message}")
-            raise kopf.TemporaryError(message, delay=10) from None
-        except RetryLater as later:
-            raise kopf.TemporaryError(str(later), delay=later.delay) from None
-        _post(body, events)
+        await on_delete(runtime().handlers_for(adapter), body, patch)
 
     @kopf.on.event(GROUP, VERSION, plural, id="track")
     async def track(event: kopf.RawEvent, **_: Any) -> None:
-        rt = runtime()
-        body = event.get("object") or {}
-        handlers().reconciler.observed(event.get("type"), body)
-        previous = rt.registry.update(plural, event.get("type"), body)
-        current = rt.registry.get(plural, *_key(body))
-        if current is None or not current.ready or (previous and previous.ready):
-            return
-        # Waiting dependents go on. Ready ones are poked too when this is a live transition
-        # (not the initial listing): the dependency may now have another remote ID (it was
-        # recreated after a drift), and a Service must follow its Model to the new one.
-        for dependent in rt.registry.referencing(plural, *_key(body)):
-            if previous is not None or not dependent.ready:
-                await rt.poke(dependent, f"{plural}/{current.name} is ready")
+        await on_event(runtime().handlers_for(adapter), event)
+
+
+async def on_reconcile(h: KindHandlers, body: kopf.Body, patch: kopf.Patch) -> None:
+    """create/update/resume: the level-based reconcile, its status write and follow-ups."""
+    rt, plural = runtime(), h.adapter.kind.plural
+    rt.cancel_poke((plural, *_key(body)))  # this reconcile supersedes a scheduled one
+    old = dict(body.get("status") or {})
+    try:
+        ctx = await load_context(h.adapter, body, rt.clients)
+        outcome = await h.reconciler.reconcile(ctx)
+    except RetryLater as later:
+        raise kopf.TemporaryError(str(later), delay=later.delay) from None
+    except (errors.ModelArtsError, InvalidSpec, CredentialsError) as err:
+        _report_failure(h, body, patch, old, classify(err))
+        return
+    if outcome.clear_create_pending:
+        patch.metadata.annotations[CREATE_PENDING] = None
+    _write_status(patch, old, outcome.status)
+    _post(body, outcome.events)
+    METRICS.inc("modelarts_reconciles_total", kind=plural, result="ok")
+    if outcome.in_flight:
+        h.in_flight.set()
+    if outcome.delete_object:
+        kopf.event(body, type="Normal", reason="TTLExpired", message="deleting finished object")
+        await rt.kube.delete(h.adapter.kind.path(*_key(body)))
+    elif outcome.retry_after is not None:
+        rt.poke_later(plural, *_key(body), outcome.retry_after, "requeue")
+    elif h.adapter.resyncs and ctx.policies.may_write:
+        # Drift in configuration is looked for on a slow period: the reconcile compares the
+        # remote object with the spec and updates only what differs.
+        rt.poke_later(plural, *_key(body), ctx.policies.resync_period, "resync")
+
+
+def _report_failure(
+    h: KindHandlers, body: kopf.Body, patch: kopf.Patch, old: dict[str, Any], failure: Failure
+) -> None:
+    """Synced=False and a Warning event; a transient failure is retried by kopf soon, the
+    others are done for now (so the next edit is handled at once) and retried slowly."""
+    rt, plural = runtime(), h.adapter.kind.plural
+    namespace, name = _key(body)
+    if failure.auth:
+        rt.clients.forget(namespace)  # re-read a fixed Secret next time
+    report = failure.report(bool(old.get(h.adapter.id_field)))
+    _write_status(patch, old, h.reconciler.writer.render(old, report, _generation(body)))
+    kopf.event(body, type="Warning", reason=failure.event_reason, message=failure.message)
+    METRICS.inc("modelarts_reconciles_total", kind=plural, result=failure.synced.reason)
+    if failure.transient:
+        raise kopf.TemporaryError(failure.message, delay=failure.delay)
+    rt.poke_later(plural, namespace, name, failure.delay, failure.event_reason)
+
+
+async def on_delete(h: KindHandlers, body: kopf.Body, patch: kopf.Patch) -> None:
+    """The deletion policy behind the finalizer; a refused delete keeps it and says why."""
+    adapter = h.adapter
+    policy = (body.get("spec") or {}).get("deletionPolicy", "Delete")
+    status = dict(body.get("status") or {})
+    pending = CREATE_PENDING in (body.get("metadata", {}).get("annotations") or {})
+    if policy == "Retain" or not (status.get(adapter.id_field) or pending):
+        kopf.event(body, type="Normal", reason="Released", message="nothing to delete remotely")
+        return
+    try:
+        ctx = await load_context(adapter, body, runtime().clients)
+        events = await h.reconciler.delete(ctx)
+    except DeleteBlocked as blocked:
+        _report_delete_failure(h, body, patch, status, str(blocked))
+        raise kopf.TemporaryError(str(blocked), delay=blocked.delay) from None
+    except RetryLater as later:
+        raise kopf.TemporaryError(str(later), delay=later.delay) from None
+    except (errors.ModelArtsError, CredentialsError, InvalidSpec) as err:
+        failure = classify(err)
+        message = failure.message
+        if not message.startswith(failure.event_reason):
+            message = f"{failure.event_reason}: {message}"
+        _report_delete_failure(h, body, patch, status, message)
+        raise kopf.TemporaryError(message, delay=10) from None
+    _post(body, events)
+
+
+def _report_delete_failure(
+    h: KindHandlers, body: kopf.Body, patch: kopf.Patch, old: dict[str, Any], message: str
+) -> None:
+    report = Report(phase="Deleting", synced=Verdict(False, "DeleteFailed", message))
+    _write_status(patch, old, h.reconciler.writer.render(old, report, _generation(body)))
+    kopf.event(body, type="Warning", reason="DeleteFailed", message=message)
+
+
+async def on_event(h: KindHandlers, event: kopf.RawEvent) -> None:
+    """Every watch event: feed the registry, and re-trigger the objects that reference one
+    that just became Ready."""
+    rt, plural = runtime(), h.adapter.kind.plural
+    body = event.get("object") or {}
+    h.reconciler.observed(event.get("type"), body)
+    previous = rt.registry.update(plural, event.get("type"), body)
+    current = rt.registry.get(plural, *_key(body))
+    if current is None or not current.ready or (previous and previous.ready):
+        return
+    # Waiting dependents go on. Ready ones are poked too when this is a live transition
+    # (not the initial listing): the dependency may now have another remote ID (it was
+    # recreated after a drift), and a Service must follow its Model to the new one.
+    references = references_to(DECLARED.values(), plural)
+    for dependent in rt.registry.referencing(references, *_key(body)):
+        if previous is not None or not dependent.ready:
+            await rt.poke(dependent, f"{plural}/{current.name} is ready")
+
+
+def _generation(body: Any) -> int:
+    return int(body.get("metadata", {}).get("generation", 1))
 
 
 def _key(body: Any) -> tuple[str, str]:
@@ -298,19 +325,26 @@ def _key(body: Any) -> tuple[str, str]:
 
 def register_credentials_watch() -> None:
     """Re-reconcile objects that are not Synced when a credentials Secret changes: a fixed
-    key takes effect at once instead of after the slow retry of an authentication error."""
+    key takes effect at once instead of after the slow retry of an authentication error.
+    The Secrets are watched by name (:class:`SecretWatcher`), not through a watch of every
+    Secret. A deleted Namespace's client is closed."""
 
-    @kopf.on.event("v1", "secrets", id="credentials")
-    async def credentials_changed(event: kopf.RawEvent, **_: Any) -> None:
-        rt = RUNTIME
-        if rt is None or event.get("type") not in ("ADDED", "MODIFIED"):
-            return  # the initial listing (type None) is not a change
-        meta = (event.get("object") or {}).get("metadata") or {}
-        secret = (meta.get("namespace", ""), meta.get("name", ""))
-        affected = rt.clients.namespaces_using(*secret)
-        for entry in list(rt.registry):
-            if cond.is_true(entry.status.get("conditions"), cond.SYNCED) or entry.deleting:
-                continue
-            if affected is None or entry.namespace in affected:
-                rt.clients.forget(entry.namespace)
-                await rt.poke(entry, f"credentials Secret {secret[0]}/{secret[1]} changed")
+    @kopf.on.event("v1", "namespaces", id="namespaces")
+    async def namespace_gone(event: kopf.RawEvent, **_: Any) -> None:
+        if RUNTIME is not None and event.get("type") == "DELETED":
+            name = ((event.get("object") or {}).get("metadata") or {}).get("name", "")
+            RUNTIME.clients.evict_namespace(name)
+
+
+async def credentials_changed(secret_namespace: str, secret_name: str) -> None:
+    """Poke the objects that may use the Secret and are not Synced."""
+    rt = RUNTIME
+    if rt is None:
+        return
+    affected = rt.clients.namespaces_using(secret_namespace, secret_name)
+    for entry in list(rt.registry):
+        if cond.is_true(entry.status.get("conditions"), cond.SYNCED) or entry.deleting:
+            continue
+        if affected is None or entry.namespace in affected:
+            rt.clients.forget(entry.namespace)
+            await rt.poke(entry, f"credentials Secret {secret_namespace}/{secret_name} changed")

@@ -1,4 +1,5 @@
-"""Service controller: a real-time, batch or edge ModelArts service.
+"""Service controller: a real-time, batch or edge ModelArts service (v1 form, ``spec.config``)
+or a v2 inference service (``spec.v2``, handled by ``service_v2``).
 
 Config (models, weights, specifications, instance counts), description and schedule are
 updated in place with PUT; ``spec.stopped`` starts and stops the service. ``spec.exportTo``
@@ -8,22 +9,30 @@ application Deployment can consume the URL.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from .. import GROUP, VERSION
 from ..api.client import ModelArtsClient
 from ..api.services import ServiceDeployRequest, ServiceUpdateRequest
-from ..crd.service import ServiceSpec
-from ..reconcile.controller import Context, Observation, RemoteAdapter, confirmed_gone
+from ..crd import service as crd
+from ..crd.service import ServiceSpec, ServiceStatus
+from ..reconcile.controller import Context, Observation, Refs, RemoteAdapter, confirmed_gone
+from ..reconcile.kinds import HealthRules, KindDeclaration, RbacRule, Reference
 from ..reconcile.kube import Kind, KubeError
+from ..reconcile.naming import marked_description
+from ..reconcile.policies import foreign_config_map
 from ..reconcile.references import (
     from_millis,
     ready_dependency,
+    recorded_workspace_id,
     to_wire,
     workspace_id,
     workspace_id_of,
 )
 from ..reconcile.registry import Entry
+from . import service_v2
+from .service_v2 import is_v2
 
 OPERATOR_FIELDS = (
     "deletion_policy",
@@ -72,39 +81,71 @@ def _observation(remote: Any, stopped_wanted: bool) -> Observation:
     )
 
 
+@dataclass
+class ServiceRefs(Refs):
+    """The workspace, spec.config on the wire with model IDs from referenced Models, and the
+    ConfigMap this reconcile exported to."""
+
+    config: list[dict[str, Any]] = field(default_factory=list)
+    exported: str | None = None
+    v2: dict[str, Any] = field(default_factory=dict)  # spec.v2 on the wire
+
+
+def _refs(ctx: Context) -> ServiceRefs:
+    if not isinstance(ctx.refs, ServiceRefs):  # observe() without resolve() (the poller)
+        ctx.refs = ServiceRefs(ctx.refs.workspace_id)
+    return ctx.refs
+
+
 class ServiceAdapter(RemoteAdapter[ServiceSpec]):
-    kind = Kind("Service", "services")
+    kind = Kind(crd.KIND, crd.PLURAL)
     spec_model = ServiceSpec
+    status_model = ServiceStatus
     id_field = "serviceId"
     name_field = "service_name"
     detail_in_poller = False  # Running writes the exportTo ConfigMap, which update() does
+    resyncs = True
 
     async def resolve(self, ctx: Context) -> None:
-        ctx.resolved["workspace_id"] = workspace_id(ctx)
-        configs = []
-        for item in ctx.spec.config:
+        refs = ServiceRefs(workspace_id(ctx))
+        ctx.refs = refs
+        if is_v2(ctx.spec):
+            refs.v2 = service_v2.wire_config(ctx)
+            return
+        for item in ctx.spec.config or []:
             wire = to_wire(item, "model_ref")
             if item.model_ref is not None:
                 model = ready_dependency(ctx, "models", "Model", item.model_ref.name)
                 wire["model_id"] = str(model["modelId"])
-            configs.append(wire)
-        ctx.resolved["config"] = configs
+            refs.config.append(wire)
+        ctx.refs = refs
+
+    async def resolve_for_lookup(self, ctx: Context) -> None:
+        ctx.refs = ServiceRefs(recorded_workspace_id(ctx))
 
     async def find(self, ctx: Context) -> tuple[str, Any] | None:
+        if is_v2(ctx.spec):
+            return await service_v2.find(ctx)
         svc = await ctx.client.services.find_by_name(
-            ctx.remote_name, workspace_id=ctx.resolved["workspace_id"]
+            ctx.remote_name, workspace_id=ctx.refs.workspace_id
         )
         return (str(svc.service_id), svc) if svc is not None else None
 
     async def get(self, ctx: Context, remote_id: str) -> Any:
+        if is_v2(ctx.spec):
+            return await ctx.client.services_v2.get(remote_id)
         return await ctx.client.services.get(remote_id)
 
     async def create(self, ctx: Context) -> str:
+        if is_v2(ctx.spec):
+            request = service_v2.create_request(ctx, _refs(ctx).v2)
+            return str((await ctx.client.services_v2.create(request)).id)
         wire = to_wire(ctx.spec, *OPERATOR_FIELDS)
         wire.update(
             service_name=ctx.remote_name,
-            workspace_id=ctx.resolved["workspace_id"],
-            config=ctx.resolved["config"],
+            description=marked_description(ctx.spec.description, ctx.marker, 100),
+            workspace_id=ctx.refs.workspace_id,
+            config=_refs(ctx).config,
         )
         deployed = await ctx.client.services.create(ServiceDeployRequest.model_validate(wire))
         return str(deployed.service_id)
@@ -114,32 +155,35 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
             {k: str(getattr(c, k)) for k in COMPARED if getattr(c, k, None) is not None}
             for c in remote.config or []
         ]
-        want = [
-            {k: str(c[k]) for k in COMPARED if c.get(k) is not None} for c in ctx.resolved["config"]
-        ]
+        want = [{k: str(c[k]) for k in COMPARED if c.get(k) is not None} for c in _refs(ctx).config]
         # Compare only what the spec sets: the API fills in defaults we did not ask for.
         return len(have) != len(want) or any(
             any(h.get(k) != v for k, v in w.items()) for h, w in zip(have, want, strict=True)
         )
 
     async def update(self, ctx: Context, remote_id: str, remote: Any) -> Any:
+        if is_v2(ctx.spec):
+            remote = await service_v2.update(ctx, remote_id, remote, _refs(ctx).v2)
+            await self._export(ctx, remote_id, remote.url)
+            return remote
         spec: ServiceSpec = ctx.spec
         services = ctx.client.services
         state = (remote.status or "").lower()
         changed = False
         if spec.stopped and state in ("running", "concerning", "deploying"):
             await services.stop(remote_id)
-            ctx.resolved.setdefault("events", []).append(("Normal", "Stopped", "service stopped"))
+            ctx.effects.event("Normal", "Stopped", "service stopped")
             changed = True
         elif not spec.stopped and state == "stopped" and spec.infer_type != "batch":
             await services.start(remote_id)
-            ctx.resolved.setdefault("events", []).append(("Normal", "Started", "service started"))
+            ctx.effects.event("Normal", "Started", "service started")
             changed = True
         update: dict[str, Any] = {}
-        if spec.description is not None and spec.description != (remote.description or ""):
-            update["description"] = spec.description
+        description = marked_description(spec.description, ctx.marker, 100)
+        if description != (remote.description or ""):
+            update["description"] = description
         if self._config_changed(ctx, remote):
-            update["config"] = ctx.resolved["config"]
+            update["config"] = _refs(ctx).config
         if spec.schedule is not None:
             want = [to_wire(s) for s in spec.schedule]
             have = [s.model_dump(exclude_none=True) for s in remote.schedule or []]
@@ -149,26 +193,21 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
                 update["schedule"] = want
         if update and state not in ("deploying",):
             await services.update(remote_id, ServiceUpdateRequest.model_validate(update))
-            ctx.resolved.setdefault("events", []).append(
-                ("Normal", "Updated", f"updated {', '.join(sorted(update))}")
-            )
+            ctx.updated(update)
             changed = True
         elif update:
-            ctx.resolved["requeue_after"] = 10.0  # 3519: wait until deployment completes
+            ctx.effects.requeue_after = 10.0  # 3519: wait until deployment completes
         remote = await services.get(remote_id) if changed else remote
-        await self._export(ctx, remote)
+        await self._export(ctx, str(remote.service_id or ""), remote.access_address)
         return remote
 
-    async def _export(self, ctx: Context, remote: Any) -> None:
+    async def _export(self, ctx: Context, service_id: str, address: str | None) -> None:
         """Write serviceId and accessAddress to the ConfigMap named by spec.exportTo."""
         target = ctx.spec.export_to
         if target is None or ctx.kube is None:
             return
         name = target.config_map_name
-        data = {
-            "serviceId": str(remote.service_id or ""),
-            "accessAddress": str(getattr(remote, "access_address", None) or ""),
-        }
+        data = {"serviceId": service_id, "accessAddress": address or ""}
         body = {
             "apiVersion": "v1",
             "kind": "ConfigMap",
@@ -197,11 +236,19 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
                 raise
             await ctx.kube.create(path, body)
         else:
+            if (refusal := foreign_config_map(current, ctx.uid)) is not None:
+                ctx.refusal = refusal
+                return
             if current.get("data") != data:
                 await ctx.kube.merge_patch(f"{path}/{name}", {"data": data})
-        ctx.resolved["exported"] = name
+        _refs(ctx).exported = name
 
     def observe(self, ctx: Context, remote: Any) -> Observation:
+        if is_v2(ctx.spec):
+            obs = service_v2.observe(ctx, remote)
+            if (exported := _refs(ctx).exported) is not None:
+                obs.facts["exportedConfigMap"] = exported
+            return obs
         obs = _observation(remote, ctx.spec.stopped)
         models = [
             {
@@ -228,27 +275,53 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
             "finishedTime": from_millis(remote.finished_time),
             "createTime": from_millis(remote.publish_at),
             "models": models or None,
-            "exportedConfigMap": ctx.resolved.get("exported"),
+            "exportedConfigMap": _refs(ctx).exported,
         }
         obs.facts.update({k: v for k, v in facts.items() if v is not None})
         return obs
 
     async def delete(self, ctx: Context, remote_id: str) -> bool:
+        if is_v2(ctx.spec):
+            return await service_v2.delete(ctx, remote_id)
         await ctx.client.services.delete(remote_id)
         return await confirmed_gone(ctx.client.services.get(remote_id))
 
     async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        for ws in {workspace_id_of(e) for e in entries}:
+        v2 = [e for e in entries if is_v2(e.spec)]
+        found: dict[str, Any] = await service_v2.poll(client, v2) if v2 else {}
+        v1 = [e for e in entries if not is_v2(e.spec)]
+        for ws in {workspace_id_of(e) for e in v1}:
             async for svc in client.services.iter_all(workspace_id=ws):
                 found[str(svc.service_id)] = svc
         return found
 
     def observe_summary(self, entry: Entry, summary: Any) -> Observation:
+        if is_v2(entry.spec):
+            return service_v2.observe_summary(entry, summary)
         return _observation(summary, bool(entry.spec.get("stopped")))
 
-    def needs_detail(self, old_status: dict[str, Any], obs: Observation) -> bool:
+    def needs_detail(self, old_status: dict[str, Any], phase: str) -> bool:
         # The access address and per-model states come with the detail once it runs.
-        return (
-            obs.phase in ("Running", "Finished", "Failed") and old_status.get("phase") != obs.phase
-        )
+        return phase in ("Running", "Finished", "Failed") and old_status.get("phase") != phase
+
+
+DECLARATION = KindDeclaration(
+    crd=crd.CRD,
+    adapter=ServiceAdapter(),
+    references=(
+        Reference("workspaceRef", "workspaces", ("workspaceId",)),
+        Reference("modelRef", "models", ("modelId",)),
+    ),
+    rbac=(
+        RbacRule(
+            "",
+            "configmaps",
+            # Read, create, patch its data; no list/watch/delete (the garbage collector
+            # deletes it with its Service), and the chart's admission policy refuses a patch of
+            # a ConfigMap no Service owns.
+            frozenset({"get", "create", "patch"}),
+            "spec.exportTo: the ConfigMap with the service's address and ID, owned by it",
+        ),
+    ),
+    health=HealthRules(suspended_when="stopped"),
+)

@@ -1,7 +1,9 @@
-"""TrainingJob controller: a ModelArts v1 training job and its versions.
+"""TrainingJob controller: a v2 training job (``spec.algorithm``, what the cloud accepts today;
+see ``training_v2.py``) or a 2020 v1 job and its versions (``spec.config``).
 
-A description change is applied in place; a config change becomes a new job version (the
-API's own versioning, with ``pre_version_id``). Run policy as in Kubernetes Jobs:
+v1: a description change is applied in place; a config change becomes a new job version (the
+API's own versioning, with ``pre_version_id``). v2: the description is applied in place; a
+change to what runs is a new job. Run policy for both as in Kubernetes Jobs:
 ``activeDeadlineSeconds`` stops a job that runs too long, ``ttlSecondsAfterFinished``
 deletes the object after completion. A job deleted remotely is reported, never re-run.
 """
@@ -12,46 +14,59 @@ import contextlib
 import datetime as dt
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from ..api import errors
 from ..api.client import ModelArtsClient
 from ..api.training_jobs import (
     JOBSTAT,
+    JOBSTATS,
     TrainingJobConfig,
     TrainingJobCreateRequest,
     TrainingJobVersion,
     TrainingVersionConfig,
     TrainingVersionCreateRequest,
 )
-from ..crd.training_job import TrainingJobSpec
-from ..reconcile.controller import Context, Observation, RemoteAdapter, confirmed_gone
+from ..api.training_v2 import TrainingJobV2
+from ..crd import training_job as crd
+from ..crd.training_job import TrainingJobSpec, TrainingJobStatus
+from ..reconcile.controller import Context, Observation, Refs, RemoteAdapter, confirmed_gone
+from ..reconcile.kinds import KindDeclaration, Reference
 from ..reconcile.kube import Kind
-from ..reconcile.references import from_millis, to_wire, workspace_id, workspace_id_of
+from ..reconcile.naming import marked_description
+from ..reconcile.references import (
+    from_millis,
+    recorded_workspace_id,
+    to_wire,
+    workspace_id,
+    workspace_id_of,
+)
 from ..reconcile.registry import Entry
+from .training_v2 import (
+    DEADLINE_RECHECK,
+    FINISHED,
+    TrainingV2,
+    is_v2,
+    is_v2_entry,
+    observe_job,
+)
 
-# Phase classes of the JOBSTAT codes (digest §3.1); the doc defines none, they follow the names.
-SUCCEEDED = {10, 20}
-FAILED = {3, 5, 6, 11, 14, 16, 17, 21}
-STOPPED = {12, 13}
-ACTIVE = {1, 2, 4, 7, 8, 15, 18, 19}
+
+def _codes(*phases: str) -> frozenset[int]:
+    return frozenset(code for code, stat in JOBSTATS.items() if stat.phase in phases)
+
+
+SUCCEEDED = _codes("Succeeded")
+FAILED = _codes("Failed")
+STOPPED = _codes("Stopped")
+ACTIVE = _codes("Creating", "Queued", "Running") - {0}  # 0 (UNKNOWN) is not known to run
 TERMINAL = SUCCEEDED | FAILED | STOPPED
 
 
 def phase_of(code: int | None) -> str:
-    if code in SUCCEEDED:
-        return "Succeeded"
-    if code in FAILED:
-        return "Failed"
-    if code in STOPPED:
-        return "Stopped"
-    if code == 7:
-        return "Queued"
-    if code in (8, 15, 18, 19):
-        return "Running"
-    if code == 9:
-        return "Stopping"
-    return "Creating"
+    stat = JOBSTATS.get(code) if code is not None else None
+    return stat.phase if stat is not None else "Creating"
 
 
 def _observation(code: int | None, facts: dict[str, Any]) -> Observation:
@@ -83,29 +98,59 @@ def _norm(value: Any) -> Any:
     return None if value is None else str(value)
 
 
+@dataclass
+class TrainingRefs(Refs):
+    """The workspace, and what the run policy decided during this reconcile."""
+
+    deadline_exceeded: bool = False
+
+
+def _refs(ctx: Context) -> TrainingRefs:
+    if not isinstance(ctx.refs, TrainingRefs):  # observe() without resolve() (the poller)
+        ctx.refs = TrainingRefs(ctx.refs.workspace_id)
+    return ctx.refs
+
+
 class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
-    kind = Kind("TrainingJob", "trainingjobs")
+    kind = Kind(crd.KIND, crd.PLURAL)
     spec_model = TrainingJobSpec
+    status_model = TrainingJobStatus
     id_field = "jobId"
+    recorded_fields = (
+        "versionId",
+        "versionName",
+        "resourceId",
+        "configGeneration",
+        "trainingSpecHash",
+    )
     name_field = "job_name"
     recreate_on_drift = False  # re-running training silently would cost money
+    v2 = TrainingV2()
 
     def status_id(self, remote_id: str) -> Any:
-        return int(remote_id)
+        """v1 job IDs are numbers, v2 IDs UUIDs (status.jobId takes either)."""
+        return int(remote_id) if remote_id.isdigit() else remote_id
 
     async def resolve(self, ctx: Context) -> None:
-        ctx.resolved["workspace_id"] = workspace_id(ctx)
+        ctx.refs = TrainingRefs(workspace_id(ctx))
+
+    async def resolve_for_lookup(self, ctx: Context) -> None:
+        ctx.refs = TrainingRefs(recorded_workspace_id(ctx))
 
     async def find(self, ctx: Context) -> tuple[str, Any] | None:
+        if is_v2(ctx.spec):
+            return await self.v2.find(ctx)
         job = await ctx.client.training_jobs.find_by_name(
-            ctx.remote_name, workspace_id=ctx.resolved["workspace_id"]
+            ctx.remote_name, workspace_id=ctx.refs.workspace_id
         )
         if job is None:
             return None
         ctx.status["versionId"] = job.version_id
         return str(job.job_id), job
 
-    async def get(self, ctx: Context, remote_id: str) -> TrainingJobVersion:
+    async def get(self, ctx: Context, remote_id: str) -> TrainingJobVersion | TrainingJobV2:
+        if is_v2(ctx.spec):
+            return await self.v2.get(ctx, remote_id)
         version_id = ctx.status.get("versionId")
         if version_id is None:
             versions = await ctx.client.training_jobs.list_versions(int(remote_id))
@@ -118,11 +163,13 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
 
     async def create(self, ctx: Context) -> str:
         spec: TrainingJobSpec = ctx.spec
+        if is_v2(spec):
+            return await self.v2.create(ctx)
         request = TrainingJobCreateRequest(
             job_name=ctx.remote_name,
-            job_desc=spec.job_desc,
+            job_desc=marked_description(spec.job_desc, ctx.marker, 256),
             config=TrainingJobConfig.model_validate(to_wire(spec.config)),
-            workspace_id=ctx.resolved["workspace_id"],
+            workspace_id=ctx.refs.workspace_id,
         )
         created = await ctx.client.training_jobs.create(request)
         ctx.status.update(
@@ -156,9 +203,15 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
 
     async def update(self, ctx: Context, remote_id: str, remote: Any) -> Any:
         spec: TrainingJobSpec = ctx.spec
+        if isinstance(remote, TrainingJobV2):
+            remote = await self.v2.update(ctx, remote_id, remote)
+            if await self.v2.enforce_deadline(ctx, str(remote.id), remote):
+                _refs(ctx).deadline_exceeded = True
+            return remote
         jobs = ctx.client.training_jobs
-        if spec.job_desc is not None and (remote.job_desc or "") != spec.job_desc:
-            await jobs.update_description(int(remote_id), spec.job_desc)
+        job_desc = marked_description(spec.job_desc, ctx.marker, 256)
+        if (remote.job_desc or "") != job_desc:
+            await jobs.update_description(int(remote_id), job_desc)
         drift = self._config_drift(ctx, remote)
         if drift:
             # Look before creating: a version made by a run that crashed before recording it
@@ -171,7 +224,7 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
                 drift = self._config_drift(ctx, remote)
         if drift and ctx.status.get("configGeneration") != ctx.generation:
             request = TrainingVersionCreateRequest(
-                job_desc=spec.job_desc,
+                job_desc=job_desc,
                 config=TrainingVersionConfig.model_validate(
                     {
                         **to_wire(spec.config, "create_version", "volumes"),
@@ -183,37 +236,37 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
             ctx.status.update({"versionId": created.version_id, "configGeneration": ctx.generation})
             if created.version_name:
                 ctx.status["versionName"] = created.version_name
-            self.events(ctx).append(
-                (
-                    "Normal",
-                    "VersionCreated",
-                    f"config changed ({', '.join(drift)}): new version {created.version_id}",
-                )
+            ctx.effects.event(
+                "Normal",
+                "VersionCreated",
+                f"config changed ({', '.join(drift)}): new version {created.version_id}",
             )
             return await jobs.get_version(int(remote_id), int(created.version_id or 0))
         await self._enforce_deadline(ctx, remote_id, remote)
         return remote
 
-    def events(self, ctx: Context) -> list[tuple[str, str, str]]:
-        events: list[tuple[str, str, str]] = ctx.resolved.setdefault("events", [])
-        return events
-
     async def _enforce_deadline(self, ctx: Context, remote_id: str, remote: Any) -> None:
         deadline = ctx.spec.active_deadline_seconds
-        if not deadline or remote.status not in ACTIVE or not remote.start_time:
+        if not deadline or remote.status not in ACTIVE:
+            return
+        if not remote.start_time:  # the clock starts when it runs: look again soon
+            ctx.effects.requeue_after = min(float(deadline), DEADLINE_RECHECK)
             return
         elapsed = dt.datetime.now(dt.UTC).timestamp() - remote.start_time / 1000
         if elapsed < deadline:
-            ctx.resolved["requeue_after"] = max(1.0, deadline - elapsed)
+            ctx.effects.requeue_after = max(1.0, deadline - elapsed)
             return
         with contextlib.suppress(errors.StateConflict):
             await ctx.client.training_jobs.stop(int(remote_id), int(remote.version_id))
-        ctx.resolved["deadline_exceeded"] = True
-        self.events(ctx).append(
-            ("Warning", "DeadlineExceeded", f"stopped after {int(elapsed)}s (limit {deadline}s)")
+        _refs(ctx).deadline_exceeded = True
+        ctx.effects.event(
+            "Warning", "DeadlineExceeded", f"stopped after {int(elapsed)}s (limit {deadline}s)"
         )
 
     def observe(self, ctx: Context, remote: Any) -> Observation:
+        if isinstance(remote, TrainingJobV2):
+            obs = observe_job(remote)
+            return self._run_policy(ctx, obs, obs.phase in FINISHED)
         facts: dict[str, Any] = {
             "jobId": remote.job_id,
             "versionId": remote.version_id,
@@ -232,20 +285,27 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
         if metrics := _metrics(remote.model_metric_list):
             facts["metrics"] = metrics
         obs = _observation(code, {k: v for k, v in facts.items() if v is not None})
-        if ctx.resolved.get("deadline_exceeded"):
-            obs.phase, obs.failed, obs.reason = "Failed", True, "DeadlineExceeded"
+        return self._run_policy(ctx, obs, code in TERMINAL)
+
+    def _run_policy(self, ctx: Context, obs: Observation, finished: bool) -> Observation:
+        """activeDeadlineSeconds and ttlSecondsAfterFinished, for both forms."""
+        if _refs(ctx).deadline_exceeded:
+            obs.phase, obs.reason = "Failed", "DeadlineExceeded"
             obs.message = f"activeDeadlineSeconds {ctx.spec.active_deadline_seconds} exceeded"
         ttl = ctx.spec.ttl_seconds_after_finished
-        if ttl is not None and code in TERMINAL and "completionTime" in facts:
-            done = dt.datetime.fromisoformat(facts["completionTime"].replace("Z", "+00:00"))
+        completion = obs.facts.get("completionTime")
+        if ttl is not None and finished and completion:
+            done = dt.datetime.fromisoformat(completion.replace("Z", "+00:00"))
             remaining = done.timestamp() + ttl - dt.datetime.now(dt.UTC).timestamp()
             if remaining <= 0:
-                ctx.resolved["delete_object"] = True
+                ctx.effects.delete_object = True
             else:
-                ctx.resolved["requeue_after"] = remaining
+                ctx.effects.requeue_after = remaining
         return obs
 
     async def delete(self, ctx: Context, remote_id: str) -> bool:
+        if is_v2(ctx.spec):
+            return await self.v2.delete(ctx, remote_id)
         jobs = ctx.client.training_jobs
         try:
             remote = await self.get(ctx, remote_id)
@@ -260,21 +320,26 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
         return await confirmed_gone(self.get(ctx, remote_id))
 
     async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
+        """Both forms' list pages: v1 jobs by number, v2 jobs by UUID (they never collide)."""
+        v2 = [e for e in entries if is_v2_entry(e)]
+        found: dict[str, Any] = await self.v2.poll(client, v2) if v2 else {}
         workspaces: dict[str, list[Entry]] = defaultdict(list)
         for entry in entries:
-            workspaces[workspace_id_of(entry)].append(entry)
-        found: dict[str, Any] = {}
+            if not is_v2_entry(entry):
+                workspaces[workspace_id_of(entry)].append(entry)
         for ws in workspaces:
             async for job in client.training_jobs.iter_all(workspace_id=ws):
                 found[str(job.job_id)] = job
         return found
 
     def observe_summary(self, entry: Entry, summary: Any) -> Observation:
+        if isinstance(summary, TrainingJobV2):
+            return observe_job(summary)  # a search item is the whole job
         return _observation(summary.status, {})
 
-    def needs_detail(self, old_status: dict[str, Any], obs: Observation) -> bool:
+    def needs_detail(self, old_status: dict[str, Any], phase: str) -> bool:
         # Finished jobs get metrics, duration and completion time from the version detail.
-        return obs.phase in ("Succeeded", "Failed", "Stopped") or old_status.get("phase") is None
+        return phase in ("Succeeded", "Failed", "Stopped") or old_status.get("phase") is None
 
 
 def _metrics(raw: Any) -> dict[str, float] | None:
@@ -295,3 +360,10 @@ def _metrics(raw: Any) -> dict[str, float] | None:
         except (TypeError, ValueError):
             continue
     return out or None
+
+
+DECLARATION = KindDeclaration(
+    crd=crd.CRD,
+    adapter=TrainingJobAdapter(),
+    references=(Reference("workspaceRef", "workspaces", ("workspaceId",)),),
+)

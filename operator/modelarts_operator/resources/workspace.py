@@ -7,9 +7,12 @@ from typing import Any
 from ..api import errors
 from ..api.client import ModelArtsClient
 from ..api.workspaces import Workspace, WorkspaceCreateRequest, WorkspaceUpdateRequest
-from ..crd.workspace import WorkspaceSpec
+from ..crd import workspace as crd
+from ..crd.workspace import WorkspaceSpec, WorkspaceStatus
 from ..reconcile.controller import Context, Observation, RemoteAdapter, confirmed_gone
+from ..reconcile.kinds import KindDeclaration
 from ..reconcile.kube import Kind
+from ..reconcile.naming import marked_description
 from ..reconcile.references import from_millis, to_wire
 from ..reconcile.registry import Entry
 
@@ -27,11 +30,13 @@ def _observe(ws: Any) -> Observation:
 
 
 class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec]):
-    kind = Kind("Workspace", "workspaces")
+    kind = Kind(crd.KIND, crd.PLURAL)
     spec_model = WorkspaceSpec
+    status_model = WorkspaceStatus
     id_field = "workspaceId"
     name_field = "name"
     name_min_length = 4
+    resyncs = True
 
     async def find(self, ctx: Context) -> tuple[str, Any] | None:
         ws = await ctx.client.workspaces.find_by_name(ctx.remote_name)
@@ -43,6 +48,7 @@ class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec]):
     def _desired(self, ctx: Context) -> dict[str, Any]:
         wire = to_wire(ctx.spec, "deletion_policy", "name")
         wire["name"] = ctx.remote_name
+        wire["description"] = marked_description(ctx.spec.description, ctx.marker, 256)
         return wire
 
     async def create(self, ctx: Context) -> str:
@@ -63,6 +69,7 @@ class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec]):
         await ctx.client.workspaces.update(
             remote_id, WorkspaceUpdateRequest.model_validate(changed)
         )
+        ctx.updated(changed)
         return await ctx.client.workspaces.get(remote_id)
 
     def observe(self, ctx: Context, remote: Any) -> Observation:
@@ -96,3 +103,6 @@ class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec]):
 
     def observe_summary(self, entry: Entry, summary: Any) -> Observation:
         return _observe(summary)
+
+
+DECLARATION = KindDeclaration(crd=crd.CRD, adapter=WorkspaceAdapter())

@@ -1,4 +1,4 @@
-"""Every documented error body shape parses, and codes classify per digest §4.7."""
+"""Every documented error body shape parses, and documented codes classify as documented."""
 
 from __future__ import annotations
 

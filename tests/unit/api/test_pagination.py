@@ -90,3 +90,34 @@ async def test_empty_first_page() -> None:
         return []
 
     assert [i async for i in iter_page_numbers(fetch, lambda p: p, lambda p: 0)] == []
+
+
+async def test_one_paginator_binds_filters_and_adds_the_paging_of_either_style() -> None:
+    from dataclasses import dataclass, field
+    from functools import partial
+
+    from modelarts_operator.api.pagination import Paging, first, paginate
+
+    @dataclass
+    class Page:
+        items: list[int] = field(default_factory=list)
+        total: int = 5
+
+    calls: list[dict[str, Any]] = []
+
+    async def fetch(**query: Any) -> Page:
+        calls.append(query)
+        number = query.get("page", query.get("offset"))
+        size = query.get("per_page", query.get("limit"))
+        start = (number - 1) * size if "page" in query else number * size
+        return Page(list(range(start, min(start + size, 5))))
+
+    numbered: Paging[Page, int] = Paging(lambda p: p.items, lambda p: p.total, numbered=True)
+    got = [i async for i in paginate(partial(fetch, workspace_id="w"), numbered, 2)]
+    assert got == [0, 1, 2, 3, 4]
+    assert calls[0] == {"workspace_id": "w", "page": 1, "per_page": 2}
+    calls.clear()
+    offsets: Paging[Page, int] = Paging(lambda p: p.items, lambda p: p.total)
+    assert await first(paginate(fetch, offsets, 2), lambda i: i == 3) == 3
+    assert calls == [{"offset": 0, "limit": 2}, {"offset": 1, "limit": 2}]
+    assert await first(paginate(fetch, offsets, 2), lambda i: i > 9) is None

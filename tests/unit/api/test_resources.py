@@ -1,5 +1,5 @@
 """Every typed endpoint: exact method, path, query and body on the wire, and tolerant
-parsing of the documented samples (digest §2 and §5)."""
+parsing of the documented samples."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ from modelarts_operator.api.workspaces import WorkspaceQuotaUpdate
 from .helpers import PROJECT, FakeTime, Script, make_client
 
 P = f"/v1/{PROJECT}"
-# The documented import request (seed 000, identical in [A]/[E]/[Z] but for OBS hosts).
+# The documented model import request (the API's sample, with our OBS paths).
 SEED_000_SAMPLE = (
     '{"model_name":"mnist","model_version":"1.0.0","source_location":"https://models.obs.xx'
     'xx.com/mnist","source_job_id":"55","source_job_version":"V100","model_type":"TensorFlo'
@@ -937,7 +937,10 @@ async def test_dataarts_403_form() -> None:
         "error_msg": "X-Auth-Token is invalid",
         "title": "Forbidden",
     }
-    req = DataArtsModelCreateRequest(name="m", version=ModelVersionInput(name="v"))
+    config = ModelConfig(
+        llm_model_config=LlmModelConfig(base_model_type="llama3", model_path="obs://b/m/")
+    )
+    req = DataArtsModelCreateRequest(name="m", version=ModelVersionInput(name="v", config=config))
     with pytest.raises(errors.Forbidden) as info:
         await _run(lambda c: c.dataarts.create_model("ws", req), body, 403)
     assert info.value.error_code == "403"

@@ -1,4 +1,4 @@
-"""Tolerant parsing (digest §5) and secret redaction helpers."""
+"""Tolerant parsing (numbers as strings and back, JSON in strings) and secret redaction."""
 
 from __future__ import annotations
 

@@ -1,28 +1,25 @@
-"""The Argo CD health check argocd/health.lua, run in a real Lua 5.1 (Argo CD's gopher-lua
-speaks 5.1) against status fixtures shaped like the operator's status (DESIGN.md, Status)."""
+"""argocd/health.lua in a real Lua 5.1 (Argo CD's gopher-lua speaks 5.1) restricted to what
+Argo CD loads for argocd-cm scripts (base, table, package, os: no string, math, io), over the
+objects the operator really produced (tests/fixtures/argocd/) and variations of them that
+change one field. tests/unit/argocd/test_argocd_health.py runs the same fixtures through
+Argo CD's own code."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from .cases import CASES, GROUP, HEALTH_LUA, ROOT, Case, params
+
 lupa = pytest.importorskip("lupa.lua51")
 
-ROOT = Path(__file__).resolve().parents[3]
-HEALTH_LUA = ROOT / "argocd" / "health.lua"
 CHART_HEALTH_LUA = ROOT / "helm" / "modelarts-operator" / "files" / "argocd" / "health.lua"
-KINDS = ["Workspace", "TrainingJob", "Model", "Service"]
-GROUP_VERSION = "modelarts.huaweicloud.com/v1alpha1"
-
-# A phase each kind shows while it is still converging (DESIGN.md: Ready False carries it).
-IN_FLIGHT = {
-    "Workspace": "Creating",
-    "TrainingJob": "Running",
-    "Model": "Publishing",
-    "Service": "Deploying",
-}
+# Libraries Argo CD does not open for health scripts from argocd-cm (util/lua: only base,
+# table, package and a safe os). Strings lose their methods too (s:sub needs string).
+NOT_IN_ARGOCD = ("string", "math", "io", "coroutine", "debug")
 
 
 def to_lua(runtime: Any, value: Any) -> Any:
@@ -40,224 +37,219 @@ def to_lua(runtime: Any, value: Any) -> Any:
     return value
 
 
-def health(kind: str, obj: dict[str, Any]) -> tuple[str, str]:
-    """Evaluate the kind's script the way Argo CD does: ``obj`` global, the chunk returns hs."""
+def sandbox() -> Any:
     runtime = lupa.LuaRuntime(unpack_returned_tuples=True)
+    runtime.execute("debug.setmetatable('', nil)")
+    for name in NOT_IN_ARGOCD:
+        runtime.execute(f"{name} = nil; package.loaded.{name} = nil")
+    return runtime
+
+
+def run(script: str, obj: dict[str, Any]) -> tuple[str, str]:
+    """Evaluate like Argo CD: ``obj`` global, the chunk returns hs."""
+    runtime = sandbox()
     runtime.globals().obj = to_lua(runtime, obj)
-    result = runtime.execute(HEALTH_LUA.read_text())
+    result = runtime.execute(script)
     assert result is not None, "script returned nothing"
     return str(result["status"]), str(result["message"])
 
 
-def condition(
-    ctype: str, status: str, reason: str, message: str, generation: int = 2
-) -> dict[str, Any]:
-    return {
-        "type": ctype,
-        "status": status,
-        "reason": reason,
-        "message": message,
-        "lastTransitionTime": "2025-01-01T00:00:00Z",
-        "observedGeneration": generation,
-    }
+def health(obj: dict[str, Any]) -> tuple[str, str]:
+    return run(HEALTH_LUA.read_text(), obj)
 
 
-def make(
-    kind: str,
-    *,
-    status: dict[str, Any] | None = None,
-    generation: int = 2,
-    spec: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    obj: dict[str, Any] = {
-        "apiVersion": GROUP_VERSION,
-        "kind": kind,
-        "metadata": {"name": "demo", "namespace": "team-a", "generation": generation},
-        "spec": spec or {},
-    }
-    if status is not None:
-        obj["status"] = status
+def fixture(name: str) -> dict[str, Any]:
+    return copy.deepcopy(next(c for c in CASES if c.name == name).load())
+
+
+def observed(name: str) -> dict[str, Any]:
+    """A captured refused object as a terminal Synced=False alone: observedGeneration set to
+    the generation and no Failed condition, so the script decides on Synced's reason (the same
+    object whether or not the operator that produced the fixture writes them)."""
+    obj = fixture(name)
+    obj["status"]["observedGeneration"] = obj["metadata"]["generation"]
+    obj["status"]["conditions"] = [c for c in obj["status"]["conditions"] if c["type"] != "Failed"]
     return obj
 
 
-# The phase each kind shows once Ready (TrainingJob: the job completed).
-SETTLED = {
-    "Workspace": "Ready",
-    "TrainingJob": "Completed",
-    "Model": "Published",
-    "Service": "Running",
-}
+def set_condition(obj: dict[str, Any], ctype: str, **fields: Any) -> dict[str, Any]:
+    for cond in obj["status"]["conditions"]:
+        if cond["type"] == ctype:
+            cond.update(fields)
+            return obj
+    obj["status"]["conditions"].append({"type": ctype, **fields})
+    return obj
 
 
-def ready_status(kind: str, generation: int = 2) -> dict[str, Any]:
-    phase = SETTLED[kind]
-    return {
-        "observedGeneration": generation,
-        "phase": phase,
-        "conditions": [
-            condition("Synced", "True", "Synced", "applied to ModelArts", generation),
-            condition("Ready", "True", phase, f"{kind} is {phase.lower()}", generation),
-        ],
-    }
+@pytest.mark.parametrize("case", params())
+def test_captured_object_has_its_health(case: Case) -> None:
+    status, message = health(case.load())
+    assert status == case.health, f"{case.story}: {message}"
+    assert case.message_has in message
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_ready_true_is_healthy_with_the_condition_message(kind: str) -> None:
-    status, message = health(kind, make(kind, status=ready_status(kind)))
-    assert status == "Healthy"
-    assert message == ready_status(kind)["conditions"][1]["message"]
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_missing_status_is_progressing(kind: str) -> None:
-    status, message = health(kind, make(kind))
-    assert (status, message) == ("Progressing", "Waiting for the operator to reconcile the object")
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_older_generation_observed_is_progressing_even_if_ready(kind: str) -> None:
-    obj = make(kind, status=ready_status(kind, generation=2), generation=3)
-    assert health(kind, obj) == ("Progressing", "Waiting for the operator to observe generation 3")
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_not_yet_ready_is_progressing_with_the_ready_message(kind: str) -> None:
-    phase = IN_FLIGHT[kind]
-    obj = make(
-        kind,
-        status={
-            "observedGeneration": 2,
-            "phase": phase,
-            "conditions": [
-                condition("Synced", "True", "Synced", "applied"),
-                condition("Ready", "False", phase, f"{kind} is {phase.lower()} remotely"),
-            ],
-        },
-    )
-    assert health(kind, obj) == ("Progressing", f"{kind} is {phase.lower()} remotely")
-
-
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("reason", ["Throttled", "ServerError", "WaitingForWorkspace"])
-def test_retried_sync_errors_stay_progressing(kind: str, reason: str) -> None:
-    obj = make(
-        kind,
-        status={
-            "observedGeneration": 2,
-            "phase": "Pending",
-            "conditions": [
-                condition("Synced", "False", reason, "will retry"),
-                condition("Ready", "False", "Pending", "waiting to be applied"),
-            ],
-        },
-    )
-    assert health(kind, obj)[0] == "Progressing"
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_failed_phase_is_degraded_with_the_ready_message(kind: str) -> None:
-    obj = make(
-        kind,
-        status={
-            "observedGeneration": 2,
-            "phase": "Failed",
-            "errorMessage": "remote error text",
-            "conditions": [
-                condition("Synced", "True", "Synced", "applied"),
-                condition("Ready", "False", "Failed", "training exited with code 1"),
-            ],
-        },
-    )
-    assert health(kind, obj) == ("Degraded", "training exited with code 1")
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_failed_phase_without_conditions_uses_the_error_message(kind: str) -> None:
-    obj = make(kind, status={"observedGeneration": 2, "phase": "Failed", "errorMessage": "boom"})
-    assert health(kind, obj) == ("Degraded", "boom")
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_ready_false_reason_failed_is_degraded(kind: str) -> None:
-    obj = make(
-        kind,
-        status={
-            "observedGeneration": 2,
-            "phase": "DeletedRemotely",
-            "conditions": [condition("Ready", "False", "Failed", "deleted behind our back")],
-        },
-    )
-    assert health(kind, obj) == ("Degraded", "deleted behind our back")
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_terminal_sync_error_is_degraded_and_names_the_code(kind: str) -> None:
-    obj = make(
-        kind,
-        status={
-            "observedGeneration": 2,
-            "phase": "Creating",
-            "conditions": [
-                condition("Synced", "False", "ModelArts.0104", "Invalid parameter: flavor"),
-                condition("Ready", "False", "Creating", "not created"),
-            ],
-        },
-    )
-    assert health(kind, obj) == ("Degraded", "ModelArts.0104: Invalid parameter: flavor")
+def test_the_sandbox_is_argocds() -> None:
+    """A script that needs the string library fails here as it fails in Argo CD."""
+    with pytest.raises(lupa.LuaError):
+        run('return {status = string.sub("Healthy", 1, 7)}', {})
+    with pytest.raises(lupa.LuaError):
+        run('local s = "Healthy"; return {status = s:sub(1, 7)}', {})
 
 
 @pytest.mark.parametrize(
-    ("spec", "phase"),
-    [({"stopped": True}, "Stopped"), ({"stopped": True}, "Running"), ({}, "Stopped")],
+    "name", ["workspace-ready", "trainingjob-completed", "model-published", "service-running"]
 )
-def test_stopped_service_is_suspended(spec: dict[str, Any], phase: str) -> None:
-    obj = make(
-        "Service",
-        spec=spec,
-        status={
-            "observedGeneration": 2,
-            "phase": phase,
-            "conditions": [condition("Ready", "False", "Stopped", "service stopped")],
-        },
+def test_a_newer_generation_is_progressing_until_observed(name: str) -> None:
+    obj = fixture(name)
+    obj["metadata"]["generation"] += 1
+    generation = obj["metadata"]["generation"]
+    assert health(obj) == (
+        "Progressing",
+        f"Waiting for the operator to observe generation {generation}",
     )
-    assert health("Service", obj) == ("Suspended", "service stopped")
 
 
-def test_stopped_service_without_status_is_suspended() -> None:
-    status, _ = health("Service", make("Service", spec={"stopped": True}))
-    assert status == "Suspended"
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("trainingjob-refused-spec", "ModelArts.0107: config.spec_id 999 is not a valid"),
+        ("service-refused-create", "ModelArts.3547: Cluster pool-missing does not exist."),
+        ("workspace-bad-credentials", "ModelArts.0211: AK/SK failed IAM verification"),
+    ],
+)
+def test_terminal_sync_error_is_degraded_and_names_the_code(name: str, message: str) -> None:
+    status, text = health(observed(name))
+    assert status == "Degraded"
+    assert text.startswith(message)
 
 
-def test_service_being_started_again_is_not_suspended() -> None:
-    obj = make(
-        "Service",
-        spec={"stopped": False},
-        generation=3,
-        status={"observedGeneration": 2, "phase": "Stopped", "conditions": []},
+def test_a_message_that_starts_with_the_code_is_not_prefixed_twice() -> None:
+    obj = set_condition(
+        observed("trainingjob-refused-spec"), "Synced", message="ModelArts.0107: bad spec"
     )
-    assert health("Service", obj)[0] == "Progressing"
+    assert health(obj) == ("Degraded", "ModelArts.0107: bad spec")
 
 
-def test_failed_stopped_service_is_degraded_not_suspended() -> None:
-    obj = make(
-        "Service",
-        spec={"stopped": True},
-        status={
-            "observedGeneration": 2,
-            "phase": "Failed",
-            "conditions": [condition("Ready", "False", "Failed", "deployment failed")],
-        },
+@pytest.mark.parametrize(
+    "reason", ["Throttled", "ServerError", "Ambiguous", "WaitingForWorkspace", "WaitingForModel"]
+)
+def test_retried_sync_errors_stay_progressing(reason: str) -> None:
+    obj = set_condition(observed("trainingjob-refused-spec"), "Synced", reason=reason)
+    assert health(obj)[0] == "Progressing"
+
+
+@pytest.mark.parametrize("reason", ["WaitingFo", "XWaitingForModel", "Waitingfor"])
+def test_only_the_waiting_for_prefix_is_transient(reason: str) -> None:
+    obj = set_condition(observed("trainingjob-refused-spec"), "Synced", reason=reason)
+    assert health(obj)[0] == "Degraded"
+
+
+def test_a_failed_condition_is_degraded_with_its_message() -> None:
+    obj = set_condition(
+        fixture("trainingjob-running"),
+        "Failed",
+        status="True",
+        reason="Failed",
+        message="training exited with code 137",
     )
-    assert health("Service", obj) == ("Degraded", "deployment failed")
+    assert health(obj) == ("Degraded", "training exited with code 137")
 
 
-@pytest.mark.parametrize("kind", ["Workspace", "TrainingJob", "Model"])
-def test_only_a_service_can_be_suspended(kind: str) -> None:
-    obj = make(kind, spec={"stopped": True}, status=ready_status(kind))
-    assert health(kind, obj)[0] == "Healthy"
+def test_a_failed_condition_names_the_code_of_a_refusal() -> None:
+    obj = set_condition(
+        observed("service-refused-create"),
+        "Failed",
+        status="True",
+        reason="ModelArts.3547",
+        message="Cluster pool-missing does not exist.",
+    )
+    assert health(obj) == ("Degraded", "ModelArts.3547: Cluster pool-missing does not exist.")
 
 
-def test_chart_ships_the_same_script() -> None:
-    source = HEALTH_LUA.read_text()
-    shipped = CHART_HEALTH_LUA.read_text()
-    assert shipped == source, f"cp argocd/health.lua {CHART_HEALTH_LUA.relative_to(ROOT)}"
+def test_a_stopped_service_without_status_yet_is_suspended() -> None:
+    obj = fixture("service-stopped")
+    del obj["status"]
+    assert health(obj)[0] == "Suspended"
+
+
+def test_a_failed_stopped_service_is_degraded_not_suspended() -> None:
+    obj = fixture("service-failed")
+    obj["spec"]["stopped"] = True
+    assert health(obj) == ("Degraded", "deployment failed")
+
+
+def test_a_service_being_started_again_is_progressing() -> None:
+    obj = fixture("service-stopped")
+    obj["spec"]["stopped"] = False
+    obj["metadata"]["generation"] += 1
+    assert health(obj)[0] == "Progressing"
+
+
+@pytest.mark.parametrize("name", ["workspace-ready", "trainingjob-completed", "model-published"])
+def test_only_a_service_can_be_suspended(name: str) -> None:
+    obj = fixture(name)
+    obj["spec"]["stopped"] = True
+    assert health(obj)[0] == "Healthy"
+
+
+def test_the_chart_ships_the_generated_copy() -> None:
+    """One source: the chart's copy is argocd/health.lua, written by `make crds`."""
+    from modelarts_operator.crd.generate import chart_copies
+
+    (path, text), *_ = chart_copies(ROOT)
+    assert path == CHART_HEALTH_LUA
+    assert text == HEALTH_LUA.read_text()
+    assert CHART_HEALTH_LUA.read_text() == text, "stale: run `make crds`"
+
+
+def test_an_edited_source_makes_the_chart_copy_stale(tmp_path: Path) -> None:
+    from modelarts_operator.crd.generate import stale_files, write_crds
+
+    (tmp_path / "argocd").mkdir()
+    (tmp_path / "argocd" / "health.lua").write_text(HEALTH_LUA.read_text())
+    write_crds(tmp_path)
+    copy_path = tmp_path / "helm/modelarts-operator/files/argocd/health.lua"
+    assert copy_path not in stale_files(tmp_path)
+    (tmp_path / "argocd" / "health.lua").write_text(HEALTH_LUA.read_text() + "-- edited\n")
+    assert copy_path in stale_files(tmp_path)
+    write_crds(tmp_path)
+    assert copy_path.read_text() == HEALTH_LUA.read_text() + "-- edited\n"
+
+
+def _derived(kind: str, spec: dict[str, Any], status: dict[str, Any], generation: int = 2) -> Any:
+    """An object of a kind with no captured fixture yet (Notebook, a v2 Service), in the shape
+    the operator's status writer gives every kind."""
+    return {
+        "apiVersion": f"{GROUP}/v1alpha1",
+        "kind": kind,
+        "metadata": {"name": "x", "namespace": "ns", "generation": generation},
+        "spec": spec,
+        "status": status,
+    }
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"), [({"stopped": True}, "Stopped"), ({"stopped": False}, "LeaseExpired")]
+)
+def test_stopped_notebook_is_suspended(spec: dict[str, Any], reason: str) -> None:
+    """Stopped on purpose, or by its lease (which the operator leaves alone)."""
+    ready = {"type": "Ready", "status": "False", "reason": reason, "message": "its lease ended"}
+    obj = _derived("Notebook", spec, {"observedGeneration": 2, "phase": "Stopped",
+                                      "conditions": [ready]})  # fmt: skip
+    assert health(obj) == ("Suspended", "its lease ended")
+
+
+def test_notebook_being_started_again_is_not_suspended() -> None:
+    obj = _derived(
+        "Notebook", {"stopped": False}, {"observedGeneration": 2, "phase": "Stopped",
+                                         "conditions": []}, generation=3,
+    )  # fmt: skip
+    assert health(obj)[0] == "Progressing"
+
+
+def test_concerning_v2_service_is_degraded() -> None:
+    ready = {"type": "Ready", "status": "False", "reason": "Degraded",
+             "message": "2 of 3 instances abnormal"}  # fmt: skip
+    status = {"observedGeneration": 2, "phase": "Concerning", "conditions": [ready]}
+    obj = _derived("Service", {"v2": {"version": "1.0.0"}}, status)
+    assert health(obj) == ("Degraded", "2 of 3 instances abnormal")

@@ -12,24 +12,22 @@ from typing import Any
 import pytest
 import yaml
 
+from modelarts_operator.reconcile.kinds import rbac_rules
+from modelarts_operator.resources import KINDS as DECLARED_KINDS
 from tests.unit.chart._helm import CHART, NAMESPACE, ROOT, by_kind, container, env_of, one
 
 Render = Callable[..., list[dict[str, Any]]]
 
 GROUP = "modelarts.huaweicloud.com"
-KINDS = ["workspaces", "trainingjobs", "models", "services"]
+KINDS = [kind.plural for kind in DECLARED_KINDS]
 NAMESPACED = {"scope": "Namespaced", "watchNamespaces": ["team-a", "team-b"]}
 AKSK = {"create": True, "ak": "AKEXAMPLE", "sk": "sk-example-value"}
 
 # Every rule the operator may get, as (apiGroup, resource) -> verbs. Anything else rendered
 # into a Role/ClusterRole is a test failure: least privilege is checked, not assumed.
+# Taken from the kinds' declarations: a kind whose rules the chart lacks fails here.
 NAMESPACED_RULES: dict[tuple[str, str], set[str]] = {
-    **{(GROUP, k): {"get", "list", "watch", "patch", "update"} for k in KINDS},
-    **{(GROUP, f"{k}/status"): {"get", "patch", "update"} for k in KINDS},
-    **{(GROUP, f"{k}/finalizers"): {"update"} for k in KINDS},
-    ("", "events"): {"create", "patch"},
-    ("", "configmaps"): {"get", "list", "watch", "create", "update", "patch", "delete"},
-    ("", "secrets"): {"get", "list", "watch"},
+    key: set(verbs) for key, verbs in rbac_rules(DECLARED_KINDS).items()
 }
 CLUSTER_ONLY_RULES: dict[tuple[str, str], set[str]] = {
     ("apiextensions.k8s.io", "customresourcedefinitions"): {"get", "list", "watch"},
@@ -194,19 +192,64 @@ def test_rbac_has_no_wildcards(render: Render, values: dict[str, Any]) -> None:
         assert "nonResourceURLs" not in rule
 
 
-def test_secrets_are_read_only_and_only_configmaps_are_deleted(render: Render) -> None:
+def test_secrets_are_read_only_and_nothing_is_deleted(render: Render) -> None:
     for rule in all_rules(render()):
         writes = {"create", "update", "patch", "delete"} & set(rule["verbs"])
         if "secrets" in rule["resources"]:
             assert not writes
-        if "delete" in rule["verbs"]:
-            assert rule["resources"] == ["configmaps"]
+        assert "delete" not in rule["verbs"], rule
+
+
+@pytest.mark.parametrize(
+    ("values", "names"),
+    [
+        ({}, ["modelarts-credentials"]),
+        ({"credentials": {"existingSecret": "ops-creds"}}, ["modelarts-credentials", "ops-creds"]),
+        (
+            {"credentials": {"existingSecret": "", "namespaceSecretNames": ["a", "b"]}},
+            ["a", "b"],
+        ),
+        ({"credentials": {"existingSecret": "", "namespaceSecretNames": []}}, None),
+        (
+            {**NAMESPACED, "credentials": {"existingSecret": "", "namespaceSecretNames": ["t"]}},
+            ["t"],
+        ),
+    ],
+    ids=["default", "default-secret", "names", "none", "namespaced"],
+)
+def test_secrets_are_readable_only_by_name(
+    render: Render, values: dict[str, Any], names: list[str] | None
+) -> None:
+    """An RBAC rule without resourceNames would grant every Secret in its scope."""
+    objects = render(values)
+    rules = [r for r in all_rules(objects) if "secrets" in r["resources"]]
+    if names is None:
+        assert rules == []
+        return
+    assert rules
+    for rule in rules:
+        assert rule["resourceNames"] == names or rule["resourceNames"] == names[-1:], rule
+    env = env_of(objects)
+    assert env.get("MODELARTS_CREDENTIALS_SECRET_NAMES", "").split(",") == (
+        values.get("credentials", {}).get("namespaceSecretNames", ["modelarts-credentials"]) or [""]
+    )
 
 
 def test_rbac_create_false_renders_no_rbac(render: Render) -> None:
     objects = render({"rbac": {"create": False}})
     for kind in ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"):
         assert by_kind(objects, kind) == []
+
+
+def test_the_crds_are_templates_that_upgrade_and_survive_uninstall(render: Render) -> None:
+    crds = by_kind(render(), "CustomResourceDefinition")
+    assert sorted(c["spec"]["names"]["kind"] for c in crds) == sorted(
+        k.crd.kind for k in DECLARED_KINDS
+    )
+    for crd in crds:
+        assert crd["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+        assert "helm.sh/hook" not in crd["metadata"]["annotations"]
+    assert by_kind(render({"crds": {"install": False}}), "CustomResourceDefinition") == []
 
 
 # --- leader election -----------------------------------------------------------------------
@@ -534,7 +577,7 @@ def test_argocd_health_configmap_carries_the_lua_checks(render: Render) -> None:
         f"resource.customizations.health.{GROUP}_{kind}": (ROOT / "argocd" / "health.lua")
         .read_text()
         .strip()
-        for kind in ("Workspace", "TrainingJob", "Model", "Service")
+        for kind in (declared.crd.kind for declared in DECLARED_KINDS)
     }
     assert {k: v.strip() for k, v in configmap["data"].items()} == expected
     assert by_kind(render(), "ConfigMap") == []

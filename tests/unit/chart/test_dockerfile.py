@@ -104,7 +104,9 @@ def test_runtime_stage_installs_the_wheel_and_no_build_tools() -> None:
     assert "*.whl" in runs
     assert "uv" not in runs.split()
     copies = [rest for keyword, rest in final_stage() if keyword == "COPY"]
-    assert copies == ["--from=build /dist/ /tmp/dist/"], "only the built artefacts are copied"
+    # Only the built artefacts: the locked requirements (a layer that outlives source
+    # changes), then the wheel.
+    assert copies == ["--from=build /dist/deps/ /tmp/deps/", "--from=build /dist/wheel/ /tmp/dist/"]
 
 
 def test_dockerignore_keeps_the_context_to_the_sources() -> None:

@@ -171,7 +171,7 @@ async def test_delete_behind_the_back_and_force_errors(env: Env) -> None:
 
 
 async def test_unknown_route_and_method(env: Env) -> None:
-    resp = await env.http.get(P + "/notebooks")
+    resp = await env.http.get(P + "/no-such-family")
     assert resp.status_code == 404
     assert resp.json()["error_code"] == "ModelArts.0102"
     resp = await env.http.patch(TJ)

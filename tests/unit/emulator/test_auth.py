@@ -145,7 +145,21 @@ async def test_aksk_get_with_query_and_post_with_body(env: Env) -> None:
         env,
         "POST",
         "/v1/workspaces/ws-1/models",
-        body=json.dumps({"name": "m", "type": "LLM_MODEL", "version": {"name": "v1"}}).encode(),
+        body=json.dumps(
+            {
+                "name": "m",
+                "type": "LLM_MODEL",
+                "version": {
+                    "name": "v1",
+                    "config": {
+                        "llm_model_config": {
+                            "base_model_type": "llama3",
+                            "model_path": "obs://b/m/",
+                        }
+                    },
+                },
+            }
+        ).encode(),
     )
     assert resp.status_code == 200, resp.text
 

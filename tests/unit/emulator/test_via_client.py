@@ -12,7 +12,9 @@ from modelarts_operator.api import (
     AkSkCredentials,
     ClientConfig,
     DataArtsModelCreateRequest,
+    LlmModelConfig,
     ModelArtsClient,
+    ModelConfig,
     ModelImportRequest,
     ModelVersionInput,
     PasswordCredentials,
@@ -255,15 +257,26 @@ async def test_token_refresh_after_expiry(setup: tuple[Emulator, ModelArtsClient
     assert (await client.models.list()).total_count == 0
 
 
+def _llm_version() -> ModelVersionInput:
+    return ModelVersionInput(
+        name="v1",
+        config=ModelConfig(
+            llm_model_config=LlmModelConfig(
+                base_model_type="llama3", model_path="obs://bucket/llm/"
+            )
+        ),
+    )
+
+
 async def test_dataarts_create(setup: tuple[Emulator, ModelArtsClient]) -> None:
     emu, client = setup
     created = await client.dataarts.create_model(
-        "ws-1", DataArtsModelCreateRequest(name="LLama3-8b", version=ModelVersionInput(name="v1"))
+        "ws-1", DataArtsModelCreateRequest(name="LLama3-8b", version=_llm_version())
     )
     assert created.id in emu.core.state.dataarts.items
     with pytest.raises(errors.ModelArtsError) as dup:
         await client.dataarts.create_model(
             "ws-1",
-            DataArtsModelCreateRequest(name="LLama3-8b", version=ModelVersionInput(name="v1")),
+            DataArtsModelCreateRequest(name="LLama3-8b", version=_llm_version()),
         )
     assert dup.value.status == 400

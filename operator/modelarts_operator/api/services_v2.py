@@ -1,0 +1,525 @@
+"""Inference services v2 (``/v2/{project_id}/services``): an image on a dedicated pool,
+``group_configs[]`` (deployments) of ``unit_configs[]`` (roles); shapes from the official SDK.
+
+Lists page by *item* offset that must be a multiple of ``limit`` (at most 500), so
+``iter_all`` asks for offsets 0, limit, 2*limit... A service that is gone answers 404
+(``NotFound``). The desired configuration of a service lives under ``version`` in every answer;
+a configuration change is a rolling upgrade to a new ``version`` string.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from ._types import ApiModel, ApiRequest, FlexInt, FlexStr
+from .pagination import iter_offset_pages
+
+if TYPE_CHECKING:
+    from .base import BaseClient
+
+__all__ = [
+    "MAX_PAGE_SIZE",
+    "CustomResourceSpec",
+    "GroupConfig",
+    "HealthCheck",
+    "ImageRef",
+    "LogConfig",
+    "MountSource",
+    "PredictUrl",
+    "RateLimit",
+    "RuntimeConfig",
+    "ServiceInvoke",
+    "ServiceLimit",
+    "ServiceSchedule",
+    "ServiceV2",
+    "ServiceV2CreateRequest",
+    "ServiceV2Group",
+    "ServiceV2Item",
+    "ServiceV2List",
+    "ServiceV2Unit",
+    "ServiceV2UpdateRequest",
+    "ServiceV2Version",
+    "ServiceV2VersionList",
+    "ServicesV2",
+    "Tag",
+    "UnitConfig",
+    "UpgradeConfig",
+]
+
+MAX_PAGE_SIZE = 500
+
+
+# ---------------------------------------------------------------- request bodies
+class Tag(ApiRequest):
+    key: str = Field(min_length=1, max_length=128)
+    value: str = Field(default="", max_length=255)
+
+
+class ImageRef(ApiRequest):
+    source: str = "SWR"  # SWR | IMAGE
+    swr_path: str = Field(min_length=1, max_length=1024)
+    id: str | None = None
+    category: str | None = None  # CPU | GPU | ASCEND
+
+
+class MountSource(ApiRequest):
+    """One ``files``/``models``/``codes`` mount: OBS, OBSFS, EFS (SFS Turbo) or LOCAL."""
+
+    source: str
+    mount_path: str = Field(min_length=1, max_length=1024)
+    address: str | None = None
+    source_id: str | None = None
+    source_name: str | None = None
+    efs_sub_path: str | None = None
+    host_cache: bool | None = None
+    read_only: bool | None = None
+    os_warm_up: bool | None = None
+
+
+class HealthCheck(ApiRequest):
+    check_method: str = "HTTP"  # HTTP | EXEC
+    url: str | None = None
+    cmd: str | None = None
+    protocol: str | None = None
+    initial_delay_seconds: int = Field(default=30, ge=1)
+    timeout_seconds: int = Field(default=30, ge=1)
+    period_seconds: int = Field(default=10, ge=1)
+    failure_threshold: int = Field(default=3, ge=1)
+
+
+class CustomResourceSpec(ApiRequest):
+    cpu: float = Field(ge=0.01)
+    memory: int = Field(ge=1)  # MB
+    gpu: float | None = Field(default=None, ge=0)
+    ascend: int | None = Field(default=None, ge=0)
+    arch: str | None = None  # x86 | arm64
+
+
+class UnitConfig(ApiRequest):
+    image: ImageRef
+    name: str | None = Field(default=None, max_length=16)
+    role: str | None = None
+    flavor: str | None = None
+    custom_spec: CustomResourceSpec | None = None
+    count: int | None = Field(default=None, ge=1, le=128)
+    cmd: str | None = None
+    envs: dict[str, str] | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    files: list[MountSource] | None = None
+    models: list[MountSource] | None = None
+    codes: list[MountSource] | None = None
+    readiness_health: HealthCheck | None = None
+    startup_health: HealthCheck | None = None
+    liveness_health: HealthCheck | None = None
+    recovery: str | None = None
+
+
+class GroupConfig(ApiRequest):
+    name: str = Field(min_length=1, max_length=64)
+    weight: int = Field(default=100, ge=0, le=100)
+    pool_id: str
+    count: int | None = Field(default=None, ge=1, le=128)
+    framework: str | None = None  # COMMON | VLLM | MINDIE
+    unit_configs: list[UnitConfig]
+
+
+class ServiceInvoke(ApiRequest):
+    port: int = Field(ge=1, le=65535)
+    protocol: str = "HTTP"  # HTTP | HTTPS | WS | WSS
+    auth_type: str = "TOKEN"  # TOKEN | API_KEY | NONE
+    internet_access_enable: bool | None = None
+    strategy: str | None = None
+
+
+class RateLimit(ApiRequest):
+    num: int = Field(ge=1, le=10000)
+    unit: str = "SECONDS"  # SECONDS | MINUTES
+
+
+class ServiceLimit(ApiRequest):
+    rate_limit: RateLimit
+    request_size_limit: int = Field(ge=1, le=50)  # MB
+    request_timeout: int = Field(ge=1, le=7200)  # seconds
+
+
+class RuntimeConfig(ApiRequest):
+    service_invoke: ServiceInvoke
+    service_limit: ServiceLimit | None = None
+
+
+class UpgradeConfig(ApiRequest):
+    type: str = "ROLLING"
+    rolling_update: dict[str, str] | None = None  # {"max_surge": "1%", "max_unavailable": ...}
+
+
+class LogConfig(ApiRequest):
+    type: str  # STDOUT | EVENT | FILE
+    status: str | None = None  # ON | OFF
+    log_group_id: str | None = None
+    log_stream_id: str | None = None
+
+
+class ServiceSchedule(ApiRequest):
+    duration: int = Field(ge=1)
+    time_unit: str  # MINUTES | HOURS | DAYS
+    type: str = "STOP"
+
+
+class ServiceV2CreateRequest(ApiRequest):
+    name: str = Field(min_length=1, max_length=64)
+    version: str | None = Field(default=None, max_length=8)
+    description: str | None = Field(default=None, max_length=512)
+    type: str = "REAL_TIME"  # REAL_TIME | ASYNC_REAL_TIME
+    deploy_type: str = "SINGLE"  # SINGLE | MULTI
+    group_configs: list[GroupConfig] = Field(max_length=1)
+    runtime_config: RuntimeConfig
+    upgrade_config: UpgradeConfig | None = None
+    workspace_id: str | None = None
+    lts_strategy: str | None = None
+    log_configs: list[LogConfig] | None = Field(default=None, max_length=3)
+    tags: list[Tag] | None = Field(default=None, max_length=20)
+    schedule: list[ServiceSchedule] | None = Field(default=None, max_length=1)
+    deploy_timeout_minutes: int | None = Field(default=None, ge=0, le=300)
+    task_type: str | None = None
+    workload_type: str | None = None
+
+
+class ServiceV2UpdateRequest(ApiRequest):
+    """Omitted fields keep their values; a configuration change needs a new ``version``."""
+
+    version: str | None = Field(default=None, max_length=8)
+    description: str | None = Field(default=None, max_length=512)
+    group_configs: list[GroupConfig] | None = Field(default=None, max_length=1)
+    runtime_config: RuntimeConfig | None = None
+    upgrade_config: UpgradeConfig | None = None
+    log_configs: list[LogConfig] | None = None
+    schedule: list[ServiceSchedule] | None = None
+    deploy_timeout_minutes: int | None = Field(default=None, ge=0, le=300)
+
+
+# ---------------------------------------------------------------- answers
+class ServiceV2Unit(ApiModel):
+    id: FlexStr = None
+    name: FlexStr = None
+    role: FlexStr = None
+    image: dict[str, Any] | None = None
+    flavor: FlexStr = None
+    custom_spec: dict[str, Any] | None = None
+    count: FlexInt = None
+    cmd: FlexStr = None
+    envs: dict[str, Any] | None = None
+    port: FlexInt = None
+    files: list[dict[str, Any]] | None = None
+    models: list[dict[str, Any]] | None = None
+    codes: list[dict[str, Any]] | None = None
+
+
+class ServiceV2Group(ApiModel):
+    """A deployment (``version.instance_groups[]``)."""
+
+    id: FlexStr = None
+    name: FlexStr = None
+    pool_id: FlexStr = None
+    weight: FlexInt = None
+    count: FlexInt = None
+    status: FlexStr = None
+    running_count: FlexInt = None
+    traffic_ratio: FlexStr = None
+    version: FlexStr = None
+    version_id: FlexStr = None
+    version_count: FlexInt = None
+    framework: FlexStr = None
+    unit_configs: list[ServiceV2Unit] = Field(default_factory=list)
+
+
+class ServiceV2Version(ApiModel):
+    id: FlexStr = None
+    version: FlexStr = None
+    description: FlexStr = None
+    predict_url: FlexStr = None
+    runtime_config: dict[str, Any] | None = None
+    upgrade_config: dict[str, Any] | None = None
+    instance_groups: list[ServiceV2Group] = Field(default_factory=list)
+    log_configs: list[dict[str, Any]] | None = None
+    create_at: FlexInt = None
+
+
+class PredictUrl(ApiModel):
+    type: FlexStr = None  # CONSOLE | PUBLIC | INTERNAL
+    urls: list[str] = Field(default_factory=list)
+
+
+class ServiceV2(ApiModel):
+    """ServiceResponse; ``create_at``/``update_at`` arrive as strings of epoch ms."""
+
+    id: FlexStr = None
+    name: FlexStr = None
+    workspace_id: FlexStr = None
+    type: FlexStr = None
+    deploy_type: FlexStr = None
+    status: FlexStr = None
+    failure_reason: FlexStr = None
+    version: ServiceV2Version | None = None
+    predict_url: list[PredictUrl] = Field(default_factory=list)
+    tags: list[dict[str, Any]] | None = None
+    schedule: list[dict[str, Any]] | None = None
+    deploy_timeout_minutes: FlexInt = None
+    create_at: FlexInt = None
+    update_at: FlexInt = None
+    task_type: FlexStr = None
+
+    @property
+    def url(self) -> str | None:
+        """The first invocation address, once deployed."""
+        for entry in self.predict_url:
+            if entry.urls:
+                return entry.urls[0]
+        return self.version.predict_url or None if self.version else None
+
+
+class ServiceV2Item(ApiModel):
+    """A list item (ServiceItemResponseData): times as integers, ``version`` a string."""
+
+    id: FlexStr = None
+    name: FlexStr = None
+    status: FlexStr = None
+    version: FlexStr = None
+    version_count: FlexInt = None
+    description: FlexStr = None
+    type: FlexStr = None
+    deploy_type: FlexStr = None
+    user_name: FlexStr = None
+    workspace_id: FlexStr = None
+    create_at: FlexInt = None
+    update_at: FlexInt = None
+    auth_type: FlexStr = None
+    tags: list[dict[str, Any]] | None = None
+
+
+class ServiceV2List(ApiModel):
+    data: list[ServiceV2Item] = Field(default_factory=list)
+    current: FlexInt = None
+    size: FlexInt = None
+    pages: FlexInt = None
+    total: FlexInt = None
+
+
+class ServiceV2VersionList(ApiModel):
+    data: list[ServiceV2Version] = Field(default_factory=list)
+    total: FlexInt = None
+
+
+class _Tag(ApiModel):
+    key: FlexStr = None
+    value: FlexStr = None
+
+
+class _TagsAnswer(ApiModel):
+    tags: list[_Tag] = Field(default_factory=list)
+
+
+class _Empty(ApiModel):
+    pass
+
+
+class _DeleteAnswer(ApiModel):
+    service_responses: list[ServiceV2] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- calls
+class ServicesV2:
+    """Typed calls for v2 inference services."""
+
+    def __init__(self, client: BaseClient) -> None:
+        self._c = client
+
+    def _path(self, *parts: str) -> str:
+        return self._c.path("v2", self._c.config.project_id, "services", *parts)
+
+    async def create(
+        self, request: ServiceV2CreateRequest, *, provider_token: str | None = None
+    ) -> ServiceV2:
+        """Create (never re-sent on an unclear outcome: ``Ambiguous``, then look the name up)."""
+        headers = {"X-Auth-Token-Provider": provider_token} if provider_token else None
+        return await self._c.call(
+            ServiceV2,
+            "POST",
+            self._path(),
+            endpoint_name="services_v2.create",
+            json_body=request.to_wire(),
+            headers=headers,
+        )
+
+    async def list(
+        self,
+        *,
+        offset: int = 0,
+        limit: int = 10,
+        name: str | None = None,
+        service_id: str | None = None,
+        status: str | None = None,
+        type: str | None = None,
+        workspace_id: str | None = None,
+        pool_id: str | None = None,
+        tags: str | None = None,
+        sort_key: str | None = None,
+        sort_dir: str | None = None,
+    ) -> ServiceV2List:
+        """One page; ``offset`` must be a multiple of ``limit``; ``name`` is a substring."""
+        return await self._c.call(
+            ServiceV2List,
+            "GET",
+            self._path(),
+            endpoint_name="services_v2.list",
+            params={
+                "offset": offset,
+                "limit": limit,
+                "name": name,
+                "id": service_id,
+                "status": status,
+                "type": type,
+                "workspace_id": workspace_id,
+                "pool_id": pool_id,
+                "tags": tags,
+                "sort_key": sort_key,
+                "sort_dir": sort_dir,
+            },
+        )
+
+    def iter_all(
+        self,
+        *,
+        page_size: int = MAX_PAGE_SIZE,
+        name: str | None = None,
+        status: str | None = None,
+        workspace_id: str | None = None,
+        tags: str | None = None,
+    ) -> AsyncIterator[ServiceV2Item]:
+        """Every matching service, oldest first (a stable order while paging)."""
+
+        async def fetch(offset: int, limit: int) -> ServiceV2List:
+            return await self.list(
+                offset=offset,
+                limit=limit,
+                name=name,
+                status=status,
+                workspace_id=workspace_id,
+                tags=tags,
+                sort_key="create_at",
+                sort_dir="ASC",
+            )
+
+        return iter_offset_pages(
+            fetch,
+            lambda p: p.data,
+            lambda p: p.total,
+            limit=min(page_size, MAX_PAGE_SIZE),
+            offset_is_page=False,
+        )
+
+    async def find_by_name(
+        self, name: str, *, workspace_id: str | None = None
+    ) -> ServiceV2Item | None:
+        """The service with exactly this name (names are unique until deleted)."""
+        async for item in self.iter_all(name=name, workspace_id=workspace_id):
+            if item.name == name:
+                return item
+        return None
+
+    async def get(self, service_id: str) -> ServiceV2:
+        return await self._c.call(
+            ServiceV2, "GET", self._path(service_id), endpoint_name="services_v2.get"
+        )
+
+    async def update(self, service_id: str, request: ServiceV2UpdateRequest) -> ServiceV2:
+        return await self._c.call(
+            ServiceV2,
+            "PUT",
+            self._path(service_id),
+            endpoint_name="services_v2.update",
+            json_body=request.to_wire(),
+        )
+
+    async def start(self, service_id: str) -> ServiceV2:
+        return await self._action(service_id, "start")
+
+    async def stop(self, service_id: str) -> ServiceV2:
+        return await self._action(service_id, "stop")
+
+    async def _action(self, service_id: str, action: str) -> ServiceV2:
+        return await self._c.call(
+            ServiceV2,
+            "POST",
+            self._path(service_id, action),
+            endpoint_name=f"services_v2.{action}",
+        )
+
+    async def delete(self, service_ids: str | Sequence[str]) -> builtins.list[ServiceV2]:
+        """Start deleting (``POST /services/delete``); gone once ``get`` raises NotFound.
+        Safe to repeat: a service already DELETING is accepted again."""
+        ids = [service_ids] if isinstance(service_ids, str) else list(service_ids)
+        answer = await self._c.call(
+            _DeleteAnswer,
+            "POST",
+            self._path("delete"),
+            endpoint_name="services_v2.delete",
+            json_body={"service_ids": ids},
+            idempotent=True,
+        )
+        return answer.service_responses
+
+    async def switch_version(self, service_id: str, target_version_id: str) -> ServiceV2:
+        """Make a recorded version current again (roll back an upgrade); safe to repeat."""
+        return await self._c.call(
+            ServiceV2,
+            "POST",
+            self._path(service_id, "versions", "switch"),
+            endpoint_name="services_v2.versions.switch",
+            json_body={"id": service_id, "target_version_id": target_version_id},
+            idempotent=True,
+        )
+
+    def _tags_path(self, service_id: str, *action: str) -> str:
+        return self._c.path(
+            "v2", self._c.config.project_id, "modelarts-service-v2", service_id, "tags", *action
+        )
+
+    async def tags(self, service_id: str) -> dict[str, str]:
+        answer = await self._c.call(
+            _TagsAnswer, "GET", self._tags_path(service_id), endpoint_name="services_v2.tags"
+        )
+        return {t.key or "": t.value or "" for t in answer.tags}
+
+    async def add_tags(self, service_id: str, tags: Mapping[str, str]) -> None:
+        """Add or overwrite tags (idempotent: the same tags twice change nothing)."""
+        await self._c.call(
+            _Empty,
+            "POST",
+            self._tags_path(service_id, "create"),
+            endpoint_name="services_v2.tags.create",
+            json_body={"tags": [{"key": k, "value": val} for k, val in tags.items()]},
+            idempotent=True,
+        )
+
+    async def remove_tags(self, service_id: str, keys: Sequence[str]) -> None:
+        await self._c.call(
+            _Empty,
+            "DELETE",
+            self._tags_path(service_id, "delete"),
+            endpoint_name="services_v2.tags.delete",
+            json_body={"tags": [{"key": k} for k in keys]},
+        )
+
+    async def versions(self, service_id: str, *, limit: int = 10) -> ServiceV2VersionList:
+        """The service's versions, newest first (the previous one is the second)."""
+        return await self._c.call(
+            ServiceV2VersionList,
+            "GET",
+            self._path(service_id, "versions"),
+            endpoint_name="services_v2.versions",
+            params={"limit": limit},
+        )

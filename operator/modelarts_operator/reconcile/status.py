@@ -1,0 +1,152 @@
+"""The one status writer: every reconcile path, the poller and deletion end here.
+
+A path says what it concluded as a :class:`Report` (facts, phase, the Synced and Ready
+verdicts); :class:`StatusWriter` folds that into the object's status through the kind's pydantic
+status model, so a field the schema lacks cannot be written and every field goes out in
+camelCase. The writer also derives the ``Failed`` condition and records
+``observedGeneration``, so no path can forget either.
+
+Condition vocabulary (also in the CRD reference):
+
+- ``Synced``: True when the current generation was applied to ModelArts. False carries the
+  cause as reason: the ModelArts ``error_code`` of a refused request (``ModelArts.0107``...),
+  ``InvalidSpec``, ``CredentialsError``, ``AuthFailed``, ``Forbidden``, ``NotFound`` (nothing
+  to adopt), ``DeletedRemotely``: these are **terminal**, nothing changes until a person does
+  something. ``Throttled``, ``ServerError``, ``Ambiguous``, ``TransportError``,
+  ``DeleteFailed``, ``Paused`` and ``WaitingFor<Kind>`` are **transient**: the operator retries
+  (or resumes) by itself.
+- ``Ready``: True when the remote object is in its steady good state; False carries the phase
+  (``Creating``, ``Running``, ``Deploying``...) or ``WaitingFor<Kind>``, or a remote failure
+  (``Failed``, ``DeadlineExceeded``, ``DeletedRemotely``).
+- ``Failed``: True when the object cannot get to Ready without a person: a remote failure, or
+  a terminal Synced=False. ``kubectl wait --for=condition=Failed`` waits for it the way
+  ``--for=condition=Ready`` waits for success; its reason is the cause's reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from . import conditions as cond
+
+# Synced=False reasons the operator gets past by itself (retry, resume, a dependency).
+TRANSIENT_REASONS = frozenset(
+    {
+        "Throttled",
+        "ServerError",
+        "Ambiguous",
+        "Timeout",
+        "TransportError",
+        "DeleteFailed",
+        "Paused",
+    }
+)
+# Ready=False reasons that mean the remote object failed for good.
+FAILURE_REASONS = frozenset({"Failed", "DeadlineExceeded", "DeletedRemotely"})
+
+
+def is_transient(reason: str) -> bool:
+    """True for a Synced=False reason the operator retries or resumes by itself."""
+    return reason in TRANSIENT_REASONS or reason.startswith("WaitingFor")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One condition's status, reason and message."""
+
+    status: bool
+    reason: str
+    message: str = ""
+
+
+SYNCED_OK = Verdict(True, "Synced")
+
+
+@dataclass
+class Report:
+    """What one path concluded about an object, for the status writer.
+
+    ``synced``/``ready`` None keep the condition as it is (the poller has no say on Synced;
+    an error after the remote object exists leaves its Ready alone). ``observed`` False keeps
+    observedGeneration (the poller may hold an older view of the spec than the API server)."""
+
+    facts: dict[str, Any] = field(default_factory=dict)  # camelCase status fields
+    phase: str | None = None
+    synced: Verdict | None = None
+    ready: Verdict | None = None
+    drop: tuple[str, ...] = ()  # status fields to remove
+    observed: bool = True
+
+
+class StatusSchemaError(TypeError):
+    """An adapter tried to write a status field its kind's schema does not have."""
+
+
+class StatusWriter:
+    """Renders :class:`Report`s into a kind's status, validated by its pydantic model."""
+
+    def __init__(self, model: type[BaseModel]) -> None:
+        self.model = model
+        self.fields = frozenset(
+            f.alias or name for name, f in model.model_fields.items()
+        ) | frozenset(model.model_fields)
+
+    def render(self, old: Mapping[str, Any], report: Report, generation: int) -> dict[str, Any]:
+        """The new status: ``old`` with the report folded in, as the schema types it."""
+        unknown = set(report.facts) - self.fields
+        if unknown:
+            raise StatusSchemaError(
+                f"{self.model.__name__} has no field {', '.join(sorted(unknown))}"
+            )
+        new = dict(old)
+        new.update(report.facts)
+        for key in report.drop:
+            new.pop(key, None)
+        if report.phase is not None:
+            new["phase"] = report.phase
+        conditions = new.get("conditions")
+        if report.synced is not None:
+            conditions = _set(conditions, cond.SYNCED, report.synced, generation)
+        if report.ready is not None:
+            conditions = _set(conditions, cond.READY, report.ready, generation)
+        new["conditions"] = _set(conditions, cond.FAILED, failed_verdict(conditions), generation)
+        if report.observed:
+            new["observedGeneration"] = generation
+        typed = self.model.model_validate(new)
+        rendered: dict[str, Any] = typed.model_dump(by_alias=True, exclude_none=True, mode="json")
+        return rendered
+
+
+def _set(
+    conditions: list[cond.Condition] | None, type_: str, verdict: Verdict, generation: int
+) -> list[cond.Condition]:
+    return cond.set_condition(
+        conditions, type_, verdict.status, verdict.reason, verdict.message, generation
+    )
+
+
+def failed_verdict(conditions: list[cond.Condition] | None) -> Verdict:
+    """Failed follows from Synced and Ready: a remote failure, or a terminal Synced=False."""
+    ready = cond.get_condition(conditions, cond.READY) or {}
+    if ready.get("status") == "False" and ready.get("reason") in FAILURE_REASONS:
+        return Verdict(True, str(ready["reason"]), str(ready.get("message") or ""))
+    synced = cond.get_condition(conditions, cond.SYNCED) or {}
+    reason = str(synced.get("reason") or "")
+    if synced.get("status") == "False" and not is_transient(reason):
+        return Verdict(True, reason, str(synced.get("message") or ""))
+    return Verdict(False, "NotFailed")
+
+
+def status_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """A merge patch from ``old`` to ``new``: changed keys, and None for removed ones."""
+    patch = cond.status_changed(dict(old), dict(new))
+    patch.update(dict.fromkeys(_removed(old, new)))
+    return patch
+
+
+def _removed(old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterable[str]:
+    return (key for key in old if key not in new)

@@ -1,0 +1,255 @@
+"""The llm half of the Model adapter: DataArts Fabric models (``/v1/workspaces/{ws}/models``).
+
+One remote model per Model object, in the DataArts workspace ``spec.llm.workspaceId``, under
+``spec.llm.name`` or the derived name (immutable: it is how a create interrupted by a crash is
+found again). DataArts has no show call, so a model is read by listing with its ``id``, and
+the poller reads every watched model of a workspace from the list pages (100 items, item
+offset): a list item is the whole model.
+
+The description is updated in place (PUT). A version never changes: a changed
+``spec.llm.version`` carries a new name (admission refuses otherwise) and is added by a PUT
+with ``version``; DataArts builds it asynchronously and makes it current once built. The
+version is looked up by name before that PUT, so a PUT whose answer was lost is not repeated.
+Naming an older version again switches back to it (``current_version_id``). DataArts reports
+no build state, so a version still building and one whose build failed look alike: neither
+is current, and the Model stays Publishing.
+
+A model deleted outside the operator is created again, as for an imported model. Deletion
+with ``deletionPolicy: Delete`` cleans the model up and keeps the finalizer until the list no
+longer shows it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections import defaultdict
+from typing import Any
+
+from ..api.client import ModelArtsClient
+from ..api.dataarts import (
+    MAX_LIMIT,
+    DataArtsModel,
+    DataArtsModelCreateRequest,
+    DataArtsModelList,
+    DataArtsModelUpdateRequest,
+    DataArtsModelVersion,
+    DataArtsModelVersionList,
+    ModelVersionInput,
+)
+from ..api.pagination import Paging, first, paginate
+from ..crd.model import LlmModel, ModelSpec
+from ..reconcile.controller import Context, InvalidSpec, Observation, confirmed_gone
+from ..reconcile.references import to_wire
+from ..reconcile.registry import Entry
+
+MODEL_PAGES: Paging[DataArtsModelList, DataArtsModel] = Paging(
+    items=lambda page: page.models, total=lambda page: page.total
+)
+VERSION_PAGES: Paging[DataArtsModelVersionList, DataArtsModelVersion] = Paging(
+    items=lambda page: page.versions, total=lambda page: page.total
+)
+
+
+def is_llm(spec: ModelSpec) -> bool:
+    return spec.llm is not None
+
+
+def is_llm_entry(entry: Entry) -> bool:
+    return bool(entry.spec.get("llm"))
+
+
+def _llm(ctx: Context) -> LlmModel:
+    llm: LlmModel | None = ctx.spec.llm
+    assert llm is not None  # the adapter dispatches here only for the llm form
+    return llm
+
+
+def _name(ctx: Context) -> str:
+    """The remote name: ``spec.llm.name``, else the name derived from the object's."""
+    return _llm(ctx).name or ctx.remote_name
+
+
+def _stamp(value: dt.datetime | None) -> str | None:
+    """A DataArts date-time as RFC 3339 in whole seconds (how the other kinds write times)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _version_input(llm: LlmModel) -> ModelVersionInput:
+    return ModelVersionInput.model_validate(to_wire(llm.version))
+
+
+class LlmModels:
+    """find/get/create/update/observe/delete/poll for the llm form."""
+
+    def resolve(self, ctx: Context) -> None:
+        """The remote name is ``spec.llm.name`` when set (the kind's explicit name field is
+        the import form's ``modelName``): lookups, the create and status use it."""
+        ctx.remote_name = _name(ctx)
+
+    async def find(self, ctx: Context) -> tuple[str, Any] | None:
+        """The model under this object's remote name (the list's ``name`` filter is fuzzy)."""
+        name = _name(ctx)
+        fetch = functools.partial(
+            ctx.client.dataarts.list_models, _llm(ctx).workspace_id, name=name
+        )
+        found = await first(
+            paginate(fetch, MODEL_PAGES, MAX_LIMIT, offset_is_page=False),
+            lambda model: model.name == name,
+        )
+        return (str(found.id), found) if found is not None else None
+
+    async def get(self, ctx: Context, remote_id: str) -> DataArtsModel:
+        return await ctx.client.dataarts.get_model(_llm(ctx).workspace_id, remote_id)
+
+    async def create(self, ctx: Context) -> str:
+        llm = _llm(ctx)
+        wire = to_wire(llm, "workspace_id")
+        wire["name"] = _name(ctx)
+        created = await ctx.client.dataarts.create_model(
+            llm.workspace_id, DataArtsModelCreateRequest.model_validate(wire)
+        )
+        if created.version_id:
+            ctx.status["versionId"] = created.version_id
+        ctx.status["versionName"] = llm.version.name
+        return str(created.id)
+
+    async def update(self, ctx: Context, remote_id: str, remote: DataArtsModel) -> DataArtsModel:
+        """PUT what differs: the description, and the spec's version (added, or made current
+        again when DataArts has it already). One PUT for both; none when nothing differs."""
+        llm = _llm(ctx)
+        request = DataArtsModelUpdateRequest()
+        changed: list[str] = []
+        if (llm.description or "") != (remote.description or ""):
+            request.description = llm.description or ""
+            changed.append("description")
+        added = False
+        wanted = llm.version.name
+        building = ctx.status.get("versionName") == wanted and bool(ctx.status.get("versionId"))
+        if not _is_current(remote, wanted) and not building:
+            existing = await self._version_named(ctx, remote_id, wanted)
+            if existing is None:
+                request.version = _version_input(llm)
+                changed.append("version")
+                added = True
+            else:
+                _same_config_or_refuse(existing, llm)
+                _record_version(ctx, existing)
+                if _older_than_current(existing, remote):
+                    request.current_version_id = existing.id
+                    changed.append("current version")
+        elif remote.current_version is not None and _is_current(remote, wanted):
+            _record_version(ctx, remote.current_version)
+        if not changed:
+            return remote
+        updated = await ctx.client.dataarts.update_model(llm.workspace_id, remote_id, request)
+        if added:
+            new = await self._version_named(ctx, remote_id, wanted)
+            ctx.status["versionName"] = wanted
+            if new is not None:
+                _record_version(ctx, new)
+            else:
+                ctx.status.pop("versionId", None)
+        ctx.updated(changed)
+        return updated
+
+    async def _version_named(
+        self, ctx: Context, remote_id: str, name: str
+    ) -> DataArtsModelVersion | None:
+        """The model's version called ``name`` (the list's ``name`` filter is fuzzy: "v1"
+        also finds v10, v11..., so every page is read until the exact name)."""
+        fetch = functools.partial(
+            ctx.client.dataarts.list_versions, _llm(ctx).workspace_id, remote_id, name=name
+        )
+        return await first(
+            paginate(fetch, VERSION_PAGES, MAX_LIMIT, offset_is_page=False),
+            lambda version: version.name == name,
+        )
+
+    def observe(self, wanted: str, remote: DataArtsModel) -> Observation:
+        """Published once the model's current version is the spec's; Publishing before (the
+        first version, or an added one, is being built — or its build failed: DataArts shows
+        no build state, only which version is current). ``wanted`` is the spec's version."""
+        current = remote.current_version
+        facts: dict[str, Any] = {
+            "modelId": remote.id,
+            "createTime": _stamp(remote.create_time),
+            "updateTime": _stamp(remote.update_time),
+        }
+        if current is not None:
+            facts["currentVersion"] = {
+                "id": current.id,
+                "name": current.name,
+                "createTime": _stamp(current.create_time),
+            }
+        facts = {k: v for k, v in facts.items() if v is not None}
+        if current is not None and current.name == wanted:
+            facts.update(versionId=current.id, versionName=wanted)
+            return Observation("Published", True, facts=facts, in_flight=False)
+        if current is None:
+            message = f"version {wanted!r} is being built (no version is current yet)"
+        else:
+            message = (
+                f"version {wanted!r} is not current yet (current: {current.name!r}); DataArts "
+                "makes a version current once built and never one whose build failed"
+            )
+        return Observation("Publishing", False, message=message, facts=facts)
+
+    async def delete(self, ctx: Context, remote_id: str) -> bool:
+        """Clean the model up; gone once listing by its ID finds nothing."""
+        ws = _llm(ctx).workspace_id
+        await ctx.client.dataarts.cleanup_model(ws, remote_id)
+        return await confirmed_gone(ctx.client.dataarts.get_model(ws, remote_id))
+
+    async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
+        """Every model of each DataArts workspace the entries live in, by ID (list pages)."""
+        workspaces: dict[str, list[Entry]] = defaultdict(list)
+        for entry in entries:
+            workspaces[str(entry.spec["llm"]["workspaceId"])].append(entry)
+        found: dict[str, Any] = {}
+        for ws in workspaces:
+            async for model in client.dataarts.iter_models(ws):
+                found[str(model.id)] = model
+        return found
+
+
+def wanted_version(entry: Entry) -> str:
+    """The version name an entry's spec asks for."""
+    return str(entry.spec["llm"]["version"]["name"])
+
+
+def _is_current(remote: DataArtsModel, name: str) -> bool:
+    return remote.current_version is not None and remote.current_version.name == name
+
+
+def _record_version(ctx: Context, version: DataArtsModelVersion) -> None:
+    ctx.status["versionName"] = version.name
+    if version.id:
+        ctx.status["versionId"] = version.id
+
+
+def _older_than_current(version: DataArtsModelVersion, remote: DataArtsModel) -> bool:
+    """True for a version made before the current one: a version to switch back to. A newer
+    one that is not current is still being built (or failed), and cannot be switched to."""
+    current = remote.current_version
+    if current is None or current.create_time is None or version.create_time is None:
+        return False
+    return version.create_time < current.create_time
+
+
+def _same_config_or_refuse(version: DataArtsModelVersion, llm: LlmModel) -> None:
+    """A version name DataArts has already must mean the same files: versions never change."""
+    have = version.config.llm_model_config if version.config else None
+    want = llm.version.config.llm_model_config
+    if have is None:
+        return
+    if (have.base_model_type, have.model_path) != (want.base_model_type, want.model_path):
+        raise InvalidSpec(
+            f"spec.llm.version: version {llm.version.name!r} exists in DataArts with "
+            f"baseModelType {have.base_model_type!r} and modelPath {have.model_path!r}; "
+            "a changed version needs a new version.name"
+        )

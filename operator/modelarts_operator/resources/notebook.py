@@ -1,0 +1,425 @@
+"""Notebook controller: a ModelArts notebook (``/v1/{project_id}/notebooks``).
+
+Names repeat remotely, so the shared "intent, create, look up by name" is not enough for
+exactly-once: right after the create the notebook is tagged with this object's UID
+(``OWNER_TAG``), and ``find`` looks up by name and that tag. A crash (or a lost answer)
+between create and tagging leaves an untagged notebook; ``find`` then takes the one notebook
+of that name created since this object was, carrying no owner tag, and tags it.
+
+Updates follow what the API allows: name, description and EVS size at any settled state; the
+image, flavor, custom spec and SSH endpoints only while STOPPED. Asked for on a running
+notebook those give Synced=False, reason StopRequired, naming the fields, until
+``spec.stopped`` is true; they are applied once the notebook is STOPPED.
+
+A lease that ends stops the notebook remotely. The operator does not start it again on a
+resync: it starts a stopped notebook only for a generation it has not applied yet (a spec
+change, e.g. ``restartToken``), so the person who owns it decides.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..api import errors
+from ..api.client import ModelArtsClient
+from ..api.notebooks import (
+    EndpointRequest,
+    LeaseRequest,
+    Notebook,
+    NotebookCreateRequest,
+    NotebookUpdateRequest,
+    VolumeMount,
+)
+from ..api.notebooks import NotebookCustomSpec as CustomSpecRequest
+from ..crd import notebook as crd
+from ..crd.notebook import NotebookSpec, NotebookStatus
+from ..reconcile.controller import (
+    Context,
+    Observation,
+    Refs,
+    RemoteAdapter,
+    RetryLater,
+    confirmed_gone,
+)
+from ..reconcile.kinds import HealthRules, KindDeclaration, Reference
+from ..reconcile.kube import Kind
+from ..reconcile.policies import CREATE_PENDING
+from ..reconcile.references import (
+    from_millis,
+    recorded_workspace_id,
+    to_wire,
+    workspace_id,
+    workspace_id_of,
+)
+from ..reconcile.registry import Entry
+
+OWNER_TAG = "modelarts.huaweicloud.com/owner-uid"
+# The remote clock may lag the API server's: an untagged notebook counts as ours when
+# created no earlier than this before the Kubernetes object.
+CLOCK_SKEW_MS = 60_000
+BUSY = frozenset({"INIT", "CREATING", "STARTING", "STOPPING", "DELETING", "SNAPSHOTTING"})
+FAILED = frozenset({"CREATE_FAILED", "START_FAILED", "DELETE_FAILED", "ERROR"})
+VOLUME_SETTLING = frozenset({"INITIALIZING", "RESIZING", "DELETING"})
+MINUTE_MS = 60_000
+
+
+class StopRequired(errors.StateConflict):
+    """A change the API takes only while the notebook is stopped (Synced=False until then)."""
+
+
+class ImageNotFound(errors.NotFound):
+    """The image the spec names by name (and tag) is not in the images list."""
+
+
+@dataclass
+class NotebookRefs(Refs):
+    """The workspace and the image ID (resolved from name and tag when the spec names it)."""
+
+    image_id: str | None = None
+
+
+def _refs(ctx: Context) -> NotebookRefs:
+    if not isinstance(ctx.refs, NotebookRefs):
+        ctx.refs = NotebookRefs(ctx.refs.workspace_id)
+    return ctx.refs
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _observation(remote: Notebook, stopped_wanted: bool) -> Observation:
+    state = (remote.status or "INIT").upper()
+    facts: dict[str, Any] = {"remoteStatus": state}
+    volume_state = (remote.volume.status if remote.volume else None) or ""
+    if state == "RUNNING" and volume_state.upper() in VOLUME_SETTLING:
+        return Observation(
+            "Resizing", False, reason="VolumeSettling",
+            message=f"running; volume {volume_state}", facts=facts,
+        )  # fmt: skip
+    if state == "RUNNING":
+        return Observation("Running", True, facts=facts, in_flight=False)
+    if state == "STOPPED":
+        if stopped_wanted:
+            message, reason = "stopped (spec.stopped)", "Stopped"
+        elif remote.lease is not None and remote.lease.ends_at is not None:
+            ends = from_millis(remote.lease.ends_at)
+            reason = "LeaseExpired"
+            message = (
+                f"its lease ended at {ends} and stopped it; the operator leaves it stopped: "
+                "change the spec (e.g. spec.restartToken) to start it"
+            )
+        else:
+            reason = "StoppedRemotely"
+            message = (
+                "stopped outside the operator, which leaves it stopped: change the spec "
+                "(e.g. spec.restartToken) to start it"
+            )
+        return Observation(
+            "Stopped", False, reason=reason, message=message, facts=facts, in_flight=False
+        )
+    if state in FAILED:
+        return Observation.failure(remote.fail_reason or state, facts)
+    if state == "FROZEN":
+        return Observation(
+            "Frozen", False, reason="Frozen", message="the account is frozen", facts=facts,
+            in_flight=False,
+        )  # fmt: skip
+    return Observation(state.capitalize(), False, reason=state.capitalize(), facts=facts)
+
+
+def _facts(remote: Notebook) -> dict[str, Any]:
+    lease = remote.lease
+    facts = {
+        "url": remote.url,
+        "sshUri": remote.ssh_uri,
+        "imageId": remote.image.id if remote.image else None,
+        "imageName": remote.image.name if remote.image else None,
+        "imageTag": remote.image.tag if remote.image else None,
+        "flavor": remote.flavor,
+        "leaseType": lease.type if lease else None,
+        "leaseEndsAt": from_millis(lease.ends_at) if lease else None,
+        "volumeCapacity": remote.volume.capacity if remote.volume else None,
+        "volumeStatus": remote.volume.status if remote.volume else None,
+        "errorMessage": remote.fail_reason,
+        "createTime": from_millis(remote.create_at),
+        "updateTime": from_millis(remote.update_at),
+    }
+    return {k: v for k, v in facts.items() if v is not None}
+
+
+def _image_matches(spec: NotebookSpec, remote: Notebook) -> bool:
+    image, have = spec.image, remote.image
+    if have is None:
+        return False
+    if image.id is not None:
+        return have.id == image.id
+    return have.name == image.name and (image.tag is None or have.tag == image.tag)
+
+
+def _endpoints(spec: NotebookSpec) -> list[EndpointRequest] | None:
+    if spec.ssh is None:
+        return None
+    return [
+        EndpointRequest(
+            service="SSH",
+            key_pair_names=list(spec.ssh.key_pair_names),
+            allowed_access_ips=spec.ssh.allowed_access_ips,
+        )
+    ]
+
+
+def _ssh_matches(spec: NotebookSpec, remote: Notebook) -> bool:
+    have = sorted(
+        k
+        for e in remote.endpoints
+        if (e.service or e.dev_service) == "SSH"
+        for k in e.key_pair_names or []
+    )
+    want = sorted(spec.ssh.key_pair_names) if spec.ssh is not None else []
+    return have == want
+
+
+def _custom_spec(spec: NotebookSpec) -> CustomSpecRequest | None:
+    if spec.custom_spec is None:
+        return None
+    return CustomSpecRequest.model_validate(to_wire(spec.custom_spec))
+
+
+def _custom_spec_matches(spec: NotebookSpec, remote: Notebook) -> bool:
+    if spec.custom_spec is None:
+        return True
+    have = remote.custom_spec or {}
+    want = to_wire(spec.custom_spec)
+    return all(str(have.get(k)) == str(val) for k, val in want.items())
+
+
+def _lease(spec: NotebookSpec) -> LeaseRequest | None:
+    if spec.lease is None:
+        return None
+    return LeaseRequest(duration=spec.lease.duration_minutes * MINUTE_MS, type=spec.lease.type)
+
+
+class NotebookAdapter(RemoteAdapter[NotebookSpec]):
+    kind = Kind(crd.KIND, crd.PLURAL)
+    spec_model = NotebookSpec
+    status_model = NotebookStatus
+    id_field = "notebookId"
+    name_field = "name"
+    resyncs = True
+
+    async def resolve(self, ctx: Context) -> None:
+        ctx.refs = NotebookRefs(workspace_id(ctx))
+
+    async def resolve_for_lookup(self, ctx: Context) -> None:
+        ctx.refs = NotebookRefs(recorded_workspace_id(ctx))
+
+    async def _image_id(self, ctx: Context) -> str:
+        """The spec's image as an ID, asking the images API for one named by name and tag."""
+        refs, image = _refs(ctx), ctx.spec.image
+        if image.id is not None:
+            return str(image.id)
+        if refs.image_id is None:
+            found = await ctx.client.notebooks.find_image(image.name, image.tag)
+            if found is None or not found.id:
+                named = f"{image.name}:{image.tag}" if image.tag else image.name
+                raise ImageNotFound(
+                    error_code="ImageNotFound",
+                    error_msg=f"spec.image: no image {named!r} in the images list",
+                )
+            refs.image_id = str(found.id)
+        return refs.image_id
+
+    # -- lookup: by name and mark, then by name and creation time ---------------------------
+
+    async def find(self, ctx: Context) -> tuple[str, Any] | None:
+        notebooks, ws = ctx.client.notebooks, _refs(ctx).workspace_id
+        marked = await notebooks.find_marked(ctx.remote_name, {OWNER_TAG: ctx.uid}, workspace_id=ws)
+        if marked:
+            ours = min(marked, key=lambda nb: nb.create_at or 0)
+            return str(ours.id), ours
+        if CREATE_PENDING in ctx.annotations:
+            since = await self._created_ms(ctx) - CLOCK_SKEW_MS
+        else:  # adopting an existing notebook: it predates this object
+            since = None
+        named = await notebooks.find_named(ctx.remote_name, created_since_ms=since, workspace_id=ws)
+        unmarked = [nb for nb in named if not any(t.key == OWNER_TAG for t in nb.tags)]
+        if not unmarked:
+            return None
+        if len(unmarked) > 1:
+            raise errors.StateConflict(
+                error_code="AmbiguousNotebook",
+                error_msg=(
+                    f"{len(unmarked)} untagged notebooks are named {ctx.remote_name!r}; "
+                    "tag the one to bind with "
+                    f"{OWNER_TAG}={ctx.uid} or delete the others"
+                ),
+            )
+        ours = unmarked[0]
+        if ctx.policies.may_write:
+            await notebooks.add_tags(str(ours.id), {OWNER_TAG: ctx.uid})
+        return str(ours.id), ours
+
+    async def _created_ms(self, ctx: Context) -> int:
+        """When this Kubernetes object was created (epoch ms): no notebook before that is
+        ours."""
+        assert ctx.kube is not None
+        body = await ctx.kube.get(self.kind.path(ctx.namespace, ctx.name))
+        stamp = body.get("metadata", {}).get("creationTimestamp", "")
+        return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() * 1000)
+
+    async def get(self, ctx: Context, remote_id: str) -> Notebook:
+        return await ctx.client.notebooks.get(remote_id)
+
+    async def create(self, ctx: Context) -> str:
+        spec: NotebookSpec = ctx.spec
+        request = NotebookCreateRequest(
+            name=ctx.remote_name,
+            image_id=await self._image_id(ctx),
+            volume=VolumeMount.model_validate(to_wire(spec.volume)),
+            flavor=spec.flavor,
+            custom_spec=_custom_spec(spec),
+            pool_id=spec.pool_id,
+            description=spec.description,
+            workspace_id=_refs(ctx).workspace_id,
+            lease=_lease(spec),
+            endpoints=_endpoints(spec),
+        )
+        created = await ctx.client.notebooks.create(request)
+        await ctx.client.notebooks.add_tags(str(created.id), {OWNER_TAG: ctx.uid})
+        return str(created.id)
+
+    # -- updates ------------------------------------------------------------------------------
+
+    async def update(self, ctx: Context, remote_id: str, remote: Any) -> Any:
+        spec: NotebookSpec = ctx.spec
+        notebooks = ctx.client.notebooks
+        state = (remote.status or "").upper()
+        if state in FAILED or state in ("DELETING", "FROZEN"):
+            return remote
+        stopped_only = await self._stopped_only_changes(ctx, remote)
+        start_wanted = not spec.stopped and state == "STOPPED" and not ctx.applied
+        if state == "STOPPING" and (stopped_only or start_wanted):
+            raise RetryLater("waiting for the notebook to stop", 5)
+        if stopped_only and state != "STOPPED":
+            if spec.stopped and state in BUSY:
+                ctx.effects.requeue_after = 5.0
+            elif not spec.stopped:
+                names = ", ".join(sorted(stopped_only))
+                raise StopRequired(
+                    error_code="StopRequired",
+                    error_msg=(
+                        f"spec {names}: ModelArts changes these only while the notebook is "
+                        "stopped; set spec.stopped: true to apply them (then false to start it)"
+                    ),
+                )
+        changes = self._any_time_changes(ctx, remote)
+        if state == "STOPPED":
+            changes.update(stopped_only)
+        changed = False
+        if changes and state not in BUSY:
+            await notebooks.update(remote_id, NotebookUpdateRequest.model_validate(changes))
+            ctx.updated(changes)
+            changed = True
+        elif changes:
+            ctx.effects.requeue_after = 5.0
+        if spec.stopped and state == "RUNNING":
+            await notebooks.stop(remote_id)
+            ctx.effects.event("Normal", "Stopped", "notebook stopped (spec.stopped)")
+            if stopped_only:  # applied once it is STOPPED
+                ctx.effects.requeue_after = 5.0
+            changed = True
+        elif spec.stopped and state in BUSY:
+            ctx.effects.requeue_after = 5.0  # stop once it is RUNNING
+        elif start_wanted:
+            lease = _lease(spec)
+            await notebooks.start(
+                remote_id,
+                duration_ms=lease.duration if lease else None,
+                lease_type=lease.type if lease else None,
+            )
+            ctx.effects.event("Normal", "Started", "notebook started")
+            changed = True
+        elif state == "RUNNING" and self._lease_changed(spec, remote):
+            lease = _lease(spec)
+            assert lease is not None
+            await notebooks.renew_lease(
+                remote_id, duration_ms=lease.duration, lease_type=lease.type
+            )
+            ctx.updated(["lease"])
+            changed = True
+        return await notebooks.get(remote_id) if changed else remote
+
+    async def _stopped_only_changes(self, ctx: Context, remote: Notebook) -> dict[str, Any]:
+        spec: NotebookSpec = ctx.spec
+        changes: dict[str, Any] = {}
+        if not _image_matches(spec, remote):
+            changes["image_id"] = await self._image_id(ctx)
+        if spec.flavor is not None and remote.flavor != spec.flavor:
+            changes["flavor"] = spec.flavor
+        if not _custom_spec_matches(spec, remote):
+            changes["custom_spec"] = to_wire(spec.custom_spec)
+        if not _ssh_matches(spec, remote):
+            endpoints = _endpoints(spec) or []
+            changes["endpoints"] = [e.to_wire() for e in endpoints]
+        return changes
+
+    def _any_time_changes(self, ctx: Context, remote: Notebook) -> dict[str, Any]:
+        spec: NotebookSpec = ctx.spec
+        changes: dict[str, Any] = {}
+        if remote.name != ctx.remote_name:
+            changes["name"] = ctx.remote_name
+        if spec.description is not None and spec.description != (remote.description or ""):
+            changes["description"] = spec.description
+        have = remote.volume.capacity if remote.volume else None
+        want = spec.volume.capacity
+        if spec.volume.category == "EVS" and want is not None and have is not None and want > have:
+            changes["storage_new_size"] = want
+        return changes
+
+    @staticmethod
+    def _lease_changed(spec: NotebookSpec, remote: Notebook) -> bool:
+        lease = _lease(spec)
+        if lease is None or remote.lease is None:
+            return False
+        return remote.lease.duration != lease.duration or (remote.lease.type or "") != lease.type
+
+    # -- status, delete, polling ----------------------------------------------------------------
+
+    def observe(self, ctx: Context, remote: Any) -> Observation:
+        obs = _observation(remote, ctx.spec.stopped)
+        obs.facts.update(_facts(remote))
+        return obs
+
+    async def delete(self, ctx: Context, remote_id: str) -> bool:
+        notebooks = ctx.client.notebooks
+        try:
+            nb = await notebooks.get(remote_id)
+        except errors.NotFound:  # ModelArts.6309 / 6404
+            return True
+        if (nb.status or "").upper() != "DELETING":
+            await notebooks.delete(remote_id)  # 6357 (already deleting) counts as under way
+        return await confirmed_gone(notebooks.get(remote_id))
+
+    async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for ws in {workspace_id_of(e) for e in entries}:
+            async for nb in client.notebooks.iter_all(workspace_id=ws):
+                found[str(nb.id)] = nb
+        return found
+
+    def observe_summary(self, entry: Entry, summary: Any) -> Observation:
+        obs = _observation(summary, bool(entry.spec.get("stopped")))
+        obs.facts.update(_facts(summary))
+        return obs
+
+
+DECLARATION = KindDeclaration(
+    crd=crd.CRD,
+    adapter=NotebookAdapter(),
+    references=(Reference("workspaceRef", "workspaces", ("workspaceId",)),),
+    health=HealthRules(suspended_when="stopped"),
+)

@@ -1,0 +1,339 @@
+"""The v2 half of the TrainingJob adapter: jobs of ``/v2/{project_id}/training-jobs``.
+
+The v2 API has no versions and cannot change a job's training fields: only the description is
+updated in place. A change to anything else runs a **new job** under a new deterministic name
+(``<name>-g<generation>``), and the job it replaces is stopped if it still runs, and deleted
+too with ``previousJobPolicy: Delete``; status lists it under ``previousJobs``. The new name is
+looked up before the create, so a crash between the create and the status write finds the job
+instead of creating a second one.
+
+The API's response does not echo every request field faithfully (annotations, inputs…), so
+"did the training fields change" is answered from a digest of the create body the spec gives,
+recorded in status when the job was created, never by diffing the response.
+
+Phases, Kubernetes-style: Creating, Pending, Running and Terminating are in flight; Completed
+is Succeeded (Ready); Failed and Abnormal are Failed (with the tasks' exit codes); Terminated
+is Stopped. A missing job answers HTTP 400 ModelArts.2775, which the client maps to NotFound.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from typing import Any
+
+from ..api import errors
+from ..api.client import ModelArtsClient
+from ..api.training_v2 import TERMINAL_PHASES, TrainingJobV2, TrainingJobV2CreateRequest
+from ..crd.training_job import TrainingJobSpec
+from ..reconcile.controller import Context, Observation, RetryLater, confirmed_gone
+from ..reconcile.naming import marked_description
+from ..reconcile.references import from_millis, to_wire, workspace_id_of
+from ..reconcile.registry import Entry
+
+PHASES = {
+    "Creating": "Creating",
+    "Pending": "Pending",
+    "Running": "Running",
+    "Terminating": "Terminating",
+    "Completed": "Succeeded",
+    "Failed": "Failed",
+    "Abnormal": "Failed",
+    "Terminated": "Stopped",
+}
+FINISHED = ("Succeeded", "Failed", "Stopped")
+IN_FLIGHT_PHASES = frozenset({"Creating", "Pending", "Running", "Terminating"})  # the API's
+MAX_PREVIOUS = 16
+DEADLINE_RECHECK = 5.0  # seconds between looks at a job with a deadline that has not started
+NAME_LIMIT = 64
+# The spec fields that are not part of what runs (changed in place, or ours alone).
+NOT_TRAINING = (
+    "job_name",
+    "job_desc",
+    "deletion_policy",
+    "workspace_ref",
+    "workspace_id",
+    "active_deadline_seconds",
+    "ttl_seconds_after_finished",
+    "previous_job_policy",
+)
+
+
+def is_v2(spec: TrainingJobSpec) -> bool:
+    return spec.algorithm is not None
+
+
+def is_v2_entry(entry: Entry) -> bool:
+    return "algorithm" in entry.spec
+
+
+def annotations_of(spec: TrainingJobSpec) -> dict[str, str]:
+    """The API's annotation switches for ``spec.features``."""
+    features = spec.features
+    if features is None:
+        return {}
+    out: dict[str, str] = {}
+    if (ft := features.fault_tolerance) is not None:
+        if ft.job_retry_num is not None:
+            out["fault-tolerance/job-retry-num"] = str(ft.job_retry_num)
+        if ft.unconditional_retry is not None:
+            out["fault-tolerance/job-unconditional-retry"] = str(ft.unconditional_retry).lower()
+        if ft.hang_retry is not None:
+            out["fault-tolerance/hang-retry"] = str(ft.hang_retry).lower()
+    if features.tensorboard is not None:
+        out["tensorboard/enable"] = str(features.tensorboard).lower()
+    if features.jupyter_lab is not None:
+        out["jupyter-lab/enable"] = str(features.jupyter_lab).lower()
+    return out
+
+
+def create_request(
+    spec: TrainingJobSpec, name: str, workspace_id: str, description: str | None
+) -> TrainingJobV2CreateRequest:
+    """The create body the spec describes."""
+    metadata: dict[str, Any] = {"name": name, "workspace_id": workspace_id}
+    if description is not None:
+        metadata["description"] = description
+    if annotations := annotations_of(spec):
+        metadata["annotations"] = annotations
+    if spec.experiment is not None:
+        metadata["training_experiment_reference"] = to_wire(spec.experiment)
+    body: dict[str, Any] = {
+        "kind": spec.job_kind or "job",
+        "metadata": metadata,
+        "algorithm": to_wire(spec.algorithm),
+        "spec": {
+            "resource": to_wire(spec.resource),
+            **{
+                key: value
+                for key, value in {
+                    "volumes": [to_wire(v) for v in spec.volumes or []] or None,
+                    "log_export_path": to_wire(spec.log_export_path) or None,
+                    "schedule_policy": to_wire(spec.schedule_policy) or None,
+                    "auto_stop": to_wire(spec.auto_stop) or None,
+                }.items()
+                if value is not None
+            },
+        },
+    }
+    if spec.endpoints is not None:
+        body["endpoints"] = to_wire(spec.endpoints)
+    return TrainingJobV2CreateRequest.model_validate(body)
+
+
+def training_digest(spec: TrainingJobSpec) -> str:
+    """A digest of what runs: every spec field but the description and our own policies."""
+    wire = spec.model_dump(
+        by_alias=False, exclude_none=True, exclude=set(NOT_TRAINING), mode="json"
+    )
+    return hashlib.sha256(json.dumps(wire, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def rerun_name(base: str, generation: int) -> str:
+    """The deterministic name of the job that runs generation ``generation``'s fields."""
+    suffix = f"-g{generation}"
+    if len(base) + len(suffix) <= NAME_LIMIT:
+        return base + suffix
+    digest = hashlib.sha256(base.encode()).hexdigest()[:8]
+    room = NAME_LIMIT - len(suffix) - len(digest) - 1
+    return f"{base[:room].rstrip('-_')}-{digest}{suffix}"
+
+
+def phase_of(job: TrainingJobV2) -> str:
+    return PHASES.get(job.phase or "", "Creating")
+
+
+def observe_job(job: TrainingJobV2) -> Observation:
+    """What a v2 job's state means (the search answer and GET carry the same object)."""
+    raw, secondary = job.status.phase or "Creating", job.status.secondary_phase
+    phase = phase_of(job)
+    started = job.status.start_time or None
+    facts: dict[str, Any] = {
+        "jobId": job.id,
+        "jobName": job.metadata.name,
+        "remoteStatus": raw if not secondary or secondary == raw else f"{raw}/{secondary}",
+        "createTime": from_millis(job.metadata.create_time),
+        "startTime": from_millis(started),
+        "trainUrl": job.output_url("train_url") or job.output_url(),
+        "logLocation": job.log_path,
+        "tasks": list(job.status.tasks) or None,
+        "taskStatuses": [
+            {"task": t.task, "exitCode": t.exit_code, "message": t.message}
+            for t in job.status.task_statuses[:MAX_PREVIOUS]
+        ]
+        or None,
+        "runningRecords": [
+            {
+                "startTime": _seconds(r.start_at),
+                "endTime": _seconds(r.end_at),
+                "startType": r.start_type,
+                "endReason": r.end_reason,
+                "endRelatedTask": r.end_related_task,
+            }
+            for r in job.status.running_records[-MAX_PREVIOUS:]
+        ]
+        or None,
+    }
+    # The duration only once it stops growing: a running job's would change every poll and
+    # make every cycle a status write.
+    if phase in FINISHED and job.status.duration is not None:
+        facts["durationSeconds"] = int(job.status.duration) // 1000
+        if started:
+            facts["completionTime"] = from_millis(started + int(job.status.duration))
+    facts = {k: v for k, v in facts.items() if v is not None}
+    if phase == "Succeeded":
+        return Observation(phase, True, facts=facts, in_flight=False)
+    if phase == "Failed":
+        exits = "; ".join(
+            f"{t.task} exited {t.exit_code}" + (f": {t.message}" if t.message else "")
+            for t in job.status.task_statuses
+            if t.exit_code not in (None, 0) or t.message
+        )
+        return Observation.failure(
+            f"training job ended {raw}" + (f" ({exits})" if exits else ""), facts
+        )
+    if phase == "Stopped":
+        return Observation(
+            phase, False, reason="Stopped", message=f"job ended {raw}", facts=facts, in_flight=False
+        )
+    return Observation(phase, False, message=facts["remoteStatus"], facts=facts)
+
+
+def _seconds(value: int | None) -> str | None:
+    return from_millis(value * 1000) if value else None
+
+
+class TrainingV2:
+    """The v2 form's operations, called by the TrainingJob adapter for objects in that form."""
+
+    async def find(self, ctx: Context) -> tuple[str, Any] | None:
+        job = await ctx.client.training_jobs_v2.find_by_name(
+            ctx.remote_name, workspace_id=ctx.refs.workspace_id
+        )
+        return (str(job.id), job) if job is not None and job.id else None
+
+    async def get(self, ctx: Context, remote_id: str) -> TrainingJobV2:
+        return await ctx.client.training_jobs_v2.get(remote_id)
+
+    async def create(self, ctx: Context) -> str:
+        job = await self._create(ctx, ctx.remote_name)
+        return str(job.id)
+
+    async def _create(self, ctx: Context, name: str) -> TrainingJobV2:
+        spec: TrainingJobSpec = ctx.spec
+        description = marked_description(spec.job_desc, ctx.marker, 256)
+        request = create_request(spec, name, ctx.refs.workspace_id, description)
+        created = await ctx.client.training_jobs_v2.create(request)
+        ctx.status.update(
+            {"trainingSpecHash": training_digest(spec), "configGeneration": ctx.generation}
+        )
+        return created
+
+    async def update(self, ctx: Context, remote_id: str, remote: TrainingJobV2) -> TrainingJobV2:
+        spec: TrainingJobSpec = ctx.spec
+        jobs = ctx.client.training_jobs_v2
+        description = marked_description(spec.job_desc, ctx.marker, 256)
+        if description != (remote.metadata.description or ""):
+            await jobs.update_description(remote_id, description)
+            ctx.updated(["jobDesc"])
+        digest = training_digest(spec)
+        recorded = ctx.status.get("trainingSpecHash")
+        if recorded is not None and recorded != digest:
+            return await self._rerun(ctx, remote_id, remote, digest)
+        if recorded is None:  # bound by lookup or external-id: what runs is what we found
+            ctx.status["trainingSpecHash"] = digest
+        return remote
+
+    async def _rerun(
+        self, ctx: Context, old_id: str, old: TrainingJobV2, digest: str
+    ) -> TrainingJobV2:
+        """Run the changed spec as a new job (the API cannot change a job's training fields);
+        the old one is stopped, and deleted with previousJobPolicy Delete."""
+        jobs = ctx.client.training_jobs_v2
+        name = rerun_name(ctx.remote_name, ctx.generation)
+        job = await jobs.find_by_name(name, workspace_id=ctx.refs.workspace_id)
+        if job is None:
+            try:
+                job = await self._create(ctx, name)
+            except (errors.AlreadyExists, errors.Ambiguous):
+                job = await jobs.find_by_name(name, workspace_id=ctx.refs.workspace_id)
+                if job is None:
+                    raise RetryLater(
+                        f"create of {name} outcome unknown; looking again", 5
+                    ) from None
+        ctx.status.update({"trainingSpecHash": digest, "configGeneration": ctx.generation})
+        policy = ctx.spec.previous_job_policy or "Retain"
+        await self._retire(ctx, old_id, old, delete=policy == "Delete")
+        previous = [p for p in ctx.status.get("previousJobs") or [] if p.get("jobId") != old_id]
+        previous.insert(0, {"jobId": old_id, "jobName": old.metadata.name, "policy": policy})
+        ctx.status["previousJobs"] = previous[:MAX_PREVIOUS]
+        ctx.status["jobId"] = str(job.id)
+        ctx.effects.event(
+            "Normal",
+            "Rerun",
+            f"training fields changed: new job {job.metadata.name} ({job.id}); previous job "
+            f"{old_id} {'deleted' if policy == 'Delete' else 'retained (stopped if running)'}",
+        )
+        return await jobs.get(str(job.id))
+
+    async def _retire(self, ctx: Context, job_id: str, job: TrainingJobV2, delete: bool) -> None:
+        jobs = ctx.client.training_jobs_v2
+        if job.phase in IN_FLIGHT_PHASES and job.phase != "Terminating":
+            with contextlib.suppress(errors.StateConflict, errors.NotFound):
+                await jobs.terminate(job_id)
+        if delete:
+            with contextlib.suppress(errors.NotFound):
+                await jobs.delete(job_id)
+
+    async def enforce_deadline(self, ctx: Context, remote_id: str, remote: TrainingJobV2) -> bool:
+        """Terminate a job that ran longer than activeDeadlineSeconds; True when it did."""
+        deadline = ctx.spec.active_deadline_seconds
+        started = remote.status.start_time
+        if not deadline or remote.phase not in ("Creating", "Pending", "Running"):
+            return False
+        if not started:  # the clock starts when it runs: look again soon
+            ctx.effects.requeue_after = min(float(deadline), DEADLINE_RECHECK)
+            return False
+        elapsed = dt.datetime.now(dt.UTC).timestamp() - started / 1000
+        if elapsed < deadline:
+            ctx.effects.requeue_after = max(1.0, deadline - elapsed)
+            return False
+        with contextlib.suppress(errors.StateConflict):
+            await ctx.client.training_jobs_v2.terminate(remote_id)
+        ctx.effects.event(
+            "Warning", "DeadlineExceeded", f"terminated after {int(elapsed)}s (limit {deadline}s)"
+        )
+        return True
+
+    async def delete(self, ctx: Context, remote_id: str) -> bool:
+        """Terminate a job in flight, then delete; gone once GET says 2775."""
+        jobs = ctx.client.training_jobs_v2
+        try:
+            remote = await jobs.get(remote_id)
+        except errors.NotFound:
+            return True
+        if remote.phase == "Terminating":
+            return False
+        if remote.phase in IN_FLIGHT_PHASES:
+            with contextlib.suppress(errors.StateConflict):
+                await jobs.terminate(remote_id)
+            return False
+        if remote.phase not in TERMINAL_PHASES:
+            return False
+        await jobs.delete(remote_id)
+        return await confirmed_gone(jobs.get(remote_id))
+
+    async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
+        """Every job of the entries' workspaces, by ID: pages of 50, not a call per object."""
+        workspaces: dict[str, list[Entry]] = defaultdict(list)
+        for entry in entries:
+            workspaces[workspace_id_of(entry)].append(entry)
+        found: dict[str, Any] = {}
+        for ws in workspaces:
+            async for job in client.training_jobs_v2.iter_all(workspace_id=ws):
+                if job.id:
+                    found[job.id] = job
+        return found

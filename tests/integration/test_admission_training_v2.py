@@ -1,0 +1,321 @@
+"""The TrainingJob v2 form on a real kube-apiserver: every documented constraint refused at
+`kubectl apply` naming the field, the forms exclusive, good manifests stored unpruned."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from modelarts_operator.controlplane import ControlPlane
+
+from .test_admission import DROP, NAMESPACE, _apply, _contains, _patched, cluster  # noqa: F401
+
+pytestmark = pytest.mark.cluster
+
+V2: dict[str, Any] = {
+    "workspaceRef": {"name": "demo"},
+    "jobDesc": "mnist on the current API",
+    "algorithm": {
+        "codeDir": "obs://bucket/code/",
+        "bootFile": "obs://bucket/code/train.py",
+        "engine": {"engineId": "pytorch-cp36-1.4.0-v2"},
+        "parameters": [{"name": "epochs", "value": "3"}],
+        "inputs": [{"name": "data_url", "remote": {"obs": {"obsUrl": "obs://bucket/data/"}}}],
+        "outputs": [{"name": "train_url", "remote": {"obs": {"obsUrl": "obs://bucket/out/"}}}],
+        "environments": {"NCCL_DEBUG": "INFO"},
+    },
+    "resource": {"flavorId": "modelarts.vm.pnt1.large.eco", "nodeCount": 1},
+    "logExportPath": {"obsUrl": "obs://bucket/logs/"},
+}
+IMAGE = {"engine": {"engineId": DROP, "imageUrl": "team/trainer:1.0"}, "command": "python train.py"}
+V1_CONFIG = {
+    "workerServerNum": 1,
+    "appUrl": "/b/code/",
+    "bootFileUrl": "/b/code/train.py",
+    "engineId": 1,
+    "specId": 1,
+    "dataUrl": "/b/data/",
+    "trainUrl": "/b/out/",
+}
+
+# (id, patch applied to V2, fragments stderr must contain)
+INVALID: list[tuple[str, dict[str, Any], list[str]]] = [
+    ("both-forms", {"config": V1_CONFIG}, ["exactly one form"]),
+    ("no-form", {"algorithm": DROP}, ["exactly one form"]),
+    ("v2-field-with-config", {"algorithm": DROP, "config": V1_CONFIG}, ["belong to the v2 form"]),
+    ("no-resource", {"resource": DROP}, ["spec.resource", "needs resource"]),
+    (
+        "two-sources",
+        {"algorithm": {"id": "algo-1"}},
+        ["spec.algorithm", "exactly one algorithm source"],
+    ),
+    (
+        "no-source",
+        {"algorithm": {"codeDir": DROP, "bootFile": DROP}},
+        ["spec.algorithm", "exactly one algorithm source"],
+    ),
+    ("code-half", {"algorithm": {"bootFile": DROP}}, ["spec.algorithm.bootFile", "together"]),
+    (
+        "boot-outside-code",
+        {"algorithm": {"bootFile": "obs://other/train.py"}},
+        ["spec.algorithm.bootFile", "inside codeDir"],
+    ),
+    (
+        "subscription-half",
+        {"algorithm": {"codeDir": DROP, "bootFile": DROP, "engine": DROP, "subscriptionId": "s"}},
+        ["spec.algorithm.itemVersionId"],
+    ),
+    (
+        "image-without-command",
+        {
+            "algorithm": {
+                "codeDir": DROP,
+                "bootFile": DROP,
+                "engine": {"engineId": DROP, "imageUrl": "t/i:1"},
+            }
+        },
+        ["spec.algorithm.command", "custom image"],
+    ),
+    (
+        "id-with-engine",
+        {"algorithm": {"codeDir": DROP, "bootFile": DROP, "id": "algo-1"}},
+        ["spec.algorithm.engine", "leave engine out"],
+    ),
+    (
+        "code-without-engine",
+        {"algorithm": {"engine": DROP}},
+        ["spec.algorithm.engine", "needs an engine"],
+    ),
+    (
+        "engine-empty",
+        {"algorithm": {"engine": {"engineId": DROP}}},
+        ["spec.algorithm.engine", "engineId, engineName+engineVersion or imageUrl"],
+    ),
+    (
+        "engine-name-half",
+        {"algorithm": {"engine": {"engineId": DROP, "engineName": "PyTorch"}}},
+        ["spec.algorithm.engine.engineVersion"],
+    ),
+    (
+        "engine-id-and-image",
+        {"algorithm": {"engine": {"imageUrl": "t/i:1"}, "command": "x"}},
+        ["spec.algorithm.engine.engineId", "cannot be combined"],
+    ),
+    (
+        "duplicate-parameter",
+        {"algorithm": {"parameters": [{"name": "lr", "value": "1"}, {"name": "lr", "value": "2"}]}},
+        ["spec.algorithm.parameters", "unique"],
+    ),
+    (
+        "duplicate-output",
+        {
+            "algorithm": {
+                "outputs": [
+                    {"name": "o", "remote": {"obs": {"obsUrl": "obs://b/1/"}}},
+                    {"name": "o", "remote": {"obs": {"obsUrl": "obs://b/2/"}}},
+                ]
+            }
+        },
+        ["spec.algorithm.outputs", "unique"],
+    ),
+    (
+        "input-two-remotes",
+        {
+            "algorithm": {
+                "inputs": [
+                    {
+                        "name": "d",
+                        "remote": {"obs": {"obsUrl": "obs://b/d/"}, "dataset": {"id": "ds"}},
+                    }
+                ]
+            }
+        },
+        ["spec.algorithm.inputs[0].remote", "exactly one of obs or dataset"],
+    ),
+    (
+        "input-bad-path",
+        {"algorithm": {"inputs": [{"name": "d", "remote": {"obs": {"obsUrl": "bucket"}}}]}},
+        ["spec.algorithm.inputs[0].remote.obs.obsUrl"],
+    ),
+    (
+        "channel-name",
+        {"algorithm": {"outputs": [{"name": "bad name", "remote": {"obs": {"obsUrl": "/b/o/"}}}]}},
+        ["spec.algorithm.outputs[0].name"],
+    ),
+    (
+        "env-name",
+        {"algorithm": {"environments": {"1BAD": "x"}}},
+        ["spec.algorithm.environments", "environment variable names"],
+    ),
+    (
+        "local-code-dir-reserved",
+        {"algorithm": {"localCodeDir": "/home/ma-user/modelarts/code"}},
+        ["spec.algorithm.localCodeDir"],
+    ),
+    (
+        "local-code-dir-outside-home",
+        {"algorithm": {"localCodeDir": "/opt/code"}},
+        ["spec.algorithm.localCodeDir"],
+    ),
+    (
+        "no-flavor-no-pool",
+        {"resource": {"flavorId": DROP}},
+        ["spec.resource", "flavorId", "poolId"],
+    ),
+    ("node-count", {"resource": {"nodeCount": 0}}, ["spec.resource.nodeCount"]),
+    (
+        "custom-flavor-public",
+        {"resource": {"mainContainerCustomizedFlavor": {"cpuCoreNum": 2, "memSize": 8}}},
+        ["spec.resource.mainContainerCustomizedFlavor", "dedicated"],
+    ),
+    (
+        "volume-two-kinds",
+        {
+            "volumes": [
+                {
+                    "nfs": {"nfsServerPath": "1.2.3.4:/", "localPath": "/mnt/a"},
+                    "obs": {"obsPath": "obs://b/x/", "localPath": "/mnt/b"},
+                }
+            ]
+        },
+        ["spec.volumes[0]", "exactly one of nfs, pfs or obs"],
+    ),
+    (
+        "log-two",
+        {"logExportPath": {"hostPath": "/var/log/x"}},
+        ["spec.logExportPath", "exactly one of obsUrl or hostPath"],
+    ),
+    ("priority", {"schedulePolicy": {"priority": 4}}, ["spec.schedulePolicy.priority"]),
+    (
+        "ssh-empty",
+        {"endpoints": {"ssh": {"keyPairNames": []}}},
+        ["spec.endpoints.ssh.keyPairNames"],
+    ),
+    ("auto-stop", {"autoStop": {"duration": 0}}, ["spec.autoStop.duration"]),
+    ("experiment-empty", {"experiment": {"description": "x"}}, ["spec.experiment"]),
+    ("retries", {"features": {"faultTolerance": {"jobRetryNum": 0}}}, ["spec.features"]),
+    ("previous-policy", {"previousJobPolicy": "Orphan"}, ["spec.previousJobPolicy"]),
+    ("job-kind", {"jobKind": "mrs_job"}, ["spec.jobKind"]),
+]
+
+VALID: list[tuple[str, dict[str, Any]]] = [
+    ("code-engine", {}),
+    (
+        "image-alone",
+        {"algorithm": {"codeDir": DROP, "bootFile": DROP, **IMAGE}},
+    ),
+    (
+        "image-with-code",
+        {"algorithm": {**IMAGE, "localCodeDir": "/home/ma-user/work/code"}},
+    ),
+    (
+        "preset-framework-on-image",
+        {
+            "algorithm": {
+                "engine": {
+                    "engineId": DROP,
+                    "engineName": "PyTorch",
+                    "engineVersion": "2.1",
+                    "imageUrl": "team/torch:2.1",
+                    "installSysPackages": True,
+                },
+                "command": "python train.py",
+            }
+        },
+    ),
+    (
+        "algorithm-id",
+        {"algorithm": {"codeDir": DROP, "bootFile": DROP, "engine": DROP, "id": "algo-1"}},
+    ),
+    (
+        "subscription",
+        {
+            "algorithm": {
+                "codeDir": DROP,
+                "bootFile": DROP,
+                "engine": DROP,
+                "subscriptionId": "sub-1",
+                "itemVersionId": "v-1",
+            }
+        },
+    ),
+    (
+        "dedicated-pool-everything",
+        {
+            "algorithm": {
+                "inputs": [
+                    {"name": "ds", "remote": {"dataset": {"id": "ds-1", "versionId": "v1"}}},
+                    {
+                        "name": "raw",
+                        "remote": {"obs": {"obsUrl": "/bucket/raw/"}},
+                        "localDir": "/home/ma-user/raw",
+                        "accessMethod": "env",
+                    },
+                ],
+                "workingDir": "/home/ma-user/work",
+            },
+            "resource": {
+                "flavorId": DROP,
+                "poolId": "pool-abc",
+                "nodeCount": 2,
+                "mainContainerCustomizedFlavor": {"cpuCoreNum": 4, "memSize": 16},
+            },
+            "volumes": [
+                {"nfs": {"nfsServerPath": "192.168.8.150:/", "localPath": "/mnt/sfs"}},
+                {"obs": {"obsPath": "obs://bucket/ckpt/", "localPath": "/mnt/ckpt"}},
+            ],
+            "schedulePolicy": {"priority": 2, "preemptible": False},
+            "endpoints": {"ssh": {"keyPairNames": ["kp-team"]}},
+            "autoStop": {"timeUnit": "HOURS", "duration": 12},
+            "experiment": {"name": "mnist-sweep"},
+            "features": {
+                "faultTolerance": {"jobRetryNum": 3, "hangRetry": True},
+                "tensorboard": True,
+                "jupyterLab": True,
+            },
+            "previousJobPolicy": "Delete",
+            "activeDeadlineSeconds": 3600,
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "patch", "fragments"), INVALID, ids=[c[0] for c in INVALID])
+def test_invalid_v2_manifest_is_refused_naming_the_field(
+    cluster: ControlPlane,  # noqa: F811
+    case: str,
+    patch: dict[str, Any],
+    fragments: list[str],
+) -> None:
+    result = _apply(cluster, "TrainingJob", f"v2-bad-{case}", _patched(V2, patch))
+    assert result.returncode != 0, f"{case} was accepted:\n{result.stdout}"
+    for fragment in fragments:
+        assert fragment in result.stderr, f"{case}: {fragment!r} not in:\n{result.stderr}"
+
+
+@pytest.mark.parametrize(("case", "patch"), VALID, ids=[c[0] for c in VALID])
+def test_valid_v2_manifest_is_stored_unpruned(
+    cluster: ControlPlane,  # noqa: F811
+    case: str,
+    patch: dict[str, Any],
+) -> None:
+    spec = _patched(V2, patch)
+    result = _apply(cluster, "TrainingJob", f"v2-ok-{case}", spec)
+    assert result.returncode == 0, result.stderr
+    got = json.loads(
+        cluster.kubectl(
+            "get", "trainingjobs.modelarts.huaweicloud.com", f"v2-ok-{case}", "-n", NAMESPACE,
+            "-o", "json",
+        ).stdout
+    )  # fmt: skip
+    assert _contains(got["spec"], spec)
+
+
+def test_the_form_cannot_change(cluster: ControlPlane) -> None:  # noqa: F811
+    assert _apply(cluster, "TrainingJob", "v2-form", V2).returncode == 0
+    to_v1 = {**{k: v for k, v in V2.items() if k not in ("algorithm", "resource", "logExportPath")}}
+    result = _apply(cluster, "TrainingJob", "v2-form", {**to_v1, "config": V1_CONFIG})
+    assert result.returncode != 0
+    assert "cannot change" in result.stderr, result.stderr

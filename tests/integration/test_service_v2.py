@@ -1,0 +1,223 @@
+"""A v2 Service's life against the real API server and the emulator: apply (weights mounted
+from a Model by reference) → Running with a URL exported → a new version rolled out, the
+previous one recorded → switched back → stopped → started → deleted through the batch call,
+nothing left remotely."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from modelarts_operator.api import errors
+
+from .conftest import (
+    OperatorProcess,
+    apply,
+    condition,
+    delete_obj,
+    events_for,
+    get_obj,
+    merge_patch,
+    modelarts,
+    namespace,
+    ready,
+    synced,
+    wait_for,
+)
+
+pytestmark = pytest.mark.cluster
+
+API = "modelarts.huaweicloud.com/v1alpha1"
+IMAGE = "swr.cn-north-4.myhuaweicloud.com/team/infer:1.0"
+
+
+def v2_form(version: str, *, count: int = 1, env: str = "info") -> dict[str, Any]:
+    return {
+        "version": version,
+        "type": "REAL_TIME",
+        "groupConfigs": [
+            {
+                "name": "main",
+                "poolId": "pool-dedicated-1",
+                "unitConfigs": [
+                    {
+                        "image": {"swrPath": IMAGE},
+                        "flavor": "modelarts.vm.cpu.2u",
+                        "count": count,
+                        "port": 8080,
+                        "cmd": "python serve.py",
+                        "envs": {"LOG_LEVEL": env},
+                        "models": [
+                            {
+                                "source": "OBS",
+                                "mountPath": "/models/mnist",
+                                "modelRef": {"name": "weights"},
+                            }
+                        ],
+                        "readinessHealth": {"checkMethod": "HTTP", "url": "/health"},
+                    }
+                ],
+            }
+        ],
+        "runtimeConfig": {"serviceInvoke": {"port": 8080, "protocol": "HTTP"}},
+        "upgradeConfig": {"maxSurge": "10%", "maxUnavailable": "1%"},
+        "logConfigs": [{"type": "STDOUT", "status": "ON"}],
+    }
+
+
+def remote_v2(emulator: Any, sid: str) -> Any:
+    async def get(client: Any) -> Any:
+        try:
+            return await client.services_v2.get(sid)
+        except errors.NotFound:
+            return None
+
+    return modelarts(emulator, get)
+
+
+def test_v2_service_lifecycle(operator: OperatorProcess, emulator: Any) -> None:
+    cp = operator.cp
+    ns = namespace(cp, "it-svc2-life")
+    apply(
+        cp,
+        {
+            "apiVersion": API,
+            "kind": "Model",
+            "metadata": {"name": "weights"},
+            "spec": {
+                "modelVersion": "1.0.0",
+                "sourceLocation": "/it-svc2/model/",
+                "modelType": "TensorFlow",
+                "runtime": "python3.6",
+            },
+        },
+        ns,
+    )
+    manifest = {
+        "apiVersion": API,
+        "kind": "Service",
+        "metadata": {"name": "infer"},
+        "spec": {
+            "description": "v2 inference",
+            "v2": v2_form("1.0.0"),
+            "exportTo": {"configMapName": "infer-endpoint"},
+        },
+    }
+    apply(cp, manifest, ns)
+    svc = wait_for(cp, "masvc", "infer", ns, ready, timeout=90, op=operator)
+    sid, status = svc["status"]["serviceId"], svc["status"]
+    assert status["phase"] == "Running"
+    assert status["version"] == "1.0.0"
+    assert status["accessAddress"].startswith("http")
+    remote = remote_v2(emulator, sid)
+    assert remote.name == "it-svc2-life_infer"
+    unit = remote.version.instance_groups[0].unit_configs[0]
+    assert unit.models[0]["address"] == "obs://it-svc2/model/"  # the Model's source location
+    assert unit.envs["LOG_LEVEL"] == "info"
+    cm = get_obj(cp, "configmap", "infer-endpoint", ns)
+    assert cm is not None
+    assert cm["data"] == {"serviceId": sid, "accessAddress": status["accessAddress"]}
+
+    # A new version with a new configuration: a rolling upgrade; the old version recorded.
+    spec = copy.deepcopy(svc["spec"])
+    spec["v2"] = v2_form("1.1.0", count=2, env="debug")
+    merge_patch(cp, "masvc", "infer", ns, {"spec": {"v2": spec["v2"]}})
+    svc = wait_for(
+        cp,
+        "masvc",
+        "infer",
+        ns,
+        lambda o: ready(o) and synced(o) and o["status"].get("version") == "1.1.0",
+        timeout=90,
+        op=operator,
+    )
+    assert svc["status"]["previousVersion"] == "1.0.0"
+    assert svc["status"]["serviceId"] == sid
+    unit = remote_v2(emulator, sid).version.instance_groups[0].unit_configs[0]
+    assert (unit.count, unit.envs["LOG_LEVEL"]) == (2, "debug")
+
+    # Back to 1.0.0: the recorded version is switched to, not a new one made.
+    merge_patch(cp, "masvc", "infer", ns, {"spec": {"v2": v2_form("1.0.0")}})
+    svc = wait_for(
+        cp,
+        "masvc",
+        "infer",
+        ns,
+        lambda o: ready(o) and synced(o) and o["status"].get("version") == "1.0.0",
+        timeout=90,
+        op=operator,
+    )
+    assert svc["status"]["previousVersion"] == "1.1.0"
+    assert "Switched" in {e["reason"] for e in events_for(cp, ns, "infer")}
+
+    # stopped: true → STOPPED remotely; false → RUNNING again.
+    merge_patch(cp, "masvc", "infer", ns, {"spec": {"stopped": True}})
+    svc = wait_for(
+        cp, "masvc", "infer", ns, lambda o: o["status"].get("phase") == "Stopped", op=operator
+    )
+    assert condition(svc, "Ready")["reason"] == "Stopped"
+    assert remote_v2(emulator, sid).status == "STOPPED"
+    merge_patch(cp, "masvc", "infer", ns, {"spec": {"stopped": False}})
+    wait_for(cp, "masvc", "infer", ns, lambda o: ready(o) and synced(o), timeout=90, op=operator)
+    assert remote_v2(emulator, sid).status == "RUNNING"
+
+    delete_obj(cp, "masvc", "infer", ns, timeout=90)
+    assert remote_v2(emulator, sid) is None  # 404 after the batch delete
+    delete_obj(cp, "model", "weights", ns)
+
+
+def test_v2_failed_and_concerning_are_reported(operator: OperatorProcess, emulator: Any) -> None:
+    """FAILED (forced in the emulator) is Failed with the reason; CONCERNING is Degraded."""
+    import httpx
+
+    cp = operator.cp
+    ns = namespace(cp, "it-svc2-fail")
+    form = v2_form("1.0.0")
+    form["groupConfigs"][0]["unitConfigs"][0]["models"] = [
+        {"source": "OBS", "mountPath": "/models/m", "address": "obs://b/m/"}
+    ]
+    name = "it-svc2-fail_broken"
+    httpx.post(
+        f"{emulator.url}/_emulator/force",
+        json={"kind": "service_v2", "name": name, "status": "FAILED", "error_msg": "image pull"},
+    ).raise_for_status()
+    apply(
+        cp,
+        {
+            "apiVersion": API,
+            "kind": "Service",
+            "metadata": {"name": "broken"},
+            "spec": {"v2": form},
+        },
+        ns,
+    )
+    svc = wait_for(
+        cp,
+        "masvc",
+        "broken",
+        ns,
+        lambda o: condition(o, "Failed").get("status") == "True",
+        timeout=90,
+        op=operator,
+    )
+    assert svc["status"]["phase"] == "Failed"
+    assert "image pull" in condition(svc, "Ready")["message"]
+    sid = svc["status"]["serviceId"]
+    httpx.post(
+        f"{emulator.url}/_emulator/force",
+        json={"kind": "service_v2", "id": sid, "status": "CONCERNING"},
+    ).raise_for_status()
+    svc = wait_for(
+        cp,
+        "masvc",
+        "broken",
+        ns,
+        lambda o: condition(o, "Ready").get("reason") == "Degraded",
+        timeout=60,
+        op=operator,
+    )
+    assert svc["status"]["phase"] == "Concerning"
+    delete_obj(cp, "masvc", "broken", ns, timeout=90)
+    assert remote_v2(emulator, sid) is None

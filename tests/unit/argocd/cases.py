@@ -1,0 +1,164 @@
+"""The Argo CD health cases: objects the operator really produced (captured by
+tests/integration/test_argocd_fixtures.py into tests/fixtures/argocd/) and the health a user
+must see for each. The Lua tests, the Argo CD-evaluated tests and the capture read this table.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+FIXTURES = ROOT / "tests" / "fixtures" / "argocd"
+HEALTH_LUA = ROOT / "argocd" / "health.lua"
+CHART = ROOT / "helm" / "modelarts-operator"
+GROUP = "modelarts.huaweicloud.com"
+KINDS = ("Workspace", "TrainingJob", "Model", "Service", "Notebook")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One captured object and the health Argo CD must give it."""
+
+    name: str  # fixture file stem
+    kind: str
+    health: str  # Healthy, Progressing, Degraded or Suspended
+    story: str  # what the user did to get there
+    message_has: str = ""  # a part of the health message the user relies on
+
+    @property
+    def path(self) -> Path:
+        return FIXTURES / f"{self.name}.json"
+
+    def load(self) -> dict[str, Any]:
+        obj: dict[str, Any] = json.loads(self.path.read_text(encoding="utf-8"))
+        return obj
+
+
+CASES = [
+    Case("workspace-ready", "Workspace", "Healthy", "a workspace was created"),
+    Case("trainingjob-completed", "TrainingJob", "Healthy", "a training job completed"),
+    Case("model-published", "Model", "Healthy", "a model was imported from the finished job"),
+    Case("service-running", "Service", "Healthy", "a service was deployed"),
+    Case("trainingjob-running", "TrainingJob", "Progressing", "a training job is running"),
+    Case(
+        "service-waiting-for-model",
+        "Service",
+        "Progressing",
+        "a service refers to a Model that does not exist (yet)",
+    ),
+    Case(
+        "trainingjob-refused-spec",
+        "TrainingJob",
+        "Degraded",
+        "ModelArts refused the spec (specId 999: ModelArts.0107)",
+        message_has="spec_id 999",
+    ),
+    Case(
+        "service-refused-create",
+        "Service",
+        "Degraded",
+        "ModelArts refused the create (a dedicated pool that does not exist: ModelArts.3547)",
+        message_has="ModelArts.3547",
+    ),
+    Case(
+        "workspace-bad-credentials",
+        "Workspace",
+        "Degraded",
+        "the namespace's credentials Secret has a wrong secret key",
+        message_has="ModelArts.02",
+    ),
+    Case(
+        "workspace-retrying",
+        "Workspace",
+        "Progressing",
+        "ModelArts answers 503 to every create: the operator keeps retrying",
+    ),
+    Case("trainingjob-failed", "TrainingJob", "Degraded", "the training job failed remotely"),
+    Case("service-failed", "Service", "Degraded", "the service failed remotely"),
+    Case("service-stopped", "Service", "Suspended", "a commit set spec.stopped: true"),
+]
+
+HEALTH_STATES = ("Healthy", "Progressing", "Degraded", "Suspended")
+
+
+def params(cases: list[Case] | None = None) -> list[Any]:
+    """The cases as pytest parameters, named after their fixtures."""
+    return [pytest.param(c, id=c.name) for c in (CASES if cases is None else cases)]
+
+
+def argocd_versions() -> dict[str, str]:
+    """tools/argocd/versions.env (the build reads the same file)."""
+    pairs = (
+        line.split("=", 1)
+        for line in (ROOT / "tools" / "argocd" / "versions.env").read_text().splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    )
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def argocd_tool(name: str) -> Path:
+    """A binary hack/build-argocd.sh built (argocd, argocd-health, kustomize); skips the test
+    when it is not built (``make tools`` builds it, so ``make test`` never skips)."""
+    from modelarts_operator.controlplane import tools_dir
+
+    path = tools_dir() / f"argocd-{argocd_versions()['ARGOCD_VERSION']}" / name
+    if not path.is_file():
+        pytest.skip(f"{name} is not built at {path}: run `make tools`")
+    return path
+
+
+def chart_health_data(helm: Path) -> dict[str, str]:
+    """The argocd-cm keys the chart renders (argocdHealthChecks.enabled=true): the per-kind
+    form the README tells users to merge into argocd-cm."""
+    proc = subprocess.run(
+        [str(helm), "template", "modelarts-operator", str(CHART), "--kube-version", "1.34.4",
+         "--set", "argocdHealthChecks.enabled=true",
+         "--show-only", "templates/argocd-health.yaml"],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    data: dict[str, str] = yaml.safe_load(proc.stdout)["data"]
+    return data
+
+
+PLACEHOLDER = "<contents of argocd/health.lua>"
+
+
+def readme_health_data() -> dict[str, dict[str, str]]:
+    """The argocd-cm data of each form argocd/README.md documents ("per-kind", "grouped"),
+    taken from its YAML blocks with the placeholder replaced by the script, indented where
+    the placeholder stands: what a user following the README gets."""
+    readme = (ROOT / "argocd" / "README.md").read_text(encoding="utf-8")
+    script = HEALTH_LUA.read_text(encoding="utf-8").splitlines()
+    forms: dict[str, dict[str, str]] = {}
+    for block in readme.split("```yaml\n")[1:]:
+        text = block.split("```", 1)[0]
+        if PLACEHOLDER not in text:
+            continue
+        lines = []
+        for line in text.splitlines():
+            indent = line[: len(line) - len(line.lstrip())]
+            if line.strip() == PLACEHOLDER:
+                lines.extend(indent + s if s else "" for s in script)
+            else:
+                lines.append(line)
+        data: dict[str, str] = yaml.safe_load("\n".join(lines))["data"]
+        form = "grouped" if "resource.customizations" in data else "per-kind"
+        forms[form] = data
+    return forms
+
+
+def argocd_cm(data: dict[str, str]) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "argocd-cm", "namespace": "argocd"},
+        "data": data,
+    }

@@ -1,0 +1,189 @@
+"""The Notebook adapter and the v2 Service polling against the in-process emulator: one list
+call per page per workspace whatever the number of objects (the figures for 500 of each),
+and the lookup that makes a create exactly-once although names repeat."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from modelarts_operator.api import ModelArtsClient, errors
+from modelarts_operator.api.notebooks import NotebookCreateRequest, VolumeMount
+from modelarts_operator.api.services_v2 import ServiceV2CreateRequest
+from modelarts_operator.crd.notebook import NotebookSpec
+from modelarts_operator.emulator import EmulatorConfig
+from modelarts_operator.emulator.server import Emulator
+from modelarts_operator.reconcile.controller import Context
+from modelarts_operator.reconcile.policies import CREATE_PENDING, Policies
+from modelarts_operator.reconcile.registry import Entry
+from modelarts_operator.resources import notebook, service, service_v2
+from tests.unit.api.svc2_emulator import client_for
+
+IMAGE_ID = "e1a07296-22a8-4f05-8bc8-e936c8e54090"
+NB_LIST = "GET /v1/{project_id}/notebooks"
+SVC_LIST = "GET /v2/{project_id}/services"
+UID = "0b9f5a3e-uid"
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[Emulator]:
+    emulator = Emulator(EmulatorConfig(seed=5))
+    emulator.freeze()
+    async with emulator.serve(port=0):
+        yield emulator
+
+
+@pytest.fixture
+async def client(emu: Emulator) -> AsyncIterator[ModelArtsClient]:
+    async with client_for(emu) as opened:
+        yield opened
+
+
+async def _notebook(client: ModelArtsClient, name: str) -> str:
+    created = await client.notebooks.create(
+        NotebookCreateRequest(
+            name=name, image_id=IMAGE_ID, flavor="modelarts.vm.cpu.2u", volume=VolumeMount()
+        )
+    )
+    return str(created.id)
+
+
+def _entry(name: str, remote_id: str, spec: dict[str, Any] | None = None) -> Entry:
+    body = {
+        "metadata": {"name": name, "namespace": "ns"},
+        "spec": spec or {},
+        "status": {"notebookId": remote_id, "serviceId": remote_id},
+    }
+    return Entry("x", "ns", name, body)
+
+
+async def test_notebooks_are_polled_in_one_list_call_per_page(
+    emu: Emulator, client: ModelArtsClient
+) -> None:
+    """One list call per 50 notebooks (the API's largest page) per workspace, not one GET per
+    object: 500 notebooks in a workspace cost 10 calls a cycle."""
+    ids = [await _notebook(client, f"nb-{i}") for i in range(6)]
+    emu.core.calls.clear()
+    found = await notebook.DECLARATION.adapter.poll(client, [_entry(i, i) for i in ids])
+    assert set(found) == set(ids)
+    assert emu.calls(NB_LIST) == 1
+    assert emu.calls("GET /v1/{project_id}/notebooks/{id}") == 0
+
+
+async def test_v2_services_are_polled_in_one_list_call(
+    emu: Emulator, client: ModelArtsClient
+) -> None:
+    """Pages of 500: 500 v2 Services in a workspace cost one list call a cycle."""
+    ids = []
+    for i in range(6):
+        created = await client.services_v2.create(
+            ServiceV2CreateRequest.model_validate(
+                {
+                    "name": f"svc-{i}",
+                    "group_configs": [
+                        {
+                            "name": "g",
+                            "weight": 100,
+                            "pool_id": "pool-1",
+                            "unit_configs": [
+                                {"image": {"swr_path": "swr.x/y:1"}, "flavor": "f", "count": 1}
+                            ],
+                        }
+                    ],
+                    "runtime_config": {"service_invoke": {"port": 8080}},
+                }
+            )
+        )
+        ids.append(str(created.id))
+    entries = [_entry(i, i, {"v2": {"version": "1.0.0"}}) for i in ids]
+    emu.core.calls.clear()
+    found = await service.DECLARATION.adapter.poll(client, entries)
+    assert set(found) == set(ids)
+    assert emu.calls(SVC_LIST) == 1
+    assert emu.calls("GET /v2/{project_id}/services/{service_id}") == 0
+    assert emu.calls("GET /v1/{project_id}/services") == 0  # no v1 Service: no v1 list
+    summary = service.DECLARATION.adapter.observe_summary(entries[0], found[ids[0]])
+    assert summary.phase in ("Deploying", "Running")
+
+
+class _Kube:
+    """Answers the one read find() makes: the object's creation time."""
+
+    def __init__(self, created: str) -> None:
+        self.created = created
+
+    async def get(self, path: str) -> dict[str, Any]:
+        return {"metadata": {"creationTimestamp": self.created}}
+
+
+def _ctx(client: ModelArtsClient, name: str, *, pending: bool, created: str) -> Context:
+    spec = NotebookSpec.model_validate({"image": {"id": IMAGE_ID}, "flavor": "modelarts.vm.cpu.2u"})
+    ctx = Context(
+        namespace="ns",
+        name="nb",
+        generation=1,
+        spec=spec,
+        status={},
+        annotations={CREATE_PENDING: name} if pending else {},
+        policies=Policies.from_annotations({}),
+        client=client,
+        remote_name=name,
+        uid=UID,
+        kube=_Kube(created),  # type: ignore[arg-type]
+    )
+    return ctx
+
+
+def _iso(ms: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))
+
+
+async def test_recovery_takes_the_one_untagged_notebook_since_the_object_and_marks_it(
+    emu: Emulator, client: ModelArtsClient
+) -> None:
+    before = await _notebook(client, "dup")  # someone else's, created long before
+    await client.notebooks.add_tags(before, {notebook.OWNER_TAG: "another-uid"})
+    emu.advance(600)
+    created = _iso(emu.core.now_ms())
+    ours = await _notebook(client, "dup")  # our create; the crash came before the tag
+    ctx = _ctx(client, "dup", pending=True, created=created)
+    found = await notebook.DECLARATION.adapter.find(ctx)
+    assert found is not None
+    assert found[0] == ours
+    assert (await client.notebooks.get(ours)).has_tags({notebook.OWNER_TAG: UID})
+    # once marked, the lookup goes by the mark
+    emu.core.calls.clear()
+    again = await notebook.DECLARATION.adapter.find(ctx)
+    assert again is not None
+    assert again[0] == ours
+    assert emu.calls(NB_LIST) == 1  # the lookup by mark found it: no lookup by time
+
+
+async def test_recovery_refuses_to_guess_between_two_untagged_notebooks(
+    emu: Emulator, client: ModelArtsClient
+) -> None:
+    created = _iso(emu.core.now_ms())
+    await _notebook(client, "twin")
+    await _notebook(client, "twin")
+    ctx = _ctx(client, "twin", pending=True, created=created)
+    with pytest.raises(errors.StateConflict) as raised:
+        await notebook.DECLARATION.adapter.find(ctx)
+    assert raised.value.error_code == "AmbiguousNotebook"
+    assert notebook.OWNER_TAG in str(raised.value.error_msg)
+
+
+async def test_an_older_untagged_notebook_is_not_taken_for_an_interrupted_create(
+    emu: Emulator, client: ModelArtsClient
+) -> None:
+    await _notebook(client, "old")
+    emu.advance(600)
+    ctx = _ctx(client, "old", pending=True, created=_iso(emu.core.now_ms()))
+    assert await notebook.DECLARATION.adapter.find(ctx) is None
+
+
+def test_v2_form_is_told_apart_from_v1() -> None:
+    assert service_v2.is_v2({"v2": {"version": "1.0.0"}})
+    assert not service_v2.is_v2({"config": [{"modelId": "m"}], "inferType": "real-time"})
