@@ -200,7 +200,7 @@ INVALID: list[tuple[str, str, dict[str, Any], list[str]]] = [
     ("tj-deadline", "TrainingJob", {"activeDeadlineSeconds": 0}, ["spec.activeDeadlineSeconds"]),
     ("tj-ttl", "TrainingJob", {"ttlSecondsAfterFinished": -1}, ["spec.ttlSecondsAfterFinished"]),
     ("tj-desc-long", "TrainingJob", {"jobDesc": LONG}, ["spec.jobDesc"]),
-    ("tj-config-missing", "TrainingJob", {"config": DROP}, ["spec.config"]),
+    ("tj-config-missing", "TrainingJob", {"config": DROP}, ["spec", "set exactly one form"]),
     # Model
     ("m-version-zero", "Model", {"modelVersion": "01.0.0"}, ["spec.modelVersion"]),
     ("m-version-missing", "Model", {"modelVersion": DROP}, ["spec.modelVersion", "required"]),
@@ -583,7 +583,8 @@ def test_valid_manifest_is_accepted(
 
 
 def test_examples_are_accepted_and_listed_by_category(cluster: ControlPlane) -> None:
-    for path in sorted((ROOT / "examples").glob("*.yaml")):
+    examples = ROOT / "examples"
+    for path in [*sorted(examples.glob("*.yaml")), examples / "v1" / "trainingjob-v1.yaml"]:
         result = cluster.kubectl("apply", "-n", NAMESPACE, "-f", str(path), check=False)
         assert result.returncode == 0, f"{path.name}: {result.stderr}"
     listed = cluster.kubectl("get", "modelarts", "-n", NAMESPACE, "-o", "name").stdout.split()
@@ -599,7 +600,11 @@ def test_examples_are_accepted_and_listed_by_category(cluster: ControlPlane) -> 
     assert header[:5] == ["NAME", "PHASE", "TYPE", "SERVICE-ID", "URL"]
     job = json.loads(cluster.kubectl("get", "matj", "mnist", "-n", NAMESPACE, "-o", "json").stdout)
     assert job["spec"]["deletionPolicy"] == "Delete"  # schema default applied
-    assert job["spec"]["config"]["createVersion"] is True
+    # The example is the v2 form; parameters without a value get the schema's "".
+    assert "config" not in job["spec"]
+    assert job["spec"]["resource"]["flavorId"] == "modelarts.vm.pnt1.large.eco"
+    v1 = cluster.kubectl("get", "matj", "mnist-v1-form", "-n", NAMESPACE, "-o", "json").stdout
+    assert json.loads(v1)["spec"]["config"]["createVersion"] is True  # the v1 form's default
 
 
 def _create(cluster: ControlPlane, kind: str, name: str, spec: dict[str, Any]) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from modelarts_operator.reconcile.naming import unmarked
+
 from .conftest import (
     OperatorProcess,
     apply,
@@ -192,11 +194,17 @@ def test_configuration_drift_is_corrected_by_diff_not_resent(
 
     modelarts(emulator, edit)
     puts = _calls(emulator, PUT_WORKSPACE), _calls(emulator, PUT_SERVICE)
+
+    def description() -> str:
+        return str((remote_by_id(emulator, "workspace", ws_id) or {}).get("description") or "")
+
+    # Put back with the ownership marker the console edit dropped.
     wait_until(
-        lambda: (remote_by_id(emulator, "workspace", ws_id) or {}).get("description") == "from git",
+        lambda: description() != "from git" and unmarked(description()) == "from git",
         60,
         "the workspace description put back",
     )
+    assert "[k8s-owner:" in description()
     remote_ws = remote_by_id(emulator, "workspace", ws_id) or {}
     assert [g.get("user_name") for g in remote_ws.get("grants") or []] == ["alice"]
     wait_until(

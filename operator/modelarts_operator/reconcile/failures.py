@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..api import errors
-from .controller import InvalidSpec
+from .controller import InvalidSpec, ProjectChanged
 from .credentials import CredentialsError
 from .status import Report, Verdict
 
@@ -51,7 +51,13 @@ def classify(err: Exception, *, by_category: bool = False) -> Failure:
     ``by_category`` names the cause by its category (AuthFailed, Forbidden, Throttled...) with
     the code in the message: what a failed list call says about every object it covers."""
     if isinstance(err, InvalidSpec | CredentialsError):
-        reason = "InvalidSpec" if isinstance(err, InvalidSpec) else "CredentialsError"
+        reason = (
+            "ProjectChanged"  # says what to do about it, where InvalidSpec would not
+            if isinstance(err, ProjectChanged)
+            else "InvalidSpec"
+            if isinstance(err, InvalidSpec)
+            else "CredentialsError"
+        )
         return Failure(Verdict(False, reason, str(err)), reason, False, SLOW_RETRY_SECONDS)
     if not isinstance(err, errors.ModelArtsError):
         raise TypeError(f"not a reconcile failure: {err!r}")
