@@ -264,6 +264,12 @@ class RemoteAdapter(abc.ABC, Generic[SpecT]):
         """The remote ID as the status schema types it."""
         return remote_id
 
+    def marker(self, ctx: Context, remote: Any) -> str | None:
+        """The ownership marker ``remote`` carries (``ctx.marker`` when it is this
+        object's): the one its description ends with. Kinds that mark their remote objects
+        otherwise (a Notebook's owner tag) say so here."""
+        return marker_of(remote)
+
 
 async def load_context(
     adapter: RemoteAdapter[Any],
@@ -512,7 +518,7 @@ class Reconciler:
     def _bind_refusal(
         self, ctx: Context, found: Found, remote_id: Any, remote: Any
     ) -> Refusal | None:
-        marker = marker_of(remote)
+        marker = self.adapter.marker(ctx, remote)
         return bind_refusal(
             found=found,
             ours=marker == ctx.marker,
@@ -650,7 +656,7 @@ class Reconciler:
         # Only a remote object carrying our marker is the create that was interrupted; one
         # that is not is someone else's, which deleting this object must not delete.
         remote = await self.adapter.get(ctx, found[0])
-        return found[0] if marker_of(remote) == ctx.marker else None
+        return found[0] if self.adapter.marker(ctx, remote) == ctx.marker else None
 
 
 @dataclass

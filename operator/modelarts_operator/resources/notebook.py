@@ -246,7 +246,7 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec]):
         else:  # adopting an existing notebook: it predates this object
             since = None
         named = await notebooks.find_named(ctx.remote_name, created_since_ms=since, workspace_id=ws)
-        unmarked = [nb for nb in named if not any(t.key == OWNER_TAG for t in nb.tags)]
+        unmarked = [nb for nb in named if _owner_tag(nb) is None]
         if not unmarked:
             return None
         if len(unmarked) > 1:
@@ -259,9 +259,18 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec]):
                 ),
             )
         ours = unmarked[0]
-        if ctx.policies.may_write:
+        if since is not None and ctx.policies.may_write:
+            # Our interrupted create (named so, created since this object, untagged): finish
+            # it. A notebook to adopt is tagged only once the binding is allowed (update).
             await notebooks.add_tags(str(ours.id), {OWNER_TAG: ctx.uid})
         return str(ours.id), ours
+
+    def marker(self, ctx: Context, remote: Any) -> str | None:
+        """Notebook names repeat remotely, so ownership is the owner tag: a notebook tagged
+        with this object's UID carries this object's marker."""
+        if _owner_tag(remote) == ctx.uid:
+            return ctx.marker
+        return super().marker(ctx, remote)
 
     async def _created_ms(self, ctx: Context) -> int:
         """When this Kubernetes object was created (epoch ms): no notebook before that is
@@ -297,6 +306,8 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec]):
     async def update(self, ctx: Context, remote_id: str, remote: Any) -> Any:
         spec: NotebookSpec = ctx.spec
         notebooks = ctx.client.notebooks
+        if _owner_tag(remote) is None:  # adopted (the binding was allowed): mark it ours
+            await notebooks.add_tags(remote_id, {OWNER_TAG: ctx.uid})
         state = (remote.status or "").upper()
         if state in FAILED or state in ("DELETING", "FROZEN"):
             return remote
@@ -423,3 +434,11 @@ DECLARATION = KindDeclaration(
     references=(Reference("workspaceRef", "workspaces", ("workspaceId",)),),
     health=HealthRules(suspended_when="stopped"),
 )
+
+
+def _owner_tag(remote: Any) -> str | None:
+    """The UID the notebook's owner tag names, if it has one."""
+    for tag in getattr(remote, "tags", None) or []:
+        if tag.key == OWNER_TAG:
+            return str(tag.value)
+    return None
