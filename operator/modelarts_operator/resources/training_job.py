@@ -50,6 +50,7 @@ from .training_v2 import (
     is_v2,
     is_v2_entry,
     observe_job,
+    running_seconds,
 )
 
 
@@ -252,7 +253,7 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
         if not remote.start_time:  # the clock starts when it runs: look again soon
             ctx.effects.requeue_after = min(float(deadline), DEADLINE_RECHECK)
             return
-        elapsed = dt.datetime.now(dt.UTC).timestamp() - remote.start_time / 1000
+        elapsed = running_seconds(remote.start_time, remote.duration)
         if elapsed < deadline:
             ctx.effects.requeue_after = max(1.0, deadline - elapsed)
             return

@@ -142,6 +142,15 @@ def rerun_name(base: str, generation: int) -> str:
     return f"{base[:room].rstrip('-_')}-{digest}{suffix}"
 
 
+def running_seconds(start_ms: int, duration_ms: int | None) -> float:
+    """How long a job has run: the API's own running duration where it reports one, so a
+    deadline does not depend on this machine's clock agreeing with the cloud's; the time
+    since its start on the local clock otherwise."""
+    if duration_ms:
+        return duration_ms / 1000
+    return max(0.0, dt.datetime.now(dt.UTC).timestamp() - start_ms / 1000)
+
+
 def phase_of(job: TrainingJobV2) -> str:
     return PHASES.get(job.phase or "", "Creating")
 
@@ -297,7 +306,7 @@ class TrainingV2:
         if not started:  # the clock starts when it runs: look again soon
             ctx.effects.requeue_after = min(float(deadline), DEADLINE_RECHECK)
             return False
-        elapsed = dt.datetime.now(dt.UTC).timestamp() - started / 1000
+        elapsed = running_seconds(started, remote.status.duration)
         if elapsed < deadline:
             ctx.effects.requeue_after = max(1.0, deadline - elapsed)
             return False
