@@ -221,3 +221,111 @@ def test_v2_failed_and_concerning_are_reported(operator: OperatorProcess, emulat
     assert svc["status"]["phase"] == "Concerning"
     delete_obj(cp, "masvc", "broken", ns, timeout=90)
     assert remote_v2(emulator, sid) is None
+
+
+def _direct_v2(name: str) -> dict[str, Any]:
+    """A v2 form whose model mount is an address (no Model to wait for)."""
+    form = v2_form("1.0.0")
+    unit = form["groupConfigs"][0]["unitConfigs"][0]
+    unit["models"] = [{"source": "OBS", "mountPath": "/models/m", "address": f"obs://b/{name}/"}]
+    return form
+
+
+def _create_remote_v2(emulator: Any, name: str, tags: list[dict[str, str]] | None) -> str:
+    """A v2 service created straight through the API: someone else's (untagged), or ours from
+    before a crash (carrying our owner tag)."""
+    from modelarts_operator.api.services_v2 import ServiceV2CreateRequest
+
+    body = {
+        "name": name,
+        "group_configs": [
+            {
+                "name": "main",
+                "pool_id": "pool-dedicated-1",
+                "unit_configs": [
+                    {
+                        "image": {"swr_path": IMAGE},
+                        "flavor": "modelarts.vm.cpu.2u",
+                        "count": 1,
+                        "port": 8080,
+                        "models": [{"source": "OBS", "mount_path": "/m", "address": "obs://b/x/"}],
+                    }
+                ],
+            }
+        ],
+        "runtime_config": {"service_invoke": {"port": 8080, "protocol": "HTTP"}},
+        "tags": tags,
+    }
+
+    async def create(client: Any) -> str:
+        created = await client.services_v2.create(ServiceV2CreateRequest.model_validate(body))
+        return str(created.id)
+
+    return str(modelarts(emulator, create))
+
+
+def test_v2_ownership_is_a_tag(operator: OperatorProcess, emulator: Any) -> None:
+    """A v2 service is marked ours by its owner tag (the description stays the user's): a
+    same-named service without it is refused as NameTaken and never bound or deleted; one
+    carrying it, left by a create a crash interrupted, is recovered and no second is made."""
+    from modelarts_operator.reconcile.naming import owner_marker, owner_tag, remote_name
+    from modelarts_operator.reconcile.policies import CREATE_PENDING
+
+    cp = operator.cp
+    ns = namespace(cp, "it-svc2-own")
+
+    def service(name: str, **meta: Any) -> dict[str, Any]:
+        return {
+            "apiVersion": API,
+            "kind": "Service",
+            "metadata": {"name": name, **meta},
+            "spec": {"description": "mine", "v2": _direct_v2(name)},
+        }
+
+    # Created by the operator: tagged, the description untouched.
+    apply(cp, service("made"), ns)
+    made = wait_for(cp, "masvc", "made", ns, ready, timeout=90, op=operator)
+    remote = remote_v2(emulator, made["status"]["serviceId"])
+    assert owner_tag(owner_marker("", "Service", ns, "made")) in (remote.tags or [])
+    delete_obj(cp, "masvc", "made", ns, timeout=90)
+
+    # Someone else's service under the derived name: refused, named, untouched.
+    foreign = _create_remote_v2(emulator, remote_name(ns, "taken"), tags=None)
+    apply(cp, service("taken"), ns)
+    taken = wait_for(
+        cp,
+        "masvc",
+        "taken",
+        ns,
+        lambda o: condition(o, "Synced").get("reason") == "NameTaken",
+        timeout=60,
+        op=operator,
+    )
+    assert "no owner marker" in condition(taken, "Synced")["message"]
+    assert "serviceId" not in taken["status"]
+    delete_obj(cp, "masvc", "taken", ns, timeout=60)
+    assert remote_v2(emulator, foreign) is not None  # Delete policy, but never ours
+
+    # Our create, interrupted before its ID reached status: bound by the tag, nothing new.
+    operator.stop()
+    try:
+        crashed = service("crashed", annotations={CREATE_PENDING: remote_name(ns, "crashed")})
+        apply(cp, crashed, ns)
+        ours = _create_remote_v2(
+            emulator,
+            remote_name(ns, "crashed"),
+            tags=[owner_tag(owner_marker("", "Service", ns, "crashed"))],
+        )
+    finally:
+        operator.start()
+    bound = wait_for(cp, "masvc", "crashed", ns, ready, timeout=90, op=operator)
+    assert bound["status"]["serviceId"] == ours
+    messages = [e["message"] for e in events_for(cp, ns, "crashed")]
+    assert any("recovered interrupted create" in m for m in messages), messages
+    delete_obj(cp, "masvc", "crashed", ns, timeout=90)
+    assert remote_v2(emulator, ours) is None
+
+    async def delete(client: Any) -> None:
+        await client.services_v2.delete(foreign)
+
+    modelarts(emulator, delete)

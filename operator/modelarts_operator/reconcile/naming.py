@@ -62,6 +62,27 @@ def owner_marker(installation_id: str, kind: str, namespace: str, name: str) -> 
     return f"[k8s-owner:{digest[:16]}]"
 
 
+OWNER_TAG_KEY = "k8s-owner"
+"""The tag key that carries the ownership marker where the API has tags (the value is the
+marker's digest: tag values do not allow the brackets of the description form)."""
+
+
+def owner_tag(marker: str) -> dict[str, str]:
+    """The ``{key, value}`` tag that marks a remote object as this object's."""
+    match = MARKER.search(marker)
+    return {"key": OWNER_TAG_KEY, "value": match.group(1) if match else marker}
+
+
+def marker_from_tags(tags: Iterable[Any] | None) -> str | None:
+    """The ownership marker an object's tags carry (``{key, value}`` maps or objects)."""
+    for tag in tags or []:
+        key = tag.get("key") if isinstance(tag, dict) else getattr(tag, "key", None)
+        value = tag.get("value") if isinstance(tag, dict) else getattr(tag, "value", None)
+        if key == OWNER_TAG_KEY and value:
+            return f"[k8s-owner:{value}]"
+    return None
+
+
 def marked_description(description: str | None, marker: str, max_length: int) -> str:
     """The remote description: the user's text (without any marker it carries, shortened so
     both fit) followed by this object's marker."""

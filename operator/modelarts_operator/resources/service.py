@@ -20,7 +20,7 @@ from ..crd.service import ServiceSpec, ServiceStatus
 from ..reconcile.controller import Context, Observation, Refs, RemoteAdapter, confirmed_gone
 from ..reconcile.kinds import HealthRules, KindDeclaration, RbacRule, Reference
 from ..reconcile.kube import Kind, KubeError
-from ..reconcile.naming import marked_description
+from ..reconcile.naming import marked_description, marker_from_tags
 from ..reconcile.policies import foreign_config_map
 from ..reconcile.references import (
     from_millis,
@@ -130,6 +130,12 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
             ctx.remote_name, workspace_id=ctx.refs.workspace_id
         )
         return (str(svc.service_id), svc) if svc is not None else None
+
+    def marker(self, ctx: Context, remote: Any) -> str | None:
+        """A v2 service carries the marker as its owner tag; a v1 one in its description."""
+        if is_v2(ctx.spec):
+            return marker_from_tags(getattr(remote, "tags", None))
+        return super().marker(ctx, remote)
 
     async def get(self, ctx: Context, remote_id: str) -> Any:
         if is_v2(ctx.spec):

@@ -23,6 +23,7 @@ from ..api.services_v2 import (
 )
 from ..crd.service_v2 import ServiceV2Form
 from ..reconcile.controller import Context, Observation, confirmed_gone
+from ..reconcile.naming import owner_tag
 from ..reconcile.references import from_millis, ready_dependency, to_wire, workspace_id_of
 from ..reconcile.registry import Entry
 
@@ -67,6 +68,8 @@ def create_request(ctx: Context, wire: dict[str, Any]) -> ServiceV2CreateRequest
     body.update(name=ctx.remote_name, workspace_id=ctx.refs.workspace_id)
     if ctx.spec.description is not None:
         body["description"] = ctx.spec.description
+    if ctx.marker:  # ownership is a tag here (the description stays the user's)
+        body["tags"] = [owner_tag(ctx.marker)]
     return ServiceV2CreateRequest.model_validate(body)
 
 
