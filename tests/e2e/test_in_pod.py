@@ -345,6 +345,17 @@ def lease_holder(pods: Cluster) -> str:
     return str(lease["spec"].get("holderIdentity") or "")
 
 
+def standing_by(pods: Cluster, pod: str, timeout: float = 60) -> str:
+    """The log of ``pod`` once it says it stands by (a replacement may still be starting)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        said = pods.kubectl("logs", pod, "-n", OPERATOR_NS, timeout=60, check=False).stdout
+        if "standing by" in said:
+            return said
+        assert time.monotonic() < deadline, f"{pod} never stood by:\n{said[-2000:]}"
+        time.sleep(1)
+
+
 def _handover_report(pods: Cluster, leader: str, standby: str) -> str:
     """What a failed hand-over looked like: the Lease, the pods and the standby's lease log."""
     lease = pods.kubectl("get", "lease", RELEASE, "-n", OPERATOR_NS, "-o", "yaml").stdout
@@ -374,9 +385,7 @@ def test_two_replicas_one_acts_and_the_standby_takes_over(
     leader = lease_holder(pods)
     (standby,) = names - {leader}
     deadline = time.monotonic() + 60
-    while "standing by" not in logs(pods, standby):
-        assert time.monotonic() < deadline, logs(pods, standby)[-2000:]
-        time.sleep(1)
+    standing_by(pods, standby)
     killed = time.monotonic()
     pods.kubectl("delete", "pod", leader, "-n", OPERATOR_NS, "--wait=false")
     # The released Lease goes to whichever replica asks first: the standby (it asks every
@@ -404,8 +413,7 @@ def test_two_replicas_one_acts_and_the_standby_takes_over(
     running = {p["metadata"]["name"] for p in operator_pods(pods)}
     assert holder in running
     for other in running - {holder}:  # every other replica stands by and did nothing
-        said = logs(pods, other)
-        assert "standing by" in said
+        said = standing_by(pods, other)
         assert '"name": "after-handover"' not in said
     who = "the standby" if holder == standby else "the replacement pod"
     print(
