@@ -1,7 +1,9 @@
 """`make bench`: run every benchmark and print the figures docs/benchmarks.md reports.
 
-python -m bench                 # everything (about 15 minutes on 2 cores)
-python -m bench scale 100       # only the operator scale run with 100 objects
+python -m bench                          # everything (about 30 minutes on 2 cores)
+python -m bench scale 100                # only the operator scale run, 100 v1 TrainingJobs
+python -m bench scale notebooks 500      # one workload (trainingjobs, trainingjobs-v2,
+                                         # notebooks, services-v2) at the sizes given
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,29 +26,55 @@ def _script(name: str, *args: str) -> int:
     return subprocess.call([sys.executable, str(path), *args], cwd=ROOT)
 
 
-def main(argv: list[str]) -> int:
-    what = argv[0] if argv else "all"
-    sizes = [int(a) for a in argv[1:]] or [100, 1000]
-    status = 0
-    if what in ("all", "scale"):
-        from bench import operator_scale
+# What `python -m bench` (everything) scales: each workload at these sizes.
+ALL_SCALES = {
+    "trainingjobs": [100, 1000],
+    "trainingjobs-v2": [1000],
+    "notebooks": [500],
+    "services-v2": [500],
+}
 
-        for result in operator_scale.main(sizes):
-            busy, settled = result["busy"], result["settled"]
-            print(
-                f"[bench] {result['objects']:>5} jobs: synced in {result['all_synced_s']} s, "
-                f"{busy['api_calls_per_cycle']} API calls/cycle (per-object: "
-                f"{result['per_object_baseline']['api_calls_per_cycle']}), lag p50/p95 "
-                f"{result['completion_lag_s']['p50']}/{result['completion_lag_s']['p95']} s, "
-                f"RSS {busy['rss_mb']} MB, writes/cycle busy {busy['apiserver_writes_per_cycle']}"
-                f", settled writes {settled['apiserver_writes']}"
-            )
-            phase = result["create_phase"]
-            print(
-                f"[bench] {result['objects']:>5} jobs created: {phase['remote_creates']} remote "
-                f"creates, {phase['apiserver_writes_per_object']} API-server writes/object, "
-                f"{phase['intents_left_open']} intents left open, CPU s {phase['cpu_seconds']}"
-            )
+
+def _summary(result: dict[str, Any]) -> None:
+    busy, settled = result["busy"], result["settled"]
+    label = f"{result['objects']:>5} {result.get('workload', 'trainingjobs')}"
+    line = (
+        f"[bench] {label}: synced in {result['all_synced_s']} s, running shown in "
+        f"{result['all_running_reflected_s']} s, {busy['api_calls_per_cycle']} API calls/cycle"
+    )
+    if base := result.get("per_object_baseline"):
+        line += f" (per-object: {base['api_calls_per_cycle']})"
+    if lag := result.get("completion_lag_s"):
+        line += f", lag p50/p95 {lag['p50']}/{lag['p95']} s"
+    line += (
+        f", RSS {busy['rss_mb']} MB, writes/cycle busy {busy['apiserver_writes_per_cycle']}"
+        f", settled: {settled['api_calls']} calls in {settled['poll_cycles']} cycles, "
+        f"{settled['apiserver_writes']} writes"
+    )
+    print(line)
+    phase = result["create_phase"]
+    print(
+        f"[bench] {label} created: {phase['remote_creates']} remote creates, "
+        f"{phase['apiserver_writes_per_object']} API-server writes/object, "
+        f"{phase['intents_left_open']} intents left open, CPU s {phase['cpu_seconds']}"
+    )
+
+
+def main(argv: list[str]) -> int:
+    """``python -m bench [all|scale [workload] [sizes...]|emulator|reliability]``."""
+    from bench import operator_scale
+
+    what = argv[0] if argv else "all"
+    rest = argv[1:]
+    status = 0
+    if what == "scale":
+        workload = rest.pop(0) if rest and rest[0] in operator_scale.WORKLOADS else "trainingjobs"
+        scales = {workload: [int(a) for a in rest] or ALL_SCALES[workload]}
+    else:
+        scales = ALL_SCALES if what == "all" else {}
+    for workload, sizes in scales.items():
+        for result in operator_scale.main(sizes, workload):
+            _summary(result)
     if what in ("all", "emulator"):
         status |= _script("emulator_throughput.py")
     if what in ("all", "reliability"):

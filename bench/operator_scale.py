@@ -1,4 +1,6 @@
-"""Operator at scale: N TrainingJobs on the local control plane with the emulator.
+"""Operator at scale: N objects of one kind and form on the local control plane with the
+emulator. Workloads: ``trainingjobs`` (the 2020 v1 form), ``trainingjobs-v2`` (the current
+API: searches of 50 per page), ``notebooks``, ``services-v2``.
 
 Measures, for N objects (issue 7):
   (a) time until all are Synced (remote ID in status) and until Running/Succeeded show;
@@ -8,7 +10,10 @@ Measures, for N objects (issue 7):
   (e) API-server writes per poll cycle in steady state (kube-apiserver's own metrics);
   (f) the same steady state under a per-object polling operator (bench/per_object_operator.py:
       a kopf timer per object doing one GET each), as a ratio.
-Results go to bench/results/operator_scale_<N>.json; `python -m bench` writes the summary.
+Jobs complete (so (c) applies to them); notebooks and services stay Running, so for them (b)
+is their settled cycle. (f) exists for the v1 jobs only.
+Results go to bench/results/operator_scale[_<workload>]_<N>.json; `python -m bench` writes the
+summary.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +51,126 @@ POLL_ACTIVE = 10.0
 POLL_SETTLED = 60.0
 
 
+def _v1_job(i: int) -> dict[str, Any]:
+    return {
+        "jobDesc": "benchmark",
+        "config": {
+            "workerServerNum": 1,
+            "appUrl": "/bench/code/",
+            "bootFileUrl": "/bench/code/train.py",
+            "engineId": 1,
+            "specId": 1,
+            "dataUrl": "/bench/data/",
+            "trainUrl": f"/bench/out/{i}/",
+        },
+    }
+
+
+def _v2_job(i: int) -> dict[str, Any]:
+    obs = "obs://bench"
+    return {
+        "jobDesc": "benchmark",
+        "algorithm": {
+            "codeDir": f"{obs}/code/",
+            "bootFile": f"{obs}/code/train.py",
+            "engine": {"engineId": "pytorch-cp36-1.4.0-v2"},
+            "inputs": [{"name": "data_url", "remote": {"obs": {"obsUrl": f"{obs}/data/"}}}],
+            "outputs": [{"name": "train_url", "remote": {"obs": {"obsUrl": f"{obs}/out/{i}/"}}}],
+        },
+        "resource": {"flavorId": "modelarts.vm.pnt1.large.eco", "nodeCount": 1},
+    }
+
+
+def _notebook(i: int) -> dict[str, Any]:
+    return {
+        "image": {"name": "notebook2.0-mul-kernel-cpu-cp36", "tag": "3.3.2-release-v1"},
+        "flavor": "modelarts.vm.cpu.2u",
+        "volume": {"category": "EVS", "capacity": 5},
+    }
+
+
+def _service_v2(i: int) -> dict[str, Any]:
+    unit = {
+        "image": {"swrPath": "swr.cn-north-4.myhuaweicloud.com/bench/serve:1.0"},
+        "flavor": "modelarts.vm.cpu.2u",
+        "count": 1,
+        "port": 8080,
+        "models": [{"source": "OBS", "mountPath": "/models/m", "address": f"obs://bench/m/{i}/"}],
+    }
+    return {
+        "v2": {
+            "version": "1.0.0",
+            "groupConfigs": [{"name": "main", "poolId": "pool-dedicated-1", "unitConfigs": [unit]}],
+            "runtimeConfig": {"serviceInvoke": {"port": 8080, "protocol": "HTTP"}},
+        }
+    }
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One kind and form to scale: how an object looks, where its ID goes, what creates it."""
+
+    name: str
+    kind: str
+    plural: str
+    id_field: str
+    create_call: str  # the emulator counter of the create request
+    spec: Callable[[int], dict[str, Any]]
+    completes: bool  # jobs finish (a completion lag to measure); the others stay Running
+
+    @property
+    def label(self) -> str:
+        return {"trainingjobs": "v1 jobs", "trainingjobs-v2": "v2 jobs"}.get(self.name, self.name)
+
+
+WORKLOADS = {
+    w.name: w
+    for w in (
+        Workload(
+            "trainingjobs",
+            "TrainingJob",
+            "trainingjobs",
+            "jobId",
+            "POST /v1/{project_id}/training-jobs",
+            _v1_job,
+            True,
+        ),
+        Workload(
+            "trainingjobs-v2",
+            "TrainingJob",
+            "trainingjobs",
+            "jobId",
+            "POST /v2/{project_id}/training-jobs",
+            _v2_job,
+            True,
+        ),
+        Workload(
+            "notebooks",
+            "Notebook",
+            "notebooks",
+            "notebookId",
+            "POST /v1/{project_id}/notebooks",
+            _notebook,
+            False,
+        ),
+        Workload(
+            "services-v2",
+            "Service",
+            "services",
+            "serviceId",
+            "POST /v2/{project_id}/services",
+            _service_v2,
+            False,
+        ),
+    )
+}
+
+
 class Seen:
     """When each object first had a remote ID, showed Running, and showed Succeeded."""
 
-    def __init__(self) -> None:
+    def __init__(self, id_field: str) -> None:
+        self.id_field = id_field
         self.t0 = time.monotonic()
         self.synced: dict[str, float] = {}
         self.active: dict[str, float] = {}
@@ -66,7 +188,7 @@ class Seen:
     def record(self, obj: dict[str, Any]) -> None:
         name, status = obj["metadata"]["name"], obj.get("status") or {}
         now = time.monotonic() - self.t0
-        if status.get("jobId"):
+        if status.get(self.id_field):
             self.synced.setdefault(name, now)
         if status.get("phase") in ("Running", "Succeeded"):
             self.active.setdefault(name, now)
@@ -80,36 +202,27 @@ class Seen:
 class Api:
     """Admin access to the API server for creating and listing objects quickly."""
 
-    def __init__(self, cp: ControlPlane) -> None:
+    def __init__(self, cp: ControlPlane, workload: Workload) -> None:
         self.cp = cp
+        self.workload = workload
         self.http = httpx.AsyncClient(
             base_url=cp.server,
             verify=ssl.create_default_context(cafile=str(cp.ca_file)),
             headers={"Authorization": f"Bearer {cp.token_for('admin')}"},
             timeout=60,
         )
-        self.base = f"/apis/{GROUP}/{VERSION}/namespaces/{NS}/trainingjobs"
+        self.base = f"/apis/{GROUP}/{VERSION}/namespaces/{NS}/{workload.plural}"
 
-    async def create_jobs(self, n: int, concurrency: int = 32) -> None:
+    async def create_objects(self, n: int, concurrency: int = 32) -> None:
         sem = asyncio.Semaphore(concurrency)
+        w = self.workload
 
         async def one(i: int) -> None:
             body = {
                 "apiVersion": f"{GROUP}/{VERSION}",
-                "kind": "TrainingJob",
-                "metadata": {"name": f"job-{i:05d}", "namespace": NS},
-                "spec": {
-                    "jobDesc": "benchmark",
-                    "config": {
-                        "workerServerNum": 1,
-                        "appUrl": "/bench/code/",
-                        "bootFileUrl": "/bench/code/train.py",
-                        "engineId": 1,
-                        "specId": 1,
-                        "dataUrl": "/bench/data/",
-                        "trainUrl": f"/bench/out/{i}/",
-                    },
-                },
+                "kind": w.kind,
+                "metadata": {"name": f"{w.kind.lower()}-{i:05d}", "namespace": NS},
+                "spec": w.spec(i),
             }
             async with sem:
                 r = await self.http.post(self.base, json=body)
@@ -138,11 +251,13 @@ class Api:
         return sum(1 for o in items if CREATE_PENDING in (o["metadata"].get("annotations") or {}))
 
     async def apiserver_writes(self) -> float:
-        """PATCH/PUT requests the API server served for trainingjobs (all subresources)."""
+        """PATCH/PUT requests the API server served for the workload's resource (all
+        subresources)."""
         r = await self.http.get("/metrics")
         total = 0.0
+        resource = f'resource="{self.workload.plural}"'
         for line in r.text.splitlines():
-            ours = line.startswith("apiserver_request_total{") and 'resource="trainingjobs"' in line
+            ours = line.startswith("apiserver_request_total{") and resource in line
             if ours and re.search(r'verb="(PATCH|PUT|APPLY)"', line):
                 total += float(line.rsplit(" ", 1)[1])
         return total
@@ -157,12 +272,12 @@ def _proc_stats(pid: int) -> tuple[float, float]:
     return rss_kb / 1024, (int(fields[11]) + int(fields[12])) / ticks
 
 
-def _operator_metric(port: int, name: str) -> float:
+def _operator_metric(port: int, name: str, plural: str) -> float:
     text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
     return sum(
         float(line.rsplit(" ", 1)[1])
         for line in text.splitlines()
-        if line.startswith(name + "{") and 'kind="trainingjobs"' in line
+        if line.startswith(name + "{") and f'kind="{plural}"' in line
     )
 
 
@@ -254,9 +369,11 @@ def _calls(counters: dict[str, int]) -> int:
     return sum(n for key, n in counters.items() if "/v3/auth" not in key)
 
 
-async def measure(n: int, running_seconds: float) -> dict[str, Any]:
-    work = Path(tempfile.mkdtemp(prefix=f"bench-{n}-"))
+async def measure(workload: Workload, n: int, running_seconds: float) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix=f"bench-{workload.name}-{n}-"))
+    plural = workload.plural
     result: dict[str, Any] = {
+        "workload": workload.name,
         "objects": n,
         "poll_active_s": POLL_ACTIVE,
         "poll_settled_s": POLL_SETTLED,
@@ -275,7 +392,7 @@ async def measure(n: int, running_seconds: float) -> dict[str, Any]:
             f"--from-literal=ak={emu.config.ak}",
             f"--from-literal=sk={emu.config.sk}",
         )
-        api = Api(cp)
+        api = Api(cp, workload)
         metrics_port = free_port()
         op = _start_operator(cp, emu, work / "operator.log", metrics_port)
         try:
@@ -284,17 +401,17 @@ async def measure(n: int, running_seconds: float) -> dict[str, Any]:
             procs.update(zip(("etcd", "kube-apiserver"), cp.pids, strict=True))
             cpu0 = {name: _proc_stats(pid)[1] for name, pid in procs.items()}
             writes0 = await api.apiserver_writes()
-            seen = Seen()
+            seen = Seen(workload.id_field)
             watcher = asyncio.create_task(api.watch(seen))
             t0 = seen.t0
-            await api.create_jobs(n)
+            await api.create_objects(n)
             result["create_requests_s"] = round(time.monotonic() - t0, 1)
             await seen.wait_for(lambda: len(seen.synced) >= n, limit_s=600)
             result["all_synced_s"] = round(max(seen.synced.values()), 1)
             # The create phase's cost, up to all Synced: what each process burnt on the shared
             # two cores, and what each object cost the API server and ModelArts.
             writes = await api.apiserver_writes() - writes0
-            creates = emu.admin.counters().get("POST /v1/{project_id}/training-jobs", 0)
+            creates = emu.admin.counters().get(workload.create_call, 0)
             result["create_phase"] = {
                 "cpu_seconds": {
                     name: round(_proc_stats(pid)[1] - cpu0[name], 1) for name, pid in procs.items()
@@ -310,12 +427,12 @@ async def measure(n: int, running_seconds: float) -> dict[str, Any]:
             await _quiesce(metrics_port)
             result["create_phase"]["intents_left_open"] = await api.open_intents()
             emu.admin.clear_counters()
-            cycles0 = _operator_metric(metrics_port, "modelarts_poll_cycles_total")
+            cycles0 = _operator_metric(metrics_port, "modelarts_poll_cycles_total", plural)
             writes0 = await api.apiserver_writes()
             _, cpu0 = _proc_stats(op.pid)
             window = 3 * POLL_ACTIVE + 1
             await asyncio.sleep(window)
-            cycles = _operator_metric(metrics_port, "modelarts_poll_cycles_total") - cycles0
+            cycles = _operator_metric(metrics_port, "modelarts_poll_cycles_total", plural) - cycles0
             calls = emu.admin.counters()
             rss1, cpu1 = _proc_stats(op.pid)
             writes = await api.apiserver_writes() - writes0
@@ -332,26 +449,27 @@ async def measure(n: int, running_seconds: float) -> dict[str, Any]:
 
             # Completion lag: the emulator completes each job at start + running; the CR
             # shows Succeeded some time later.
-            await seen.wait_for(lambda: len(seen.done) >= n, limit_s=900)
+            if workload.completes:
+                await seen.wait_for(lambda: len(seen.done) >= n, limit_s=900)
+                lags = sorted(seen.done[k] - seen.completion[k] for k in seen.completion)
+                result["completion_lag_s"] = {
+                    "p50": round(statistics.median(lags), 2),
+                    "p95": round(lags[int(0.95 * (len(lags) - 1))], 2),
+                    "max": round(lags[-1], 2),
+                    "samples": len(lags),
+                    "note": "completionTime has 1 s resolution, so figures carry up to 1 s error",
+                }
             watcher.cancel()
-            lags = sorted(seen.done[k] - seen.completion[k] for k in seen.completion)
-            result["completion_lag_s"] = {
-                "p50": round(statistics.median(lags), 2),
-                "p95": round(lags[int(0.95 * (len(lags) - 1))], 2),
-                "max": round(lags[-1], 2),
-                "samples": len(lags),
-                "note": "completionTime has 1 s resolution, so figures carry up to 1 s error",
-            }
 
             # Settled: nothing in flight; the poller slows to the settled period.
             await asyncio.sleep(5)
             emu.admin.clear_counters()
-            cycles0 = _operator_metric(metrics_port, "modelarts_poll_cycles_total")
+            cycles0 = _operator_metric(metrics_port, "modelarts_poll_cycles_total", plural)
             writes0 = await api.apiserver_writes()
             _, cpu0 = _proc_stats(op.pid)
             window = POLL_SETTLED + 5
             await asyncio.sleep(window)
-            cycles = _operator_metric(metrics_port, "modelarts_poll_cycles_total") - cycles0
+            cycles = _operator_metric(metrics_port, "modelarts_poll_cycles_total", plural) - cycles0
             calls = emu.admin.counters()
             rss1, cpu1 = _proc_stats(op.pid)
             writes = await api.apiserver_writes() - writes0
@@ -368,7 +486,10 @@ async def measure(n: int, running_seconds: float) -> dict[str, Any]:
             op.wait(30)
 
         # (f) the common per-object pattern on the same objects (all settled now: it still
-        # asks once per object per interval).
+        # asks once per object per interval). Written for the v1 jobs' detail GET only.
+        if workload.name != "trainingjobs":
+            await api.http.aclose()
+            return _save(workload, n, result)
         base = _start_operator(
             cp,
             emu,
@@ -394,21 +515,30 @@ async def measure(n: int, running_seconds: float) -> dict[str, Any]:
             base.send_signal(signal.SIGTERM)
             base.wait(30)
         await api.http.aclose()
+    return _save(workload, n, result)
+
+
+def _save(workload: Workload, n: int, result: dict[str, Any]) -> dict[str, Any]:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"operator_scale_{n}.json").write_text(json.dumps(result, indent=2) + "\n")
+    suffix = "" if workload.name == "trainingjobs" else f"_{workload.name}"
+    path = RESULTS / f"operator_scale{suffix}_{n}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
     return result
 
 
-def main(sizes: list[int]) -> list[dict[str, Any]]:
+def main(sizes: list[int], workload: str = "trainingjobs") -> list[dict[str, Any]]:
+    w = WORKLOADS[workload]
     out = []
     for n in sizes:
-        print(f"[bench] operator scale, {n} TrainingJobs ...", flush=True)
+        print(f"[bench] operator scale, {n} {w.label} ...", flush=True)
         # Jobs must still be running when the busy window is measured, after all synced.
-        res = asyncio.run(measure(n, running_seconds=60 + n * 0.15))
+        res = asyncio.run(measure(w, n, running_seconds=60 + n * 0.15))
         print(json.dumps(res, indent=2), flush=True)
         out.append(res)
     return out
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [100, 1000])
+    args = sys.argv[1:]
+    kind = args.pop(0) if args and args[0] in WORKLOADS else "trainingjobs"
+    main([int(a) for a in args] or [100, 1000], kind)
