@@ -290,9 +290,8 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
 
     def _run_policy(self, ctx: Context, obs: Observation, finished: bool) -> Observation:
         """activeDeadlineSeconds and ttlSecondsAfterFinished, for both forms."""
-        if _refs(ctx).deadline_exceeded:
-            obs.phase, obs.reason = "Failed", "DeadlineExceeded"
-            obs.message = f"activeDeadlineSeconds {ctx.spec.active_deadline_seconds} exceeded"
+        if _refs(ctx).deadline_exceeded or (finished and _deadline_recorded(ctx.status)):
+            _deadline_exceeded(obs, ctx.spec.active_deadline_seconds)
         ttl = ctx.spec.ttl_seconds_after_finished
         completion = obs.facts.get("completionTime")
         if ttl is not None and finished and completion:
@@ -335,8 +334,12 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
 
     def observe_summary(self, entry: Entry, summary: Any) -> Observation:
         if isinstance(summary, TrainingJobV2):
-            return observe_job(summary)  # a search item is the whole job
-        return _observation(summary.status, {})
+            obs = observe_job(summary)  # a search item is the whole job
+        else:
+            obs = _observation(summary.status, {})
+        if obs.phase in FINISHED and _deadline_recorded(entry.status):
+            _deadline_exceeded(obs, (entry.body.get("spec") or {}).get("activeDeadlineSeconds"))
+        return obs
 
     def needs_detail(self, old_status: dict[str, Any], phase: str) -> bool:
         # Finished jobs get metrics, duration and completion time from the version detail.
@@ -368,3 +371,18 @@ DECLARATION = KindDeclaration(
     adapter=TrainingJobAdapter(),
     references=(Reference("workspaceRef", "workspaces", ("workspaceId",)),),
 )
+
+
+def _deadline_recorded(status: dict[str, Any]) -> bool:
+    """True when the operator stopped this job for its deadline: the job then ends killed or
+    terminated remotely, and a later look (the poller's, a detail GET) must not turn the
+    reason into a plain Stopped."""
+    for condition in status.get("conditions") or []:
+        if condition.get("type") == "Ready":
+            return bool(condition.get("reason") == "DeadlineExceeded")
+    return False
+
+
+def _deadline_exceeded(obs: Observation, deadline: Any) -> None:
+    obs.phase, obs.reason = "Failed", "DeadlineExceeded"
+    obs.message = f"activeDeadlineSeconds {deadline} exceeded"
