@@ -31,6 +31,7 @@ from ..api.training_jobs import (
 from ..api.training_v2 import TrainingJobV2
 from ..crd import training_job as crd
 from ..crd.training_job import TrainingJobSpec, TrainingJobStatus
+from ..reconcile import conditions as cond
 from ..reconcile.controller import Context, Observation, Refs, RemoteAdapter, confirmed_gone
 from ..reconcile.kinds import KindDeclaration, Reference
 from ..reconcile.kube import Kind
@@ -377,10 +378,8 @@ def _deadline_recorded(status: dict[str, Any]) -> bool:
     """True when the operator stopped this job for its deadline: the job then ends killed or
     terminated remotely, and a later look (the poller's, a detail GET) must not turn the
     reason into a plain Stopped."""
-    for condition in status.get("conditions") or []:
-        if condition.get("type") == "Ready":
-            return bool(condition.get("reason") == "DeadlineExceeded")
-    return False
+    ready = cond.get_condition(status.get("conditions"), cond.READY) or {}
+    return ready.get("reason") == "DeadlineExceeded"
 
 
 def _deadline_exceeded(obs: Observation, deadline: Any) -> None:
