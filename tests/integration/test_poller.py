@@ -59,8 +59,7 @@ async def test_poller_write_from_a_stale_view_keeps_the_reconciles_conditions(
         rt = Runtime(settings=OperatorSettings(), kube=kube, clients=None)
         poller = Poller(rt, rt.handlers_for(TrainingJobAdapter()))
         entry = Entry("trainingjobs", ns, "job", stale)
-        running = poller.h.adapter.observe_summary(entry, _Summary(status=8))
-        await poller._apply(entry, running.report())
+        await poller._apply(entry, poller._from_summary(_Summary(status=8), None))
     finally:
         await kube.aclose()
 

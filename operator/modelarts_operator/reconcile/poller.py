@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..api import errors
@@ -31,7 +32,10 @@ if TYPE_CHECKING:
     from .runtime import KindHandlers, Runtime
 
 log = logging.getLogger(__name__)
+ReportOf = Callable[[Entry], Report]  # what to show, from a given view of the object
 UNKNOWN = Verdict(False, "Unknown")  # a blinded object's Synced verdict from before is unknown
+Blinded = object  # the Synced condition (or None) a blinded object had before; or NOT_BLINDED
+NOT_BLINDED = object()
 
 
 class Poller:
@@ -113,40 +117,36 @@ class Poller:
                 continue
             updates = []
             for entry in group:
-                restored = self._restored(entry)
-                if restored is UNKNOWN:  # nothing to give back: the reconcile decides
+                blinded = self._blinded.pop((entry.namespace, entry.name), NOT_BLINDED)
+                if blinded is not NOT_BLINDED and _restore(entry, blinded) is UNKNOWN:
+                    # nothing to give back, or a view from before the blinding: the reconcile
+                    # decides (it writes Synced afresh)
                     updates.append(self.rt.poke(entry, "listing works again"))
                     continue
                 summary = remote.get(str(entry.status[adapter.id_field]))
                 if summary is None:
                     updates.append(self.rt.poke(entry, "not found in the remote list"))
                     continue
-                obs = adapter.observe_summary(entry, summary)
-                in_flight = in_flight or obs.in_flight
-                report = obs.report()
-                report.synced = restored
-                updates.append(self._apply(entry, report))
+                in_flight = in_flight or adapter.observe_summary(entry, summary).in_flight
+                updates.append(self._apply(entry, self._from_summary(summary, blinded)))
             await self._run_bounded(updates)
         return in_flight
 
-    def _restored(self, entry: Entry) -> Verdict | None:
-        """After a failed list: the Synced verdict ``entry`` had before (given back with the
-        first good list's patch, no reconcile needed), UNKNOWN when there is none to give
-        back, None when the object was not blinded or a reconcile has written Synced since."""
-        key = (entry.namespace, entry.name)
-        if key not in self._blinded:
-            return None
-        prior = self._blinded.pop(key)
-        current = cond.get_condition(entry.status.get("conditions"), cond.SYNCED)
-        if not _blind(entry) and current != prior:
-            return None  # a reconcile has said something newer
-        if prior is None:
-            return UNKNOWN
-        return Verdict(
-            prior.get("status") == "True",
-            str(prior.get("reason") or "Synced"),
-            str(prior.get("message") or ""),
-        )
+    def _from_summary(self, summary: Any, blinded: Blinded) -> ReportOf:
+        """The report for an object seen as ``summary`` in the list, computed from whichever
+        view of the object it is applied to: what an object shows can depend on its status
+        (a job stopped for its deadline stays DeadlineExceeded; a blinded object gets its
+        Synced verdict back only while it still shows the blinding), so a retry after a
+        conflict must observe the re-read object, not re-send the stale view's report."""
+
+        def report_of(entry: Entry) -> Report:
+            report = self.h.adapter.observe_summary(entry, summary).report()
+            if blinded is not NOT_BLINDED:
+                synced = _restore(entry, blinded)
+                report.synced = None if synced is UNKNOWN else synced
+            return report
+
+        return report_of
 
     async def _blind(self, entry: Entry, err: errors.ModelArtsError) -> None:
         """The list call covering ``entry`` failed: its status can no longer be trusted, so it
@@ -158,7 +158,7 @@ class Poller:
         if key not in self._blinded:
             before = cond.get_condition(entry.status.get("conditions"), cond.SYNCED)
             self._blinded[key] = None if _blind(entry) else before
-        await self._apply(entry, Report(synced=verdict))
+        await self._apply(entry, lambda _: Report(synced=verdict))
 
     async def _run_bounded(self, updates: list[Any]) -> None:
         """Apply the cycle's updates concurrently (many jobs finish in one cycle, each with a
@@ -210,18 +210,19 @@ class Poller:
             return None
         return obs
 
-    async def _apply(self, entry: Entry, report: Report, fresh: bool = False) -> None:
-        """Patch the status of ``entry`` to show ``report``, conditionally on the version the
-        registry holds: the registry can lag behind a reconcile's write, and an unconditional
-        patch from that older view would undo it (its Synced condition, say). On a conflict
-        the object is read again and the patch recomputed once; after that the next cycle.
+    async def _apply(self, entry: Entry, report_of: ReportOf, fresh: bool = False) -> None:
+        """Patch the status of ``entry`` to show ``report_of(entry)``, conditionally on the
+        version the registry holds: the registry can lag behind a reconcile's write, and an
+        unconditional patch from that older view would undo it (its Synced condition, say). On
+        a conflict the object is read again and the report recomputed from it once (a report
+        from the stale view would undo the write just as well); after that the next cycle.
 
         The poller's view of the spec may be older than the API server's, so it never claims
         to have observed a generation (observedGeneration is the reconcile's)."""
         writer = self.h.reconciler.writer
         old = entry.status
         generation = int(entry.body.get("metadata", {}).get("generation", 1))
-        summary_report = report
+        report = report_of(entry)
         report.observed = False
         ready_before = cond.is_true(old.get("conditions"), cond.READY)
         new = writer.render(old, report, generation)
@@ -253,7 +254,7 @@ class Poller:
                 return
             body = await self.rt.kube.get(kind.path(entry.namespace, entry.name))
             current = Entry(entry.plural, entry.namespace, entry.name, body)
-            await self._apply(current, summary_report, fresh=True)
+            await self._apply(current, report_of, fresh=True)
             return
         self.patches += 1
         METRICS.inc("modelarts_status_patches_total", kind=kind.plural)
@@ -266,6 +267,24 @@ class Poller:
 
 def _listing(entry: Entry) -> str:
     return f"listing {entry.plural} failed"
+
+
+def _restore(entry: Entry, prior: Blinded) -> Verdict | None:
+    """After a failed list, for the view ``entry`` of a blinded object: the Synced verdict it
+    had before (``prior``, given back with the first good list's patch, no reconcile needed);
+    UNKNOWN when there is none to give back, or when this view is from before the blinding
+    (the watch lags behind the poller's own write: a patch from it could not undo the
+    blinding, so the reconcile decides); None when a reconcile has written Synced since."""
+    current = cond.get_condition(entry.status.get("conditions"), cond.SYNCED)
+    if not _blind(entry):
+        return UNKNOWN if current == prior else None
+    if not isinstance(prior, dict):
+        return UNKNOWN
+    return Verdict(
+        prior.get("status") == "True",
+        str(prior.get("reason") or "Synced"),
+        str(prior.get("message") or ""),
+    )
 
 
 def _blind(entry: Entry) -> bool:
