@@ -291,8 +291,10 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
 
     def _run_policy(self, ctx: Context, obs: Observation, finished: bool) -> Observation:
         """activeDeadlineSeconds and ttlSecondsAfterFinished, for both forms."""
-        if _refs(ctx).deadline_exceeded or (finished and _deadline_recorded(ctx.status)):
-            _deadline_exceeded(obs, ctx.spec.active_deadline_seconds)
+        deadline = ctx.spec.active_deadline_seconds
+        ended_by_deadline = finished and _ended_by_deadline(obs, deadline, ctx.status)
+        if _refs(ctx).deadline_exceeded or ended_by_deadline:
+            _deadline_exceeded(obs, deadline)
         ttl = ctx.spec.ttl_seconds_after_finished
         completion = obs.facts.get("completionTime")
         if ttl is not None and finished and completion:
@@ -338,8 +340,9 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
             obs = observe_job(summary)  # a search item is the whole job
         else:
             obs = _observation(summary.status, {})
-        if obs.phase in FINISHED and _deadline_recorded(entry.status):
-            _deadline_exceeded(obs, (entry.body.get("spec") or {}).get("activeDeadlineSeconds"))
+        deadline = (entry.body.get("spec") or {}).get("activeDeadlineSeconds")
+        if obs.phase in FINISHED and _ended_by_deadline(obs, deadline, entry.status):
+            _deadline_exceeded(obs, deadline)
         return obs
 
     def needs_detail(self, old_status: dict[str, Any], phase: str) -> bool:
@@ -374,12 +377,24 @@ DECLARATION = KindDeclaration(
 )
 
 
-def _deadline_recorded(status: dict[str, Any]) -> bool:
-    """True when the operator stopped this job for its deadline: the job then ends killed or
-    terminated remotely, and a later look (the poller's, a detail GET) must not turn the
-    reason into a plain Stopped."""
+def _ended_by_deadline(obs: Observation, deadline: Any, status: dict[str, Any]) -> bool:
+    """True when a finished job was stopped for its deadline, so that every look at it (the
+    poller's list, a detail GET, a reconcile working from an older body) says
+    DeadlineExceeded, never a plain Stopped.
+
+    Read from the remote job first: it ended stopped (not on its own) after running at least
+    ``deadline`` seconds by the API's own duration — only the deadline stops a job that late.
+    A view of the object that already says so is taken as it is, for a job whose duration the
+    API does not report. Status alone is not enough: the reconcile that stopped the job can
+    race a poll that sees it stopped first, and the look after that would record Stopped.
+    """
     ready = cond.get_condition(status.get("conditions"), cond.READY) or {}
-    return ready.get("reason") == "DeadlineExceeded"
+    if ready.get("reason") == "DeadlineExceeded":
+        return True
+    duration = obs.facts.get("durationSeconds")
+    if not deadline or obs.phase != "Stopped" or duration is None:
+        return False
+    return int(duration) >= int(deadline)
 
 
 def _deadline_exceeded(obs: Observation, deadline: Any) -> None:
