@@ -16,16 +16,6 @@ from .test_training_v2 import v2_job
 pytestmark = pytest.mark.cluster
 
 
-# Quarantined, not hidden (2026-12-02): in full runs the job IS stopped at its deadline, then
-# a poller patch retried after a 409 re-applies a report computed from its stale view and
-# says Stopped. Passes alone; remove the mark once poller._apply recomputes on conflict.
-QUARANTINE = pytest.mark.xfail(
-    strict=False,
-    reason="full runs: poller 409 retry reuses a stale report (stop-17 note)",
-)
-
-
-@QUARANTINE
 @pytest.mark.parametrize("form", ["v1", "v2"])
 def test_deadline_stops_a_job_that_runs_too_long(operator: OperatorProcess, form: str) -> None:
     cp = operator.cp

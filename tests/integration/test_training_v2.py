@@ -227,10 +227,6 @@ def test_v2_form_is_printed_like_v1(operator: OperatorProcess) -> None:
     delete_obj(cp, "trainingjob", "show", ns)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="full runs: poller 409 retry reuses a stale report (stop-17 note)",
-)
 def test_v2_deadline_terminates_and_a_job_deleted_behind_our_back_is_not_rerun(
     operator: OperatorProcess, emulator: Any
 ) -> None:
