@@ -2,12 +2,14 @@
 larger numbers (not part of `make test`).
 
     .venv/bin/python bench/reliability.py [--n 200] [--m 200] [--jobs 48] [--only kill,...]
+                                          [--forms v1,v2]
 
 Scenarios: ``kill`` (SIGKILL the operator 5 times while N TrainingJobs are created: exactly N
 remote jobs, one per object), ``faults`` (20% 5xx, 10% 429 + Retry-After, 50 ms latency: a
 pipeline converges with bounded API calls), ``delete`` (M deletions, 20% already gone
 remotely: nothing left behind), ``restart`` (the emulator restarts mid-run from its state
-file). Each runs its own emulator and operator on a fresh local control plane. Results go to
+file). Each runs with the TrainingJobs of each form given (v2 results are named ``kill-v2``
+and so on), its own emulator and operator on a fresh local control plane. Results go to
 bench/results/reliability.json.
 """
 
@@ -51,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--m", type=int, default=200, help="objects deleted")
     parser.add_argument("--jobs", type=int, default=48, help="jobs in the faults/restart runs")
     parser.add_argument("--only", default="kill,faults,delete,restart")
+    parser.add_argument("--forms", default="v1,v2", help="TrainingJob forms to run them with")
     args = parser.parse_args(argv)
     wanted = set(args.only.split(","))
     results: dict[str, Any] = {}
@@ -60,20 +63,27 @@ def main(argv: list[str] | None = None) -> int:
         with running(work / "cp", CLUSTER_IDENTITIES) as cp:
             cp.install_crds(sorted((ROOT / "crds").glob("*.yaml")))
             shared: Any = NoSharedOperator(cp)
-            runs: dict[str, Callable[[Path], scenarios.Report]] = {
-                "kill": lambda d: scenarios.scenario_kill_during_create(shared, d, n=args.n),
-                "faults": lambda d: scenarios.scenario_faults(shared, d, jobs=args.jobs),
-                "delete": lambda d: scenarios.scenario_mass_delete(shared, d, m=args.m),
-                "restart": lambda d: scenarios.scenario_emulator_restart(shared, d, jobs=args.jobs),
+            runs: dict[str, Callable[[Path, scenarios.JobForm], scenarios.Report]] = {
+                "kill": lambda d, f: scenarios.scenario_kill_during_create(
+                    shared, d, n=args.n, form=f
+                ),
+                "faults": lambda d, f: scenarios.scenario_faults(shared, d, jobs=args.jobs, form=f),
+                "delete": lambda d, f: scenarios.scenario_mass_delete(shared, d, m=args.m, form=f),
+                "restart": lambda d, f: scenarios.scenario_emulator_restart(
+                    shared, d, jobs=args.jobs, form=f
+                ),
             }
-            for name, run in runs.items():
-                if name not in wanted:
+            for scenario, form in [
+                (s, scenarios.FORMS[f]) for s in runs for f in args.forms.split(",")
+            ]:
+                if scenario not in wanted:
                     continue
+                name = scenario if form.name == "v1" else f"{scenario}-{form.name}"
                 workdir = work / name
                 workdir.mkdir()
                 started = time.monotonic()
                 try:
-                    report = run(workdir)
+                    report = runs[scenario](workdir, form)
                     results[name] = {"ok": True, **report.numbers}
                     print(f"[reliability] {report}", flush=True)
                 except AssertionError as err:

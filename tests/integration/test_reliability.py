@@ -141,9 +141,53 @@ def synced(obj: dict[str, Any]) -> bool:
     return condition(obj, "Synced").get("status") == "True"
 
 
-def remote_jobs(stack: Stack, prefix: str) -> list[dict[str, Any]]:
-    jobs = stack.handle.emulator.core.state.jobs.items.values()
-    return [dict(j) for j in jobs if str(j["job_name"]).startswith(prefix)]
+@dataclass(frozen=True)
+class JobForm:
+    """A TrainingJob form the scenarios run with (``v1``, the 2020 API; ``v2``, today's): its
+    manifest, its create call, and where the emulator keeps its remote jobs."""
+
+    name: str
+    create_call: str
+    remote_kind: str  # the emulator's object kind (admin delete, raw records)
+    api_prefix: str  # the path prefix of its calls (what the fault rules hit)
+
+    def manifest(self, name: str, workspace: str | None = None) -> dict[str, Any]:
+        if self.name == "v1":
+            return training_job(name, workspace)
+        from .test_training_v2 import v2_job
+
+        ref = {"workspaceRef": {"name": workspace}} if workspace else {}
+        return v2_job(name, "rel-bucket", jobDesc=f"reliability job {name}", **ref)
+
+    def remote(self, stack: Stack, prefix: str) -> list[tuple[str, str]]:
+        """(name, ID) of the live remote jobs whose name starts with ``prefix``."""
+        core = stack.handle.emulator.core
+        if self.name == "v1":
+            jobs = core.state.jobs.items.values()
+            return [
+                (j["job_name"], str(j["job_id"])) for j in jobs if _named(j["job_name"], prefix)
+            ]
+        now = core.now_ms()
+        return [
+            (r["name"], str(r["id"]))
+            for r in core.state.jobs_v2.items.values()
+            if _named(r["name"], prefix) and (r.get("deleted_at") is None or now < r["deleted_at"])
+        ]
+
+
+def _named(name: Any, prefix: str) -> bool:
+    return str(name).startswith(prefix)
+
+
+FORMS = {
+    "v1": JobForm("v1", "POST /v1/{project_id}/training-jobs", "training_job", "/v1/"),
+    "v2": JobForm("v2", "POST /v2/{project_id}/training-jobs", "training_job_v2", "/v2/"),
+}
+V1 = FORMS["v1"]
+
+
+def remote_jobs(stack: Stack, prefix: str, form: JobForm = V1) -> list[tuple[str, str]]:
+    return form.remote(stack, prefix)
 
 
 def api_calls(stack: Stack) -> dict[str, int]:
@@ -162,22 +206,32 @@ class Report:
         return f"{self.name}: " + ", ".join(f"{k}={v}" for k, v in self.numbers.items())
 
 
+def _suffix(form: JobForm) -> str:
+    """Namespaces of the v2 runs differ from the v1 runs' (the bench runs both)."""
+    return "" if form is V1 else f"-{form.name}"
+
+
 # -- 1. SIGKILL while creating -----------------------------------------------------------------
 
 
 def scenario_kill_during_create(
-    shared: OperatorProcess, workdir: Path, n: int, kills: int = 5, seed: int = 11
+    shared: OperatorProcess,
+    workdir: Path,
+    n: int,
+    kills: int = 5,
+    seed: int = 11,
+    form: JobForm = V1,
 ) -> Report:
     """SIGKILL the operator ``kills`` times while ``n`` TrainingJobs are being created: exactly
     ``n`` remote jobs, each bound to exactly one object."""
-    ns = f"rel-kill-{n}"
+    ns = f"rel-kill-{n}" + _suffix(form)
     rng = random.Random(seed)
-    report = Report(f"kill x{kills} during {n} creates")
+    report = Report(f"kill x{kills} during {n} {form.name} creates")
     cfg = emulator_config(seed, job_init=1, job_waiting=1, job_running=4)
     with isolated_stack(shared, ns, workdir, cfg) as stack, kube_http(shared.cp) as http:
         assert stack.op is not None
         started = time.monotonic()
-        apply_all(shared.cp, ns, [training_job(f"job-{i:03d}") for i in range(n)])
+        apply_all(shared.cp, ns, [form.manifest(f"job-{i:03d}") for i in range(n)])
         bound_at_kill: list[int] = []
 
         def bound() -> int:
@@ -195,12 +249,12 @@ def scenario_kill_during_create(
             stack.op.restart(signal.SIGKILL)
         objs = wait_all(http, ns, ("trainingjobs",), ready, n, timeout=60 + n * 1.5, op=stack.op)
         elapsed = time.monotonic() - started
-        remote = remote_jobs(stack, f"{ns}_")
-        names = Counter(j["job_name"] for j in remote)
-        ids = Counter(o["status"]["jobId"] for o in objs)
-        by_name = {j["job_name"]: j["job_id"] for j in remote}
+        remote = remote_jobs(stack, f"{ns}_", form)
+        names = Counter(name for name, _ in remote)
+        ids = Counter(str(o["status"]["jobId"]) for o in objs)
+        by_name = dict(remote)
         calls = api_calls(stack)
-        creates = calls.get("POST /v1/{project_id}/training-jobs", 0)
+        creates = calls.get(form.create_call, 0)
         report.numbers.update(
             objects=n,
             remote_jobs=len(remote),
@@ -215,7 +269,7 @@ def scenario_kill_during_create(
         assert max(ids.values()) == 1, f"shared jobIds: {ids.most_common(3)}"
         for obj in objs:
             meta = obj["metadata"]
-            assert obj["status"]["jobId"] == by_name[obj["status"]["remoteName"]], meta["name"]
+            assert str(obj["status"]["jobId"]) == by_name[obj["status"]["remoteName"]], meta["name"]
             assert obj["status"]["remoteName"] == f"{ns}_{meta['name']}"
             assert CREATE_PENDING not in (meta.get("annotations") or {}), meta["name"]
         # The kills must have hit the create phase, or this proved nothing.
@@ -223,10 +277,11 @@ def scenario_kill_during_create(
     return report
 
 
+@pytest.mark.parametrize("form", ["v1", "v2"])
 def test_sigkill_during_creates_yields_exactly_one_remote_job_each(
-    operator: OperatorProcess, tmp_path: Path
+    operator: OperatorProcess, tmp_path: Path, form: str
 ) -> None:
-    report = scenario_kill_during_create(operator, tmp_path, n=50)
+    report = scenario_kill_during_create(operator, tmp_path, n=50, form=FORMS[form])
     print(report)
 
 
@@ -309,31 +364,44 @@ def test_deleted_while_create_was_interrupted_leaves_no_remote_job(
         while list_kind(http, ns, "trainingjobs") and time.monotonic() < deadline:
             time.sleep(0.5)
         assert not list_kind(http, ns, "trainingjobs")
-        left = [j["job_name"] for j in remote_jobs(stack, f"{ns}_")]
+        left = [name for name, _ in remote_jobs(stack, f"{ns}_")]
         assert not left, f"remote jobs orphaned by the deletion: {left}"
 
 
 # -- 2. 5xx, 429 and latency -------------------------------------------------------------------
 
-FAULTS = [
-    {"endpoint": "*", "kind": "latency", "latency": 0.05},
-    {
-        "endpoint": "/v1/",
-        "kind": "error",
-        "rate": 0.2,
-        "status": 500,
-        "error_code": "ModelArts.0010",
-    },
-    {"endpoint": "/v1/", "kind": "throttle", "rate": 0.125, "retry_after": 1},  # 10% of all
-]
+
+def faults(prefixes: tuple[str, ...] = ("/v1/",)) -> list[dict[str, Any]]:
+    """50 ms on every call; 20% 5xx and (after those) 12.5% 429 — 10% of all — on the
+    ModelArts calls under ``prefixes``."""
+    rules: list[dict[str, Any]] = [{"endpoint": "*", "kind": "latency", "latency": 0.05}]
+    for prefix in prefixes:
+        rules.append(
+            {
+                "endpoint": prefix,
+                "kind": "error",
+                "rate": 0.2,
+                "status": 500,
+                "error_code": "ModelArts.0010",
+            }
+        )
+    rules += [
+        {"endpoint": prefix, "kind": "throttle", "rate": 0.125, "retry_after": 1}
+        for prefix in prefixes
+    ]
+    return rules
+
+
 CALLS_PER_OBJECT_CEILING = 20  # API calls per object over the whole run (measured: 8-9)
 
 
-def scenario_faults(shared: OperatorProcess, workdir: Path, jobs: int, seed: int = 22) -> Report:
+def scenario_faults(
+    shared: OperatorProcess, workdir: Path, jobs: int, seed: int = 22, form: JobForm = V1
+) -> Report:
     """20% 5xx, 10% 429 with Retry-After and 50 ms latency on every call: a whole pipeline
     (Workspace → TrainingJobs → Models → Services) converges with a bounded number of calls."""
-    ns = f"rel-faults-{jobs}"
-    report = Report(f"faults 20% 5xx + 10% 429 over {jobs} jobs")
+    ns = f"rel-faults-{jobs}" + _suffix(form)
+    report = Report(f"faults 20% 5xx + 10% 429 over {jobs} {form.name} jobs")
     cfg = emulator_config(
         seed, job_init=1, job_waiting=1, job_running=3, model_publishing=1, service_deploying=2
     )
@@ -341,13 +409,13 @@ def scenario_faults(shared: OperatorProcess, workdir: Path, jobs: int, seed: int
     services = max(1, models // 2)
     objs = (
         [workspace("ws")]
-        + [training_job(f"job-{i:03d}", "ws") for i in range(jobs)]
+        + [form.manifest(f"job-{i:03d}", "ws") for i in range(jobs)]
         + [model(f"model-{i:03d}", job=f"job-{i:03d}", workspace="ws") for i in range(models)]
         + [service(f"svc-{i:03d}", f"model-{i:03d}", "ws") for i in range(services)]
     )
     total = len(objs)
     with isolated_stack(shared, ns, workdir, cfg) as stack, kube_http(shared.cp) as http:
-        for rule in FAULTS:
+        for rule in faults(tuple(dict.fromkeys(("/v1/", form.api_prefix)))):
             stack.admin.add_fault(**rule)
         stack.admin.clear_counters()
         started = time.monotonic()
@@ -362,7 +430,9 @@ def scenario_faults(shared: OperatorProcess, workdir: Path, jobs: int, seed: int
         for per_endpoint in statuses.values():
             by_status.update(per_endpoint)
         calls = sum(api_calls(stack).values())
-        fired = {r["kind"]: r["fired"] for r in stack.admin.faults()}
+        fired: Counter[str] = Counter()
+        for rule in stack.admin.faults():
+            fired[rule["kind"]] += rule["fired"]
         report.numbers.update(
             objects=total,
             seconds=round(elapsed, 1),
@@ -370,14 +440,14 @@ def scenario_faults(shared: OperatorProcess, workdir: Path, jobs: int, seed: int
             calls_per_object=round(calls / total, 1),
             http_500=by_status[500],
             http_429=by_status[429],
-            faults_fired=fired,
+            faults_fired=dict(fired),
         )
         assert fired["error"] > 0, fired
         assert fired["throttle"] > 0, fired
         assert len(done) == total
         assert calls <= CALLS_PER_OBJECT_CEILING * total, report
         # Exactly once still holds under faults (a 500 on a create is ambiguous).
-        remote = remote_jobs(stack, f"{ns}_")
+        remote = remote_jobs(stack, f"{ns}_", form)
         assert len(remote) == jobs, f"{len(remote)} remote jobs for {jobs} objects"
     return report
 
@@ -397,13 +467,20 @@ REMOTE_KIND = {
 
 
 def scenario_mass_delete(
-    shared: OperatorProcess, workdir: Path, m: int, gone_fraction: float = 0.2, seed: int = 33
+    shared: OperatorProcess,
+    workdir: Path,
+    m: int,
+    gone_fraction: float = 0.2,
+    seed: int = 33,
+    form: JobForm = V1,
 ) -> Report:
     """``m`` objects deleted at once, ``gone_fraction`` of them already deleted remotely
     behind the operator's back: all objects go, no finalizer stays, nothing stays remotely."""
-    ns = f"rel-delete-{m}"
+    ns = f"rel-delete-{m}" + _suffix(form)
     rng = random.Random(seed)
-    report = Report(f"delete {m} objects, {int(gone_fraction * 100)}% gone remotely")
+    report = Report(
+        f"delete {m} objects ({form.name} jobs), {int(gone_fraction * 100)}% gone remotely"
+    )
     # Long-running jobs: most are still running when deleted (stop, then delete).
     cfg = emulator_config(seed, job_init=1, job_waiting=1, job_running=600, model_publishing=1)
     n_ws = max(1, m // 10)
@@ -412,9 +489,10 @@ def scenario_mass_delete(
     objs = (
         [workspace(f"ws-{i:03d}") for i in range(n_ws)]
         + [model(f"model-{i:03d}") for i in range(n_models)]
-        + [training_job(f"job-{i:03d}") for i in range(n_jobs)]
+        + [form.manifest(f"job-{i:03d}") for i in range(n_jobs)]
     )
     plurals = ("workspaces", "models", "trainingjobs")
+    remote_kind = {**REMOTE_KIND, "trainingjobs": (form.remote_kind, "jobId")}
     with isolated_stack(shared, ns, workdir, cfg) as stack, kube_http(shared.cp) as http:
         apply_all(shared.cp, ns, objs)
         ids = {"workspaces": "workspaceId", "models": "modelId", "trainingjobs": "jobId"}
@@ -426,7 +504,7 @@ def scenario_mass_delete(
         live = wait_all(http, ns, plurals, bound, m, timeout=60 + m, op=stack.op)
         gone = rng.sample(live, int(m * gone_fraction))
         for obj in gone:
-            kind, id_field = REMOTE_KIND[obj["kind"].lower() + "s"]
+            kind, id_field = remote_kind[obj["kind"].lower() + "s"]
             stack.admin.delete_object(kind, str(obj["status"][id_field]))
         started = time.monotonic()
         shared.cp.kubectl(
@@ -442,7 +520,7 @@ def scenario_mass_delete(
         elapsed = time.monotonic() - started
         core = stack.handle.emulator.core
         remote_left = (
-            len(remote_jobs(stack, f"{ns}_"))
+            len(remote_jobs(stack, f"{ns}_", form))
             + sum(1 for r in core.state.models.items.values() if r["model_name"].startswith(ns))
             + sum(1 for r in core.state.workspaces.items.values() if str(r["name"]).startswith(ns))
         )
@@ -472,12 +550,17 @@ def test_mass_deletion_with_remote_drift_leaves_nothing(
 
 
 def scenario_emulator_restart(
-    shared: OperatorProcess, workdir: Path, jobs: int, down_seconds: float = 4.0, seed: int = 44
+    shared: OperatorProcess,
+    workdir: Path,
+    jobs: int,
+    down_seconds: float = 4.0,
+    seed: int = 44,
+    form: JobForm = V1,
 ) -> Report:
     """The ModelArts endpoint goes away mid-run and comes back (state from its state file,
     issued IAM tokens forgotten): the operator recovers and everything converges once."""
-    ns = f"rel-restart-{jobs}"
-    report = Report(f"emulator restart during {jobs} jobs")
+    ns = f"rel-restart-{jobs}" + _suffix(form)
+    report = Report(f"emulator restart during {jobs} {form.name} jobs")
     cfg = emulator_config(
         seed, job_init=1, job_waiting=1, job_running=4, model_publishing=1, service_deploying=2
     )
@@ -485,7 +568,7 @@ def scenario_emulator_restart(
     models = max(1, jobs // 4)
     objs = (
         [workspace("ws")]
-        + [training_job(f"job-{i:03d}", "ws") for i in range(jobs)]
+        + [form.manifest(f"job-{i:03d}", "ws") for i in range(jobs)]
         + [model(f"model-{i:03d}", job=f"job-{i:03d}", workspace="ws") for i in range(models)]
         + [service("svc-000", "model-000", "ws")]
     )
@@ -514,7 +597,7 @@ def scenario_emulator_restart(
         done = wait_all(
             http, ns, plurals, lambda o: ready(o) and synced(o), total, timeout=120, op=stack.op
         )
-        remote = remote_jobs(stack, f"{ns}_")
+        remote = remote_jobs(stack, f"{ns}_", form)
         report.numbers.update(
             objects=total,
             jobs_bound_before_restart=bound,
