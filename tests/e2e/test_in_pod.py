@@ -218,7 +218,7 @@ def test_the_examples_reconcile_to_ready_from_the_pod(
         "POST /v1/{project_id}/workspaces": 1,
         "POST /v2/{project_id}/training-jobs": 1,  # the example is the v2 form
         "POST /v1/{project_id}/models": 1,
-        "POST /v1/{project_id}/services": 1,
+        "POST /v2/{project_id}/services": 1,  # and so is the Service
     }
     # kopf's JSON lines (the chart's default format) name their object.
     lines = [

@@ -1,5 +1,6 @@
 """The example pipeline Workspace → TrainingJob → Model → Service reaches Ready end to end, with
-the v2 TrainingJob of examples/ (what the cloud accepts today) and with the 2020 v1 form."""
+the v2 TrainingJob and v2 Service of examples/ (what the cloud accepts today) and with the 2020
+v1 forms of both."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _examples(form: str, tmp_path: Path) -> Path:
-    """examples/ as shipped (v2), or with its TrainingJob in the v1 form."""
+    """examples/ as shipped (v2), or with its TrainingJob and Service in the v1 form."""
     if form == "v2":
         return ROOT / "examples"
     out = tmp_path / "examples"
@@ -27,6 +28,8 @@ def _examples(form: str, tmp_path: Path) -> Path:
         shutil.copy(path, out)
     v1 = (ROOT / "examples" / "v1" / "trainingjob-v1.yaml").read_text()
     (out / "02-trainingjob.yaml").write_text(v1.replace("name: mnist-v1-form", "name: mnist"))
+    v1 = (ROOT / "examples" / "v1" / "service-v1.yaml").read_text()
+    (out / "04-service.yaml").write_text(v1.replace("mnist-v1-form", "mnist"))
     return out
 
 

@@ -257,10 +257,8 @@ def test_form_cannot_change(cluster: ControlPlane) -> None:
 
 
 def test_v2_example_is_accepted(cluster: ControlPlane) -> None:
-    example = find_root(Path(__file__).parent) / "examples" / "service-v2" / "service-v2.yaml"
+    example = find_root(Path(__file__).parent) / "examples" / "04-service.yaml"
     result = cluster.kubectl("apply", "-n", NAMESPACE, "-f", str(example), check=False)
     assert result.returncode == 0, result.stderr
-    got = json.loads(
-        cluster.kubectl("get", "masvc", "mnist-v2", "-n", NAMESPACE, "-o", "json").stdout
-    )
+    got = json.loads(cluster.kubectl("get", "masvc", "mnist", "-n", NAMESPACE, "-o", "json").stdout)
     assert got["spec"]["v2"]["version"] == "1.0.0"
