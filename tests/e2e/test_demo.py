@@ -87,7 +87,7 @@ def test_headless_demo_reaches_ready_prints_the_url_and_tears_down(tmp_path: Pat
     assert proc.returncode == 0, f"exit {proc.returncode}\n{out}\n{err}"
     match = URL.search(out)
     assert match, out
-    assert "/v1/infers/" in match.group(1)
+    assert "/v2/infers/" in match.group(1)  # the example Service is the v2 form
     # The view showed every object reaching its steady phase.
     for ref, phase in [
         ("Workspace/demo", "Ready"),

@@ -41,7 +41,9 @@ def test_demo_examples_cover_the_pipeline() -> None:
         by_kind["Model"]["spec"]["trainingJobRef"]["name"]
         == by_kind["TrainingJob"]["metadata"]["name"]
     )
-    service_ref = by_kind["Service"]["spec"]["config"][0]["modelRef"]["name"]
+    # The pipeline's Service is the v2 form: the Model's weights mounted into its unit.
+    unit = by_kind["Service"]["spec"]["v2"]["groupConfigs"][0]["unitConfigs"][0]
+    service_ref = unit["models"][0]["modelRef"]["name"]
     assert service_ref == by_kind["Model"]["metadata"]["name"]
 
 
