@@ -9,36 +9,17 @@ not only from what the status said before. The jobs here are the emulator's sear
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
-
-import pytest
 
 from modelarts_operator.api import ModelArtsClient
 from modelarts_operator.api.training_v2 import TrainingJobV2
-from modelarts_operator.emulator import EmulatorConfig
 from modelarts_operator.emulator.server import Emulator
 from modelarts_operator.reconcile.registry import Entry
 from modelarts_operator.resources.training_job import TrainingJobAdapter
-from tests.unit.api.svc2_emulator import client_for
 from tests.unit.api.test_training_v2_client import job
 
 RUNNING = {"phase": "Running", "conditions": [{"type": "Ready", "status": "False",
                                                "reason": "Running"}]}  # fmt: skip
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    emulator = Emulator(EmulatorConfig(seed=5))
-    emulator.freeze()
-    async with emulator.serve(port=0):
-        yield emulator
-
-
-@pytest.fixture
-async def client(emu: Emulator) -> AsyncIterator[ModelArtsClient]:
-    async with client_for(emu) as opened:
-        yield opened
 
 
 async def _terminated_after(client: ModelArtsClient, emu: Emulator, seconds: int) -> TrainingJobV2:

@@ -5,7 +5,6 @@ and the lookup that makes a create exactly-once although names repeat."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,32 +13,16 @@ from modelarts_operator.api import ModelArtsClient, errors
 from modelarts_operator.api.notebooks import NotebookCreateRequest, VolumeMount
 from modelarts_operator.api.services_v2 import ServiceV2CreateRequest
 from modelarts_operator.crd.notebook import NotebookSpec
-from modelarts_operator.emulator import EmulatorConfig
 from modelarts_operator.emulator.server import Emulator
 from modelarts_operator.reconcile.controller import Context
 from modelarts_operator.reconcile.policies import CREATE_PENDING, Policies
 from modelarts_operator.reconcile.registry import Entry
 from modelarts_operator.resources import notebook, service, service_v2
-from tests.unit.api.svc2_emulator import client_for
 
 IMAGE_ID = "e1a07296-22a8-4f05-8bc8-e936c8e54090"
 NB_LIST = "GET /v1/{project_id}/notebooks"
 SVC_LIST = "GET /v2/{project_id}/services"
 UID = "0b9f5a3e-uid"
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    emulator = Emulator(EmulatorConfig(seed=5))
-    emulator.freeze()
-    async with emulator.serve(port=0):
-        yield emulator
-
-
-@pytest.fixture
-async def client(emu: Emulator) -> AsyncIterator[ModelArtsClient]:
-    async with client_for(emu) as opened:
-        yield opened
 
 
 async def _notebook(client: ModelArtsClient, name: str) -> str:
