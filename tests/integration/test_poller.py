@@ -15,7 +15,7 @@ import pytest
 from modelarts_operator.controlplane import ControlPlane
 from modelarts_operator.reconcile import conditions as cond
 from modelarts_operator.reconcile.kube import KubeClient
-from modelarts_operator.reconcile.poller import Poller
+from modelarts_operator.reconcile.poller import NOT_BLINDED, Poller
 from modelarts_operator.reconcile.registry import Entry
 from modelarts_operator.reconcile.runtime import Runtime
 from modelarts_operator.resources.training_job import TrainingJobAdapter
@@ -59,7 +59,9 @@ async def test_poller_write_from_a_stale_view_keeps_the_reconciles_conditions(
         rt = Runtime(settings=OperatorSettings(), kube=kube, clients=None)
         poller = Poller(rt, rt.handlers_for(TrainingJobAdapter()))
         entry = Entry("trainingjobs", ns, "job", stale)
-        await poller._apply(entry, poller._from_summary(_Summary(status=8), None))
+        running = _Summary(status=8)
+        obs = poller.h.adapter.observe_summary(entry, running)
+        await poller._apply(entry, poller._from_summary(entry, obs, running, NOT_BLINDED))
     finally:
         await kube.aclose()
 

@@ -127,20 +127,25 @@ class Poller:
                 if summary is None:
                     updates.append(self.rt.poke(entry, "not found in the remote list"))
                     continue
-                in_flight = in_flight or adapter.observe_summary(entry, summary).in_flight
-                updates.append(self._apply(entry, self._from_summary(summary, blinded)))
+                obs = adapter.observe_summary(entry, summary)
+                in_flight = in_flight or obs.in_flight
+                updates.append(self._apply(entry, self._from_summary(entry, obs, summary, blinded)))
             await self._run_bounded(updates)
         return in_flight
 
-    def _from_summary(self, summary: Any, blinded: Blinded) -> ReportOf:
+    def _from_summary(
+        self, seen: Entry, obs: Observation, summary: Any, blinded: Blinded
+    ) -> ReportOf:
         """The report for an object seen as ``summary`` in the list, computed from whichever
         view of the object it is applied to: what an object shows can depend on its status
         (a job stopped for its deadline stays DeadlineExceeded; a blinded object gets its
         Synced verdict back only while it still shows the blinding), so a retry after a
-        conflict must observe the re-read object, not re-send the stale view's report."""
+        conflict must observe the re-read object, not re-send the stale view's report.
+        ``obs`` is what the cycle already observed for the view ``seen`` (not observed twice)."""
 
         def report_of(entry: Entry) -> Report:
-            report = self.h.adapter.observe_summary(entry, summary).report()
+            fresh = obs if entry is seen else self.h.adapter.observe_summary(entry, summary)
+            report = fresh.report()
             if blinded is not NOT_BLINDED:
                 synced = _restore(entry, blinded)
                 report.synced = None if synced is UNKNOWN else synced
