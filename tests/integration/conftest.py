@@ -173,12 +173,25 @@ def wait_for(
     obj: dict[str, Any] | None = None
     while time.monotonic() < deadline:
         obj = get_obj(cp, kind, name, namespace)
-        if obj is not None and predicate(obj):
+        if obj is not None and _holds(predicate, obj):
             return obj
         time.sleep(0.5)
     tail = op.log()[-4000:] if op else ""
     status = json.dumps((obj or {}).get("status"), indent=1)
     raise AssertionError(f"{kind}/{name} did not get there in {timeout}s; status={status}\n{tail}")
+
+
+def _holds(predicate: Callable[[dict[str, Any]], bool], obj: dict[str, Any]) -> bool:
+    """A predicate over a field the operator has not written yet is "not yet", not an error.
+
+    Right after `kubectl apply` an object has no `status` at all; a predicate such as
+    `o["status"]["phase"] == "Running"` must then keep waiting (the timeout's message shows the
+    status that was there), not fail the test on the first poll.
+    """
+    try:
+        return bool(predicate(obj))
+    except (KeyError, TypeError, IndexError):
+        return False
 
 
 def ready(obj: dict[str, Any]) -> bool:

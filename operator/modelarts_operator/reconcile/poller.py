@@ -36,6 +36,7 @@ ReportOf = Callable[[Entry], Report]  # what to show, from a given view of the o
 UNKNOWN = Verdict(False, "Unknown")  # a blinded object's Synced verdict from before is unknown
 Blinded = object  # the Synced condition (or None) a blinded object had before; or NOT_BLINDED
 NOT_BLINDED = object()
+HAND_OVER = object()  # a blinded object with nothing to give back: its reconcile decides
 
 
 class Poller:
@@ -48,8 +49,11 @@ class Poller:
         self.patches = 0
         self._next_due: dict[tuple[str, str], float] = {}
         # Objects this poller marked Synced=False because their list call failed, with the
-        # Synced condition they had before (None when they had none to give back).
+        # Synced condition they had before (None when they had none to give back). A record
+        # goes only once the object's status no longer shows the blinding.
         self._blinded: dict[tuple[str, str], cond.Condition | None] = {}
+        # When a blinded object with nothing to give back was handed to its reconcile.
+        self._handed_over: dict[tuple[str, str], float] = {}
 
     async def run(self) -> None:
         while True:
@@ -117,11 +121,10 @@ class Poller:
                 continue
             updates = []
             for entry in group:
-                blinded = self._blinded.pop((entry.namespace, entry.name), NOT_BLINDED)
-                if blinded is not NOT_BLINDED and _restore(entry, blinded) is UNKNOWN:
-                    # nothing to give back, or a view from before the blinding: the reconcile
-                    # decides (it writes Synced afresh)
-                    updates.append(self.rt.poke(entry, "listing works again"))
+                blinded = self._unblinding(entry)
+                if blinded is HAND_OVER:
+                    if self._hand_over_due(entry):
+                        updates.append(self.rt.poke(entry, "listing works again"))
                     continue
                 summary = remote.get(str(entry.status[adapter.id_field]))
                 if summary is None:
@@ -129,9 +132,46 @@ class Poller:
                     continue
                 obs = adapter.observe_summary(entry, summary)
                 in_flight = in_flight or obs.in_flight
-                updates.append(self._apply(entry, self._from_summary(entry, obs, summary, blinded)))
+                report_of = self._from_summary(entry, obs, summary, blinded)
+                updates.append(self._restoring(entry, report_of, blinded))
             await self._run_bounded(updates)
         return in_flight
+
+    def _unblinding(self, entry: Entry) -> Blinded:
+        """After a good list, how to treat ``entry`` if this poller blinded it: its record
+        (the Synced condition to give back), HAND_OVER to its reconcile when its status shows
+        the blinding and there is nothing to give back (none was had, or this process did
+        not do the blinding: it restarted since), or NOT_BLINDED.
+
+        The decision follows what the object's status shows, not only the record: a record
+        dropped before its restore landed (a patch that conflicted twice) once left objects
+        Synced=False "listing trainingjobs failed" for good after the endpoint came back."""
+        key = (entry.namespace, entry.name)
+        prior = self._blinded.get(key, NOT_BLINDED)
+        if _blind(entry):
+            return prior if isinstance(prior, dict) else HAND_OVER
+        current = cond.get_condition(entry.status.get("conditions"), cond.SYNCED)
+        if prior is not NOT_BLINDED and current == prior:
+            return prior  # a view from before the blinding (the watch lags): keep the record
+        self._blinded.pop(key, None)  # given back, or a reconcile has written Synced since
+        self._handed_over.pop(key, None)
+        return NOT_BLINDED
+
+    def _hand_over_due(self, entry: Entry) -> bool:
+        """Poke a blinded object's reconcile once per settled period, not every cycle: the
+        reconcile rewrites Synced, but may be queued behind many others after an outage."""
+        key = (entry.namespace, entry.name)
+        now = time.monotonic()
+        if now - self._handed_over.get(key, -float("inf")) < self.rt.settings.poll_settled_seconds:
+            return False
+        self._handed_over[key] = now
+        return True
+
+    async def _restoring(self, entry: Entry, report_of: ReportOf, blinded: Blinded) -> None:
+        """Apply the summary's report; a blinded object's record goes once its restore landed."""
+        landed = await self._apply(entry, report_of)
+        if landed and blinded is not NOT_BLINDED and _blind(entry):
+            self._blinded.pop((entry.namespace, entry.name), None)
 
     def _from_summary(
         self, seen: Entry, obs: Observation, summary: Any, blinded: Blinded
@@ -160,10 +200,12 @@ class Poller:
         failure = classify(err, by_category=True)
         verdict = Verdict(False, failure.synced.reason, f"{_listing(entry)}: {failure.message}")
         key = (entry.namespace, entry.name)
-        if key not in self._blinded:
+        recorded = key not in self._blinded
+        if recorded:
             before = cond.get_condition(entry.status.get("conditions"), cond.SYNCED)
             self._blinded[key] = None if _blind(entry) else before
-        await self._apply(entry, lambda _: Report(synced=verdict))
+        if not await self._apply(entry, lambda _: Report(synced=verdict)) and recorded:
+            self._blinded.pop(key, None)  # not blinded after all: nothing to give back
 
     async def _run_bounded(self, updates: list[Any]) -> None:
         """Apply the cycle's updates concurrently (many jobs finish in one cycle, each with a
@@ -215,12 +257,13 @@ class Poller:
             return None
         return obs
 
-    async def _apply(self, entry: Entry, report_of: ReportOf, fresh: bool = False) -> None:
+    async def _apply(self, entry: Entry, report_of: ReportOf, fresh: bool = False) -> bool:
         """Patch the status of ``entry`` to show ``report_of(entry)``, conditionally on the
         version the registry holds: the registry can lag behind a reconcile's write, and an
         unconditional patch from that older view would undo it (its Synced condition, say). On
         a conflict the object is read again and the report recomputed from it once (a report
         from the stale view would undo the write just as well); after that the next cycle.
+        True when the status shows the report (patched, or nothing to patch).
 
         The poller's view of the spec may be older than the API server's, so it never claims
         to have observed a generation (observedGeneration is the reconcile's)."""
@@ -233,13 +276,13 @@ class Poller:
         new = writer.render(old, report, generation)
         patch = status_patch(old, new)
         if not patch:
-            return
+            return True
         phase = report.phase or ""
         if report.ready is not None and self.h.adapter.needs_detail(old, phase):
             detailed = await self._detail(entry) if self.h.adapter.detail_in_poller else None
             if detailed is None:
                 await self.rt.poke(entry, f"remote state {phase}")
-                return
+                return False
             report = detailed.report()
             report.observed = False
             new = writer.render(old, report, generation)
@@ -250,17 +293,16 @@ class Poller:
             await self.rt.kube.patch_status(kind, entry.namespace, entry.name, patch, version)
         except KubeError as err:
             if err.status == 404:
-                return  # deleted meanwhile
+                return False  # deleted meanwhile
             if err.status != 409:
                 raise
             METRICS.inc("modelarts_status_conflicts_total", kind=kind.plural)
             if fresh:  # still being written (a reconcile in progress): the next cycle
                 log.debug("status of %s/%s changed twice; next cycle", entry.namespace, entry.name)
-                return
+                return False
             body = await self.rt.kube.get(kind.path(entry.namespace, entry.name))
             current = Entry(entry.plural, entry.namespace, entry.name, body)
-            await self._apply(current, report_of, fresh=True)
-            return
+            return await self._apply(current, report_of, fresh=True)
         self.patches += 1
         METRICS.inc("modelarts_status_patches_total", kind=kind.plural)
         if report.ready is not None and report.ready.status != ready_before:
@@ -268,6 +310,7 @@ class Poller:
             await self.rt.post_event(
                 entry, "Normal", phase, report.ready.message or f"remote state is {phase}"
             )
+        return True
 
 
 def _listing(entry: Entry) -> str:
