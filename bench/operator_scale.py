@@ -1,6 +1,8 @@
 """Operator at scale: N objects of one kind and form on the local control plane with the
-emulator. Workloads: ``trainingjobs`` (the 2020 v1 form), ``trainingjobs-v2`` (the current
-API: searches of 50 per page), ``notebooks``, ``services-v2``.
+emulator. Workloads, one per kind and form: ``trainingjobs`` (the 2020 v1 form),
+``trainingjobs-v2`` (the current API: searches of 50 per page), ``models`` (imported from OBS),
+``services`` (the v1 form, all on one published model), ``services-v2``, ``workspaces``,
+``notebooks``.
 
 Measures, for N objects (issue 7):
   (a) time until all are Synced (remote ID in status) and until Running/Succeeded show;
@@ -10,8 +12,8 @@ Measures, for N objects (issue 7):
   (e) API-server writes per poll cycle in steady state (kube-apiserver's own metrics);
   (f) the same steady state under a per-object polling operator (bench/per_object_operator.py:
       a kopf timer per object doing one GET each), as a ratio.
-Jobs complete (so (c) applies to them); notebooks and services stay Running, so for them (b)
-is their settled cycle. (f) exists for the v1 jobs only.
+Jobs complete (so (c) applies to them); the other kinds stay in their steady state (Running,
+Published, Ready), so for them (b) is their settled cycle. (f) exists for the v1 jobs only.
 Results go to bench/results/operator_scale[_<workload>]_<N>.json; `python -m bench` writes the
 summary.
 """
@@ -89,6 +91,30 @@ def _notebook(i: int) -> dict[str, Any]:
     }
 
 
+def _model(i: int) -> dict[str, Any]:
+    return {
+        "modelVersion": "1.0.0",
+        "modelType": "TensorFlow",
+        "runtime": "python3.6",
+        "sourceLocation": f"obs://bench/models/{i}/",
+    }
+
+
+def _workspace(i: int) -> dict[str, Any]:
+    return {"description": f"team {i}", "authType": "PUBLIC", "deletionPolicy": "Delete"}
+
+
+def _service_v1(i: int) -> dict[str, Any]:
+    config = {"modelRef": {"name": "base"}, "specification": "modelarts.vm.cpu.2u"}
+    return {"inferType": "real-time", "config": [{**config, "instanceCount": 1, "weight": 100}]}
+
+
+def _base_model() -> list[dict[str, Any]]:
+    """What the v1 services deploy: one published model (services share it, as they do)."""
+    body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Model"}
+    return [{**body, "metadata": {"name": "base", "namespace": NS}, "spec": _model(0)}]
+
+
 def _service_v2(i: int) -> dict[str, Any]:
     unit = {
         "image": {"swrPath": "swr.cn-north-4.myhuaweicloud.com/bench/serve:1.0"},
@@ -116,7 +142,9 @@ class Workload:
     id_field: str
     create_call: str  # the emulator counter of the create request
     spec: Callable[[int], dict[str, Any]]
-    completes: bool  # jobs finish (a completion lag to measure); the others stay Running
+    completes: bool  # jobs finish (a completion lag to measure); the others stay steady
+    active: tuple[str, ...] = ("Running", "Succeeded")  # the phases of a remote state shown
+    prelude: Callable[[], list[dict[str, Any]]] | None = None  # created (and Ready) first
 
     @property
     def label(self) -> str:
@@ -162,6 +190,36 @@ WORKLOADS = {
             _service_v2,
             False,
         ),
+        Workload(
+            "models",
+            "Model",
+            "models",
+            "modelId",
+            "POST /v1/{project_id}/models",
+            _model,
+            False,
+            active=("Published",),
+        ),
+        Workload(
+            "services",
+            "Service",
+            "services",
+            "serviceId",
+            "POST /v1/{project_id}/services",
+            _service_v1,
+            False,
+            prelude=_base_model,
+        ),
+        Workload(
+            "workspaces",
+            "Workspace",
+            "workspaces",
+            "workspaceId",
+            "POST /v1/{project_id}/workspaces",
+            _workspace,
+            False,
+            active=("Ready",),
+        ),
     )
 }
 
@@ -169,8 +227,9 @@ WORKLOADS = {
 class Seen:
     """When each object first had a remote ID, showed Running, and showed Succeeded."""
 
-    def __init__(self, id_field: str) -> None:
+    def __init__(self, id_field: str, active: tuple[str, ...]) -> None:
         self.id_field = id_field
+        self.active_phases = active
         self.t0 = time.monotonic()
         self.synced: dict[str, float] = {}
         self.active: dict[str, float] = {}
@@ -190,7 +249,7 @@ class Seen:
         now = time.monotonic() - self.t0
         if status.get(self.id_field):
             self.synced.setdefault(name, now)
-        if status.get("phase") in ("Running", "Succeeded"):
+        if status.get("phase") in self.active_phases:
             self.active.setdefault(name, now)
         self.changed.set()
         if status.get("phase") == "Succeeded" and name not in self.done:
@@ -229,6 +288,21 @@ class Api:
                 r.raise_for_status()
 
         await asyncio.gather(*(one(i) for i in range(n)))
+
+    async def create_ready(self, manifests: list[dict[str, Any]], limit_s: float = 120) -> None:
+        """Create objects another workload depends on and wait until each is Ready."""
+        for body in manifests:
+            path = f"/apis/{GROUP}/{VERSION}/namespaces/{NS}/{body['kind'].lower()}s"
+            (await self.http.post(path, json=body)).raise_for_status()
+            deadline = time.monotonic() + limit_s
+            while time.monotonic() < deadline:
+                got = (await self.http.get(f"{path}/{body['metadata']['name']}")).json()
+                conditions = (got.get("status") or {}).get("conditions") or []
+                if any(c["type"] == "Ready" and c["status"] == "True" for c in conditions):
+                    break
+                await asyncio.sleep(1)
+            else:
+                raise TimeoutError(f"{body['kind']}/{body['metadata']['name']} not Ready")
 
     async def watch(self, seen: Seen) -> None:
         """Follow the objects with a watch (listing 1000 objects every second would load
@@ -401,7 +475,9 @@ async def measure(workload: Workload, n: int, running_seconds: float) -> dict[st
             procs.update(zip(("etcd", "kube-apiserver"), cp.pids, strict=True))
             cpu0 = {name: _proc_stats(pid)[1] for name, pid in procs.items()}
             writes0 = await api.apiserver_writes()
-            seen = Seen(workload.id_field)
+            if workload.prelude:
+                await api.create_ready(workload.prelude())
+            seen = Seen(workload.id_field, workload.active)
             watcher = asyncio.create_task(api.watch(seen))
             t0 = seen.t0
             await api.create_objects(n)
