@@ -59,7 +59,7 @@ class Registry:
         if event_type == "DELETED":
             objects.pop(key, None)
         else:
-            objects[key] = Entry(plural, key[0], key[1], dict(body))
+            objects[key] = Entry(plural, key[0], key[1], _without_managed_fields(body))
         return previous
 
     def get(self, plural: str, namespace: str, name: str) -> Entry | None:
@@ -91,6 +91,21 @@ class Registry:
                 if entry.namespace == namespace and _references(entry.spec, field, name):
                     found.append(entry)
         return found
+
+
+def _without_managed_fields(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The object as the registry keeps it: without ``metadata.managedFields``.
+
+    Server-side field ownership is nothing the operator reads, yet it is most of an object
+    in memory (a v1 TrainingJob: 22 KB parsed, 8.5 KB without it, with one entry per field
+    manager: the creator, kopf's two patches, the status writer); at 10,000 objects it was
+    ~140 MB of the operator's RSS. The outer dict and the metadata are new, so the event's
+    managedFields are not kept alive through them."""
+    out = dict(body)
+    meta = body.get("metadata")
+    if isinstance(meta, Mapping):
+        out["metadata"] = {k: v for k, v in meta.items() if k != "managedFields"}
+    return out
 
 
 def _references(value: Any, field: str, name: str) -> bool:
