@@ -318,6 +318,18 @@ class Api:
             except httpx.HTTPError:
                 await asyncio.sleep(0.5)
 
+    async def phases(self) -> dict[str, int]:
+        """How many objects show each phase (and, for finished jobs, no completion time)."""
+        items = (await self.http.get(self.base)).json()["items"]
+        counts: dict[str, int] = {}
+        for o in items:
+            status = o.get("status") or {}
+            phase = str(status.get("phase"))
+            if phase == "Succeeded" and not status.get("completionTime"):
+                phase += " without completionTime"
+            counts[phase] = counts.get(phase, 0) + 1
+        return counts
+
     async def open_intents(self) -> int:
         """Objects still carrying the create-intent annotation (0 once creates settled)."""
         r = await self.http.get(self.base)
@@ -439,6 +451,73 @@ class EmulatorProcess:
         self.proc.wait(10)
 
 
+def prepare(cp: ControlPlane, emu: EmulatorProcess) -> None:
+    """CRDs, the benchmark namespace and the operator's credentials Secret."""
+    cp.install_crds(sorted((ROOT / "crds").glob("*.yaml")))
+    cp.kubectl("create", "namespace", NS)
+    cp.kubectl("create", "namespace", "modelarts-system")
+    cp.kubectl(
+        "create",
+        "secret",
+        "generic",
+        "credentials",
+        "-n",
+        "modelarts-system",
+        f"--from-literal=ak={emu.config.ak}",
+        f"--from-literal=sk={emu.config.sk}",
+    )
+
+
+class Profile:
+    """py-spy sampling the operator for one phase (BENCH_PROFILE=1): where its CPU goes.
+
+    Summarised as the functions with the most samples on the stack (inclusive) and at the
+    top of it (self), in percent of the phase's samples; the raw stacks stay beside the
+    operator log for a flame graph (``py-spy`` reads them back, or speedscope)."""
+
+    def __init__(self, pid: int, out: Path) -> None:
+        self.out = out
+        self.proc: subprocess.Popen[bytes] | None = None
+        if os.environ.get("BENCH_PROFILE"):
+            spy = Path(sys.executable).with_name("py-spy")
+            argv = [str(spy), "record", "--pid", str(pid), "--rate", "50", "--format", "raw"]
+            self.proc = subprocess.Popen(
+                [*argv, "--nonblocking", "--output", str(out)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+
+    def stop(self, top: int = 15) -> dict[str, Any] | None:
+        if self.proc is None:
+            return None
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.wait(60)
+        inclusive: dict[str, int] = {}
+        own: dict[str, int] = {}
+        total = 0
+        for line in self.out.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            n = int(count)
+            frames = [_frame(f) for f in stack.split(";") if f]
+            total += n
+            for frame in set(frames):
+                inclusive[frame] = inclusive.get(frame, 0) + n
+            if frames:
+                own[frames[-1]] = own.get(frames[-1], 0) + n
+
+        def ranked(counts: dict[str, int]) -> dict[str, float]:
+            best = sorted(counts.items(), key=lambda kv: -kv[1])[:top]
+            return {name: round(100 * n / max(total, 1), 1) for name, n in best}
+
+        return {"samples": total, "inclusive_pct": ranked(inclusive), "self_pct": ranked(own)}
+
+
+def _frame(raw: str) -> str:
+    """``func (path/to/module.py:123)`` -> ``module.py:func`` (lines merged)."""
+    name, _, where = raw.partition(" (")
+    return f"{Path(where.split(':')[0]).name}:{name.strip()}"
+
+
 def _calls(counters: dict[str, int]) -> int:
     return sum(n for key, n in counters.items() if "/v3/auth" not in key)
 
@@ -453,19 +532,7 @@ async def measure(workload: Workload, n: int, running_seconds: float) -> dict[st
         "poll_settled_s": POLL_SETTLED,
     }
     with running(work / "cp") as cp, EmulatorProcess(running_seconds) as emu:
-        cp.install_crds(sorted((ROOT / "crds").glob("*.yaml")))
-        cp.kubectl("create", "namespace", NS)
-        cp.kubectl("create", "namespace", "modelarts-system")
-        cp.kubectl(
-            "create",
-            "secret",
-            "generic",
-            "credentials",
-            "-n",
-            "modelarts-system",
-            f"--from-literal=ak={emu.config.ak}",
-            f"--from-literal=sk={emu.config.sk}",
-        )
+        prepare(cp, emu)
         api = Api(cp, workload)
         metrics_port = free_port()
         op = _start_operator(cp, emu, work / "operator.log", metrics_port)
@@ -480,10 +547,13 @@ async def measure(workload: Workload, n: int, running_seconds: float) -> dict[st
             seen = Seen(workload.id_field, workload.active)
             watcher = asyncio.create_task(api.watch(seen))
             t0 = seen.t0
+            profile = Profile(op.pid, work / "profile-create.txt")
             await api.create_objects(n)
             result["create_requests_s"] = round(time.monotonic() - t0, 1)
-            await seen.wait_for(lambda: len(seen.synced) >= n, limit_s=600)
+            await seen.wait_for(lambda: len(seen.synced) >= n, limit_s=900)
             result["all_synced_s"] = round(max(seen.synced.values()), 1)
+            if summary := profile.stop():
+                result["profile_create"] = summary
             # The create phase's cost, up to all Synced: what each process burnt on the shared
             # two cores, and what each object cost the API server and ModelArts.
             writes = await api.apiserver_writes() - writes0
@@ -507,7 +577,10 @@ async def measure(workload: Workload, n: int, running_seconds: float) -> dict[st
             writes0 = await api.apiserver_writes()
             _, cpu0 = _proc_stats(op.pid)
             window = 3 * POLL_ACTIVE + 1
+            profile = Profile(op.pid, work / "profile-busy.txt")
             await asyncio.sleep(window)
+            if summary := profile.stop():
+                result["profile_busy"] = summary
             cycles = _operator_metric(metrics_port, "modelarts_poll_cycles_total", plural) - cycles0
             calls = emu.admin.counters()
             rss1, cpu1 = _proc_stats(op.pid)
@@ -553,6 +626,8 @@ async def measure(workload: Workload, n: int, running_seconds: float) -> dict[st
                 "window_s": window,
                 "poll_cycles": cycles,
                 "api_calls": _calls(calls),
+                "calls_by_endpoint": {k: v for k, v in calls.items() if v},
+                "objects_by_phase": await api.phases(),
                 "apiserver_writes": writes,
                 "rss_mb": round(rss1, 1),
                 "cpu_percent": round(100 * (cpu1 - cpu0) / window, 1),
@@ -608,7 +683,7 @@ def main(sizes: list[int], workload: str = "trainingjobs") -> list[dict[str, Any
     for n in sizes:
         print(f"[bench] operator scale, {n} {w.label} ...", flush=True)
         # Jobs must still be running when the busy window is measured, after all synced.
-        res = asyncio.run(measure(w, n, running_seconds=60 + n * 0.15))
+        res = asyncio.run(measure(w, n, running_seconds=120 + n * 0.08))
         print(json.dumps(res, indent=2), flush=True)
         out.append(res)
     return out

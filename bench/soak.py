@@ -1,0 +1,255 @@
+"""Soak: N TrainingJobs (the v1 form) for M minutes with a slow trickle of creates,
+completions and deletes, on the local control plane with the emulator (issue 15).
+
+The population stays at N: every tick creates ``per_tick`` jobs and deletes as many of the
+oldest finished ones; the emulator completes each job ``running`` seconds after it starts.
+Measured: operator RSS and open sockets after the first settle and at the end (and sampled
+every minute between), and whether any transition was missed:
+  - every object created shows its remote ID (Synced) and later Succeeded;
+  - every completion is shown (status lag from the emulator's completion time);
+  - every deleted object goes, and its remote job with it (deletionPolicy Delete);
+  - the emulator ran exactly one create per object (no double create under churn).
+Result: bench/results/soak_<N>_<M>min.json.
+
+    python bench/soak.py [N] [minutes]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import contextlib
+import json
+import os
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.operator_scale import (
+    GROUP,
+    NS,
+    RESULTS,
+    VERSION,
+    WORKLOADS,
+    Api,
+    EmulatorProcess,
+    _proc_stats,
+    _quiesce,
+    _start_operator,
+    prepare,
+)
+from modelarts_operator.controlplane import free_port, running
+
+WORKLOAD = WORKLOADS["trainingjobs"]
+CREATE = WORKLOAD.create_call
+
+
+def _sockets(pid: int) -> int:
+    """Open sockets of a process (its HTTP connections to the API server and ModelArts, its
+    watch streams and its listening ports)."""
+    count = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            count += os.readlink(fd).startswith("socket:")
+        except OSError:
+            continue
+    return count
+
+
+class Ledger:
+    """What the watch saw of each object: when it got its ID, when it showed Succeeded
+    (and the API's completionTime), whether it went."""
+
+    def __init__(self) -> None:
+        self.synced: dict[str, float] = {}
+        self.done: dict[str, float] = {}
+        self.completion: dict[str, float] = {}
+        self.gone: set[str] = set()
+        self.changed = asyncio.Event()
+
+    def record(self, event: str, obj: dict[str, Any]) -> None:
+        name, status = obj["metadata"]["name"], obj.get("status") or {}
+        self.changed.set()
+        if event == "DELETED":
+            self.gone.add(name)
+            return
+        if status.get("jobId"):
+            self.synced.setdefault(name, time.monotonic())
+        if status.get("phase") == "Succeeded" and name not in self.done:
+            self.done[name] = time.time()
+            if stamp := status.get("completionTime"):
+                self.completion[name] = calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
+
+    async def follow(self, http: httpx.AsyncClient, path: str) -> None:
+        version = ""
+        while True:
+            try:
+                params = {"watch": "1", "resourceVersion": version, "allowWatchBookmarks": "1"}
+                async with http.stream("GET", path, params=params, timeout=None) as stream:
+                    async for line in stream.aiter_lines():
+                        if not line:
+                            continue
+                        event = json.loads(line)
+                        obj = event["object"]
+                        version = obj["metadata"].get("resourceVersion", version)
+                        if event["type"] == "ERROR":
+                            version = ""  # too old: start over from a fresh list
+                            break
+                        if event["type"] != "BOOKMARK":
+                            self.record(event["type"], obj)
+            except httpx.HTTPError:
+                await asyncio.sleep(0.5)
+
+
+def _sample(pid: int, t0: float) -> dict[str, float]:
+    rss, cpu = _proc_stats(pid)
+    return {
+        "t_s": round(time.monotonic() - t0, 1),
+        "rss_mb": round(rss, 1),
+        "sockets": _sockets(pid),
+        "cpu_s": round(cpu, 1),
+    }
+
+
+async def soak(n: int, minutes: float, tick_s: float = 10.0, per_tick: int = 2) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix=f"soak-{n}-"))
+    running_s = 120.0
+    result: dict[str, Any] = {
+        "objects": n,
+        "minutes": minutes,
+        "tick_s": tick_s,
+        "per_tick": per_tick,
+        "job_running_s": running_s,
+    }
+    with running(work / "cp") as cp, EmulatorProcess(running_s) as emu:
+        prepare(cp, emu)
+        api = Api(cp, WORKLOAD)
+        port = free_port()
+        op = _start_operator(cp, emu, work / "operator.log", port)
+        ledger = Ledger()
+        watcher = asyncio.create_task(ledger.follow(api.http, api.base))
+        created: list[str] = []
+        deleted: list[str] = []
+
+        async def create(i: int) -> None:
+            name = f"trainingjob-{i:05d}"
+            body = {
+                "apiVersion": f"{GROUP}/{VERSION}",
+                "kind": WORKLOAD.kind,
+                "metadata": {"name": name, "namespace": NS},
+                "spec": WORKLOAD.spec(i),
+            }
+            (await api.http.post(api.base, json=body)).raise_for_status()
+            created.append(name)
+
+        async def until(predicate: Any, limit_s: float) -> bool:
+            deadline = time.monotonic() + limit_s
+            while not predicate() and time.monotonic() < deadline:
+                ledger.changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(ledger.changed.wait(), 1.0)
+            return bool(predicate())
+
+        try:
+            await asyncio.sleep(3)
+            sem = asyncio.Semaphore(32)
+
+            async def bounded(i: int) -> None:
+                async with sem:
+                    await create(i)
+
+            await asyncio.gather(*(bounded(i) for i in range(n)))
+            await until(lambda: len(ledger.done) >= n, 900)
+            await _quiesce(port)
+            t0 = time.monotonic()
+            samples = [_sample(op.pid, t0)]
+            result["start"] = samples[0]
+            next_i, next_sample = n, t0 + 60
+            while time.monotonic() - t0 < minutes * 60:
+                for _ in range(per_tick):
+                    await create(next_i)
+                    next_i += 1
+                finished = [c for c in created if c in ledger.done and c not in deleted]
+                for name in finished[:per_tick]:
+                    (await api.http.delete(f"{api.base}/{name}")).raise_for_status()
+                    deleted.append(name)
+                if time.monotonic() >= next_sample:
+                    samples.append(_sample(op.pid, t0))
+                    next_sample += 60
+                await asyncio.sleep(tick_s)
+            # Let the last creates run to completion and the last deletes finish.
+            await until(
+                lambda: all(c in ledger.done for c in created) and set(deleted) <= ledger.gone,
+                running_s + 120,
+            )
+            await _quiesce(port)
+            samples.append(_sample(op.pid, t0))
+            result["end"] = samples[-1]
+            result["samples"] = samples
+            async with httpx.AsyncClient(base_url=emu.url, timeout=30) as raw:
+                remote = (await raw.get("/_emulator/objects/training_job")).json()
+            present = set(created) - ledger.gone
+            lags = sorted(ledger.done[k] - ledger.completion[k] for k in ledger.completion)
+            result["transitions"] = {
+                "created": len(created),
+                "deleted": len(deleted),
+                "never_synced": sorted(set(created) - set(ledger.synced)),
+                "never_succeeded": sorted(present - set(ledger.done)),
+                "deleted_but_present": sorted(set(deleted) - ledger.gone),
+                "remote_jobs_left": len(remote["items"]),
+                "objects_left": len(present),
+                "remote_creates": emu.admin.counters().get(CREATE, 0),
+            }
+            result["completion_lag_s"] = {
+                "p50": round(statistics.median(lags), 2),
+                "p95": round(lags[int(0.95 * (len(lags) - 1))], 2),
+                "max": round(lags[-1], 2),
+                "samples": len(lags),
+            }
+        finally:
+            watcher.cancel()
+            op.send_signal(signal.SIGTERM)
+            op.wait(30)
+            await api.http.aclose()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    minutes_label = f"{minutes:g}".replace(".", "_")
+    path = RESULTS / f"soak_{n}_{minutes_label}min.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def verdict(result: dict[str, Any]) -> list[str]:
+    """What the soak shows wrong: growth beyond the bounds, a missed transition."""
+    start, end, t = result["start"], result["end"], result["transitions"]
+    problems = []
+    if end["rss_mb"] > start["rss_mb"] * 1.15 + 20:
+        problems.append(f"RSS grew {start['rss_mb']} -> {end['rss_mb']} MB (bound: +15% +20 MB)")
+    if end["sockets"] > start["sockets"] + 4:
+        problems.append(f"sockets grew {start['sockets']} -> {end['sockets']} (bound: +4)")
+    for key in ("never_synced", "never_succeeded", "deleted_but_present"):
+        if t[key]:
+            problems.append(f"{key}: {t[key][:5]} ({len(t[key])})")
+    if t["remote_jobs_left"] != t["objects_left"]:
+        problems.append(f"{t['remote_jobs_left']} remote jobs for {t['objects_left']} objects")
+    if t["remote_creates"] != t["created"]:
+        problems.append(f"{t['remote_creates']} remote creates for {t['created']} objects")
+    return problems
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    n = int(args[0]) if args else 1000
+    minutes = float(args[1]) if len(args) > 1 else 30.0
+    res = asyncio.run(soak(n, minutes))
+    print(json.dumps({k: v for k, v in res.items() if k != "samples"}, indent=2))
+    found = verdict(res)
+    print("[soak] " + ("; ".join(found) if found else "no growth beyond the bounds, none missed"))
+    sys.exit(1 if found else 0)
