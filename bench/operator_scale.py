@@ -258,6 +258,38 @@ class Seen:
                 self.completion[name] = calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
 
 
+async def follow(
+    http: httpx.AsyncClient, path: str, on_event: Callable[[str, dict[str, Any]], None]
+) -> None:
+    """Every watch event of ``path`` to ``on_event(type, object)``, reconnecting from the last
+    resourceVersion seen (from a fresh list when that is too old), until cancelled."""
+    version = ""
+    while True:
+        try:
+            params = {"watch": "1", "resourceVersion": version, "allowWatchBookmarks": "1"}
+            async with http.stream("GET", path, params=params, timeout=None) as stream:
+                if stream.status_code != 200:
+                    # e.g. 429 "storage is (re)initializing" right after the API server
+                    # starts: a Status body, not events
+                    await stream.aread()
+                    raise httpx.HTTPStatusError(
+                        f"watch {stream.status_code}", request=stream.request, response=stream
+                    )
+                async for line in stream.aiter_lines():
+                    if not line:
+                        continue
+                    event = json.loads(line)
+                    obj = event["object"]
+                    if event["type"] == "ERROR":
+                        version = ""  # too old: start over from a fresh list
+                        break
+                    version = obj["metadata"].get("resourceVersion", version)
+                    if event["type"] != "BOOKMARK":
+                        on_event(event["type"], obj)
+        except httpx.HTTPError:
+            await asyncio.sleep(0.5)
+
+
 class Api:
     """Admin access to the API server for creating and listing objects quickly."""
 
@@ -307,16 +339,7 @@ class Api:
     async def watch(self, seen: Seen) -> None:
         """Follow the objects with a watch (listing 1000 objects every second would load
         the machine the benchmark measures) and record when each first showed what."""
-        while True:
-            try:
-                async with self.http.stream(
-                    "GET", self.base, params={"watch": "1"}, timeout=None
-                ) as stream:
-                    async for line in stream.aiter_lines():
-                        if line:
-                            seen.record(json.loads(line)["object"])
-            except httpx.HTTPError:
-                await asyncio.sleep(0.5)
+        await follow(self.http, self.base, lambda _, obj: seen.record(obj))
 
     async def phases(self) -> dict[str, int]:
         """How many objects show each phase (and, for finished jobs, no completion time)."""

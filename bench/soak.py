@@ -44,6 +44,7 @@ from bench.operator_scale import (
     _proc_stats,
     _quiesce,
     _start_operator,
+    follow,
     prepare,
 )
 from modelarts_operator.controlplane import free_port, running
@@ -75,6 +76,9 @@ class Ledger:
         self.gone: set[str] = set()
         self.changed = asyncio.Event()
 
+    def progress(self) -> str:
+        return f"{len(self.synced)} synced, {len(self.done)} succeeded, {len(self.gone)} gone"
+
     def record(self, event: str, obj: dict[str, Any]) -> None:
         name, status = obj["metadata"]["name"], obj.get("status") or {}
         self.changed.set()
@@ -87,26 +91,6 @@ class Ledger:
             self.done[name] = time.time()
             if stamp := status.get("completionTime"):
                 self.completion[name] = calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
-
-    async def follow(self, http: httpx.AsyncClient, path: str) -> None:
-        version = ""
-        while True:
-            try:
-                params = {"watch": "1", "resourceVersion": version, "allowWatchBookmarks": "1"}
-                async with http.stream("GET", path, params=params, timeout=None) as stream:
-                    async for line in stream.aiter_lines():
-                        if not line:
-                            continue
-                        event = json.loads(line)
-                        obj = event["object"]
-                        version = obj["metadata"].get("resourceVersion", version)
-                        if event["type"] == "ERROR":
-                            version = ""  # too old: start over from a fresh list
-                            break
-                        if event["type"] != "BOOKMARK":
-                            self.record(event["type"], obj)
-            except httpx.HTTPError:
-                await asyncio.sleep(0.5)
 
 
 def _sample(pid: int, t0: float) -> dict[str, float]:
@@ -121,7 +105,7 @@ def _sample(pid: int, t0: float) -> dict[str, float]:
 
 async def soak(n: int, minutes: float, tick_s: float = 10.0, per_tick: int = 2) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=f"soak-{n}-"))
-    running_s = 120.0
+    running_s = float(os.environ.get("SOAK_JOB_RUNNING_S", "120"))
     result: dict[str, Any] = {
         "objects": n,
         "minutes": minutes,
@@ -135,7 +119,7 @@ async def soak(n: int, minutes: float, tick_s: float = 10.0, per_tick: int = 2) 
         port = free_port()
         op = _start_operator(cp, emu, work / "operator.log", port)
         ledger = Ledger()
-        watcher = asyncio.create_task(ledger.follow(api.http, api.base))
+        watcher = asyncio.create_task(follow(api.http, api.base, ledger.record))
         created: list[str] = []
         deleted: list[str] = []
 
@@ -152,7 +136,11 @@ async def soak(n: int, minutes: float, tick_s: float = 10.0, per_tick: int = 2) 
 
         async def until(predicate: Any, limit_s: float) -> bool:
             deadline = time.monotonic() + limit_s
+            report = time.monotonic() + 30
             while not predicate() and time.monotonic() < deadline:
+                if time.monotonic() > report:
+                    report += 30
+                    print(f"[soak] waiting: {ledger.progress()}", flush=True)
                 ledger.changed.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(ledger.changed.wait(), 1.0)
