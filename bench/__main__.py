@@ -1,9 +1,13 @@
 """`make bench`: run every benchmark and print the figures docs/benchmarks.md reports.
 
-python -m bench                          # everything (about 30 minutes on 2 cores)
+python -m bench                          # everything (about 2 hours on 2 cores: the
+                                         # 10,000-job run is ~25 min, the soak ~40)
 python -m bench scale 100                # only the operator scale run, 100 v1 TrainingJobs
 python -m bench scale notebooks 500      # one workload (trainingjobs, trainingjobs-v2,
-                                         # notebooks, services-v2) at the sizes given
+                                         # models, services, services-v2, workspaces,
+                                         # notebooks) at the sizes given
+python -m bench soak [N] [minutes]       # N v1 jobs with a trickle of creates and deletes
+BENCH_PROFILE=1 python -m bench scale 10000   # with py-spy profiles of the operator
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ def _script(name: str, *args: str) -> int:
 
 # What `python -m bench` (everything) scales: each workload at these sizes.
 ALL_SCALES = {
-    "trainingjobs": [100, 1000],
+    "trainingjobs": [100, 1000, 10000],
     "trainingjobs-v2": [1000],
     "notebooks": [500],
     "services-v2": [500],
@@ -61,7 +65,7 @@ def _summary(result: dict[str, Any]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m bench [all|scale [workload] [sizes...]|emulator|reliability]``."""
+    """``python -m bench [all|scale [workload] [sizes...]|emulator|reliability|soak [N] [min]]``."""
     from bench import operator_scale
 
     what = argv[0] if argv else "all"
@@ -79,6 +83,8 @@ def main(argv: list[str]) -> int:
         status |= _script("emulator_throughput.py")
     if what in ("all", "reliability"):
         status |= _script("reliability.py")
+    if what in ("all", "soak"):
+        status |= _script("soak.py", *(rest if what == "soak" else ["1000", "30"]))
     results = sorted((ROOT / "bench" / "results").glob("*.json"))
     print(json.dumps({p.name: json.loads(p.read_text()) for p in results}, indent=1)[:4000])
     return status
