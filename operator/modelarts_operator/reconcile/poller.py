@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ..api import errors
@@ -119,7 +119,7 @@ class Poller:
                 log.warning("listing %s failed: %s", adapter.kind.plural, err)
                 await self._run_bounded([self._blind(entry, err) for entry in group])
                 continue
-            updates = []
+            updates: list[Awaitable[object]] = []
             for entry in group:
                 blinded = self._unblinding(entry)
                 if blinded is HAND_OVER:
@@ -132,8 +132,7 @@ class Poller:
                     continue
                 obs = adapter.observe_summary(entry, summary)
                 in_flight = in_flight or obs.in_flight
-                report_of = self._from_summary(entry, obs, summary, blinded)
-                updates.append(self._restoring(entry, report_of, blinded))
+                updates.append(self._apply(entry, self._from_summary(entry, obs, summary, blinded)))
             await self._run_bounded(updates)
         return in_flight
 
@@ -143,9 +142,11 @@ class Poller:
         the blinding and there is nothing to give back (none was had, or this process did
         not do the blinding: it restarted since), or NOT_BLINDED.
 
-        The decision follows what the object's status shows, not only the record: a record
-        dropped before its restore landed (a patch that conflicted twice) once left objects
-        Synced=False "listing trainingjobs failed" for good after the endpoint came back."""
+        The decision follows what the object's status shows, not only the record, and the
+        record goes only when a view no longer shows the blinding: one dropped before its
+        restore landed (a patch that conflicted twice) once left objects Synced=False
+        "listing trainingjobs failed" for good after the endpoint came back, and one dropped
+        when the restore landed would hand a lagging view (still blinded) to its reconcile."""
         key = (entry.namespace, entry.name)
         prior = self._blinded.get(key, NOT_BLINDED)
         if _blind(entry):
@@ -166,12 +167,6 @@ class Poller:
             return False
         self._handed_over[key] = now
         return True
-
-    async def _restoring(self, entry: Entry, report_of: ReportOf, blinded: Blinded) -> None:
-        """Apply the summary's report; a blinded object's record goes once its restore landed."""
-        landed = await self._apply(entry, report_of)
-        if landed and blinded is not NOT_BLINDED and _blind(entry):
-            self._blinded.pop((entry.namespace, entry.name), None)
 
     def _from_summary(
         self, seen: Entry, obs: Observation, summary: Any, blinded: Blinded
