@@ -6,11 +6,15 @@ reads it to find the objects that wait for one that just became ready.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import conditions as cond
+
+if TYPE_CHECKING:
+    from .status import Report
 
 Key = tuple[str, str]  # (namespace, name)
 
@@ -21,6 +25,10 @@ class Entry:
     namespace: str
     name: str
     body: dict[str, Any]
+    # A poll report this view of the object was found to show already (rendering it changed
+    # nothing). Kept on the entry because the status it was checked against is this body's:
+    # the next watch event makes a new Entry, and the memo goes with the old one.
+    shown: Report | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def spec(self) -> dict[str, Any]:

@@ -1,0 +1,137 @@
+"""A poller's surroundings for whole-cycle tests: an API server that refuses stale writes as
+the real one does, a training-job list that can fail, and a registry fed from the server."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from modelarts_operator.api import errors
+from modelarts_operator.crd.training_job import TrainingJobStatus
+from modelarts_operator.reconcile import conditions as cond
+from modelarts_operator.reconcile.controller import Observation
+from modelarts_operator.reconcile.kube import Kind, KubeError
+from modelarts_operator.reconcile.poller import Poller
+from modelarts_operator.reconcile.registry import Entry, Registry
+from modelarts_operator.reconcile.runtime import KindHandlers
+from modelarts_operator.reconcile.status import StatusWriter
+from modelarts_operator.settings import OperatorSettings
+
+PLURAL = "trainingjobs"
+NS = "team-a"
+SYNCED = cond.set_condition(None, cond.SYNCED, True, "Synced", "", 1)
+READY = cond.set_condition(SYNCED, cond.READY, True, "Ready", "", 1)
+
+
+@dataclass
+class ApiServer:
+    """Status writes conditional on resourceVersion, as the real one does; ``conflicts``
+    refuses that many more writes with 409 (another writer got there first)."""
+
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    conflicts: int = 0
+    writes: int = 0
+
+    async def patch_status(
+        self, kind: Kind, namespace: str, name: str, patch: dict[str, Any], version: str | None
+    ) -> None:
+        body = self.objects[name]
+        if self.conflicts or version != body["metadata"]["resourceVersion"]:
+            if self.conflicts:
+                self.conflicts -= 1
+                self._bump(body)
+            raise KubeError(409, "the object has been modified")
+        status = body.setdefault("status", {})
+        for key, value in patch.items():
+            if value is None:
+                status.pop(key, None)
+            else:
+                status[key] = value
+        self._bump(body)
+        self.writes += 1
+
+    async def get(self, path: str) -> dict[str, Any]:
+        return copy.deepcopy(self.objects[path.rsplit("/", 1)[-1]])
+
+    def _bump(self, body: dict[str, Any]) -> None:
+        body["metadata"]["resourceVersion"] = str(int(body["metadata"]["resourceVersion"]) + 1)
+
+
+class Jobs:
+    """The training-job list: answers, or fails the way an unreachable endpoint does."""
+
+    kind = Kind("TrainingJob", PLURAL)
+    id_field = "jobId"
+    detail_in_poller = False
+
+    def __init__(self) -> None:
+        self.down = False
+        self.remote_status = "Completed"  # what every listed job says
+
+    def polled(self, entry: Entry) -> bool:
+        return bool(entry.status.get(self.id_field))
+
+    async def poll(self, client: Any, entries: list[Entry]) -> dict[str, Any]:
+        if self.down:
+            raise errors.TransportError("GET /v1/p/training-jobs: ConnectError after 6 attempts")
+        return {str(e.status["jobId"]): {"status": self.remote_status} for e in entries}
+
+    def observe_summary(self, entry: Entry, summary: Any) -> Observation:
+        if summary["status"] == "Running":
+            return Observation("Running", False, facts={}, in_flight=True)
+        return Observation("Succeeded", True, facts={}, in_flight=False)
+
+    def needs_detail(self, old_status: dict[str, Any], phase: str) -> bool:
+        return False
+
+
+class Clients:
+    async def for_namespace(self, namespace: str) -> object:
+        return self  # one client: location_of(client) below sees no project
+
+
+@dataclass
+class Runtime:
+    kube: ApiServer
+    settings: OperatorSettings = field(default_factory=OperatorSettings)
+    registry: Registry = field(default_factory=Registry)
+    clients: Clients = field(default_factory=Clients)
+    pokes: list[str] = field(default_factory=list)
+
+    async def poke(self, entry: Entry, why: str) -> None:
+        self.pokes.append(entry.name)
+
+    async def post_event(self, entry: Entry, type_: str, reason: str, message: str) -> None:
+        pass
+
+    def watch(self) -> None:
+        """The watch catches up: the registry sees what the API server has."""
+        for body in self.kube.objects.values():
+            self.registry.update(PLURAL, "MODIFIED", copy.deepcopy(body))
+
+
+def stack(
+    names: list[str], conditions: list[cond.Condition] | None = None
+) -> tuple[Poller, Runtime, Jobs]:
+    server = ApiServer()
+    for i, name in enumerate(names):
+        status = {"jobId": str(1000 + i), "phase": "Succeeded", "conditions": conditions or READY}
+        server.objects[name] = {
+            "metadata": {"name": name, "namespace": NS, "resourceVersion": "1", "generation": 1},
+            "status": copy.deepcopy(status),
+        }
+    rt = Runtime(server)
+    rt.watch()
+    jobs = Jobs()
+    handlers = KindHandlers(adapter=cast(Any, jobs), reconciler=cast(Any, _Reconciler()))
+    return Poller(cast(Any, rt), handlers), rt, jobs
+
+
+class _Reconciler:
+    writer = StatusWriter(TrainingJobStatus)
+
+
+def synced(rt: Runtime, name: str) -> dict[str, Any]:
+    found = cond.get_condition(rt.kube.objects[name]["status"]["conditions"], cond.SYNCED)
+    return dict(found or {})
