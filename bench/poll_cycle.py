@@ -1,0 +1,200 @@
+"""The operator's own CPU for one poll cycle of N running v1 TrainingJobs, nothing else.
+
+    python bench/poll_cycle.py [N ...]        (default: 1000 10000)
+
+The real poller, v1 adapter, status writer and ModelArts client list N jobs from the emulator
+(its own process, so its CPU is not counted); the watched objects are copies of a real
+operator-written TrainingJob (tests/fixtures/trainingjob-watched.json) carrying the remote
+IDs. The API server is a stand-in that applies status patches and bumps the resourceVersion:
+after the first cycle the objects show their remote state, so every later cycle is a settled
+one, and it must write nothing. In the whole-operator benchmark (bench/operator_scale.py) a
+busy cycle's CPU is a few percent of a core shared with the API server and mixed with watch
+traffic; here it is measured alone (``time.process_time`` of this process per cycle), so a
+change to the cycle shows as a ratio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.operator_scale import RESULTS, ROOT, EmulatorProcess
+from modelarts_operator.api.auth import AkSkCredentials
+from modelarts_operator.api.base import ClientConfig
+from modelarts_operator.api.client import ModelArtsClient
+from modelarts_operator.api.training_jobs import TrainingJobCreateRequest
+from modelarts_operator.reconcile.kube import Kind
+from modelarts_operator.reconcile.poller import Poller
+from modelarts_operator.reconcile.registry import Registry
+from modelarts_operator.reconcile.runtime import KindHandlers
+from modelarts_operator.reconcile.status import StatusWriter
+from modelarts_operator.resources.training_job import TrainingJobAdapter
+from modelarts_operator.settings import OperatorSettings
+
+FIXTURE = ROOT / "tests" / "fixtures" / "trainingjob-watched.json"
+PLURAL = "trainingjobs"
+CYCLES = 5
+
+
+@dataclass
+class ApiServer:
+    """Status patches applied to stored bodies, as the watch would bring them back."""
+
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    writes: int = 0
+
+    async def patch_status(
+        self, kind: Kind, namespace: str, name: str, patch: dict[str, Any], version: str | None
+    ) -> None:
+        body = self.objects[name]
+        status = body.setdefault("status", {})
+        for key, value in patch.items():
+            if value is None:
+                status.pop(key, None)
+            else:
+                status[key] = value
+        body["metadata"]["resourceVersion"] = str(int(body["metadata"]["resourceVersion"]) + 1)
+        self.writes += 1
+
+    async def get(self, path: str) -> dict[str, Any]:
+        return copy.deepcopy(self.objects[path.rsplit("/", 1)[-1]])
+
+
+@dataclass
+class Clients:
+    client: ModelArtsClient
+
+    async def for_namespace(self, namespace: str) -> ModelArtsClient:
+        return self.client
+
+
+@dataclass
+class Runtime:
+    """What the poller uses of the operator's runtime."""
+
+    kube: ApiServer
+    clients: Clients
+    settings: OperatorSettings = field(default_factory=OperatorSettings)
+    registry: Registry = field(default_factory=Registry)
+    pokes: int = 0
+
+    async def poke(self, entry: Any, why: str) -> None:
+        self.pokes += 1
+
+    async def post_event(self, entry: Any, type_: str, reason: str, message: str) -> None:
+        pass
+
+    def watch(self) -> None:
+        for body in self.kube.objects.values():
+            self.registry.update(PLURAL, "MODIFIED", copy.deepcopy(body))
+
+
+@dataclass
+class _Reconciler:
+    writer: StatusWriter
+
+
+async def _create_remote(client: ModelArtsClient, n: int) -> list[tuple[int, int]]:
+    """N running v1 jobs in the emulator: (job ID, version ID) each."""
+    gate = asyncio.Semaphore(32)
+
+    async def one(i: int) -> tuple[int, int]:
+        request = TrainingJobCreateRequest.model_validate(
+            {
+                "job_name": f"bench_trainingjob-{i:05d}",
+                "job_desc": "benchmark",
+                "config": {
+                    "worker_server_num": 1,
+                    "app_url": "/bench/code/",
+                    "boot_file_url": "/bench/code/train.py",
+                    "engine_id": 1,
+                    "spec_id": 1,
+                    "data_url": "/bench/data/",
+                    "train_url": f"/bench/out/{i}/",
+                },
+            }
+        )
+        async with gate:
+            created = await client.training_jobs.create(request)
+        return int(created.job_id or 0), int(created.version_id or 0)
+
+    return await asyncio.gather(*(one(i) for i in range(n)))
+
+
+def _watched(i: int, ids: tuple[int, int], endpoint: str) -> dict[str, Any]:
+    body = json.loads(FIXTURE.read_text())
+    body["metadata"].pop("managedFields", None)
+    body["metadata"].update(name=f"trainingjob-{i:05d}", resourceVersion=str(1000 + i))
+    status = body["status"]
+    status.update(jobId=ids[0], versionId=ids[1], remoteName=f"bench_trainingjob-{i:05d}")
+    status["location"]["endpoint"] = endpoint
+    return body
+
+
+async def measure(n: int) -> dict[str, Any]:
+    with EmulatorProcess(running_seconds=1e6) as emu:
+        cfg = emu.config
+        config = ClientConfig(endpoint=emu.url, project_id=cfg.project_id, qps=1e6, burst=10**6)
+        async with ModelArtsClient(config, AkSkCredentials(ak=cfg.ak, sk=cfg.sk)) as client:
+            ids = await _create_remote(client, n)
+            await asyncio.sleep(6)  # INIT 2 s, WAITING 3 s: every job RUNNING
+            server = ApiServer(
+                {f"trainingjob-{i:05d}": _watched(i, j, emu.url) for i, j in enumerate(ids)}
+            )
+            rt = Runtime(server, Clients(client))
+            rt.watch()
+            adapter = TrainingJobAdapter()
+            handlers = KindHandlers(
+                adapter, cast(Any, _Reconciler(StatusWriter(adapter.status_model)))
+            )
+            poller = Poller(cast(Any, rt), handlers)
+            await poller.cycle()  # the objects come to show their remote state
+            first_writes = server.writes
+            rt.watch()
+            server.writes = 0
+            emu.admin.clear_counters()
+            cpu: list[float] = []
+            for _ in range(CYCLES):
+                start = time.process_time()
+                await poller.cycle()
+                cpu.append(time.process_time() - start)
+            calls = {k: v for k, v in emu.admin.counters().items() if v and "/v3/auth" not in k}
+    return {
+        "objects": n,
+        "first_cycle_writes": first_writes,
+        "settled_cycles": CYCLES,
+        "settled_writes": server.writes,
+        "pokes": rt.pokes,
+        "api_calls_per_cycle": sum(calls.values()) / CYCLES,
+        "cpu_ms_per_cycle": {
+            "median": round(1000 * statistics.median(cpu), 1),
+            "min": round(1000 * min(cpu), 1),
+            "max": round(1000 * max(cpu), 1),
+        },
+        "cpu_ms_per_object": round(1000 * statistics.median(cpu) / n, 4),
+    }
+
+
+def main(sizes: list[int]) -> list[dict[str, Any]]:
+    results = []
+    for n in sizes:
+        print(f"[bench] poll cycle, {n} running v1 jobs ...", flush=True)
+        result = asyncio.run(measure(n))
+        print(json.dumps(result), flush=True)
+        results.append(result)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "poll_cycle.json").write_text(json.dumps(results, indent=2) + "\n")
+    return results
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [1000, 10000])
