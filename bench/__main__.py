@@ -1,8 +1,11 @@
 """`make bench`: run every benchmark and print the figures docs/benchmarks.md reports.
 
-python -m bench                          # everything (about 2 hours on 2 cores: the
-                                         # 10,000-job run is ~25 min, the soak ~40)
+python -m bench                          # everything (about 4 hours on 2 cores: every
+                                         # kind and form at 1,000 and 10,000 objects, a
+                                         # 10,000-job run ~25 min, another kind's ~12; the
+                                         # soak ~40 min)
 python -m bench scale 100                # only the operator scale run, 100 v1 TrainingJobs
+python -m bench cycle [N ...]            # the operator's own CPU per settled poll cycle
 python -m bench scale notebooks 500      # one workload (trainingjobs, trainingjobs-v2,
                                          # models, services, services-v2, workspaces,
                                          # notebooks) at the sizes given
@@ -33,9 +36,12 @@ def _script(name: str, *args: str) -> int:
 # What `python -m bench` (everything) scales: each workload at these sizes.
 ALL_SCALES = {
     "trainingjobs": [100, 1000, 10000],
-    "trainingjobs-v2": [1000],
-    "notebooks": [500],
-    "services-v2": [500],
+    "trainingjobs-v2": [1000, 10000],
+    "models": [1000, 10000],
+    "services": [1000, 10000],
+    "services-v2": [1000, 10000],
+    "workspaces": [1000, 10000],
+    "notebooks": [1000, 10000],
 }
 
 
@@ -65,7 +71,8 @@ def _summary(result: dict[str, Any]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m bench [all|scale [workload] [sizes...]|emulator|reliability|soak [N] [min]]``."""
+    """``python -m bench [all|scale [workload] [sizes...]|cycle [N...]|emulator|reliability|
+    soak [N] [min]]``."""
     from bench import operator_scale
 
     what = argv[0] if argv else "all"
@@ -79,6 +86,8 @@ def main(argv: list[str]) -> int:
     for workload, sizes in scales.items():
         for result in operator_scale.main(sizes, workload):
             _summary(result)
+    if what in ("all", "cycle"):
+        status |= _script("poll_cycle.py", *(rest if what == "cycle" else []))
     if what in ("all", "emulator"):
         status |= _script("emulator_throughput.py")
     if what in ("all", "reliability"):

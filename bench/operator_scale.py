@@ -33,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -474,6 +474,39 @@ class EmulatorProcess:
         self.proc.wait(10)
 
 
+@dataclass
+class Stack:
+    """What one benchmark run measures: a fresh control plane, the emulator in its own
+    process, admin access to the API server, and the operator (metrics on ``port``)."""
+
+    cp: ControlPlane
+    emu: EmulatorProcess
+    api: Api
+    op: subprocess.Popen[bytes]
+    port: int
+
+    def stop_operator(self) -> None:
+        if self.op.poll() is None:
+            self.op.send_signal(signal.SIGTERM)
+            self.op.wait(30)
+
+
+@contextlib.asynccontextmanager
+async def stack(work: Path, workload: Workload, running_seconds: float) -> AsyncIterator[Stack]:
+    """A :class:`Stack` for ``workload`` in ``work`` (the operator's log is there), taken
+    down at the end."""
+    with running(work / "cp") as cp, EmulatorProcess(running_seconds) as emu:
+        prepare(cp, emu)
+        api = Api(cp, workload)
+        port = free_port()
+        bench = Stack(cp, emu, api, _start_operator(cp, emu, work / "operator.log", port), port)
+        try:
+            yield bench
+        finally:
+            bench.stop_operator()
+            await api.http.aclose()
+
+
 def prepare(cp: ControlPlane, emu: EmulatorProcess) -> None:
     """CRDs, the benchmark namespace and the operator's credentials Secret."""
     cp.install_crds(sorted((ROOT / "crds").glob("*.yaml")))
@@ -554,11 +587,8 @@ async def measure(workload: Workload, n: int, running_seconds: float) -> dict[st
         "poll_active_s": POLL_ACTIVE,
         "poll_settled_s": POLL_SETTLED,
     }
-    with running(work / "cp") as cp, EmulatorProcess(running_seconds) as emu:
-        prepare(cp, emu)
-        api = Api(cp, workload)
-        metrics_port = free_port()
-        op = _start_operator(cp, emu, work / "operator.log", metrics_port)
+    async with stack(work, workload, running_seconds) as bench:
+        cp, emu, api, op, metrics_port = bench.cp, bench.emu, bench.api, bench.op, bench.port
         try:
             await asyncio.sleep(3)
             procs = {"operator": op.pid, "emulator": emu.proc.pid}
@@ -659,13 +689,11 @@ async def measure(workload: Workload, n: int, running_seconds: float) -> dict[st
                 "cpu_percent": round(100 * (cpu1 - cpu0) / window, 1),
             }
         finally:
-            op.send_signal(signal.SIGTERM)
-            op.wait(30)
+            bench.stop_operator()
 
         # (f) the common per-object pattern on the same objects (all settled now: it still
         # asks once per object per interval). Written for the v1 jobs' detail GET only.
         if workload.name != "trainingjobs":
-            await api.http.aclose()
             return _save(workload, n, result)
         base = _start_operator(
             cp,
@@ -691,7 +719,6 @@ async def measure(workload: Workload, n: int, running_seconds: float) -> dict[st
         finally:
             base.send_signal(signal.SIGTERM)
             base.wait(30)
-        await api.http.aclose()
     return _save(workload, n, result)
 
 

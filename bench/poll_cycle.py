@@ -131,7 +131,7 @@ async def _create_remote(client: ModelArtsClient, n: int) -> list[tuple[int, int
 
 
 def _watched(i: int, ids: tuple[int, int], endpoint: str) -> dict[str, Any]:
-    body = json.loads(FIXTURE.read_text())
+    body: dict[str, Any] = json.loads(FIXTURE.read_text())
     body["metadata"].pop("managedFields", None)
     body["metadata"].update(name=f"trainingjob-{i:05d}", resourceVersion=str(1000 + i))
     status = body["status"]
@@ -188,7 +188,7 @@ def main(sizes: list[int]) -> list[dict[str, Any]]:
     results = []
     for n in sizes:
         print(f"[bench] poll cycle, {n} running v1 jobs ...", flush=True)
-        result = asyncio.run(measure(n))
+        result: dict[str, Any] = asyncio.run(measure(n))
         print(json.dumps(result), flush=True)
         results.append(result)
     RESULTS.mkdir(parents=True, exist_ok=True)

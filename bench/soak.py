@@ -21,7 +21,6 @@ import calendar
 import contextlib
 import json
 import os
-import signal
 import statistics
 import sys
 import tempfile
@@ -39,15 +38,11 @@ from bench.operator_scale import (
     RESULTS,
     VERSION,
     WORKLOADS,
-    Api,
-    EmulatorProcess,
     _proc_stats,
     _quiesce,
-    _start_operator,
     follow,
-    prepare,
+    stack,
 )
-from modelarts_operator.controlplane import free_port, running
 
 WORKLOAD = WORKLOADS["trainingjobs"]
 CREATE = WORKLOAD.create_call
@@ -113,11 +108,8 @@ async def soak(n: int, minutes: float, tick_s: float = 10.0, per_tick: int = 2) 
         "per_tick": per_tick,
         "job_running_s": running_s,
     }
-    with running(work / "cp") as cp, EmulatorProcess(running_s) as emu:
-        prepare(cp, emu)
-        api = Api(cp, WORKLOAD)
-        port = free_port()
-        op = _start_operator(cp, emu, work / "operator.log", port)
+    async with stack(work, WORKLOAD, running_s) as bench:
+        api, emu, op, port = bench.api, bench.emu, bench.op, bench.port
         ledger = Ledger()
         watcher = asyncio.create_task(follow(api.http, api.base, ledger.record))
         created: list[str] = []
@@ -204,9 +196,6 @@ async def soak(n: int, minutes: float, tick_s: float = 10.0, per_tick: int = 2) 
             }
         finally:
             watcher.cancel()
-            op.send_signal(signal.SIGTERM)
-            op.wait(30)
-            await api.http.aclose()
     RESULTS.mkdir(parents=True, exist_ok=True)
     minutes_label = f"{minutes:g}".replace(".", "_")
     path = RESULTS / f"soak_{n}_{minutes_label}min.json"
