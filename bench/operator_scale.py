@@ -492,14 +492,17 @@ class Stack:
 
 
 @contextlib.asynccontextmanager
-async def stack(work: Path, workload: Workload, running_seconds: float) -> AsyncIterator[Stack]:
+async def stack(
+    work: Path, workload: Workload, running_seconds: float, operator: list[str] | None = None
+) -> AsyncIterator[Stack]:
     """A :class:`Stack` for ``workload`` in ``work`` (the operator's log is there), taken
-    down at the end."""
+    down at the end; ``operator`` replaces the operator's command line."""
     with running(work / "cp") as cp, EmulatorProcess(running_seconds) as emu:
         prepare(cp, emu)
         api = Api(cp, workload)
         port = free_port()
-        bench = Stack(cp, emu, api, _start_operator(cp, emu, work / "operator.log", port), port)
+        op = _start_operator(cp, emu, work / "operator.log", port, operator)
+        bench = Stack(cp, emu, api, op, port)
         try:
             yield bench
         finally:

@@ -16,13 +16,13 @@ RELEASE = "modelarts-operator"
 
 
 def run_template(
-    helm: Path, tmp_path: Path, values: dict[str, Any] | None, *extra: str
+    helm: Path, tmp_path: Path, values: dict[str, Any] | None, *extra: str, release: str = RELEASE
 ) -> subprocess.CompletedProcess[str]:
-    values_file = tmp_path / "values.yaml"
+    values_file = tmp_path / f"{release}-values.yaml"
     values_file.write_text(yaml.safe_dump(values or {}))
     return subprocess.run(
         [
-            str(helm), "template", RELEASE, str(CHART),
+            str(helm), "template", release, str(CHART),
             "--namespace", NAMESPACE,
             "--kube-version", KUBE_VERSION,
             "--values", str(values_file),

@@ -14,7 +14,16 @@ import yaml
 
 from modelarts_operator.reconcile.kinds import rbac_rules
 from modelarts_operator.resources import KINDS as DECLARED_KINDS
-from tests.unit.chart._helm import CHART, NAMESPACE, ROOT, by_kind, container, env_of, one
+from tests.unit.chart._helm import (
+    CHART,
+    NAMESPACE,
+    ROOT,
+    by_kind,
+    container,
+    env_of,
+    one,
+    run_template,
+)
 
 Render = Callable[..., list[dict[str, Any]]]
 
@@ -593,3 +602,34 @@ def test_every_namespaced_object_lands_in_the_release_namespace(render: Render) 
             assert "namespace" not in obj["metadata"], obj["kind"]
         else:
             assert obj["metadata"]["namespace"] == NAMESPACE, obj["kind"]
+
+
+def test_releases_that_split_the_namespaces_share_no_object(helm: Path, tmp_path: Path) -> None:
+    """How a platform shards the load today (docs/benchmarks.md, "Where one process ends"):
+    one release per group of namespaces, the CRDs from one of them. Helm refuses to install
+    an object another release owns, and two operators on one Lease would take turns instead
+    of running side by side, so the releases must not name the same object."""
+
+    def objects(release: str, values: dict[str, Any]) -> list[dict[str, Any]]:
+        proc = run_template(helm, tmp_path, {"credentials": AKSK, **values}, release=release)
+        assert proc.returncode == 0, proc.stderr
+        return [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
+
+    shard_a = objects("ma-shard-a", {"scope": "Namespaced", "watchNamespaces": ["team-a"]})
+    shard_b = objects(
+        "ma-shard-b",
+        {"scope": "Namespaced", "watchNamespaces": ["team-b"], "crds": {"install": False}},
+    )
+
+    def names(objs: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
+        return {
+            (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in objs
+        }
+
+    assert names(shard_a) & names(shard_b) == set()
+    assert len(by_kind(shard_a, "CustomResourceDefinition")) == len(KINDS)
+    assert by_kind(shard_b, "CustomResourceDefinition") == []
+    assert env_of(shard_a)["MODELARTS_NAMESPACES"] == "team-a"
+    assert env_of(shard_b)["MODELARTS_NAMESPACES"] == "team-b"
+    leases = {env_of(s)["MODELARTS_LEADER_ELECTION_LEASE"] for s in (shard_a, shard_b)}
+    assert len(leases) == 2

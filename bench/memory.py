@@ -1,0 +1,147 @@
+"""Where the operator's memory per watched object goes, by the library that allocated it.
+
+    python bench/memory.py [N] [workload]      (default: 2000 trainingjobs)
+
+The operator runs under tracemalloc (25 frames); it writes a snapshot summary on SIGUSR1.
+One summary is taken once it is up with nothing to watch, one with N objects Synced and
+running and its backlog done. Each live allocation is charged to the innermost frame in a
+library (kopf, our package by module, aiohttp, httpx, pydantic, ...), not to the stdlib
+function that made it: a watch event parsed by ``json`` for kopf is kopf's. The difference
+between the two summaries, divided by N, is the cost of one more object. RSS is reported
+beside it (tracemalloc sees Python allocations only, not the arenas' free space or its own
+overhead, which roughly doubles RSS while tracing, so RSS here is not the product's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.operator_scale import (
+    RESULTS,
+    WORKLOADS,
+    Seen,
+    _proc_stats,
+    _quiesce,
+    stack,
+)
+
+TRACED_OPERATOR = r"""
+import collections, json, os, signal, sys, tracemalloc
+
+OUT = sys.argv[1]
+LIBRARIES = ("kopf", "aiohttp", "httpx", "httpcore", "pydantic", "kubernetes", "yaml", "anyio")
+
+
+def owner(traceback):
+    for frame in reversed(traceback):  # the most recent call last
+        path = frame.filename
+        if "/modelarts_operator/" in path:
+            tail = path.split("/modelarts_operator/", 1)[1]
+            return "modelarts_operator." + tail.split("/")[0].removesuffix(".py")
+        for lib in LIBRARIES:
+            if f"/{lib}/" in path:
+                return lib
+    return "python: " + os.path.basename(traceback[-1].filename)
+
+
+def dump(*_):
+    snapshot = tracemalloc.take_snapshot()
+    by_owner = collections.Counter()
+    by_site = collections.Counter()
+    for trace in snapshot.traces:
+        who = owner(trace.traceback)
+        by_owner[who] += trace.size
+        last = trace.traceback[-1]
+        by_site[f"{who} <- {os.path.basename(last.filename)}:{last.lineno}"] += trace.size
+    summary = {
+        "traced_bytes": sum(by_owner.values()),
+        "by_owner": dict(by_owner.most_common()),
+        "by_site": dict(by_site.most_common(60)),
+    }
+    with open(OUT + ".tmp", "w") as f:
+        json.dump(summary, f)
+    os.replace(OUT + ".tmp", OUT)
+
+
+signal.signal(signal.SIGUSR1, dump)
+from modelarts_operator.cli import main
+
+sys.exit(main(["run", *sys.argv[2:]]))
+"""
+
+
+def _read(out: Path) -> dict[str, Any] | None:
+    summary: dict[str, Any] | None = json.loads(out.read_text()) if out.exists() else None
+    return summary
+
+
+async def _summary(op_pid: int, out: Path) -> dict[str, Any]:
+    """Ask the traced operator for a summary and wait for it."""
+    previous = _read(out)
+    os.kill(op_pid, signal.SIGUSR1)
+    deadline = time.monotonic() + 300
+    while (summary := _read(out)) is None or summary == previous:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the operator wrote no memory summary")
+        await asyncio.sleep(1)
+    summary["rss_mb"] = round(_proc_stats(op_pid)[0], 1)
+    return summary
+
+
+async def measure(n: int, workload_name: str) -> dict[str, Any]:
+    workload = WORKLOADS[workload_name]
+    work = Path(tempfile.mkdtemp(prefix=f"memory-{workload_name}-{n}-"))
+    out = work / "memory.json"
+    argv = [sys.executable, "-X", "tracemalloc=25", "-c", TRACED_OPERATOR, str(out)]
+    async with stack(work, workload, 3600, operator=argv) as bench:
+        await asyncio.sleep(5)
+        await _quiesce(bench.port)
+        empty = await _summary(bench.op.pid, out)
+        if workload.prelude:
+            await bench.api.create_ready(workload.prelude())
+        seen = Seen(workload.id_field, workload.active)
+        watcher = asyncio.create_task(bench.api.watch(seen))
+        await bench.api.create_objects(n)
+        await seen.wait_for(lambda: len(seen.active) >= n, limit_s=1800)
+        await _quiesce(bench.port, limit_s=300)
+        loaded = await _summary(bench.op.pid, out)
+        watcher.cancel()
+    owners = set(empty["by_owner"]) | set(loaded["by_owner"])
+    per_object = {
+        who: round((loaded["by_owner"].get(who, 0) - empty["by_owner"].get(who, 0)) / n)
+        for who in owners
+    }
+    result = {
+        "workload": workload_name,
+        "objects": n,
+        "rss_mb": {"empty": empty["rss_mb"], "loaded": loaded["rss_mb"]},
+        "traced_mb": {
+            "empty": round(empty["traced_bytes"] / 2**20, 1),
+            "loaded": round(loaded["traced_bytes"] / 2**20, 1),
+        },
+        "traced_bytes_per_object": round((loaded["traced_bytes"] - empty["traced_bytes"]) / n),
+        "bytes_per_object_by_owner": dict(
+            sorted(((k, v) for k, v in per_object.items() if abs(v) >= 50), key=lambda kv: -kv[1])
+        ),
+        "top_sites_loaded": dict(list(loaded["by_site"].items())[:25]),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"memory_{workload_name}_{n}.json").write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    size = int(args[0]) if args else 2000
+    name = args[1] if len(args) > 1 else "trainingjobs"
+    print(json.dumps(asyncio.run(measure(size, name)), indent=2))
