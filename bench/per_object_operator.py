@@ -1,8 +1,10 @@
 """The common pattern, for comparison: a kopf timer per object doing one GET each interval.
 
-Only status mirroring of TrainingJobs (no creates): it reads the version detail of every
-object's job every MODELARTS_POLL_ACTIVE_SECONDS and patches the phase when it changed.
-Run by bench/operator_scale.py against objects the real operator already created.
+Only status mirroring (no creates), of the kind BENCH_PEER_PLURAL (default trainingjobs): every
+MODELARTS_POLL_ACTIVE_SECONDS it reads the detail of every object's remote counterpart. For v1
+TrainingJobs it patches the phase when it changed; for the other kinds and forms it only reads
+(a peer that also wrote would cost more, so their ratio is a lower bound). Run by
+bench/operator_scale.py against objects the real operator already created.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from modelarts_operator.reconcile.kube import KubeClient, bearer_token, load_con
 from modelarts_operator.resources.training_job import JOBSTAT, phase_of
 
 INTERVAL = float(os.environ.get("MODELARTS_POLL_ACTIVE_SECONDS", "10"))
+PLURAL = os.environ.get("BENCH_PEER_PLURAL", "trainingjobs")
 STATE: dict[str, Any] = {}
 
 
@@ -54,17 +57,38 @@ async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     )
 
 
-@kopf.timer(GROUP, VERSION, "trainingjobs", interval=INTERVAL, sharp=True)
-async def poll(status: kopf.Status, patch: kopf.Patch, **_: Any) -> None:
-    job_id, version_id = status.get("jobId"), status.get("versionId")
-    if not job_id or not version_id:
-        return
+@kopf.timer(GROUP, VERSION, PLURAL, interval=INTERVAL, sharp=True)
+async def poll(spec: kopf.Spec, status: kopf.Status, patch: kopf.Patch, **_: Any) -> None:
     client: ModelArtsClient = STATE["client"]
-    version = await client.training_jobs.get_version(int(job_id), int(version_id))
-    phase = phase_of(version.status)
-    if status.get("phase") != phase:
-        patch.status["phase"] = phase
-        patch.status["remoteStatus"] = JOBSTAT.get(version.status or 0)
+    if PLURAL == "trainingjobs" and not spec.get("algorithm"):
+        job_id, version_id = status.get("jobId"), status.get("versionId")
+        if not job_id or not version_id:
+            return
+        version = await client.training_jobs.get_version(int(job_id), int(version_id))
+        phase = phase_of(version.status)
+        if status.get("phase") != phase:
+            patch.status["phase"] = phase
+            patch.status["remoteStatus"] = JOBSTAT.get(version.status or 0)
+        return
+    remote_id = status.get(ID_FIELDS[PLURAL])
+    if not remote_id:
+        return
+    if PLURAL == "trainingjobs":
+        await client.training_jobs_v2.get(str(remote_id))
+    elif PLURAL == "services":
+        api = client.services_v2 if spec.get("v2") else client.services
+        await api.get(str(remote_id))
+    else:
+        await getattr(client, PLURAL).get(str(remote_id))
+
+
+ID_FIELDS = {
+    "trainingjobs": "jobId",
+    "models": "modelId",
+    "services": "serviceId",
+    "workspaces": "workspaceId",
+    "notebooks": "notebookId",
+}
 
 
 def main() -> None:

@@ -5,7 +5,8 @@
 The real poller, v1 adapter, status writer and ModelArts client list N jobs from the emulator
 (its own process, so its CPU is not counted); the watched objects are copies of a real
 operator-written TrainingJob (tests/fixtures/trainingjob-watched.json) carrying the remote
-IDs. The API server is a stand-in that applies status patches and bumps the resourceVersion:
+IDs. The API server is the unit tests' stand-in (tests/unit/operator/pollfakes.py), which
+applies status patches conditionally on the resourceVersion and bumps it:
 after the first cycle the objects show their remote state, so every later cycle is a settled
 one, and it must write nothing. In the whole-operator benchmark (bench/operator_scale.py) a
 busy cycle's CPU is a few percent of a core shared with the API server and mixed with watch
@@ -16,57 +17,31 @@ change to the cycle shows as a ratio.
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 import statistics
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.unit.operator.pollfakes import ApiServer, Runtime
 
 from bench.operator_scale import RESULTS, ROOT, EmulatorProcess
 from modelarts_operator.api.auth import AkSkCredentials
 from modelarts_operator.api.base import ClientConfig
 from modelarts_operator.api.client import ModelArtsClient
 from modelarts_operator.api.training_jobs import TrainingJobCreateRequest
-from modelarts_operator.reconcile.kube import Kind
 from modelarts_operator.reconcile.poller import Poller
-from modelarts_operator.reconcile.registry import Registry
 from modelarts_operator.reconcile.runtime import KindHandlers
 from modelarts_operator.reconcile.status import StatusWriter
 from modelarts_operator.resources.training_job import TrainingJobAdapter
-from modelarts_operator.settings import OperatorSettings
 
 FIXTURE = ROOT / "tests" / "fixtures" / "trainingjob-watched.json"
 PLURAL = "trainingjobs"
 CYCLES = 5
-
-
-@dataclass
-class ApiServer:
-    """Status patches applied to stored bodies, as the watch would bring them back."""
-
-    objects: dict[str, dict[str, Any]] = field(default_factory=dict)
-    writes: int = 0
-
-    async def patch_status(
-        self, kind: Kind, namespace: str, name: str, patch: dict[str, Any], version: str | None
-    ) -> None:
-        body = self.objects[name]
-        status = body.setdefault("status", {})
-        for key, value in patch.items():
-            if value is None:
-                status.pop(key, None)
-            else:
-                status[key] = value
-        body["metadata"]["resourceVersion"] = str(int(body["metadata"]["resourceVersion"]) + 1)
-        self.writes += 1
-
-    async def get(self, path: str) -> dict[str, Any]:
-        return copy.deepcopy(self.objects[path.rsplit("/", 1)[-1]])
 
 
 @dataclass
@@ -75,27 +50,6 @@ class Clients:
 
     async def for_namespace(self, namespace: str) -> ModelArtsClient:
         return self.client
-
-
-@dataclass
-class Runtime:
-    """What the poller uses of the operator's runtime."""
-
-    kube: ApiServer
-    clients: Clients
-    settings: OperatorSettings = field(default_factory=OperatorSettings)
-    registry: Registry = field(default_factory=Registry)
-    pokes: int = 0
-
-    async def poke(self, entry: Any, why: str) -> None:
-        self.pokes += 1
-
-    async def post_event(self, entry: Any, type_: str, reason: str, message: str) -> None:
-        pass
-
-    def watch(self) -> None:
-        for body in self.kube.objects.values():
-            self.registry.update(PLURAL, "MODIFIED", copy.deepcopy(body))
 
 
 @dataclass
@@ -150,7 +104,7 @@ async def measure(n: int) -> dict[str, Any]:
             server = ApiServer(
                 {f"trainingjob-{i:05d}": _watched(i, j, emu.url) for i, j in enumerate(ids)}
             )
-            rt = Runtime(server, Clients(client))
+            rt = Runtime(server, clients=cast(Any, Clients(client)))
             rt.watch()
             adapter = TrainingJobAdapter()
             handlers = KindHandlers(
@@ -173,7 +127,7 @@ async def measure(n: int) -> dict[str, Any]:
         "first_cycle_writes": first_writes,
         "settled_cycles": CYCLES,
         "settled_writes": server.writes,
-        "pokes": rt.pokes,
+        "pokes": len(rt.pokes),
         "api_calls_per_cycle": sum(calls.values()) / CYCLES,
         "cpu_ms_per_cycle": {
             "median": round(1000 * statistics.median(cpu), 1),
