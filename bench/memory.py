@@ -2,7 +2,8 @@
 
     python bench/memory.py [N] [workload]      (default: 2000 trainingjobs)
 
-The operator runs under tracemalloc (25 frames); it writes a snapshot summary on SIGUSR1.
+The operator runs under tracemalloc (25 frames, started after its imports); it writes a
+snapshot summary on SIGUSR1.
 One summary is taken once it is up with nothing to watch, one with N objects Synced and
 running and its backlog done. Each live allocation is charged to the innermost frame in a
 library (kopf, our package by module, aiohttp, httpx, pydantic, ...), not to the stdlib
@@ -23,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -75,9 +78,25 @@ def dump(*_):
 
 signal.signal(signal.SIGUSR1, dump)
 from modelarts_operator.cli import main
+import modelarts_operator.runner, kopf  # imported before tracing starts: tracing them is slow
 
+tracemalloc.start(25)
 sys.exit(main(["run", *sys.argv[2:]]))
 """
+
+
+async def _up(port: int, limit_s: float = 300) -> None:
+    """Wait for the operator's metrics endpoint (a traced operator starts slowly)."""
+    deadline = time.monotonic() + limit_s
+    async with httpx.AsyncClient() as http:
+        while True:
+            try:
+                (await http.get(f"http://127.0.0.1:{port}/metrics", timeout=10)).raise_for_status()
+                return
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(1)
 
 
 def _read(out: Path) -> dict[str, Any] | None:
@@ -102,9 +121,9 @@ async def measure(n: int, workload_name: str) -> dict[str, Any]:
     workload = WORKLOADS[workload_name]
     work = Path(tempfile.mkdtemp(prefix=f"memory-{workload_name}-{n}-"))
     out = work / "memory.json"
-    argv = [sys.executable, "-X", "tracemalloc=25", "-c", TRACED_OPERATOR, str(out)]
+    argv = [sys.executable, "-c", TRACED_OPERATOR, str(out)]
     async with stack(work, workload, 3600, operator=argv) as bench:
-        await asyncio.sleep(5)
+        await _up(bench.port)
         await _quiesce(bench.port)
         empty = await _summary(bench.op.pid, out)
         if workload.prelude:
