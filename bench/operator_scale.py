@@ -391,6 +391,14 @@ def _operator_metric(port: int, name: str, plural: str) -> float:
     )
 
 
+def _cycle_seconds(port: int, plural: str) -> tuple[float, float]:
+    """(seconds spent in poll cycles so far, cycles so far) from the operator's histogram."""
+    return (
+        _operator_metric(port, "modelarts_poll_cycle_seconds_sum", plural),
+        _operator_metric(port, "modelarts_poll_cycle_seconds_count", plural),
+    )
+
+
 async def _quiesce(port: int, limit_s: float = 60.0) -> None:
     """Wait until the operator's reconcile counter has not moved for 5 s."""
     last, still_since, deadline = -1.0, time.monotonic(), time.monotonic() + limit_s
@@ -647,8 +655,10 @@ async def measure(workload: Workload, n: int, running_seconds: float) -> dict[st
             calls = emu.admin.counters()
             rss1, cpu1 = _proc_stats(op.pid)
             writes = await api.apiserver_writes() - writes0
+            spent = _cycle_seconds(metrics_port, plural)
             result["busy"] = {
                 "poll_cycles": cycles,
+                "mean_poll_cycle_s_so_far": round(spent[0] / max(spent[1], 1), 2),
                 "api_calls": _calls(calls),
                 "api_calls_per_cycle": round(_calls(calls) / max(cycles, 1), 1),
                 "calls_by_endpoint": {k: v for k, v in calls.items() if v},
@@ -663,7 +673,15 @@ async def measure(workload: Workload, n: int, running_seconds: float) -> dict[st
             if workload.completes:
                 # The last job starts when all are synced and runs up to 1.2 x (jitter).
                 limit = result["all_synced_s"] + 1.2 * running_seconds + 120
+                spent0 = _cycle_seconds(metrics_port, plural)
                 await seen.wait_for(lambda: len(seen.done) >= n, limit_s=limit)
+                # How long the poller's cycles took while the jobs completed (each completion
+                # adds a detail GET and a status patch to its cycle): the lag follows from it.
+                spent = _cycle_seconds(metrics_port, plural)
+                result["completion_phase_poll_cycles"] = {
+                    "cycles": spent[1] - spent0[1],
+                    "mean_s": round((spent[0] - spent0[0]) / max(spent[1] - spent0[1], 1), 2),
+                }
                 result["not_succeeded_when_settled_window_began"] = n - len(seen.done)
                 lags = sorted(seen.done[k] - seen.completion[k] for k in seen.completion)
                 result["completion_lag_s"] = {
