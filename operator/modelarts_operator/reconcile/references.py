@@ -7,6 +7,7 @@ Ready; the runtime re-triggers it the moment that happens (see runtime.track).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from pydantic import BaseModel
@@ -77,8 +78,12 @@ def to_wire(model: BaseModel | None, *exclude: str) -> dict[str, Any]:
     return model.model_dump(by_alias=False, exclude_none=True, exclude=set(exclude), mode="json")
 
 
+@functools.lru_cache(maxsize=65536)
 def from_millis(value: int | None) -> str | None:
-    """ModelArts epoch milliseconds → RFC 3339 (what Kubernetes date-time fields hold)."""
+    """ModelArts epoch milliseconds → RFC 3339 (what Kubernetes date-time fields hold).
+
+    Cached: the poller converts every listed job's create and start time every cycle, the
+    same few numbers each time (an eighth of a v2 cycle's CPU at 10,000 jobs)."""
     if not value:
         return None
     stamp = dt.datetime.fromtimestamp(value / 1000, dt.UTC).replace(microsecond=0)
