@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import sys
 import time
@@ -31,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.unit.operator.pollfakes import ApiServer, Runtime
 
-from bench.operator_scale import RESULTS, ROOT, EmulatorProcess, _v2_job
+from bench.operator_scale import RESULTS, ROOT, EmulatorProcess, _proc_stats, _v2_job
 from modelarts_operator.api.auth import AkSkCredentials
 from modelarts_operator.api.base import ClientConfig
 from modelarts_operator.api.client import ModelArtsClient
@@ -181,6 +182,7 @@ async def measure(n: int, form: str = "v1") -> dict[str, Any]:
         },
         "cpu_ms_per_object": round(1000 * statistics.median(cpu) / n, 4),
         "wall_ms_per_cycle": round(1000 * statistics.median(wall), 1),
+        "rss_mb_after": round(_proc_stats(os.getpid())[0], 1),
     }
 
 
