@@ -307,8 +307,11 @@ class Poller:
             if detailed is None:
                 await self.rt.poke(entry, f"remote state {phase}")
                 return False
-            report = detailed.report()
-            report.observed = False
+            # The detail says what the remote object is; the Synced verdict a blinded
+            # object gets back rides along (a report from the detail alone would write the
+            # finished job's Ready and leave Synced=False "listing … failed" for good).
+            synced, report = report.synced, detailed.report()
+            report.synced, report.observed = synced, False
             new = writer.render(old, report, generation)
             patch = status_patch(old, new)
         kind = self.h.adapter.kind

@@ -68,6 +68,7 @@ class Jobs:
     def __init__(self) -> None:
         self.down = False
         self.remote_status = "Completed"  # what every listed job says
+        self.detail_phases: set[str] = set()  # phases whose report comes from a detail GET
 
     def polled(self, entry: Entry) -> bool:
         return bool(entry.status.get(self.id_field))
@@ -83,7 +84,7 @@ class Jobs:
         return Observation("Succeeded", True, facts={}, in_flight=False)
 
     def needs_detail(self, old_status: dict[str, Any], phase: str) -> bool:
-        return False
+        return phase in self.detail_phases
 
 
 class Clients:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from modelarts_operator.reconcile.controller import Observation
 from modelarts_operator.reconcile.poller import Poller
 
 from .pollfakes import Jobs, Runtime, stack, synced
@@ -80,3 +81,27 @@ async def test_a_blinding_that_did_not_land_leaves_nothing_to_give_back() -> Non
     await poller.cycle()
     assert synced(rt, "job-000")["status"] == "True"
     assert rt.pokes == []
+
+
+async def test_a_job_that_finished_while_blinded_gets_its_verdict_back_with_its_detail() -> None:
+    """A job that completes during the outage is seen finished by the first good list, whose
+    report then comes from the job's detail (metrics, completion time); that report must still
+    give back the Synced verdict (found by CI: Ready=True written, Synced=False "listing
+    trainingjobs failed" left for good)."""
+    poller, rt, jobs = stack(["job-000"])
+    await blind(poller, rt, jobs)
+    jobs.detail_in_poller = True
+    jobs.detail_phases = {"Succeeded"}  # the finished state needs the detail
+    details: list[str] = []
+
+    async def detail(entry: Any) -> Observation:
+        details.append(entry.name)
+        return Observation("Succeeded", True, facts={"durationSeconds": 60}, in_flight=False)
+
+    poller._detail = detail  # type: ignore[method-assign]
+    await poller.cycle()
+    rt.watch()
+    assert details == ["job-000"]
+    assert rt.kube.objects["job-000"]["status"]["durationSeconds"] == 60
+    assert synced(rt, "job-000")["status"] == "True"
+    assert synced(rt, "job-000")["reason"] == "Synced"
