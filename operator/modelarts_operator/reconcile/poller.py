@@ -314,6 +314,8 @@ class Poller:
             report.synced, report.observed = synced, False
             new = writer.render(old, report, generation)
             patch = status_patch(old, new)
+            if not patch:
+                return True  # the detail shows what the status already says: no write
         kind = self.h.adapter.kind
         version = entry.body.get("metadata", {}).get("resourceVersion")
         try:
