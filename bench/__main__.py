@@ -7,7 +7,7 @@ python -m bench                          # everything (about 4 hours on 2 cores:
 python -m bench scale 100                # only the operator scale run, 100 v1 TrainingJobs
 python -m bench cycle [N ...]            # the operator's own CPU per settled poll cycle
 python -m bench scale notebooks 500      # one workload (trainingjobs, trainingjobs-v2,
-                                         # models, services, services-v2, workspaces,
+                                         # models, models-llm, services, services-v2, workspaces,
                                          # notebooks) at the sizes given
 python -m bench soak [N] [minutes]       # N v1 jobs with a trickle of creates and deletes
 BENCH_PROFILE=1 python -m bench scale 10000   # with py-spy profiles of the operator
@@ -38,6 +38,7 @@ ALL_SCALES = {
     "trainingjobs": [100, 1000, 10000],
     "trainingjobs-v2": [1000, 10000],
     "models": [1000, 10000],
+    "models-llm": [1000, 10000],
     "services": [1000, 10000],
     "services-v2": [1000, 10000],
     "workspaces": [1000, 10000],

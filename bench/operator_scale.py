@@ -101,6 +101,12 @@ def _model(i: int) -> dict[str, Any]:
     }
 
 
+def _llm_model(i: int) -> dict[str, Any]:
+    """A DataArts Fabric LLM model; all in one DataArts workspace (list pages of 100)."""
+    config = {"llmModelConfig": {"baseModelType": "llama3", "modelPath": f"obs://bench/llm/{i}/"}}
+    return {"llm": {"workspaceId": "bench-dataarts", "version": {"name": "v1", "config": config}}}
+
+
 def _workspace(i: int) -> dict[str, Any]:
     return {"description": f"team {i}", "authType": "PUBLIC", "deletionPolicy": "Delete"}
 
@@ -198,6 +204,16 @@ WORKLOADS = {
             "modelId",
             "POST /v1/{project_id}/models",
             _model,
+            False,
+            active=("Published",),
+        ),
+        Workload(
+            "models-llm",
+            "Model",
+            "models",
+            "modelId",
+            "POST /v1/workspaces/{workspace_id}/models",
+            _llm_model,
             False,
             active=("Published",),
         ),
