@@ -527,7 +527,11 @@ async def stack(
 ) -> AsyncIterator[Stack]:
     """A :class:`Stack` for ``workload`` in ``work`` (the operator's log is there), taken
     down at the end; ``operator`` replaces the operator's command line."""
-    with running(work / "cp") as cp, EmulatorProcess(running_seconds) as emu:
+    profiling = ("--profiling=true",) if os.environ.get("BENCH_PROFILE") else ()
+    with (
+        running(work / "cp", apiserver_args=profiling) as cp,
+        EmulatorProcess(running_seconds) as emu,
+    ):
         prepare(cp, emu)
         api = Api(cp, workload)
         port = free_port()
@@ -601,6 +605,65 @@ class Profile:
         return {"samples": total, "inclusive_pct": ranked(inclusive), "self_pct": ranked(own)}
 
 
+class ApiServerProfile:
+    """kube-apiserver's own CPU profile (Go pprof) for ``seconds`` of one phase
+    (BENCH_PROFILE=1, which also starts the API server with ``--profiling=true``): where the
+    API server's share of the two cores goes while the operator creates.
+
+    Summarised by ``go tool pprof`` as the functions with the most CPU on the stack (cum) and
+    at its top (flat), in percent of the profile's samples; the raw profile stays beside the
+    operator log (``go tool pprof -http`` reads it)."""
+
+    def __init__(self, api: Api, out: Path, seconds: int = 60) -> None:
+        self.out = out
+        self.task: asyncio.Task[None] | None = None
+        if os.environ.get("BENCH_PROFILE"):
+            self.task = asyncio.create_task(self._record(api, seconds))
+
+    async def _record(self, api: Api, seconds: int) -> None:
+        params = {"seconds": str(seconds)}
+        r = await api.http.get("/debug/pprof/profile", params=params, timeout=seconds + 60)
+        r.raise_for_status()
+        self.out.write_bytes(r.content)
+
+    async def stop(self, top: int = 20) -> dict[str, Any] | None:
+        if self.task is None:
+            return None
+        await self.task
+        every = self._top(["-cum"], 1000)
+        return {
+            "components_cum_pct": {
+                label: max((pct for fn, pct in every.items() if re.search(rx, fn)), default=0.0)
+                for label, rx in self.COMPONENTS.items()
+            },
+            "cum_pct": dict(list(every.items())[:top]),
+            "flat_pct": self._top([], top),
+        }
+
+    # Parts of the API server's work, each the cum% of the function that does it.
+    COMPONENTS = {
+        "CEL validation rules": r"schema/cel\.\(\*Validator\)\.Validate$",
+        "OpenAPI schema validation": r"validate\.\(\*SchemaValidator\)\.Validate$",
+        "managedFields bookkeeping": r"managedfields/internal\.\(\*FieldManager\)\.Update$",
+        "decoding request bodies": r"versioning\.\(\*codec\)\.Decode$",
+        "encoding responses and watch events": r"versioning\.\(\*codec\)\.Encode$",
+        "etcd watch -> cache": r"etcd3\.\(\*watchChan\)\.serialProcessEvents$",
+        "Go garbage collector": r"^runtime\.gcBgMarkWorker$",
+    }
+
+    def _top(self, order: list[str], top: int) -> dict[str, float]:
+        argv = ["go", "tool", "pprof", "-top", *order, f"-nodecount={top}", str(self.out)]
+        text = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+        ranked: dict[str, float] = {}
+        for line in text.splitlines():
+            # flat  flat%   sum%        cum   cum%  function
+            cols = line.split(maxsplit=5)
+            if len(cols) == 6 and cols[1].endswith("%") and cols[4].endswith("%"):
+                pct = cols[4] if order else cols[1]
+                ranked[cols[5]] = float(pct.rstrip("%"))
+        return ranked
+
+
 def _frame(raw: str) -> str:
     """``func (path/to/module.py:123)`` -> ``module.py:func`` (lines merged)."""
     name, _, where = raw.partition(" (")
@@ -634,6 +697,7 @@ async def measure(workload: Workload, n: int, running_seconds: float) -> dict[st
             watcher = asyncio.create_task(api.watch(seen))
             t0 = seen.t0
             profile = Profile(op.pid, work / "profile-create.txt")
+            apiserver_profile = ApiServerProfile(api, work / "apiserver-create.pprof")
             await api.create_objects(n)
             result["create_requests_s"] = round(time.monotonic() - t0, 1)
             await seen.wait_for(lambda: len(seen.synced) >= n, limit_s=900)
@@ -651,6 +715,8 @@ async def measure(workload: Workload, n: int, running_seconds: float) -> dict[st
                 "apiserver_writes_per_object": round(writes / n, 2),
                 "remote_creates": creates,
             }
+            if summary := await apiserver_profile.stop():  # after the CPU figures above
+                result["apiserver_profile_create"] = summary
             await seen.wait_for(lambda: len(seen.active) >= n, limit_s=600)
             result["all_running_reflected_s"] = round(max(seen.active.values()), 1)
 
