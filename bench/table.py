@@ -1,0 +1,103 @@
+"""The docs' table of every kind and form at each size, rendered from bench/results.
+
+    python bench/table.py [workload ...]     (default: every workload with a result)
+
+docs/benchmarks.md quotes these rows; rendering them from the JSON the runs wrote keeps a
+figure from being copied wrong. A missing figure (a kind that never completes has no lag)
+is a dash.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.operator_scale import RESULTS, WORKLOADS
+
+Result = dict[str, Any]
+
+
+def _path(workload: str, n: int) -> Path:
+    suffix = "" if workload == "trainingjobs" else f"_{workload}"
+    return RESULTS / f"operator_scale{suffix}_{n}.json"
+
+
+def _cpu(r: Result) -> str:
+    cpu = r["create_phase"]["cpu_seconds"]
+    return " / ".join(str(cpu[p]) for p in ("operator", "kube-apiserver", "etcd", "emulator"))
+
+
+def _lag(r: Result) -> str:
+    lag = r.get("completion_lag_s")
+    return f"{lag['p50']} / {lag['p95']} ({lag['max']})" if lag else "—"
+
+
+def _settled(r: Result) -> str:
+    s = r["settled"]
+    return f"{s['api_calls']} in {s['poll_cycles']:g} / {s['apiserver_writes']:g}"
+
+
+def _peer(r: Result) -> str:
+    peer = r.get("per_object_baseline")
+    return f"{peer['api_calls_per_cycle']}; {peer.get('ratio_vs_batched', '?')}x" if peer else "—"
+
+
+def _busy_calls(r: Result) -> str:
+    busy = r["busy"]
+    return f"{busy['api_calls_per_cycle']}" if busy["poll_cycles"] else "(no cycle: settled)"
+
+
+ROWS: list[tuple[str, Callable[[Result], str]]] = [
+    ("all Synced after the first create, s", lambda r: str(r["all_synced_s"])),
+    ("create requests themselves, s", lambda r: str(r["create_requests_s"])),
+    ("all remote states reflected (running phase), s", lambda r: str(r["all_running_reflected_s"])),
+    (
+        "remote creates; intents left open",
+        lambda r: (
+            f"{r['create_phase']['remote_creates']}; {r['create_phase']['intents_left_open']}"
+        ),
+    ),
+    (
+        "API-server writes per object until Synced",
+        lambda r: str(r["create_phase"]["apiserver_writes_per_object"]),
+    ),
+    ("CPU s until Synced: operator / kube-apiserver / etcd / emulator", _cpu),
+    ("ModelArts calls per poll cycle, busy", _busy_calls),
+    ("API-server writes per cycle, busy", lambda r: f"{r['busy']['apiserver_writes_per_cycle']:g}"),
+    ("lag, completion → Succeeded, p50 / p95 (max), s", _lag),
+    ("settled (65 s): ModelArts calls in cycles / API-server writes", _settled),
+    (
+        "operator RSS busy / settled, MB",
+        lambda r: f"{r['busy']['rss_mb']} / {r['settled']['rss_mb']}",
+    ),
+    (
+        "operator CPU busy / settled, %",
+        lambda r: f"{r['busy']['cpu_percent']} / {r['settled']['cpu_percent']}",
+    ),
+    ("per-object peer: calls per cycle; ratio", _peer),
+]
+
+
+def render(columns: list[tuple[str, Result]]) -> str:
+    head = "| Figure | " + " | ".join(label for label, _ in columns) + " |"
+    rule = "|---|" + "---|" * len(columns)
+    body = [f"| {name} | " + " | ".join(cell(r) for _, r in columns) + " |" for name, cell in ROWS]
+    return "\n".join([head, rule, *body])
+
+
+def main(workloads: list[str]) -> str:
+    columns = []
+    for w in workloads or list(WORKLOADS):
+        for n in (1000, 10000):
+            if (path := _path(w, n)).exists():
+                columns.append((f"{w} {n:,}", json.loads(path.read_text())))
+    return render(columns)
+
+
+if __name__ == "__main__":
+    print(main(sys.argv[1:]))
