@@ -93,13 +93,3 @@ METRICS.describe(
     "closing after the request timeout) and closed (so far).",
 )
 METRICS.describe("modelarts_poll_cycle_seconds", "histogram", "Duration of one poll cycle.")
-METRICS.describe(
-    "modelarts_gc_full_collection_seconds",
-    "histogram",
-    "Duration of the full garbage collection run once a settled period (runner.py).",
-)
-METRICS.describe(
-    "modelarts_gc_collected_objects_total",
-    "counter",
-    "Unreachable objects freed by those collections.",
-)

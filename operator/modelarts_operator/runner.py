@@ -12,7 +12,6 @@ import asyncio
 import gc
 import logging
 import sys
-import time
 from typing import TYPE_CHECKING, Any
 
 import kopf
@@ -196,24 +195,6 @@ def _tune_gc() -> None:
     gc.freeze()
 
 
-async def collect_garbage_every(period: float) -> None:
-    """A full collection once a period, so that the price of GC_THRESHOLDS is time, not memory.
-
-    With those thresholds a full collection comes only after tens of millions of allocations;
-    in between, the cyclic garbage of kopf's per-event work (a create phase of 10,000 objects
-    makes a lot) stays in the heap, and CPython's arenas keep what it held: 10,000 v2 jobs took
-    121 MB more RSS with the tuning than without. One full collection a settled period bounds
-    that garbage; run from its own task, it falls between poll cycles' CPU-bound parts, not
-    inside one list page's parsing. Its duration is a metric, so its cost is on record.
-    """
-    while True:
-        await asyncio.sleep(period)
-        started = time.perf_counter()
-        freed = gc.collect()
-        METRICS.observe("modelarts_gc_full_collection_seconds", time.perf_counter() - started)
-        METRICS.inc("modelarts_gc_collected_objects_total", freed)
-
-
 async def operate(settings: OperatorSettings, liveness: str, kubeconfig: str | None = None) -> None:
     """kopf with this operator's handlers, pollers and metrics, until kopf stops."""
     from . import resources  # registers every kind's handlers
@@ -236,9 +217,6 @@ async def operate(settings: OperatorSettings, liveness: str, kubeconfig: str | N
         runtime.RUNTIME = rt
         references.use_registry(rt.registry)
         rt.start_background(resources.ADAPTERS)
-        rt.tasks.append(
-            asyncio.create_task(collect_garbage_every(operator_settings.poll_settled_seconds))
-        )
         METRICS.gauge("modelarts_objects", rt.registry.count_by_phase)
         if operator_settings.metrics_port:
             rt.tasks.append(asyncio.create_task(_metrics_server(operator_settings.metrics_port)))
