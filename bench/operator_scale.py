@@ -826,6 +826,7 @@ async def measure(workload: Workload, n: int, running_seconds: float) -> dict[st
             }
         finally:
             bench.stop_operator()
+        result["restart"] = await _restart(bench, workload, n, work)
 
         # (f) the common per-object pattern on the same objects (all settled now: it still
         # asks once per object per interval).
@@ -861,6 +862,44 @@ async def measure(workload: Workload, n: int, running_seconds: float) -> dict[st
             base.send_signal(signal.SIGTERM)
             base.wait(30)
     return _save(workload, n, result)
+
+
+async def _restart(bench: Stack, workload: Workload, n: int, work: Path) -> dict[str, Any]:
+    """A fresh operator on the same settled objects, as after every ``helm upgrade``: how
+    long until it holds them all, what it then holds in memory with no create phase behind
+    it (the create-phase RSS minus this is what the create peak left in CPython's arenas),
+    and that it creates nothing and writes nothing to the API server."""
+    plural = workload.plural
+    bench.emu.admin.clear_counters()
+    writes0 = await bench.api.apiserver_writes()
+    port = free_port()
+    started = time.monotonic()
+    op = _start_operator(bench.cp, bench.emu, work / "restarted.log", port)
+    try:
+        while time.monotonic() - started < 600:
+            try:
+                if _operator_metric(port, "modelarts_objects", plural) >= n:
+                    break
+            except httpx.HTTPError:
+                pass  # not serving metrics yet
+            await asyncio.sleep(1)
+        holds_all_s = time.monotonic() - started
+        await _quiesce(port)
+        rss, cpu = _proc_stats(op.pid)
+        calls = bench.emu.admin.counters()
+        return {
+            "holds_all_objects_s": round(holds_all_s, 1),
+            "measured_at_s": round(time.monotonic() - started, 1),
+            "rss_mb": round(rss, 1),
+            "cpu_seconds": round(cpu, 1),
+            "remote_creates": calls.get(workload.create_call, 0),
+            "api_calls": _calls(calls),
+            "calls_by_endpoint": {k: v for k, v in calls.items() if v},
+            "apiserver_writes": await bench.api.apiserver_writes() - writes0,
+        }
+    finally:
+        op.send_signal(signal.SIGTERM)
+        op.wait(30)
 
 
 def _save(workload: Workload, n: int, result: dict[str, Any]) -> dict[str, Any]:
