@@ -75,6 +75,8 @@ async def poll(spec: kopf.Spec, status: kopf.Status, patch: kopf.Patch, **_: Any
         return
     if PLURAL == "trainingjobs":
         await client.training_jobs_v2.get(str(remote_id))
+    elif PLURAL == "models" and spec.get("llm"):  # DataArts: read by listing with its ID
+        await client.dataarts.get_model(str(spec["llm"]["workspaceId"]), str(remote_id))
     elif PLURAL == "services":
         api = client.services_v2 if spec.get("v2") else client.services
         await api.get(str(remote_id))
