@@ -3,8 +3,8 @@
     python bench/table.py [workload ...]     (default: every workload with a result)
 
 docs/benchmarks.md quotes these rows; rendering them from the JSON the runs wrote keeps a
-figure from being copied wrong. A missing figure (a kind that never completes has no lag)
-is a dash.
+figure from being copied wrong. A missing figure is a dash; a row
+with nothing but dashes (the lag, for kinds that never complete) is left out.
 """
 
 from __future__ import annotations
@@ -86,7 +86,10 @@ ROWS: list[tuple[str, Callable[[Result], str]]] = [
 def render(columns: list[tuple[str, Result]]) -> str:
     head = "| Figure | " + " | ".join(label for label, _ in columns) + " |"
     rule = "|---|" + "---|" * len(columns)
-    body = [f"| {name} | " + " | ".join(cell(r) for _, r in columns) + " |" for name, cell in ROWS]
+    rows = [(name, [cell(r) for _, r in columns]) for name, cell in ROWS]
+    body = [
+        f"| {name} | " + " | ".join(cells) + " |" for name, cells in rows if set(cells) != {"—"}
+    ]
     return "\n".join([head, rule, *body])
 
 
