@@ -208,6 +208,16 @@ class Emitter:
             return budget, note + (f", tighter than the cloud's {cloud}" if cloud else "")
         return default, f"{what} {default}: operator size budget, not a cloud rule"
 
+    def _enum_alias(self, key: str, values: list[Any]) -> str:
+        """A module-level name for an enum (``Job.kind`` -> ``JobKind``), so that the CRD
+        modules that compose these models can use the same type."""
+        owner, wire = key.rstrip("[]").split(".", 1)
+        alias = owner + "".join(p[:1].upper() + p[1:] for p in re.split(r"[_]", camel(wire)))
+        if alias in self.aliases and self.aliases[alias] != _literal(values):
+            raise TableError(f"two enums named {alias}")
+        self.aliases[alias] = _literal(values)
+        return alias
+
     def _scalar(self, typ: str, name: str, rule: dict[str, Any], prefix: str, key: str) -> Emitted:
         """The annotation and Field arguments of a primitive (or of a list's items: ``prefix``
         "item_", ``key`` ends with "[]")."""
@@ -232,7 +242,8 @@ class Emitter:
             )
             return Emitted(alias, kwargs, comments, aliases)
         if enum:
-            return Emitted(_literal(list(enum)), kwargs, [f"enum: {self._source(rule)}"], aliases)
+            alias = self._enum_alias(key, list(enum))
+            return Emitted(alias, kwargs, [f"enum: {self._source(rule)}"], aliases)
         if typ == "str":
             stated = [k for k in ("min_length", "max_length", "pattern") if f"{prefix}{k}" in rule]
             if f"{prefix}min_length" in rule:
@@ -333,7 +344,9 @@ class Emitter:
             comments.append(f"CEL {entry['message']!r}: {source}")
         if cel:
             extras["x-kubernetes-validations"] = cel
-        required = item.required and not rule.get("optional")
+        required = item.required and not rule.get("optional") and "default" not in rule
+        if "default" in rule:
+            comments.append(f"default {rule['default']!r}: {self._source(rule)}")
         if item.required and rule.get("optional"):
             comments.append(f"optional although the SDK marks it required: {rule['optional']}")
         if extra is not None:
@@ -342,12 +355,13 @@ class Emitter:
         else:
             description = self.tables.describe(item)
         lines = [f"    # {c}" for c in comments]
-        args = [] if required else ["default=None"]
+        args = [] if required else [f"default={rule.get('default')!r}"]
         args += kwargs
         if extras:
             args.append(f"json_schema_extra={extras!r}")
         args.append(f"description={_pystr(description, 8, len('description='))}")
-        annotation = annotation if required else f"{annotation} | None"
+        if not required and "default" not in rule:
+            annotation = f"{annotation} | None"
         lines.append(f"    {item.wire}: {annotation} = Field({', '.join(args)})")
         return "\n".join(lines)
 

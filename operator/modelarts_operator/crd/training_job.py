@@ -32,20 +32,7 @@ from .common import (
     immutable_once_set,
     validations,
 )
-from .training_v2 import (
-    FORM_RULES,
-    AutoStop,
-    ExperimentReference,
-    JobKind,
-    LogExportPath,
-    PreviousJobPolicy,
-    SchedulePolicy,
-    TrainingAlgorithm,
-    TrainingEndpoints,
-    TrainingFeatures,
-    TrainingResource,
-    TrainingVolume,
-)
+from .training_v2 import FORM_RULES, TrainingV2Fields
 
 KIND = "TrainingJob"
 PLURAL = "trainingjobs"
@@ -282,8 +269,8 @@ class TrainingConfig(CrdModel):
     )
 
 
-class TrainingJobSpec(WorkspaceScopedSpec):
-    """Desired state of a ModelArts training job: the v2 form (algorithm + resource) or the
+class TrainingJobSpec(WorkspaceScopedSpec, TrainingV2Fields):
+    """Desired state of a ModelArts training job: the v2 form (algorithm + resource...) or the
     2020 v1 form (config), exactly one."""
 
     model_config = ConfigDict(
@@ -317,44 +304,6 @@ class TrainingJobSpec(WorkspaceScopedSpec):
         description=(
             "The 2020 v1 form's training configuration; a change creates a new job version. "
             "Exclusive with the v2 form (algorithm)."
-        ),
-    )
-    job_kind: JobKind | None = Field(default=None, description="v2: the job's kind (default job).")
-    algorithm: TrainingAlgorithm | None = Field(
-        default=None,
-        description=(
-            "v2: what runs (code, algorithm or custom image, engine, arguments, inputs, "
-            "outputs, environment). A change runs a new job (see previousJobPolicy)."
-        ),
-    )
-    resource: TrainingResource | None = Field(
-        default=None, description="v2: flavor or dedicated pool, and the number of nodes."
-    )
-    volumes: list[TrainingVolume] | None = Field(
-        default=None, max_length=16, description="v2: volumes mounted into the containers."
-    )
-    log_export_path: LogExportPath | None = Field(
-        default=None, description="v2: where the logs are kept (needed to read them later)."
-    )
-    schedule_policy: SchedulePolicy | None = Field(
-        default=None, description="v2: priority and preemption on a dedicated pool."
-    )
-    endpoints: TrainingEndpoints | None = Field(default=None, description="v2: SSH access.")
-    auto_stop: AutoStop | None = Field(
-        default=None, description="v2: the API stops the job after this many hours."
-    )
-    experiment: ExperimentReference | None = Field(
-        default=None, description="v2: the training experiment the job belongs to."
-    )
-    features: TrainingFeatures | None = Field(
-        default=None, description="v2: fault tolerance, TensorBoard and JupyterLab switches."
-    )
-    previous_job_policy: PreviousJobPolicy | None = Field(
-        default=None,
-        description=(
-            "v2: what happens to the job a spec change replaced (the API cannot change a job's "
-            "training fields, so a new job runs under a new name): Retain (default) keeps it "
-            "in ModelArts, stopped if it was running; Delete stops and deletes it."
         ),
     )
     active_deadline_seconds: int | None = Field(

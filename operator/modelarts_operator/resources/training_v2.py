@@ -31,8 +31,9 @@ from ..api.training_v2 import TERMINAL_PHASES, TrainingJobV2, TrainingJobV2Creat
 from ..crd.training_job import TrainingJobSpec
 from ..reconcile.controller import Context, Observation, RetryLater, confirmed_gone
 from ..reconcile.naming import marked_description
-from ..reconcile.references import from_millis, to_wire, workspace_id_of
+from ..reconcile.references import from_millis, workspace_id_of
 from ..reconcile.registry import Entry
+from ..vocab import training as vocab
 
 PHASES = {
     "Creating": "Creating",
@@ -59,6 +60,7 @@ NOT_TRAINING = (
     "active_deadline_seconds",
     "ttl_seconds_after_finished",
     "previous_job_policy",
+    "tags",
 )
 
 
@@ -71,57 +73,49 @@ def is_v2_entry(entry: Entry) -> bool:
 
 
 def annotations_of(spec: TrainingJobSpec) -> dict[str, str]:
-    """The API's annotation switches for ``spec.features``."""
-    features = spec.features
-    if features is None:
-        return {}
+    """The job's ``metadata.annotations``: ``spec.features`` as the API's annotation
+    switches, then ``spec.annotations`` (which win)."""
     out: dict[str, str] = {}
-    if (ft := features.fault_tolerance) is not None:
-        if ft.job_retry_num is not None:
-            out["fault-tolerance/job-retry-num"] = str(ft.job_retry_num)
-        if ft.unconditional_retry is not None:
-            out["fault-tolerance/job-unconditional-retry"] = str(ft.unconditional_retry).lower()
-        if ft.hang_retry is not None:
-            out["fault-tolerance/hang-retry"] = str(ft.hang_retry).lower()
-    if features.tensorboard is not None:
-        out["tensorboard/enable"] = str(features.tensorboard).lower()
-    if features.jupyter_lab is not None:
-        out["jupyter-lab/enable"] = str(features.jupyter_lab).lower()
+    if (features := spec.features) is not None:
+        if (ft := features.fault_tolerance) is not None:
+            if ft.job_retry_num is not None:
+                out["fault-tolerance/job-retry-num"] = str(ft.job_retry_num)
+            if ft.unconditional_retry is not None:
+                out["fault-tolerance/job-unconditional-retry"] = str(ft.unconditional_retry).lower()
+            if ft.hang_retry is not None:
+                out["fault-tolerance/hang-retry"] = str(ft.hang_retry).lower()
+        if features.tensorboard is not None:
+            out["tensorboard/enable"] = str(features.tensorboard).lower()
+        if features.jupyter_lab is not None:
+            out["jupyter-lab/enable"] = str(features.jupyter_lab).lower()
+    out.update(spec.annotations or {})
     return out
+
+
+# The body's ``spec``: the generated model's fields, which the TrainingJob spec inherits.
+BODY_SPEC_FIELDS = frozenset(vocab.Spec.model_fields)
 
 
 def create_request(
     spec: TrainingJobSpec, name: str, workspace_id: str, description: str | None
 ) -> TrainingJobV2CreateRequest:
-    """The create body the spec describes."""
-    metadata: dict[str, Any] = {"name": name, "workspace_id": workspace_id}
-    if description is not None:
-        metadata["description"] = description
-    if annotations := annotations_of(spec):
-        metadata["annotations"] = annotations
-    if spec.experiment is not None:
-        metadata["training_experiment_reference"] = to_wire(spec.experiment)
-    body: dict[str, Any] = {
-        "kind": spec.job_kind or "job",
-        "metadata": metadata,
-        "algorithm": to_wire(spec.algorithm),
-        "spec": {
-            "resource": to_wire(spec.resource),
-            **{
-                key: value
-                for key, value in {
-                    "volumes": [to_wire(v) for v in spec.volumes or []] or None,
-                    "log_export_path": to_wire(spec.log_export_path) or None,
-                    "schedule_policy": to_wire(spec.schedule_policy) or None,
-                    "auto_stop": to_wire(spec.auto_stop) or None,
-                }.items()
-                if value is not None
-            },
-        },
-    }
-    if spec.endpoints is not None:
-        body["endpoints"] = to_wire(spec.endpoints)
-    return TrainingJobV2CreateRequest.model_validate(body)
+    """The create body the spec describes: the spec's sub-models as they are, in the body's
+    envelopes (``metadata``, ``spec``)."""
+    return vocab.Job(
+        kind=spec.job_kind or "job",
+        metadata=vocab.JobMetadata(
+            name=name,
+            workspace_id=workspace_id,
+            description=description,
+            annotations=annotations_of(spec) or None,
+            training_experiment_reference=spec.experiment,
+        ),
+        algorithm=spec.algorithm,
+        spec=vocab.Spec(**{field: getattr(spec, field) for field in BODY_SPEC_FIELDS}),
+        endpoints=spec.endpoints,
+        train_type=spec.train_type,
+        ftjob_config=spec.ftjob_config,
+    )
 
 
 def training_digest(spec: TrainingJobSpec) -> str:

@@ -33,6 +33,15 @@ __all__ = [
     "VolumeMountRequest",
 ]
 
+AffinityRuleOperator = Literal["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]
+ConfigMode = Literal["BLOCK", "ASYNC"]
+ConfigType = Literal["COMMAND", "SCRIPT"]
+EndpointsReqService = Literal["NOTEBOOK", "SSH"]
+LeaseReqType = Literal["TIMING", "IDLE"]
+NotebookCreateRequestFeature = Literal["DEFAULT", "NOTEBOOK"]
+NotebookCustomSpecArch = Literal["X86_64", "AARCH64"]
+NotebookCustomSpecCategory = Literal["CPU", "GPU"]
+PublicNetworkConfigPublicNetworkType = Literal["SHARED", "EXCLUSIVE", "FORBIDDEN"]
 SpelledEvsObsObsfsEfs = Annotated[
     str,
     Field(pattern="(?i)^(EVS|OBS|OBSFS|EFS)$", max_length=5),
@@ -49,7 +58,7 @@ class EndpointsReq(SdkModel):
     """``EndpointsReq`` of the SDK (huaweicloudsdkmodelarts 3.1.219)."""
 
     # enum: SDK EndpointsReq.service: 取值范围 NOTEBOOK, SSH
-    service: Literal["NOTEBOOK", "SSH"] | None = Field(
+    service: EndpointsReqService | None = Field(
         default=None,
         description=(
             "Service offered: NOTEBOOK (the notebook over HTTPS) or SSH (remote SSH connection)."
@@ -100,7 +109,7 @@ class NotebookCustomSpec(SdkModel):
         ),
     )
     # enum: SDK NotebookCustomSpec.arch: 取值范围 X86_64, AARCH64
-    arch: Literal["X86_64", "AARCH64"] | None = Field(
+    arch: NotebookCustomSpecArch | None = Field(
         default=None,
         description=(
             "CPU architecture the instance requests: X86_64 or AARCH64. Required for a custom "
@@ -108,7 +117,7 @@ class NotebookCustomSpec(SdkModel):
         ),
     )
     # enum: SDK NotebookCustomSpec.category: 取值范围 CPU, GPU
-    category: Literal["CPU", "GPU"] | None = Field(
+    category: NotebookCustomSpecCategory | None = Field(
         default=None,
         description=(
             "Specification type the instance requests: CPU or GPU. Required for a custom "
@@ -222,7 +231,7 @@ class Config(SdkModel):
         description="Custom script content (Base64-encoded) or the script's absolute path.",
     )
     # enum: SDK Config.type: 取值范围 COMMAND, SCRIPT
-    type: Literal["COMMAND", "SCRIPT"] | None = Field(
+    type: ConfigType | None = Field(
         default=None,
         description=(
             "Script type: COMMAND (script holds the Base64-encoded content) or SCRIPT (script "
@@ -230,7 +239,7 @@ class Config(SdkModel):
         ),
     )
     # enum: SDK Config.mode: 取值范围 BLOCK, ASYNC
-    mode: Literal["BLOCK", "ASYNC"] | None = Field(
+    mode: ConfigMode | None = Field(
         default=None,
         description=(
             "How the custom script runs: BLOCK (synchronously) or ASYNC (asynchronously, the "
@@ -272,7 +281,7 @@ class LeaseReq(SdkModel):
         ),
     )
     # enum: SDK LeaseReq.type: 取值范围 TIMING, IDLE
-    type: Literal["TIMING", "IDLE"] | None = Field(
+    type: LeaseReqType | None = Field(
         default=None,
         description=(
             "Automatic stop type: TIMING (stop after the duration, the default) or IDLE (stop "
@@ -298,7 +307,7 @@ class AffinityRule(SdkModel):
         ),
     )
     # enum: SDK AffinityRule.operator: "可以设置六种匹配关系（In、NotIn、Exists、DoesNotExist、Gt、Lt）"
-    operator: Literal["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"] | None = Field(
+    operator: AffinityRuleOperator | None = Field(
         default=None,
         description=(
             "Operator: In (the object's label is in values), NotIn (not in values), Exists (the "
@@ -397,7 +406,7 @@ class PublicNetworkConfig(SdkModel):
     """``PublicNetworkConfig`` of the SDK (huaweicloudsdkmodelarts 3.1.219)."""
 
     # enum: SDK PublicNetworkConfig.public_network_type: SHARED, EXCLUSIVE, FORBIDDEN
-    public_network_type: Literal["SHARED", "EXCLUSIVE", "FORBIDDEN"] | None = Field(
+    public_network_type: PublicNetworkConfigPublicNetworkType | None = Field(
         default=None,
         description=(
             "Notebook network type: SHARED (public network), EXCLUSIVE (dedicated network) or "
@@ -426,7 +435,7 @@ class NotebookCreateRequest(SdkModel):
         ),
     )
     # enum: SDK NotebookCreateRequest.feature: 取值范围 DEFAULT, NOTEBOOK
-    feature: Literal["DEFAULT", "NOTEBOOK"] | None = Field(
+    feature: NotebookCreateRequestFeature | None = Field(
         default=None,
         description=(
             "Instance category: DEFAULT (a free CodeLab instance, at most one per user) or "

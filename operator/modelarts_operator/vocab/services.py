@@ -50,11 +50,70 @@ __all__ = [
     "UpgradeConfig",
 ]
 
+AdvancedConfigProtocol = Literal["HTTP", "HTTPS", "WSS", "WS", "TCP", "NA"]
+AffinityAffinityType = Literal["AFFINITY", "ANTI_AFFINITY"]
+AffinitySelectionMode = Literal["IP"]
+CodeSource = Literal["OBS", "OBSFS", "EFS"]
+CustomResourceSpecArch = Literal["x86", "arm64"]
+DumpSource = Literal["OBS", "OBSFS"]
+GroupConfigDeployType = Literal["SINGLE", "MULTI"]
+GroupConfigFramework = Literal["COMMON", "VLLM", "MINDIE"]
+GroupConfigScheduleStrategy = Literal["HIGH_AVAILABILITY", "HIGH_UTILIZATION", "HIGH_PERFORMANCE"]
+GroupConfigSecretType = Literal["dew", "agency"]
+GroupConfigWorkloadType = Literal["DEPLOYMENT", "LWS"]
+HealthCheckMethod = Literal["HTTP", "EXEC"]
+HealthProtocol = Literal["HTTPS", "HTTP", "WSS", "WS"]
+ImageInfoCategory = Literal["GPU", "CPU", "ASCEND"]
+ImageInfoSource = Literal["SWR", "IMAGE"]
+LtsConfigurationV2Status = Literal["ON", "OFF"]
+LtsConfigurationV2Type = Literal["STDOUT", "EVENT", "FILE"]
+RateLimitUnit = Literal["SECONDS", "MINUTES"]
+ScheduleConfigTimeUnit = Literal["MINUTES", "HOURS", "DAYS"]
+ScheduleConfigType = Literal["STOP"]
+ServiceCreateRequestDeployType = Literal["SINGLE", "MULTI"]
+ServiceCreateRequestLtsStrategy = Literal["POOL", "AUTO_CREATE", "DEFAULT"]
+ServiceCreateRequestTaskType = Literal[
+    "TEXT_GENERATION",
+    "IMAGE_UNDERSTANDING",
+    "VIDEO_GENERATION",
+    "IMAGE_GENERATION",
+    "RERANK",
+    "VECTOR_MODEL",
+    "EMBEDDING",
+]
+ServiceCreateRequestType = Literal["REAL_TIME", "ASYNC_REAL_TIME"]
+ServiceCreateRequestWorkloadType = Literal["DEPLOYMENT", "LWS"]
+ServiceInvokeCreateRequestAuthType = Literal["TOKEN", "API_KEY", "NONE"]
+ServiceInvokeCreateRequestMetricApiScheme = Literal["HTTP", "HTTPS"]
+ServiceInvokeCreateRequestProtocol = Literal["HTTP", "HTTPS", "WSS", "WS"]
+ServiceInvokeCreateRequestStrategy = Literal[
+    "ROUND_ROBIN", "ORIGIN_IP_HASH", "MIN_CONN", "MIN_FIRST_TOKEN_TIME", "COMPOSITE", "SLO_BASED"
+]
+ServiceInvokeUpdateRequestAuthType = Literal["TOKEN", "API_KEY", "NONE"]
+ServiceInvokeUpdateRequestMetricApiScheme = Literal["HTTP", "HTTPS"]
+ServiceInvokeUpdateRequestProtocol = Literal["HTTP", "HTTPS", "WSS", "WS"]
+ServiceInvokeUpdateRequestStrategy = Literal[
+    "ROUND_ROBIN", "ORIGIN_IP_HASH", "MIN_CONN", "MIN_FIRST_TOKEN_TIME", "COMPOSITE", "SLO_BASED"
+]
+ServiceSecretSecretType = Literal["custom", "dew"]
+ServiceUpdateRequestLtsStrategy = Literal["POOL", "AUTO_CREATE", "DEFAULT"]
+ServiceUpdateRequestTaskType = Literal[
+    "TEXT_GENERATION",
+    "IMAGE_UNDERSTANDING",
+    "VIDEO_GENERATION",
+    "IMAGE_GENERATION",
+    "RERANK",
+    "VECTOR_MODEL",
+    "EMBEDDING",
+]
 SpelledObsObsfsEfsLocal = Annotated[
     str,
     Field(pattern="(?i)^(OBS|OBSFS|EFS|LOCAL)$", max_length=5),
     AfterValidator(spelled("OBS", "OBSFS", "EFS", "LOCAL")),
 ]
+UnitConfigRecovery = Literal["Instance", "Role", "Pod"]
+UnitGroupPolicyScheduleScope = Literal["HYPERNODE", "SLICE"]
+UpgradeConfigType = Literal["ROLLING"]
 
 
 class CustomResourceSpec(SdkModel):
@@ -81,7 +140,7 @@ class CustomResourceSpec(SdkModel):
     )
     ascend: int | None = Field(default=None, description="Number of Ascend chips.")
     # enum: SDK CustomResourceSpec.arch: "枚举值：x86 | arm64"
-    arch: Literal["x86", "arm64"] | None = Field(
+    arch: CustomResourceSpecArch | None = Field(
         default=None, description="Architecture: x86 or arm64."
     )
 
@@ -92,7 +151,7 @@ class ImageInfo(SdkModel):
     # maxLength 128: operator size budget, not a cloud rule
     id: str | None = Field(default=None, max_length=128, description="Image ID.")
     # enum: SDK ImageInfo.source: 取值范围 SWR, IMAGE
-    source: Literal["SWR", "IMAGE"] = Field(
+    source: ImageInfoSource = Field(
         description=(
             "Where the image comes from: SWR (SoftWare Repository for Container) or IMAGE (a "
             "general ModelArts image)."
@@ -101,7 +160,7 @@ class ImageInfo(SdkModel):
     # maxLength 512: operator size budget
     swr_path: str = Field(max_length=512, description="Image address; its form depends on source.")
     # enum: SDK ImageInfo.category: 取值范围 GPU, CPU, ASCEND
-    category: Literal["GPU", "CPU", "ASCEND"] | None = Field(
+    category: ImageInfoCategory | None = Field(
         default=None, description="Processor the image supports: GPU, CPU (default) or ASCEND."
     )
 
@@ -185,7 +244,7 @@ class Code(SdkModel):
     """``Code`` of the SDK (huaweicloudsdkmodelarts 3.1.219)."""
 
     # enum: SDK Code.source: 取值范围 OBS, OBSFS, EFS
-    source: Literal["OBS", "OBSFS", "EFS"] = Field(
+    source: CodeSource = Field(
         description=(
             "Storage the code comes from: OBS (Object Storage Service), OBSFS (OBS file system "
             "interface) or EFS (Scalable File Service)."
@@ -286,7 +345,7 @@ class Dump(SdkModel):
     """``Dump`` of the SDK (huaweicloudsdkmodelarts 3.1.219)."""
 
     # enum: SDK Dump.source: 取值范围 OBS, OBSFS
-    source: Literal["OBS", "OBSFS"] = Field(
+    source: DumpSource = Field(
         description=(
             "Storage of the dump directory: OBS (Object Storage Service) or OBSFS (OBS file "
             "system interface)."
@@ -357,7 +416,7 @@ class Health(SdkModel):
     )
 
     # enum: SDK Health.check_method: 取值范围 HTTP, EXEC
-    check_method: Literal["HTTP", "EXEC"] | None = Field(
+    check_method: HealthCheckMethod | None = Field(
         default=None,
         description=(
             "Health check method: HTTP or EXEC (a command). Unset on create: HTTP; unset on "
@@ -386,7 +445,7 @@ class Health(SdkModel):
         ),
     )
     # enum: SDK Health.protocol: 取值范围 HTTPS, HTTP, WSS, WS
-    protocol: Literal["HTTPS", "HTTP", "WSS", "WS"] | None = Field(
+    protocol: HealthProtocol | None = Field(
         default=None, description="Connection protocol, default HTTP: HTTPS, HTTP, WSS or WS."
     )
     # ge: SDK Health.initial_delay_seconds: "默认30秒，最小1秒"
@@ -422,12 +481,12 @@ class Affinity(SdkModel):
     """``Affinity`` of the SDK (huaweicloudsdkmodelarts 3.1.219)."""
 
     # enum: SDK Affinity.affinity_type: 取值范围 AFFINITY, ANTI_AFFINITY
-    affinity_type: Literal["AFFINITY", "ANTI_AFFINITY"] = Field(
+    affinity_type: AffinityAffinityType = Field(
         description="Node affinity type: AFFINITY or ANTI_AFFINITY."
     )
     required: bool = Field(description="Whether the affinity is hard (true) or not (false).")
     # enum: SDK Affinity.selection_mode: 取值范围 IP
-    selection_mode: Literal["IP"] = Field(description="How nodes are selected: IP.")
+    selection_mode: AffinitySelectionMode = Field(description="How nodes are selected: IP.")
     # max_properties: SDK Affinity.targets: "长度不能超过20"
     # keys maxLength 64: operator size budget
     # values maxLength 64: operator size budget
@@ -465,7 +524,7 @@ class UnitGroupPolicy(SdkModel):
     """``UnitGroupPolicy`` of the SDK (huaweicloudsdkmodelarts 3.1.219)."""
 
     # enum: SDK UnitGroupPolicy.schedule_scope: 取值范围 HYPERNODE, SLICE
-    schedule_scope: Literal["HYPERNODE", "SLICE"] | None = Field(
+    schedule_scope: UnitGroupPolicyScheduleScope | None = Field(
         default=None,
         description=(
             "Scheduling scope, only for A5 supernode flavors: HYPERNODE (supernode scheduling) or"
@@ -577,7 +636,7 @@ class UnitConfig(SdkModel):
     # ge and le: SDK UnitConfig.port: 取值范围 [1,65535]
     port: int | None = Field(default=None, ge=1, le=65535, description="Port, 1-65535.")
     # enum: SDK UnitConfig.recovery: 取值范围 Instance, Role, Pod
-    recovery: Literal["Instance", "Role", "Pod"] | None = Field(
+    recovery: UnitConfigRecovery | None = Field(
         default=None,
         description=(
             "Automatic rebuild when a pod restarts after a configuration change or a fault (none "
@@ -645,7 +704,7 @@ class UpgradeConfig(SdkModel):
     """``UpgradeConfig`` of the SDK (huaweicloudsdkmodelarts 3.1.219)."""
 
     # enum: SDK UpgradeConfig.type: 取值范围 ROLLING
-    type: Literal["ROLLING"] | None = Field(
+    type: UpgradeConfigType | None = Field(
         default=None, description="Upgrade type: ROLLING (rolling upgrade, the default)."
     )
     rolling_update: RollingUpdate | None = Field(
@@ -701,7 +760,7 @@ class ServiceSecret(SdkModel):
         default=None, description="Whether secrets are enabled; default false."
     )
     # enum: SDK ServiceSecret.secret_type: 取值范围 custom, dew
-    secret_type: Literal["custom", "dew"] | None = Field(
+    secret_type: ServiceSecretSecretType | None = Field(
         default=None, description="Secret type: custom (a custom secret) or dew (a DEW secret)."
     )
     # item count: SDK ServiceSecret.secret_volumes: "上限30个"
@@ -758,7 +817,7 @@ class AdvancedConfig(SdkModel):
     )
     port: int = Field(description="Container port.")
     # enum: SDK AdvancedConfig.protocol: 取值范围 HTTP, HTTPS, WSS, WS, TCP, NA
-    protocol: Literal["HTTP", "HTTPS", "WSS", "WS", "TCP", "NA"] = Field(
+    protocol: AdvancedConfigProtocol = Field(
         description=(
             "Container request protocol: HTTP, HTTPS, WSS (WebSocket Secure), WS (WebSocket), TCP"
             " or NA (no protocol). With WSS or WS the service interface becomes a WebSocket, and "
@@ -812,7 +871,7 @@ class GroupConfig(SdkModel):
         ),
     )
     # enum: SDK GroupConfig.secret_type: 取值范围 dew, agency
-    secret_type: Literal["dew", "agency"] | None = Field(
+    secret_type: GroupConfigSecretType | None = Field(
         default=None,
         description=(
             "Credential type: dew (a DEW secret) or agency (temporary agency credentials). Agency"
@@ -842,9 +901,7 @@ class GroupConfig(SdkModel):
         ),
     )
     # enum: SDK GroupConfig.schedule_strategy: 取值范围 HIGH_AVAILABILITY, HIGH_UTILIZATION, HIGH_PERFORMANCE
-    schedule_strategy: (
-        Literal["HIGH_AVAILABILITY", "HIGH_UTILIZATION", "HIGH_PERFORMANCE"] | None
-    ) = Field(
+    schedule_strategy: GroupConfigScheduleStrategy | None = Field(
         default=None,
         description=(
             "Scheduling strategy: HIGH_AVAILABILITY (default), HIGH_UTILIZATION (compact) or "
@@ -873,11 +930,11 @@ class GroupConfig(SdkModel):
         description="Service remarks: at most 512 characters, no > or <. Default empty.",
     )
     # enum: SDK GroupConfig.framework: "仅支持以下枚举值：COMMON | VLLM | MINDIE"
-    framework: Literal["COMMON", "VLLM", "MINDIE"] | None = Field(
+    framework: GroupConfigFramework | None = Field(
         default=None, description="Serving framework: COMMON (default), VLLM or MINDIE."
     )
     # enum: SDK GroupConfig.deploy_type: 取值范围 SINGLE, MULTI
-    deploy_type: Literal["SINGLE", "MULTI"] | None = Field(
+    deploy_type: GroupConfigDeployType | None = Field(
         default=None,
         description=(
             "Deployment type: SINGLE (one node, one card) or MULTI (several nodes and cards)."
@@ -891,7 +948,7 @@ class GroupConfig(SdkModel):
         default=None, max_length=128, description="Weight of the mirrored traffic: 50."
     )
     # enum: SDK GroupConfig.workload_type: 取值范围 DEPLOYMENT, LWS
-    workload_type: Literal["DEPLOYMENT", "LWS"] | None = Field(
+    workload_type: GroupConfigWorkloadType | None = Field(
         default=None, description="Workload type: DEPLOYMENT or LWS."
     )
     model: ModelResource | None = Field(
@@ -973,7 +1030,7 @@ class ServiceInvokeCreateRequest(SdkModel):
     # ge and le: SDK ServiceInvokeCreateRequest.port: 取值范围 [1, 65535]
     port: int = Field(ge=1, le=65535, description="Service port, 1-65535.")
     # enum: SDK ServiceInvokeCreateRequest.protocol: 取值范围 HTTP, HTTPS, WSS, WS
-    protocol: Literal["HTTP", "HTTPS", "WSS", "WS"] = Field(
+    protocol: ServiceInvokeCreateRequestProtocol = Field(
         description=(
             "Service request protocol: HTTP, HTTPS, WSS (WebSocket Secure) or WS (WebSocket). "
             "With WSS or WS the interface becomes a WebSocket and a service traffic limit cannot "
@@ -981,7 +1038,7 @@ class ServiceInvokeCreateRequest(SdkModel):
         )
     )
     # enum: SDK ServiceInvokeCreateRequest.auth_type: 取值范围 TOKEN, API_KEY, NONE
-    auth_type: Literal["TOKEN", "API_KEY", "NONE"] = Field(
+    auth_type: ServiceInvokeCreateRequestAuthType = Field(
         description="Authentication: TOKEN (IAM token), API_KEY (API key) or NONE."
     )
     internet_access_enable: bool | None = Field(
@@ -994,17 +1051,7 @@ class ServiceInvokeCreateRequest(SdkModel):
         default=None, description="Dynamic routing: true (on) or false (off)."
     )
     # enum: SDK ServiceInvokeCreateRequest.strategy: 取值范围 ROUND_ROBIN ... SLO_BASED
-    strategy: (
-        Literal[
-            "ROUND_ROBIN",
-            "ORIGIN_IP_HASH",
-            "MIN_CONN",
-            "MIN_FIRST_TOKEN_TIME",
-            "COMPOSITE",
-            "SLO_BASED",
-        ]
-        | None
-    ) = Field(
+    strategy: ServiceInvokeCreateRequestStrategy | None = Field(
         default=None,
         description=(
             "Smart routing strategy (in the advanced settings from version 861): ROUND_ROBIN, "
@@ -1013,7 +1060,7 @@ class ServiceInvokeCreateRequest(SdkModel):
         ),
     )
     # enum: SDK ServiceInvokeCreateRequest.metric_api_scheme: 取值范围 HTTP, HTTPS
-    metric_api_scheme: Literal["HTTP", "HTTPS"] | None = Field(
+    metric_api_scheme: ServiceInvokeCreateRequestMetricApiScheme | None = Field(
         default=None, description="Protocol of the metrics interface: HTTP or HTTPS."
     )
     # maxLength 128: operator size budget, not a cloud rule
@@ -1058,9 +1105,7 @@ class RateLimit(SdkModel):
         ge=1, le=10000, description="Most calls of the service per time unit, 1-10000."
     )
     # enum: SDK RateLimit.unit: 取值范围 SECONDS, MINUTES
-    unit: Literal["SECONDS", "MINUTES"] = Field(
-        description="Time unit of the limit: SECONDS or MINUTES."
-    )
+    unit: RateLimitUnit = Field(description="Time unit of the limit: SECONDS or MINUTES.")
 
 
 class ServiceLimit(SdkModel):
@@ -1148,9 +1193,9 @@ class LtsConfigurationV2(SdkModel):
     """``LtsConfigurationV2`` of the SDK (huaweicloudsdkmodelarts 3.1.219)."""
 
     # enum: SDK LtsConfigurationV2.status: 取值范围 ON, OFF
-    status: Literal["ON", "OFF"] = Field(description="Log service state: ON (default) or OFF.")
+    status: LtsConfigurationV2Status = Field(description="Log service state: ON (default) or OFF.")
     # enum: SDK LtsConfigurationV2.type: 取值范围 STDOUT, EVENT, FILE
-    type: Literal["STDOUT", "EVENT", "FILE"] = Field(
+    type: LtsConfigurationV2Type = Field(
         description=(
             "LTS log type: STDOUT (container standard output), EVENT (Kubernetes events) or FILE "
             "(container log files)."
@@ -1230,14 +1275,14 @@ class ScheduleConfig(SdkModel):
         description="Amount of the time unit; with time_unit between 1 minute and 7 days.",
     )
     # enum: SDK ScheduleConfig.time_unit: 取值范围 MINUTES, HOURS, DAYS
-    time_unit: Literal["MINUTES", "HOURS", "DAYS"] | None = Field(
+    time_unit: ScheduleConfigTimeUnit | None = Field(
         default=None,
         description=(
             "Time unit: MINUTES, HOURS or DAYS; with duration between 1 minute and 7 days."
         ),
     )
     # enum: SDK ScheduleConfig.type: "当前仅支持取值为STOP"
-    type: Literal["STOP"] | None = Field(
+    type: ScheduleConfigType | None = Field(
         default=None, description="Schedule type; only STOP is supported."
     )
 
@@ -1273,14 +1318,14 @@ class ServiceCreateRequest(SdkModel):
         description="Service remarks: at most 512 characters, no > or <. Default empty.",
     )
     # enum: SDK ServiceCreateRequest.type: 取值范围 REAL_TIME, ASYNC_REAL_TIME
-    type: Literal["REAL_TIME", "ASYNC_REAL_TIME"] = Field(
+    type: ServiceCreateRequestType = Field(
         description=(
             "Inference service type: REAL_TIME (real-time service) or ASYNC_REAL_TIME "
             "(asynchronous service)."
         )
     )
     # enum: SDK ServiceCreateRequest.deploy_type: 取值范围 SINGLE, MULTI
-    deploy_type: Literal["SINGLE", "MULTI"] = Field(
+    deploy_type: ServiceCreateRequestDeployType = Field(
         description=(
             "Deployment type: SINGLE (one node, one card) or MULTI (several nodes and cards)."
         )
@@ -1298,7 +1343,7 @@ class ServiceCreateRequest(SdkModel):
         default=None, description="How a new version rolls out."
     )
     # enum: SDK ServiceCreateRequest.lts_strategy: 取值范围 POOL, AUTO_CREATE, DEFAULT
-    lts_strategy: Literal["POOL", "AUTO_CREATE", "DEFAULT"] | None = Field(
+    lts_strategy: ServiceCreateRequestLtsStrategy | None = Field(
         default=None,
         description=(
             "Log strategy: POOL (the log stream of the pool's log plug-in), AUTO_CREATE (create a"
@@ -1358,18 +1403,7 @@ class ServiceCreateRequest(SdkModel):
         ),
     )
     # enum: SDK ServiceCreateRequest.task_type: 取值范围 TEXT_GENERATION ... EMBEDDING
-    task_type: (
-        Literal[
-            "TEXT_GENERATION",
-            "IMAGE_UNDERSTANDING",
-            "VIDEO_GENERATION",
-            "IMAGE_GENERATION",
-            "RERANK",
-            "VECTOR_MODEL",
-            "EMBEDDING",
-        ]
-        | None
-    ) = Field(
+    task_type: ServiceCreateRequestTaskType | None = Field(
         default=None,
         description=(
             "Model type: TEXT_GENERATION, IMAGE_UNDERSTANDING, VIDEO_GENERATION, "
@@ -1377,7 +1411,7 @@ class ServiceCreateRequest(SdkModel):
         ),
     )
     # enum: SDK ServiceCreateRequest.workload_type: 取值范围 DEPLOYMENT, LWS
-    workload_type: Literal["DEPLOYMENT", "LWS"] | None = Field(
+    workload_type: ServiceCreateRequestWorkloadType | None = Field(
         default=None, description="Workload type: DEPLOYMENT or LWS."
     )
 
@@ -1430,7 +1464,7 @@ class ServiceInvokeUpdateRequest(SdkModel):
     # ge and le: SDK ServiceInvokeUpdateRequest.port: 取值范围 [1, 65535]
     port: int = Field(ge=1, le=65535, description="Service port, 1-65535.")
     # enum: SDK ServiceInvokeUpdateRequest.protocol: 取值范围 HTTP, HTTPS, WSS, WS
-    protocol: Literal["HTTP", "HTTPS", "WSS", "WS"] = Field(
+    protocol: ServiceInvokeUpdateRequestProtocol = Field(
         description=(
             "Service request protocol: HTTP, HTTPS, WSS (WebSocket Secure) or WS (WebSocket). "
             "With WSS or WS the interface becomes a WebSocket and a service traffic limit cannot "
@@ -1438,7 +1472,7 @@ class ServiceInvokeUpdateRequest(SdkModel):
         )
     )
     # enum: SDK ServiceInvokeUpdateRequest.auth_type: 取值范围 TOKEN, API_KEY, NONE
-    auth_type: Literal["TOKEN", "API_KEY", "NONE"] = Field(
+    auth_type: ServiceInvokeUpdateRequestAuthType = Field(
         description="Authentication: TOKEN (IAM token), API_KEY (API key) or NONE."
     )
     internet_access_enable: bool | None = Field(
@@ -1451,17 +1485,7 @@ class ServiceInvokeUpdateRequest(SdkModel):
         default=None, description="Dynamic routing: true (on) or false (off)."
     )
     # enum: SDK ServiceInvokeUpdateRequest.strategy: 取值范围 ROUND_ROBIN ... SLO_BASED
-    strategy: (
-        Literal[
-            "ROUND_ROBIN",
-            "ORIGIN_IP_HASH",
-            "MIN_CONN",
-            "MIN_FIRST_TOKEN_TIME",
-            "COMPOSITE",
-            "SLO_BASED",
-        ]
-        | None
-    ) = Field(
+    strategy: ServiceInvokeUpdateRequestStrategy | None = Field(
         default=None,
         description=(
             "Smart routing strategy (in the advanced settings from version 861): ROUND_ROBIN, "
@@ -1470,7 +1494,7 @@ class ServiceInvokeUpdateRequest(SdkModel):
         ),
     )
     # enum: SDK ServiceInvokeUpdateRequest.metric_api_scheme: 取值范围 HTTP, HTTPS
-    metric_api_scheme: Literal["HTTP", "HTTPS"] | None = Field(
+    metric_api_scheme: ServiceInvokeUpdateRequestMetricApiScheme | None = Field(
         default=None, description="Protocol of the metrics interface: HTTP or HTTPS."
     )
     # maxLength 128: operator size budget, not a cloud rule
@@ -1581,7 +1605,7 @@ class ServiceUpdateRequest(SdkModel):
         default=None, description="How the new version rolls out."
     )
     # enum: SDK ServiceUpdateRequest.lts_strategy: 取值范围 POOL, AUTO_CREATE, DEFAULT
-    lts_strategy: Literal["POOL", "AUTO_CREATE", "DEFAULT"] | None = Field(
+    lts_strategy: ServiceUpdateRequestLtsStrategy | None = Field(
         default=None, description="Log strategy: POOL, AUTO_CREATE or DEFAULT; kept when unset."
     )
     # item count: SDK ServiceUpdateRequest.log_configs: "数量上限为3 ... 且每种类型只可配置一个"
@@ -1626,18 +1650,9 @@ class ServiceUpdateRequest(SdkModel):
         ),
     )
     # enum: SDK ServiceUpdateRequest.task_type: 取值范围 TEXT_GENERATION ... EMBEDDING
-    task_type: (
-        Literal[
-            "TEXT_GENERATION",
-            "IMAGE_UNDERSTANDING",
-            "VIDEO_GENERATION",
-            "IMAGE_GENERATION",
-            "RERANK",
-            "VECTOR_MODEL",
-            "EMBEDDING",
-        ]
-        | None
-    ) = Field(default=None, description="Model type (see create); kept when unset.")
+    task_type: ServiceUpdateRequestTaskType | None = Field(
+        default=None, description="Model type (see create); kept when unset."
+    )
 
 
 CustomResourceSpec.model_rebuild()

@@ -83,6 +83,40 @@ __all__ = [
     "TrainingExperimentRequest",
 ]
 
+AutoStopTimeUnit = Literal["HOURS"]
+InputAccessMethod = Literal["parameter", "env"]
+JobKind = Literal[
+    "job",
+    "federated_pool_job",
+    "edge_job",
+    "hetero_job",
+    "mrs_job",
+    "autosearch_job",
+    "diag_job",
+    "visualization_job",
+]
+JobTrainType = Literal["SFT", "PRETRAIN", "LORA", "DPO", "RFT"]
+LogExportConfigVersion = Literal["v0", "v1"]
+NodeSelectorRequirementOperator = Literal["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]
+NotificationEvents = Literal[
+    "JobStarted",
+    "JobCompleted",
+    "JobFailed",
+    "JobTerminated",
+    "JobRestarted",
+    "JobHanged",
+    "JobPreempted",
+]
+OutputAccessMethod = Literal["parameter", "env"]
+RequiredAffinityAffinityGroupLevel = Literal["hyperinstance", "slice", "hyperinstanceGroup"]
+RequiredAffinityAffinityType = Literal["cabinet", "hyperinstance", "networkTopology"]
+RequiredAffinityJobLevel = Literal["cluster", "hyperinstanceGroup"]
+ReserveTimeTimeUnit = Literal["HOURS"]
+RetentionPolicyPolicy = Literal["enabled", "disabled"]
+RewardAttrsMode = Literal["max", "min"]
+SearchParamsParamType = Literal["continuous", "discrete"]
+SummaryLogType = Literal["tensorboard", "mindstudio-insight"]
+
 
 class TrainingExperimentRequest(SdkModel):
     """``TrainingExperimentRequest`` of the SDK (huaweicloudsdkmodelarts 3.1.219)."""
@@ -215,7 +249,7 @@ class RewardAttrs(SdkModel):
     # maxLength 64: operator size budget
     name: str | None = Field(default=None, max_length=64, description="Metric name.")
     # enum: SDK RewardAttrs.mode: max, min
-    mode: Literal["max", "min"] | None = Field(
+    mode: RewardAttrsMode | None = Field(
         default=None,
         description=(
             "Search direction: max (a larger metric value is better) or min (a smaller metric "
@@ -234,7 +268,7 @@ class SearchParams(SdkModel):
     # maxLength 64: operator size budget
     name: str | None = Field(default=None, max_length=64, description="Hyperparameter name.")
     # enum: SDK SearchParams.param_type: continuous, discrete
-    param_type: Literal["continuous", "discrete"] | None = Field(
+    param_type: SearchParamsParamType | None = Field(
         default=None,
         description=(
             "Parameter type: continuous (a continuous hyperparameter; the console shows an input "
@@ -404,7 +438,7 @@ class Input(SdkModel):
         ),
     )
     # enum: SDK Input.access_method: 取值范围 parameter, env
-    access_method: Literal["parameter", "env"] | None = Field(
+    access_method: InputAccessMethod | None = Field(
         default=None,
         description=(
             "How the channel's path (local_dir) is passed: parameter (as a hyperparameter, the "
@@ -449,7 +483,7 @@ class Output(SdkModel):
         description="Local path in the container the output channel is mapped to.",
     )
     # enum: SDK Output.access_method: 取值范围 parameter, env
-    access_method: Literal["parameter", "env"] | None = Field(
+    access_method: OutputAccessMethod | None = Field(
         default=None,
         description=(
             "How the channel's path (local_dir) is passed: parameter (as a hyperparameter, the "
@@ -564,7 +598,7 @@ class Summary(SdkModel):
     """``Summary`` of the SDK (huaweicloudsdkmodelarts 3.1.219)."""
 
     # enum: SDK Summary.log_type: 取值范围 tensorboard, mindstudio-insight
-    log_type: Literal["tensorboard", "mindstudio-insight"] | None = Field(
+    log_type: SummaryLogType | None = Field(
         default=None,
         description=(
             "Visualization log type of the job; with it the job can be the data source of a "
@@ -598,6 +632,18 @@ class JobAlgorithm(SdkModel):
                     "rule": "has(self.subscriptionId) == has(self.itemVersionId)",
                     "message": "subscriptionId and itemVersionId go together",
                     "fieldPath": ".itemVersionId",
+                },
+                # SDK JobAlgorithm.boot_file: "训练作业的代码启动文件，需要在代码目录下" (inside the code directory); error ModelArts.2758 (reference, training error codes)
+                {
+                    "rule": "!has(self.codeDir) || !has(self.bootFile) || self.bootFile.replace('obs:/', ).startsWith(self.codeDir.replace(obs:/, ))",
+                    "message": "bootFile must be inside codeDir",
+                    "fieldPath": ".bootFile",
+                },
+                # error ModelArts.2806 "Custom image jobs command and engine.url cannot be empty" (reference, training error codes)
+                {
+                    "rule": "!has(self.engine) || !has(self.engine.imageUrl) || has(self.command)",
+                    "message": "a custom image (engine.imageUrl) needs command",
+                    "fieldPath": ".command",
                 },
             ]
         }
@@ -663,8 +709,19 @@ class JobAlgorithm(SdkModel):
         description="Start command of the custom image's container (custom-image jobs).",
     )
     # maxItems 20: operator size budget
+    # CEL 'parameter names must be unique': error ModelArts.2767 "Duplicate parameter name" (reference: duplicate names are refused)
     parameters: list[Parameters] | None = Field(
-        default=None, max_length=20, description="Running parameters of the training job."
+        default=None,
+        max_length=20,
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "self.all(p, !has(p.name) || self.exists_one(q, has(q.name) && q.name == p.name))",
+                    "message": "parameter names must be unique",
+                }
+            ]
+        },
+        description="Running parameters of the training job.",
     )
     policies: JobPolicies | None = Field(
         default=None, description="Policies of the algorithm, e.g. hyperparameter search."
@@ -762,6 +819,25 @@ class MainContainerCustomizedFlavor(SdkModel):
 
 class SpecResource(SdkModel):
     """``SpecResource`` of the SDK (huaweicloudsdkmodelarts 3.1.219)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                # Terraform modelarts_training_job docs: flavor_id "For public resource pool, this parameter is available and required", pool_id "For dedicated resource pool, this parameter is available and required"
+                {
+                    "rule": "has(self.flavorId) || has(self.poolId)",
+                    "message": "a public pool needs flavorId, a dedicated pool poolId",
+                    "fieldPath": ".flavorId",
+                },
+                # Terraform modelarts_training_job docs: main_container_customized_flavor "available only when pool_id is specified"
+                {
+                    "rule": "!has(self.mainContainerCustomizedFlavor) || has(self.poolId)",
+                    "message": "mainContainerCustomizedFlavor is for dedicated pools (poolId)",
+                    "fieldPath": ".mainContainerCustomizedFlavor",
+                },
+            ]
+        }
+    )
 
     # maxLength 128: operator size budget, not a cloud rule
     flavor_id: str | None = Field(
@@ -872,7 +948,7 @@ class AutoStop(SdkModel):
     """``AutoStop`` of the SDK (huaweicloudsdkmodelarts 3.1.219)."""
 
     # enum: SDK AutoStop.time_unit: "可选取值如下： - HOURS"
-    time_unit: Literal["HOURS"] = Field(description="Time unit: HOURS.")
+    time_unit: AutoStopTimeUnit = Field(description="Time unit: HOURS.")
     # ge: SDK AutoStop.duration: "最小值为1"
     duration: int = Field(ge=1, description="Running time; at least 1.")
 
@@ -881,7 +957,7 @@ class RetentionPolicy(SdkModel):
     """``RetentionPolicy`` of the SDK (huaweicloudsdkmodelarts 3.1.219)."""
 
     # enum: SDK RetentionPolicy.policy: 取值范围 enabled, disabled
-    policy: Literal["enabled", "disabled"] | None = Field(
+    policy: RetentionPolicyPolicy | None = Field(
         default=None,
         description=(
             "Automatic ageing of the job's records: enabled (age this job) or disabled (do not; "
@@ -900,7 +976,7 @@ class NodeSelectorRequirement(SdkModel):
     # maxLength 64: operator size budget
     key: str = Field(max_length=64, description="Label key the selector applies to.")
     # enum: SDK NodeSelectorRequirement.operator: "有效的运算符包括 In、NotIn、Exists、DoesNotExist、Gt 和 Lt"
-    operator: Literal["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"] = Field(
+    operator: NodeSelectorRequirementOperator = Field(
         description=(
             "Relation between the key and the values: In (the key's value is in values), NotIn "
             "(it is not), Exists (the key exists, any value), DoesNotExist (the key does not "
@@ -945,7 +1021,7 @@ class RequiredAffinity(SdkModel):
     """``RequiredAffinity`` of the SDK (huaweicloudsdkmodelarts 3.1.219)."""
 
     # enum: SDK RequiredAffinity.affinity_type: 取值范围 cabinet, hyperinstance, networkTopology
-    affinity_type: Literal["cabinet", "hyperinstance", "networkTopology"] | None = Field(
+    affinity_type: RequiredAffinityAffinityType | None = Field(
         default=None,
         description=(
             "Affinity scheduling policy: cabinet (whole-cabinet scheduling), hyperinstance "
@@ -953,7 +1029,7 @@ class RequiredAffinity(SdkModel):
         ),
     )
     # enum: SDK RequiredAffinity.job_level: 取值范围 cluster, hyperinstanceGroup
-    job_level: Literal["cluster", "hyperinstanceGroup"] | None = Field(
+    job_level: RequiredAffinityJobLevel | None = Field(
         default=None,
         description=(
             "Network topology constraint of the whole job, effective with affinity_type "
@@ -971,7 +1047,7 @@ class RequiredAffinity(SdkModel):
         ),
     )
     # enum: SDK RequiredAffinity.affinity_group_level: 取值范围 hyperinstance, slice; its default "默认值hyperinstanceGroup" is accepted too
-    affinity_group_level: Literal["hyperinstance", "slice", "hyperinstanceGroup"] | None = Field(
+    affinity_group_level: RequiredAffinityAffinityGroupLevel | None = Field(
         default=None,
         description=(
             "Network topology constraint of an affinity group, effective with affinity_type "
@@ -1039,7 +1115,7 @@ class LogExportConfig(SdkModel):
     """``LogExportConfig`` of the SDK (huaweicloudsdkmodelarts 3.1.219)."""
 
     # enum: SDK LogExportConfig.version: 取值范围 v0、v1
-    version: Literal["v0", "v1"] | None = Field(
+    version: LogExportConfigVersion | None = Field(
         default=None, description="Log version: v0 (default) or v1."
     )
     rotation_enabled: bool | None = Field(
@@ -1058,20 +1134,7 @@ class Notification(SdkModel):
     )
     # items: enum: SDK Notification.events: "枚举值" JobStarted, JobCompleted, JobFailed, JobTerminated, JobRestarted, JobHanged, JobPreempted
     # maxItems 8: operator size budget, not a cloud rule
-    events: (
-        list[
-            Literal[
-                "JobStarted",
-                "JobCompleted",
-                "JobFailed",
-                "JobTerminated",
-                "JobRestarted",
-                "JobHanged",
-                "JobPreempted",
-            ]
-        ]
-        | None
-    ) = Field(
+    events: list[NotificationEvents] | None = Field(
         default=None,
         max_length=8,
         description=(
@@ -1186,7 +1249,7 @@ class ReserveTime(SdkModel):
     """``ReserveTime`` of the SDK (huaweicloudsdkmodelarts 3.1.219)."""
 
     # enum: SDK ReserveTime.time_unit: 取值范围 HOURS
-    time_unit: Literal["HOURS"] = Field(description="Time unit: HOURS.")
+    time_unit: ReserveTimeTimeUnit = Field(description="Time unit: HOURS.")
     # ge: SDK ReserveTime.duration: "最小值为1"
     duration: int = Field(ge=1, description="How long it is kept; at least 1.")
 
@@ -1349,23 +1412,16 @@ class MasJobConfig(SdkModel):
 class Job(SdkModel):
     """``Job`` of the SDK (huaweicloudsdkmodelarts 3.1.219)."""
 
-    # enum: SDK Job.kind: 取值范围 job, federated_pool_job, edge_job, hetero_job, mrs_job, autosearch_job, diag_job, visualization_job
-    kind: Literal[
-        "job",
-        "federated_pool_job",
-        "edge_job",
-        "hetero_job",
-        "mrs_job",
-        "autosearch_job",
-        "diag_job",
-        "visualization_job",
-    ] = Field(
+    # enum: SDK Job.kind: 取值范围 job, federated_pool_job, edge_job, hetero_job, mrs_job, autosearch_job, diag_job, visualization_job; 默认取值 job
+    # default 'job': SDK Job.kind: 取值范围 job, federated_pool_job, edge_job, hetero_job, mrs_job, autosearch_job, diag_job, visualization_job; 默认取值 job
+    kind: JobKind = Field(
+        default="job",
         description=(
             "Training job type: job (ordinary job, the default), federated_pool_job (resource "
             "pool federation job), edge_job (edge job), hetero_job (heterogeneous job), mrs_job "
             "(MRS job), autosearch_job (automatic search job), diag_job (diagnosis job), "
             "visualization_job (visualization job)."
-        )
+        ),
     )
     metadata: JobMetadata = Field(
         description="Name, workspace, description and annotations of the job."
@@ -1382,7 +1438,7 @@ class Job(SdkModel):
     )
     endpoints: JobEndpointsReq | None = Field(default=None, description="Remote access to the job.")
     # enum: SDK Job.train_type: 取值范围 SFT, PRETRAIN, LORA, DPO, RFT
-    train_type: Literal["SFT", "PRETRAIN", "LORA", "DPO", "RFT"] | None = Field(
+    train_type: JobTrainType | None = Field(
         default=None,
         description=(
             "Type: SFT (full fine-tuning), PRETRAIN (pre-training), LORA (LoRA fine-tuning), DPO "

@@ -19,11 +19,13 @@ __all__ = [
     "ViewWorkspaceResponseGrants",
 ]
 
+CreateWorkspaceReqGrantsUserType = Literal["IAM", "FEDERATE", "AGENCY"]
 SpelledPublicPrivateInternal = Annotated[
     str,
     Field(pattern="(?i)^(PUBLIC|PRIVATE|INTERNAL)$", max_length=8),
     AfterValidator(spelled("PUBLIC", "PRIVATE", "INTERNAL")),
 ]
+ViewWorkspaceResponseGrantsUserType = Literal["IAM", "FEDERATE", "AGENCY"]
 
 
 class CreateWorkspaceReqGrants(SdkModel):
@@ -52,7 +54,7 @@ class CreateWorkspaceReqGrants(SdkModel):
         default=None, max_length=128, description="IAM user name. Give this or user_id."
     )
     # enum: SDK CreateWorkspaceReqGrants.user_type: 取值范围 IAM, FEDERATE, AGENCY
-    user_type: Literal["IAM", "FEDERATE", "AGENCY"] | None = Field(
+    user_type: CreateWorkspaceReqGrantsUserType | None = Field(
         default=None,
         description=(
             "Type of the granted user: IAM (IAM user, the default), FEDERATE (federated user) or "
@@ -140,7 +142,7 @@ class ViewWorkspaceResponseGrants(SdkModel):
         default=None, max_length=128, description="IAM user name. Give this or user_id."
     )
     # enum: SDK ViewWorkspaceResponseGrants.user_type: 取值范围 IAM, FEDERATE, AGENCY
-    user_type: Literal["IAM", "FEDERATE", "AGENCY"] | None = Field(
+    user_type: ViewWorkspaceResponseGrantsUserType | None = Field(
         default=None,
         description=(
             "Type of the granted user: IAM (IAM user, the default), FEDERATE (federated user) or "
