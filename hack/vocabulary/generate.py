@@ -344,7 +344,10 @@ class Emitter:
             comments.append(f"CEL {entry['message']!r}: {source}")
         if cel:
             extras["x-kubernetes-validations"] = cel
-        required = item.required and not rule.get("optional") and "default" not in rule
+        required = (item.required or bool(rule.get("required"))) and not rule.get("optional")
+        required = required and "default" not in rule
+        if rule.get("required") and not item.required:
+            comments.append(f"required although the SDK marks it optional: {rule['required']}")
         if "default" in rule:
             comments.append(f"default {rule['default']!r}: {self._source(rule)}")
         if item.required and rule.get("optional"):

@@ -113,7 +113,9 @@ def tags_field(max_items: int = 20) -> Any:
             **validations(
                 cel(
                     "self.all(t, !(t.key in "
-                    + "[" + ", ".join(f"'{k}'" for k in RESERVED_TAG_KEYS) + "]))",
+                    + "["
+                    + ", ".join(f"'{k}'" for k in RESERVED_TAG_KEYS)
+                    + "]))",
                     "the operator's ownership tag keys are reserved: "
                     + ", ".join(RESERVED_TAG_KEYS),
                 )

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 
+from ..vocab import services as vocab
 from .common import (
     FREE_FORM,
     K8S_NAME_PATTERN,
@@ -27,6 +28,7 @@ from .common import (
     cel,
     immutable,
     immutable_once_set,
+    tags_field,
     validations,
 )
 from .service_v2 import ServiceV2Form
@@ -299,6 +301,11 @@ class ServiceSpec(WorkspaceScopedSpec):
                 field_path=".v2",
             ),
             cel(
+                "!has(self.tags) || has(self.v2)",
+                "tags belong to the v2 form (the 2020 services API has none)",
+                field_path=".tags",
+            ),
+            cel(
                 "has(self.v2) == has(oldSelf.v2)",
                 "the form (v1 config or v2) cannot change: create a new Service",
                 field_path=".v2",
@@ -385,6 +392,7 @@ class ServiceSpec(WorkspaceScopedSpec):
             "mounted model weights. Exclusive with config and inferType."
         ),
     )
+    tags: list[vocab.ServiceCreateRequestTags] | None = tags_field()
     export_to: ExportTo | None = Field(
         default=None,
         description="Publish the service ID and access address in a ConfigMap for applications.",

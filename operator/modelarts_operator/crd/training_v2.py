@@ -104,12 +104,8 @@ class TrainingV2Fields(vocab.Spec):
 
 
 # Everything that belongs to the v2 form (camelCase), for the rule that keeps it apart from
-# the 2020 form (config).
-V2_FIELDS = tuple(
-    (info.alias or name)
-    for name, info in TrainingV2Fields.model_fields.items()
-    if name != "tags"  # tags: the same in every form
-)
+# the 2020 form (config); the v1 API has no tags either.
+V2_FIELDS = tuple((info.alias or name) for name, info in TrainingV2Fields.model_fields.items())
 
 FORM_RULES = (
     cel(
@@ -131,7 +127,7 @@ FORM_RULES = (
         "the v2 form needs resource (flavorId and/or poolId, nodeCount)",
         field_path=".resource",
     ),
-    # SDK SpecResource.pool_group_id: "当kind为federated_pool_job时，该字段必填" (required  # noqa: RUF003
+    # SDK SpecResource.pool_group_id: "当kind为federated_pool_job时，该字段必填" (required
     # when kind is federated_pool_job).
     cel(
         "!has(self.jobKind) || self.jobKind != 'federated_pool_job' || "

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 _INVALID = re.compile(r"[^A-Za-z0-9-]+")
@@ -71,6 +71,23 @@ def owner_tag(marker: str) -> dict[str, str]:
     """The ``{key, value}`` tag that marks a remote object as this object's."""
     match = MARKER.search(marker)
     return {"key": OWNER_TAG_KEY, "value": match.group(1) if match else marker}
+
+
+def desired_tags(
+    spec_tags: Iterable[Any] | None, defaults: Mapping[str, str] | None = None, marker: str = ""
+) -> list[dict[str, str]]:
+    """The tags a remote object should carry: the operator-wide defaults, the spec's (a key in
+    both: the spec's value), and the ownership tag (``marker``; the CRD reserves its key)."""
+    tags = dict(defaults or {})
+    for tag in spec_tags or []:
+        key = tag.get("key") if isinstance(tag, dict) else getattr(tag, "key", None)
+        value = tag.get("value") if isinstance(tag, dict) else getattr(tag, "value", None)
+        if key:
+            tags[str(key)] = str(value or "")
+    if marker:
+        owner = owner_tag(marker)
+        tags[owner["key"]] = owner["value"]
+    return [{"key": key, "value": value} for key, value in sorted(tags.items())]
 
 
 def marker_from_tags(tags: Iterable[Any] | None) -> str | None:

@@ -23,8 +23,8 @@ from ..api.services_v2 import (
 )
 from ..crd.service_v2 import ServiceV2Form
 from ..reconcile.controller import Context, Observation, confirmed_gone
-from ..reconcile.naming import owner_tag
-from ..reconcile.references import from_millis, ready_dependency, to_wire, workspace_id_of
+from ..reconcile.naming import desired_tags
+from ..reconcile.references import from_millis, ready_dependency, workspace_id_of
 from ..reconcile.registry import Entry
 
 BUSY = frozenset({"INIT", "DEPLOYING", "UPGRADING", "STOPPING", "DELETING"})
@@ -42,24 +42,20 @@ def _obs_address(location: str) -> str:
 
 
 def wire_config(ctx: Context) -> dict[str, Any]:
-    """spec.v2 as the API's body: model mounts by reference resolved to their Model's source
-    location (raises Waiting until the Model is ready), the rolling-update limits nested."""
+    """spec.v2 as the API's body fields: the generated models as they are, model mounts by
+    reference resolved to their Model's source location (raises Waiting until the Model is
+    ready)."""
     form: ServiceV2Form = ctx.spec.v2
-    wire = to_wire(form)
+    wire = form.body_fields()
     for g, group in enumerate(form.group_configs):
-        for u, unit in enumerate(group.unit_configs):
+        for u, unit in enumerate(group.unit_configs or []):
             mounts = wire["group_configs"][g]["unit_configs"][u].get("models") or []
             for mount, spec_mount in zip(mounts, unit.models or [], strict=True):
-                ref = mount.pop("model_ref", None)
-                if ref is not None and spec_mount.model_ref is not None:
+                mount.pop("model_ref", None)
+                if spec_mount.model_ref is not None:
                     status = ready_dependency(ctx, "models", "Model", spec_mount.model_ref.name)
                     location = (status.get("source") or {}).get("location") or ""
                     mount["address"] = _obs_address(str(location))
-    upgrade = wire.get("upgrade_config")
-    if upgrade is not None:
-        rolling = {k: upgrade.pop(k) for k in ("max_surge", "max_unavailable") if k in upgrade}
-        if rolling:
-            upgrade["rolling_update"] = rolling
     return wire
 
 
@@ -68,8 +64,10 @@ def create_request(ctx: Context, wire: dict[str, Any]) -> ServiceV2CreateRequest
     body.update(name=ctx.remote_name, workspace_id=ctx.refs.workspace_id)
     if ctx.spec.description is not None:
         body["description"] = ctx.spec.description
-    if ctx.marker:  # ownership is a tag here (the description stays the user's)
-        body["tags"] = [owner_tag(ctx.marker)]
+    # Ownership is a tag here (the description stays the user's), beside the spec's tags.
+    tags = desired_tags(ctx.spec.tags, marker=ctx.marker)
+    if tags:
+        body["tags"] = tags
     return ServiceV2CreateRequest.model_validate(body)
 
 

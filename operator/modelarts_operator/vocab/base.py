@@ -12,14 +12,21 @@ from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
+
+
+def camel(name: str) -> str:
+    """The CRD's name for a JSON name: ``log_export_path`` -> ``logExportPath``,
+    ``i18n_description`` -> ``i18nDescription`` (a letter after a digit stays lower case, unlike
+    pydantic's ``to_camel``); names already in camelCase are kept."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 class SdkModel(BaseModel):
     """A request model generated from the official SDK."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel,
+        alias_generator=camel,
         populate_by_name=True,
         extra="ignore",
         protected_namespaces=(),

@@ -53,10 +53,10 @@ __all__ = [
 AdvancedConfigProtocol = Literal["HTTP", "HTTPS", "WSS", "WS", "TCP", "NA"]
 AffinityAffinityType = Literal["AFFINITY", "ANTI_AFFINITY"]
 AffinitySelectionMode = Literal["IP"]
-CodeSource = Literal["OBS", "OBSFS", "EFS"]
+CodeSource = Literal["OBS", "OBSFS", "EFS", "GIT"]
 CustomResourceSpecArch = Literal["x86", "arm64"]
 DumpSource = Literal["OBS", "OBSFS"]
-GroupConfigDeployType = Literal["SINGLE", "MULTI"]
+GroupConfigDeployType = Literal["SINGLE", "MULTI", "DIST"]
 GroupConfigFramework = Literal["COMMON", "VLLM", "MINDIE"]
 GroupConfigScheduleStrategy = Literal["HIGH_AVAILABILITY", "HIGH_UTILIZATION", "HIGH_PERFORMANCE"]
 GroupConfigSecretType = Literal["dew", "agency"]
@@ -70,7 +70,7 @@ LtsConfigurationV2Type = Literal["STDOUT", "EVENT", "FILE"]
 RateLimitUnit = Literal["SECONDS", "MINUTES"]
 ScheduleConfigTimeUnit = Literal["MINUTES", "HOURS", "DAYS"]
 ScheduleConfigType = Literal["STOP"]
-ServiceCreateRequestDeployType = Literal["SINGLE", "MULTI"]
+ServiceCreateRequestDeployType = Literal["SINGLE", "MULTI", "DIST"]
 ServiceCreateRequestLtsStrategy = Literal["POOL", "AUTO_CREATE", "DEFAULT"]
 ServiceCreateRequestTaskType = Literal[
     "TEXT_GENERATION",
@@ -81,7 +81,7 @@ ServiceCreateRequestTaskType = Literal[
     "VECTOR_MODEL",
     "EMBEDDING",
 ]
-ServiceCreateRequestType = Literal["REAL_TIME", "ASYNC_REAL_TIME"]
+ServiceCreateRequestType = Literal["REAL_TIME", "ASYNC_REAL_TIME", "BATCH", "EDGE"]
 ServiceCreateRequestWorkloadType = Literal["DEPLOYMENT", "LWS"]
 ServiceInvokeCreateRequestAuthType = Literal["TOKEN", "API_KEY", "NONE"]
 ServiceInvokeCreateRequestMetricApiScheme = Literal["HTTP", "HTTPS"]
@@ -111,13 +111,26 @@ SpelledObsObsfsEfsLocal = Annotated[
     Field(pattern="(?i)^(OBS|OBSFS|EFS|LOCAL)$", max_length=5),
     AfterValidator(spelled("OBS", "OBSFS", "EFS", "LOCAL")),
 ]
-UnitConfigRecovery = Literal["Instance", "Role", "Pod"]
+UnitConfigRecovery = Literal["Instance", "Role", "Pod", "INSTANCE_GROUP", "INSTANCE"]
 UnitGroupPolicyScheduleScope = Literal["HYPERNODE", "SLICE"]
 UpgradeConfigType = Literal["ROLLING"]
 
 
 class CustomResourceSpec(SdkModel):
     """``CustomResourceSpec`` of the SDK (huaweicloudsdkmodelarts 3.1.219)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                # Terraform modelartsv2_service docs: ascend "cannot be configured together with gpu"
+                {
+                    "rule": "!(has(self.gpu) && self.gpu > 0.0 && has(self.ascend) && self.ascend > 0)",
+                    "message": "gpu and ascend cannot be used together",
+                    "fieldPath": ".ascend",
+                },
+            ]
+        }
+    )
 
     # ge: SDK CustomResourceSpec.gpu: "输入值不能小于0"
     gpu: float | None = Field(
@@ -243,7 +256,7 @@ class ModelResource(SdkModel):
 class Code(SdkModel):
     """``Code`` of the SDK (huaweicloudsdkmodelarts 3.1.219)."""
 
-    # enum: SDK Code.source: 取值范围 OBS, OBSFS, EFS
+    # enum: SDK Code.source: 取值范围 OBS, OBSFS, EFS; Terraform modelartsv2_service docs add GIT
     source: CodeSource = Field(
         description=(
             "Storage the code comes from: OBS (Object Storage Service), OBSFS (OBS file system "
@@ -635,7 +648,7 @@ class UnitConfig(SdkModel):
     liveness_health: Health | None = Field(default=None, description="Liveness probe.")
     # ge and le: SDK UnitConfig.port: 取值范围 [1,65535]
     port: int | None = Field(default=None, ge=1, le=65535, description="Port, 1-65535.")
-    # enum: SDK UnitConfig.recovery: 取值范围 Instance, Role, Pod
+    # enum: SDK UnitConfig.recovery: 取值范围 Instance, Role, Pod; Terraform modelartsv2_service docs: INSTANCE_GROUP, INSTANCE (its example sends "Instance")
     recovery: UnitConfigRecovery | None = Field(
         default=None,
         description=(
@@ -933,7 +946,7 @@ class GroupConfig(SdkModel):
     framework: GroupConfigFramework | None = Field(
         default=None, description="Serving framework: COMMON (default), VLLM or MINDIE."
     )
-    # enum: SDK GroupConfig.deploy_type: 取值范围 SINGLE, MULTI
+    # enum: SDK GroupConfig.deploy_type: 取值范围 SINGLE, MULTI; Terraform modelartsv2_service docs add DIST
     deploy_type: GroupConfigDeployType | None = Field(
         default=None,
         description=(
@@ -1095,6 +1108,10 @@ class ServiceInvokeCreateRequest(SdkModel):
     custom_urls: list[Annotated[str, Field(max_length=512)]] | None = Field(
         default=None, max_length=4, description="Custom invocation addresses of the service."
     )
+    # not in the SDK's model; the cloud takes it: Terraform modelartsv2_service docs example: runtime_config.service_invoke.direct_channel_auth_enable = false (issue 23)
+    direct_channel_auth_enable: bool | None = Field(
+        default=None, description="Direct channel authentication switch."
+    )
 
 
 class RateLimit(SdkModel):
@@ -1225,8 +1242,8 @@ class ServiceCreateRequestTags(SdkModel):
 
     # min_length, max_length, pattern: SDK ServiceCreateRequestTags.key: "长度为1~128，标签的键可以包含任意语种字母、数字、空格，以及_ . : = + - @特殊字符，但首尾不能含有空格，不能以_sys_开头"
     # CEL 'a tag key must not start with _sys_': SDK ServiceCreateRequestTags.key: "长度为1~128，标签的键可以包含任意语种字母、数字、空格，以及_ . : = + - @特殊字符，但首尾不能含有空格，不能以_sys_开头"
-    key: str | None = Field(
-        default=None,
+    # required although the SDK marks it optional: the key is 1~128 characters ("长度为1~128"): a tag has one
+    key: str = Field(
         min_length=1,
         max_length=128,
         pattern="^[\\p{L}\\p{N}_.:=+\\-@]([\\p{L}\\p{N} _.:=+\\-@]*[\\p{L}\\p{N}_.:=+\\-@])?$",
@@ -1317,14 +1334,14 @@ class ServiceCreateRequest(SdkModel):
         pattern="^[^<>]*$",
         description="Service remarks: at most 512 characters, no > or <. Default empty.",
     )
-    # enum: SDK ServiceCreateRequest.type: 取值范围 REAL_TIME, ASYNC_REAL_TIME
+    # enum: SDK ServiceCreateRequest.type: 取值范围 REAL_TIME, ASYNC_REAL_TIME; Terraform modelartsv2_service docs list BATCH, REAL_TIME and EDGE as valid
     type: ServiceCreateRequestType = Field(
         description=(
             "Inference service type: REAL_TIME (real-time service) or ASYNC_REAL_TIME "
             "(asynchronous service)."
         )
     )
-    # enum: SDK ServiceCreateRequest.deploy_type: 取值范围 SINGLE, MULTI
+    # enum: SDK ServiceCreateRequest.deploy_type: 取值范围 SINGLE, MULTI; Terraform modelartsv2_service docs add DIST
     deploy_type: ServiceCreateRequestDeployType = Field(
         description=(
             "Deployment type: SINGLE (one node, one card) or MULTI (several nodes and cards)."
@@ -1528,6 +1545,10 @@ class ServiceInvokeUpdateRequest(SdkModel):
     # maxItems 4: operator size budget
     custom_urls: list[Annotated[str, Field(max_length=512)]] | None = Field(
         default=None, max_length=4, description="Custom invocation addresses of the service."
+    )
+    # not in the SDK's model; the cloud takes it: Terraform modelartsv2_service docs example: runtime_config.service_invoke.direct_channel_auth_enable (issue 23)
+    direct_channel_auth_enable: bool | None = Field(
+        default=None, description="Direct channel authentication switch."
     )
 
 
