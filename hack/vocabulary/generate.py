@@ -208,11 +208,18 @@ class Emitter:
             return budget, note + (f", tighter than the cloud's {cloud}" if cloud else "")
         return default, f"{what} {default}: operator size budget, not a cloud rule"
 
+    @staticmethod
+    def _alias_name(key: str) -> str:
+        """``Job.kind`` -> ``JobKind``, ``VolumeMountRequest.category`` ->
+        ``VolumeMountRequestCategory``."""
+        owner, wire = key.removesuffix("[]").split(".", 1)
+        field = camel(wire)
+        return owner + field[:1].upper() + field[1:]
+
     def _enum_alias(self, key: str, values: list[Any]) -> str:
         """A module-level name for an enum (``Job.kind`` -> ``JobKind``), so that the CRD
         modules that compose these models can use the same type."""
-        owner, wire = key.rstrip("[]").split(".", 1)
-        alias = owner + "".join(p[:1].upper() + p[1:] for p in re.split(r"[_]", camel(wire)))
+        alias = self._alias_name(key)
         if alias in self.aliases and self.aliases[alias] != _literal(values):
             raise TableError(f"two enums named {alias}")
         self.aliases[alias] = _literal(values)
@@ -227,8 +234,7 @@ class Emitter:
         enum = rule.get(f"{prefix}enum")
         if typ == "str" and rule.get(f"{prefix}ci_enum"):
             values = list(rule[f"{prefix}ci_enum"])
-            alias = "Spelled" + "".join(v.title().replace("_", "") for v in values)
-            alias = re.sub(r"[^A-Za-z0-9]", "", alias)[:60]
+            alias = self._alias_name(key)
             pattern = "(?i)^(" + "|".join(re.escape(v) for v in values) + ")$"
             longest = max(len(v) for v in values)
             self.aliases[alias] = (

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -93,6 +93,15 @@ def sdk_field(model: type[BaseModel], name: str, *, description: str | None = No
     if description is not None:
         info.description = description
     return info
+
+
+def rules_of(model: type[BaseModel]) -> tuple[CelRule, ...]:
+    """The class-level CEL rules a (generated) model carries: a subclass that sets its own
+    rules starts from these, or they are lost."""
+    extra = model.model_config.get("json_schema_extra")
+    if isinstance(extra, dict):
+        return tuple(cast(list[CelRule], extra.get("x-kubernetes-validations", [])))
+    return ()
 
 
 # The operator's ownership tag (reconcile.naming.OWNER_TAG_KEY and the Notebook's owner tag):

@@ -18,20 +18,12 @@ update body: they are immutable.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from ..vocab import services as vocab
-from .common import CelRule, CrdModel, LocalObjectReference, cel, sdk_field, validations
-
-
-def rules_of(model: type[BaseModel]) -> tuple[CelRule, ...]:
-    """The class-level CEL rules a generated model carries (a subclass keeps them)."""
-    extra = model.model_config.get("json_schema_extra")
-    if isinstance(extra, dict):
-        return tuple(cast(list[CelRule], extra.get("x-kubernetes-validations", [])))
-    return ()
+from .common import CrdModel, LocalObjectReference, cel, rules_of, sdk_field, validations
 
 
 class ModelMount(vocab.ModelResource):

@@ -244,8 +244,8 @@ def _older_than_current(version: DataArtsModelVersion, remote: DataArtsModel) ->
 def _same_config_or_refuse(version: DataArtsModelVersion, llm: LlmModel) -> None:
     """A version name DataArts has already must mean the same files: versions never change."""
     have = version.config.llm_model_config if version.config else None
-    want = llm.version.config.llm_model_config
-    if have is None:
+    want = llm.version.config.llm_model_config if llm.version.config else None
+    if have is None or want is None:
         return
     if (have.base_model_type, have.model_path) != (want.base_model_type, want.model_path):
         raise InvalidSpec(

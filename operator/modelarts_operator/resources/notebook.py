@@ -33,7 +33,6 @@ from ..api.notebooks import (
     NotebookUpdateRequest,
     VolumeMount,
 )
-from ..api.notebooks import NotebookCustomSpec as CustomSpecRequest
 from ..crd import notebook as crd
 from ..crd.notebook import NotebookSpec, NotebookStatus
 from ..reconcile.controller import (
@@ -183,12 +182,6 @@ def _ssh_matches(spec: NotebookSpec, remote: Notebook) -> bool:
     return have == want
 
 
-def _custom_spec(spec: NotebookSpec) -> CustomSpecRequest | None:
-    if spec.custom_spec is None:
-        return None
-    return CustomSpecRequest.model_validate(to_wire(spec.custom_spec))
-
-
 def _custom_spec_matches(spec: NotebookSpec, remote: Notebook) -> bool:
     if spec.custom_spec is None:
         return True
@@ -290,12 +283,19 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec]):
             image_id=await self._image_id(ctx),
             volume=VolumeMount.model_validate(to_wire(spec.volume)),
             flavor=spec.flavor,
-            custom_spec=_custom_spec(spec),
+            custom_spec=spec.custom_spec,
             pool_id=spec.pool_id,
             description=spec.description,
             workspace_id=_refs(ctx).workspace_id,
             lease=_lease(spec),
             endpoints=_endpoints(spec),
+            feature=spec.feature,
+            hooks=spec.hooks,
+            affinity=spec.affinity,
+            run_user=spec.run_user,
+            data_volumes=spec.data_volumes,
+            user_vpc=spec.user_vpc,
+            public_network_config=spec.public_network_config,
         )
         created = await ctx.client.notebooks.create(request)
         await ctx.client.notebooks.add_tags(str(created.id), {OWNER_TAG: ctx.uid})
@@ -357,6 +357,7 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec]):
         elif state == "RUNNING" and self._lease_changed(spec, remote):
             lease = _lease(spec)
             assert lease is not None
+            assert lease.duration is not None
             await notebooks.renew_lease(
                 remote_id, duration_ms=lease.duration, lease_type=lease.type
             )

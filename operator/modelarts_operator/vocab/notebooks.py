@@ -42,12 +42,12 @@ NotebookCreateRequestFeature = Literal["DEFAULT", "NOTEBOOK"]
 NotebookCustomSpecArch = Literal["X86_64", "AARCH64"]
 NotebookCustomSpecCategory = Literal["CPU", "GPU"]
 PublicNetworkConfigPublicNetworkType = Literal["SHARED", "EXCLUSIVE", "FORBIDDEN"]
-SpelledEvsObsObsfsEfs = Annotated[
+VolumeMountRequestCategory = Annotated[
     str,
     Field(pattern="(?i)^(EVS|OBS|OBSFS|EFS)$", max_length=5),
     AfterValidator(spelled("EVS", "OBS", "OBSFS", "EFS")),
 ]
-SpelledManagedDedicated = Annotated[
+VolumeMountRequestOwnership = Annotated[
     str,
     Field(pattern="(?i)^(MANAGED|DEDICATED)$", max_length=9),
     AfterValidator(spelled("MANAGED", "DEDICATED")),
@@ -70,6 +70,14 @@ class EndpointsReq(SdkModel):
         default=None,
         max_length=8,
         description="SSH key pair names, created and listed on the ECS console's Key Pair page.",
+    )
+    # not in the SDK's model; the cloud takes it: the API reference (OTC ModelArts API, EndpointsReq): allowed_access_ips, at most 5; Terraform modelarts_notebook allowed_access_ips
+    # items: maxLength 64: operator size budget
+    # item count: the API reference (OTC ModelArts API, EndpointsReq): allowed_access_ips, at most 5; Terraform modelarts_notebook allowed_access_ips
+    allowed_access_ips: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        default=None,
+        max_length=5,
+        description="Source addresses allowed to connect over SSH; at most 5 (unset: any).",
     )
 
 
@@ -161,7 +169,7 @@ class VolumeMountRequest(SdkModel):
     )
 
     # one of EVS, OBS, OBSFS, EFS in any case, sent as spelled here: SDK VolumeMountRequest.category: 取值范围 EVS, OBS, OBSFS, EFS; the cloud's examples write lower case ("type": "evs", 2020 API reference, storage of development environments; issue 23)
-    category: SpelledEvsObsObsfsEfs = Field(
+    category: VolumeMountRequestCategory = Field(
         description=(
             "Storage type: EVS (cloud disk), OBS (Object Storage Service), OBSFS (parallel file "
             'system, PFS) or EFS (SFS Turbo). See "How to choose storage in the development '
@@ -169,7 +177,7 @@ class VolumeMountRequest(SdkModel):
         )
     )
     # one of MANAGED, DEDICATED in any case, sent as spelled here: SDK VolumeMountRequest.ownership: 取值范围 MANAGED, DEDICATED; the cloud's examples write lower case (issue 23: "ownership: managed")
-    ownership: SpelledManagedDedicated = Field(
+    ownership: VolumeMountRequestOwnership = Field(
         description=(
             "Who owns the resource: MANAGED (hosted by the service) or DEDICATED (in your "
             "account; only with category EFS)."
@@ -216,8 +224,11 @@ class VolumeMountRequest(SdkModel):
             "letters, digits, hyphens and underscores, 1-64 characters."
         ),
     )
+    # le: SDK NotebookUpdateRequest.storage_new_size: "最大允许扩容至4096" (an EVS volume grows to at most 4096 GB)
     capacity: int | None = Field(
-        default=None, description="EVS disk capacity in GB; only with category EVS. Default 5."
+        default=None,
+        le=4096,
+        description="EVS disk capacity in GB; only with category EVS. Default 5.",
     )
 
 

@@ -56,6 +56,11 @@ AffinitySelectionMode = Literal["IP"]
 CodeSource = Literal["OBS", "OBSFS", "EFS", "GIT"]
 CustomResourceSpecArch = Literal["x86", "arm64"]
 DumpSource = Literal["OBS", "OBSFS"]
+FileInfoSource = Annotated[
+    str,
+    Field(pattern="(?i)^(OBS|OBSFS|EFS|LOCAL)$", max_length=5),
+    AfterValidator(spelled("OBS", "OBSFS", "EFS", "LOCAL")),
+]
 GroupConfigDeployType = Literal["SINGLE", "MULTI", "DIST"]
 GroupConfigFramework = Literal["COMMON", "VLLM", "MINDIE"]
 GroupConfigScheduleStrategy = Literal["HIGH_AVAILABILITY", "HIGH_UTILIZATION", "HIGH_PERFORMANCE"]
@@ -67,6 +72,11 @@ ImageInfoCategory = Literal["GPU", "CPU", "ASCEND"]
 ImageInfoSource = Literal["SWR", "IMAGE"]
 LtsConfigurationV2Status = Literal["ON", "OFF"]
 LtsConfigurationV2Type = Literal["STDOUT", "EVENT", "FILE"]
+ModelResourceSource = Annotated[
+    str,
+    Field(pattern="(?i)^(OBS|OBSFS|EFS|LOCAL)$", max_length=5),
+    AfterValidator(spelled("OBS", "OBSFS", "EFS", "LOCAL")),
+]
 RateLimitUnit = Literal["SECONDS", "MINUTES"]
 ScheduleConfigTimeUnit = Literal["MINUTES", "HOURS", "DAYS"]
 ScheduleConfigType = Literal["STOP"]
@@ -105,11 +115,6 @@ ServiceUpdateRequestTaskType = Literal[
     "RERANK",
     "VECTOR_MODEL",
     "EMBEDDING",
-]
-SpelledObsObsfsEfsLocal = Annotated[
-    str,
-    Field(pattern="(?i)^(OBS|OBSFS|EFS|LOCAL)$", max_length=5),
-    AfterValidator(spelled("OBS", "OBSFS", "EFS", "LOCAL")),
 ]
 UnitConfigRecovery = Literal["Instance", "Role", "Pod", "INSTANCE_GROUP", "INSTANCE"]
 UnitGroupPolicyScheduleScope = Literal["HYPERNODE", "SLICE"]
@@ -195,7 +200,7 @@ class ModelResource(SdkModel):
     )
 
     # one of OBS, OBSFS, EFS, LOCAL in any case, sent as spelled here: SDK ModelResource.source: "如下参数不区分大小写 - OBS - OBSFS - EFS - LOCAL" (case-insensitive)
-    source: SpelledObsObsfsEfsLocal = Field(
+    source: ModelResourceSource = Field(
         description=(
             "Storage the code comes from, case-insensitive: OBS (Object Storage Service), OBSFS "
             "(OBS file system interface), EFS (Scalable File Service) or LOCAL (a local directory"
@@ -308,7 +313,7 @@ class FileInfo(SdkModel):
     )
 
     # one of OBS, OBSFS, EFS, LOCAL in any case, sent as spelled here: SDK FileInfo.source: "如下参数不区分大小写 - OBS - OBSFS - EFS - LOCAL" (case-insensitive)
-    source: SpelledObsObsfsEfsLocal = Field(
+    source: FileInfoSource = Field(
         description=(
             "Storage the code comes from, case-insensitive: OBS (Object Storage Service), OBSFS "
             "(OBS file system interface), EFS (Scalable File Service) or LOCAL (a local directory"

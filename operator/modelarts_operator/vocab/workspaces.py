@@ -19,8 +19,13 @@ __all__ = [
     "ViewWorkspaceResponseGrants",
 ]
 
+CreateWorkspaceReqAuthType = Annotated[
+    str,
+    Field(pattern="(?i)^(PUBLIC|PRIVATE|INTERNAL)$", max_length=8),
+    AfterValidator(spelled("PUBLIC", "PRIVATE", "INTERNAL")),
+]
 CreateWorkspaceReqGrantsUserType = Literal["IAM", "FEDERATE", "AGENCY"]
-SpelledPublicPrivateInternal = Annotated[
+UpdateWorkspaceReqAuthType = Annotated[
     str,
     Field(pattern="(?i)^(PUBLIC|PRIVATE|INTERNAL)$", max_length=8),
     AfterValidator(spelled("PUBLIC", "PRIVATE", "INTERNAL")),
@@ -76,7 +81,7 @@ class CreateWorkspaceReq(SdkModel):
         ),
     )
     # one of PUBLIC, PRIVATE, INTERNAL in any case, sent as spelled here: SDK CreateWorkspaceReq.auth_type: "可选值有PUBLIC、PRIVATE、INTERNAL"; the 2020 API reference's example writes "auth_type": "internal", and Terraform sends public/private/internal
-    auth_type: SpelledPublicPrivateInternal | None = Field(
+    auth_type: CreateWorkspaceReqAuthType | None = Field(
         default=None,
         description=(
             "Authorization type: PUBLIC (open to the tenant, the default), PRIVATE (the creator "
@@ -164,7 +169,7 @@ class UpdateWorkspaceReq(SdkModel):
         ),
     )
     # one of PUBLIC, PRIVATE, INTERNAL in any case, sent as spelled here: SDK UpdateWorkspaceReq.auth_type: "可选值有PUBLIC、PRIVATE、INTERNAL"; lower case as in the 2020 reference's example
-    auth_type: SpelledPublicPrivateInternal | None = Field(
+    auth_type: UpdateWorkspaceReqAuthType | None = Field(
         default=None,
         description=(
             "Authorization type: PUBLIC (open to the tenant, the default), PRIVATE (the creator "

@@ -28,7 +28,10 @@ UID = "0b9f5a3e-uid"
 async def _notebook(client: ModelArtsClient, name: str) -> str:
     created = await client.notebooks.create(
         NotebookCreateRequest(
-            name=name, image_id=IMAGE_ID, flavor="modelarts.vm.cpu.2u", volume=VolumeMount()
+            name=name,
+            image_id=IMAGE_ID,
+            flavor="modelarts.vm.cpu.2u",
+            volume=VolumeMount(category="EVS", ownership="MANAGED"),
         )
     )
     return str(created.id)
