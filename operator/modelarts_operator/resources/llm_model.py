@@ -83,6 +83,13 @@ def _version_input(llm: LlmModel) -> ModelVersionInput:
     return ModelVersionInput.model_validate(to_wire(llm.version))
 
 
+def create_request(llm: LlmModel, name: str) -> DataArtsModelCreateRequest:
+    """The create body: spec.llm as it is (less its workspace, a path parameter), named."""
+    wire = to_wire(llm, "workspace_id")
+    wire["name"] = name
+    return DataArtsModelCreateRequest.model_validate(wire)
+
+
 class LlmModels:
     """find/get/create/update/observe/delete/poll for the llm form."""
 
@@ -108,10 +115,8 @@ class LlmModels:
 
     async def create(self, ctx: Context) -> str:
         llm = _llm(ctx)
-        wire = to_wire(llm, "workspace_id")
-        wire["name"] = _name(ctx)
         created = await ctx.client.dataarts.create_model(
-            llm.workspace_id, DataArtsModelCreateRequest.model_validate(wire)
+            llm.workspace_id, create_request(llm, _name(ctx))
         )
         if created.version_id:
             ctx.status["versionId"] = created.version_id

@@ -196,6 +196,32 @@ def _lease(spec: NotebookSpec) -> LeaseRequest | None:
     return LeaseRequest(duration=spec.lease.duration_minutes * MINUTE_MS, type=spec.lease.type)
 
 
+def create_request(
+    spec: NotebookSpec, name: str, image_id: str, workspace_id: str
+) -> NotebookCreateRequest:
+    """The create body the spec describes: its sub-models as they are; the image resolved to
+    its ID, the lease in the API's milliseconds, ssh as the API's SSH endpoint."""
+    return NotebookCreateRequest(
+        name=name,
+        image_id=image_id,
+        volume=VolumeMount.model_validate(to_wire(spec.volume)),
+        flavor=spec.flavor,
+        custom_spec=spec.custom_spec,
+        pool_id=spec.pool_id,
+        description=spec.description,
+        workspace_id=workspace_id,
+        lease=_lease(spec),
+        endpoints=_endpoints(spec),
+        feature=spec.feature,
+        hooks=spec.hooks,
+        affinity=spec.affinity,
+        run_user=spec.run_user,
+        data_volumes=spec.data_volumes,
+        user_vpc=spec.user_vpc,
+        public_network_config=spec.public_network_config,
+    )
+
+
 class NotebookAdapter(RemoteAdapter[NotebookSpec]):
     kind = Kind(crd.KIND, crd.PLURAL)
     spec_model = NotebookSpec
@@ -277,25 +303,8 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec]):
         return await ctx.client.notebooks.get(remote_id)
 
     async def create(self, ctx: Context) -> str:
-        spec: NotebookSpec = ctx.spec
-        request = NotebookCreateRequest(
-            name=ctx.remote_name,
-            image_id=await self._image_id(ctx),
-            volume=VolumeMount.model_validate(to_wire(spec.volume)),
-            flavor=spec.flavor,
-            custom_spec=spec.custom_spec,
-            pool_id=spec.pool_id,
-            description=spec.description,
-            workspace_id=_refs(ctx).workspace_id,
-            lease=_lease(spec),
-            endpoints=_endpoints(spec),
-            feature=spec.feature,
-            hooks=spec.hooks,
-            affinity=spec.affinity,
-            run_user=spec.run_user,
-            data_volumes=spec.data_volumes,
-            user_vpc=spec.user_vpc,
-            public_network_config=spec.public_network_config,
+        request = create_request(
+            ctx.spec, ctx.remote_name, await self._image_id(ctx), _refs(ctx).workspace_id
         )
         created = await ctx.client.notebooks.create(request)
         await ctx.client.notebooks.add_tags(str(created.id), {OWNER_TAG: ctx.uid})

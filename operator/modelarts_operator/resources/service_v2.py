@@ -71,6 +71,30 @@ def create_request(ctx: Context, wire: dict[str, Any]) -> ServiceV2CreateRequest
     return ServiceV2CreateRequest.model_validate(body)
 
 
+# The fields of the update body a new version carries (the rest of ServiceUpdateRequest:
+# identity, tags and the description are not part of a configuration).
+VERSIONED = (
+    "version",
+    "group_configs",
+    "runtime_config",
+    "upgrade_config",
+    "log_configs",
+    "lts_strategy",
+    "schedule",
+    "custom_metrics_path",
+    "deploy_timeout_minutes",
+    "task_type",
+)
+
+
+def update_request(ctx: Context, wire: dict[str, Any]) -> ServiceV2UpdateRequest:
+    """The rolling upgrade's body: the new version's configuration and the description."""
+    body = {k: wire[k] for k in VERSIONED if wire.get(k) is not None}
+    if ctx.spec.description is not None:
+        body["description"] = ctx.spec.description
+    return ServiceV2UpdateRequest.model_validate(body)
+
+
 async def find(ctx: Context) -> tuple[str, Any] | None:
     item = await ctx.client.services_v2.find_by_name(
         ctx.remote_name, workspace_id=ctx.refs.workspace_id
@@ -116,14 +140,7 @@ async def _change_version(
         await services.switch_version(remote_id, str(earlier.id))
         ctx.effects.event("Normal", "Switched", f"switched back to version {want}")
     else:
-        body = {
-            k: wire[k]
-            for k in ("version", "group_configs", "runtime_config", "upgrade_config", "log_configs")
-            if wire.get(k) is not None
-        }
-        if ctx.spec.description is not None:
-            body["description"] = ctx.spec.description
-        await services.update(remote_id, ServiceV2UpdateRequest.model_validate(body))
+        await services.update(remote_id, update_request(ctx, wire))
         ctx.updated(["version"])
     if current is not None:
         ctx.status["previousVersion"] = current.version

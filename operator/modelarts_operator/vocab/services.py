@@ -466,27 +466,27 @@ class Health(SdkModel):
     protocol: HealthProtocol | None = Field(
         default=None, description="Connection protocol, default HTTP: HTTPS, HTTP, WSS or WS."
     )
-    # ge: SDK Health.initial_delay_seconds: "默认30秒，最小1秒"
-    # optional although the SDK marks it required: the SDK documents a default ("默认值为30") for this field it marks required
-    initial_delay_seconds: int | None = Field(
-        default=None,
+    # ge: SDK Health.initial_delay_seconds: "默认30秒，最小1秒"; 默认取值 30 (the SDK marks it required: the default is sent)
+    # default 30: SDK Health.initial_delay_seconds: "默认30秒，最小1秒"; 默认取值 30 (the SDK marks it required: the default is sent)
+    initial_delay_seconds: int = Field(
+        default=30,
         ge=1,
         description="Seconds to wait before the first probe; default 30, at least 1.",
     )
-    # ge: SDK Health.timeout_seconds: "最小值为1秒"
-    # optional although the SDK marks it required: the SDK documents a default ("默认值为30秒") for this field it marks required
-    timeout_seconds: int | None = Field(
-        default=None, ge=1, description="Probe timeout in seconds; default 30, at least 1."
+    # ge: SDK Health.timeout_seconds: "最小值为1秒"; 默认取值 30 (required in the SDK: the default is sent)
+    # default 30: SDK Health.timeout_seconds: "最小值为1秒"; 默认取值 30 (required in the SDK: the default is sent)
+    timeout_seconds: int = Field(
+        default=30, ge=1, description="Probe timeout in seconds; default 30, at least 1."
     )
-    # ge: SDK Health.period_seconds: "最小值为1秒"
-    # optional although the SDK marks it required: the SDK documents a default ("默认值为10秒") for this field it marks required
-    period_seconds: int | None = Field(
-        default=None, ge=1, description="Seconds between probes; default 10, at least 1."
+    # ge: SDK Health.period_seconds: "最小值为1秒"; 默认取值 10 (required in the SDK: the default is sent)
+    # default 10: SDK Health.period_seconds: "最小值为1秒"; 默认取值 10 (required in the SDK: the default is sent)
+    period_seconds: int = Field(
+        default=10, ge=1, description="Seconds between probes; default 10, at least 1."
     )
-    # ge: SDK Health.failure_threshold: "最小值为1"
-    # optional although the SDK marks it required: the SDK documents a default ("默认值为3") for this field it marks required
-    failure_threshold: int | None = Field(
-        default=None,
+    # ge: SDK Health.failure_threshold: "最小值为1"; 默认取值 3 (required in the SDK: the default is sent)
+    # default 3: SDK Health.failure_threshold: "最小值为1"; 默认取值 3 (required in the SDK: the default is sent)
+    failure_threshold: int = Field(
+        default=3,
         ge=1,
         description=(
             "Consecutive failures after a success before the probe counts as failed; default 3, "
