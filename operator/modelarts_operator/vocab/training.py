@@ -635,7 +635,7 @@ class JobAlgorithm(SdkModel):
                 },
                 # SDK JobAlgorithm.boot_file: "训练作业的代码启动文件，需要在代码目录下" (inside the code directory); error ModelArts.2758 (reference, training error codes)
                 {
-                    "rule": "!has(self.codeDir) || !has(self.bootFile) || self.bootFile.replace('obs:/', ).startsWith(self.codeDir.replace(obs:/, ))",
+                    "rule": '!has(self.codeDir) || !has(self.bootFile) || self.bootFile.replace("obs:/", "").startsWith(self.codeDir.replace("obs:/", ""))',
                     "message": "bootFile must be inside codeDir",
                     "fieldPath": ".bootFile",
                 },
