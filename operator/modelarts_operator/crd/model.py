@@ -19,7 +19,6 @@ from ..vocab import dataarts as vocab
 from .common import (
     FREE_FORM,
     MAX_ID,
-    MAX_ITEMS,
     MAX_PATH,
     OWN_TEXT_100,
     WORKSPACE_RULES,
@@ -122,7 +121,9 @@ class ModelDependency(CrdModel):
 
     installer: Literal["pip"] = Field(description="Installer; only pip is supported.")
     packages: list[ModelPackage] = Field(
-        min_length=1, max_length=MAX_ITEMS, description="Packages to install."
+        min_length=1,
+        max_length=16,  # operator size budget
+        description="Packages to install.",
     )
 
 
@@ -193,7 +194,7 @@ class ModelTemplate(CrdModel):
 
     template_id: str = Field(min_length=1, max_length=MAX_ID, description="Template ID.")
     template_inputs: list[TemplateInput] = Field(
-        min_length=1, max_length=16, description="Template inputs."
+        min_length=1, max_length=8, description="Template inputs (at most 8: size budget)."
     )
     infer_format: str | None = Field(
         default=None,
@@ -421,14 +422,18 @@ class ModelSpec(WorkspaceScopedSpec):
         ),
     )
     input_params: list[ModelParam] | None = Field(
-        default=None, max_length=MAX_ITEMS, description="Input parameters of the inference API."
+        default=None,
+        max_length=16,  # operator size budget
+        description="Input parameters of the inference API.",
     )
     output_params: list[ModelParam] | None = Field(
-        default=None, max_length=MAX_ITEMS, description="Output parameters of the inference API."
+        default=None,
+        max_length=16,  # operator size budget
+        description="Output parameters of the inference API.",
     )
     dependencies: list[ModelDependency] | None = Field(
         default=None,
-        max_length=8,
+        max_length=2,  # operator size budget (the only installer is pip)
         description="Packages the inference code needs. Unset: read from the config file.",
     )
     model_metrics: ModelMetrics | None = Field(
@@ -440,12 +445,12 @@ class ModelSpec(WorkspaceScopedSpec):
     )
     apis: list[ModelApi] | None = Field(
         default=None,
-        max_length=16,
+        max_length=8,  # operator size budget
         description="Inference APIs with their input and output schemas.",
     )
     initial_config: str | None = Field(
         default=None,
-        max_length=65536,
+        max_length=16384,  # operator size budget
         description=(
             "The model's config file (config.json) as a string; the recommended way to give "
             "apis, dependencies and parameters."

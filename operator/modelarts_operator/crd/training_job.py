@@ -19,7 +19,6 @@ from pydantic import ConfigDict, Field
 
 from .common import (
     MAX_ID,
-    MAX_ITEMS,
     MAX_PATH,
     MAX_TEXT,
     OWN_TEXT_256,
@@ -44,9 +43,10 @@ JOB_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 class TrainingParameter(CrdModel):
     """A running parameter; for a custom image it becomes a container environment variable."""
 
-    label: str = Field(min_length=1, max_length=256, description="Parameter name.")
+    # maxLength 64 and 256 (label, value): operator size budget, not a cloud rule.
+    label: str = Field(min_length=1, max_length=64, description="Parameter name.")
     value: str = Field(
-        max_length=MAX_TEXT,
+        max_length=256,
         description='Parameter value, as a string (e.g. "0.01").',
     )
 
@@ -73,7 +73,7 @@ class DataSourceItem(CrdModel):
         description="obs: read dataUrl; dataset: read datasetId/datasetVersion."
     )
     data_url: str | None = Field(
-        default=None, max_length=MAX_PATH, description="OBS bucket path (type obs)."
+        default=None, max_length=512, description="OBS bucket path (type obs)."
     )
     dataset_id: str | None = Field(
         default=None, max_length=MAX_ID, description="Dataset ID (type dataset)."
@@ -84,14 +84,15 @@ class DataSourceItem(CrdModel):
 
 
 class NfsVolume(CrdModel):
-    """An SFS Turbo (NFS) volume; only for resource pools connected to its network."""
+    """An SFS Turbo (NFS) volume; only for resource pools connected to its network. (Paths of
+    at most 512 characters: the operator's size budget.)"""
 
     id: str = Field(min_length=1, max_length=MAX_ID, description="SFS Turbo ID.")
     src_path: str = Field(
-        min_length=1, max_length=MAX_PATH, description="SFS Turbo address, e.g. 192.168.8.150:/."
+        min_length=1, max_length=512, description="SFS Turbo address, e.g. 192.168.8.150:/."
     )
     dest_path: str = Field(
-        min_length=1, max_length=MAX_PATH, description="Local path in the training job."
+        min_length=1, max_length=512, description="Local path in the training job."
     )
     read_only: bool = Field(default=False, description="Mount read-only.")
 
@@ -99,9 +100,9 @@ class NfsVolume(CrdModel):
 class HostPathVolume(CrdModel):
     """A host directory; only for dedicated resource pools."""
 
-    src_path: str = Field(min_length=1, max_length=MAX_PATH, description="Path on the host.")
+    src_path: str = Field(min_length=1, max_length=512, description="Path on the host.")
     dest_path: str = Field(
-        min_length=1, max_length=MAX_PATH, description="Local path in the training job."
+        min_length=1, max_length=512, description="Local path in the training job."
     )
     read_only: bool = Field(default=False, description="Mount read-only.")
 
@@ -201,7 +202,7 @@ class TrainingConfig(CrdModel):
     )
     parameter: list[TrainingParameter] | None = Field(
         default=None,
-        max_length=MAX_ITEMS,
+        max_length=16,  # operator size budget (as the v2 form's parameters)
         description="Running parameters passed to the boot file as --label=value.",
     )
     data_url: str | None = Field(
@@ -225,7 +226,7 @@ class TrainingConfig(CrdModel):
     data_source: list[DataSourceItem] | None = Field(
         default=None,
         min_length=1,
-        max_length=16,
+        max_length=4,  # operator size budget
         description="Data sources (OBS paths or dataset versions).",
     )
     spec_id: int = Field(ge=1, description="Resource specification ID (resource-specs API).")
@@ -254,7 +255,7 @@ class TrainingConfig(CrdModel):
     user_command: str | None = Field(
         default=None,
         min_length=1,
-        max_length=MAX_TEXT,
+        max_length=2048,  # operator size budget (as the v2 form's command)
         description=(
             "Boot command of the custom image, e.g. bash /home/work/run_train.sh python "
             "/home/work/user-job-dir/app/train.py."
@@ -265,7 +266,9 @@ class TrainingConfig(CrdModel):
         description="Create a version together with the job (the API default; keep true).",
     )
     volumes: list[Volume] | None = Field(
-        default=None, max_length=16, description="Volumes mounted into the training containers."
+        default=None,
+        max_length=2,  # operator size budget (the reference's sample mounts two)
+        description="Volumes mounted into the training containers.",
     )
 
 

@@ -506,13 +506,13 @@ class Affinity(SdkModel):
     # enum: SDK Affinity.selection_mode: 取值范围 IP
     selection_mode: AffinitySelectionMode = Field(description="How nodes are selected: IP.")
     # max_properties: SDK Affinity.targets: "长度不能超过20"
-    # keys maxLength 64: operator size budget
+    # keys maxLength 32: operator size budget
     # values maxLength 64: operator size budget
     targets: dict[str, Annotated[str, Field(max_length=64)]] = Field(
         max_length=20,
         json_schema_extra={
             "x-kubernetes-validations": [
-                {"rule": "self.all(k, size(k) <= 64)", "message": "keys are at most 64 characters"}
+                {"rule": "self.all(k, size(k) <= 32)", "message": "keys are at most 32 characters"}
             ]
         },
         description="What is selected that way; at most 20 entries.",
@@ -589,18 +589,18 @@ class UnitConfig(SdkModel):
         default=None, max_length=128, description="Display name of the flavor."
     )
     image: ImageInfo = Field(description="The container image.")
-    # maxItems 2: operator size budget
+    # maxItems 1: operator size budget
     models: list[ModelResource] | None = Field(
         default=None,
-        max_length=2,
+        max_length=1,
         description=(
             "Deprecated: use files. Model settings: models and weight files used with the image."
         ),
     )
-    # maxItems 2: operator size budget
+    # maxItems 1: operator size budget
     codes: list[Code] | None = Field(
         default=None,
-        max_length=2,
+        max_length=1,
         description="Deprecated: use files. Code settings, e.g. the OBS path of the code.",
     )
     # maxItems 4: operator size budget
@@ -613,27 +613,27 @@ class UnitConfig(SdkModel):
         ),
     )
     # item count: SDK UnitConfig.dumps: "最多配置20组"
-    # maxItems 4: operator size budget, tighter than the cloud's 20
+    # maxItems 2: operator size budget, tighter than the cloud's 20
     dumps: list[Dump] | None = Field(
         default=None,
-        max_length=4,
+        max_length=2,
         description="Dump settings: the OBS destinations dumps go to. At most 20.",
     )
     count: int | None = Field(default=None, description="Number of instances.")
     cpu_affinity: bool | None = Field(
         default=None, description="Whether CPU core binding acceleration is enabled."
     )
-    # maxLength 2048: operator size budget
-    cmd: str | None = Field(default=None, max_length=2048, description="Start command.")
+    # maxLength 1024: operator size budget
+    cmd: str | None = Field(default=None, max_length=1024, description="Start command.")
     termination_grace: TerminationGrace | None = Field(
         default=None, description="Graceful stop: a pre-stop command and the grace period."
     )
     # key_max_length, key_pattern: SDK UnitConfig.envs: "变量键长度不大于64，由字母、数字、下划线、中划线、点组成，不能以数字开头"
-    # maxProperties 24: operator size budget
+    # maxProperties 16: operator size budget
     # values maxLength 256: operator size budget
     envs: dict[str, Annotated[str, Field(max_length=256)]] | None = Field(
         default=None,
-        max_length=24,
+        max_length=16,
         json_schema_extra={
             "x-kubernetes-validations": [
                 {
@@ -1236,9 +1236,9 @@ class LtsConfigurationV2(SdkModel):
         description="ID of an existing log stream of yours; created automatically when unset.",
     )
     # item count: SDK LtsConfigurationV2.files: "数量上限为10个"
-    # maxItems 4: operator size budget, tighter than the cloud's 10
+    # maxItems 2: operator size budget, tighter than the cloud's 10
     files: list[LtsFiles] | None = Field(
-        default=None, max_length=4, description="Container log files; at most 10."
+        default=None, max_length=2, description="Container log files; at most 10."
     )
 
 

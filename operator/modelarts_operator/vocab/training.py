@@ -313,9 +313,9 @@ class AlgoConfigs(SdkModel):
 
     # maxLength 64: operator size budget
     name: str | None = Field(default=None, max_length=64, description="Search algorithm name.")
-    # maxItems 8: operator size budget
+    # maxItems 4: operator size budget
     params: list[AutoSearchAlgoConfigParameter] | None = Field(
-        default=None, max_length=8, description="Search algorithm parameters."
+        default=None, max_length=4, description="Search algorithm parameters."
     )
 
 
@@ -330,9 +330,9 @@ class AutoSearch(SdkModel):
     reward_attrs: list[RewardAttrs] | None = Field(
         default=None, max_length=4, description="Search metrics."
     )
-    # maxItems 8: operator size budget
+    # maxItems 4: operator size budget
     search_params: list[SearchParams] | None = Field(
-        default=None, max_length=8, description="Search parameters."
+        default=None, max_length=4, description="Search parameters."
     )
     # maxItems 2: operator size budget
     algo_configs: list[AlgoConfigs] | None = Field(
@@ -357,10 +357,10 @@ class InputDataInfoDataset(SdkModel):
     version_id: str | None = Field(
         default=None, max_length=128, description="Dataset version ID of the training job."
     )
-    # maxLength 512: operator size budget, not a cloud rule
+    # maxLength 256: operator size budget
     obs_url: str | None = Field(
         default=None,
-        max_length=512,
+        max_length=256,
         description=(
             "OBS path of the dataset the job needs; ModelArts resolves it from the dataset ID and"
             ' version ID. E.g. "/usr/data/".'
@@ -375,9 +375,9 @@ class InputDataInfoDataset(SdkModel):
             " legacy dataset."
         ),
     )
-    # maxLength 128: operator size budget, not a cloud rule
+    # maxLength 64: operator size budget
     name: str | None = Field(
-        default=None, max_length=128, description="Dataset name of the training job."
+        default=None, max_length=64, description="Dataset name of the training job."
     )
     dataset_proportion: int | None = Field(
         default=None, description="Proportion of this dataset a fine-tuning job trains on."
@@ -422,8 +422,8 @@ class InputRemoteConstraint(SdkModel):
 class Input(SdkModel):
     """``Input`` of the SDK (huaweicloudsdkmodelarts 3.1.219)."""
 
-    # maxLength 128: operator size budget, not a cloud rule
-    name: str = Field(max_length=128, description="Name of the data input channel.")
+    # maxLength 64: operator size budget
+    name: str = Field(max_length=64, description="Name of the data input channel.")
     # maxLength 128: operator size budget
     description: str | None = Field(
         default=None, max_length=128, description="Description of the data input channel."
@@ -470,8 +470,8 @@ class Remote(SdkModel):
 class Output(SdkModel):
     """``Output`` of the SDK (huaweicloudsdkmodelarts 3.1.219)."""
 
-    # maxLength 128: operator size budget, not a cloud rule
-    name: str = Field(max_length=128, description="Name of the data output channel.")
+    # maxLength 64: operator size budget
+    name: str = Field(max_length=64, description="Name of the data output channel.")
     # maxLength 128: operator size budget
     description: str | None = Field(
         default=None, max_length=128, description="Description of the data output channel."
@@ -708,11 +708,11 @@ class JobAlgorithm(SdkModel):
         max_length=2048,
         description="Start command of the custom image's container (custom-image jobs).",
     )
-    # maxItems 20: operator size budget
+    # maxItems 16: operator size budget
     # CEL 'parameter names must be unique': error ModelArts.2767 "Duplicate parameter name" (reference: duplicate names are refused)
     parameters: list[Parameters] | None = Field(
         default=None,
-        max_length=20,
+        max_length=16,
         json_schema_extra={
             "x-kubernetes-validations": [
                 {
@@ -762,12 +762,12 @@ class JobAlgorithm(SdkModel):
         ),
     )
     # max_properties, key_max_length, key_pattern, value_max_length: SDK JobAlgorithm.environments: "key最大允许填写8192字符，value最大允许填写4096字符，最多允许100对环境变量。变量名应该仅包含字母、数字、下划线，且以字母或下划线开头"
-    # maxProperties 32: operator size budget, tighter than the cloud's 100
+    # maxProperties 24: operator size budget, tighter than the cloud's 100
     # keys maxLength 64: operator size budget, tighter than the cloud's 8192
     # values maxLength 256: operator size budget, tighter than the cloud's 4096
     environments: dict[str, Annotated[str, Field(max_length=256)]] | None = Field(
         default=None,
-        max_length=32,
+        max_length=24,
         json_schema_extra={
             "x-kubernetes-validations": [
                 {
@@ -1002,9 +1002,9 @@ class NodeSelectorTerm(SdkModel):
     matchExpressions: list[NodeSelectorRequirement] | None = Field(
         default=None, max_length=4, description="Node selector requirements by node label."
     )
-    # maxItems 2: operator size budget
+    # maxItems 1: operator size budget
     matchFields: list[NodeSelectorRequirement] | None = Field(
-        default=None, max_length=2, description="Node selector requirements by node field."
+        default=None, max_length=1, description="Node selector requirements by node field."
     )
 
 
@@ -1362,9 +1362,9 @@ class EnvVar(SdkModel):
 class TaskEnv(SdkModel):
     """``TaskEnv`` of the SDK (huaweicloudsdkmodelarts 3.1.219)."""
 
-    # maxItems 8: operator size budget
+    # maxItems 4: operator size budget
     envs: list[EnvVar] | None = Field(
-        default=None, max_length=8, description="Environment variables of the fine-tuning training."
+        default=None, max_length=4, description="Environment variables of the fine-tuning training."
     )
 
 
