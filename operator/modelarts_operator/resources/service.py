@@ -68,7 +68,7 @@ def _observation(remote: Any, stopped_wanted: bool) -> Observation:
         return Observation(
             "Concerning",
             False,
-            reason="Concerning",
+            reason="Degraded",  # as a v2 Service's CONCERNING (reasons.READY)
             message="some instances are abnormal",
             facts=facts,
         )
