@@ -24,8 +24,8 @@ import yaml
 from modelarts_operator.api import AkSkCredentials, ClientConfig, ModelArtsClient
 from modelarts_operator.emulator import DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_SK, EmulatorConfig
 from modelarts_operator.emulator.server import Emulator
-from modelarts_operator.reconcile import references
-from modelarts_operator.reconcile.controller import Context, Reconciler
+from modelarts_operator.reconcile.adapter import Context
+from modelarts_operator.reconcile.controller import Reconciler
 from modelarts_operator.reconcile.policies import Policies
 from modelarts_operator.reconcile.registry import Registry
 from modelarts_operator.resources import KINDS
@@ -72,7 +72,6 @@ async def measure() -> dict[str, dict[str, int]]:
     emu = Emulator(EmulatorConfig(seed=3))
     emu.freeze()
     registry = Registry()
-    references.use_registry(registry)
     by_kind = {k.crd.kind: k for k in KINDS}
     results: dict[str, dict[str, int]] = {}
     async with emu.serve(port=0):
@@ -94,9 +93,11 @@ async def measure() -> dict[str, dict[str, int]]:
                     client=client,
                     remote_name=f"{NS}-{doc['metadata']['name']}",
                     uid=f"uid-{label}",
+                    registry=registry,
                 )
                 emu.core.calls.clear()
-                outcome = await Reconciler(adapter, Kube()).reconcile(ctx)  # type: ignore[arg-type]
+                reconciler = Reconciler(kind, Kube(), None, registry)  # type: ignore[arg-type]
+                outcome = await reconciler.reconcile(ctx)
                 results[label] = dict(sorted(emu.core.calls.items()))
                 emu.advance(3600)  # published, running: what depends on it may go on
                 status = outcome.status

@@ -16,10 +16,10 @@ import pytest
 
 from modelarts_operator.api import AkSkCredentials, ClientConfig, ModelArtsClient
 from modelarts_operator.controlplane import ControlPlane
-from modelarts_operator.reconcile.controller import Outcome, Reconciler, load_context
+from modelarts_operator.reconcile.controller import Outcome, Reconciler
 from modelarts_operator.reconcile.kube import KubeClient
 from modelarts_operator.reconcile.policies import CREATE_PENDING, Allowance
-from modelarts_operator.resources.training_job import TrainingJobAdapter
+from modelarts_operator.resources.training_job import DECLARATION
 from modelarts_operator.settings import OperatorSettings
 
 from .conftest import PLURAL_PATH, kube_http, namespace, remote_named
@@ -54,7 +54,7 @@ async def reconciler(
     )
     kube = KubeClient.from_environment(str(operator_stopped.kubeconfig))
     try:
-        yield Reconciler(TrainingJobAdapter(), kube), _Clients(client)
+        yield Reconciler(DECLARATION, kube, _Clients(client)), _Clients(client)
     finally:
         await kube.aclose()
         await client.aclose()
@@ -73,7 +73,7 @@ async def _create(
     path = PLURAL_PATH.format(ns=namespace(cp, ns), plural="trainingjobs")
     http.post(path, json=training_job("echo", ns)).raise_for_status()
     body = http.get(f"{path}/echo").json()
-    first = await rec.reconcile(await load_context(rec.adapter, body, clients))
+    first = await rec.reconcile(await rec.context(body))
     echo = http.get(f"{path}/echo").json()
     return first, echo, lambda: http.delete(f"{path}/echo")
 
@@ -92,13 +92,13 @@ async def test_the_intent_echo_is_skipped_once_then_filled_from_memory(
     assert "jobId" not in (echo.get("status") or {})
 
     emulator.admin.clear_counters()
-    skipped = await rec.reconcile(await load_context(rec.adapter, echo, clients))
+    skipped = await rec.reconcile(await rec.context(echo))
     assert skipped.status == (echo.get("status") or {})  # nothing to write
     assert _calls(emulator) == {}  # and no ModelArts call
 
     # The same body again (a relist before the final patch landed): the remembered ID, no
     # lookup by name, and still one remote job.
-    again = await rec.reconcile(await load_context(rec.adapter, echo, clients))
+    again = await rec.reconcile(await rec.context(echo))
     assert again.status["jobId"] == job_id
     assert again.status["versionId"] == first.status["versionId"]
     assert again.clear_create_pending
@@ -119,8 +119,8 @@ async def test_after_a_restart_the_intent_is_resolved_by_name(
     ns = "it-create-restart"
     first, echo, cleanup = await _create(operator_stopped, rec, clients, ns)
 
-    restarted = Reconciler(rec.adapter, rec.kube)
-    outcome = await restarted.reconcile(await load_context(rec.adapter, echo, clients))
+    restarted = Reconciler(DECLARATION, rec.kube, clients)
+    outcome = await restarted.reconcile(await rec.context(echo))
     assert outcome.status["jobId"] == first.status["jobId"]
     assert outcome.clear_create_pending
     assert ("Normal", "Created", f"recovered interrupted create as {first.status['jobId']}") in (

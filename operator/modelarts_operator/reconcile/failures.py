@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..api import errors
-from .controller import InvalidSpec, ProjectChanged
+from .adapter import InvalidSpec, ProjectChanged
 from .credentials import CredentialsError
 from .status import Report, Verdict
 

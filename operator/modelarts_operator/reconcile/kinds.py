@@ -14,13 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import GROUP
-
-if TYPE_CHECKING:
-    from ..crd.common import KindInfo
-    from .controller import RemoteAdapter
+from ..crd.common import KindInfo
+from .adapter import RemoteAdapter
+from .kube import Kind
 
 
 @dataclass(frozen=True)
@@ -79,6 +78,11 @@ class KindDeclaration:
     @property
     def plural(self) -> str:
         return self.crd.plural
+
+    @property
+    def resource(self) -> Kind:
+        """Where its objects live in the Kubernetes API."""
+        return Kind(self.crd.kind, self.crd.plural)
 
     def rules(self) -> Iterator[tuple[str, str, frozenset[str]]]:
         """Every (apiGroup, resource, verbs) this kind needs."""

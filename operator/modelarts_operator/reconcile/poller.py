@@ -15,21 +15,20 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..api import errors
 from ..metrics import METRICS
+from ..settings import OperatorSettings
 from . import conditions as cond
-from .controller import Observation, load_context
+from .adapter import Observation
+from .controller import Reconciler
 from .credentials import location_of
 from .failures import classify
-from .kube import KubeError
+from .kube import KubeClient, KubeError
 from .policies import moved
-from .registry import Entry
+from .registry import Entry, Registry
 from .status import Report, Verdict, status_patch
-
-if TYPE_CHECKING:
-    from .runtime import KindHandlers, Runtime
 
 log = logging.getLogger(__name__)
 ReportOf = Callable[[Entry], Report]  # what to show, from a given view of the object
@@ -39,12 +38,28 @@ NOT_BLINDED = object()
 HAND_OVER = object()  # a blinded object with nothing to give back: its reconcile decides
 
 
+class Surroundings(Protocol):
+    """What a poller uses of the running operator (``runtime.Runtime``)."""
+
+    settings: OperatorSettings
+    kube: KubeClient
+    registry: Registry
+
+    @property
+    def clients(self) -> Any: ...  # ClientFactory: the ModelArts client of each namespace
+
+    async def poke(self, entry: Entry, why: str) -> None: ...
+
+    async def post_event(self, entry: Entry, type_: str, reason: str, message: str) -> None: ...
+
+
 class Poller:
     CONCURRENCY = 16
 
-    def __init__(self, runtime: Runtime, handlers: KindHandlers) -> None:
+    def __init__(self, runtime: Surroundings, reconciler: Reconciler) -> None:
         self.rt = runtime
-        self.h = handlers
+        self.reconciler = reconciler
+        self.plural = reconciler.kind.plural
         self.cycles = 0
         self.patches = 0
         self._next_due: dict[tuple[str, str], float] = {}
@@ -64,16 +79,16 @@ class Poller:
             except asyncio.CancelledError:
                 raise
             except Exception:  # a failed cycle must not end polling
-                log.exception("poll cycle for %s failed", self.h.adapter.kind.plural)
+                log.exception("poll cycle for %s failed", self.plural)
             spent = time.monotonic() - started
-            METRICS.observe("modelarts_poll_cycle_seconds", spent, kind=self.h.adapter.kind.plural)
+            METRICS.observe("modelarts_poll_cycle_seconds", spent, kind=self.plural)
             await self._rest(in_flight, spent)
 
     async def _rest(self, in_flight: bool, spent: float = 0.0) -> None:
         """Active period while anything is in flight (counted from the cycle's start, so a
         long cycle does not stretch the period and the lag); otherwise the settled period,
         cut short (to the active one) when a reconcile puts an object in flight."""
-        s, wake = self.rt.settings, self.h.in_flight
+        s, wake = self.rt.settings, self.reconciler.in_flight
         wake.clear()
         if in_flight:
             await asyncio.sleep(max(0.0, s.poll_active_seconds - spent))
@@ -86,7 +101,7 @@ class Poller:
 
     async def cycle(self) -> bool:
         """One poll of every watched object of this kind; True if any is in flight."""
-        adapter = self.h.adapter
+        adapter = self.reconciler.adapter
         entries = [
             e
             for e in self.rt.registry.entries(adapter.kind.plural)
@@ -121,7 +136,7 @@ class Poller:
         in_flight = False
         for client, group in by_client.items():
             try:
-                remote = await adapter.poll(client, group)
+                remote = await adapter.poll(client, group, self.rt.registry)
             except errors.ModelArtsError as err:
                 log.warning("listing %s failed: %s", adapter.kind.plural, err)
                 await self._run_bounded([self._blind(entry, err) for entry in group])
@@ -189,7 +204,9 @@ class Poller:
         ``obs`` is what the cycle already observed for the view ``seen`` (not observed twice)."""
 
         def report_of(entry: Entry) -> Report:
-            fresh = obs if entry is seen else self.h.adapter.observe_summary(entry, summary)
+            fresh = (
+                obs if entry is seen else self.reconciler.adapter.observe_summary(entry, summary)
+            )
             report = fresh.report()
             if blinded is not NOT_BLINDED:
                 synced = _restore(entry, blinded)
@@ -224,7 +241,8 @@ class Poller:
                     await update
                 except Exception:
                     log.exception(
-                        "updating an object from the %s poll failed", self.h.adapter.kind.plural
+                        "updating an object from the %s poll failed",
+                        self.plural,
                     )
 
         await asyncio.gather(*(one(u) for u in updates))
@@ -252,9 +270,9 @@ class Poller:
         """What the reconcile would observe, from one detail GET and without the kopf round
         trip of a poke; None when the transition needs the reconcile itself (an error to
         report, a run-policy action, events to post)."""
-        adapter = self.h.adapter
+        adapter = self.reconciler.adapter
         try:
-            ctx = await load_context(adapter, entry.body, self.rt.clients)
+            ctx = await self.reconciler.context(entry.body)
             ctx.kube = self.rt.kube
             remote = await adapter.get(ctx, str(entry.status[adapter.id_field]))
         except Exception:  # the reconcile reports it properly
@@ -277,7 +295,7 @@ class Poller:
         if entry.shown == report:
             return {}
         generation = int(entry.body.get("metadata", {}).get("generation", 1))
-        new = self.h.reconciler.writer.render(entry.status, report, generation)
+        new = self.reconciler.writer.render(entry.status, report, generation)
         patch = status_patch(entry.status, new)
         if not patch:
             entry.shown = report
@@ -293,7 +311,7 @@ class Poller:
 
         The poller's view of the spec may be older than the API server's, so it never claims
         to have observed a generation (observedGeneration is the reconcile's)."""
-        writer = self.h.reconciler.writer
+        writer = self.reconciler.writer
         old = entry.status
         generation = int(entry.body.get("metadata", {}).get("generation", 1))
         report = report_of(entry)
@@ -302,8 +320,10 @@ class Poller:
             return True
         ready_before = cond.is_true(old.get("conditions"), cond.READY)
         phase = report.phase or ""
-        if report.ready is not None and self.h.adapter.needs_detail(old, phase):
-            detailed = await self._detail(entry) if self.h.adapter.detail_in_poller else None
+        if report.ready is not None and self.reconciler.adapter.needs_detail(old, phase):
+            detailed = (
+                await self._detail(entry) if self.reconciler.adapter.detail_in_poller else None
+            )
             if detailed is None:
                 await self.rt.poke(entry, f"remote state {phase}")
                 return False
@@ -316,7 +336,7 @@ class Poller:
             patch = status_patch(old, new)
             if not patch:
                 return True  # the detail shows what the status already says: no write
-        kind = self.h.adapter.kind
+        kind = self.reconciler.adapter.kind
         version = entry.body.get("metadata", {}).get("resourceVersion")
         try:
             await self.rt.kube.patch_status(kind, entry.namespace, entry.name, patch, version)

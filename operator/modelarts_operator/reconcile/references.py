@@ -1,7 +1,8 @@
 """References between objects (workspaceRef, trainingJobRef, modelRef) and wire conversion.
 
 A dependent waits, with a condition naming what it waits for, until the referenced object is
-Ready; the runtime re-triggers it the moment that happens (see runtime.track).
+Ready; the runtime re-triggers it the moment that happens (``Runtime.dependency_ready``). What
+is Ready is read from the registry of watched objects the reconcile's context carries.
 """
 
 from __future__ import annotations
@@ -12,20 +13,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .controller import Context, Waiting
+from .adapter import Context, Waiting
 from .registry import Entry, Registry
-
-_registry: Registry | None = None
-
-
-def use_registry(registry: Registry) -> None:
-    global _registry
-    _registry = registry
 
 
 def ready_dependency(ctx: Context, plural: str, kind: str, name: str) -> dict[str, Any]:
     """The referenced object's status once it is Ready; otherwise raise Waiting."""
-    entry = _registry.get(plural, ctx.namespace, name) if _registry else None
+    entry = ctx.registry.get(plural, ctx.namespace, name)
     if entry is None:
         raise Waiting(f"WaitingFor{kind}", f"waiting for {kind} {name!r}: it does not exist")
     if not entry.ready:
@@ -53,20 +47,18 @@ def recorded_workspace_id(ctx: Context) -> str:
     if spec.workspace_ref is None:
         return str(spec.workspace_id or "0")
     name = spec.workspace_ref.name
-    entry = _registry.get("workspaces", ctx.namespace, name) if _registry else None
+    entry = ctx.registry.get("workspaces", ctx.namespace, name)
     recorded = entry.status.get("workspaceId") if entry is not None else None
     if not recorded:
         raise Waiting("WaitingForWorkspace", f"the ID of Workspace {name!r} is not known")
     return str(recorded)
 
 
-def workspace_id_of(entry: Entry) -> str:
+def workspace_id_of(entry: Entry, registry: Registry) -> str:
     """The workspace ID a watched object lives in, for grouping list calls (no waiting)."""
     spec = entry.spec
     if ref := spec.get("workspaceRef"):
-        ws = (
-            _registry.get("workspaces", entry.namespace, ref.get("name", "")) if _registry else None
-        )
+        ws = registry.get("workspaces", entry.namespace, ref.get("name", ""))
         return str((ws.status.get("workspaceId") if ws else None) or "0")
     return str(spec.get("workspaceId") or "0")
 

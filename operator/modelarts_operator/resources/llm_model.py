@@ -39,9 +39,9 @@ from ..api.dataarts import (
 )
 from ..api.pagination import Paging, first, paginate
 from ..crd.model import LlmModel, ModelSpec
-from ..reconcile.controller import Context, InvalidSpec, Observation, confirmed_gone
+from ..reconcile.adapter import Context, InvalidSpec, Observation, confirmed_gone
 from ..reconcile.references import to_wire
-from ..reconcile.registry import Entry
+from ..reconcile.registry import Entry, Registry
 
 MODEL_PAGES: Paging[DataArtsModelList, DataArtsModel] = Paging(
     items=lambda page: page.models, total=lambda page: page.total
@@ -205,7 +205,9 @@ class LlmModels:
         await ctx.client.dataarts.cleanup_model(ws, remote_id)
         return await confirmed_gone(ctx.client.dataarts.get_model(ws, remote_id))
 
-    async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
+    async def poll(
+        self, client: ModelArtsClient, entries: list[Entry], registry: Registry
+    ) -> dict[str, Any]:
         """Every model of each DataArts workspace the entries live in, by ID (list pages)."""
         workspaces: dict[str, list[Entry]] = defaultdict(list)
         for entry in entries:

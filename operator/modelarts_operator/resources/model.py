@@ -17,7 +17,7 @@ from ..api.dataarts import DataArtsModel
 from ..api.models import ModelImportRequest
 from ..crd import model as crd
 from ..crd.model import ModelSpec, ModelStatus
-from ..reconcile.controller import Context, Observation, Refs, RemoteAdapter, confirmed_gone
+from ..reconcile.adapter import Context, Observation, Refs, RemoteAdapter, confirmed_gone
 from ..reconcile.kinds import KindDeclaration, Reference
 from ..reconcile.kube import Kind
 from ..reconcile.naming import marked_description
@@ -29,7 +29,7 @@ from ..reconcile.references import (
     workspace_id,
     workspace_id_of,
 )
-from ..reconcile.registry import Entry
+from ..reconcile.registry import Entry, Registry
 from .llm_model import LlmModels, is_llm, is_llm_entry, wanted_version
 
 OPERATOR_FIELDS = ("deletion_policy", "workspace_ref", "workspace_id", "training_job_ref", "llm")
@@ -149,12 +149,14 @@ class ModelAdapter(RemoteAdapter[ModelSpec]):
         await ctx.client.models.delete(remote_id)  # 3009 (in use) raises StateConflict
         return await confirmed_gone(ctx.client.models.get(remote_id))
 
-    async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
+    async def poll(
+        self, client: ModelArtsClient, entries: list[Entry], registry: Registry
+    ) -> dict[str, Any]:
         """Both forms' list pages: ModelArts models per workspace, DataArts models per DataArts
         workspace (IDs are UUIDs of different services: they do not collide)."""
         llm = [e for e in entries if is_llm_entry(e)]
-        found: dict[str, Any] = await self.llm.poll(client, llm) if llm else {}
-        for ws in {workspace_id_of(e) for e in entries if not is_llm_entry(e)}:
+        found: dict[str, Any] = await self.llm.poll(client, llm, registry) if llm else {}
+        for ws in {workspace_id_of(e, registry) for e in entries if not is_llm_entry(e)}:
             async for model in client.models.iter_all(workspace_id=ws):
                 found[str(model.model_id)] = model
         return found

@@ -36,7 +36,7 @@ from ..api.notebooks import (
 from ..api.notebooks import NotebookCustomSpec as CustomSpecRequest
 from ..crd import notebook as crd
 from ..crd.notebook import NotebookSpec, NotebookStatus
-from ..reconcile.controller import (
+from ..reconcile.adapter import (
     Context,
     Observation,
     Refs,
@@ -54,7 +54,7 @@ from ..reconcile.references import (
     workspace_id,
     workspace_id_of,
 )
-from ..reconcile.registry import Entry
+from ..reconcile.registry import Entry, Registry
 
 OWNER_TAG = "modelarts.huaweicloud.com/owner-uid"
 # The remote clock may lag the API server's: an untagged notebook counts as ours when
@@ -415,9 +415,11 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec]):
             await notebooks.delete(remote_id)  # 6357 (already deleting) counts as under way
         return await confirmed_gone(notebooks.get(remote_id))
 
-    async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
+    async def poll(
+        self, client: ModelArtsClient, entries: list[Entry], registry: Registry
+    ) -> dict[str, Any]:
         found: dict[str, Any] = {}
-        for ws in {workspace_id_of(e) for e in entries}:
+        for ws in {workspace_id_of(e, registry) for e in entries}:
             async for nb in client.notebooks.iter_all(workspace_id=ws):
                 found[str(nb.id)] = nb
         return found

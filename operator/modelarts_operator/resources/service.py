@@ -17,7 +17,7 @@ from ..api.client import ModelArtsClient
 from ..api.services import ServiceDeployRequest, ServiceUpdateRequest
 from ..crd import service as crd
 from ..crd.service import ServiceSpec, ServiceStatus
-from ..reconcile.controller import Context, Observation, Refs, RemoteAdapter, confirmed_gone
+from ..reconcile.adapter import Context, Observation, Refs, RemoteAdapter, confirmed_gone
 from ..reconcile.kinds import HealthRules, KindDeclaration, RbacRule, Reference
 from ..reconcile.kube import Kind, KubeError
 from ..reconcile.naming import marked_description, marker_from_tags
@@ -30,7 +30,7 @@ from ..reconcile.references import (
     workspace_id,
     workspace_id_of,
 )
-from ..reconcile.registry import Entry
+from ..reconcile.registry import Entry, Registry
 from . import service_v2
 from .service_v2 import is_v2
 
@@ -292,11 +292,13 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec]):
         await ctx.client.services.delete(remote_id)
         return await confirmed_gone(ctx.client.services.get(remote_id))
 
-    async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
+    async def poll(
+        self, client: ModelArtsClient, entries: list[Entry], registry: Registry
+    ) -> dict[str, Any]:
         v2 = [e for e in entries if is_v2(e.spec)]
-        found: dict[str, Any] = await service_v2.poll(client, v2) if v2 else {}
+        found: dict[str, Any] = await service_v2.poll(client, v2, registry) if v2 else {}
         v1 = [e for e in entries if not is_v2(e.spec)]
-        for ws in {workspace_id_of(e) for e in v1}:
+        for ws in {workspace_id_of(e, registry) for e in v1}:
             async for svc in client.services.iter_all(workspace_id=ws):
                 found[str(svc.service_id)] = svc
         return found

@@ -22,10 +22,10 @@ from ..api.services_v2 import (
     ServiceV2UpdateRequest,
 )
 from ..crd.service_v2 import ServiceV2Form
-from ..reconcile.controller import Context, Observation, confirmed_gone
+from ..reconcile.adapter import Context, Observation, confirmed_gone
 from ..reconcile.naming import owner_tag
 from ..reconcile.references import from_millis, ready_dependency, to_wire, workspace_id_of
-from ..reconcile.registry import Entry
+from ..reconcile.registry import Entry, Registry
 
 BUSY = frozenset({"INIT", "DEPLOYING", "UPGRADING", "STOPPING", "DELETING"})
 STARTED = frozenset({"RUNNING", "CONCERNING", "DEPLOYING", "UPGRADING"})
@@ -181,9 +181,9 @@ async def delete(ctx: Context, remote_id: str) -> bool:
     return await confirmed_gone(ctx.client.services_v2.get(remote_id))
 
 
-async def poll(client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
+async def poll(client: ModelArtsClient, entries: list[Entry], registry: Registry) -> dict[str, Any]:
     found: dict[str, Any] = {}
-    for ws in {workspace_id_of(e) for e in entries}:
+    for ws in {workspace_id_of(e, registry) for e in entries}:
         async for item in client.services_v2.iter_all(workspace_id=ws):
             found[str(item.id)] = item
     return found

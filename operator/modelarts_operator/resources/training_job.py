@@ -32,7 +32,7 @@ from ..api.training_v2 import TrainingJobV2
 from ..crd import training_job as crd
 from ..crd.training_job import TrainingJobSpec, TrainingJobStatus
 from ..reconcile import conditions as cond
-from ..reconcile.controller import Context, Observation, Refs, RemoteAdapter, confirmed_gone
+from ..reconcile.adapter import Context, Observation, Refs, RemoteAdapter, confirmed_gone
 from ..reconcile.kinds import KindDeclaration, Reference
 from ..reconcile.kube import Kind
 from ..reconcile.naming import marked_description
@@ -43,7 +43,7 @@ from ..reconcile.references import (
     workspace_id,
     workspace_id_of,
 )
-from ..reconcile.registry import Entry
+from ..reconcile.registry import Entry, Registry
 from .training_v2 import (
     DEADLINE_RECHECK,
     FINISHED,
@@ -322,14 +322,16 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec]):
         await jobs.delete(int(remote_id))
         return await confirmed_gone(self.get(ctx, remote_id))
 
-    async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
+    async def poll(
+        self, client: ModelArtsClient, entries: list[Entry], registry: Registry
+    ) -> dict[str, Any]:
         """Both forms' list pages: v1 jobs by number, v2 jobs by UUID (they never collide)."""
         v2 = [e for e in entries if is_v2_entry(e)]
-        found: dict[str, Any] = await self.v2.poll(client, v2) if v2 else {}
+        found: dict[str, Any] = await self.v2.poll(client, v2, registry) if v2 else {}
         workspaces: dict[str, list[Entry]] = defaultdict(list)
         for entry in entries:
             if not is_v2_entry(entry):
-                workspaces[workspace_id_of(entry)].append(entry)
+                workspaces[workspace_id_of(entry, registry)].append(entry)
         for ws in workspaces:
             async for job in client.training_jobs.iter_all(workspace_id=ws):
                 found[str(job.job_id)] = job

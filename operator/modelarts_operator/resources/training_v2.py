@@ -29,10 +29,10 @@ from ..api import errors
 from ..api.client import ModelArtsClient
 from ..api.training_v2 import TERMINAL_PHASES, TrainingJobV2, TrainingJobV2CreateRequest
 from ..crd.training_job import TrainingJobSpec
-from ..reconcile.controller import Context, Observation, RetryLater, confirmed_gone
+from ..reconcile.adapter import Context, Observation, RetryLater, confirmed_gone
 from ..reconcile.naming import marked_description
 from ..reconcile.references import from_millis, to_wire, workspace_id_of
-from ..reconcile.registry import Entry
+from ..reconcile.registry import Entry, Registry
 
 PHASES = {
     "Creating": "Creating",
@@ -335,11 +335,13 @@ class TrainingV2:
         await jobs.delete(remote_id)
         return await confirmed_gone(jobs.get(remote_id))
 
-    async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
+    async def poll(
+        self, client: ModelArtsClient, entries: list[Entry], registry: Registry
+    ) -> dict[str, Any]:
         """Every job of the entries' workspaces, by ID: pages of 50, not a call per object."""
         workspaces: dict[str, list[Entry]] = defaultdict(list)
         for entry in entries:
-            workspaces[workspace_id_of(entry)].append(entry)
+            workspaces[workspace_id_of(entry, registry)].append(entry)
         found: dict[str, Any] = {}
         for ws in workspaces:
             async for job in client.training_jobs_v2.iter_all(workspace_id=ws):

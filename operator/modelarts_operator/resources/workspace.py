@@ -9,12 +9,12 @@ from ..api.client import ModelArtsClient
 from ..api.workspaces import Workspace, WorkspaceCreateRequest, WorkspaceUpdateRequest
 from ..crd import workspace as crd
 from ..crd.workspace import WorkspaceSpec, WorkspaceStatus
-from ..reconcile.controller import Context, Observation, RemoteAdapter, confirmed_gone
+from ..reconcile.adapter import Context, Observation, RemoteAdapter, confirmed_gone
 from ..reconcile.kinds import KindDeclaration
 from ..reconcile.kube import Kind
 from ..reconcile.naming import marked_description
 from ..reconcile.references import from_millis, to_wire
-from ..reconcile.registry import Entry
+from ..reconcile.registry import Entry, Registry
 
 
 def _observe(ws: Any) -> Observation:
@@ -98,7 +98,9 @@ class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec]):
             await ctx.client.workspaces.delete(remote_id)
         return await confirmed_gone(ctx.client.workspaces.get(remote_id))
 
-    async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
+    async def poll(
+        self, client: ModelArtsClient, entries: list[Entry], registry: Registry
+    ) -> dict[str, Any]:
         return {str(ws.id): ws async for ws in client.workspaces.iter_all()}
 
     def observe_summary(self, entry: Entry, summary: Any) -> Observation:

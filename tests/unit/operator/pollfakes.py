@@ -3,18 +3,19 @@ the real one does, a training-job list that can fail, and a registry fed from th
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any, cast
 
 from modelarts_operator.api import errors
 from modelarts_operator.crd.training_job import TrainingJobStatus
 from modelarts_operator.reconcile import conditions as cond
-from modelarts_operator.reconcile.controller import Observation
+from modelarts_operator.reconcile.adapter import Observation
 from modelarts_operator.reconcile.kube import Kind, KubeError
 from modelarts_operator.reconcile.poller import Poller
 from modelarts_operator.reconcile.registry import Entry, Registry
-from modelarts_operator.reconcile.runtime import KindHandlers
 from modelarts_operator.reconcile.status import StatusWriter
 from modelarts_operator.settings import OperatorSettings
 
@@ -73,7 +74,7 @@ class Jobs:
     def polled(self, entry: Entry) -> bool:
         return bool(entry.status.get(self.id_field))
 
-    async def poll(self, client: Any, entries: list[Entry]) -> dict[str, Any]:
+    async def poll(self, client: Any, entries: list[Entry], registry: Any) -> dict[str, Any]:
         if self.down:
             raise errors.TransportError("GET /v1/p/training-jobs: ConnectError after 6 attempts")
         return {str(e.status["jobId"]): {"status": self.remote_status} for e in entries}
@@ -125,12 +126,19 @@ def stack(
     rt = Runtime(server)
     rt.watch()
     jobs = Jobs()
-    handlers = KindHandlers(adapter=cast(Any, jobs), reconciler=cast(Any, _Reconciler()))
-    return Poller(cast(Any, rt), handlers), rt, jobs
+    return Poller(cast(Any, rt), cast(Any, _Reconciler(jobs))), rt, jobs
 
 
 class _Reconciler:
+    """The parts of a kind's reconciler the poller uses: its adapter, status writer and
+    in-flight signal."""
+
     writer = StatusWriter(TrainingJobStatus)
+
+    def __init__(self, adapter: Jobs) -> None:
+        self.adapter = adapter
+        self.kind = SimpleNamespace(plural=PLURAL)
+        self.in_flight = asyncio.Event()
 
 
 def synced(rt: Runtime, name: str) -> dict[str, Any]:

@@ -15,9 +15,11 @@ from modelarts_operator.crd.common import (
     KindInfo,
     WorkspaceScopedSpec,
 )
-from modelarts_operator.crd.generate import crd_manifest
+from modelarts_operator.crd.schema import crd_manifest
 from modelarts_operator.reconcile import conditions as cond
-from modelarts_operator.reconcile.controller import Context, Observation, Reconciler, RemoteAdapter
+from modelarts_operator.reconcile.adapter import Context, Observation, RemoteAdapter
+from modelarts_operator.reconcile.controller import Reconciler
+from modelarts_operator.reconcile.handlers import register
 from modelarts_operator.reconcile.kinds import (
     KindDeclaration,
     RbacRule,
@@ -29,7 +31,7 @@ from modelarts_operator.reconcile.kube import Kind
 from modelarts_operator.reconcile.policies import Policies
 from modelarts_operator.reconcile.poller import Poller
 from modelarts_operator.reconcile.registry import Entry, Registry
-from modelarts_operator.reconcile.runtime import DECLARED, Runtime, register
+from modelarts_operator.reconcile.runtime import Runtime
 from modelarts_operator.settings import OperatorSettings
 
 # -- the whole kind: its CRD types and its adapter ---------------------------------------------
@@ -110,7 +112,7 @@ class GadgetAdapter(RemoteAdapter[GadgetSpec]):
         self.remote.gadgets.pop(remote_id, None)
         return True
 
-    async def poll(self, client: Any, entries: list[Entry]) -> dict[str, Any]:
+    async def poll(self, client: Any, entries: list[Entry], registry: Any) -> dict[str, Any]:
         return {g["id"]: g for g in await self.remote.list()}
 
     def observe_summary(self, entry: Entry, summary: Any) -> Observation:
@@ -167,18 +169,19 @@ def test_the_crd_comes_from_the_declaration() -> None:
 
 
 def test_register_gives_the_kind_its_kopf_handlers() -> None:
-    register(declaration(Remote()))
-    registry = kopf.get_default_registry()
+    decl = declaration(Remote())
+    rt = Runtime(OperatorSettings(), FakeKube(), FakeClients(), [decl])  # type: ignore[arg-type]
+    registry = kopf.OperatorRegistry()
+    register(registry, rt)
     plurals = {h.selector.any_name for h in registry._changing.get_all_handlers()}  # type: ignore[union-attr]
     watched = {h.selector.any_name for h in registry._watching.get_all_handlers()}  # type: ignore[union-attr]
-    assert "gadgets" in plurals
-    assert "gadgets" in watched
-    assert DECLARED["gadgets"].crd is GADGET_CRD
+    assert plurals == {"gadgets"}
+    assert watched == {"gadgets", "namespaces"}
+    assert rt.reconcilers["gadgets"].kind.crd is GADGET_CRD
 
 
 async def test_the_generic_reconcile_creates_once_and_writes_typed_status() -> None:
     remote, kube = Remote(), FakeKube()
-    adapter = GadgetAdapter(remote)
     ctx = Context(
         namespace="ns",
         name="g",
@@ -190,7 +193,8 @@ async def test_the_generic_reconcile_creates_once_and_writes_typed_status() -> N
         client=None,  # type: ignore[arg-type]
         remote_name="ns-g",
     )
-    outcome = await Reconciler(adapter, kube).reconcile(ctx)  # type: ignore[arg-type]
+    reconciler = Reconciler(declaration(remote), kube, FakeClients())  # type: ignore[arg-type]
+    outcome = await reconciler.reconcile(ctx)
     assert list(remote.gadgets) == ["g-1"]
     assert outcome.status["gadgetId"] == "g-1"
     assert outcome.status["observedGeneration"] == 1
@@ -202,8 +206,8 @@ async def test_the_poller_polls_the_kind_and_writes_only_changes() -> None:
     remote, kube = Remote(), FakeKube()
     decl = declaration(remote)
     remote.gadgets["g-1"] = {"id": "g-1", "name": "ns-g", "state": "building"}
-    rt = Runtime(settings=OperatorSettings(), kube=kube, clients=FakeClients())  # type: ignore[arg-type]
-    poller = Poller(rt, rt.handlers_for(decl.adapter))
+    rt = Runtime(OperatorSettings(), kube, FakeClients(), [decl])  # type: ignore[arg-type]
+    poller = Poller(rt, rt.reconcilers["gadgets"])
     creating = {"gadgetId": "g-1", "phase": "Creating"}
     rt.registry.update("gadgets", "ADDED", body(creating))
     await poller.cycle()

@@ -17,7 +17,7 @@ from modelarts_operator.api import (
 )
 from modelarts_operator.emulator import DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_SK, EmulatorConfig
 from modelarts_operator.emulator.server import Emulator
-from modelarts_operator.reconcile.registry import Entry
+from modelarts_operator.reconcile.registry import Entry, Registry
 from modelarts_operator.resources.model import ModelAdapter
 
 LIST = "GET /v1/workspaces/{workspace_id}/models"
@@ -87,7 +87,7 @@ async def test_poll_reads_pages_of_100_per_workspace_not_one_call_per_model(
         await _create(client, "ws-unwatched", 5)
         entries = [_entry("ws-big", i) for i in big[::2]] + [_entry("ws-small", i) for i in small]
         emulator.core.calls.clear()
-        found = await adapter.poll(client, entries)
+        found = await adapter.poll(client, entries, Registry())
     # 250 models: pages of 100, 100, 50; 30 models: one page; an unwatched workspace: none.
     assert emulator.core.calls[LIST] == 4, dict(emulator.core.calls)
     assert sum(emulator.core.calls.values()) == 4
@@ -102,9 +102,13 @@ async def test_a_list_item_says_publishing_until_the_version_is_built(
     async with _client(emulator) as client:
         [model_id] = await _create(client, "ws-1", 1)
         entry = _entry("ws-1", model_id)
-        building = adapter.observe_summary(entry, (await adapter.poll(client, [entry]))[model_id])
+        building = adapter.observe_summary(
+            entry, (await adapter.poll(client, [entry], Registry()))[model_id]
+        )
         emulator.advance(emulator.config.timings.dataarts_creating + 1)
-        built = adapter.observe_summary(entry, (await adapter.poll(client, [entry]))[model_id])
+        built = adapter.observe_summary(
+            entry, (await adapter.poll(client, [entry], Registry()))[model_id]
+        )
     assert (building.phase, building.ready, building.in_flight) == ("Publishing", False, True)
     assert "currentVersion" not in building.facts
     assert (built.phase, built.ready, built.in_flight) == ("Published", True, False)
@@ -117,7 +121,7 @@ async def test_a_version_is_found_by_exact_name_past_the_first_page(emulator: Em
     newer "v1…" versions reads past the first page instead of adding "v1" again."""
     from modelarts_operator.api.dataarts import DataArtsModelUpdateRequest, ModelVersionInput
     from modelarts_operator.crd.model import ModelSpec
-    from modelarts_operator.reconcile.controller import Context
+    from modelarts_operator.reconcile.adapter import Context
     from modelarts_operator.reconcile.policies import Policies
     from modelarts_operator.resources.llm_model import LlmModels
 

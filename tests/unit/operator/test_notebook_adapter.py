@@ -14,9 +14,9 @@ from modelarts_operator.api.notebooks import NotebookCreateRequest, VolumeMount
 from modelarts_operator.api.services_v2 import ServiceV2CreateRequest
 from modelarts_operator.crd.notebook import NotebookSpec
 from modelarts_operator.emulator.server import Emulator
-from modelarts_operator.reconcile.controller import Context
+from modelarts_operator.reconcile.adapter import Context
 from modelarts_operator.reconcile.policies import CREATE_PENDING, Policies
-from modelarts_operator.reconcile.registry import Entry
+from modelarts_operator.reconcile.registry import Entry, Registry
 from modelarts_operator.resources import notebook, service, service_v2
 
 IMAGE_ID = "e1a07296-22a8-4f05-8bc8-e936c8e54090"
@@ -50,7 +50,7 @@ async def test_notebooks_are_polled_in_one_list_call_per_page(
     object: 500 notebooks in a workspace cost 10 calls a cycle."""
     ids = [await _notebook(client, f"nb-{i}") for i in range(6)]
     emu.core.calls.clear()
-    found = await notebook.DECLARATION.adapter.poll(client, [_entry(i, i) for i in ids])
+    found = await notebook.DECLARATION.adapter.poll(client, [_entry(i, i) for i in ids], Registry())
     assert set(found) == set(ids)
     assert emu.calls(NB_LIST) == 1
     assert emu.calls("GET /v1/{project_id}/notebooks/{id}") == 0
@@ -83,7 +83,7 @@ async def test_v2_services_are_polled_in_one_list_call(
         ids.append(str(created.id))
     entries = [_entry(i, i, {"v2": {"version": "1.0.0"}}) for i in ids]
     emu.core.calls.clear()
-    found = await service.DECLARATION.adapter.poll(client, entries)
+    found = await service.DECLARATION.adapter.poll(client, entries, Registry())
     assert set(found) == set(ids)
     assert emu.calls(SVC_LIST) == 1
     assert emu.calls("GET /v2/{project_id}/services/{service_id}") == 0

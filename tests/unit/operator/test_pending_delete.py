@@ -4,7 +4,6 @@ to be released with "nothing was created remotely", orphaning the training job).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,12 +11,12 @@ import pytest
 
 from modelarts_operator.api import errors
 from modelarts_operator.crd.training_job import TrainingJobSpec
-from modelarts_operator.reconcile import references
-from modelarts_operator.reconcile.controller import Context, DeleteBlocked, Reconciler
+from modelarts_operator.reconcile.adapter import Context, DeleteBlocked
+from modelarts_operator.reconcile.controller import Reconciler
 from modelarts_operator.reconcile.naming import owner_marker
 from modelarts_operator.reconcile.policies import CREATE_PENDING, Policies
 from modelarts_operator.reconcile.registry import Registry
-from modelarts_operator.resources.training_job import TrainingJobAdapter
+from modelarts_operator.resources.training_job import DECLARATION
 
 SPEC = {
     "workspaceRef": {"name": "team"},
@@ -60,14 +59,15 @@ class Jobs:
 
 
 @pytest.fixture
-def registry() -> Iterator[Registry]:
-    registry = Registry()
-    references.use_registry(registry)
-    yield registry
-    references.use_registry(Registry())
+def registry() -> Registry:
+    return Registry()
 
 
-def context(jobs: Jobs) -> Context:
+def reconciler() -> Reconciler:
+    return Reconciler(DECLARATION, kube=None, clients=None)  # type: ignore[arg-type]
+
+
+def context(jobs: Jobs, registry: Registry) -> Context:
     return Context(
         namespace="ns",
         name="job",
@@ -79,13 +79,14 @@ def context(jobs: Jobs) -> Context:
         client=SimpleNamespace(training_jobs=jobs),  # type: ignore[arg-type]
         remote_name="ns-job",
         marker=MARKER,
+        registry=registry,
     )
 
 
 async def test_an_unknown_workspace_keeps_the_finalizer(registry: Registry) -> None:
     jobs = Jobs()
     with pytest.raises(DeleteBlocked, match="Workspace 'team'"):
-        await Reconciler(TrainingJobAdapter(), kube=None).delete(context(jobs))  # type: ignore[arg-type]
+        await reconciler().delete(context(jobs, registry))
     assert jobs.deleted == []
 
 
@@ -100,7 +101,7 @@ async def test_a_workspace_going_away_is_still_looked_in(registry: Registry) -> 
         },
     )
     jobs = Jobs()
-    events = await Reconciler(TrainingJobAdapter(), kube=None).delete(context(jobs))  # type: ignore[arg-type]
+    events = await reconciler().delete(context(jobs, registry))
     assert jobs.lookups == ["ws-1"]
     assert jobs.deleted == [7]
     assert events == [("Normal", "Deleted", "deleted remote 7")]

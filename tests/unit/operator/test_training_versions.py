@@ -7,7 +7,7 @@ from typing import Any
 
 from modelarts_operator.api.training_jobs import TrainingJobVersion
 from modelarts_operator.crd.training_job import TrainingJobSpec
-from modelarts_operator.reconcile.controller import Context
+from modelarts_operator.reconcile.adapter import Context
 from modelarts_operator.reconcile.policies import Policies
 from modelarts_operator.resources.training_job import TrainingJobAdapter
 
