@@ -24,11 +24,11 @@ import yaml
 from modelarts_operator.api import AkSkCredentials, ClientConfig, ModelArtsClient
 from modelarts_operator.emulator import DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_SK, EmulatorConfig
 from modelarts_operator.emulator.server import Emulator
-from modelarts_operator.reconcile.adapter import Context
 from modelarts_operator.reconcile.controller import Reconciler
-from modelarts_operator.reconcile.policies import Policies
+from modelarts_operator.reconcile.policies import Allowance
 from modelarts_operator.reconcile.registry import Registry
 from modelarts_operator.resources import KINDS
+from modelarts_operator.settings import OperatorSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = [
@@ -42,6 +42,20 @@ EXAMPLES = [
     ("Notebook", "examples/notebook/notebook.yaml"),
 ]
 NS = "bench"
+
+
+class Clients:
+    """One ModelArts client for the namespace; default settings; no adoption allowance."""
+
+    def __init__(self, client: ModelArtsClient) -> None:
+        self.client = client
+        self.settings = OperatorSettings()
+
+    async def for_namespace(self, namespace: str) -> ModelArtsClient:
+        return self.client
+
+    def allowance(self, namespace: str) -> Allowance:
+        return Allowance.NONE
 
 
 class Kube:
@@ -77,31 +91,27 @@ async def measure() -> dict[str, dict[str, int]]:
     async with emu.serve(port=0):
         config = ClientConfig(endpoint=emu.url, project_id=DEFAULT_PROJECT_ID, region="cn-north-4")
         async with ModelArtsClient(config, AkSkCredentials(ak=DEFAULT_AK, sk=DEFAULT_SK)) as client:
+            clients = Clients(client)
             for label, path in EXAMPLES:
                 doc = yaml.safe_load((ROOT / path).read_text())
                 kind = by_kind[doc["kind"]]
-                adapter = kind.adapter
-                spec = adapter.spec_model.model_validate(doc["spec"])
-                ctx = Context(
-                    namespace=NS,
-                    name=doc["metadata"]["name"],
-                    generation=1,
-                    spec=spec,
-                    status={},
-                    annotations={},
-                    policies=Policies(),
-                    client=client,
-                    remote_name=f"{NS}-{doc['metadata']['name']}",
-                    uid=f"uid-{label}",
-                    registry=registry,
-                )
+                body = {
+                    "metadata": {
+                        "namespace": NS,
+                        "name": doc["metadata"]["name"],
+                        "uid": f"uid-{label}",
+                        "generation": 1,
+                    },
+                    "spec": doc["spec"],
+                }
+                reconciler = Reconciler(kind, Kube(), clients, registry)  # type: ignore[arg-type]
+                ctx = await reconciler.context(body)
                 emu.core.calls.clear()
-                reconciler = Reconciler(kind, Kube(), None, registry)  # type: ignore[arg-type]
                 outcome = await reconciler.reconcile(ctx)
                 results[label] = dict(sorted(emu.core.calls.items()))
                 emu.advance(3600)  # published, running: what depends on it may go on
                 status = outcome.status
-                assert status.get(adapter.id_field), (label, status)
+                assert status.get(kind.id_field), (label, status)
                 # what the later examples reference
                 if doc["kind"] == "Workspace":
                     ready(registry, "workspaces", "demo", {"workspaceId": status["workspaceId"]})

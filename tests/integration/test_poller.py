@@ -15,7 +15,7 @@ import pytest
 from modelarts_operator.controlplane import ControlPlane
 from modelarts_operator.reconcile import conditions as cond
 from modelarts_operator.reconcile.kube import KubeClient
-from modelarts_operator.reconcile.poller import NOT_BLINDED, Poller
+from modelarts_operator.reconcile.poller import Poller
 from modelarts_operator.reconcile.registry import Entry
 from modelarts_operator.reconcile.runtime import Runtime
 from modelarts_operator.resources.training_job import DECLARATION
@@ -60,8 +60,10 @@ async def test_poller_write_from_a_stale_view_keeps_the_reconciles_conditions(
         poller = Poller(rt, rt.reconcilers["trainingjobs"])
         entry = Entry("trainingjobs", ns, "job", stale)
         running = _Summary(status=8)
-        obs = poller.reconciler.adapter.observe_summary(entry, running)
-        await poller._apply(entry, poller._from_summary(entry, obs, running, NOT_BLINDED))
+        spec = entry.spec_as(DECLARATION.crd.spec)
+        adapter = poller.reconciler.adapter_for(spec)
+        obs = adapter.observe_summary(entry, spec, running)
+        await poller._apply(entry, poller._from_summary(adapter, entry, obs, running, None))
     finally:
         await kube.aclose()
 

@@ -1,15 +1,27 @@
-"""The contract between the shared reconcile and a kind: what an adapter implements and what
-it is handed.
+"""The contract between the shared reconcile and a kind's API form: what an adapter implements,
+what it is handed, and what it answers.
 
-A kind (``resources/<kind>.py``) supplies a :class:`RemoteAdapter` per API form; the reconcile
-(``controller.Reconciler``) and the poller call it with a :class:`Context`. This module knows
-nothing of kopf, the reconcile's flow or the runtime.
+A kind (``resources/<kind>.py``) supplies one :class:`RemoteAdapter` per API form (a 2020 v1
+training job and a v2 one are two forms of TrainingJob). The reconcile (``controller``) and
+the poller pick the form's adapter per object and call it with a :class:`Context`; in the
+manner of crossplane-runtime's ExternalClient and ACK's resource manager, each call answers
+with a value and leaves the decisions to the caller:
+
+- ``find``/``get``/``observe`` only read: they change neither status nor the context;
+- ``create`` answers :class:`Created`, what the create call returned (its ID, the state its
+  answer shows and the bookkeeping to record): no GET after a create;
+- ``update`` answers :class:`Updated`: the remote as it now is, the spec fields it pushed (the
+  reconcile names them in an Updated or DriftCorrected event), other actions, bookkeeping and
+  when to look again (a :class:`~.requeue.Requeue`).
+
+Only the reconcile writes status. This module knows nothing of kopf, the reconcile's flow or
+the runtime.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -20,36 +32,42 @@ from ..api.client import ModelArtsClient
 from . import conditions as cond
 from .kube import Kind, KubeClient
 from .naming import marker_of
-from .policies import Allowance, Found, Policies, Refusal
+from .policies import Allowance, Policies, Refusal
+from .references import listed_workspace_id
 from .registry import Entry, Registry
+from .requeue import Requeue
 from .status import Report, Verdict
 
 SpecT = TypeVar("SpecT", bound=BaseModel)
 
-
-class Waiting(Exception):
-    """A dependency is not ready yet; the message says which one."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
+Event = tuple[str, str, str]  # (type, reason, message) of a Kubernetes Event
 
 
 class RetryLater(Exception):
-    """Try again after ``delay`` seconds (kopf's TemporaryError carries it)."""
+    """The reconcile cannot finish now; kopf retries it after ``requeue.after`` seconds."""
 
-    def __init__(self, message: str, delay: float) -> None:
-        super().__init__(message)
-        self.delay = delay
+    def __init__(self, requeue: Requeue) -> None:
+        super().__init__(requeue.why)
+        self.requeue = requeue
 
 
 class DeleteBlocked(RetryLater):
     """The finalizer must stay, for a reason the user should see (not a plain wait)."""
 
 
+class InvalidSpec(Exception):
+    """The object cannot be reconciled as written (admission should have caught it)."""
+
+
+class ProjectChanged(InvalidSpec):
+    """The namespace now points to another project than the one the object was bound in."""
+
+
 @dataclass
 class Observation:
-    """What the remote object's state means to a person and to the conditions."""
+    """What the remote object's state means to a person and to the conditions, and what it
+    asks of the operator (a run policy's timers: look again at a deadline, delete the object
+    after its TTL)."""
 
     phase: str
     ready: bool
@@ -59,6 +77,8 @@ class Observation:
     message: str = ""
     facts: dict[str, Any] = field(default_factory=dict)  # kind-specific status fields
     in_flight: bool = True  # poll it at the fast rate
+    requeue: Requeue | None = None  # reconcile again then, whatever the remote does
+    delete_object: bool = False  # the run policy says the Kubernetes object should go
 
     @classmethod
     def failure(cls, message: str, facts: dict[str, Any]) -> Observation:
@@ -67,6 +87,12 @@ class Observation:
             "Failed", False, reason="Failed", message=message, facts=facts,
             in_flight=False,
         )  # fmt: skip
+
+    @property
+    def asks(self) -> bool:
+        """True when the reconcile has work to do (a timer to arm, the object to delete):
+        what the poller cannot carry out itself."""
+        return self.requeue is not None or self.delete_object
 
     def report(self) -> Report:
         """This observation for the status writer: phase, facts and the Ready verdict
@@ -78,6 +104,41 @@ class Observation:
         return Report(facts=dict(self.facts), phase=self.phase, ready=ready)
 
 
+@dataclass
+class Created:
+    """What a create call returned: the remote ID, the new object's state as the answer shows
+    it (the state a new object starts in when the answer carries only the ID), and status
+    bookkeeping to record beside the ID (a version ID, a digest of what was sent)."""
+
+    remote_id: str
+    observation: Observation
+    recorded: dict[str, Any] = field(default_factory=dict)
+    requeue: Requeue | None = None  # a follow-up the create could not do (stop once deployed)
+
+
+@dataclass
+class Updated:
+    """What an update did: the remote as it now is, and what the reconcile should report."""
+
+    remote: Any
+    changed: list[str] = field(default_factory=list)  # spec fields pushed to the remote
+    events: list[Event] = field(default_factory=list)  # other actions (Stopped, Rerun, ...)
+    recorded: dict[str, Any] = field(default_factory=dict)  # status bookkeeping it set
+    requeue: Requeue | None = None
+    remote_id: str | None = None  # the object now stands for another remote object (a rerun)
+    refusal: Refusal | None = None  # this generation is refused (a ConfigMap it does not own)
+
+    def change(self, *fields: str) -> None:
+        self.changed.extend(fields)
+
+    def event(self, type_: str, reason: str, message: str) -> None:
+        self.events.append((type_, reason, message))
+
+    def again(self, after: float, why: str) -> None:
+        """Look again after ``after`` seconds (the soonest of what is asked wins)."""
+        self.requeue = Requeue.soonest(self.requeue, Requeue(after, why))
+
+
 async def confirmed_gone(lookup: Awaitable[Any]) -> bool:
     """True when ``lookup`` (a GET of the remote object after its delete) finds nothing."""
     try:
@@ -87,65 +148,38 @@ async def confirmed_gone(lookup: Awaitable[Any]) -> bool:
     return False
 
 
-Event = tuple[str, str, str]  # (type, reason, message) of a Kubernetes Event
-
-
 @dataclass
 class Refs:
-    """What an object's references resolved to; a kind with more references extends it."""
+    """What an object's references resolved to; a form with more references extends it."""
 
     workspace_id: str = "0"
 
 
-@dataclass
-class Effects:
-    """What a reconcile asks of the runtime besides its status write."""
-
-    events: list[Event] = field(default_factory=list)
-    requeue_after: float | None = None  # reconcile again after this many seconds
-    delete_object: bool = False  # the run policy says the Kubernetes object should go
-    clear_create_pending: bool = False  # the create intent is fulfilled: drop its annotation
-
-    def event(self, type_: str, reason: str, message: str) -> None:
-        self.events.append((type_, reason, message))
-
-    @property
-    def need_handler(self) -> bool:
-        """True when only the kopf handler can carry these out (the poller cannot)."""
-        return bool(self.events) or self.requeue_after is not None or self.delete_object
+RefsT = TypeVar("RefsT", bound=Refs)
 
 
 @dataclass
-class Context:
-    """Everything a reconcile knows about the object it handles.
-
-    ``status`` starts as the object's status; adapters record remote IDs and bookkeeping in it
-    (validated by the kind's status model when written). ``refs`` is what ``resolve`` found;
-    ``effects`` what the reconcile asks of the runtime."""
+class Context(Generic[SpecT, RefsT]):
+    """Everything a reconcile knows about the object it handles. Adapters read it; the
+    reconcile alone writes status (from what the adapter answers)."""
 
     namespace: str
     name: str
     generation: int
-    spec: Any  # the kind's Spec model
-    status: dict[str, Any]
+    spec: SpecT
+    status: Mapping[str, Any]  # the object's status as read
     annotations: Mapping[str, str]
     policies: Policies
     client: ModelArtsClient
     remote_name: str
+    refs: RefsT  # what ``resolve`` found (its form's Refs, default-valued before)
     uid: str = ""
     resource_version: str = ""
     kube: KubeClient | None = None
     registry: Registry = field(default_factory=Registry)  # the watched objects (references)
-    refs: Refs = field(default_factory=Refs)
-    effects: Effects = field(default_factory=Effects)
     marker: str = ""  # the ownership marker remote objects of this object carry
     allowance: Allowance = Allowance.NONE  # what its namespace allows it to adopt
     location: dict[str, str] = field(default_factory=dict)  # project, region, endpoint
-    # Set by the create when the name was taken (or the outcome unknown) and the object found
-    # by name: it is bound only if its marker says it is ours.
-    found_taken: Found | None = None
-    # An adapter's own refusal of this generation (e.g. a ConfigMap it does not own).
-    refusal: Refusal | None = None
 
     @property
     def applied(self) -> bool:
@@ -158,24 +192,15 @@ class Context:
             and synced.get("observedGeneration") == self.generation
         )
 
-    def updated(self, fields: Iterable[str]) -> None:
-        """Record an update of the remote object: DriftCorrected naming the fields when the
-        generation had been applied already, else Updated."""
-        names = ", ".join(sorted(fields))
-        if self.applied:
-            self.effects.event(
-                "Normal", "DriftCorrected", f"corrected {names} (changed outside the operator)"
-            )
-        else:
-            self.effects.event("Normal", "Updated", f"updated {names}")
 
-
-class RemoteAdapter(abc.ABC, Generic[SpecT]):
-    """How one kind maps onto ModelArts. Implementations live in ``resources/<kind>.py``."""
+class RemoteAdapter(abc.ABC, Generic[SpecT, RefsT]):
+    """How one API form of a kind maps onto ModelArts. Implementations live in
+    ``resources/``; the forms of a kind share its identity (kind, models, ID field)."""
 
     kind: Kind
     spec_model: type[SpecT]
     status_model: type[BaseModel]  # the kind's status schema: what a reconcile may write
+    refs_type: type[RefsT]
     id_field: str  # status key holding the remote ID, e.g. "jobId"
     # Further status keys a create or lookup records besides id_field (secondary IDs and
     # bookkeeping), kept across a stale event by the create memory.
@@ -190,36 +215,42 @@ class RemoteAdapter(abc.ABC, Generic[SpecT]):
     # reconcile; False where the reconcile has work to do on transitions (Service exportTo).
     detail_in_poller: bool = True
 
-    async def resolve(self, ctx: Context) -> None:
-        """Resolve references into ``ctx.refs``; raise :class:`Waiting` if not ready."""
+    def explicit_name(self, spec: SpecT) -> str | None:
+        """The remote name the spec gives, if it gives one."""
+        name: str | None = getattr(spec, self.name_field, None)
+        return name
 
-    async def resolve_for_lookup(self, ctx: Context) -> None:
+    async def resolve(self, ctx: Context[SpecT, RefsT]) -> RefsT:
+        """Resolve references; raise ``references.Waiting`` if one is not ready."""
+        return ctx.refs
+
+    async def resolve_for_lookup(self, ctx: Context[SpecT, RefsT]) -> RefsT:
         """Resolve what a lookup by name needs (the workspace) without waiting for anything
-        to be ready; raise :class:`Waiting` when even that is unknown. Used by deletion."""
-        await self.resolve(ctx)
+        to be ready; raise Waiting when even that is unknown. Used by deletion."""
+        return await self.resolve(ctx)
 
     @abc.abstractmethod
-    async def find(self, ctx: Context) -> tuple[str, Any] | None:
+    async def find(self, ctx: Context[SpecT, RefsT]) -> tuple[str, Any] | None:
         """Look the object up by its remote name: (id, remote object) or None."""
 
     @abc.abstractmethod
-    async def get(self, ctx: Context, remote_id: str) -> Any:
+    async def get(self, ctx: Context[SpecT, RefsT], remote_id: str) -> Any:
         """The remote object's detail; raises errors.NotFound when it is gone."""
 
     @abc.abstractmethod
-    async def create(self, ctx: Context) -> str:
-        """Create the remote object; return its ID (and put IDs in ``ctx.status``)."""
+    async def create(self, ctx: Context[SpecT, RefsT]) -> Created:
+        """Create the remote object; answer what the API returned."""
 
-    async def update(self, ctx: Context, remote_id: str, remote: Any) -> Any:
-        """Push spec changes the remote object lacks; return the (possibly new) remote."""
-        return remote
+    async def update(self, ctx: Context[SpecT, RefsT], remote_id: str, remote: Any) -> Updated:
+        """Push what the spec asks and the remote object lacks; answer what was done."""
+        return Updated(remote)
 
     @abc.abstractmethod
-    def observe(self, ctx: Context, remote: Any) -> Observation:
+    def observe(self, ctx: Context[SpecT, RefsT], remote: Any) -> Observation:
         """Interpret the remote object's state."""
 
     @abc.abstractmethod
-    async def delete(self, ctx: Context, remote_id: str) -> bool:
+    async def delete(self, ctx: Context[SpecT, RefsT], remote_id: str) -> bool:
         """Ask ModelArts to delete; True once it is gone (NotFound counts as gone)."""
 
     # -- batched polling ---------------------------------------------------------------------
@@ -228,18 +259,20 @@ class RemoteAdapter(abc.ABC, Generic[SpecT]):
         """True when the poller should look for ``entry`` in the list API (it has an ID)."""
         return bool(entry.status.get(self.id_field))
 
-    @abc.abstractmethod
-    async def poll(
-        self, client: ModelArtsClient, entries: list[Entry], registry: Registry
-    ) -> dict[str, Any]:
-        """Remote summaries of ``entries`` by remote ID, from the list API (all pages);
-        ``registry`` tells which workspace a referenced Workspace stands for."""
+    def poll_scope(self, entry: Entry, spec: SpecT, registry: Registry) -> str:
+        """Which list holds the object: its workspace (the one a referenced Workspace stands
+        for, looked up in ``registry``)."""
+        return listed_workspace_id(registry, entry.namespace, spec)
 
     @abc.abstractmethod
-    def observe_summary(self, entry: Entry, summary: Any) -> Observation:
+    def list_remote(self, client: ModelArtsClient, scope: str) -> AsyncIterator[tuple[str, Any]]:
+        """Every remote object in ``scope`` as (ID, list summary), page by page."""
+
+    @abc.abstractmethod
+    def observe_summary(self, entry: Entry, spec: SpecT, summary: Any) -> Observation:
         """Interpret a list summary (the cheap view the poller has)."""
 
-    def needs_detail(self, old_status: dict[str, Any], phase: str) -> bool:
+    def needs_detail(self, old_status: Mapping[str, Any], phase: str) -> bool:
         """True when this transition needs the full reconcile (a detail GET) to fill status."""
         return False
 
@@ -247,16 +280,8 @@ class RemoteAdapter(abc.ABC, Generic[SpecT]):
         """The remote ID as the status schema types it."""
         return remote_id
 
-    def marker(self, ctx: Context, remote: Any) -> str | None:
+    def marker(self, ctx: Context[SpecT, RefsT], remote: Any) -> str | None:
         """The ownership marker ``remote`` carries (``ctx.marker`` when it is this
-        object's): the one its description ends with. Kinds that mark their remote objects
+        object's): the one its description ends with. Forms that mark their remote objects
         otherwise (a Notebook's owner tag) say so here."""
         return marker_of(remote)
-
-
-class InvalidSpec(Exception):
-    """The object cannot be reconciled as written (admission should have caught it)."""
-
-
-class ProjectChanged(InvalidSpec):
-    """The namespace now points to another project than the one the object was bound in."""

@@ -18,11 +18,13 @@ import kopf
 from .. import GROUP, VERSION
 from ..api import errors
 from ..metrics import METRICS
-from .adapter import DeleteBlocked, Event, InvalidSpec, RetryLater
-from .controller import Reconciler
+from . import requeue
+from .adapter import Context, DeleteBlocked, Event, InvalidSpec, RetryLater
+from .controller import Effects, Reconciler
 from .credentials import CredentialsError
 from .failures import Failure, classify
 from .policies import CREATE_PENDING
+from .requeue import Requeue
 from .runtime import Runtime
 from .status import Report, Verdict, status_patch
 
@@ -108,26 +110,34 @@ async def on_reconcile(rt: Runtime, r: Reconciler, body: kopf.Body, patch: kopf.
         ctx = await r.context(body)
         outcome = await r.reconcile(ctx)
     except RetryLater as later:
-        raise kopf.TemporaryError(str(later), delay=later.delay) from None
+        raise kopf.TemporaryError(str(later), delay=later.requeue.after) from None
     except (errors.ModelArtsError, InvalidSpec, CredentialsError) as err:
         _report_failure(rt, r, body, patch, old, classify(err))
         return
-    if outcome.clear_create_pending:
+    effects = outcome.effects
+    if effects.clear_create_pending:
         patch.metadata.annotations[CREATE_PENDING] = None
     _write_status(patch, old, outcome.status)
-    _post(body, outcome.events)
+    _post(body, effects.events)
     METRICS.inc("modelarts_reconciles_total", kind=plural, result="ok")
     if outcome.in_flight:
         r.in_flight.set()
-    if outcome.delete_object:
+    if effects.delete_object:
         kopf.event(body, type="Normal", reason="TTLExpired", message="deleting finished object")
         await rt.kube.delete(r.kind.resource.path(*_key(body)))
-    elif outcome.retry_after is not None:
-        rt.poke_later(plural, *_key(body), outcome.retry_after, "requeue")
-    elif r.adapter.resyncs and ctx.policies.may_write:
-        # Drift in configuration is looked for on a slow period: the reconcile compares the
-        # remote object with the spec and updates only what differs.
-        rt.poke_later(plural, *_key(body), ctx.policies.resync_period, "resync")
+    elif (again := next_look(r, ctx, effects)) is not None:
+        rt.poke_later(plural, *_key(body), again.after, again.why)
+
+
+def next_look(r: Reconciler, ctx: Context[Any, Any], effects: Effects) -> Requeue | None:
+    """When to reconcile a finished reconcile's object again: when it asked, else after the
+    resync period for a form whose configuration can drift (the reconcile then compares the
+    remote object with the spec and updates only what differs)."""
+    if effects.requeue is not None:
+        return effects.requeue
+    if r.adapter_for(ctx.spec).resyncs and ctx.policies.may_write:
+        return Requeue(ctx.policies.resync_period, "resync")
+    return None
 
 
 def _report_failure(
@@ -144,13 +154,14 @@ def _report_failure(
     namespace, name = _key(body)
     if failure.auth:
         rt.clients.forget(namespace)  # re-read a fixed Secret next time
-    report = failure.report(bool(old.get(r.adapter.id_field)))
+    report = failure.report(bool(old.get(r.kind.id_field)))
     _write_status(patch, old, r.writer.render(old, report, _generation(body)))
     kopf.event(body, type="Warning", reason=failure.event_reason, message=failure.message)
     METRICS.inc("modelarts_reconciles_total", kind=plural, result=failure.synced.reason)
+    again = failure.requeue
     if failure.transient:
-        raise kopf.TemporaryError(failure.message, delay=failure.delay)
-    rt.poke_later(plural, namespace, name, failure.delay, failure.event_reason)
+        raise kopf.TemporaryError(failure.message, delay=again.after)
+    rt.poke_later(plural, namespace, name, again.after, again.why)
 
 
 async def on_delete(rt: Runtime, r: Reconciler, body: kopf.Body, patch: kopf.Patch) -> None:
@@ -158,7 +169,7 @@ async def on_delete(rt: Runtime, r: Reconciler, body: kopf.Body, patch: kopf.Pat
     policy = (body.get("spec") or {}).get("deletionPolicy", "Delete")
     status = dict(body.get("status") or {})
     pending = CREATE_PENDING in (body.get("metadata", {}).get("annotations") or {})
-    if policy == "Retain" or not (status.get(r.adapter.id_field) or pending):
+    if policy == "Retain" or not (status.get(r.kind.id_field) or pending):
         kopf.event(body, type="Normal", reason="Released", message="nothing to delete remotely")
         return
     try:
@@ -166,16 +177,16 @@ async def on_delete(rt: Runtime, r: Reconciler, body: kopf.Body, patch: kopf.Pat
         events = await r.delete(ctx)
     except DeleteBlocked as blocked:
         _report_delete_failure(r, body, patch, status, str(blocked))
-        raise kopf.TemporaryError(str(blocked), delay=blocked.delay) from None
+        raise kopf.TemporaryError(str(blocked), delay=blocked.requeue.after) from None
     except RetryLater as later:
-        raise kopf.TemporaryError(str(later), delay=later.delay) from None
+        raise kopf.TemporaryError(str(later), delay=later.requeue.after) from None
     except (errors.ModelArtsError, CredentialsError, InvalidSpec) as err:
         failure = classify(err)
         message = failure.message
         if not message.startswith(failure.event_reason):
             message = f"{failure.event_reason}: {message}"
         _report_delete_failure(r, body, patch, status, message)
-        raise kopf.TemporaryError(message, delay=10) from None
+        raise kopf.TemporaryError(message, delay=requeue.DELETE_RETRY) from None
     _post(body, events)
 
 

@@ -9,15 +9,30 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from .adapter import Context, Waiting
-from .registry import Entry, Registry
+from .registry import Registry
 
 
-def ready_dependency(ctx: Context, plural: str, kind: str, name: str) -> dict[str, Any]:
+class Waiting(Exception):
+    """A dependency is not ready yet; the message says which one."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class Located(Protocol):
+    """Where a reconcile looks its references up (its ``adapter.Context``)."""
+
+    namespace: str
+    registry: Registry
+    spec: Any
+
+
+def ready_dependency(ctx: Located, plural: str, kind: str, name: str) -> dict[str, Any]:
     """The referenced object's status once it is Ready; otherwise raise Waiting."""
     entry = ctx.registry.get(plural, ctx.namespace, name)
     if entry is None:
@@ -30,7 +45,7 @@ def ready_dependency(ctx: Context, plural: str, kind: str, name: str) -> dict[st
     return entry.status
 
 
-def workspace_id(ctx: Context) -> str:
+def workspace_id(ctx: Located) -> str:
     """spec.workspaceId, or the ID of the referenced Workspace once it is ready, or "0"."""
     spec = ctx.spec
     if spec.workspace_ref is not None:
@@ -39,7 +54,7 @@ def workspace_id(ctx: Context) -> str:
     return str(spec.workspace_id or "0")
 
 
-def recorded_workspace_id(ctx: Context) -> str:
+def recorded_workspace_id(ctx: Located) -> str:
     """The workspace ID to look an object up in, whether or not the referenced Workspace is
     ready (it may be going away too); raise Waiting when it has no recorded ID at all, since
     looking in the wrong workspace would find nothing and orphan what is there."""
@@ -54,13 +69,12 @@ def recorded_workspace_id(ctx: Context) -> str:
     return str(recorded)
 
 
-def workspace_id_of(entry: Entry, registry: Registry) -> str:
+def listed_workspace_id(registry: Registry, namespace: str, spec: Any) -> str:
     """The workspace ID a watched object lives in, for grouping list calls (no waiting)."""
-    spec = entry.spec
-    if ref := spec.get("workspaceRef"):
-        ws = registry.get("workspaces", entry.namespace, ref.get("name", ""))
+    if spec.workspace_ref is not None:
+        ws = registry.get("workspaces", namespace, spec.workspace_ref.name)
         return str((ws.status.get("workspaceId") if ws else None) or "0")
-    return str(spec.get("workspaceId") or "0")
+    return str(spec.workspace_id or "0")
 
 
 def to_wire(model: BaseModel | None, *exclude: str) -> dict[str, Any]:

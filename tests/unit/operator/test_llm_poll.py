@@ -15,10 +15,14 @@ from modelarts_operator.api import (
     DataArtsModelCreateRequest,
     ModelArtsClient,
 )
+from modelarts_operator.crd.model import ModelSpec
 from modelarts_operator.emulator import DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_SK, EmulatorConfig
 from modelarts_operator.emulator.server import Emulator
-from modelarts_operator.reconcile.registry import Entry, Registry
-from modelarts_operator.resources.model import ModelAdapter
+from modelarts_operator.reconcile.registry import Entry
+from modelarts_operator.resources.llm_model import LlmModelAdapter
+from modelarts_operator.resources.model import DECLARATION
+
+from .pollfakes import listed
 
 LIST = "GET /v1/workspaces/{workspace_id}/models"
 
@@ -80,14 +84,13 @@ def _entry(ws: str, model_id: str) -> Entry:
 async def test_poll_reads_pages_of_100_per_workspace_not_one_call_per_model(
     emulator: Emulator,
 ) -> None:
-    adapter = ModelAdapter()
     async with _client(emulator) as client:
         big = await _create(client, "ws-big", 250)
         small = await _create(client, "ws-small", 30)
         await _create(client, "ws-unwatched", 5)
         entries = [_entry("ws-big", i) for i in big[::2]] + [_entry("ws-small", i) for i in small]
         emulator.core.calls.clear()
-        found = await adapter.poll(client, entries, Registry())
+        found = await listed(DECLARATION, client, entries)
     # 250 models: pages of 100, 100, 50; 30 models: one page; an unwatched workspace: none.
     assert emulator.core.calls[LIST] == 4, dict(emulator.core.calls)
     assert sum(emulator.core.calls.values()) == 4
@@ -98,17 +101,16 @@ async def test_poll_reads_pages_of_100_per_workspace_not_one_call_per_model(
 async def test_a_list_item_says_publishing_until_the_version_is_built(
     emulator: Emulator,
 ) -> None:
-    adapter = ModelAdapter()
+    adapter = LlmModelAdapter()
     async with _client(emulator) as client:
         [model_id] = await _create(client, "ws-1", 1)
         entry = _entry("ws-1", model_id)
-        building = adapter.observe_summary(
-            entry, (await adapter.poll(client, [entry], Registry()))[model_id]
-        )
+        spec = ModelSpec.model_validate(entry.spec)
+        listing = await listed(DECLARATION, client, [entry])
+        building = adapter.observe_summary(entry, spec, listing[model_id])
         emulator.advance(emulator.config.timings.dataarts_creating + 1)
-        built = adapter.observe_summary(
-            entry, (await adapter.poll(client, [entry], Registry()))[model_id]
-        )
+        listing = await listed(DECLARATION, client, [entry])
+        built = adapter.observe_summary(entry, spec, listing[model_id])
     assert (building.phase, building.ready, building.in_flight) == ("Publishing", False, True)
     assert "currentVersion" not in building.facts
     assert (built.phase, built.ready, built.in_flight) == ("Published", True, False)
@@ -120,10 +122,8 @@ async def test_a_version_is_found_by_exact_name_past_the_first_page(emulator: Em
     """The versions list filters names fuzzily and newest first: looking up "v1" among 120
     newer "v1…" versions reads past the first page instead of adding "v1" again."""
     from modelarts_operator.api.dataarts import DataArtsModelUpdateRequest, ModelVersionInput
-    from modelarts_operator.crd.model import ModelSpec
-    from modelarts_operator.reconcile.adapter import Context
+    from modelarts_operator.reconcile.adapter import Context, Refs
     from modelarts_operator.reconcile.policies import Policies
-    from modelarts_operator.resources.llm_model import LlmModels
 
     async with _client(emulator) as client:
         [model_id] = await _create(client, "ws-1", 1)
@@ -152,9 +152,10 @@ async def test_a_version_is_found_by_exact_name_past_the_first_page(emulator: Em
             policies=Policies.from_annotations({}),
             client=client,
             remote_name="m0",
+            refs=Refs(),
         )
         emulator.core.calls.clear()
-        found = await LlmModels()._version_named(ctx, model_id, "v1")
+        found = await LlmModelAdapter()._version_named(ctx, model_id, "v1")
     assert found is not None
     assert found.name == "v1"
     assert emulator.core.calls["GET /v1/workspaces/{workspace_id}/models/{model_id}/versions"] == 2
