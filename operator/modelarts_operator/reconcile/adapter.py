@@ -285,3 +285,11 @@ class RemoteAdapter(abc.ABC, Generic[SpecT, RefsT]):
         object's): the one its description ends with. Forms that mark their remote objects
         otherwise (a Notebook's owner tag) say so here."""
         return marker_of(remote)
+
+
+async def keyed(items: AsyncIterator[Any], id_attr: str) -> AsyncIterator[tuple[str, Any]]:
+    """A list API's items as ``list_remote`` yields them: (ID, item), each by ``id_attr``
+    (an item without one is skipped)."""
+    async for item in items:
+        if ident := getattr(item, id_attr):
+            yield str(ident), item

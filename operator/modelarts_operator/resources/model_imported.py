@@ -16,7 +16,15 @@ from typing import Any
 from ..api.client import ModelArtsClient
 from ..api.models import ModelImportRequest
 from ..crd.model import ModelSpec
-from ..reconcile.adapter import Context, Created, InvalidSpec, Observation, Refs, confirmed_gone
+from ..reconcile.adapter import (
+    Context,
+    Created,
+    InvalidSpec,
+    Observation,
+    Refs,
+    confirmed_gone,
+    keyed,
+)
 from ..reconcile.naming import marked_description
 from ..reconcile.references import (
     from_millis,
@@ -120,11 +128,8 @@ class ImportedModelAdapter(ModelAdapter[ImportedModelRefs]):
         await ctx.client.models.delete(remote_id)  # 3009 (in use) raises StateConflict
         return await confirmed_gone(ctx.client.models.get(remote_id))
 
-    async def list_remote(
-        self, client: ModelArtsClient, scope: str
-    ) -> AsyncIterator[tuple[str, Any]]:
-        async for model in client.models.iter_all(workspace_id=scope):
-            yield str(model.model_id), model
+    def list_remote(self, client: ModelArtsClient, scope: str) -> AsyncIterator[tuple[str, Any]]:
+        return keyed(client.models.iter_all(workspace_id=scope), "model_id")
 
     def observe_summary(self, entry: Entry, spec: ModelSpec, summary: Any) -> Observation:
         return _observation(summary.model_status, {})

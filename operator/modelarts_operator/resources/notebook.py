@@ -47,6 +47,7 @@ from ..reconcile.adapter import (
     RetryLater,
     Updated,
     confirmed_gone,
+    keyed,
 )
 from ..reconcile.kinds import Form, HealthRules, KindDeclaration, Reference
 from ..reconcile.kube import Kind
@@ -413,11 +414,8 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec, NotebookRefs]):
             await notebooks.delete(remote_id)  # 6357 (already deleting) counts as under way
         return await confirmed_gone(notebooks.get(remote_id))
 
-    async def list_remote(
-        self, client: ModelArtsClient, scope: str
-    ) -> AsyncIterator[tuple[str, Any]]:
-        async for nb in client.notebooks.iter_all(workspace_id=scope):
-            yield str(nb.id), nb
+    def list_remote(self, client: ModelArtsClient, scope: str) -> AsyncIterator[tuple[str, Any]]:
+        return keyed(client.notebooks.iter_all(workspace_id=scope), "id")
 
     def observe_summary(self, entry: Entry, spec: NotebookSpec, summary: Any) -> Observation:
         obs = _observation(summary, spec.stopped)

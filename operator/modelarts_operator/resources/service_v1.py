@@ -17,7 +17,15 @@ from ..api.client import ModelArtsClient
 from ..api.services import ServiceDeployRequest, ServiceUpdateRequest
 from ..crd.service import ServiceSpec
 from ..reconcile import requeue
-from ..reconcile.adapter import Context, Created, Observation, Refs, Updated, confirmed_gone
+from ..reconcile.adapter import (
+    Context,
+    Created,
+    Observation,
+    Refs,
+    Updated,
+    confirmed_gone,
+    keyed,
+)
 from ..reconcile.naming import marked_description
 from ..reconcile.references import (
     from_millis,
@@ -219,11 +227,8 @@ class ServiceV1Adapter(ServiceAdapter[ServiceV1Refs]):
         await ctx.client.services.delete(remote_id)
         return await confirmed_gone(ctx.client.services.get(remote_id))
 
-    async def list_remote(
-        self, client: ModelArtsClient, scope: str
-    ) -> AsyncIterator[tuple[str, Any]]:
-        async for svc in client.services.iter_all(workspace_id=scope):
-            yield str(svc.service_id), svc
+    def list_remote(self, client: ModelArtsClient, scope: str) -> AsyncIterator[tuple[str, Any]]:
+        return keyed(client.services.iter_all(workspace_id=scope), "service_id")
 
     def observe_summary(self, entry: Entry, spec: ServiceSpec, summary: Any) -> Observation:
         error = getattr(summary, "error_msg", None)

@@ -21,7 +21,15 @@ from ..api.services_v2 import ServiceV2, ServiceV2CreateRequest, ServiceV2Update
 from ..crd.service import ServiceSpec
 from ..crd.service_v2 import ServiceV2Form
 from ..reconcile import requeue
-from ..reconcile.adapter import Context, Created, Observation, Refs, Updated, confirmed_gone
+from ..reconcile.adapter import (
+    Context,
+    Created,
+    Observation,
+    Refs,
+    Updated,
+    confirmed_gone,
+    keyed,
+)
 from ..reconcile.naming import marker_from_tags, owner_tag
 from ..reconcile.references import (
     from_millis,
@@ -218,11 +226,8 @@ class ServiceV2Adapter(ServiceAdapter[ServiceV2Refs]):
         await ctx.client.services_v2.delete(remote_id)
         return await confirmed_gone(ctx.client.services_v2.get(remote_id))
 
-    async def list_remote(
-        self, client: ModelArtsClient, scope: str
-    ) -> AsyncIterator[tuple[str, Any]]:
-        async for item in client.services_v2.iter_all(workspace_id=scope):
-            yield str(item.id), item
+    def list_remote(self, client: ModelArtsClient, scope: str) -> AsyncIterator[tuple[str, Any]]:
+        return keyed(client.services_v2.iter_all(workspace_id=scope), "id")
 
     def observe_summary(self, entry: Entry, spec: ServiceSpec, summary: Any) -> Observation:
         obs = observation(summary.status or "", spec.stopped, None)

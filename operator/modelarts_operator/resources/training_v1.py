@@ -24,7 +24,7 @@ from ..api.training_jobs import (
     TrainingVersionCreateRequest,
 )
 from ..crd.training_job import TrainingJobSpec
-from ..reconcile.adapter import Created, Observation, Updated, confirmed_gone
+from ..reconcile.adapter import Created, Observation, Updated, confirmed_gone, keyed
 from ..reconcile.naming import marked_description
 from ..reconcile.references import from_millis, to_wire
 from ..reconcile.registry import Entry
@@ -227,11 +227,8 @@ class TrainingJobV1Adapter(TrainingJobAdapter):
         await jobs.delete(int(remote_id))
         return await confirmed_gone(self.get(ctx, remote_id))
 
-    async def list_remote(
-        self, client: ModelArtsClient, scope: str
-    ) -> AsyncIterator[tuple[str, Any]]:
-        async for job in client.training_jobs.iter_all(workspace_id=scope):
-            yield str(job.job_id), job
+    def list_remote(self, client: ModelArtsClient, scope: str) -> AsyncIterator[tuple[str, Any]]:
+        return keyed(client.training_jobs.iter_all(workspace_id=scope), "job_id")
 
     def observe_summary(self, entry: Entry, spec: TrainingJobSpec, summary: Any) -> Observation:
         return self.run_policy(spec, entry.status, _observation(summary.status, {}), with_ttl=False)

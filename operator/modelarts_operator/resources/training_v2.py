@@ -29,7 +29,14 @@ from ..api.client import ModelArtsClient
 from ..api.training_v2 import TERMINAL_PHASES, TrainingJobV2, TrainingJobV2CreateRequest
 from ..crd.training_job import TrainingJobSpec
 from ..reconcile import requeue
-from ..reconcile.adapter import Created, Observation, RetryLater, Updated, confirmed_gone
+from ..reconcile.adapter import (
+    Created,
+    Observation,
+    RetryLater,
+    Updated,
+    confirmed_gone,
+    keyed,
+)
 from ..reconcile.naming import marked_description
 from ..reconcile.references import from_millis, to_wire
 from ..reconcile.registry import Entry
@@ -319,13 +326,8 @@ class TrainingJobV2Adapter(TrainingJobAdapter):
         await jobs.delete(remote_id)
         return await confirmed_gone(jobs.get(remote_id))
 
-    async def list_remote(
-        self, client: ModelArtsClient, scope: str
-    ) -> AsyncIterator[tuple[str, Any]]:
-        """Every job of the workspace: pages of 50, not a call per object."""
-        async for job in client.training_jobs_v2.iter_all(workspace_id=scope):
-            if job.id:
-                yield job.id, job
+    def list_remote(self, client: ModelArtsClient, scope: str) -> AsyncIterator[tuple[str, Any]]:
+        return keyed(client.training_jobs_v2.iter_all(workspace_id=scope), "id")
 
     def observe_summary(self, entry: Entry, spec: TrainingJobSpec, summary: Any) -> Observation:
         obs = observe_job(summary)  # a search item is the whole job
