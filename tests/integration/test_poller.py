@@ -60,9 +60,10 @@ async def test_poller_write_from_a_stale_view_keeps_the_reconciles_conditions(
         poller = Poller(rt, rt.reconcilers["trainingjobs"])
         entry = Entry("trainingjobs", ns, "job", stale)
         running = _Summary(status=8)
-        spec = entry.spec_as(DECLARATION.crd.spec)
-        adapter = poller.reconciler.adapter_for(spec)
-        obs = adapter.observe_summary(entry, spec, running)
+        form = DECLARATION.form_of(entry)
+        assert form is not None
+        adapter = form.adapter
+        obs = adapter.observe_summary(entry, running)
         await poller._apply(entry, poller._from_summary(adapter, entry, obs, running, None))
     finally:
         await kube.aclose()

@@ -33,7 +33,7 @@ from . import conditions as cond
 from .kube import Kind, KubeClient
 from .naming import marker_of
 from .policies import Allowance, Policies, Refusal
-from .references import listed_workspace_id
+from .references import workspace_id_of
 from .registry import Entry, Registry
 from .requeue import Requeue
 from .status import Report, Verdict
@@ -259,18 +259,19 @@ class RemoteAdapter(abc.ABC, Generic[SpecT, RefsT]):
         """True when the poller should look for ``entry`` in the list API (it has an ID)."""
         return bool(entry.status.get(self.id_field))
 
-    def poll_scope(self, entry: Entry, spec: SpecT, registry: Registry) -> str:
+    def poll_scope(self, entry: Entry, registry: Registry) -> str:
         """Which list holds the object: its workspace (the one a referenced Workspace stands
         for, looked up in ``registry``)."""
-        return listed_workspace_id(registry, entry.namespace, spec)
+        return workspace_id_of(entry, registry)
 
     @abc.abstractmethod
     def list_remote(self, client: ModelArtsClient, scope: str) -> AsyncIterator[tuple[str, Any]]:
         """Every remote object in ``scope`` as (ID, list summary), page by page."""
 
     @abc.abstractmethod
-    def observe_summary(self, entry: Entry, spec: SpecT, summary: Any) -> Observation:
-        """Interpret a list summary (the cheap view the poller has)."""
+    def observe_summary(self, entry: Entry, summary: Any) -> Observation:
+        """Interpret a list summary (the cheap view the poller has: the registry's entry,
+        whose spec is the raw camelCase object)."""
 
     def needs_detail(self, old_status: Mapping[str, Any], phase: str) -> bool:
         """True when this transition needs the full reconcile (a detail GET) to fill status."""

@@ -116,15 +116,12 @@ class Poller:
         in, usually their workspace): one list walk per group."""
         kind = self.reconciler.kind
         entries = [e for e in self.rt.registry.entries(self.plural) if not e.deleting]
-        groups: dict[tuple[Any, str, str], list[tuple[Entry, Any]]] = defaultdict(list)
+        groups: dict[tuple[Any, str, str], list[Entry]] = defaultdict(list)
         adapters: dict[str, Adapter] = {}
         namespaces: dict[str, Any] = {}  # one lookup per namespace, not per object
         for entry in entries:
-            spec = entry.spec_as(kind.crd.spec)  # None: not valid, its reconcile says so
-            if spec is None:
-                continue
-            form = kind.form_for(spec)
-            if not form.adapter.polled(entry) or not self._due(entry):
+            form = kind.form_of(entry)  # None: not valid, its reconcile says so
+            if form is None or not form.adapter.polled(entry) or not self._due(entry):
                 continue
             client = await self._client(entry.namespace, namespaces)
             if client is None:
@@ -137,8 +134,8 @@ class Poller:
                     await self.rt.poke(entry, "the namespace points to another project")
                 continue
             adapters[form.name] = form.adapter
-            scope = form.adapter.poll_scope(entry, spec, self.rt.registry)
-            groups[(client, form.name, scope)].append((entry, spec))
+            scope = form.adapter.poll_scope(entry, self.rt.registry)
+            groups[(client, form.name, scope)].append(entry)
         if not groups:
             return False
         self.cycles += 1
@@ -150,11 +147,11 @@ class Poller:
                 remote = {ident: item async for ident, item in adapter.list_remote(client, scope)}
             except errors.ModelArtsError as err:
                 log.warning("listing %s (%s) failed: %s", self.plural, form_name, err)
-                blind = [self._blind_after_failed_list(entry, err) for entry, _ in group]
+                blind = [self._blind_after_failed_list(entry, err) for entry in group]
                 await self._run_bounded(blind)
                 continue
             updates: list[Awaitable[object]] = []
-            for entry, spec in group:
+            for entry in group:
                 blinding = self._unblinding(entry)
                 if blinding == HAND_OVER:
                     if self._hand_over_due(entry):
@@ -164,7 +161,7 @@ class Poller:
                 if summary is None:
                     updates.append(self.rt.poke(entry, "not found in the remote list"))
                     continue
-                obs = adapter.observe_summary(entry, spec, summary)
+                obs = adapter.observe_summary(entry, summary)
                 in_flight = in_flight or obs.in_flight
                 report_of = self._from_summary(adapter, entry, obs, summary, blinding)
                 # Most objects, most cycles, have nothing to patch: no task for them.
@@ -185,8 +182,8 @@ class Poller:
         return known[namespace]
 
     def _adapter_of(self, entry: Entry) -> Adapter | None:
-        spec = entry.spec_as(self.reconciler.kind.crd.spec)
-        return None if spec is None else self.reconciler.adapter_for(spec)
+        form = self.reconciler.kind.form_of(entry)
+        return None if form is None else form.adapter
 
     def _unblinding(self, entry: Entry) -> Blinding | HandOver | None:
         """After a good list, how to treat ``entry`` if this poller blinded it: its record
@@ -236,12 +233,7 @@ class Poller:
         ``obs`` is what the cycle already observed for the view ``seen`` (not observed twice)."""
 
         def report_of(entry: Entry) -> Report:
-            if entry is seen:
-                fresh = obs
-            else:
-                model = self.reconciler.kind.crd.spec
-                spec = entry.spec_as(model) or seen.spec_as(model)
-                fresh = adapter.observe_summary(entry, spec, summary)
+            fresh = obs if entry is seen else adapter.observe_summary(entry, summary)
             report = fresh.report()
             if blinding is not None:
                 report.synced = _restore(entry, blinding)

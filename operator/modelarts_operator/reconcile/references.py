@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from .registry import Registry
+from .registry import Entry, Registry
 
 
 class Waiting(Exception):
@@ -69,12 +69,13 @@ def recorded_workspace_id(ctx: Located) -> str:
     return str(recorded)
 
 
-def listed_workspace_id(registry: Registry, namespace: str, spec: Any) -> str:
+def workspace_id_of(entry: Entry, registry: Registry) -> str:
     """The workspace ID a watched object lives in, for grouping list calls (no waiting)."""
-    if spec.workspace_ref is not None:
-        ws = registry.get("workspaces", namespace, spec.workspace_ref.name)
+    spec = entry.spec
+    if ref := spec.get("workspaceRef"):
+        ws = registry.get("workspaces", entry.namespace, ref.get("name", ""))
         return str((ws.status.get("workspaceId") if ws else None) or "0")
-    return str(spec.workspace_id or "0")
+    return str(spec.get("workspaceId") or "0")
 
 
 def to_wire(model: BaseModel | None, *exclude: str) -> dict[str, Any]:

@@ -9,9 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from . import conditions as cond
 
@@ -19,8 +17,6 @@ if TYPE_CHECKING:
     from .status import Report
 
 Key = tuple[str, str]  # (namespace, name)
-ModelT = TypeVar("ModelT", bound=BaseModel)
-_INVALID = object()  # a spec that does not validate (memoised as such)
 
 
 @dataclass
@@ -33,19 +29,9 @@ class Entry:
     # nothing). Kept on the entry because the status it was checked against is this body's:
     # the next watch event makes a new Entry, and the memo goes with the old one.
     shown: Report | None = dataclasses.field(default=None, compare=False, repr=False)
-    # The spec as its kind's model parses it, parsed once per view (a new watch event makes
-    # a new Entry): the poller picks each object's API form from it every cycle.
-    _typed: Any = dataclasses.field(default=None, compare=False, repr=False)
-
-    def spec_as(self, model: type[ModelT]) -> ModelT | None:
-        """The spec parsed by ``model``; None when it does not validate (its reconcile says
-        InvalidSpec, and polling leaves it alone)."""
-        if self._typed is None:
-            try:
-                self._typed = model.model_validate(self.spec)
-            except ValidationError:
-                self._typed = _INVALID
-        return None if self._typed is _INVALID else self._typed
+    # The object's API form (its kind's form name; "" when its spec does not validate),
+    # picked once per view through the kind's selector (KindDeclaration.form_of).
+    form_name: str | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def spec(self) -> dict[str, Any]:

@@ -179,9 +179,9 @@ class LlmModelAdapter(ModelAdapter[Refs]):
         await ctx.client.dataarts.cleanup_model(ws, remote_id)
         return await confirmed_gone(ctx.client.dataarts.get_model(ws, remote_id))
 
-    def poll_scope(self, entry: Entry, spec: ModelSpec, registry: Registry) -> str:
-        """The DataArts workspace the model lives in."""
-        return _llm(spec).workspace_id
+    def poll_scope(self, entry: Entry, registry: Registry) -> str:
+        """The DataArts workspace the model lives in (spec.llm.workspaceId)."""
+        return str(entry.spec["llm"]["workspaceId"])
 
     async def list_remote(
         self, client: ModelArtsClient, scope: str
@@ -191,8 +191,8 @@ class LlmModelAdapter(ModelAdapter[Refs]):
         async for model in client.dataarts.iter_models(scope):
             yield str(model.id), model
 
-    def observe_summary(self, entry: Entry, spec: ModelSpec, summary: Any) -> Observation:
-        return _observe(_llm(spec).version.name, summary)
+    def observe_summary(self, entry: Entry, summary: Any) -> Observation:
+        return _observe(str(entry.spec["llm"]["version"]["name"]), summary)
 
 
 def _observe(wanted: str, remote: DataArtsModel) -> Observation:

@@ -131,7 +131,7 @@ class ImportedModelAdapter(ModelAdapter[ImportedModelRefs]):
     def list_remote(self, client: ModelArtsClient, scope: str) -> AsyncIterator[tuple[str, Any]]:
         return keyed(client.models.iter_all(workspace_id=scope), "model_id")
 
-    def observe_summary(self, entry: Entry, spec: ModelSpec, summary: Any) -> Observation:
+    def observe_summary(self, entry: Entry, summary: Any) -> Observation:
         return _observation(summary.model_status, {})
 
     def needs_detail(self, old_status: Mapping[str, Any], phase: str) -> bool:

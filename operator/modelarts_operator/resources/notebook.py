@@ -417,8 +417,8 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec, NotebookRefs]):
     def list_remote(self, client: ModelArtsClient, scope: str) -> AsyncIterator[tuple[str, Any]]:
         return keyed(client.notebooks.iter_all(workspace_id=scope), "id")
 
-    def observe_summary(self, entry: Entry, spec: NotebookSpec, summary: Any) -> Observation:
-        obs = _observation(summary, spec.stopped)
+    def observe_summary(self, entry: Entry, summary: Any) -> Observation:
+        obs = _observation(summary, bool(entry.spec.get("stopped")))
         obs.facts.update(_facts(summary))
         return obs
 

@@ -230,6 +230,6 @@ class ServiceV1Adapter(ServiceAdapter[ServiceV1Refs]):
     def list_remote(self, client: ModelArtsClient, scope: str) -> AsyncIterator[tuple[str, Any]]:
         return keyed(client.services.iter_all(workspace_id=scope), "service_id")
 
-    def observe_summary(self, entry: Entry, spec: ServiceSpec, summary: Any) -> Observation:
-        error = getattr(summary, "error_msg", None)
-        return _observation(summary.status, summary.progress, spec.stopped, error)
+    def observe_summary(self, entry: Entry, summary: Any) -> Observation:
+        stopped, error = bool(entry.spec.get("stopped")), getattr(summary, "error_msg", None)
+        return _observation(summary.status, summary.progress, stopped, error)

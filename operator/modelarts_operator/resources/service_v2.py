@@ -229,8 +229,8 @@ class ServiceV2Adapter(ServiceAdapter[ServiceV2Refs]):
     def list_remote(self, client: ModelArtsClient, scope: str) -> AsyncIterator[tuple[str, Any]]:
         return keyed(client.services_v2.iter_all(workspace_id=scope), "id")
 
-    def observe_summary(self, entry: Entry, spec: ServiceSpec, summary: Any) -> Observation:
-        obs = observation(summary.status or "", spec.stopped, None)
+    def observe_summary(self, entry: Entry, summary: Any) -> Observation:
+        obs = observation(summary.status or "", bool(entry.spec.get("stopped")), None)
         if summary.version:
             obs.facts["version"] = summary.version
         return obs

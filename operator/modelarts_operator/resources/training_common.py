@@ -19,6 +19,7 @@ from ..reconcile import conditions as cond
 from ..reconcile.adapter import Context, Observation, Refs, RemoteAdapter, Updated
 from ..reconcile.kube import Kind
 from ..reconcile.references import recorded_workspace_id, workspace_id
+from ..reconcile.registry import Entry
 from ..reconcile.requeue import DEADLINE_RECHECK, Requeue
 
 FINISHED = ("Succeeded", "Failed", "Stopped")
@@ -128,27 +129,16 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec, TrainingRefs]):
 
     # -- what a job's state means, under the run policy ---------------------------------------
 
-    def run_policy(
-        self,
-        spec: TrainingJobSpec,
-        status: Mapping[str, Any],
-        obs: Observation,
-        *,
-        stopped_for_deadline: bool = False,
-        with_ttl: bool = True,
-    ) -> Observation:
-        """``obs`` as the run policy reads it: a job stopped for its deadline is Failed with
-        reason DeadlineExceeded from every view of it; a finished job with
-        ttlSecondsAfterFinished asks for its object's deletion when the TTL is up (``with_ttl``:
-        the reconcile's view, not the poller's list)."""
-        deadline = spec.active_deadline_seconds
-        finished = obs.phase in FINISHED
-        if stopped_for_deadline or (finished and _ended_by_deadline(obs, deadline, status)):
-            obs.phase, obs.reason = "Failed", "DeadlineExceeded"
-            obs.message = f"activeDeadlineSeconds {deadline} exceeded"
+    def run_policy(self, ctx: TrainingContext, obs: Observation) -> Observation:
+        """``obs`` as the run policy reads it, in a reconcile: a job stopped for its deadline
+        is Failed with reason DeadlineExceeded; a finished job with ttlSecondsAfterFinished
+        asks for its object's deletion when the TTL is up, and to be looked at then before."""
+        spec = ctx.spec
+        stopped = ctx.refs.deadline_exceeded
+        _deadline_reason(obs, spec.active_deadline_seconds, ctx.status, stopped=stopped)
         ttl = spec.ttl_seconds_after_finished
         completion = obs.facts.get("completionTime")
-        if with_ttl and ttl is not None and finished and completion:
+        if ttl is not None and obs.phase in FINISHED and completion:
             done = dt.datetime.fromisoformat(completion.replace("Z", "+00:00"))
             remaining = done.timestamp() + ttl - dt.datetime.now(dt.UTC).timestamp()
             if remaining <= 0:
@@ -157,9 +147,27 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec, TrainingRefs]):
                 obs.requeue = Requeue(remaining, "ttlSecondsAfterFinished")
         return obs
 
+    def listed(self, entry: Entry, obs: Observation) -> Observation:
+        """``obs`` as the run policy reads it, from the poller's list: the deadline's reason
+        from every view (the TTL is the reconcile's: a finished job's detail, which the
+        poller hands it, arms it)."""
+        deadline = entry.spec.get("activeDeadlineSeconds")
+        _deadline_reason(obs, deadline, entry.status, stopped=False)
+        return obs
+
     def needs_detail(self, old_status: Mapping[str, Any], phase: str) -> bool:
         # A finished job's metrics, duration and completion time come with the detail.
         return phase in FINISHED or old_status.get("phase") is None
+
+
+def _deadline_reason(
+    obs: Observation, deadline: Any, status: Mapping[str, Any], *, stopped: bool
+) -> None:
+    """A job this reconcile stopped for its deadline (``stopped``), or a finished one that
+    was, is Failed with reason DeadlineExceeded."""
+    if stopped or (obs.phase in FINISHED and _ended_by_deadline(obs, deadline, status)):
+        obs.phase, obs.reason = "Failed", "DeadlineExceeded"
+        obs.message = f"activeDeadlineSeconds {deadline} exceeded"
 
 
 def _ended_by_deadline(obs: Observation, deadline: Any, status: Mapping[str, Any]) -> bool:

@@ -23,7 +23,6 @@ from ..api.training_jobs import (
     TrainingVersionConfig,
     TrainingVersionCreateRequest,
 )
-from ..crd.training_job import TrainingJobSpec
 from ..reconcile.adapter import Created, Observation, Updated, confirmed_gone, keyed
 from ..reconcile.naming import marked_description
 from ..reconcile.references import from_millis, to_wire
@@ -208,9 +207,7 @@ class TrainingJobV1Adapter(TrainingJobAdapter):
                 facts["completionTime"] = from_millis(remote.start_time + remote.duration)
         if metrics := _metrics(remote.model_metric_list):
             facts["metrics"] = metrics
-        obs = _observation(remote.status, _present(facts))
-        stopped = ctx.refs.deadline_exceeded
-        return self.run_policy(ctx.spec, ctx.status, obs, stopped_for_deadline=stopped)
+        return self.run_policy(ctx, _observation(remote.status, _present(facts)))
 
     async def delete(self, ctx: TrainingContext, remote_id: str) -> bool:
         """Stop a version in flight, wait out KILLING, then delete; gone once GET says so."""
@@ -230,8 +227,8 @@ class TrainingJobV1Adapter(TrainingJobAdapter):
     def list_remote(self, client: ModelArtsClient, scope: str) -> AsyncIterator[tuple[str, Any]]:
         return keyed(client.training_jobs.iter_all(workspace_id=scope), "job_id")
 
-    def observe_summary(self, entry: Entry, spec: TrainingJobSpec, summary: Any) -> Observation:
-        return self.run_policy(spec, entry.status, _observation(summary.status, {}), with_ttl=False)
+    def observe_summary(self, entry: Entry, summary: Any) -> Observation:
+        return self.listed(entry, _observation(summary.status, {}))
 
 
 def _metrics(raw: Any) -> dict[str, float] | None:

@@ -303,10 +303,7 @@ class TrainingJobV2Adapter(TrainingJobAdapter):
                 await jobs.delete(job_id)
 
     def observe(self, ctx: TrainingContext, remote: TrainingJobV2) -> Observation:
-        stopped = ctx.refs.deadline_exceeded
-        return self.run_policy(
-            ctx.spec, ctx.status, observe_job(remote), stopped_for_deadline=stopped
-        )
+        return self.run_policy(ctx, observe_job(remote))
 
     async def delete(self, ctx: TrainingContext, remote_id: str) -> bool:
         """Terminate a job in flight, then delete; gone once GET says 2775."""
@@ -329,6 +326,5 @@ class TrainingJobV2Adapter(TrainingJobAdapter):
     def list_remote(self, client: ModelArtsClient, scope: str) -> AsyncIterator[tuple[str, Any]]:
         return keyed(client.training_jobs_v2.iter_all(workspace_id=scope), "id")
 
-    def observe_summary(self, entry: Entry, spec: TrainingJobSpec, summary: Any) -> Observation:
-        obs = observe_job(summary)  # a search item is the whole job
-        return self.run_policy(spec, entry.status, obs, with_ttl=False)
+    def observe_summary(self, entry: Entry, summary: Any) -> Observation:
+        return self.listed(entry, observe_job(summary))  # a search item is the whole job

@@ -109,7 +109,7 @@ class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec, Refs]):
             await ctx.client.workspaces.delete(remote_id)
         return await confirmed_gone(ctx.client.workspaces.get(remote_id))
 
-    def poll_scope(self, entry: Entry, spec: WorkspaceSpec, registry: Registry) -> str:
+    def poll_scope(self, entry: Entry, registry: Registry) -> str:
         return ""  # workspaces are listed per project
 
     async def list_remote(
@@ -118,7 +118,7 @@ class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec, Refs]):
         async for ws in client.workspaces.iter_all():
             yield str(ws.id), ws
 
-    def observe_summary(self, entry: Entry, spec: WorkspaceSpec, summary: Any) -> Observation:
+    def observe_summary(self, entry: Entry, summary: Any) -> Observation:
         return _observe(summary)
 
 

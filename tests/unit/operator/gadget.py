@@ -181,7 +181,7 @@ class GadgetAdapter(RemoteAdapter[GadgetSpec, Refs]):
         for gadget in list(self.remote.gadgets.values()):
             yield gadget["id"], gadget
 
-    def observe_summary(self, entry: Entry, spec: GadgetSpec, summary: Any) -> Observation:
+    def observe_summary(self, entry: Entry, summary: Any) -> Observation:
         return self._observe(summary)
 
 

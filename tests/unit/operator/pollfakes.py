@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict
-
 from modelarts_operator.api import errors
 from modelarts_operator.crd.training_job import TrainingJobStatus
 from modelarts_operator.reconcile import conditions as cond
@@ -80,7 +78,7 @@ class Jobs:
     def polled(self, entry: Entry) -> bool:
         return bool(entry.status.get(self.id_field))
 
-    def poll_scope(self, entry: Entry, spec: Any, registry: Any) -> str:
+    def poll_scope(self, entry: Entry, registry: Any) -> str:
         return "0"
 
     async def list_remote(self, client: Any, scope: str) -> AsyncIterator[tuple[str, Any]]:
@@ -89,7 +87,7 @@ class Jobs:
         for body in list(self.server.objects.values()):
             yield str(body["status"]["jobId"]), {"status": self.remote_status}
 
-    def observe_summary(self, entry: Entry, spec: Any, summary: Any) -> Observation:
+    def observe_summary(self, entry: Entry, summary: Any) -> Observation:
         if summary["status"] == "Running":
             return Observation("Running", False, facts={}, in_flight=True)
         return Observation("Succeeded", True, facts={}, in_flight=False)
@@ -139,12 +137,6 @@ def stack(
     return Poller(cast(Any, rt), cast(Any, _Reconciler(jobs))), rt, jobs
 
 
-class AnySpec(BaseModel):
-    """The spec as the poller parses it here: anything goes."""
-
-    model_config = ConfigDict(extra="allow")
-
-
 class _Reconciler:
     """The parts of a kind's reconciler the poller uses: the kind (one form, the jobs), its
     status writer and in-flight signal."""
@@ -154,12 +146,7 @@ class _Reconciler:
     def __init__(self, adapter: Jobs) -> None:
         self.adapter = adapter
         form = SimpleNamespace(name="jobs", adapter=adapter)
-        self.kind = SimpleNamespace(
-            plural=PLURAL,
-            resource=adapter.kind,
-            crd=SimpleNamespace(spec=AnySpec),
-            form_for=lambda spec: form,
-        )
+        self.kind = SimpleNamespace(plural=PLURAL, resource=adapter.kind, form_of=lambda e: form)
         self.in_flight = asyncio.Event()
 
     def adapter_for(self, spec: Any) -> Jobs:
@@ -179,9 +166,9 @@ async def listed(
     registry = registry if registry is not None else Registry()
     scopes: dict[tuple[str, str], Any] = {}
     for entry in entries:
-        spec = entry.spec_as(kind.crd.spec)
-        form = kind.form_for(spec)
-        scopes[(form.name, form.adapter.poll_scope(entry, spec, registry))] = form.adapter
+        form = kind.form_of(entry)
+        assert form is not None, entry.spec
+        scopes[(form.name, form.adapter.poll_scope(entry, registry))] = form.adapter
     found: dict[str, Any] = {}
     for (_, scope), adapter in scopes.items():
         async for ident, item in adapter.list_remote(client, scope):

@@ -99,9 +99,9 @@ async def test_v2_services_are_polled_in_one_list_call(
     assert emu.calls(SVC_LIST) == 1
     assert emu.calls("GET /v2/{project_id}/services/{service_id}") == 0
     assert emu.calls("GET /v1/{project_id}/services") == 0  # no v1 Service: no v1 list
-    spec = ServiceSpec.model_validate(entries[0].spec)
-    adapter = service.DECLARATION.form_for(spec).adapter
-    assert adapter.observe_summary(entries[0], spec, found[ids[0]]).phase in (
+    form = service.DECLARATION.form_of(entries[0])
+    assert form is not None
+    assert form.adapter.observe_summary(entries[0], found[ids[0]]).phase in (
         "Deploying",
         "Running",
     )

@@ -74,10 +74,10 @@ async def _terminated_after(client: ModelArtsClient, emu: Emulator, seconds: int
     return found[0]
 
 
-def _entry(status: dict[str, Any], deadline: int | None) -> tuple[Entry, TrainingJobSpec]:
+def _entry(status: dict[str, Any], deadline: int | None) -> Entry:
     spec = {"activeDeadlineSeconds": deadline} if deadline else {}
     body = {"metadata": {"name": "j", "namespace": "ns"}, "spec": spec, "status": status}
-    return Entry("trainingjobs", "ns", "j", body), TrainingJobSpec.model_validate(spec)
+    return Entry("trainingjobs", "ns", "j", body)
 
 
 async def test_stopped_past_its_deadline_is_deadline_exceeded_from_a_stale_view(
@@ -85,7 +85,7 @@ async def test_stopped_past_its_deadline_is_deadline_exceeded_from_a_stale_view(
     emu: Emulator,
 ) -> None:
     remote = await _terminated_after(client, emu, 15)
-    obs = V2.observe_summary(*_entry(RUNNING, 10), remote)
+    obs = V2.observe_summary(_entry(RUNNING, 10), remote)
     assert (obs.phase, obs.reason) == ("Failed", "DeadlineExceeded")
     assert obs.message == "activeDeadlineSeconds 10 exceeded"
 
@@ -95,8 +95,8 @@ async def test_stopped_before_its_deadline_is_plain_stopped(
     emu: Emulator,
 ) -> None:
     remote = await _terminated_after(client, emu, 15)
-    assert V2.observe_summary(*_entry(RUNNING, 3600), remote).phase == "Stopped"
-    assert V2.observe_summary(*_entry(RUNNING, None), remote).phase == "Stopped"
+    assert V2.observe_summary(_entry(RUNNING, 3600), remote).phase == "Stopped"
+    assert V2.observe_summary(_entry(RUNNING, None), remote).phase == "Stopped"
 
 
 async def test_a_recorded_deadline_stays_when_the_api_gives_no_duration(
@@ -107,9 +107,9 @@ async def test_a_recorded_deadline_stays_when_the_api_gives_no_duration(
     remote.status.duration = None
     recorded = {"phase": "Failed", "conditions": [{"type": "Ready", "status": "False",
                                                    "reason": "DeadlineExceeded"}]}  # fmt: skip
-    obs = V2.observe_summary(*_entry(recorded, 3600), remote)
+    obs = V2.observe_summary(_entry(recorded, 3600), remote)
     assert obs.reason == "DeadlineExceeded"
-    assert V2.observe_summary(*_entry(RUNNING, 10), remote).phase == "Stopped"
+    assert V2.observe_summary(_entry(RUNNING, 10), remote).phase == "Stopped"
 
 
 # -- activeDeadlineSeconds: what a reconcile does about it (both forms) ---------------------------
@@ -168,11 +168,9 @@ async def test_the_deadline_is_enforced_once_the_job_runs(name: str) -> None:
 
 
 def test_a_job_stopped_for_its_deadline_is_failed_from_the_reconciles_view() -> None:
-    running = Observation("Running", False, facts={})
-    obs = V2.run_policy(
-        TrainingJobSpec.model_validate({"activeDeadlineSeconds": 60}), {}, running,
-        stopped_for_deadline=True,
-    )  # fmt: skip
+    ctx = _ctx({"activeDeadlineSeconds": 60})
+    ctx.refs.deadline_exceeded = True  # this reconcile stopped it; the job it read was running
+    obs = V2.run_policy(ctx, Observation("Running", False, facts={}))
     assert (obs.phase, obs.reason) == ("Failed", "DeadlineExceeded")
 
 
@@ -185,21 +183,18 @@ def _finished(seconds_ago: float) -> Observation:
 
 
 def test_the_ttl_deletes_a_finished_object_once_it_is_up() -> None:
-    spec = TrainingJobSpec.model_validate({"ttlSecondsAfterFinished": 50})
-    obs = V2.run_policy(spec, {}, _finished(100))
+    obs = V2.run_policy(_ctx({"ttlSecondsAfterFinished": 50}), _finished(100))
     assert obs.delete_object
     assert obs.asks
 
 
 def test_before_the_ttl_is_up_the_reconcile_looks_again_then() -> None:
-    spec = TrainingJobSpec.model_validate({"ttlSecondsAfterFinished": 1000})
-    obs = V2.run_policy(spec, {}, _finished(100))
+    obs = V2.run_policy(_ctx({"ttlSecondsAfterFinished": 1000}), _finished(100))
     assert not obs.delete_object
     assert obs.requeue is not None
     assert obs.requeue.after == pytest.approx(900, abs=2)
 
 
 def test_the_pollers_view_leaves_the_ttl_to_the_reconcile() -> None:
-    spec = TrainingJobSpec.model_validate({"ttlSecondsAfterFinished": 50})
-    obs = V2.run_policy(spec, {}, _finished(100), with_ttl=False)
-    assert not obs.asks
+    listed = Entry("trainingjobs", "ns", "j", {"spec": {"ttlSecondsAfterFinished": 50}})
+    assert not V2.listed(listed, _finished(100)).asks
