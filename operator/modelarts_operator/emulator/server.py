@@ -191,7 +191,9 @@ def build_app(core: Core) -> web.Application:
     )
     for method, path, handler in table:
         app.router.add_route(method, path, handler)
-        app.router.add_route(method, path + "/", handler)  # reference §5.35: trailing slashes
+        app.router.add_route(
+            method, path + "/", handler
+        )  # the API reference's own sample URLs carry them
     return app
 
 
