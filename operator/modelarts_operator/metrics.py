@@ -93,3 +93,14 @@ METRICS.describe(
     "closing after the request timeout) and closed (so far).",
 )
 METRICS.describe("modelarts_poll_cycle_seconds", "histogram", "Duration of one poll cycle.")
+METRICS.describe(
+    "modelarts_credential_refreshes_total",
+    "counter",
+    "Temporary credentials obtained (or not) by mechanism: oidc, pod-identity, ecs-metadata, "
+    "agency; result ok or failed.",
+)
+METRICS.describe(
+    "modelarts_credentials_expiry_seconds",
+    "gauge",
+    "Seconds until the temporary credentials in use expire, the soonest per mechanism.",
+)
