@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 ENV_PREFIX = "MODELARTS_"
 
@@ -174,6 +174,16 @@ class OperatorSettings(BaseModel):
                 raise ValueError(f'{ref!r} is not "<account name>/<agency name>"')
         return value
 
+    @model_validator(mode="after")
+    def _pairs(self) -> OperatorSettings:
+        # As the SDK (Credentials._check_required_idp_params): half a pair is a mistake, not
+        # a reason to try the next mechanism.
+        for a, b in (("idp_id", "id_token_file"), ("pod_identity_uri", "pod_identity_token_file")):
+            if bool(getattr(self, a)) != bool(getattr(self, b)):
+                given, missing = (a, b) if getattr(self, a) else (b, a)
+                raise ValueError(f"{given} is set but {missing} is not ({SDK_ENV[missing]})")
+        return self
+
     @classmethod
     def from_env(
         cls, environ: Mapping[str, str] | None = None, **overrides: object
@@ -192,6 +202,7 @@ class OperatorSettings(BaseModel):
             return cls.model_validate(values)
         except ValidationError as err:
             problems = "; ".join(
-                f"{ENV_PREFIX}{str(e['loc'][0]).upper()}: {e['msg']}" for e in err.errors()
+                f"{ENV_PREFIX}{str(e['loc'][0]).upper()}: {e['msg']}" if e["loc"] else e["msg"]
+                for e in err.errors()
             )
             raise SettingsError(f"invalid operator settings: {problems}") from None

@@ -137,13 +137,15 @@ async def _read_token_file(path: str, mechanism: str, what: str) -> str:
 
 
 def _refused(mechanism: str, what: str, err: errors.ModelArtsError) -> IdentityError:
+    """``what (HTTP 401 IAM.0007: IAM's message)``: the answer, in brackets so that no
+    redaction pattern ("token: <value>") takes the status for a value."""
     parts = [f"HTTP {err.status}" if err.status is not None else type(err).__name__]
     if err.error_code:
         parts.append(err.error_code)
     detail = " ".join(parts)
     if err.error_msg:
         detail = f"{detail}: {err.error_msg}"
-    return IdentityError(mechanism, f"{what}: {detail}")
+    return IdentityError(mechanism, f"{what} ({detail})")
 
 
 class CredentialSource(ABC):
@@ -446,7 +448,7 @@ class TemporaryIdentity:
 
     def _fetched(self, ok: bool, lease: Lease[Any] | None, err: BaseException | None) -> None:
         if not ok:
-            log.warning("%s: %s", self.description, err)
+            log.warning("%s", err)  # it names the mechanism already
         if self._on_fetch is not None:
             seconds = lease.lifetime.total_seconds() if lease is not None else None
             self._on_fetch(self.mechanism, ok, seconds)

@@ -284,7 +284,8 @@ async def test_password_auth_fetches_caches_and_uses_token(fake_time: FakeTime) 
     fake_time.advance(23.5 * 3600)
     await client.models.list()
     assert api_calls[-1] == "token-one-1111"
-    assert client.tokens is not None and client.tokens.pending is not None
+    assert client.tokens is not None
+    assert client.tokens.pending is not None
     await client.tokens.pending
     await client.models.list()
     assert api_calls[-1] == "token-two-2222"
