@@ -6,9 +6,12 @@ Light module: the server is imported only when the command runs.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import DEFAULT_HOST, DEFAULT_PORT
+
+if TYPE_CHECKING:
+    from .config import EmulatorConfig
 
 
 def add_parser(subparsers: Any) -> None:
@@ -77,15 +80,11 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    import asyncio
-    import os
-    import signal
-
+def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
+    """The flags over the EMULATOR_* variables over the defaults."""
     from .config import EmulatorConfig, parse_agency, parse_pairs, parse_pod_identity
-    from .server import Emulator
 
-    config = EmulatorConfig.from_env(
+    return EmulatorConfig.from_env(
         speed=args.speed,
         seed=args.seed,
         state_file=args.state_file,
@@ -107,6 +106,16 @@ def run(args: argparse.Namespace) -> int:
         metadata_agency=args.metadata_agency,
         credential_ttl=args.credential_ttl,
     )
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+    import os
+    import signal
+
+    from .server import Emulator
+
+    config = config_from_args(args)
     host = args.host or os.environ.get("EMULATOR_HOST") or DEFAULT_HOST
     port = (
         args.port if args.port is not None else int(os.environ.get("EMULATOR_PORT", DEFAULT_PORT))

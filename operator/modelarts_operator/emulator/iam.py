@@ -92,7 +92,7 @@ async def issue_token(request: web.Request) -> web.Response:
     tok = core.tokens.issue(
         project_id=project_id,
         project_name=project_name,
-        user=cfg.iam_user,
+        user=f"user:{cfg.iam_user}",  # the principal, as trust lists name it
         domain=cfg.iam_domain,
         now=now,
         ttl=cfg.token_ttl,
