@@ -332,11 +332,17 @@ async def security_tokens(request: web.Request) -> web.Response:
 
 
 # ---------------------------------------------------------------------------- ECS metadata
+def _plain(status: int, text: str) -> web.Response:
+    """The metadata service and the Pod Identity agent answer errors in plain text (the SDK
+    reads ``resp.text``); they have no documented error codes."""
+    return web.Response(status=status, text=text, content_type="text/plain")
+
+
 async def metadata_token(request: web.Request) -> web.Response:
     core = core_of(request)
     raw = request.headers.get("X-Metadata-Token-Ttl-Seconds", "")
     if not raw.isdigit() or not 1 <= int(raw) <= 21600:
-        raise ApiError(400, "ECS.0001", "X-Metadata-Token-Ttl-Seconds must be 1 to 21600.")
+        return _plain(400, "X-Metadata-Token-Ttl-Seconds must be 1 to 21600.")
     token = secrets.token_urlsafe(32)
     core.metadata_tokens[token] = core.clock.now() + int(raw)
     return web.Response(text=token, content_type="text/plain")
@@ -346,10 +352,10 @@ async def metadata_security_key(request: web.Request) -> web.Response:
     core = core_of(request)
     token = request.headers.get("X-Metadata-Token", "")
     if core.metadata_tokens.get(token, 0.0) <= core.clock.now():
-        raise ApiError(401, "ECS.0401", "The metadata token is missing, unknown or expired.")
+        return _plain(401, "The metadata token is missing, unknown or expired.")
     agency = core.config.metadata_agency
     if not agency:
-        raise ApiError(401, "ECS.0401", NO_AGENCY)
+        return _plain(401, NO_AGENCY)
     return reply({"credential": _issue(core, f"agency:{agency}", AMBIENT_DURATION)})
 
 
@@ -382,7 +388,7 @@ async def pod_identity(request: web.Request) -> web.Response:
         )
     outcome = "; ".join(reasons) or "no Pod Identity association"
     _log_exchange(core, "pod-identity", "", token, outcome)
-    raise ApiError(401, "CCE.0401", f"No Pod Identity association accepts this token ({outcome}).")
+    return _plain(401, f"No Pod Identity association accepts this token ({outcome}).")
 
 
 # ---------------------------------------------------------------------------------- admin
