@@ -289,3 +289,16 @@ async def test_concurrent_calls_share_one_exchange(env: Env) -> None:
 def test_the_identity_client_needs_no_credentials() -> None:
     client = BaseClient(ClientConfig(project_id=""), None)
     assert "auth=none" in repr(client)
+
+
+async def test_pod_identity_refused_says_why(env: Env, tmp_path: Path) -> None:
+    pod_token = tmp_path / "pod-identity-token"
+    pod_token.write_text(env.issuer.token(audience="not-the-agents"))
+    source = PodIdentitySource(f"{env.url}/pod-identity/credentials", str(pod_token))
+    async with using(env, env.identity(source)) as client:
+        with pytest.raises(IdentityError) as failed:
+            await client.workspaces.list()
+    message = str(failed.value)
+    assert message.startswith(f"CCE Pod Identity ({env.url}/pod-identity/credentials, token ")
+    assert "the agent refused the token (HTTP 401: No Pod Identity association" in message
+    assert "audience" in message
