@@ -154,7 +154,7 @@ class OperatorSettings(BaseModel):
         if not value:
             return None
         namespace, _, name = value.partition("/")
-        if not (DNS_LABEL.match(namespace) and DNS_SUBDOMAIN.match(name)):
+        if not (DNS_LABEL.fullmatch(namespace) and DNS_SUBDOMAIN.fullmatch(name)):
             raise ValueError('must be "namespace/name" (Kubernetes names)')
         return value
 
@@ -162,7 +162,7 @@ class OperatorSettings(BaseModel):
     @classmethod
     def _secret_names(cls, value: list[str]) -> list[str]:
         for name in value:
-            if not DNS_SUBDOMAIN.match(name):
+            if not DNS_SUBDOMAIN.fullmatch(name):
                 raise ValueError(f"{name!r} is not a Kubernetes object name")
         return value
 
@@ -170,7 +170,7 @@ class OperatorSettings(BaseModel):
     @classmethod
     def _agencies(cls, value: list[str]) -> list[str]:
         for ref in value:
-            if not AGENCY_REFERENCE.match(ref):
+            if not AGENCY_REFERENCE.fullmatch(ref):
                 raise ValueError(f'{ref!r} is not "<account name>/<agency name>"')
         return value
 

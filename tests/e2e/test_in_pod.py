@@ -104,13 +104,15 @@ def exchanges(emulator: EmulatorHandle) -> list[dict[str, Any]]:
 
 def creates(emulator: EmulatorHandle) -> dict[str, int]:
     """The emulator's count of create calls per endpoint (what a re-create would raise); the
-    v2 training list is a POST too (training-job-searches) and is not a create."""
+    v2 training list is a POST too (training-job-searches) and is not a create, nor are IAM's
+    exchanges (/v3.0/...)."""
     calls = httpx.get(f"{emulator.url}/_emulator/counters", timeout=10).json()["calls"]
     return {
         k: v
         for k, v in calls.items()
-        if k.startswith("POST ") and k.count("/") == 3 and not k.endswith("-searches")
-    }
+        if k.startswith("POST /v") and not k.startswith("POST /v3")
+        and k.count("/") == 3 and not k.endswith("-searches")
+    }  # fmt: skip
 
 
 def remote(emulator: EmulatorHandle, kind: str) -> list[dict[str, Any]]:
@@ -153,7 +155,17 @@ def rollout(pods: Cluster, deployment: str = RELEASE, namespace: str = OPERATOR_
 
 
 def logs(pods: Cluster, pod: str, namespace: str = OPERATOR_NS) -> str:
-    return pods.kubectl("logs", pod, "-n", namespace, timeout=60).stdout
+    """The pod's log. A container that already acts may still read "waiting to start" for a
+    few seconds on a busy node (the kubelet's status lags): ask again meanwhile."""
+    deadline = time.monotonic() + 30
+    while True:
+        said = pods.kubectl("logs", pod, "-n", namespace, timeout=60, check=False)
+        if said.returncode == 0 or "waiting to start" not in said.stderr:
+            break
+        assert time.monotonic() < deadline, said.stderr
+        time.sleep(1)
+    assert said.returncode == 0, said.stderr
+    return said.stdout
 
 
 def wait_ready(pods: Cluster, kind: str, name: str, namespace: str, timeout: float) -> None:
@@ -283,13 +295,15 @@ def test_the_examples_reconcile_to_ready_from_the_pod(
     pods.kubectl("apply", "-n", DEMO_NS, "-f", str(EXAMPLES))
     for kind, name in EXAMPLE_OBJECTS:
         wait_ready(pods, kind, name, DEMO_NS, timeout=180)
+    # The rotation release's Workspace, created meanwhile by its own pod.
+    pods.wait_for(f"workspace.{GROUP}", "probe", ROTATION_NS, is_ready, timeout=120)
     print(f"examples Ready from the pod in {time.monotonic() - started:.1f}s")
     service = pods.get(f"service.{GROUP}", "mnist", DEMO_NS)
     assert service is not None
     assert service["status"]["phase"] == "Running"
     # One create call per object, each answered 200.
     assert creates(emulator) == {
-        "POST /v1/{project_id}/workspaces": 1,
+        "POST /v1/{project_id}/workspaces": 2,  # demo, and the rotation release's probe
         "POST /v2/{project_id}/training-jobs": 1,  # the example is the v2 form
         "POST /v1/{project_id}/models": 1,
         "POST /v2/{project_id}/services": 1,  # and so is the Service
@@ -341,10 +355,9 @@ def test_a_release_iam_does_not_map_gets_auth_failed(
         assert "eyJ" not in json.dumps(refused)  # no token (a JWT) in the status
         assert not [e for e in remote(emulator, "workspace") if e["name"] == "refused"]
     finally:
-        # Nothing was created remotely: the release's operator lets it go at once.
-        pods.kubectl("delete", f"workspace.{GROUP}", "refused", "-n", DENIED_NS,
-                     "--timeout=60s", check=False, timeout=90)  # fmt: skip
-        pods.helm("uninstall", DENIED, "-n", DENIED_RELEASE_NS, "--wait", check=False)
+        # Nothing was created remotely; the object stays with the node, which goes after the
+        # module: only the release goes now (its pod stops meanwhile).
+        pods.helm("uninstall", DENIED, "-n", DENIED_RELEASE_NS, check=False)
 
 
 def test_helm_upgrade_rolls_the_pod_and_creates_nothing_again(
@@ -352,7 +365,7 @@ def test_helm_upgrade_rolls_the_pod_and_creates_nothing_again(
 ) -> None:
     before = the_pod(pods)["metadata"]["name"]
     created = creates(emulator)
-    assert sum(created.values()) == 4, created
+    assert sum(created.values()) == 5, created
     pods.helm(
         "upgrade", RELEASE, str(CHART), "-n", OPERATOR_NS, *release, "--set", "logFormat=text"
     )
@@ -533,6 +546,7 @@ def test_two_replicas_one_acts_and_the_standby_takes_over(
     assert handover < 30, handover  # a release on SIGTERM, not a 15 s expiry plus restart
 
 
+@pytest.mark.timeout(TOKEN_SECONDS + 300)  # waits for the kubelet: 80 % of the token's 600 s
 def test_the_token_rotates_and_the_operator_follows_it(
     pods: Cluster, release: list[str], emulator: EmulatorHandle
 ) -> None:
