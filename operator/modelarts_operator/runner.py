@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import kopf
 from aiohttp import web
 
-from .metrics import METRICS
+from .metrics import CONTENT_TYPE, METRICS
 from .settings import OperatorSettings, SettingsError
 
 if TYPE_CHECKING:
@@ -287,7 +287,7 @@ def _record_call(endpoint: str, method: str, status: int | None, seconds: float)
 
 async def _metrics_server(port: int) -> None:
     async def metrics(_: web.Request) -> web.Response:
-        return web.Response(text=METRICS.render(), content_type="text/plain")
+        return web.Response(body=METRICS.render(), headers={"Content-Type": CONTENT_TYPE})
 
     app = web.Application()
     app.router.add_get("/metrics", metrics)

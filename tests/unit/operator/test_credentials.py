@@ -293,3 +293,35 @@ def test_a_refresh_failure_is_synced_false_auth_failed_naming_the_mechanism() ->
     assert failure.synced.message.startswith("OIDC federation (identity provider idp")
     assert failure.auth
     assert classify(err, by_category=True).synced.reason == "AuthFailed"
+
+
+def test_exchanges_and_the_time_left_are_exported() -> None:
+    """``modelarts_credential_refreshes_total{mechanism,result}`` and
+    ``modelarts_credentials_expiry_seconds{mechanism}`` as a scrape shows them."""
+    from datetime import UTC, datetime, timedelta
+
+    from modelarts_operator.api.auth import AkSkCredentials, Lease
+    from modelarts_operator.metrics import METRICS
+    from modelarts_operator.reconcile.credentials import _count_fetch
+
+    before = METRICS.value(
+        "modelarts_credential_refreshes_total", mechanism="oidc", result="failed"
+    )
+    _count_fetch("oidc", False, None)
+    after = METRICS.value("modelarts_credential_refreshes_total", mechanism="oidc", result="failed")
+    assert after == before + 1
+
+    async def body(factory: ClientFactory) -> None:
+        identity = factory._ambient()
+        lease = Lease(
+            AkSkCredentials(ak="AK", sk="temporary-secret"),
+            issued_at=datetime.now(UTC),
+            expires_at=datetime.now(UTC) + timedelta(hours=1),
+        )
+        identity.refresher._lease = lease
+        text = METRICS.render().decode()
+        (line,) = [x for x in text.splitlines() if x.startswith("modelarts_credentials_expiry")]
+        assert line.startswith('modelarts_credentials_expiry_seconds{mechanism="oidc"} 3')
+
+    kube = FakeKube()
+    run(kube, OperatorSettings(**KEYLESS), body)
