@@ -68,8 +68,9 @@ class IdentityError(errors.AuthFailed):
     """Temporary credentials could not be obtained. The message names the mechanism and what
     failed (a file, IAM's answer), never a token or key; the reason is ``AuthFailed``."""
 
-    def __init__(self, mechanism: str, message: str) -> None:
-        super().__init__(message, error_msg=message)
+    def __init__(self, message: str | None = None, *, mechanism: str = "", **fields: Any) -> None:
+        fields.setdefault("error_msg", message)
+        super().__init__(message, **fields)
         self.mechanism = mechanism
 
 
@@ -86,7 +87,7 @@ def parse_credential(data: Any, where: str, mechanism: str) -> Issued:
     else:
         inner = None
     if not isinstance(inner, Mapping):
-        raise IdentityError(mechanism, f"{where} answered without a credential")
+        raise IdentityError(f"{where} answered without a credential", mechanism=mechanism)
 
     def first(*names: str) -> str | None:
         for name in names:
@@ -106,11 +107,13 @@ def parse_credential(data: Any, where: str, mechanism: str) -> Issued:
     ]
     if missing or access is None or secret is None:
         raise IdentityError(
-            mechanism, f"{where} answered a credential without {', '.join(missing)}"
+            f"{where} answered a credential without {', '.join(missing)}", mechanism=mechanism
         )
     expires_at = _parse_time(expires)
     if expires_at is None:
-        raise IdentityError(mechanism, f"{where} answered a credential without a valid expiry")
+        raise IdentityError(
+            f"{where} answered a credential without a valid expiry", mechanism=mechanism
+        )
     return AkSkCredentials(ak=access, sk=secret, security_token=token), expires_at
 
 
@@ -130,9 +133,9 @@ async def _read_token_file(path: str, mechanism: str, what: str) -> str:
         content = (await asyncio.to_thread(Path(path).read_text, encoding="utf-8")).strip()
     except (OSError, UnicodeDecodeError) as err:
         reason = err.strerror if isinstance(err, OSError) and err.strerror else type(err).__name__
-        raise IdentityError(mechanism, f"{what}: cannot read {path}: {reason}") from None
+        raise IdentityError(f"{what}: cannot read {path}: {reason}", mechanism=mechanism) from None
     if not content:
-        raise IdentityError(mechanism, f"{what}: {path} is empty")
+        raise IdentityError(f"{what}: {path} is empty", mechanism=mechanism)
     return content
 
 
@@ -145,7 +148,7 @@ def _refused(mechanism: str, what: str, err: errors.ModelArtsError) -> IdentityE
     detail = " ".join(parts)
     if err.error_msg:
         detail = f"{detail}: {err.error_msg}"
-    return IdentityError(mechanism, f"{what} ({detail})")
+    return IdentityError(f"{what} ({detail})", mechanism=mechanism)
 
 
 class CredentialSource(ABC):
@@ -197,7 +200,8 @@ class FederatedSource(CredentialSource):
         unscoped = answer.headers.get("X-Subject-Token")
         if not unscoped:
             raise IdentityError(
-                self.mechanism, f"{self.description}: IAM answered without X-Subject-Token"
+                f"{self.description}: IAM answered without X-Subject-Token",
+                mechanism=self.mechanism,
             )
         self.scope.replace([id_token, unscoped])
         body = {
@@ -348,7 +352,9 @@ class AgencySource(CredentialSource):
                 idempotent=True,
             )
         except IdentityError as err:  # the identity it is assumed with failed first
-            raise IdentityError(self.mechanism, f"{self.description}: {err.error_msg}") from None
+            raise IdentityError(
+                f"{self.description}: {err.error_msg}", mechanism=self.mechanism
+            ) from None
         except errors.ModelArtsError as err:
             raise _refused(
                 self.mechanism, f"{self.description}: IAM refused to assume it", err
@@ -429,7 +435,8 @@ class TemporaryIdentity:
         lease = Lease(credentials, issued_at=now, expires_at=expires_at)
         if lease.expires_at <= now:
             raise IdentityError(
-                self.mechanism, f"{self.description}: the credentials answered have expired"
+                f"{self.description}: the credentials answered have expired",
+                mechanism=self.mechanism,
             )
         if previous is not None:
             log.info(

@@ -282,10 +282,10 @@ def test_an_agency_annotation_must_name_account_and_agency(kube: FakeKube, value
 # ---------------------------------------------------------------------- what the user sees
 def test_a_refresh_failure_is_synced_false_auth_failed_naming_the_mechanism() -> None:
     err = IdentityError(
-        "oidc",
         "OIDC federation (identity provider idp, token /var/run/oidc/token): IAM refused "
         "the ID token (HTTP 401 IAM.0007: Request parameter id_token is invalid: the token "
         "has expired.)",
+        mechanism="oidc",
     )
     failure = classify(err)
     assert failure.synced.status is False
