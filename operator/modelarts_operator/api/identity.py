@@ -29,15 +29,46 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Literal, Protocol
 from urllib.parse import urlsplit
 
 from . import errors
 from .auth import AkSkCredentials, Lease, Refresher
 from .redact import SecretScope
 
-if TYPE_CHECKING:
-    from .base import BaseClient
+
+class Answer(Protocol):
+    """What an identity source reads of an answer (``base.ApiResponse`` is one)."""
+
+    @property
+    def data(self) -> Any: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+class Transport(Protocol):
+    """The HTTP client an identity source calls IAM, the metadata service or the Pod
+    Identity agent with (``base.BaseClient`` is one). A protocol rather than the class, so
+    that the client, which signs with these identities, and the identities, which call through
+    the client, do not import each other."""
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        endpoint_name: str,
+        json_body: Any = None,
+        service: Literal["modelarts", "iam", "dataarts"] = "modelarts",
+        idempotent: bool | None = None,
+        authenticate: bool = True,
+        headers: Mapping[str, str] | None = None,
+        base_url: str | None = None,
+    ) -> Answer: ...
+
+    async def aclose(self) -> None: ...
+
 
 __all__ = [
     "AgencySource",
@@ -163,7 +194,7 @@ class CredentialSource(ABC):
         self.scope = SecretScope(f"{self.mechanism} exchange")
 
     @abstractmethod
-    async def fetch(self, http: BaseClient) -> Issued:
+    async def fetch(self, http: Transport) -> Issued:
         """One set of temporary credentials; raises IdentityError or an API error."""
 
 
@@ -179,7 +210,7 @@ class FederatedSource(CredentialSource):
         self.token_file = token_file
         self.description = f"OIDC federation (identity provider {idp_id}, token {token_file})"
 
-    async def fetch(self, http: BaseClient) -> Issued:
+    async def fetch(self, http: Transport) -> Issued:
         id_token = await _read_token_file(self.token_file, self.mechanism, self.description)
         self.scope.replace([id_token])
         try:
@@ -243,7 +274,7 @@ class PodIdentitySource(CredentialSource):
         self.token_file = token_file
         self.description = f"CCE Pod Identity ({uri}, token {token_file})"
 
-    async def fetch(self, http: BaseClient) -> Issued:
+    async def fetch(self, http: Transport) -> Issued:
         token = await _read_token_file(self.token_file, self.mechanism, self.description)
         self.scope.replace([token])
         split = urlsplit(self.uri)
@@ -277,7 +308,7 @@ class MetadataSource(CredentialSource):
         self.endpoint = endpoint.rstrip("/")
         self.description = f"ECS metadata ({self.endpoint})"
 
-    async def fetch(self, http: BaseClient) -> Issued:
+    async def fetch(self, http: Transport) -> Issued:
         headers: dict[str, str] = {}
         try:
             answer = await http.request(
@@ -329,7 +360,7 @@ class AgencySource(CredentialSource):
         self.agency = agency
         self.description = f"agency {domain}/{agency} (assumed with {assumed_with})"
 
-    async def fetch(self, http: BaseClient) -> Issued:
+    async def fetch(self, http: Transport) -> Issued:
         body = {
             "auth": {
                 "identity": {
@@ -377,7 +408,7 @@ class TemporaryIdentity:
     def __init__(
         self,
         source: CredentialSource,
-        http: BaseClient,
+        http: Transport,
         *,
         now: Callable[[], datetime] | None = None,
         on_fetch: FetchHook | None = None,
