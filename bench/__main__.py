@@ -10,6 +10,7 @@ python -m bench scale notebooks 500      # one workload (trainingjobs, trainingj
                                          # models, models-llm, services, services-v2, workspaces,
                                          # notebooks) at the sizes given
 python -m bench soak [N] [minutes]       # N v1 jobs with a trickle of creates and deletes
+python -m bench creates                  # ModelArts calls per create, every kind and form
 BENCH_PROFILE=1 python -m bench scale 10000   # with py-spy profiles of the operator
 """
 
@@ -72,8 +73,8 @@ def _summary(result: dict[str, Any]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m bench [all|scale [workload] [sizes...]|cycle [N...]|emulator|reliability|
-    soak [N] [min]]``."""
+    """``python -m bench [all|scale [workload] [sizes...]|cycle [N...]|creates|emulator|
+    reliability|soak [N] [min]]``."""
     from bench import operator_scale
 
     what = argv[0] if argv else "all"
@@ -89,6 +90,8 @@ def main(argv: list[str]) -> int:
             _summary(result)
     if what in ("all", "cycle"):
         status |= _script("poll_cycle.py", *(rest if what == "cycle" else []))
+    if what in ("all", "creates"):
+        status |= _script("create_calls.py")
     if what in ("all", "emulator"):
         status |= _script("emulator_throughput.py")
     if what in ("all", "reliability"):

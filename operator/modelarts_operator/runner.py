@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import kopf
 from aiohttp import web
 
-from .metrics import METRICS
+from .metrics import CONTENT_TYPE, METRICS
 from .settings import OperatorSettings, SettingsError
 
 if TYPE_CHECKING:
@@ -226,57 +226,51 @@ async def release_free_memory_every(period: float) -> None:
 
 
 async def operate(settings: OperatorSettings, liveness: str, kubeconfig: str | None = None) -> None:
-    """kopf with this operator's handlers, pollers and metrics, until kopf stops."""
-    from . import resources  # registers every kind's handlers
-    from .reconcile import references, runtime
+    """kopf with this operator's handlers, pollers and metrics, until kopf stops.
+
+    The handlers go into a kopf registry of this call's own, bound to this call's runtime:
+    nothing is module state, and importing the kinds registers nothing."""
+    from .reconcile import handlers
     from .reconcile.credentials import ClientFactory
-    from .reconcile.kube import KubeClient
+    from .reconcile.kube import KubeClient, connection_info
+    from .reconcile.runtime import Runtime
+    from .resources import KINDS
 
     _tune_gc()
+    kube = KubeClient.from_environment(kubeconfig)
+    clients = ClientFactory(settings, kube)
+    clients.on_call = _record_call
+    rt = Runtime(settings, kube, clients, KINDS)
+    clients.on_secret_change = rt.credentials_changed
+    registry = kopf.OperatorRegistry()
+    handlers.register(registry, rt)
 
-    @kopf.on.startup()
+    @kopf.on.startup(registry=registry)
     async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
-        runtime.configure(settings)
+        handlers.configure(settings)
         # One replica acts at a time through the Lease (leader.py), not kopf peering.
         settings.peering.standalone = True
-        kube = KubeClient.from_environment(kubeconfig)
-        clients = ClientFactory(operator_settings, kube)
-        clients.on_call = _record_call
-        clients.on_secret_change = runtime.credentials_changed
-        rt = runtime.Runtime(operator_settings, kube, clients)
-        runtime.RUNTIME = rt
-        references.use_registry(rt.registry)
-        rt.start_background(resources.ADAPTERS)
+        rt.start_pollers()
         period = operator_settings.poll_settled_seconds
         rt.tasks.append(asyncio.create_task(release_free_memory_every(period)))
         METRICS.gauge("modelarts_objects", rt.registry.count_by_phase)
         if operator_settings.metrics_port:
             rt.tasks.append(asyncio.create_task(_metrics_server(operator_settings.metrics_port)))
 
-    @kopf.on.login()
+    @kopf.on.login(registry=registry)
     def login(**_: Any) -> kopf.ConnectionInfo:
-        from .reconcile.kube import connection_info
-
         return connection_info(kubeconfig)
 
-    @kopf.on.cleanup()
-    async def cleanup(**_: Any) -> None:
-        rt = runtime.RUNTIME
-        if rt is None:
-            return
-        for task in rt.tasks:
-            task.cancel()
-        await asyncio.gather(*rt.tasks, return_exceptions=True)
-        await rt.clients.aclose()
-        await rt.kube.aclose()
-        runtime.RUNTIME = None
-
     operator_settings = settings
-    await kopf.operator(
-        clusterwide=not settings.namespaces,
-        namespaces=settings.namespaces,
-        liveness_endpoint=liveness,
-    )
+    try:
+        await kopf.operator(
+            registry=registry,
+            clusterwide=not settings.namespaces,
+            namespaces=settings.namespaces,
+            liveness_endpoint=liveness,
+        )
+    finally:
+        await rt.aclose()
 
 
 def _record_call(endpoint: str, method: str, status: int | None, seconds: float) -> None:
@@ -287,7 +281,7 @@ def _record_call(endpoint: str, method: str, status: int | None, seconds: float)
 
 async def _metrics_server(port: int) -> None:
     async def metrics(_: web.Request) -> web.Response:
-        return web.Response(text=METRICS.render(), content_type="text/plain")
+        return web.Response(body=METRICS.render(), headers={"Content-Type": CONTENT_TYPE})
 
     app = web.Application()
     app.router.add_get("/metrics", metrics)

@@ -51,6 +51,7 @@ from .errors import (
     Throttled,
     TransportError,
 )
+from .identity import IdentityError, TemporaryIdentity
 from .models import (
     ModelApi,
     ModelDeleteResult,
@@ -122,6 +123,7 @@ __all__ = [
     "DataArtsModelCreated",
     "DataSource",
     "Forbidden",
+    "IdentityError",
     "InvalidParameter",
     "JobParameter",
     "LlmModelConfig",
@@ -160,6 +162,7 @@ __all__ = [
     "ServiceUpdateRequest",
     "StateConflict",
     "TemplateInput",
+    "TemporaryIdentity",
     "Throttled",
     "TrainingJobConfig",
     "TrainingJobCreateRequest",

@@ -20,7 +20,7 @@ from modelarts_operator.api import AkSkCredentials, ClientConfig, ModelArtsClien
 from modelarts_operator.crd.generate import find_root
 from modelarts_operator.emulator import DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_SK, EmulatorConfig
 from modelarts_operator.emulator.server import Emulator
-from modelarts_operator.reconcile.controller import Context
+from modelarts_operator.reconcile.adapter import Context, RemoteAdapter
 from modelarts_operator.reconcile.policies import Policies
 from modelarts_operator.resources import KINDS
 
@@ -53,24 +53,34 @@ async def client(emulator: Emulator) -> AsyncIterator[ModelArtsClient]:
         yield opened
 
 
-def _context(doc: dict[str, Any], client: ModelArtsClient) -> Context:
+async def _created(
+    doc: dict[str, Any], client: ModelArtsClient
+) -> tuple[RemoteAdapter[Any, Any], Context[Any, Any], str]:
+    """The object's form's adapter, its context (references resolved), and the remote ID of
+    what its create made."""
     kind = DECLARATIONS[doc["kind"]]
-    spec = dict(doc["spec"])
-    if "workspaceId" in spec:  # the published bodies' workspaces do not exist here
-        spec["workspaceId"] = "0"
+    spec_body = dict(doc["spec"])
+    if "workspaceId" in spec_body:  # the published bodies' workspaces do not exist here
+        spec_body["workspaceId"] = "0"
+    spec = kind.crd.spec.model_validate(spec_body)
+    adapter = kind.form_for(spec).adapter
     name = doc["metadata"]["name"]
-    return Context(
+    ctx: Context[Any, Any] = Context(
         namespace="corpus",
         name=name,
         generation=1,
-        spec=kind.crd.spec.model_validate(spec),
+        spec=spec,
         status={},
         annotations={},
         policies=Policies.from_annotations({}),
         client=client,
         remote_name=name,
+        refs=adapter.refs_type(),
         uid=f"uid-{name}",
     )
+    ctx.refs = await adapter.resolve(ctx)
+    created = await adapter.create(ctx)
+    return adapter, ctx, created.remote_id
 
 
 async def _published_models(emulator: Emulator, client: ModelArtsClient, count: int) -> list[str]:
@@ -79,10 +89,7 @@ async def _published_models(emulator: Emulator, client: ModelArtsClient, count: 
     ids = []
     for i in range(count):
         doc["spec"]["modelVersion"] = f"1.0.{i}"
-        ctx = _context(doc, client)
-        adapter = DECLARATIONS["Model"].adapter
-        await adapter.resolve(ctx)
-        ids.append(await adapter.create(ctx))
+        ids.append((await _created(doc, client))[2])
     emulator.advance(600)
     return ids
 
@@ -99,10 +106,7 @@ async def test_a_published_body_reaches_its_outcome(
         for item, model_id in zip(doc["spec"]["config"], models, strict=True):
             item["modelId"] = model_id
             item.pop("clusterId", None)
-    ctx = _context(doc, client)
-    adapter = DECLARATIONS[doc["kind"]].adapter
-    await adapter.resolve(ctx)
-    remote_id = await adapter.create(ctx)
+    adapter, ctx, remote_id = await _created(doc, client)
     assert remote_id
     emulator.advance(600)
     observed = adapter.observe(ctx, await adapter.get(ctx, remote_id))

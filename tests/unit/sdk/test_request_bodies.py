@@ -222,7 +222,8 @@ def test_training_bodies_from_the_example() -> None:
 def _service(spec: ServiceSpec) -> None:
     ctx = Ctx(spec)
     wire = service_v2.wire_config(ctx)  # type: ignore[arg-type]
-    fits(service_v2.create_request(ctx, wire), sdk.ServiceCreateRequest)  # type: ignore[arg-type]
+    ctx.refs.wire = wire
+    fits(service_v2.create_request(ctx), sdk.ServiceCreateRequest)  # type: ignore[arg-type]
     fits(service_v2.update_request(ctx, wire), sdk.ServiceUpdateRequest)  # type: ignore[arg-type]
 
 
