@@ -179,6 +179,7 @@ class ResourceV2Response(ApiModel):
 class JobSpecV2Response(ApiModel):
     resource: ResourceV2Response | None = None
     log_export_path: dict[str, Any] | None = None
+    schedule_policy: dict[str, Any] | None = None  # priority, preemptible (changeable)
 
 
 class TrainingJobV2(ApiModel):
@@ -420,11 +421,17 @@ class TrainingJobsV2:
         )
 
     async def update_description(self, job_id: str, description: str) -> None:
+        await self.update(job_id, TrainingJobV2UpdateRequest(description=description))
+
+    async def update(self, job_id: str, request: TrainingJobV2UpdateRequest) -> None:
+        """What a job changes in place: its description, ``metadata.annotation`` (the
+        JupyterLab switch), ``spec.schedule_policy`` priority and preemption, and
+        ``spec.notification``."""
         await self._c.request(
             "PUT",
             self._job(job_id),
             endpoint_name="training_jobs_v2.update",
-            json_body={"description": description},
+            json_body=request.to_wire(),
         )
 
     async def terminate(self, job_id: str) -> TrainingJobV2:

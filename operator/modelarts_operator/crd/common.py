@@ -133,7 +133,9 @@ def tags_field(max_items: int = 20) -> Any:
         description=(
             "Tags of the remote object (key, value), kept alongside the operator's ownership "
             "tag and the operator-wide default tags (a key set here wins over a default). "
-            "Changed in place: the operator adds and removes tags to match."
+            "Changed in place: the operator adds, overwrites and removes tags to match (the "
+            "cloud's _sys_ tags stay); services and notebooks also on every resync, training "
+            "jobs on a spec change."
         ),
     )
 

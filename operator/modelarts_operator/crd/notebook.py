@@ -154,6 +154,19 @@ class NotebookSsh(CrdModel):
     )
 
 
+# Fields a notebook takes at creation only: the first three are not in the API's update body
+# (SDK NotebookUpdateRequest); the operator does not (yet) send the rest after creation.
+CREATE_ONLY = {
+    "feature": "the API does not change it",
+    "runUser": "the API does not change it",
+    "userVpc": "the API does not change it",
+    "hooks": "the operator does not change it later; recreate the notebook",
+    "affinity": "the operator does not change it later; recreate the notebook",
+    "dataVolumes": "the operator does not change it later; recreate the notebook",
+    "publicNetworkConfig": "the operator does not change it later; recreate the notebook",
+}
+
+
 class NotebookSpec(WorkspaceScopedSpec):
     """Desired state of a ModelArts notebook."""
 
@@ -174,6 +187,15 @@ class NotebookSpec(WorkspaceScopedSpec):
                 field_path=".poolId",
             ),
             *WORKSPACE_RULES,
+            *(
+                cel(
+                    f"has(self.{field}) == has(oldSelf.{field}) && "
+                    f"(!has(self.{field}) || self.{field} == oldSelf.{field})",
+                    f"{field} is set at creation: {why}",
+                    field_path=f".{field}",
+                )
+                for field, why in CREATE_ONLY.items()
+            ),
         )
     )
 
@@ -292,6 +314,8 @@ CRD = KindInfo(
     description=(
         "Notebook is a ModelArts development environment (JupyterLab, optionally SSH) from "
         "an image, on a flavor, with a volume and an auto-stop lease. Ready when RUNNING; "
-        "spec.stopped stops it; a lease that ends leaves it Stopped (reason LeaseExpired)."
+        "spec.stopped stops it; a lease that ends leaves it Stopped (reason LeaseExpired). "
+        "feature, runUser, userVpc, hooks, affinity, dataVolumes and publicNetworkConfig are "
+        "set at creation (admission refuses a change)."
     ),
 )

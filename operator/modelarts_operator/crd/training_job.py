@@ -456,6 +456,9 @@ CRD = KindInfo(
     printer_columns=PRINTER_COLUMNS,
     description=(
         "TrainingJob is a ModelArts training job. A change of spec.config runs a new job "
-        "version; Ready when the current version completed."
+        "version; in the v2 form, jobDesc, tags, notification, schedulePolicy.priority and "
+        ".preemptible and the JupyterLab switch (features.jupyterLab, annotation "
+        "jupyter-lab/enable) change in place, any other change runs a new job "
+        "(previousJobPolicy). Ready when the current version completed."
     ),
 )

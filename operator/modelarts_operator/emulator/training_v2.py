@@ -705,7 +705,8 @@ async def show_job(request: web.Request) -> web.Response:
 
 
 async def update_job(request: web.Request) -> web.Response:
-    """Description (and the newer annotation / priority switches); 200 with an empty body."""
+    """Description, annotations (the JupyterLab switch), priority, preemption and
+    notification (the SDK's JobUpdateRequestBody); 200 with an empty body."""
     core = core_of(request)
     rec = _job(core, request)
     body = await json_body(request)
@@ -715,12 +716,25 @@ async def update_job(request: web.Request) -> web.Response:
     spec = v.obj(body, "spec") or {}
     policy = v.obj(spec, "schedule_policy") or {}
     priority = v.integer(policy, "priority", lo=1, hi=3, prefix="spec.schedule_policy.")
+    preemptible = (
+        v.boolean(policy, "preemptible", False) if policy.get("preemptible") is not None else None
+    )
+    notification = v.obj(spec, "notification")
+    for event in (notification or {}).get("events") or []:
+        if event not in NOTIFY_EVENTS:
+            raise v.bad(
+                f"spec.notification.events: {event!r} is not one of {sorted(NOTIFY_EVENTS)}"
+            )
     if description is not None:
         rec["description"] = description
     rec["annotations"] = {**rec["annotations"], **annotations}
     if priority is not None:
         current = rec["spec"].setdefault("schedule_policy", {})
         current["priority"] = priority
+    if preemptible is not None:
+        rec["spec"].setdefault("schedule_policy", {})["preemptible"] = preemptible
+    if notification is not None:
+        rec["spec"]["notification"] = notification
     core.changed()
     return web.Response(status=200)
 

@@ -90,6 +90,17 @@ def desired_tags(
     return [{"key": key, "value": value} for key, value in sorted(tags.items())]
 
 
+def tag_changes(
+    have: Mapping[str, str], want: Iterable[Mapping[str, str]]
+) -> tuple[dict[str, str], list[str]]:
+    """What turns the remote tags ``have`` into ``want`` (``{key, value}`` items): the tags to
+    add or overwrite, and the keys to remove (the cloud's own ``_sys_`` tags stay)."""
+    wanted = {str(t["key"]): str(t.get("value") or "") for t in want}
+    add = {k: val for k, val in wanted.items() if have.get(k) != val}
+    remove = sorted(k for k in have if k not in wanted and not k.startswith("_sys_"))
+    return add, remove
+
+
 def marker_from_tags(tags: Iterable[Any] | None) -> str | None:
     """The ownership marker an object's tags carry (``{key, value}`` maps or objects)."""
     for tag in tags or []:

@@ -50,6 +50,7 @@ from ..reconcile.adapter import (
 )
 from ..reconcile.kinds import Form, HealthRules, KindDeclaration, Reference
 from ..reconcile.kube import Kind
+from ..reconcile.naming import desired_tags, tag_changes
 from ..reconcile.policies import CREATE_PENDING
 from ..reconcile.references import from_millis, recorded_workspace_id, to_wire, workspace_id
 from ..reconcile.registry import Entry
@@ -304,7 +305,7 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec, NotebookRefs]):
             spec, ctx.remote_name, await self._image_id(ctx), ctx.refs.workspace_id
         )
         created = await ctx.client.notebooks.create(request)
-        await ctx.client.notebooks.add_tags(str(created.id), {OWNER_TAG: ctx.uid})
+        await ctx.client.notebooks.add_tags(str(created.id), _tags(ctx))
         stop_later = Requeue(requeue.BUSY, "spec.stopped") if spec.stopped else None
         return Created(str(created.id), self.observe(ctx, created), requeue=stop_later)
 
@@ -313,8 +314,16 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec, NotebookRefs]):
     async def update(self, ctx: NotebookContext, remote_id: str, remote: Any) -> Updated:
         spec, notebooks = ctx.spec, ctx.client.notebooks
         updated = Updated(remote)
-        if _owner_tag(remote) is None:  # adopted (the binding was allowed): mark it ours
-            await notebooks.add_tags(remote_id, {OWNER_TAG: ctx.uid})
+        # The owner tag (an adopted notebook: the binding was allowed), the spec's and the
+        # operator-wide tags; the notebook's answer shows them, so drift is corrected too.
+        have = {str(t.key): str(t.value or "") for t in remote.tags or [] if t.key}
+        add, remove = tag_changes(have, [{"key": k, "value": v} for k, v in _tags(ctx).items()])
+        if add:
+            await notebooks.add_tags(remote_id, add)
+        if remove:
+            await notebooks.remove_tags(remote_id, remove)
+        if (add or remove) and _owner_tag(remote) is not None:
+            updated.change("tags")
         state = (remote.status or "").upper()
         if state in FAILED or state in ("DELETING", "FROZEN"):
             return updated
@@ -440,6 +449,13 @@ DECLARATION = KindDeclaration(
     references=(Reference("workspaceRef", "workspaces", ("workspaceId",)),),
     health=HealthRules(suspended_when="stopped", suspended_phase="Stopped"),
 )
+
+
+def _tags(ctx: NotebookContext) -> dict[str, str]:
+    """The notebook's tags: the operator-wide defaults, the spec's, and the owner tag."""
+    tags = {t["key"]: t["value"] for t in desired_tags(ctx.spec.tags, ctx.default_tags)}
+    tags[OWNER_TAG] = ctx.uid
+    return tags
 
 
 def _owner_tag(remote: Any) -> str | None:

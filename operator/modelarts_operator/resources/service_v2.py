@@ -30,7 +30,7 @@ from ..reconcile.adapter import (
     confirmed_gone,
     keyed,
 )
-from ..reconcile.naming import desired_tags, marker_from_tags
+from ..reconcile.naming import desired_tags, marker_from_tags, tag_changes
 from ..reconcile.references import (
     from_millis,
     ready_dependency,
@@ -90,7 +90,7 @@ def create_request(ctx: ServiceV2Context) -> ServiceV2CreateRequest:
     if ctx.spec.description is not None:
         body["description"] = ctx.spec.description
     # Ownership is a tag here (the description stays the user's), beside the spec's tags.
-    tags = desired_tags(ctx.spec.tags, marker=ctx.marker)
+    tags = desired_tags(ctx.spec.tags, ctx.default_tags, marker=ctx.marker)
     if tags:
         body["tags"] = tags
     return ServiceV2CreateRequest.model_validate(body)
@@ -193,10 +193,31 @@ class ServiceV2Adapter(ServiceAdapter[ServiceV2Refs]):
             changed = True
         elif ctx.spec.stopped and state in BUSY:
             updated.again(requeue.BUSY, "spec.stopped: stopped once it is settled")
+        if await self._sync_tags(ctx, remote_id, remote):
+            updated.change("tags")
+            changed = True
         if changed:
             updated.remote = await services.get(remote_id)
         await self.export(ctx, updated, remote_id, updated.remote.url)
         return updated
+
+    @staticmethod
+    async def _sync_tags(ctx: ServiceV2Context, remote_id: str, remote: ServiceV2) -> bool:
+        """Tags as the spec and the operator-wide defaults say, beside the ownership tag
+        (the service's answer shows them: a difference is corrected on every resync)."""
+        if remote.tags is not None:
+            have = {str(t["key"]): str(t.get("value") or "") for t in remote.tags if t.get("key")}
+        elif not ctx.applied:  # an answer without tags: read them on spec changes
+            have = await ctx.client.services_v2.tags(remote_id)
+        else:
+            return False
+        want = desired_tags(ctx.spec.tags, ctx.default_tags, marker=ctx.marker)
+        add, remove = tag_changes(have, want)
+        if add:
+            await ctx.client.services_v2.add_tags(remote_id, add)
+        if remove:
+            await ctx.client.services_v2.remove_tags(remote_id, remove)
+        return bool(add or remove)
 
     async def _change_version(
         self, ctx: ServiceV2Context, updated: Updated, remote_id: str, remote: ServiceV2

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from modelarts_operator.api.training_v2 import TrainingJobV2UpdateRequest
+from modelarts_operator.api.training_v2 import TrainingJobV2
 from modelarts_operator.crd.generate import find_root
 from modelarts_operator.crd.model import ModelSpec
 from modelarts_operator.crd.notebook import NotebookSpec
@@ -175,6 +175,8 @@ class Ctx(types.SimpleNamespace):
             remote_name="a-name",
             refs=types.SimpleNamespace(workspace_id="0"),
             marker="[k8s-owner:0123456789abcdef]",
+            default_tags={"team": "ml"},
+            applied=False,
         )
 
 
@@ -192,26 +194,17 @@ def _training(spec: TrainingJobSpec) -> None:
 
 def test_training_bodies_from_a_spec_with_every_field() -> None:
     spec = maximal(TrainingJobSpec)
+    spec.features.jupyter_lab = True
+    spec.annotations = {}
     _training(spec)
-    # The update body takes the fields the API changes in place, as the spec holds them.
-    update = TrainingJobV2UpdateRequest(
-        description="x",
-        spec=sdk_update_spec(spec),
-        endpoints=spec.endpoints,
-    )
+    # The in-place PUT the adapter sends to a job that differs in every changeable field.
+    update = training_v2.in_place_request(spec, TrainingJobV2(), applied=False)
+    assert update is not None
+    assert update.metadata is not None
+    assert update.spec is not None
+    assert update.spec.notification is not None
+    assert update.spec.schedule_policy is not None
     fits(update, sdk.JobUpdateRequestBody)
-
-
-def sdk_update_spec(spec: TrainingJobSpec) -> Any:
-    from modelarts_operator.vocab import training as vocab
-
-    policy = spec.schedule_policy
-    return vocab.JobUpdateRequestBodySpec(
-        notification=spec.notification,
-        schedule_policy=vocab.JobUpdateRequestBodySpecSchedulePolicy(
-            priority=1, preemptible=policy.preemptible if policy else None
-        ),
-    )
 
 
 def test_training_bodies_from_the_example() -> None:
