@@ -241,6 +241,12 @@ def test_valid_notebook_is_stored_whole(
             "the volume cannot be changed after creation",
         ),
         ("workspace", {"workspaceId": "0" * 31 + "1"}, "workspaceId is immutable"),
+        ("run-user", {"runUser": {"uid": 1000, "gid": 100}}, "runUser is set at creation"),
+        (
+            "network",
+            {"publicNetworkConfig": {"publicNetworkType": "SHARED"}},
+            "publicNetworkConfig is set at creation",
+        ),
     ],
 )
 def test_what_cannot_change_after_creation_is_refused(
@@ -264,6 +270,7 @@ def test_what_the_api_changes_is_accepted(cluster: ControlPlane) -> None:
         "flavor": "modelarts.vm.cpu.8u",
         "name": "renamed",
         "stopped": True,
+        "tags": [{"key": "team", "value": "ml"}],
     }
     result = _apply(cluster, "mut", change)
     assert result.returncode == 0, result.stderr
