@@ -21,10 +21,11 @@ import random
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 from aiohttp import web
 
+from ..vocab.training import JobKind
 from .core import Core, core_of, json_body, reply
 from .errors import ApiError
 from .joblog import Line, aom_page, log_lines, text_of
@@ -60,16 +61,7 @@ SECONDARY = {
     TERMINATED: "Terminated",
     ABNORMAL: "CreateFailed",
 }
-KINDS = {
-    "job",
-    "federated_pool_job",
-    "edge_job",
-    "hetero_job",
-    "mrs_job",
-    "autosearch_job",
-    "diag_job",
-    "visualization_job",
-}
+KINDS = frozenset(get_args(JobKind))  # the SDK's job kinds
 AFFINITY_TYPES = {"cabinet", "hyperinstance", "networkTopology"}
 NOTIFY_EVENTS = {
     "JobStarted",
