@@ -49,7 +49,9 @@ class Metrics:
 
     def render(self) -> str:
         lines: list[str] = []
-        names = sorted(set(self._counters) | set(self._histograms) | set(self._gauges))
+        # Described families are listed (HELP, TYPE) before their first sample, so a query of
+        # a counter that has not moved yet (no conflicts so far) finds the family.
+        names = sorted({*self._counters, *self._histograms, *self._gauges, *self._help})
         for name in names:
             if name in self._help:
                 kind, text = self._help[name]
@@ -93,3 +95,15 @@ METRICS.describe(
     "closing after the request timeout) and closed (so far).",
 )
 METRICS.describe("modelarts_poll_cycle_seconds", "histogram", "Duration of one poll cycle.")
+METRICS.describe(
+    "modelarts_objects_not_synced",
+    "gauge",
+    "Watched objects whose Synced condition is not True, by kind, namespace and reason "
+    "(Unknown: no Synced condition yet).",
+)
+METRICS.describe(
+    "modelarts_leader",
+    "gauge",
+    "1 while this replica acts (holds the leader Lease, or runs without leader election); "
+    "0 while it stands by.",
+)
