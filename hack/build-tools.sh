@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Builds the pinned test-cluster binaries (etcd, kube-apiserver, kubectl, helm, and the
-# single-node cluster's kubelet, kube-controller-manager, kube-scheduler, kube-proxy) from the
-# Go module proxy into a cache outside git, keyed by version. Idempotent: a binary that is
-# already present at its pinned version is not rebuilt.
+# Builds the pinned test-cluster binaries from the Go module proxy into a cache outside git,
+# keyed by version. Idempotent: a binary that is already present at its pinned version is not
+# rebuilt.
+#   hack/build-tools.sh demo   what `make demo` and `make cluster` run: etcd, kube-apiserver, kubectl
+#   hack/build-tools.sh [all]  those, and what the tests use besides: helm, promtool, and the
+#                              single-node cluster's kubelet, kube-controller-manager,
+#                              kube-scheduler, kube-proxy
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=/dev/null
@@ -12,7 +15,8 @@ export CGO_ENABLED=0 GOTOOLCHAIN=${GOTOOLCHAIN:-local} GOFLAGS=${GOFLAGS:--build
 kube_bin=$cache/kubernetes-$KUBE_VERSION
 etcd_bin=$cache/etcd-$ETCD_VERSION
 helm_bin=$cache/helm-$HELM_VERSION
-mkdir -p "$kube_bin" "$etcd_bin" "$helm_bin"
+prometheus_bin=$cache/prometheus-$PROMETHEUS_VERSION
+mkdir -p "$kube_bin" "$etcd_bin" "$helm_bin" "$prometheus_bin"
 
 say() { printf '[tools] %s\n' "$*"; }
 minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
@@ -59,19 +63,42 @@ build_helm() {
   say "built helm in $((SECONDS - t0))s"
 }
 
+build_promtool() {
+  local out=$prometheus_bin/promtool
+  if [[ -x $out ]]; then say "promtool $PROMETHEUS_VERSION present ($out)"; return; fi
+  say "building promtool $PROMETHEUS_VERSION (cold: a few minutes)"
+  local t0=$SECONDS release="3.${PROMETHEUS_VERSION#v0.3}"  # module v0.316.0 is Prometheus 3.16.0
+  local tmp; tmp=$(mktemp -d "$prometheus_bin.XXXXXX")
+  GOBIN=$tmp go install -trimpath \
+    -ldflags "-s -w -X github.com/prometheus/common/version.Version=$release" \
+    "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION"
+  mv "$tmp/promtool" "$out" && rmdir "$tmp"
+  say "built promtool in $((SECONDS - t0))s"
+}
+
+what=${1:-all}
+case $what in
+  demo|all) ;;
+  *) echo "usage: $0 [demo|all]" >&2; exit 2 ;;
+esac
 node_cmds=(kube-controller-manager kube-scheduler kube-proxy kubelet)
 build_etcd
 build_kube kube-apiserver
 build_kube kubectl
-build_helm
-for cmd in "${node_cmds[@]}"; do build_kube "$cmd"; done
+if [[ $what == all ]]; then
+  build_helm
+  build_promtool
+  for cmd in "${node_cmds[@]}"; do build_kube "$cmd"; done
+fi
 
 # sed -n, not head: head exits early, the writer gets SIGPIPE and pipefail fails the build (exit 141).
 say "versions:"
 "$etcd_bin/etcd" --version | sed -n '1s/^/  /p'
 "$kube_bin/kube-apiserver" --version | sed 's/^/  /'
 "$kube_bin/kubectl" version --client 2>/dev/null | sed -n '1s/^/  /p'
+[[ $what == all ]] || exit 0
 "$helm_bin/helm" version --short | sed 's/^/  /'
+"$prometheus_bin/promtool" --version | sed -n '1s/^/  /p'
 for cmd in "${node_cmds[@]}"; do
   "$kube_bin/$cmd" --version | sed 's/^/  /'
 done
