@@ -98,7 +98,7 @@ e2e-kind: venv tools ## the e2e suite on a kind cluster (needs Docker and kind):
 	exit $$status
 
 bench: venv tools ## benchmarks under bench/ (not part of make test)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench all
 
 clean: cluster-down ## remove .venv and local state (the tools cache stays)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
