@@ -431,9 +431,12 @@ def add_parser(sub: Any) -> None:
 
 
 def plugin_main(argv: list[str] | None = None) -> int:
-    """``kubectl-modelarts``: kubectl runs it for ``kubectl modelarts logs ...``."""
+    """``kubectl-modelarts``: kubectl runs it for ``kubectl modelarts logs|status|events ...``."""
+    from . import status_cli
+
     parser = argparse.ArgumentParser(prog="kubectl modelarts", description="ModelArts for kubectl.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    status_cli.add_parser(sub)
     add_parser(sub)
     args = parser.parse_args(argv)
     result: int = args.func(args)
