@@ -30,7 +30,7 @@ def test_help_is_help_everywhere(argv: list[str]) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("usage: python -m bench")
     assert "Traceback" not in proc.stdout + proc.stderr
-    assert "\"busy\"" not in proc.stdout  # no stored results instead of help
+    assert '"busy"' not in proc.stdout  # no stored results instead of help
 
 
 def test_no_command_prints_help_and_fails() -> None:
