@@ -49,7 +49,7 @@ cluster: venv tools ## start the local control plane in the background; kubeconf
 cluster-down: venv ## stop the local control plane and remove its state
 	$(BIN)/modelarts-operator cluster down --state-dir .cluster
 
-crds: venv ## regenerate crds/, the chart's CRDs and its copy of argocd/health.lua
+crds: venv ## regenerate crds/, the chart's CRDs and kind template, the reference, argocd/health.lua's tables
 	$(BIN)/modelarts-operator crds --write
 
 .PHONY: argocd-fixtures

@@ -266,8 +266,22 @@ ROWS: list[tuple[str, list[Panel]]] = [
                 "modelarts_leader per pod: which replica holds the Lease over time (a hand-over "
                 "shows as a step from one pod to another).",
                 [(f"max by (pod) (modelarts_leader{{{SEL}}})", "{{pod}}")],
-                width=24,
-                height=6,
+                width=8,
+            ),
+            Panel(
+                "Resident memory",
+                "Each replica's RSS: the acting one holds every watched object (about 50-100 KB "
+                "each, docs/benchmarks.md); compare with the chart's resources.limits.memory.",
+                [(f"max by (pod) (process_resident_memory_bytes{{{SEL}}})", "{{pod}}")],
+                unit="bytes",
+                width=8,
+            ),
+            Panel(
+                "CPU",
+                "Each replica's CPU use, as a share of one core.",
+                [(f"max by (pod) (rate(process_cpu_seconds_total{{{SEL}}}[{RATE}]))", "{{pod}}")],
+                unit="percentunit",
+                width=8,
             ),
         ],
     ),

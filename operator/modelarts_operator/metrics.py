@@ -1,109 +1,156 @@
-"""Prometheus metrics in the text exposition format, without a client library dependency.
+"""The operator's Prometheus metrics, served on ``/metrics`` through prometheus_client.
 
-Counters and histograms keyed by label tuples; ``render()`` produces what ``/metrics`` serves.
+Every metric the operator exports is declared below with its labels: dashboards query these
+names and labels, so a rename breaks them. prometheus_client writes the exposition format
+(escaping label values: a ``result`` label carries a remote ``error_code``, and a quote or a
+newline in it must not start a series of its own) and adds its process and Python collectors
+(``process_*``: CPU, resident memory, open files; ``python_gc_*``, ``python_info``).
+
+The call sites name a metric and its labels (``METRICS.inc("modelarts_poll_cycles_total",
+kind=...)``); a name or a label set not declared here raises, so no series appears by typo.
+Gauges are read when scraped, from a function returning ``{labels: value}``.
 """
 
 from __future__ import annotations
 
-import bisect
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import prometheus_client
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+__all__ = ["BUCKETS", "CONTENT_TYPE", "DECLARED", "METRICS", "Declared", "Labels", "Metrics"]
 
 Labels = tuple[tuple[str, str], ...]
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+# No ``<name>_created`` series beside each counter and histogram: they would double the
+# series count, and nothing the operator's users query reads them. (A process-wide switch; the
+# operator's process serves only these metrics.)
+prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
 
 
-def _fmt(labels: Labels) -> str:
-    if not labels:
-        return ""
-    inner = ",".join(f'{k}="{v}"' for k, v in labels)
-    return "{" + inner + "}"
+@dataclass(frozen=True)
+class Declared:
+    """One exported metric: its type, help text and label names."""
+
+    type: str  # counter, histogram or gauge
+    help: str
+    labels: tuple[str, ...]
+
+
+DECLARED: dict[str, Declared] = {
+    "modelarts_api_calls_total": Declared(
+        "counter",
+        "ModelArts API calls by endpoint and outcome.",
+        ("endpoint", "method", "code"),
+    ),
+    "modelarts_api_call_seconds": Declared(
+        "histogram", "ModelArts API call latency.", ("endpoint",)
+    ),
+    "modelarts_reconciles_total": Declared(
+        "counter", "Reconciles by kind and result.", ("kind", "result")
+    ),
+    "modelarts_poll_cycles_total": Declared("counter", "Batched poll cycles by kind.", ("kind",)),
+    "modelarts_poll_cycle_seconds": Declared("histogram", "Duration of one poll cycle.", ("kind",)),
+    "modelarts_status_patches_total": Declared(
+        "counter", "Status patches written by the poller.", ("kind",)
+    ),
+    "modelarts_status_conflicts_total": Declared(
+        "counter",
+        "Poller status patches refused because the object changed since it was read (re-read).",
+        ("kind",),
+    ),
+    "modelarts_objects": Declared("gauge", "Watched objects by kind and phase.", ("kind", "phase")),
+    "modelarts_objects_not_synced": Declared(
+        "gauge",
+        "Watched objects whose Synced condition is not True, by kind, namespace and reason "
+        "(Unknown: no Synced condition yet).",
+        ("kind", "object_namespace", "reason"),
+    ),
+    "modelarts_leader": Declared(
+        "gauge",
+        "1 while this replica acts (holds the leader Lease, or runs without leader election); "
+        "0 while it stands by.",
+        (),
+    ),
+    "modelarts_api_clients": Declared(
+        "gauge",
+        "ModelArts clients by state: open (in use), retiring (Secret rotated or namespace gone, "
+        "closing after the request timeout) and closed (so far).",
+        ("state",),
+    ),
+}
+
+
+class _Gauges(Collector):
+    """The gauges whose value is read when scraped (a registry's count, a factory's)."""
+
+    def __init__(self) -> None:
+        self.read: dict[str, Callable[[], dict[Labels, float]]] = {}
+
+    def collect(self) -> Iterator[Metric]:
+        for name, read in sorted(self.read.items()):
+            declared = DECLARED[name]
+            family = GaugeMetricFamily(name, declared.help, labels=declared.labels)
+            for labels, value in sorted(read().items()):
+                family.add_metric([dict(labels)[key] for key in declared.labels], value)
+            yield family
 
 
 class Metrics:
-    def __init__(self) -> None:
-        self._help: dict[str, tuple[str, str]] = {}
-        self._counters: dict[str, dict[Labels, float]] = defaultdict(dict)
-        self._histograms: dict[str, dict[Labels, list[float]]] = defaultdict(dict)
-        self._gauges: dict[str, Callable[[], dict[Labels, float]]] = {}
+    """The declared metrics in a registry of their own, with the process and Python ones."""
 
-    def describe(self, name: str, kind: str, text: str) -> None:
-        self._help[name] = (kind, text)
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
+        self._counters: dict[str, Counter] = {}
+        self._histograms: dict[str, Histogram] = {}
+        for name, declared in DECLARED.items():
+            if declared.type == "counter":
+                self._counters[name] = Counter(
+                    name, declared.help, declared.labels, registry=self.registry
+                )
+            elif declared.type == "histogram":
+                self._histograms[name] = Histogram(
+                    name, declared.help, declared.labels, registry=self.registry, buckets=BUCKETS
+                )
+        self._gauges = _Gauges()
+        self.registry.register(self._gauges)
 
     def inc(self, name: str, value: float = 1.0, **labels: str) -> None:
-        key = tuple(sorted(labels.items()))
-        series = self._counters[name]
-        series[key] = series.get(key, 0.0) + value
+        self._counters[name].labels(**labels).inc(value)
 
     def observe(self, name: str, seconds: float, **labels: str) -> None:
-        key = tuple(sorted(labels.items()))
-        series = self._histograms[name].setdefault(key, [0.0] * (len(BUCKETS) + 2))
-        series[bisect.bisect_left(BUCKETS, seconds)] += 1
-        series[-1] += seconds
+        self._histograms[name].labels(**labels).observe(seconds)
 
     def gauge(self, name: str, read: Callable[[], dict[Labels, float]]) -> None:
-        self._gauges[name] = read
+        """Read gauge ``name`` from ``read()`` at each scrape (replacing an earlier reader)."""
+        if DECLARED[name].type != "gauge":
+            raise ValueError(f"{name} is a {DECLARED[name].type}, not a gauge")
+        self._gauges.read[name] = read
 
     def value(self, name: str, **labels: str) -> float:
-        return self._counters.get(name, {}).get(tuple(sorted(labels.items())), 0.0)
+        """A counter's current value (0 for a series not seen yet)."""
+        return self.registry.get_sample_value(name, labels) or 0.0
 
-    def render(self) -> str:
-        lines: list[str] = []
-        # Described families are listed (HELP, TYPE) before their first sample, so a query of
-        # a counter that has not moved yet (no conflicts so far) finds the family.
-        names = sorted({*self._counters, *self._histograms, *self._gauges, *self._help})
-        for name in names:
-            if name in self._help:
-                kind, text = self._help[name]
-                lines += [f"# HELP {name} {text}", f"# TYPE {name} {kind}"]
-            for labels, value in sorted(self._counters.get(name, {}).items()):
-                lines.append(f"{name}{_fmt(labels)} {value:g}")
-            for labels, series in sorted(self._histograms.get(name, {}).items()):
-                cumulative = 0.0
-                for bound, count in zip((*BUCKETS, float("inf")), series[:-1], strict=True):
-                    cumulative += count
-                    le = "+Inf" if bound == float("inf") else f"{bound:g}"
-                    lines.append(f"{name}_bucket{_fmt((*labels, ('le', le)))} {cumulative:g}")
-                lines.append(f"{name}_count{_fmt(labels)} {cumulative:g}")
-                lines.append(f"{name}_sum{_fmt(labels)} {series[-1]:g}")
-            if name in self._gauges:
-                for labels, value in sorted(self._gauges[name]().items()):
-                    lines.append(f"{name}{_fmt(labels)} {value:g}")
-        return "\n".join(lines) + "\n"
+    def render(self) -> bytes:
+        """What ``/metrics`` serves (``CONTENT_TYPE``)."""
+        return generate_latest(self.registry)
 
 
 METRICS = Metrics()
-METRICS.describe(
-    "modelarts_api_calls_total", "counter", "ModelArts API calls by endpoint and outcome."
-)
-METRICS.describe("modelarts_api_call_seconds", "histogram", "ModelArts API call latency.")
-METRICS.describe("modelarts_reconciles_total", "counter", "Reconciles by kind and result.")
-METRICS.describe("modelarts_poll_cycles_total", "counter", "Batched poll cycles by kind.")
-METRICS.describe(
-    "modelarts_status_patches_total", "counter", "Status patches written by the poller."
-)
-METRICS.describe(
-    "modelarts_status_conflicts_total",
-    "counter",
-    "Poller status patches refused because the object changed since it was read (re-read).",
-)
-METRICS.describe("modelarts_objects", "gauge", "Watched objects by kind and phase.")
-METRICS.describe(
-    "modelarts_api_clients",
-    "gauge",
-    "ModelArts clients by state: open (in use), retiring (Secret rotated or namespace gone, "
-    "closing after the request timeout) and closed (so far).",
-)
-METRICS.describe("modelarts_poll_cycle_seconds", "histogram", "Duration of one poll cycle.")
-METRICS.describe(
-    "modelarts_objects_not_synced",
-    "gauge",
-    "Watched objects whose Synced condition is not True, by kind, namespace and reason "
-    "(Unknown: no Synced condition yet).",
-)
-METRICS.describe(
-    "modelarts_leader",
-    "gauge",
-    "1 while this replica acts (holds the leader Lease, or runs without leader election); "
-    "0 while it stands by.",
-)

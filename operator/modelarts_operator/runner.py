@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import kopf
 from aiohttp import web
 
-from .metrics import METRICS
+from .metrics import CONTENT_TYPE, METRICS
 from .settings import OperatorSettings, SettingsError, http_url
 
 if TYPE_CHECKING:
@@ -313,7 +313,7 @@ async def _metrics_endpoint(address: str, port: int) -> AsyncIterator[None]:
     """/metrics on ``address:port`` while the block runs (a port taken fails the start)."""
 
     async def metrics(_: web.Request) -> web.Response:
-        return web.Response(text=METRICS.render(), content_type="text/plain")
+        return web.Response(body=METRICS.render(), headers={"Content-Type": CONTENT_TYPE})
 
     app = web.Application()
     app.router.add_get("/metrics", metrics)

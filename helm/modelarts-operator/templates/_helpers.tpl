@@ -91,34 +91,17 @@ Namespaces served: the watch list in Namespaced scope (validated non-empty), non
 
 {{/*
 Rules for the ModelArts kinds and the namespaced objects the operator touches.
-The same list goes into the ClusterRole (Cluster scope) or each namespace's Role.
+The same list goes into the ClusterRole (Cluster scope) or each namespace's Role. The kinds'
+rules (their resources, status, finalizers and what each kind declares beyond them) are
+rendered from the kinds' declarations into _kinds.tpl by `make crds`; the operator-wide ones
+follow.
 */}}
 {{- define "modelarts-operator.namespacedRules" -}}
-# The custom resources: kopf watches them (list/watch), reads one (get), and writes
-# its bookkeeping annotations and finalizer to the object (patch; update for finalizers).
-- apiGroups: ["modelarts.huaweicloud.com"]
-  resources: ["workspaces", "trainingjobs", "models", "services", "notebooks"]
-  verbs: ["get", "list", "watch", "patch", "update"]
-# Status is written through the status subresource.
-- apiGroups: ["modelarts.huaweicloud.com"]
-  resources: ["workspaces/status", "trainingjobs/status", "models/status", "services/status", "notebooks/status"]
-  verbs: ["get", "patch", "update"]
-# Owner references with blockOwnerDeletion (a Service owns its exportTo ConfigMap) need
-# update on the owner's finalizers subresource.
-- apiGroups: ["modelarts.huaweicloud.com"]
-  resources: ["workspaces/finalizers", "trainingjobs/finalizers", "models/finalizers", "services/finalizers", "notebooks/finalizers"]
-  verbs: ["update"]
+{{ include "modelarts-operator.kindRules" . }}
 # Kubernetes events for every remote action and failure (kopf posts core/v1 events).
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]
-# Service.spec.exportTo: the ConfigMap with the service's address and ID, owned by the Service:
-# read it, create it, patch its data. No list/watch/delete (the garbage collector deletes it
-# with its Service); a patch of a ConfigMap no Service owns is refused by the
-# ValidatingAdmissionPolicy in admission-policy.yaml.
-- apiGroups: [""]
-  resources: ["configmaps"]
-  verbs: ["get", "create", "patch"]
 {{- with include "modelarts-operator.credentialsSecretNames" . }}
 # Credentials: only the Secrets with these names (the default Secret, and the names a
 # Namespace's modelarts.huaweicloud.com/credentials-secret annotation may name), each read and

@@ -1,31 +1,10 @@
-"""CRD types: pydantic Spec/Status models per kind and the CRD manifest generator.
+"""CRD types and what is generated from them.
 
-``common`` holds the shared fields and status shape; ``workspace``, ``training_job``,
-``model``, ``service`` (with its v2 form in ``service_v2``) and ``notebook`` one kind each;
-``generate`` turns them into CRD manifests.
+``common`` holds the shared fields and status shape; one module per kind holds its pydantic
+Spec and Status models, printer columns and ``CRD`` (its ``KindInfo``), with a form's models in
+a module beside it (``training_v2``, ``service_v2``). ``generate`` turns the models into CRD
+manifests, ``docs`` into docs/crd-reference.md, ``chart`` renders what the chart and the Argo CD
+health script take from the kinds' declarations, and ``cli`` is ``modelarts-operator crds``.
+Import the module you need: this package re-exports nothing, so the CLI loads no kind it does
+not use.
 """
-
-from __future__ import annotations
-
-from .common import API_VERSION, CATEGORY, GROUP, VERSION, CommonStatus, Condition
-from .model import ModelSpec, ModelStatus
-from .service import ServiceSpec, ServiceStatus
-from .training_job import TrainingJobSpec, TrainingJobStatus
-from .workspace import WorkspaceSpec, WorkspaceStatus
-
-__all__ = [
-    "API_VERSION",
-    "CATEGORY",
-    "GROUP",
-    "VERSION",
-    "CommonStatus",
-    "Condition",
-    "ModelSpec",
-    "ModelStatus",
-    "ServiceSpec",
-    "ServiceStatus",
-    "TrainingJobSpec",
-    "TrainingJobStatus",
-    "WorkspaceSpec",
-    "WorkspaceStatus",
-]

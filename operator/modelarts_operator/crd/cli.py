@@ -14,8 +14,10 @@ def add_parser(subparsers: Any) -> None:
         "crds",
         help="print, write or check the CRD manifests generated from the pydantic models",
         description=(
-            "Without options, print all CRDs to stdout. --write updates crds/ and "
-            "helm/modelarts-operator/templates/crds/; --check exits 1 naming stale files."
+            "Without options, print all CRDs to stdout. --write updates crds/, "
+            "helm/modelarts-operator/templates/crds/, docs/crd-reference.md, the chart's "
+            "templates/_kinds.tpl and the generated tables of argocd/health.lua (and the "
+            "chart's copy); --check exits 1 naming stale files."
         ),
     )
     mode = parser.add_mutually_exclusive_group()

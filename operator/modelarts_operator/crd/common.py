@@ -15,6 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from .. import reasons
+
 GROUP = "modelarts.huaweicloud.com"
 VERSION = "v1alpha1"
 API_VERSION = f"{GROUP}/{VERSION}"
@@ -164,6 +166,27 @@ WORKSPACE_RULES: tuple[CelRule, ...] = (
 ConditionStatus = Literal["True", "False", "Unknown"]
 
 
+def _reason_description() -> str:
+    """Condition.reason's text, from the reason vocabulary (``reasons.py``)."""
+    meaning, waiting = reasons.Meaning, f"{reasons.WAITING_FOR}<Kind>"
+
+    def listed(of: tuple[reasons.Reason, ...], *meanings: reasons.Meaning) -> str:
+        return ", ".join(reasons.names(of, *meanings))
+
+    return (
+        "Machine-readable cause. Synced=False: transient (the operator retries, resumes or "
+        f"waits by itself): {listed(reasons.SYNCED, meaning.TRANSIENT)}, {waiting}; terminal "
+        "(nothing changes until a person acts): the error_code of a refused request (e.g. "
+        f"ModelArts.0107), {listed(reasons.SYNCED, meaning.TERMINAL)}. Ready=False: the "
+        f"phase (Creating, Running...), {waiting}, "
+        f"{listed(reasons.READY, meaning.NOT_READY)}, or the Synced reason while there is "
+        "no remote object; a remote failure (Failed=True): "
+        f"{listed(reasons.READY, meaning.FAILED)}; partly unhealthy (not Failed): "
+        f"{listed(reasons.READY, meaning.DEGRADED)}. Failed=True: the reason of the remote "
+        "failure or of the terminal Synced=False. docs/crd-reference.md describes each."
+    )
+
+
 class Condition(CrdModel):
     """One observation of the object's state, in the shape of metav1.Condition."""
 
@@ -180,17 +203,7 @@ class Condition(CrdModel):
     reason: str | None = Field(
         default=None,
         max_length=1024,
-        description=(
-            "Machine-readable cause. Synced=False: the ModelArts error_code of a refused "
-            "request (e.g. ModelArts.0107), InvalidSpec, CredentialsError, AuthFailed, "
-            "Forbidden, NotFound or DeletedRemotely are terminal (nothing changes until a "
-            "person acts); Throttled, ServerError, Ambiguous, TransportError, DeleteFailed, "
-            "Paused and WaitingFor<Kind> are transient (the operator retries or resumes by "
-            "itself). Ready=False: the phase (Creating, Running, Deploying...), "
-            "WaitingFor<Kind>, or a remote failure (Failed, DeadlineExceeded, "
-            "DeletedRemotely). Failed=True: the reason of the remote failure or of the "
-            "terminal Synced=False."
-        ),
+        description=_reason_description(),
     )
     message: str | None = Field(
         default=None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .. import reasons
 from .common import API_VERSION
 from .generate import KINDS, crd_manifest
 
@@ -103,4 +104,42 @@ def render_reference() -> str:
             *_rows(status, "", set()),
             "",
         ]
-    return "\n".join(out)
+    return "\n".join([*out, *_reason_tables()])
+
+
+def _reason_tables() -> list[str]:
+    """The reason vocabulary (``reasons.py``) as the reference's last section."""
+
+    def rows(of: tuple[reasons.Reason, ...]) -> list[str]:
+        return [f"| `{r.name}` | {r.meaning.value} | {r.when} |" for r in of]
+
+    return [
+        "## Condition reasons",
+        "",
+        "Every kind writes the conditions `Synced`, `Ready` and `Failed`. `Failed` is True, "
+        "with the cause's reason, when `Ready=False` has a *failed* reason or `Synced=False` a "
+        "*terminal* one; Argo CD's health check (argocd/health.lua) reads the same lists.",
+        "",
+        "### Synced=False",
+        "",
+        "*Transient*: the operator gets past it by itself (retries, resumes, waits). "
+        "*Terminal*: nothing changes until a person acts. Besides these, a refused request's "
+        f"reason is the remote error code (e.g. `ModelArts.0107`): terminal; "
+        f"`{reasons.WAITING_FOR}<Kind>` (a referenced object is not Ready yet): transient.",
+        "",
+        "| Reason | Meaning | When |",
+        "|---|---|---|",
+        *rows(reasons.SYNCED),
+        "",
+        "### Ready=False",
+        "",
+        "*Failed*: the remote object failed for good. *Degraded*: running but partly "
+        "unhealthy (Degraded in Argo CD, not Failed: it may recover). *Not ready*: not there "
+        f"yet, or stopped. Besides these: the phase, `{reasons.WAITING_FOR}<Kind>`, or the "
+        "Synced reason of an object that has no remote object yet.",
+        "",
+        "| Reason | Meaning | When |",
+        "|---|---|---|",
+        *rows(reasons.READY),
+        "",
+    ]

@@ -257,8 +257,8 @@ def render_all() -> str:
 
 
 def write_crds(root: Path) -> list[Path]:
-    """Write the CRDs into crds/ and the chart's templates/crds/, and docs/crd-reference.md,
-    under ``root``; return the changed files."""
+    """Write the CRDs into crds/ and the chart's templates/crds/, docs/crd-reference.md and
+    the files ``chart.py`` renders, under ``root``; return the changed files."""
     changed: list[Path] = []
     for directory, rendered in _outputs().items():
         target_dir = root / directory
@@ -272,7 +272,7 @@ def write_crds(root: Path) -> list[Path]:
             if path.name not in rendered:
                 path.unlink()
                 changed.append(path)
-    for path, text in [_reference(root), *chart_copies(root)]:
+    for path, text in _other_files(root):
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
@@ -302,26 +302,17 @@ def stale_files(root: Path) -> list[Path]:
                 for path in sorted(target_dir.glob(f"*.{GROUP}.yaml"))
                 if path.name not in rendered
             )
-    for path, text in [_reference(root), *chart_copies(root)]:
+    for path, text in _other_files(root):
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             stale.append(path)
     return stale
 
 
-# Files the chart ships whose one source lives outside it (Helm packages only the chart's own
-# directory): source -> generated copy. Argo CD's health script is written once, in argocd/.
-CHART_COPIES = {Path("argocd/health.lua"): Path("helm/modelarts-operator/files/argocd/health.lua")}
+def _other_files(root: Path) -> list[tuple[Path, str]]:
+    """The reference, and what the chart and the health script take from the declarations."""
+    from .chart import generated
 
-
-def chart_copies(root: Path) -> list[tuple[Path, str]]:
-    """The chart's copies under ``root`` and their text, byte for byte the source's (what the
-    chart renders into argocd-cm is exactly the script the README documents). A root without
-    the source (a bare CRD output directory) has no copies."""
-    return [
-        (root / copy_path, (root / source).read_text(encoding="utf-8"))
-        for source, copy_path in CHART_COPIES.items()
-        if (root / source).is_file()
-    ]
+    return [_reference(root), *generated(root)]
 
 
 def find_root(start: Path | None = None) -> Path:

@@ -68,8 +68,8 @@ class Observation:
 
     phase: str
     ready: bool
-    # Ready=False's reason (the phase if empty); Failed, DeadlineExceeded and DeletedRemotely
-    # mean the remote object failed (status.FAILURE_REASONS).
+    # Ready=False's reason (the phase if empty); what each one means is in reasons.READY
+    # (Failed, DeadlineExceeded and DeletedRemotely: the remote object failed).
     reason: str = ""
     message: str = ""
     facts: dict[str, Any] = field(default_factory=dict)  # kind-specific status fields

@@ -1,23 +1,23 @@
 """The one mapping from an error to what the user sees (Synced=False, an event) and to when
 the operator tries again.
 
-Errors that waiting can fix (throttling, 5xx, an ambiguous create) are retried soon and carry
-their class as reason, which the condition vocabulary calls transient. The others need a
-person (a refused parameter, quota, credentials, permissions): they carry the ModelArts
-error_code and wait for a change of the spec or Secret, with a slow retry in case the cause
-was outside.
+Errors that waiting can fix (throttling, 5xx, an ambiguous create, an object that changed
+under the call) carry their class as reason, which the reason vocabulary (``reasons.py``)
+calls transient, and are retried soon. The others need a person (a refused parameter, quota,
+credentials, permissions): they carry the ModelArts error_code and wait for a change of the
+spec or Secret, with a slow retry in case the cause was outside.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .. import reasons
 from ..api import errors
 from .controller import InvalidSpec, ProjectChanged
 from .credentials import CredentialsError
 from .status import Report, Verdict
 
-TRANSIENT = (errors.Throttled, errors.ServerError, errors.Ambiguous)
 TRANSIENT_RETRY_SECONDS = 15.0
 SLOW_RETRY_SECONDS = 300.0
 
@@ -61,7 +61,7 @@ def classify(err: Exception, *, by_category: bool = False) -> Failure:
         return Failure(Verdict(False, reason, str(err)), reason, False, SLOW_RETRY_SECONDS)
     if not isinstance(err, errors.ModelArtsError):
         raise TypeError(f"not a reconcile failure: {err!r}")
-    transient = isinstance(err, TRANSIENT)
+    transient = reasons.is_transient(err.reason)
     message = err.error_msg or str(err)
     if transient or by_category or not err.error_code:
         reason = err.reason if err.reason != "Error" else type(err).__name__

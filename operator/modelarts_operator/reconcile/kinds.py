@@ -6,8 +6,8 @@ description) and its adapter (``resources/<kind>.py``: how it maps onto ModelArt
 the references it makes (for re-triggering dependents), the RBAC it needs beyond its own
 resource, and the rules Argo CD health applies to it. ``resources.KINDS`` lists the
 declarations; the runtime registers handlers and pollers from it, the registry answers
-"who references this object" from it, ``crds`` generates manifests and docs from it, and the
-tests derive the chart's expected RBAC from it.
+"who references this object" from it, and ``crds`` generates the manifests, the docs, the
+chart's RBAC rules and the health script's kind rules from it (``crd/chart.py``).
 """
 
 from __future__ import annotations
@@ -50,6 +50,9 @@ class HealthRules:
 
     # A boolean spec field that, when true, makes the object Suspended (stopped on purpose).
     suspended_when: str | None = None
+    # A phase that makes the object Suspended once observed at the current generation: stopped
+    # outside the operator (a Notebook's lease), which leaves it so until the spec changes.
+    suspended_phase: str | None = None
 
 
 # Every kind's own resource: kopf lists/watches and reads it, patches its annotations and

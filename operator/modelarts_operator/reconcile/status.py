@@ -6,18 +6,12 @@ status model, so a field the schema lacks cannot be written and every field goes
 camelCase. The writer also derives the ``Failed`` condition and records
 ``observedGeneration``, so no path can forget either.
 
-Condition vocabulary (also in the CRD reference):
+The conditions (their reasons and what each means: ``reasons.py``, also in the CRD reference):
 
-- ``Synced``: True when the current generation was applied to ModelArts. False carries the
-  cause as reason: the ModelArts ``error_code`` of a refused request (``ModelArts.0107``...),
-  ``InvalidSpec``, ``CredentialsError``, ``AuthFailed``, ``Forbidden``, ``NotFound`` (nothing
-  to adopt), ``DeletedRemotely``: these are **terminal**, nothing changes until a person does
-  something. ``Throttled``, ``ServerError``, ``Ambiguous``, ``TransportError``,
-  ``DeleteFailed``, ``Paused`` and ``WaitingFor<Kind>`` are **transient**: the operator retries
-  (or resumes) by itself.
-- ``Ready``: True when the remote object is in its steady good state; False carries the phase
-  (``Creating``, ``Running``, ``Deploying``...) or ``WaitingFor<Kind>``, or a remote failure
-  (``Failed``, ``DeadlineExceeded``, ``DeletedRemotely``).
+- ``Synced``: True when the current generation was applied to ModelArts; False carries the
+  cause, transient (the operator gets past it by itself) or terminal (a person must act).
+- ``Ready``: True when the remote object is in its steady good state; False carries the phase,
+  a wait, or a remote failure.
 - ``Failed``: True when the object cannot get to Ready without a person: a remote failure, or
   a terminal Synced=False. ``kubectl wait --for=condition=Failed`` waits for it the way
   ``--for=condition=Ready`` waits for success; its reason is the cause's reason.
@@ -31,27 +25,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .. import reasons
 from . import conditions as cond
-
-# Synced=False reasons the operator gets past by itself (retry, resume, a dependency).
-TRANSIENT_REASONS = frozenset(
-    {
-        "Throttled",
-        "ServerError",
-        "Ambiguous",
-        "Timeout",
-        "TransportError",
-        "DeleteFailed",
-        "Paused",
-    }
-)
-# Ready=False reasons that mean the remote object failed for good.
-FAILURE_REASONS = frozenset({"Failed", "DeadlineExceeded", "DeletedRemotely"})
-
-
-def is_transient(reason: str) -> bool:
-    """True for a Synced=False reason the operator retries or resumes by itself."""
-    return reason in TRANSIENT_REASONS or reason.startswith("WaitingFor")
 
 
 @dataclass(frozen=True)
@@ -63,7 +38,7 @@ class Verdict:
     message: str = ""
 
 
-SYNCED_OK = Verdict(True, "Synced")
+SYNCED_OK = Verdict(True, reasons.SYNCED_TRUE)
 
 
 @dataclass
@@ -132,13 +107,14 @@ def _set(
 def failed_verdict(conditions: list[cond.Condition] | None) -> Verdict:
     """Failed follows from Synced and Ready: a remote failure, or a terminal Synced=False."""
     ready = cond.get_condition(conditions, cond.READY) or {}
-    if ready.get("status") == "False" and ready.get("reason") in FAILURE_REASONS:
-        return Verdict(True, str(ready["reason"]), str(ready.get("message") or ""))
+    reason = str(ready.get("reason") or "")
+    if ready.get("status") == "False" and reasons.ready_meaning(reason) is reasons.Meaning.FAILED:
+        return Verdict(True, reason, str(ready.get("message") or ""))
     synced = cond.get_condition(conditions, cond.SYNCED) or {}
     reason = str(synced.get("reason") or "")
-    if synced.get("status") == "False" and not is_transient(reason):
+    if synced.get("status") == "False" and not reasons.is_transient(reason):
         return Verdict(True, reason, str(synced.get("message") or ""))
-    return Verdict(False, "NotFailed")
+    return Verdict(False, reasons.NOT_FAILED)
 
 
 def status_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:

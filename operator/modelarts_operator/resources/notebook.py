@@ -432,7 +432,7 @@ DECLARATION = KindDeclaration(
     crd=crd.CRD,
     adapter=NotebookAdapter(),
     references=(Reference("workspaceRef", "workspaces", ("workspaceId",)),),
-    health=HealthRules(suspended_when="stopped"),
+    health=HealthRules(suspended_when="stopped", suspended_phase="Stopped"),
 )
 
 

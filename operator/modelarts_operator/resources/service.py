@@ -68,7 +68,7 @@ def _observation(remote: Any, stopped_wanted: bool) -> Observation:
         return Observation(
             "Concerning",
             False,
-            reason="Concerning",
+            reason="Degraded",  # as a v2 Service's CONCERNING (reasons.READY)
             message="some instances are abnormal",
             facts=facts,
         )
@@ -322,11 +322,11 @@ DECLARATION = KindDeclaration(
         RbacRule(
             "",
             "configmaps",
-            # Read, create, patch its data; no list/watch/delete (the garbage collector
-            # deletes it with its Service), and the chart's admission policy refuses a patch of
-            # a ConfigMap no Service owns.
             frozenset({"get", "create", "patch"}),
-            "spec.exportTo: the ConfigMap with the service's address and ID, owned by it",
+            "spec.exportTo: the ConfigMap with the service's address and ID, owned by the "
+            "Service: read it, create it, patch its data. No list/watch/delete (the garbage "
+            "collector deletes it with its Service); a patch of a ConfigMap no Service owns is "
+            "refused by the chart's ValidatingAdmissionPolicy (admission-policy.yaml)",
         ),
     ),
     health=HealthRules(suspended_when="stopped"),

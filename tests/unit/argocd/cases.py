@@ -5,6 +5,7 @@ must see for each. The Lua tests, the Argo CD-evaluated tests and the capture re
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from modelarts_operator import reasons
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = ROOT / "tests" / "fixtures" / "argocd"
@@ -86,6 +89,61 @@ CASES = [
 ]
 
 HEALTH_STATES = ("Healthy", "Progressing", "Degraded", "Suspended")
+
+
+def fixture(name: str) -> dict[str, Any]:
+    """A fresh copy of a captured object."""
+    return copy.deepcopy(next(c for c in CASES if c.name == name).load())
+
+
+def observed(name: str) -> dict[str, Any]:
+    """A captured refused object as a terminal Synced=False alone: observedGeneration set to
+    the generation and no Failed condition, so the script decides on Synced's reason text
+    (the same object whether or not the operator that produced the fixture writes them)."""
+    obj = fixture(name)
+    obj["status"]["observedGeneration"] = obj["metadata"]["generation"]
+    obj["status"]["conditions"] = [c for c in obj["status"]["conditions"] if c["type"] != "Failed"]
+    return obj
+
+
+def set_condition(obj: dict[str, Any], ctype: str, **fields: Any) -> dict[str, Any]:
+    for cond in obj["status"]["conditions"]:
+        if cond["type"] == ctype:
+            cond.update(fields)
+            return obj
+    obj["status"]["conditions"].append({"type": ctype, **fields})
+    return obj
+
+
+# Reasons a refused request carries that the vocabulary does not name: remote error codes.
+ERROR_CODES = ("ModelArts.0107", "APIG.1002", "common.00000500", "403")
+_SYNCED_HEALTH = {reasons.Meaning.TRANSIENT: "Progressing", reasons.Meaning.TERMINAL: "Degraded"}
+_READY_HEALTH = {
+    reasons.Meaning.FAILED: "Degraded",
+    reasons.Meaning.DEGRADED: "Degraded",
+    reasons.Meaning.NOT_READY: "Progressing",
+}
+
+
+def reason_cases() -> dict[str, tuple[dict[str, Any], str]]:
+    """Every reason of the vocabulary (reasons.py) on a captured object, alone deciding its
+    health, and the health it must have: "synced-<reason>" (a refused TrainingJob, Synced=False
+    with that reason, no Failed condition) and "ready-<reason>" (a running TrainingJob,
+    Ready=False with that reason)."""
+    synced = [(r.name, _SYNCED_HEALTH[r.meaning]) for r in reasons.SYNCED]
+    synced += [(code, "Degraded") for code in ERROR_CODES]
+    synced += [(f"{reasons.WAITING_FOR}{kind}", "Progressing") for kind in KINDS]
+    cases = {
+        f"synced-{name}": (
+            set_condition(observed("trainingjob-refused-spec"), "Synced", reason=name),
+            health,
+        )
+        for name, health in synced
+    }
+    for reason in reasons.READY:
+        obj = set_condition(fixture("trainingjob-running"), "Ready", reason=reason.name)
+        cases[f"ready-{reason.name}"] = (obj, _READY_HEALTH[reason.meaning])
+    return cases
 
 
 def params(cases: list[Case] | None = None) -> list[Any]:

@@ -5,7 +5,6 @@ read from an argocd-cm by Argo CD's settings manager) over objects the operator 
 
 from __future__ import annotations
 
-import copy
 import json
 import subprocess
 from pathlib import Path
@@ -23,8 +22,12 @@ from .cases import (
     argocd_cm,
     argocd_tool,
     chart_health_data,
+    fixture,
+    observed,
     params,
     readme_health_data,
+    reason_cases,
+    set_condition,
 )
 
 # The chart's rendered keys, and each form argocd/README.md documents, as a user copies it.
@@ -118,15 +121,6 @@ def test_the_readme_documents_both_forms() -> None:
     )
 
 
-def _observed(case_name: str) -> dict[str, Any]:
-    """A captured refused object as a terminal Synced=False alone: observedGeneration set to
-    the generation and no Failed condition, so the script decides on Synced's reason text."""
-    obj = copy.deepcopy(next(c for c in CASES if c.name == case_name).load())
-    obj["status"]["observedGeneration"] = obj["metadata"]["generation"]
-    obj["status"]["conditions"] = [c for c in obj["status"]["conditions"] if c["type"] != "Failed"]
-    return obj
-
-
 @pytest.mark.parametrize("form", FORMS)
 def test_terminal_sync_error_is_degraded_inside_argocds_sandbox(
     helm: Path, tmp_path: Path, form: str
@@ -134,9 +128,9 @@ def test_terminal_sync_error_is_degraded_inside_argocds_sandbox(
     """The terminal Synced=False path reads the reason as text: with the string library
     Argo CD does not load for argocd-cm scripts, this used to end in a Lua error (Unknown)."""
     objects = {
-        "refused-spec": _observed("trainingjob-refused-spec"),
-        "refused-create": _observed("service-refused-create"),
-        "bad-credentials": _observed("workspace-bad-credentials"),
+        "refused-spec": observed("trainingjob-refused-spec"),
+        "refused-create": observed("service-refused-create"),
+        "bad-credentials": observed("workspace-bad-credentials"),
     }
     verdicts = evaluate(forms_data(helm)[form], objects, tmp_path)
     messages = {
@@ -151,15 +145,54 @@ def test_terminal_sync_error_is_degraded_inside_argocds_sandbox(
         assert verdict["message"].startswith(start), verdict
 
 
+@pytest.mark.parametrize("form", FORMS)
+def test_argocd_reads_every_reason_as_the_operator_does(
+    helm: Path, tmp_path: Path, form: str
+) -> None:
+    """Argo CD's own evaluation agrees with the vocabulary (reasons.py) on every reason: a
+    Synced=False the operator retries by itself (DeleteFailed, Transient...) is Progressing,
+    where the script before the vocabulary said Degraded; a terminal one, a remote error code
+    included, is Degraded; so are a failed or degraded Ready=False."""
+    cases = reason_cases()
+    verdicts = evaluate(forms_data(helm)[form], {n: obj for n, (obj, _) in cases.items()}, tmp_path)
+    wrong = {
+        name: verdicts[name]
+        for name, (_, health) in cases.items()
+        if verdicts[name].get("error") or verdicts[name]["status"] != health
+    }
+    assert not wrong, wrong
+
+
+def test_an_object_whose_delete_fails_is_progressing_in_argocd(helm: Path, tmp_path: Path) -> None:
+    """What the operator writes while a remote delete fails: Synced=False, DeleteFailed (the
+    finalizer stays, the delete is retried). Being deleted, the object is Progressing before
+    the script runs (Argo CD's "Pending deletion"); the script alone says Progressing too."""
+    obj = set_condition(
+        fixture("workspace-ready"),
+        "Synced",
+        status="False",
+        reason="DeleteFailed",
+        message="ModelArts.0108: Forbidden.",
+    )
+    obj["status"]["phase"] = "Deleting"
+    deleting = json.loads(json.dumps(obj))
+    deleting["metadata"]["deletionTimestamp"] = "2026-12-02T06:00:00Z"
+    deleting["metadata"]["finalizers"] = ["kopf.zalando.org/KopfFinalizerMarker"]
+    verdicts = evaluate(chart_health_data(helm), {"script": obj, "deleting": deleting}, tmp_path)
+    assert verdicts["deleting"]["status"] == "Progressing", verdicts
+    assert verdicts["deleting"]["message"] == "Pending deletion"
+    assert verdicts["script"]["status"] != "Degraded", verdicts
+
+
 def test_a_script_using_the_string_library_fails_in_argocd(tmp_path: Path) -> None:
     """The harness sees the sandbox: the same check written with string.sub is Unknown."""
     script = HEALTH_LUA.read_text().replace(
-        'return hasPrefix(reason, "WaitingFor")',
-        'return string.sub(reason, 1, 10) == "WaitingFor"',
+        "return reason ~= waitingPrefix and hasPrefix(reason, waitingPrefix)",
+        "return string.sub(reason, 1, 10) == waitingPrefix",
     )
     assert "string.sub" in script
     data = {"resource.customizations.health.modelarts.huaweicloud.com_TrainingJob": script}
-    verdict = evaluate(data, {"job": _observed("trainingjob-refused-spec")}, tmp_path)["job"]
+    verdict = evaluate(data, {"job": observed("trainingjob-refused-spec")}, tmp_path)["job"]
     assert verdict["status"] == "Unknown"
     assert "sub" in verdict["error"]
 

@@ -6,13 +6,24 @@ Argo CD's own code."""
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .cases import CASES, GROUP, HEALTH_LUA, ROOT, Case, params
+from modelarts_operator.crd import chart
+
+from .cases import (
+    GROUP,
+    HEALTH_LUA,
+    ROOT,
+    Case,
+    fixture,
+    observed,
+    params,
+    reason_cases,
+    set_condition,
+)
 
 lupa = pytest.importorskip("lupa.lua51")
 
@@ -56,29 +67,6 @@ def run(script: str, obj: dict[str, Any]) -> tuple[str, str]:
 
 def health(obj: dict[str, Any]) -> tuple[str, str]:
     return run(HEALTH_LUA.read_text(), obj)
-
-
-def fixture(name: str) -> dict[str, Any]:
-    return copy.deepcopy(next(c for c in CASES if c.name == name).load())
-
-
-def observed(name: str) -> dict[str, Any]:
-    """A captured refused object as a terminal Synced=False alone: observedGeneration set to
-    the generation and no Failed condition, so the script decides on Synced's reason (the same
-    object whether or not the operator that produced the fixture writes them)."""
-    obj = fixture(name)
-    obj["status"]["observedGeneration"] = obj["metadata"]["generation"]
-    obj["status"]["conditions"] = [c for c in obj["status"]["conditions"] if c["type"] != "Failed"]
-    return obj
-
-
-def set_condition(obj: dict[str, Any], ctype: str, **fields: Any) -> dict[str, Any]:
-    for cond in obj["status"]["conditions"]:
-        if cond["type"] == ctype:
-            cond.update(fields)
-            return obj
-    obj["status"]["conditions"].append({"type": ctype, **fields})
-    return obj
 
 
 @pytest.mark.parametrize("case", params())
@@ -130,15 +118,17 @@ def test_a_message_that_starts_with_the_code_is_not_prefixed_twice() -> None:
     assert health(obj) == ("Degraded", "ModelArts.0107: bad spec")
 
 
-@pytest.mark.parametrize(
-    "reason", ["Throttled", "ServerError", "Ambiguous", "WaitingForWorkspace", "WaitingForModel"]
-)
-def test_retried_sync_errors_stay_progressing(reason: str) -> None:
-    obj = set_condition(observed("trainingjob-refused-spec"), "Synced", reason=reason)
-    assert health(obj)[0] == "Progressing"
+@pytest.mark.parametrize(("name", "case"), reason_cases().items())
+def test_every_reason_has_the_health_the_vocabulary_gives_it(
+    name: str, case: tuple[dict[str, Any], str]
+) -> None:
+    """Transient Synced reasons are Progressing, terminal ones (a remote error code too)
+    Degraded; failed and degraded Ready reasons Degraded, the others Progressing."""
+    obj, expected = case
+    assert health(obj)[0] == expected, name
 
 
-@pytest.mark.parametrize("reason", ["WaitingFo", "XWaitingForModel", "Waitingfor"])
+@pytest.mark.parametrize("reason", ["WaitingFo", "XWaitingForModel", "Waitingfor", "WaitingFor"])
 def test_only_the_waiting_for_prefix_is_transient(reason: str) -> None:
     obj = set_condition(observed("trainingjob-refused-spec"), "Synced", reason=reason)
     assert health(obj)[0] == "Degraded"
@@ -186,7 +176,7 @@ def test_a_service_being_started_again_is_progressing() -> None:
 
 
 @pytest.mark.parametrize("name", ["workspace-ready", "trainingjob-completed", "model-published"])
-def test_only_a_service_can_be_suspended(name: str) -> None:
+def test_a_kind_without_a_suspend_rule_is_not_suspended(name: str) -> None:
     obj = fixture(name)
     obj["spec"]["stopped"] = True
     assert health(obj)[0] == "Healthy"
@@ -194,12 +184,9 @@ def test_only_a_service_can_be_suspended(name: str) -> None:
 
 def test_the_chart_ships_the_generated_copy() -> None:
     """One source: the chart's copy is argocd/health.lua, written by `make crds`."""
-    from modelarts_operator.crd.generate import chart_copies
-
-    (path, text), *_ = chart_copies(ROOT)
-    assert path == CHART_HEALTH_LUA
-    assert text == HEALTH_LUA.read_text()
-    assert CHART_HEALTH_LUA.read_text() == text, "stale: run `make crds`"
+    rendered = dict(chart.generated(ROOT))
+    assert rendered[CHART_HEALTH_LUA] == rendered[HEALTH_LUA] == HEALTH_LUA.read_text()
+    assert CHART_HEALTH_LUA.read_text() == HEALTH_LUA.read_text(), "stale: run `make crds`"
 
 
 def test_an_edited_source_makes_the_chart_copy_stale(tmp_path: Path) -> None:
@@ -253,3 +240,30 @@ def test_concerning_v2_service_is_degraded() -> None:
     status = {"observedGeneration": 2, "phase": "Concerning", "conditions": [ready]}
     obj = _derived("Service", {"v2": {"version": "1.0.0"}}, status)
     assert health(obj) == ("Degraded", "2 of 3 instances abnormal")
+
+
+DECLARED = chart.declarations()
+
+
+@pytest.mark.parametrize("kind", DECLARED, ids=[k.crd.kind for k in DECLARED])
+def test_a_kind_is_suspended_by_its_declared_spec_field_only(kind: Any) -> None:
+    """The script's suspend rules are the declarations' HealthRules (rendered by make crds)."""
+    field = kind.health.suspended_when or "stopped"
+    ready = {"type": "Ready", "status": "True", "reason": "Ready", "observedGeneration": 2}
+    status = {"observedGeneration": 2, "phase": "Running", "conditions": [ready]}
+    obj = _derived(kind.crd.kind, {field: True}, status)
+    assert health(obj)[0] == ("Suspended" if kind.health.suspended_when else "Healthy")
+
+
+@pytest.mark.parametrize("kind", DECLARED, ids=[k.crd.kind for k in DECLARED])
+def test_a_kind_is_suspended_by_its_declared_phase_only_at_the_current_generation(
+    kind: Any,
+) -> None:
+    field, phase = kind.health.suspended_when or "stopped", kind.health.suspended_phase
+    ready = {"type": "Ready", "status": "False", "reason": "Stopped", "observedGeneration": 2}
+    status = {"observedGeneration": 2, "phase": phase or "Stopped", "conditions": [ready]}
+    assert health(_derived(kind.crd.kind, {field: False}, status))[0] == (
+        "Suspended" if phase else "Progressing"
+    )
+    newer = _derived(kind.crd.kind, {field: False}, status, generation=3)
+    assert health(newer)[0] == "Progressing"

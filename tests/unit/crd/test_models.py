@@ -9,16 +9,11 @@ import pytest
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from modelarts_operator.crd import (
-    ModelSpec,
-    ModelStatus,
-    ServiceSpec,
-    ServiceStatus,
-    TrainingJobSpec,
-    TrainingJobStatus,
-    WorkspaceSpec,
-)
 from modelarts_operator.crd.generate import KINDS, find_root
+from modelarts_operator.crd.model import ModelSpec, ModelStatus
+from modelarts_operator.crd.service import ServiceSpec, ServiceStatus
+from modelarts_operator.crd.training_job import TrainingJobSpec, TrainingJobStatus
+from modelarts_operator.crd.workspace import WorkspaceSpec
 
 EXAMPLES = find_root(Path(__file__).parent) / "examples"
 SPECS: dict[str, type[BaseModel]] = {info.kind: info.spec for info in KINDS}

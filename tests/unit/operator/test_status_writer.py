@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from modelarts_operator.api import errors
-from modelarts_operator.crd import ServiceStatus, TrainingJobStatus
+from modelarts_operator.crd.service import ServiceStatus
+from modelarts_operator.crd.training_job import TrainingJobStatus
 from modelarts_operator.reconcile import conditions as cond
 from modelarts_operator.reconcile.controller import InvalidSpec
 from modelarts_operator.reconcile.credentials import CredentialsError
