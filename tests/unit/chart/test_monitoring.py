@@ -249,3 +249,15 @@ def test_every_metric_the_dashboard_and_alerts_read_is_declared() -> None:
         "modelarts_poll_cycle_seconds",
         "modelarts_api_calls_total",
     } <= referenced_metrics()
+
+
+def test_the_reasons_the_alerts_name_are_in_the_operators_vocabulary() -> None:
+    """A reason renamed in reasons.py must not leave an alert matching nothing."""
+    from modelarts_operator import reasons
+
+    text = (CHART / "files" / "monitoring" / "alerts.yaml").read_text()
+    named = {
+        name for matcher in re.findall(r'reason[!=]~"([^"]+)"', text) for name in matcher.split("|")
+    }
+    assert named == {"Paused", "AuthFailed", "CredentialsError"}
+    assert all(reasons.is_known(name) for name in named)
