@@ -50,30 +50,30 @@ build_etcd() {
   say "built etcd in $((SECONDS - t0))s"
 }
 
+# $1 = output binary, $2 = its version (for the messages), $3 = ldflags, $4 = package@version:
+# `go install` into a temporary directory of this build's own (two builds at once must not share
+# one), then into place.
+go_install() {
+  local out=$1 name; name=$(basename "$1")
+  if [[ -x $out ]]; then say "$name $2 present ($out)"; return; fi
+  say "building $name $2"
+  local t0=$SECONDS tmp; tmp=$(mktemp -d "$(dirname "$out").XXXXXX")
+  GOBIN=$tmp go install -trimpath -ldflags "$3" "$4"
+  mv "$tmp/$name" "$out" && rmdir "$tmp"
+  say "built $name in $((SECONDS - t0))s"
+}
+
 build_helm() {
-  local out=$helm_bin/helm
-  if [[ -x $out ]]; then say "helm $HELM_VERSION present ($out)"; return; fi
-  say "building helm $HELM_VERSION"
-  local t0=$SECONDS
-  local tmp; tmp=$(mktemp -d "$helm_bin.XXXXXX")
-  GOBIN=$tmp go install -trimpath \
-    -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
+  go_install "$helm_bin/helm" "$HELM_VERSION" \
+    "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
     "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
-  mv "$tmp/helm" "$out" && rmdir "$tmp"
-  say "built helm in $((SECONDS - t0))s"
 }
 
 build_promtool() {
-  local out=$prometheus_bin/promtool
-  if [[ -x $out ]]; then say "promtool $PROMETHEUS_VERSION present ($out)"; return; fi
-  say "building promtool $PROMETHEUS_VERSION (cold: a few minutes)"
-  local t0=$SECONDS release="3.${PROMETHEUS_VERSION#v0.3}"  # module v0.316.0 is Prometheus 3.16.0
-  local tmp; tmp=$(mktemp -d "$prometheus_bin.XXXXXX")
-  GOBIN=$tmp go install -trimpath \
-    -ldflags "-s -w -X github.com/prometheus/common/version.Version=$release" \
+  local release="3.${PROMETHEUS_VERSION#v0.3}"  # module v0.316.0 is Prometheus 3.16.0
+  go_install "$prometheus_bin/promtool" "$PROMETHEUS_VERSION" \
+    "-s -w -X github.com/prometheus/common/version.Version=$release" \
     "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION"
-  mv "$tmp/promtool" "$out" && rmdir "$tmp"
-  say "built promtool in $((SECONDS - t0))s"
 }
 
 what=${1:-all}
