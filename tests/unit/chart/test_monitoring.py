@@ -54,16 +54,6 @@ def referenced_metrics() -> set[str]:
     return {m for e in rule_exprs(rules) + dashboard_exprs(dashboard) for m in metric_names(e)}
 
 
-@pytest.fixture(scope="module")
-def promtool() -> Path:
-    from modelarts_operator.controlplane import ControlPlaneError, tool_path
-
-    try:
-        return tool_path("promtool")
-    except ControlPlaneError as err:
-        pytest.skip(f"promtool not built ({err})")
-
-
 def rendered_rules(render: Render, **values: Any) -> dict[str, Any]:
     objects = render({"metrics": {"prometheusRule": {"enabled": True, **values}}})
     spec: dict[str, Any] = one(objects, "PrometheusRule")["spec"]
