@@ -92,6 +92,7 @@ def _minutes(text: str) -> float:
 def cmd_all(_: argparse.Namespace) -> int:
     status = _scale(ALL_SCALES)
     status |= _script("poll_cycle.py")
+    status |= _script("create_calls.py")
     status |= _script("emulator_throughput.py")
     status |= _script("reliability.py")
     status |= _script("soak.py", "1000", "30")
@@ -104,6 +105,10 @@ def cmd_scale(args: argparse.Namespace) -> int:
 
 def cmd_cycle(args: argparse.Namespace) -> int:
     return _script("poll_cycle.py", args.form, *map(str, args.sizes))
+
+
+def cmd_creates(_: argparse.Namespace) -> int:
+    return _script("create_calls.py")
 
 
 def cmd_emulator(_: argparse.Namespace) -> int:
@@ -174,6 +179,7 @@ def parser() -> argparse.ArgumentParser:
     cycle = command("cycle", "the operator's own CPU per settled poll cycle", cmd_cycle)
     cycle.add_argument("--form", choices=("v1", "v2"), default="v1", help="TrainingJob form")
     cycle.add_argument("sizes", nargs="*", type=_size, metavar="N", help="default: 1000 10000")
+    command("creates", "ModelArts calls per create, every kind and form", cmd_creates)
     command("emulator", "the emulator's own throughput", cmd_emulator)
     command("reliability", "faults injected while objects converge", cmd_reliability)
     soak = command("soak", "N v1 jobs with a trickle of creates and deletes", cmd_soak)

@@ -18,9 +18,11 @@ import kopf
 
 from modelarts_operator import GROUP, VERSION
 from modelarts_operator.api import AkSkCredentials, ClientConfig, ModelArtsClient
+from modelarts_operator.api.training_jobs import JOBSTAT
 from modelarts_operator.reconcile.credentials import credentials_from_secret
 from modelarts_operator.reconcile.kube import KubeClient, bearer_token, load_configuration
-from modelarts_operator.resources.training_job import JOBSTAT, phase_of
+from modelarts_operator.resources.training_common import phase_of
+from modelarts_operator.resources.training_v1 import PHASES
 
 INTERVAL = float(os.environ.get("MODELARTS_POLL_ACTIVE_SECONDS", "10"))
 PLURAL = os.environ.get("BENCH_PEER_PLURAL", "trainingjobs")
@@ -65,7 +67,7 @@ async def poll(spec: kopf.Spec, status: kopf.Status, patch: kopf.Patch, **_: Any
         if not job_id or not version_id:
             return
         version = await client.training_jobs.get_version(int(job_id), int(version_id))
-        phase = phase_of(version.status)
+        phase = phase_of(PHASES, version.status)
         if status.get("phase") != phase:
             patch.status["phase"] = phase
             patch.status["remoteStatus"] = JOBSTAT.get(version.status or 0)

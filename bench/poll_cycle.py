@@ -38,10 +38,9 @@ from modelarts_operator.api.base import ClientConfig
 from modelarts_operator.api.client import ModelArtsClient
 from modelarts_operator.api.training_jobs import TrainingJobCreateRequest
 from modelarts_operator.crd.training_job import TrainingJobSpec
+from modelarts_operator.reconcile.controller import Reconciler
 from modelarts_operator.reconcile.poller import Poller
-from modelarts_operator.reconcile.runtime import KindHandlers
-from modelarts_operator.reconcile.status import StatusWriter
-from modelarts_operator.resources.training_job import TrainingJobAdapter
+from modelarts_operator.resources.training_job import DECLARATION
 from modelarts_operator.resources.training_v2 import create_request
 from modelarts_operator.runner import _tune_gc
 
@@ -56,11 +55,6 @@ class Clients:
 
     async def for_namespace(self, namespace: str) -> ModelArtsClient:
         return self.client
-
-
-@dataclass
-class _Reconciler:
-    writer: StatusWriter
 
 
 async def _create_remote(client: ModelArtsClient, n: int) -> list[tuple[int, int]]:
@@ -149,11 +143,8 @@ async def measure(n: int, form: str = "v1") -> dict[str, Any]:
             server = ApiServer({b["metadata"]["name"]: b for b in bodies})
             rt = Runtime(server, clients=cast(Any, Clients(client)))
             rt.watch()
-            adapter = TrainingJobAdapter()
-            handlers = KindHandlers(
-                adapter, cast(Any, _Reconciler(StatusWriter(adapter.status_model)))
-            )
-            poller = Poller(cast(Any, rt), handlers)
+            reconciler = Reconciler(DECLARATION, cast(Any, server), rt.clients, rt.registry)
+            poller = Poller(cast(Any, rt), reconciler)
             await poller.cycle()  # the objects come to show their remote state
             first_writes = server.writes
             rt.watch()

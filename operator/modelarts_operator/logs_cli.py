@@ -280,16 +280,6 @@ def client_from_env(environ: dict[str, str]) -> ModelArtsClient | None:
     return ModelArtsClient(config, credentials)
 
 
-def _context_namespace(kubeconfig: str | None) -> str:
-    try:
-        from kubernetes import config
-
-        _, active = config.list_kube_config_contexts(config_file=kubeconfig)  # type: ignore[no-untyped-call]
-    except Exception:  # no kubeconfig: the in-cluster or --job-id cases
-        return "default"
-    return str((active or {}).get("context", {}).get("namespace") or "default")
-
-
 async def _job_ids(kube: Any, namespace: str, name: str) -> tuple[str | int, int | None]:
     from .reconcile.kube import KubeError
 
@@ -336,7 +326,9 @@ async def run_logs(
         name = parse_target(args.target) if args.target else None
         if args.job_id is None and name is None:
             raise LogsError("name the training job (trainingjob/NAME) or pass --job-id")
-        namespace = args.namespace or _context_namespace(args.kubeconfig)
+        from .reconcile.kube import context_namespace
+
+        namespace = args.namespace or context_namespace(args.kubeconfig)
         if client is None:
             client = client_from_env(environ)
             if client is not None:

@@ -92,6 +92,17 @@ DECLARED: dict[str, Declared] = {
         "closing after the request timeout) and closed (so far).",
         ("state",),
     ),
+    "modelarts_credential_refreshes_total": Declared(
+        "counter",
+        "Temporary credentials obtained (result ok) or not (failed), by mechanism: oidc, "
+        "pod-identity, ecs-metadata, agency.",
+        ("mechanism", "result"),
+    ),
+    "modelarts_credentials_expiry_seconds": Declared(
+        "gauge",
+        "Seconds until the temporary credentials in use expire, the soonest per mechanism.",
+        ("mechanism",),
+    ),
 }
 
 

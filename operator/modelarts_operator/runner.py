@@ -238,60 +238,52 @@ async def release_free_memory_every(period: float) -> None:
 
 
 async def operate(settings: OperatorSettings, liveness: str, kubeconfig: str | None = None) -> None:
-    """kopf with this operator's handlers, pollers and metrics, until kopf stops."""
-    from . import resources  # registers every kind's handlers
-    from .reconcile import references, runtime
+    """kopf with this operator's handlers, pollers and metrics, until kopf stops.
+
+    The handlers go into a kopf registry of this call's own, bound to this call's runtime:
+    nothing is module state, and importing the kinds registers nothing."""
+    from .reconcile import handlers
     from .reconcile.credentials import ClientFactory
-    from .reconcile.kube import KubeClient
+    from .reconcile.kube import KubeClient, connection_info
+    from .reconcile.runtime import Runtime
+    from .resources import KINDS
 
     _tune_gc()
+    kube = KubeClient.from_environment(kubeconfig)
+    clients = ClientFactory(settings, kube)
+    clients.on_call = _record_call
+    rt = Runtime(settings, kube, clients, KINDS)
+    clients.on_secret_change = rt.credentials_changed
+    registry = kopf.OperatorRegistry()
+    handlers.register(registry, rt)
 
-    @kopf.on.startup()
+    @kopf.on.startup(registry=registry)
     async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
-        runtime.configure(settings)
+        handlers.configure(settings)
         # One replica acts at a time through the Lease (leader.py), not kopf peering.
         settings.peering.standalone = True
-        kube = KubeClient.from_environment(kubeconfig)
-        clients = ClientFactory(operator_settings, kube)
-        clients.on_call = _record_call
-        clients.on_secret_change = runtime.credentials_changed
-        rt = runtime.Runtime(operator_settings, kube, clients)
-        runtime.RUNTIME = rt
-        references.use_registry(rt.registry)
-        rt.start_background(resources.ADAPTERS)
+        rt.start_pollers()
         period = operator_settings.poll_settled_seconds
         rt.tasks.append(asyncio.create_task(release_free_memory_every(period)))
         METRICS.gauge("modelarts_objects", rt.registry.count_by_phase)
         METRICS.gauge("modelarts_objects_not_synced", rt.registry.count_not_synced)
 
-    @kopf.on.login()
+    @kopf.on.login(registry=registry)
     def login(**_: Any) -> kopf.ConnectionInfo:
-        from .reconcile.kube import connection_info
-
         return connection_info(kubeconfig)
-
-    @kopf.on.cleanup()
-    async def cleanup(**_: Any) -> None:
-        rt = runtime.RUNTIME
-        if rt is None:
-            return
-        for task in rt.tasks:
-            task.cancel()
-        await asyncio.gather(*rt.tasks, return_exceptions=True)
-        await rt.clients.aclose()
-        await rt.kube.aclose()
-        runtime.RUNTIME = None
 
     operator_settings = settings
     _acting.set()
     try:
         await kopf.operator(
+            registry=registry,
             clusterwide=not settings.namespaces,
             namespaces=settings.namespaces,
             liveness_endpoint=liveness,
         )
     finally:
         _acting.clear()
+        await rt.aclose()
 
 
 # Set while this process runs kopf and the pollers (the Lease holder, or the only replica).

@@ -175,7 +175,7 @@ async def run_status(
 ) -> int:
     """The command; ``kube`` replaces the cluster in tests. Exit status 0 when every object is
     Ready, 1 when one is not (scripts can wait on it), 2 on an error."""
-    from .logs_cli import _context_namespace
+    from .reconcile.kube import context_namespace
 
     own = kube is None
     if own:
@@ -184,7 +184,7 @@ async def run_status(
         kube = KubeClient.from_environment(args.kubeconfig)
     try:
         namespace = None if args.all_namespaces else (
-            args.namespace or _context_namespace(args.kubeconfig)
+            args.namespace or context_namespace(args.kubeconfig)
         )  # fmt: skip
         rows = await collect(kube, namespace, views or kinds())
     finally:
@@ -268,11 +268,10 @@ async def run_events(
     views: Sequence[KindView] = (),
     now: dt.datetime | None = None,
 ) -> int:
-    from .logs_cli import _context_namespace
-    from .reconcile.kube import KubeError
+    from .reconcile.kube import KubeError, context_namespace
 
     view, name = parse_target(args.target, views or kinds())
-    namespace = args.namespace or _context_namespace(args.kubeconfig)
+    namespace = args.namespace or context_namespace(args.kubeconfig)
     own = kube is None
     if own:
         from .reconcile.kube import KubeClient

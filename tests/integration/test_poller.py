@@ -15,10 +15,10 @@ import pytest
 from modelarts_operator.controlplane import ControlPlane
 from modelarts_operator.reconcile import conditions as cond
 from modelarts_operator.reconcile.kube import KubeClient
-from modelarts_operator.reconcile.poller import NOT_BLINDED, Poller
+from modelarts_operator.reconcile.poller import Poller
 from modelarts_operator.reconcile.registry import Entry
 from modelarts_operator.reconcile.runtime import Runtime
-from modelarts_operator.resources.training_job import TrainingJobAdapter
+from modelarts_operator.resources.training_job import DECLARATION
 from modelarts_operator.settings import OperatorSettings
 
 from .conftest import PLURAL_PATH, condition, kube_http, namespace
@@ -56,12 +56,15 @@ async def test_poller_write_from_a_stale_view_keeps_the_reconciles_conditions(
 
     kube = KubeClient.from_environment(str(operator_stopped.kubeconfig))
     try:
-        rt = Runtime(settings=OperatorSettings(), kube=kube, clients=None)
-        poller = Poller(rt, rt.handlers_for(TrainingJobAdapter()))
+        rt = Runtime(OperatorSettings(), kube, None, [DECLARATION])  # type: ignore[arg-type]
+        poller = Poller(rt, rt.reconcilers["trainingjobs"])
         entry = Entry("trainingjobs", ns, "job", stale)
         running = _Summary(status=8)
-        obs = poller.h.adapter.observe_summary(entry, running)
-        await poller._apply(entry, poller._from_summary(entry, obs, running, NOT_BLINDED))
+        form = DECLARATION.form_of(entry)
+        assert form is not None
+        adapter = form.adapter
+        obs = adapter.observe_summary(entry, running)
+        await poller._apply(entry, poller._from_summary(adapter, entry, obs, running, None))
     finally:
         await kube.aclose()
 

@@ -51,6 +51,7 @@ from .errors import (
     Throttled,
     TransportError,
 )
+from .identity import IdentityError, TemporaryIdentity
 from .models import (
     ModelApi,
     ModelDeleteResult,
@@ -121,6 +122,7 @@ __all__ = [
     "DataArtsModelCreated",
     "DataSource",
     "Forbidden",
+    "IdentityError",
     "InvalidParameter",
     "JobParameter",
     "LlmModelConfig",
@@ -159,6 +161,7 @@ __all__ = [
     "ServiceUpdateRequest",
     "StateConflict",
     "TemplateInput",
+    "TemporaryIdentity",
     "Throttled",
     "TrainingJobConfig",
     "TrainingJobCreateRequest",

@@ -1,4 +1,4 @@
-"""Shared building blocks of the four custom resources: base model, common spec fields, status.
+"""Shared building blocks of the custom resources: base model, common spec fields, status.
 
 The pydantic models here are the single source of the CRD schemas (see ``generate.py``):
 field descriptions become ``kubectl explain`` text, ``Field`` constraints become OpenAPI
@@ -15,10 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from .. import reasons
+from .. import GROUP, VERSION, reasons
 
-GROUP = "modelarts.huaweicloud.com"
-VERSION = "v1alpha1"
 API_VERSION = f"{GROUP}/{VERSION}"
 CATEGORY = "modelarts"
 
@@ -229,7 +227,7 @@ class Location(CrdModel):
 
 
 class CommonStatus(CrdModel):
-    """Status fields shared by all four kinds."""
+    """Status fields shared by every kind."""
 
     observed_generation: int | None = Field(
         default=None,

@@ -33,7 +33,6 @@ from .common import (
     validations,
 )
 
-ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 CHANNEL_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 # local_code_dir must be under /home but not /home/ma-user itself nor the platform's own
 # directories below it (the API refuses them).

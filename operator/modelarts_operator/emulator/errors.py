@@ -1,9 +1,10 @@
 """Errors raised by handlers, rendered in the body shape of the API family that raised them.
 
-Shapes (reference §1.6): the v1 training family adds ``is_success: false``; workspaces add a
-32-hex ``request_id``; models and services use the bare ``{error_msg, error_code}``; DataArts
-uses ``common.*``/``APIG.*`` codes; IAM uses Keystone's ``{"error": {...}}`` plus the generic
-pair.
+Shapes (ModelArts API Reference, Issue 04 2020-12-14, §3.3 and each API's error table; the
+DataArts Fabric "Creating a Model" page for DataArts): the v1 training family adds
+``is_success: false``; workspaces add a 32-hex ``request_id``; models and services use the
+bare ``{error_msg, error_code}``; DataArts uses ``common.*``/``APIG.*`` codes; IAM uses
+Keystone's ``{"error": {...}}`` plus the generic pair.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def family_for_path(path: str) -> Family:
     """Which API family a path belongs to (decides the error body shape)."""
     if path.startswith("/_emulator"):
         return Family.ADMIN
-    if path.startswith("/v3/"):
+    if path.startswith(("/v3/", "/v3.0/")):
         return Family.IAM
     parts = path.split("/")
     # /v1/workspaces/{ws}/models and /v1/base-models are DataArts; /v1/{project}/workspaces
@@ -127,7 +128,8 @@ def error_body(family: Family, err: ApiError, request_hex: str) -> dict[str, Any
 
 
 def dataarts_code(err: ApiError) -> ApiError:
-    """Translate a ModelArts-style error into the DataArts codes of reference §1.6."""
+    """Translate a ModelArts-style error into the DataArts codes (DataArts Fabric "Creating a
+    Model": ``common.*`` with the HTTP status, ``APIG.*`` from the API gateway)."""
     prefix = "failed to read http request, please check your input"
     if err.code.startswith("common.") and err.status == 400 and not err.msg.startswith(prefix):
         return ApiError(400, err.code, f"{prefix}, code: 400, reason: {err.msg}")

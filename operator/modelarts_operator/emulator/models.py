@@ -1,4 +1,4 @@
-"""Models (reference §2.3): import, list, detail, delete.
+"""Models (ModelArts API Reference 2020, §6.1): import, list, detail, delete.
 
 Import starts ``publishing`` and becomes ``published`` after a while, or ``failed`` when the
 source location is not an OBS path (``obs://bucket/...``, ``/bucket/...`` or an

@@ -1,5 +1,6 @@
-"""Services (reference §2.4): deploy, list, detail, update/start/stop, events, update logs,
-monitor, specifications, delete; plus the access address itself (``/v1/infers/{id}``).
+"""Services (ModelArts API Reference 2020, §7): deploy, list, detail, update/start/stop,
+events, update logs, monitor, specifications, delete; plus the access address itself
+(``/v1/infers/{id}``).
 
 Deploy plans deploying (with ``progress``) -> running; batch: deploying -> running ->
 finished. A config update plans deploying -> running again; ``status`` stopped/running stops

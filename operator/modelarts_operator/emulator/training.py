@@ -1,4 +1,4 @@
-"""Training jobs v1 (reference §2.1): jobs, versions, stop, logs, catalogues.
+"""Training jobs v1 (ModelArts API Reference 2020, §5.1): jobs, versions, stop, logs, catalogues.
 
 A version's life is a timeline fixed at creation: 1 INIT -> 7 WAITING -> 8 RUNNING ->
 10 COMPLETED; a stop cuts it and appends 9 KILLING -> 12 KILLED; a forced failure appends the

@@ -13,7 +13,8 @@ JOB_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MODEL_NAME = re.compile(rf"^[A-Za-z0-9_\-{CJK}]{{1,64}}$")
 SERVICE_NAME = MODEL_NAME
 WORKSPACE_NAME = re.compile(rf"^[A-Za-z0-9_\-{CJK}]{{4,64}}$")
-# Reference §5.24: each part 0 or 1-99 without a leading zero.
+# The API reference (2020, §6.1) asks for parts 1-99 without a leading zero; its own samples
+# use "1.0.0" and "0.0.1": each part 0 or 1-99 without a leading zero.
 MODEL_VERSION = re.compile(r"^(0|[1-9]\d?)\.(0|[1-9]\d?)\.(0|[1-9]\d?)$")
 DATAARTS_NAME = re.compile(r"^[A-Za-z0-9_. -]{1,64}$")
 DATAARTS_WORKSPACE = re.compile(r"^[A-Za-z0-9-]{1,36}$")
@@ -99,7 +100,8 @@ class V:
         default: int | None = None,
         prefix: str = "",
     ) -> int | None:
-        """Ints or numeric strings (reference §5.1: samples send both)."""
+        """Ints or numeric strings (the API reference 2020 types them Long, its create-job sample
+        sends strings)."""
         name = prefix + field
         if required:
             self.need(body, field, prefix)

@@ -1,5 +1,6 @@
-"""Workspaces (reference §2.5): create (NORMAL at once), list, get, update, delete (DELETING for
-a while, then gone with everything inside), quotas get/update. Errors carry ``request_id``."""
+"""Workspaces (ModelArts API Reference 2020, §8): create (NORMAL at once), list, get, update,
+delete (DELETING for a while, then gone with everything inside), quotas get/update. Errors
+carry ``request_id``."""
 
 from __future__ import annotations
 

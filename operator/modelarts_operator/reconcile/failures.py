@@ -14,12 +14,14 @@ from dataclasses import dataclass
 
 from .. import reasons
 from ..api import errors
-from .controller import InvalidSpec, ProjectChanged
+from . import requeue
+from .adapter import InvalidSpec, ProjectChanged
 from .credentials import CredentialsError
+from .requeue import Requeue
 from .status import Report, Verdict
 
-TRANSIENT_RETRY_SECONDS = 15.0
-SLOW_RETRY_SECONDS = 300.0
+TRANSIENT_RETRY_SECONDS = requeue.TRANSIENT
+SLOW_RETRY_SECONDS = requeue.SLOW
 
 
 @dataclass(frozen=True)
@@ -36,12 +38,17 @@ class Failure:
     def message(self) -> str:
         return self.synced.message
 
-    def report(self, has_remote: bool, *, phase_if_new: str | None = None) -> Report:
+    @property
+    def requeue(self) -> Requeue:
+        """When to try again, and why (the event's reason)."""
+        return Requeue(self.delay, self.event_reason)
+
+    def report(self, has_remote: bool) -> Report:
         """Synced=False; an object with no remote object yet is not ready for the same cause
         (it is not still waiting for whatever it waited for before)."""
         if has_remote:
             return Report(synced=self.synced)
-        phase = phase_if_new or ("Pending" if self.transient else "Error")
+        phase = "Pending" if self.transient else "Error"
         return Report(phase=phase, synced=self.synced, ready=self.synced)
 
 

@@ -15,43 +15,68 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
 
 from ..api import errors
 from ..metrics import METRICS
+from ..settings import OperatorSettings
 from . import conditions as cond
-from .controller import Observation, load_context
+from .adapter import Observation, RemoteAdapter
+from .controller import Reconciler
 from .credentials import location_of
 from .failures import classify
-from .kube import KubeError
+from .kube import KubeClient, KubeError
 from .policies import moved
-from .registry import Entry
+from .registry import Entry, Registry
 from .status import Report, Verdict, status_patch
-
-if TYPE_CHECKING:
-    from .runtime import KindHandlers, Runtime
 
 log = logging.getLogger(__name__)
 ReportOf = Callable[[Entry], Report]  # what to show, from a given view of the object
-UNKNOWN = Verdict(False, "Unknown")  # a blinded object's Synced verdict from before is unknown
-Blinded = object  # the Synced condition (or None) a blinded object had before; or NOT_BLINDED
-NOT_BLINDED = object()
-HAND_OVER = object()  # a blinded object with nothing to give back: its reconcile decides
+Adapter = RemoteAdapter[Any, Any]
+
+
+@dataclass(frozen=True)
+class Blinding:
+    """This poller marked an object Synced=False because its list call failed; ``before`` is
+    the Synced condition it had then (None: it had none, or it showed a blinding already)."""
+
+    before: cond.Condition | None
+
+
+HandOver = Literal["hand-over"]
+HAND_OVER: HandOver = "hand-over"  # a blinded object with nothing to give back: its reconcile
+# decides
+
+
+class Surroundings(Protocol):
+    """What a poller uses of the running operator (``runtime.Runtime``)."""
+
+    settings: OperatorSettings
+    kube: KubeClient
+    registry: Registry
+
+    @property
+    def clients(self) -> Any: ...  # ClientFactory: the ModelArts client of each namespace
+
+    async def poke(self, entry: Entry, why: str) -> None: ...
+
+    async def post_event(self, entry: Entry, type_: str, reason: str, message: str) -> None: ...
 
 
 class Poller:
     CONCURRENCY = 16
 
-    def __init__(self, runtime: Runtime, handlers: KindHandlers) -> None:
+    def __init__(self, runtime: Surroundings, reconciler: Reconciler) -> None:
         self.rt = runtime
-        self.h = handlers
+        self.reconciler = reconciler
+        self.plural = reconciler.kind.plural
         self.cycles = 0
         self.patches = 0
         self._next_due: dict[tuple[str, str], float] = {}
-        # Objects this poller marked Synced=False because their list call failed, with the
-        # Synced condition they had before (None when they had none to give back). A record
+        # Objects this poller marked Synced=False because their list call failed. A record
         # goes only once the object's status no longer shows the blinding.
-        self._blinded: dict[tuple[str, str], cond.Condition | None] = {}
+        self._blinded: dict[tuple[str, str], Blinding] = {}
         # When a blinded object with nothing to give back was handed to its reconcile.
         self._handed_over: dict[tuple[str, str], float] = {}
 
@@ -64,16 +89,16 @@ class Poller:
             except asyncio.CancelledError:
                 raise
             except Exception:  # a failed cycle must not end polling
-                log.exception("poll cycle for %s failed", self.h.adapter.kind.plural)
+                log.exception("poll cycle for %s failed", self.plural)
             spent = time.monotonic() - started
-            METRICS.observe("modelarts_poll_cycle_seconds", spent, kind=self.h.adapter.kind.plural)
+            METRICS.observe("modelarts_poll_cycle_seconds", spent, kind=self.plural)
             await self._rest(in_flight, spent)
 
     async def _rest(self, in_flight: bool, spent: float = 0.0) -> None:
         """Active period while anything is in flight (counted from the cycle's start, so a
         long cycle does not stretch the period and the lag); otherwise the settled period,
         cut short (to the active one) when a reconcile puts an object in flight."""
-        s, wake = self.rt.settings, self.h.in_flight
+        s, wake = self.rt.settings, self.reconciler.in_flight
         wake.clear()
         if in_flight:
             await asyncio.sleep(max(0.0, s.poll_active_seconds - spent))
@@ -85,29 +110,20 @@ class Poller:
         await asyncio.sleep(s.poll_active_seconds)
 
     async def cycle(self) -> bool:
-        """One poll of every watched object of this kind; True if any is in flight."""
-        adapter = self.h.adapter
-        entries = [
-            e
-            for e in self.rt.registry.entries(adapter.kind.plural)
-            if adapter.polled(e) and not e.deleting and self._due(e)
-        ]
-        if not entries:
-            return False
-        self.cycles += 1
-        METRICS.inc("modelarts_poll_cycles_total", kind=adapter.kind.plural)
-        by_client: dict[Any, list[Entry]] = defaultdict(list)
+        """One poll of every watched object of this kind; True if any is in flight.
+
+        Objects are grouped by credentials (client), API form and scope (the list they are
+        in, usually their workspace): one list walk per group."""
+        kind = self.reconciler.kind
+        entries = [e for e in self.rt.registry.entries(self.plural) if not e.deleting]
+        groups: dict[tuple[Any, str, str], list[Entry]] = defaultdict(list)
+        adapters: dict[str, Adapter] = {}
         namespaces: dict[str, Any] = {}  # one lookup per namespace, not per object
         for entry in entries:
-            if entry.namespace not in namespaces:
-                try:
-                    namespaces[entry.namespace] = await self.rt.clients.for_namespace(
-                        entry.namespace
-                    )
-                except Exception as err:  # credentials problems show on the next reconcile
-                    log.debug("no client for %s: %s", entry.namespace, err)
-                    namespaces[entry.namespace] = None
-            client = namespaces[entry.namespace]
+            form = kind.form_of(entry)  # None: not valid, its reconcile says so
+            if form is None or not form.adapter.polled(entry) or not self._due(entry):
+                continue
+            client = await self._client(entry.namespace, namespaces)
             if client is None:
                 continue
             if moved(entry.status, location_of(client)):
@@ -117,19 +133,27 @@ class Poller:
                 if synced.get("reason") != "ProjectChanged":
                     await self.rt.poke(entry, "the namespace points to another project")
                 continue
-            by_client[client].append(entry)
+            adapters[form.name] = form.adapter
+            scope = form.adapter.poll_scope(entry, self.rt.registry)
+            groups[(client, form.name, scope)].append(entry)
+        if not groups:
+            return False
+        self.cycles += 1
+        METRICS.inc("modelarts_poll_cycles_total", kind=self.plural)
         in_flight = False
-        for client, group in by_client.items():
+        for (client, form_name, scope), group in groups.items():
+            adapter = adapters[form_name]
             try:
-                remote = await adapter.poll(client, group)
+                remote = {ident: item async for ident, item in adapter.list_remote(client, scope)}
             except errors.ModelArtsError as err:
-                log.warning("listing %s failed: %s", adapter.kind.plural, err)
-                await self._run_bounded([self._blind(entry, err) for entry in group])
+                log.warning("listing %s (%s) failed: %s", self.plural, form_name, err)
+                blind = [self._blind_after_failed_list(entry, err) for entry in group]
+                await self._run_bounded(blind)
                 continue
             updates: list[Awaitable[object]] = []
             for entry in group:
-                blinded = self._unblinding(entry)
-                if blinded is HAND_OVER:
+                blinding = self._unblinding(entry)
+                if blinding == HAND_OVER:
                     if self._hand_over_due(entry):
                         updates.append(self.rt.poke(entry, "listing works again"))
                     continue
@@ -139,18 +163,33 @@ class Poller:
                     continue
                 obs = adapter.observe_summary(entry, summary)
                 in_flight = in_flight or obs.in_flight
-                report_of = self._from_summary(entry, obs, summary, blinded)
+                report_of = self._from_summary(adapter, entry, obs, summary, blinding)
                 # Most objects, most cycles, have nothing to patch: no task for them.
                 if self._patch_for(entry, report_of(entry)):
                     updates.append(self._apply(entry, report_of))
             await self._run_bounded(updates)
         return in_flight
 
-    def _unblinding(self, entry: Entry) -> Blinded:
+    async def _client(self, namespace: str, known: dict[str, Any]) -> Any:
+        """The namespace's ModelArts client (None while its credentials cannot be had: the
+        next reconcile reports that)."""
+        if namespace not in known:
+            try:
+                known[namespace] = await self.rt.clients.for_namespace(namespace)
+            except Exception as err:
+                log.debug("no client for %s: %s", namespace, err)
+                known[namespace] = None
+        return known[namespace]
+
+    def _adapter_of(self, entry: Entry) -> Adapter | None:
+        form = self.reconciler.kind.form_of(entry)
+        return None if form is None else form.adapter
+
+    def _unblinding(self, entry: Entry) -> Blinding | HandOver | None:
         """After a good list, how to treat ``entry`` if this poller blinded it: its record
         (the Synced condition to give back), HAND_OVER to its reconcile when its status shows
         the blinding and there is nothing to give back (none was had, or this process did
-        not do the blinding: it restarted since), or NOT_BLINDED.
+        not do the blinding: it restarted since), or None (not blinded).
 
         The decision follows what the object's status shows, not only the record, and the
         record goes only when a view no longer shows the blinding: one dropped before its
@@ -158,15 +197,15 @@ class Poller:
         "listing trainingjobs failed" for good after the endpoint came back, and one dropped
         when the restore landed would hand a lagging view (still blinded) to its reconcile."""
         key = (entry.namespace, entry.name)
-        prior = self._blinded.get(key, NOT_BLINDED)
-        if _blind(entry):
-            return prior if isinstance(prior, dict) else HAND_OVER
+        record = self._blinded.get(key)
+        if _shows_blinding(entry):
+            return record if record is not None and record.before is not None else HAND_OVER
         current = cond.get_condition(entry.status.get("conditions"), cond.SYNCED)
-        if prior is not NOT_BLINDED and current == prior:
-            return prior  # a view from before the blinding (the watch lags): keep the record
+        if record is not None and current == record.before:
+            return record  # a view from before the blinding (the watch lags): keep the record
         self._blinded.pop(key, None)  # given back, or a reconcile has written Synced since
         self._handed_over.pop(key, None)
-        return NOT_BLINDED
+        return None
 
     def _hand_over_due(self, entry: Entry) -> bool:
         """Poke a blinded object's reconcile once per settled period, not every cycle: the
@@ -179,7 +218,12 @@ class Poller:
         return True
 
     def _from_summary(
-        self, seen: Entry, obs: Observation, summary: Any, blinded: Blinded
+        self,
+        adapter: Adapter,
+        seen: Entry,
+        obs: Observation,
+        summary: Any,
+        blinding: Blinding | None,
     ) -> ReportOf:
         """The report for an object seen as ``summary`` in the list, computed from whichever
         view of the object it is applied to: what an object shows can depend on its status
@@ -189,16 +233,15 @@ class Poller:
         ``obs`` is what the cycle already observed for the view ``seen`` (not observed twice)."""
 
         def report_of(entry: Entry) -> Report:
-            fresh = obs if entry is seen else self.h.adapter.observe_summary(entry, summary)
+            fresh = obs if entry is seen else adapter.observe_summary(entry, summary)
             report = fresh.report()
-            if blinded is not NOT_BLINDED:
-                synced = _restore(entry, blinded)
-                report.synced = None if synced is UNKNOWN else synced
+            if blinding is not None:
+                report.synced = _restore(entry, blinding)
             return report
 
         return report_of
 
-    async def _blind(self, entry: Entry, err: errors.ModelArtsError) -> None:
+    async def _blind_after_failed_list(self, entry: Entry, err: errors.ModelArtsError) -> None:
         """The list call covering ``entry`` failed: its status can no longer be trusted, so it
         says Synced=False with the cause. The first good list gives back the Synced verdict it
         had (or, not knowing it, re-reconciles it)."""
@@ -208,7 +251,7 @@ class Poller:
         recorded = key not in self._blinded
         if recorded:
             before = cond.get_condition(entry.status.get("conditions"), cond.SYNCED)
-            self._blinded[key] = None if _blind(entry) else before
+            self._blinded[key] = Blinding(None if _shows_blinding(entry) else before)
         if not await self._apply(entry, lambda _: Report(synced=verdict)) and recorded:
             self._blinded.pop(key, None)  # not blinded after all: nothing to give back
 
@@ -224,7 +267,8 @@ class Poller:
                     await update
                 except Exception:
                     log.exception(
-                        "updating an object from the %s poll failed", self.h.adapter.kind.plural
+                        "updating an object from the %s poll failed",
+                        self.plural,
                     )
 
         await asyncio.gather(*(one(u) for u in updates))
@@ -252,17 +296,15 @@ class Poller:
         """What the reconcile would observe, from one detail GET and without the kopf round
         trip of a poke; None when the transition needs the reconcile itself (an error to
         report, a run-policy action, events to post)."""
-        adapter = self.h.adapter
         try:
-            ctx = await load_context(adapter, entry.body, self.rt.clients)
+            ctx = await self.reconciler.context(entry.body)
             ctx.kube = self.rt.kube
+            adapter = self.reconciler.adapter_for(ctx.spec)
             remote = await adapter.get(ctx, str(entry.status[adapter.id_field]))
         except Exception:  # the reconcile reports it properly
             return None
         obs = adapter.observe(ctx, remote)
-        if ctx.effects.need_handler:
-            return None
-        return obs
+        return None if obs.asks else obs  # a timer to arm, the object to delete
 
     def _patch_for(self, entry: Entry, report: Report) -> dict[str, Any]:
         """The status patch that makes this view show ``report`` (from the poller, which never
@@ -277,7 +319,7 @@ class Poller:
         if entry.shown == report:
             return {}
         generation = int(entry.body.get("metadata", {}).get("generation", 1))
-        new = self.h.reconciler.writer.render(entry.status, report, generation)
+        new = self.reconciler.writer.render(entry.status, report, generation)
         patch = status_patch(entry.status, new)
         if not patch:
             entry.shown = report
@@ -293,7 +335,7 @@ class Poller:
 
         The poller's view of the spec may be older than the API server's, so it never claims
         to have observed a generation (observedGeneration is the reconcile's)."""
-        writer = self.h.reconciler.writer
+        writer = self.reconciler.writer
         old = entry.status
         generation = int(entry.body.get("metadata", {}).get("generation", 1))
         report = report_of(entry)
@@ -302,8 +344,9 @@ class Poller:
             return True
         ready_before = cond.is_true(old.get("conditions"), cond.READY)
         phase = report.phase or ""
-        if report.ready is not None and self.h.adapter.needs_detail(old, phase):
-            detailed = await self._detail(entry) if self.h.adapter.detail_in_poller else None
+        adapter = self._adapter_of(entry)
+        if report.ready is not None and adapter is not None and adapter.needs_detail(old, phase):
+            detailed = await self._detail(entry) if adapter.detail_in_poller else None
             if detailed is None:
                 await self.rt.poke(entry, f"remote state {phase}")
                 return False
@@ -316,7 +359,7 @@ class Poller:
             patch = status_patch(old, new)
             if not patch:
                 return True  # the detail shows what the status already says: no write
-        kind = self.h.adapter.kind
+        kind = self.reconciler.kind.resource
         version = entry.body.get("metadata", {}).get("resourceVersion")
         try:
             await self.rt.kube.patch_status(kind, entry.namespace, entry.name, patch, version)
@@ -346,25 +389,23 @@ def _listing(entry: Entry) -> str:
     return f"listing {entry.plural} failed"
 
 
-def _restore(entry: Entry, prior: Blinded) -> Verdict | None:
+def _restore(entry: Entry, blinding: Blinding) -> Verdict | None:
     """After a failed list, for the view ``entry`` of a blinded object: the Synced verdict it
-    had before (``prior``, given back with the first good list's patch, no reconcile needed);
-    UNKNOWN when there is none to give back, or when this view is from before the blinding
-    (the watch lags behind the poller's own write: a patch from it could not undo the
-    blinding, so the reconcile decides); None when a reconcile has written Synced since."""
-    current = cond.get_condition(entry.status.get("conditions"), cond.SYNCED)
-    if not _blind(entry):
-        return UNKNOWN if current == prior else None
-    if not isinstance(prior, dict):
-        return UNKNOWN
+    had before (given back with the first good list's patch, no reconcile needed); None when
+    there is none to give back, when this view is from before the blinding (the watch lags
+    behind the poller's own write: a patch from it could not undo the blinding, so the
+    reconcile decides), or when a reconcile has written Synced since."""
+    before = blinding.before
+    if not _shows_blinding(entry) or before is None:
+        return None
     return Verdict(
-        prior.get("status") == "True",
-        str(prior.get("reason") or "Synced"),
-        str(prior.get("message") or ""),
+        before.get("status") == "True",
+        str(before.get("reason") or "Synced"),
+        str(before.get("message") or ""),
     )
 
 
-def _blind(entry: Entry) -> bool:
+def _shows_blinding(entry: Entry) -> bool:
     """True when the object's Synced=False is the poller's (its list call failed)."""
     synced = cond.get_condition(entry.status.get("conditions"), cond.SYNCED) or {}
     return synced.get("status") == "False" and str(synced.get("message") or "").startswith(

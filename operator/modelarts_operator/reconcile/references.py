@@ -1,31 +1,40 @@
 """References between objects (workspaceRef, trainingJobRef, modelRef) and wire conversion.
 
 A dependent waits, with a condition naming what it waits for, until the referenced object is
-Ready; the runtime re-triggers it the moment that happens (see runtime.track).
+Ready; the runtime re-triggers it the moment that happens (``Runtime.dependency_ready``). What
+is Ready is read from the registry of watched objects the reconcile's context carries.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from .controller import Context, Waiting
 from .registry import Entry, Registry
 
-_registry: Registry | None = None
+
+class Waiting(Exception):
+    """A dependency is not ready yet; the message says which one."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
-def use_registry(registry: Registry) -> None:
-    global _registry
-    _registry = registry
+class Located(Protocol):
+    """Where a reconcile looks its references up (its ``adapter.Context``)."""
+
+    namespace: str
+    registry: Registry
+    spec: Any
 
 
-def ready_dependency(ctx: Context, plural: str, kind: str, name: str) -> dict[str, Any]:
+def ready_dependency(ctx: Located, plural: str, kind: str, name: str) -> dict[str, Any]:
     """The referenced object's status once it is Ready; otherwise raise Waiting."""
-    entry = _registry.get(plural, ctx.namespace, name) if _registry else None
+    entry = ctx.registry.get(plural, ctx.namespace, name)
     if entry is None:
         raise Waiting(f"WaitingFor{kind}", f"waiting for {kind} {name!r}: it does not exist")
     if not entry.ready:
@@ -36,7 +45,7 @@ def ready_dependency(ctx: Context, plural: str, kind: str, name: str) -> dict[st
     return entry.status
 
 
-def workspace_id(ctx: Context) -> str:
+def workspace_id(ctx: Located) -> str:
     """spec.workspaceId, or the ID of the referenced Workspace once it is ready, or "0"."""
     spec = ctx.spec
     if spec.workspace_ref is not None:
@@ -45,7 +54,7 @@ def workspace_id(ctx: Context) -> str:
     return str(spec.workspace_id or "0")
 
 
-def recorded_workspace_id(ctx: Context) -> str:
+def recorded_workspace_id(ctx: Located) -> str:
     """The workspace ID to look an object up in, whether or not the referenced Workspace is
     ready (it may be going away too); raise Waiting when it has no recorded ID at all, since
     looking in the wrong workspace would find nothing and orphan what is there."""
@@ -53,20 +62,18 @@ def recorded_workspace_id(ctx: Context) -> str:
     if spec.workspace_ref is None:
         return str(spec.workspace_id or "0")
     name = spec.workspace_ref.name
-    entry = _registry.get("workspaces", ctx.namespace, name) if _registry else None
+    entry = ctx.registry.get("workspaces", ctx.namespace, name)
     recorded = entry.status.get("workspaceId") if entry is not None else None
     if not recorded:
         raise Waiting("WaitingForWorkspace", f"the ID of Workspace {name!r} is not known")
     return str(recorded)
 
 
-def workspace_id_of(entry: Entry) -> str:
+def workspace_id_of(entry: Entry, registry: Registry) -> str:
     """The workspace ID a watched object lives in, for grouping list calls (no waiting)."""
     spec = entry.spec
     if ref := spec.get("workspaceRef"):
-        ws = (
-            _registry.get("workspaces", entry.namespace, ref.get("name", "")) if _registry else None
-        )
+        ws = registry.get("workspaces", entry.namespace, ref.get("name", ""))
         return str((ws.status.get("workspaceId") if ws else None) or "0")
     return str(spec.get("workspaceId") or "0")
 

@@ -29,6 +29,9 @@ class Entry:
     # nothing). Kept on the entry because the status it was checked against is this body's:
     # the next watch event makes a new Entry, and the memo goes with the old one.
     shown: Report | None = dataclasses.field(default=None, compare=False, repr=False)
+    # The object's API form (its kind's form name; "" when its spec does not validate),
+    # picked once per view through the kind's selector (KindDeclaration.form_of).
+    form_name: str | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def spec(self) -> dict[str, Any]:

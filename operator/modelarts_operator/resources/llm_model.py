@@ -1,4 +1,4 @@
-"""The llm half of the Model adapter: DataArts Fabric models (``/v1/workspaces/{ws}/models``).
+"""The LLM form of Model (``spec.llm``): DataArts Fabric models (``/v1/workspaces/{ws}/models``).
 
 One remote model per Model object, in the DataArts workspace ``spec.llm.workspaceId``, under
 ``spec.llm.name`` or the derived name (immutable: it is how a create interrupted by a crash is
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections import defaultdict
+from collections.abc import AsyncIterator
 from typing import Any
 
 from ..api.client import ModelArtsClient
@@ -39,9 +39,18 @@ from ..api.dataarts import (
 )
 from ..api.pagination import Paging, first, paginate
 from ..crd.model import LlmModel, ModelSpec
-from ..reconcile.controller import Context, InvalidSpec, Observation, confirmed_gone
+from ..reconcile.adapter import (
+    Context,
+    Created,
+    InvalidSpec,
+    Observation,
+    Refs,
+    Updated,
+    confirmed_gone,
+)
 from ..reconcile.references import to_wire
-from ..reconcile.registry import Entry
+from ..reconcile.registry import Entry, Registry
+from .model_common import ModelAdapter
 
 MODEL_PAGES: Paging[DataArtsModelList, DataArtsModel] = Paging(
     items=lambda page: page.models, total=lambda page: page.total
@@ -49,25 +58,13 @@ MODEL_PAGES: Paging[DataArtsModelList, DataArtsModel] = Paging(
 VERSION_PAGES: Paging[DataArtsModelVersionList, DataArtsModelVersion] = Paging(
     items=lambda page: page.versions, total=lambda page: page.total
 )
+LlmContext = Context[ModelSpec, Refs]
 
 
-def is_llm(spec: ModelSpec) -> bool:
-    return spec.llm is not None
-
-
-def is_llm_entry(entry: Entry) -> bool:
-    return bool(entry.spec.get("llm"))
-
-
-def _llm(ctx: Context) -> LlmModel:
-    llm: LlmModel | None = ctx.spec.llm
-    assert llm is not None  # the adapter dispatches here only for the llm form
+def _llm(spec: ModelSpec) -> LlmModel:
+    llm = spec.llm
+    assert llm is not None  # this adapter serves the objects whose spec has spec.llm
     return llm
-
-
-def _name(ctx: Context) -> str:
-    """The remote name: ``spec.llm.name``, else the name derived from the object's."""
-    return _llm(ctx).name or ctx.remote_name
 
 
 def _stamp(value: dt.datetime | None) -> str | None:
@@ -83,19 +80,20 @@ def _version_input(llm: LlmModel) -> ModelVersionInput:
     return ModelVersionInput.model_validate(to_wire(llm.version))
 
 
-class LlmModels:
-    """find/get/create/update/observe/delete/poll for the llm form."""
+class LlmModelAdapter(ModelAdapter[Refs]):
+    recorded_fields = ("versionId", "versionName")
+    refs_type = Refs
 
-    def resolve(self, ctx: Context) -> None:
-        """The remote name is ``spec.llm.name`` when set (the kind's explicit name field is
-        the import form's ``modelName``): lookups, the create and status use it."""
-        ctx.remote_name = _name(ctx)
+    def explicit_name(self, spec: ModelSpec) -> str | None:
+        """``spec.llm.name`` (the kind's name field, ``modelName``, is the imported form's):
+        lookups, the create and status use it."""
+        return _llm(spec).name
 
-    async def find(self, ctx: Context) -> tuple[str, Any] | None:
+    async def find(self, ctx: LlmContext) -> tuple[str, Any] | None:
         """The model under this object's remote name (the list's ``name`` filter is fuzzy)."""
-        name = _name(ctx)
+        name = ctx.remote_name
         fetch = functools.partial(
-            ctx.client.dataarts.list_models, _llm(ctx).workspace_id, name=name
+            ctx.client.dataarts.list_models, _llm(ctx.spec).workspace_id, name=name
         )
         found = await first(
             paginate(fetch, MODEL_PAGES, MAX_LIMIT, offset_is_page=False),
@@ -103,25 +101,28 @@ class LlmModels:
         )
         return (str(found.id), found) if found is not None else None
 
-    async def get(self, ctx: Context, remote_id: str) -> DataArtsModel:
-        return await ctx.client.dataarts.get_model(_llm(ctx).workspace_id, remote_id)
+    async def get(self, ctx: LlmContext, remote_id: str) -> DataArtsModel:
+        return await ctx.client.dataarts.get_model(_llm(ctx.spec).workspace_id, remote_id)
 
-    async def create(self, ctx: Context) -> str:
-        llm = _llm(ctx)
+    async def create(self, ctx: LlmContext) -> Created:
+        """Create the model with its first version. The answer is the IDs; no version is
+        current until DataArts has built it."""
+        llm = _llm(ctx.spec)
         wire = to_wire(llm, "workspace_id")
-        wire["name"] = _name(ctx)
+        wire["name"] = ctx.remote_name
         created = await ctx.client.dataarts.create_model(
             llm.workspace_id, DataArtsModelCreateRequest.model_validate(wire)
         )
+        recorded: dict[str, Any] = {"versionName": llm.version.name}
         if created.version_id:
-            ctx.status["versionId"] = created.version_id
-        ctx.status["versionName"] = llm.version.name
-        return str(created.id)
+            recorded["versionId"] = created.version_id
+        return Created(str(created.id), _publishing(llm.version.name, None, {}), recorded)
 
-    async def update(self, ctx: Context, remote_id: str, remote: DataArtsModel) -> DataArtsModel:
+    async def update(self, ctx: LlmContext, remote_id: str, remote: DataArtsModel) -> Updated:
         """PUT what differs: the description, and the spec's version (added, or made current
         again when DataArts has it already). One PUT for both; none when nothing differs."""
-        llm = _llm(ctx)
+        llm = _llm(ctx.spec)
+        updated = Updated(remote)
         request = DataArtsModelUpdateRequest()
         changed: list[str] = []
         if (llm.description or "") != (remote.description or ""):
@@ -138,98 +139,103 @@ class LlmModels:
                 added = True
             else:
                 _same_config_or_refuse(existing, llm)
-                _record_version(ctx, existing)
+                updated.recorded.update(_recorded(existing))
                 if _older_than_current(existing, remote):
                     request.current_version_id = existing.id
                     changed.append("current version")
         elif remote.current_version is not None and _is_current(remote, wanted):
-            _record_version(ctx, remote.current_version)
+            updated.recorded.update(_recorded(remote.current_version))
         if not changed:
-            return remote
-        updated = await ctx.client.dataarts.update_model(llm.workspace_id, remote_id, request)
+            return updated
+        updated.remote = await ctx.client.dataarts.update_model(
+            llm.workspace_id, remote_id, request
+        )
         if added:
             new = await self._version_named(ctx, remote_id, wanted)
-            ctx.status["versionName"] = wanted
-            if new is not None:
-                _record_version(ctx, new)
-            else:
-                ctx.status.pop("versionId", None)
-        ctx.updated(changed)
+            # Its ID once DataArts lists it (None drops a stale one from status).
+            updated.recorded.update(versionName=wanted, versionId=new.id if new else None)
+        updated.change(*changed)
         return updated
 
     async def _version_named(
-        self, ctx: Context, remote_id: str, name: str
+        self, ctx: LlmContext, remote_id: str, name: str
     ) -> DataArtsModelVersion | None:
         """The model's version called ``name`` (the list's ``name`` filter is fuzzy: "v1"
         also finds v10, v11..., so every page is read until the exact name)."""
         fetch = functools.partial(
-            ctx.client.dataarts.list_versions, _llm(ctx).workspace_id, remote_id, name=name
+            ctx.client.dataarts.list_versions, _llm(ctx.spec).workspace_id, remote_id, name=name
         )
         return await first(
             paginate(fetch, VERSION_PAGES, MAX_LIMIT, offset_is_page=False),
             lambda version: version.name == name,
         )
 
-    def observe(self, wanted: str, remote: DataArtsModel) -> Observation:
-        """Published once the model's current version is the spec's; Publishing before (the
-        first version, or an added one, is being built — or its build failed: DataArts shows
-        no build state, only which version is current). ``wanted`` is the spec's version."""
-        current = remote.current_version
-        facts: dict[str, Any] = {
-            "modelId": remote.id,
-            "createTime": _stamp(remote.create_time),
-            "updateTime": _stamp(remote.update_time),
-        }
-        if current is not None:
-            facts["currentVersion"] = {
-                "id": current.id,
-                "name": current.name,
-                "createTime": _stamp(current.create_time),
-            }
-        facts = {k: v for k, v in facts.items() if v is not None}
-        if current is not None and current.name == wanted:
-            facts.update(versionId=current.id, versionName=wanted)
-            return Observation("Published", True, facts=facts, in_flight=False)
-        if current is None:
-            message = f"version {wanted!r} is being built (no version is current yet)"
-        else:
-            message = (
-                f"version {wanted!r} is not current yet (current: {current.name!r}); DataArts "
-                "makes a version current once built and never one whose build failed"
-            )
-        return Observation("Publishing", False, message=message, facts=facts)
+    def observe(self, ctx: LlmContext, remote: DataArtsModel) -> Observation:
+        return _observe(_llm(ctx.spec).version.name, remote)
 
-    async def delete(self, ctx: Context, remote_id: str) -> bool:
+    async def delete(self, ctx: LlmContext, remote_id: str) -> bool:
         """Clean the model up; gone once listing by its ID finds nothing."""
-        ws = _llm(ctx).workspace_id
+        ws = _llm(ctx.spec).workspace_id
         await ctx.client.dataarts.cleanup_model(ws, remote_id)
         return await confirmed_gone(ctx.client.dataarts.get_model(ws, remote_id))
 
-    async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
-        """Every model of each DataArts workspace the entries live in, by ID (list pages)."""
-        workspaces: dict[str, list[Entry]] = defaultdict(list)
-        for entry in entries:
-            workspaces[str(entry.spec["llm"]["workspaceId"])].append(entry)
-        found: dict[str, Any] = {}
-        for ws in workspaces:
-            async for model in client.dataarts.iter_models(ws):
-                found[str(model.id)] = model
-        return found
+    def poll_scope(self, entry: Entry, registry: Registry) -> str:
+        """The DataArts workspace the model lives in (spec.llm.workspaceId)."""
+        return str(entry.spec["llm"]["workspaceId"])
+
+    async def list_remote(
+        self, client: ModelArtsClient, scope: str
+    ) -> AsyncIterator[tuple[str, Any]]:
+        """Every model of the DataArts workspace (pages of 100): a list item is the whole
+        model."""
+        async for model in client.dataarts.iter_models(scope):
+            yield str(model.id), model
+
+    def observe_summary(self, entry: Entry, summary: Any) -> Observation:
+        return _observe(str(entry.spec["llm"]["version"]["name"]), summary)
 
 
-def wanted_version(entry: Entry) -> str:
-    """The version name an entry's spec asks for."""
-    return str(entry.spec["llm"]["version"]["name"])
+def _observe(wanted: str, remote: DataArtsModel) -> Observation:
+    """Published once the model's current version is the spec's (``wanted``); Publishing
+    before (the first version, or an added one, is being built — or its build failed:
+    DataArts shows no build state, only which version is current)."""
+    current = remote.current_version
+    facts: dict[str, Any] = {
+        "createTime": _stamp(remote.create_time),
+        "updateTime": _stamp(remote.update_time),
+    }
+    if current is not None:
+        facts["currentVersion"] = {
+            "id": current.id,
+            "name": current.name,
+            "createTime": _stamp(current.create_time),
+        }
+    facts = {k: v for k, v in facts.items() if v is not None}
+    if current is not None and current.name == wanted:
+        facts.update(versionId=current.id, versionName=wanted)
+        return Observation("Published", True, facts=facts, in_flight=False)
+    return _publishing(wanted, current.name if current is not None else None, facts)
+
+
+def _publishing(wanted: str, current: str | None, facts: dict[str, Any]) -> Observation:
+    """A model whose current version (``current``) is not the spec's (``wanted``) yet."""
+    if current is None:
+        message = f"version {wanted!r} is being built (no version is current yet)"
+    else:
+        message = (
+            f"version {wanted!r} is not current yet (current: {current!r}); DataArts "
+            "makes a version current once built and never one whose build failed"
+        )
+    return Observation("Publishing", False, message=message, facts=facts)
 
 
 def _is_current(remote: DataArtsModel, name: str) -> bool:
     return remote.current_version is not None and remote.current_version.name == name
 
 
-def _record_version(ctx: Context, version: DataArtsModelVersion) -> None:
-    ctx.status["versionName"] = version.name
-    if version.id:
-        ctx.status["versionId"] = version.id
+def _recorded(version: DataArtsModelVersion) -> dict[str, Any]:
+    """What status records of the version the spec names."""
+    return {"versionName": version.name, **({"versionId": version.id} if version.id else {})}
 
 
 def _older_than_current(version: DataArtsModelVersion, remote: DataArtsModel) -> bool:

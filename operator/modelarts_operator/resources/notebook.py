@@ -18,7 +18,7 @@ change, e.g. ``restartToken``), so the person who owns it decides.
 
 from __future__ import annotations
 
-import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,25 +36,25 @@ from ..api.notebooks import (
 from ..api.notebooks import NotebookCustomSpec as CustomSpecRequest
 from ..crd import notebook as crd
 from ..crd.notebook import NotebookSpec, NotebookStatus
-from ..reconcile.controller import (
+from ..reconcile import requeue
+from ..reconcile.adapter import (
     Context,
+    Created,
+    InvalidSpec,
     Observation,
     Refs,
     RemoteAdapter,
     RetryLater,
+    Updated,
     confirmed_gone,
+    keyed,
 )
-from ..reconcile.kinds import HealthRules, KindDeclaration, Reference
+from ..reconcile.kinds import Form, HealthRules, KindDeclaration, Reference
 from ..reconcile.kube import Kind
 from ..reconcile.policies import CREATE_PENDING
-from ..reconcile.references import (
-    from_millis,
-    recorded_workspace_id,
-    to_wire,
-    workspace_id,
-    workspace_id_of,
-)
+from ..reconcile.references import from_millis, recorded_workspace_id, to_wire, workspace_id
 from ..reconcile.registry import Entry
+from ..reconcile.requeue import Requeue
 
 OWNER_TAG = "modelarts.huaweicloud.com/owner-uid"
 # The remote clock may lag the API server's: an untagged notebook counts as ours when
@@ -81,14 +81,7 @@ class NotebookRefs(Refs):
     image_id: str | None = None
 
 
-def _refs(ctx: Context) -> NotebookRefs:
-    if not isinstance(ctx.refs, NotebookRefs):
-        ctx.refs = NotebookRefs(ctx.refs.workspace_id)
-    return ctx.refs
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
+NotebookContext = Context[NotebookSpec, NotebookRefs]
 
 
 def _observation(remote: Notebook, stopped_wanted: bool) -> Observation:
@@ -203,25 +196,28 @@ def _lease(spec: NotebookSpec) -> LeaseRequest | None:
     return LeaseRequest(duration=spec.lease.duration_minutes * MINUTE_MS, type=spec.lease.type)
 
 
-class NotebookAdapter(RemoteAdapter[NotebookSpec]):
+class NotebookAdapter(RemoteAdapter[NotebookSpec, NotebookRefs]):
     kind = Kind(crd.KIND, crd.PLURAL)
     spec_model = NotebookSpec
     status_model = NotebookStatus
+    refs_type = NotebookRefs
     id_field = "notebookId"
     name_field = "name"
     resyncs = True
 
-    async def resolve(self, ctx: Context) -> None:
-        ctx.refs = NotebookRefs(workspace_id(ctx))
+    async def resolve(self, ctx: NotebookContext) -> NotebookRefs:
+        return NotebookRefs(workspace_id(ctx))
 
-    async def resolve_for_lookup(self, ctx: Context) -> None:
-        ctx.refs = NotebookRefs(recorded_workspace_id(ctx))
+    async def resolve_for_lookup(self, ctx: NotebookContext) -> NotebookRefs:
+        return NotebookRefs(recorded_workspace_id(ctx))
 
-    async def _image_id(self, ctx: Context) -> str:
+    async def _image_id(self, ctx: NotebookContext) -> str:
         """The spec's image as an ID, asking the images API for one named by name and tag."""
-        refs, image = _refs(ctx), ctx.spec.image
+        refs, image = ctx.refs, ctx.spec.image
         if image.id is not None:
             return str(image.id)
+        if image.name is None:  # the CRD's rule: exactly one of image.id and image.name
+            raise InvalidSpec("spec.image: give exactly one of image.id and image.name")
         if refs.image_id is None:
             found = await ctx.client.notebooks.find_image(image.name, image.tag)
             if found is None or not found.id:
@@ -235,8 +231,8 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec]):
 
     # -- lookup: by name and mark, then by name and creation time ---------------------------
 
-    async def find(self, ctx: Context) -> tuple[str, Any] | None:
-        notebooks, ws = ctx.client.notebooks, _refs(ctx).workspace_id
+    async def find(self, ctx: NotebookContext) -> tuple[str, Any] | None:
+        notebooks, ws = ctx.client.notebooks, ctx.refs.workspace_id
         marked = await notebooks.find_marked(ctx.remote_name, {OWNER_TAG: ctx.uid}, workspace_id=ws)
         if marked:
             ours = min(marked, key=lambda nb: nb.create_at or 0)
@@ -265,14 +261,14 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec]):
             await notebooks.add_tags(str(ours.id), {OWNER_TAG: ctx.uid})
         return str(ours.id), ours
 
-    def marker(self, ctx: Context, remote: Any) -> str | None:
+    def marker(self, ctx: NotebookContext, remote: Any) -> str | None:
         """Notebook names repeat remotely, so ownership is the owner tag: a notebook tagged
         with this object's UID carries this object's marker."""
         if _owner_tag(remote) == ctx.uid:
             return ctx.marker
         return super().marker(ctx, remote)
 
-    async def _created_ms(self, ctx: Context) -> int:
+    async def _created_ms(self, ctx: NotebookContext) -> int:
         """When this Kubernetes object was created (epoch ms): no notebook before that is
         ours."""
         assert ctx.kube is not None
@@ -280,11 +276,11 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec]):
         stamp = body.get("metadata", {}).get("creationTimestamp", "")
         return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() * 1000)
 
-    async def get(self, ctx: Context, remote_id: str) -> Notebook:
+    async def get(self, ctx: NotebookContext, remote_id: str) -> Notebook:
         return await ctx.client.notebooks.get(remote_id)
 
-    async def create(self, ctx: Context) -> str:
-        spec: NotebookSpec = ctx.spec
+    async def create(self, ctx: NotebookContext) -> Created:
+        spec = ctx.spec
         request = NotebookCreateRequest(
             name=ctx.remote_name,
             image_id=await self._image_id(ctx),
@@ -293,31 +289,32 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec]):
             custom_spec=_custom_spec(spec),
             pool_id=spec.pool_id,
             description=spec.description,
-            workspace_id=_refs(ctx).workspace_id,
+            workspace_id=ctx.refs.workspace_id,
             lease=_lease(spec),
             endpoints=_endpoints(spec),
         )
         created = await ctx.client.notebooks.create(request)
         await ctx.client.notebooks.add_tags(str(created.id), {OWNER_TAG: ctx.uid})
-        return str(created.id)
+        stop_later = Requeue(requeue.BUSY, "spec.stopped") if spec.stopped else None
+        return Created(str(created.id), self.observe(ctx, created), requeue=stop_later)
 
     # -- updates ------------------------------------------------------------------------------
 
-    async def update(self, ctx: Context, remote_id: str, remote: Any) -> Any:
-        spec: NotebookSpec = ctx.spec
-        notebooks = ctx.client.notebooks
+    async def update(self, ctx: NotebookContext, remote_id: str, remote: Any) -> Updated:
+        spec, notebooks = ctx.spec, ctx.client.notebooks
+        updated = Updated(remote)
         if _owner_tag(remote) is None:  # adopted (the binding was allowed): mark it ours
             await notebooks.add_tags(remote_id, {OWNER_TAG: ctx.uid})
         state = (remote.status or "").upper()
         if state in FAILED or state in ("DELETING", "FROZEN"):
-            return remote
+            return updated
         stopped_only = await self._stopped_only_changes(ctx, remote)
         start_wanted = not spec.stopped and state == "STOPPED" and not ctx.applied
         if state == "STOPPING" and (stopped_only or start_wanted):
-            raise RetryLater("waiting for the notebook to stop", 5)
+            raise RetryLater(Requeue(requeue.BUSY, "waiting for the notebook to stop"))
         if stopped_only and state != "STOPPED":
             if spec.stopped and state in BUSY:
-                ctx.effects.requeue_after = 5.0
+                updated.again(requeue.BUSY, "changes applied once it is stopped")
             elif not spec.stopped:
                 names = ", ".join(sorted(stopped_only))
                 raise StopRequired(
@@ -333,18 +330,18 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec]):
         changed = False
         if changes and state not in BUSY:
             await notebooks.update(remote_id, NotebookUpdateRequest.model_validate(changes))
-            ctx.updated(changes)
+            updated.change(*changes)
             changed = True
         elif changes:
-            ctx.effects.requeue_after = 5.0
+            updated.again(requeue.BUSY, "the notebook is busy")
         if spec.stopped and state == "RUNNING":
             await notebooks.stop(remote_id)
-            ctx.effects.event("Normal", "Stopped", "notebook stopped (spec.stopped)")
+            updated.event("Normal", "Stopped", "notebook stopped (spec.stopped)")
             if stopped_only:  # applied once it is STOPPED
-                ctx.effects.requeue_after = 5.0
+                updated.again(requeue.BUSY, "changes applied once it is stopped")
             changed = True
         elif spec.stopped and state in BUSY:
-            ctx.effects.requeue_after = 5.0  # stop once it is RUNNING
+            updated.again(requeue.BUSY, "spec.stopped: stopped once it is running")
         elif start_wanted:
             lease = _lease(spec)
             await notebooks.start(
@@ -352,7 +349,7 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec]):
                 duration_ms=lease.duration if lease else None,
                 lease_type=lease.type if lease else None,
             )
-            ctx.effects.event("Normal", "Started", "notebook started")
+            updated.event("Normal", "Started", "notebook started")
             changed = True
         elif state == "RUNNING" and self._lease_changed(spec, remote):
             lease = _lease(spec)
@@ -360,12 +357,14 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec]):
             await notebooks.renew_lease(
                 remote_id, duration_ms=lease.duration, lease_type=lease.type
             )
-            ctx.updated(["lease"])
+            updated.change("lease")
             changed = True
-        return await notebooks.get(remote_id) if changed else remote
+        if changed:
+            updated.remote = await notebooks.get(remote_id)
+        return updated
 
-    async def _stopped_only_changes(self, ctx: Context, remote: Notebook) -> dict[str, Any]:
-        spec: NotebookSpec = ctx.spec
+    async def _stopped_only_changes(self, ctx: NotebookContext, remote: Notebook) -> dict[str, Any]:
+        spec = ctx.spec
         changes: dict[str, Any] = {}
         if not _image_matches(spec, remote):
             changes["image_id"] = await self._image_id(ctx)
@@ -378,8 +377,8 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec]):
             changes["endpoints"] = [e.to_wire() for e in endpoints]
         return changes
 
-    def _any_time_changes(self, ctx: Context, remote: Notebook) -> dict[str, Any]:
-        spec: NotebookSpec = ctx.spec
+    def _any_time_changes(self, ctx: NotebookContext, remote: Notebook) -> dict[str, Any]:
+        spec = ctx.spec
         changes: dict[str, Any] = {}
         if remote.name != ctx.remote_name:
             changes["name"] = ctx.remote_name
@@ -400,12 +399,12 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec]):
 
     # -- status, delete, polling ----------------------------------------------------------------
 
-    def observe(self, ctx: Context, remote: Any) -> Observation:
+    def observe(self, ctx: NotebookContext, remote: Any) -> Observation:
         obs = _observation(remote, ctx.spec.stopped)
         obs.facts.update(_facts(remote))
         return obs
 
-    async def delete(self, ctx: Context, remote_id: str) -> bool:
+    async def delete(self, ctx: NotebookContext, remote_id: str) -> bool:
         notebooks = ctx.client.notebooks
         try:
             nb = await notebooks.get(remote_id)
@@ -415,12 +414,8 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec]):
             await notebooks.delete(remote_id)  # 6357 (already deleting) counts as under way
         return await confirmed_gone(notebooks.get(remote_id))
 
-    async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        for ws in {workspace_id_of(e) for e in entries}:
-            async for nb in client.notebooks.iter_all(workspace_id=ws):
-                found[str(nb.id)] = nb
-        return found
+    def list_remote(self, client: ModelArtsClient, scope: str) -> AsyncIterator[tuple[str, Any]]:
+        return keyed(client.notebooks.iter_all(workspace_id=scope), "id")
 
     def observe_summary(self, entry: Entry, summary: Any) -> Observation:
         obs = _observation(summary, bool(entry.spec.get("stopped")))
@@ -430,7 +425,7 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec]):
 
 DECLARATION = KindDeclaration(
     crd=crd.CRD,
-    adapter=NotebookAdapter(),
+    forms=(Form("notebook", NotebookAdapter()),),
     references=(Reference("workspaceRef", "workspaces", ("workspaceId",)),),
     health=HealthRules(suspended_when="stopped", suspended_phase="Stopped"),
 )

@@ -1,6 +1,4 @@
-"""The v2 form of the Service kind (``spec.v2``, ``/v2/{project_id}/services``).
-
-The Service adapter hands a v2 Service to these functions. What differs from v1:
+"""The v2 form of Service (``spec.v2``, ``/v2/{project_id}/services``). What differs from v1:
 
 * the configuration is versioned: a new ``spec.v2.version`` (admission refuses a changed
   configuration with the same one) is a rolling upgrade (PUT with the new version); a version
@@ -8,32 +6,54 @@ The Service adapter hands a v2 Service to these functions. What differs from v1:
   and the one before the last change are in status (``version``, ``previousVersion``);
 * status is upper case; CONCERNING is Ready=False reason Degraded, FAILED and ERROR are Failed;
 * delete is the batch call ``POST /services/delete``, confirmed by a 404;
-* a models mount may name a Model (``modelRef``): its source location is mounted.
+* a models mount may name a Model (``modelRef``): its source location is mounted;
+* the ownership marker is a tag (the description stays the user's).
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..api.client import ModelArtsClient
-from ..api.services_v2 import (
-    ServiceV2,
-    ServiceV2CreateRequest,
-    ServiceV2UpdateRequest,
-)
+from ..api.services_v2 import ServiceV2, ServiceV2CreateRequest, ServiceV2UpdateRequest
+from ..crd.service import ServiceSpec
 from ..crd.service_v2 import ServiceV2Form
-from ..reconcile.controller import Context, Observation, confirmed_gone
-from ..reconcile.naming import owner_tag
-from ..reconcile.references import from_millis, ready_dependency, to_wire, workspace_id_of
+from ..reconcile import requeue
+from ..reconcile.adapter import (
+    Context,
+    Created,
+    Observation,
+    Refs,
+    Updated,
+    confirmed_gone,
+    keyed,
+)
+from ..reconcile.naming import marker_from_tags, owner_tag
+from ..reconcile.references import (
+    from_millis,
+    ready_dependency,
+    recorded_workspace_id,
+    to_wire,
+    workspace_id,
+)
 from ..reconcile.registry import Entry
+from ..reconcile.requeue import Requeue
+from .service_common import ServiceAdapter
 
 BUSY = frozenset({"INIT", "DEPLOYING", "UPGRADING", "STOPPING", "DELETING"})
 STARTED = frozenset({"RUNNING", "CONCERNING", "DEPLOYING", "UPGRADING"})
 
 
-def is_v2(spec: Any) -> bool:
-    """True for a Service in the v2 form (a spec model or a raw spec dict)."""
-    return bool(spec.get("v2") if isinstance(spec, dict) else getattr(spec, "v2", None))
+@dataclass
+class ServiceV2Refs(Refs):
+    """The workspace, and spec.v2 as the API's body (model mounts resolved)."""
+
+    wire: dict[str, Any] = field(default_factory=dict)
+
+
+ServiceV2Context = Context[ServiceSpec, ServiceV2Refs]
 
 
 def _obs_address(location: str) -> str:
@@ -41,10 +61,16 @@ def _obs_address(location: str) -> str:
     return f"obs:/{location}" if location.startswith("/") else location
 
 
-def wire_config(ctx: Context) -> dict[str, Any]:
+def _form(ctx: ServiceV2Context) -> ServiceV2Form:
+    form = ctx.spec.v2
+    assert form is not None  # this adapter serves the objects whose spec has spec.v2
+    return form
+
+
+def wire_config(ctx: ServiceV2Context) -> dict[str, Any]:
     """spec.v2 as the API's body: model mounts by reference resolved to their Model's source
     location (raises Waiting until the Model is ready), the rolling-update limits nested."""
-    form: ServiceV2Form = ctx.spec.v2
+    form = _form(ctx)
     wire = to_wire(form)
     for g, group in enumerate(form.group_configs):
         for u, unit in enumerate(group.unit_configs):
@@ -63,73 +89,14 @@ def wire_config(ctx: Context) -> dict[str, Any]:
     return wire
 
 
-def create_request(ctx: Context, wire: dict[str, Any]) -> ServiceV2CreateRequest:
-    body = dict(wire)
+def create_request(ctx: ServiceV2Context) -> ServiceV2CreateRequest:
+    body = dict(ctx.refs.wire)
     body.update(name=ctx.remote_name, workspace_id=ctx.refs.workspace_id)
     if ctx.spec.description is not None:
         body["description"] = ctx.spec.description
     if ctx.marker:  # ownership is a tag here (the description stays the user's)
         body["tags"] = [owner_tag(ctx.marker)]
     return ServiceV2CreateRequest.model_validate(body)
-
-
-async def find(ctx: Context) -> tuple[str, Any] | None:
-    item = await ctx.client.services_v2.find_by_name(
-        ctx.remote_name, workspace_id=ctx.refs.workspace_id
-    )
-    return (str(item.id), item) if item is not None else None
-
-
-async def update(ctx: Context, remote_id: str, remote: ServiceV2, wire: dict[str, Any]) -> Any:
-    """Start/stop as spec.stopped says; roll out (or switch back to) spec.v2.version."""
-    services = ctx.client.services_v2
-    state = (remote.status or "").upper()
-    want = ctx.spec.v2.version
-    have = remote.version.version if remote.version else None
-    changed = False
-    if want != have:
-        if state in BUSY:
-            ctx.effects.requeue_after = 5.0  # 409 ModelArts.3519 while it is busy
-        else:
-            await _change_version(ctx, remote_id, remote, wire)
-            changed = True
-    if not changed and ctx.spec.stopped and state in STARTED - BUSY:
-        await services.stop(remote_id)
-        ctx.effects.event("Normal", "Stopped", "service stopped")
-        changed = True
-    elif not changed and not ctx.spec.stopped and state == "STOPPED":
-        await services.start(remote_id)
-        ctx.effects.event("Normal", "Started", "service started")
-        changed = True
-    elif ctx.spec.stopped and state in BUSY:
-        ctx.effects.requeue_after = 5.0  # stop once it is settled
-    return await services.get(remote_id) if changed else remote
-
-
-async def _change_version(
-    ctx: Context, remote_id: str, remote: ServiceV2, wire: dict[str, Any]
-) -> None:
-    services = ctx.client.services_v2
-    want = ctx.spec.v2.version
-    current = remote.version
-    recorded = await services.versions(remote_id, limit=50)
-    earlier = next((v for v in recorded.data if v.version == want), None)
-    if earlier is not None and earlier.id:
-        await services.switch_version(remote_id, str(earlier.id))
-        ctx.effects.event("Normal", "Switched", f"switched back to version {want}")
-    else:
-        body = {
-            k: wire[k]
-            for k in ("version", "group_configs", "runtime_config", "upgrade_config", "log_configs")
-            if wire.get(k) is not None
-        }
-        if ctx.spec.description is not None:
-            body["description"] = ctx.spec.description
-        await services.update(remote_id, ServiceV2UpdateRequest.model_validate(body))
-        ctx.updated(["version"])
-    if current is not None:
-        ctx.status["previousVersion"] = current.version
-        ctx.status["previousVersionId"] = current.id
 
 
 def observation(state: str, stopped_wanted: bool, failure: str | None) -> Observation:
@@ -154,36 +121,116 @@ def observation(state: str, stopped_wanted: bool, failure: str | None) -> Observ
     return Observation(phase, False, reason=phase, message=phase.lower(), facts=facts)
 
 
-def observe(ctx: Context, remote: ServiceV2) -> Observation:
-    obs = observation(remote.status or "", ctx.spec.stopped, remote.failure_reason)
-    version = remote.version
-    facts = {
-        "accessAddress": remote.url,
-        "version": version.version if version else None,
-        "versionId": version.id if version else None,
-        "errorMessage": remote.failure_reason,
-        "createTime": from_millis(remote.create_at),
-        "updateTime": from_millis(remote.update_at),
-    }
-    obs.facts.update({k: v for k, v in facts.items() if v is not None})
-    return obs
+class ServiceV2Adapter(ServiceAdapter[ServiceV2Refs]):
+    refs_type = ServiceV2Refs
 
+    async def resolve(self, ctx: ServiceV2Context) -> ServiceV2Refs:
+        return ServiceV2Refs(workspace_id(ctx), wire_config(ctx))
 
-def observe_summary(entry: Entry, summary: Any) -> Observation:
-    obs = observation(summary.status or "", bool(entry.spec.get("stopped")), None)
-    if summary.version:
-        obs.facts["version"] = summary.version
-    return obs
+    async def resolve_for_lookup(self, ctx: ServiceV2Context) -> ServiceV2Refs:
+        return ServiceV2Refs(recorded_workspace_id(ctx))
 
+    async def find(self, ctx: ServiceV2Context) -> tuple[str, Any] | None:
+        item = await ctx.client.services_v2.find_by_name(
+            ctx.remote_name, workspace_id=ctx.refs.workspace_id
+        )
+        return (str(item.id), item) if item is not None else None
 
-async def delete(ctx: Context, remote_id: str) -> bool:
-    await ctx.client.services_v2.delete(remote_id)
-    return await confirmed_gone(ctx.client.services_v2.get(remote_id))
+    def marker(self, ctx: ServiceV2Context, remote: Any) -> str | None:
+        """The marker is the owner tag."""
+        return marker_from_tags(getattr(remote, "tags", None))
 
+    async def get(self, ctx: ServiceV2Context, remote_id: str) -> ServiceV2:
+        return await ctx.client.services_v2.get(remote_id)
 
-async def poll(client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for ws in {workspace_id_of(e) for e in entries}:
-        async for item in client.services_v2.iter_all(workspace_id=ws):
-            found[str(item.id)] = item
-    return found
+    async def create(self, ctx: ServiceV2Context) -> Created:
+        created = await ctx.client.services_v2.create(create_request(ctx))
+        stop_later = Requeue(requeue.BUSY, "spec.stopped") if ctx.spec.stopped else None
+        return Created(str(created.id), self.observe(ctx, created), requeue=stop_later)
+
+    async def update(self, ctx: ServiceV2Context, remote_id: str, remote: ServiceV2) -> Updated:
+        """Start/stop as spec.stopped says; roll out (or switch back to) spec.v2.version."""
+        services = ctx.client.services_v2
+        updated = Updated(remote)
+        state = (remote.status or "").upper()
+        want = _form(ctx).version
+        have = remote.version.version if remote.version else None
+        changed = False
+        if want != have:
+            if state in BUSY:
+                updated.again(requeue.BUSY, "ModelArts.3519: the service is busy")
+            else:
+                await self._change_version(ctx, updated, remote_id, remote)
+                changed = True
+        if not changed and ctx.spec.stopped and state in STARTED - BUSY:
+            await services.stop(remote_id)
+            updated.event("Normal", "Stopped", "service stopped")
+            changed = True
+        elif not changed and not ctx.spec.stopped and state == "STOPPED":
+            await services.start(remote_id)
+            updated.event("Normal", "Started", "service started")
+            changed = True
+        elif ctx.spec.stopped and state in BUSY:
+            updated.again(requeue.BUSY, "spec.stopped: stopped once it is settled")
+        if changed:
+            updated.remote = await services.get(remote_id)
+        await self.export(ctx, updated, remote_id, updated.remote.url)
+        return updated
+
+    async def _change_version(
+        self, ctx: ServiceV2Context, updated: Updated, remote_id: str, remote: ServiceV2
+    ) -> None:
+        services = ctx.client.services_v2
+        want = _form(ctx).version
+        current = remote.version
+        recorded = await services.versions(remote_id, limit=50)
+        earlier = next((v for v in recorded.data if v.version == want), None)
+        if earlier is not None and earlier.id:
+            await services.switch_version(remote_id, str(earlier.id))
+            updated.event("Normal", "Switched", f"switched back to version {want}")
+        else:
+            wire = ctx.refs.wire
+            body = {
+                k: wire[k]
+                for k in (
+                    "version",
+                    "group_configs",
+                    "runtime_config",
+                    "upgrade_config",
+                    "log_configs",
+                )
+                if wire.get(k) is not None
+            }
+            if ctx.spec.description is not None:
+                body["description"] = ctx.spec.description
+            await services.update(remote_id, ServiceV2UpdateRequest.model_validate(body))
+            updated.change("version")
+        if current is not None:
+            updated.recorded.update(previousVersion=current.version, previousVersionId=current.id)
+
+    def observe(self, ctx: ServiceV2Context, remote: ServiceV2) -> Observation:
+        obs = observation(remote.status or "", ctx.spec.stopped, remote.failure_reason)
+        version = remote.version
+        facts = {
+            "accessAddress": remote.url,
+            "version": version.version if version else None,
+            "versionId": version.id if version else None,
+            "errorMessage": remote.failure_reason,
+            "createTime": from_millis(remote.create_at),
+            "updateTime": from_millis(remote.update_at),
+        }
+        obs.facts.update({k: v for k, v in facts.items() if v is not None})
+        return obs
+
+    async def delete(self, ctx: ServiceV2Context, remote_id: str) -> bool:
+        await ctx.client.services_v2.delete(remote_id)
+        return await confirmed_gone(ctx.client.services_v2.get(remote_id))
+
+    def list_remote(self, client: ModelArtsClient, scope: str) -> AsyncIterator[tuple[str, Any]]:
+        return keyed(client.services_v2.iter_all(workspace_id=scope), "id")
+
+    def observe_summary(self, entry: Entry, summary: Any) -> Observation:
+        obs = observation(summary.status or "", bool(entry.spec.get("stopped")), None)
+        if summary.version:
+            obs.facts["version"] = summary.version
+        return obs

@@ -19,20 +19,35 @@ is Stopped. A missing job answers HTTP 400 ModelArts.2775, which the client maps
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
 import json
-from collections import defaultdict
+from collections.abc import AsyncIterator
 from typing import Any
 
 from ..api import errors
 from ..api.client import ModelArtsClient
 from ..api.training_v2 import TERMINAL_PHASES, TrainingJobV2, TrainingJobV2CreateRequest
 from ..crd.training_job import TrainingJobSpec
-from ..reconcile.controller import Context, Observation, RetryLater, confirmed_gone
+from ..reconcile import requeue
+from ..reconcile.adapter import (
+    Created,
+    Observation,
+    RetryLater,
+    Updated,
+    confirmed_gone,
+    keyed,
+)
 from ..reconcile.naming import marked_description
-from ..reconcile.references import from_millis, to_wire, workspace_id_of
+from ..reconcile.references import from_millis, to_wire
 from ..reconcile.registry import Entry
+from ..reconcile.requeue import Requeue
+from .training_common import (
+    FINISHED,
+    TrainingContext,
+    TrainingJobAdapter,
+    job_observation,
+    phase_of,
+)
 
 PHASES = {
     "Creating": "Creating",
@@ -44,10 +59,8 @@ PHASES = {
     "Abnormal": "Failed",
     "Terminated": "Stopped",
 }
-FINISHED = ("Succeeded", "Failed", "Stopped")
 IN_FLIGHT_PHASES = frozenset({"Creating", "Pending", "Running", "Terminating"})  # the API's
 MAX_PREVIOUS = 16
-DEADLINE_RECHECK = 5.0  # seconds between looks at a job with a deadline that has not started
 NAME_LIMIT = 64
 # The spec fields that are not part of what runs (changed in place, or ours alone).
 NOT_TRAINING = (
@@ -60,14 +73,6 @@ NOT_TRAINING = (
     "ttl_seconds_after_finished",
     "previous_job_policy",
 )
-
-
-def is_v2(spec: TrainingJobSpec) -> bool:
-    return spec.algorithm is not None
-
-
-def is_v2_entry(entry: Entry) -> bool:
-    return "algorithm" in entry.spec
 
 
 def annotations_of(spec: TrainingJobSpec) -> dict[str, str]:
@@ -142,26 +147,12 @@ def rerun_name(base: str, generation: int) -> str:
     return f"{base[:room].rstrip('-_')}-{digest}{suffix}"
 
 
-def running_seconds(start_ms: int, duration_ms: int | None) -> float:
-    """How long a job has run: the API's own running duration where it reports one, so a
-    deadline does not depend on this machine's clock agreeing with the cloud's; the time
-    since its start on the local clock otherwise."""
-    if duration_ms:
-        return duration_ms / 1000
-    return max(0.0, dt.datetime.now(dt.UTC).timestamp() - start_ms / 1000)
-
-
-def phase_of(job: TrainingJobV2) -> str:
-    return PHASES.get(job.phase or "", "Creating")
-
-
 def observe_job(job: TrainingJobV2) -> Observation:
     """What a v2 job's state means (the search answer and GET carry the same object)."""
     raw, secondary = job.status.phase or "Creating", job.status.secondary_phase
-    phase = phase_of(job)
+    phase = phase_of(PHASES, job.phase)
     started = job.status.start_time or None
     facts: dict[str, Any] = {
-        "jobId": job.id,
         "jobName": job.metadata.name,
         "remoteStatus": raw if not secondary or secondary == raw else f"{raw}/{secondary}",
         "createTime": from_millis(job.metadata.create_time),
@@ -193,72 +184,86 @@ def observe_job(job: TrainingJobV2) -> Observation:
         if started:
             facts["completionTime"] = from_millis(started + int(job.status.duration))
     facts = {k: v for k, v in facts.items() if v is not None}
-    if phase == "Succeeded":
-        return Observation(phase, True, facts=facts, in_flight=False)
-    if phase == "Failed":
-        exits = "; ".join(
-            f"{t.task} exited {t.exit_code}" + (f": {t.message}" if t.message else "")
-            for t in job.status.task_statuses
-            if t.exit_code not in (None, 0) or t.message
-        )
-        return Observation.failure(
-            f"training job ended {raw}" + (f" ({exits})" if exits else ""), facts
-        )
-    if phase == "Stopped":
-        return Observation(
-            phase, False, reason="Stopped", message=f"job ended {raw}", facts=facts, in_flight=False
-        )
-    return Observation(phase, False, message=facts["remoteStatus"], facts=facts)
+    exits = "; ".join(
+        f"{t.task} exited {t.exit_code}" + (f": {t.message}" if t.message else "")
+        for t in job.status.task_statuses
+        if t.exit_code not in (None, 0) or t.message
+    )
+    return job_observation(
+        phase,
+        facts,
+        failed=f"training job ended {raw}" + (f" ({exits})" if exits else ""),
+        stopped=f"job ended {raw}",
+        running=facts["remoteStatus"],
+    )
 
 
 def _seconds(value: int | None) -> str | None:
     return from_millis(value * 1000) if value else None
 
 
-class TrainingV2:
-    """The v2 form's operations, called by the TrainingJob adapter for objects in that form."""
+class TrainingJobV2Adapter(TrainingJobAdapter):
+    """The v2 form: the job is the unit (no versions); a change to what runs is a new job."""
 
-    async def find(self, ctx: Context) -> tuple[str, Any] | None:
+    recorded_fields = ("trainingSpecHash", "configGeneration")
+
+    async def find(self, ctx: TrainingContext) -> tuple[str, Any] | None:
         job = await ctx.client.training_jobs_v2.find_by_name(
             ctx.remote_name, workspace_id=ctx.refs.workspace_id
         )
         return (str(job.id), job) if job is not None and job.id else None
 
-    async def get(self, ctx: Context, remote_id: str) -> TrainingJobV2:
+    async def get(self, ctx: TrainingContext, remote_id: str) -> TrainingJobV2:
         return await ctx.client.training_jobs_v2.get(remote_id)
 
-    async def create(self, ctx: Context) -> str:
+    async def create(self, ctx: TrainingContext) -> Created:
         job = await self._create(ctx, ctx.remote_name)
-        return str(job.id)
+        return Created(
+            str(job.id),
+            self.observe(ctx, job),
+            recorded=self._recorded(ctx),
+            requeue=self.deadline_recheck(ctx.spec),
+        )
 
-    async def _create(self, ctx: Context, name: str) -> TrainingJobV2:
-        spec: TrainingJobSpec = ctx.spec
+    async def _create(self, ctx: TrainingContext, name: str) -> TrainingJobV2:
+        spec = ctx.spec
         description = marked_description(spec.job_desc, ctx.marker, 256)
         request = create_request(spec, name, ctx.refs.workspace_id, description)
-        created = await ctx.client.training_jobs_v2.create(request)
-        ctx.status.update(
-            {"trainingSpecHash": training_digest(spec), "configGeneration": ctx.generation}
-        )
-        return created
+        return await ctx.client.training_jobs_v2.create(request)
 
-    async def update(self, ctx: Context, remote_id: str, remote: TrainingJobV2) -> TrainingJobV2:
-        spec: TrainingJobSpec = ctx.spec
+    @staticmethod
+    def _recorded(ctx: TrainingContext) -> dict[str, Any]:
+        """What a job created from this generation records: the digest of what runs."""
+        return {"trainingSpecHash": training_digest(ctx.spec), "configGeneration": ctx.generation}
+
+    async def update(self, ctx: TrainingContext, remote_id: str, remote: TrainingJobV2) -> Updated:
         jobs = ctx.client.training_jobs_v2
-        description = marked_description(spec.job_desc, ctx.marker, 256)
+        updated = Updated(remote)
+        description = marked_description(ctx.spec.job_desc, ctx.marker, 256)
         if description != (remote.metadata.description or ""):
             await jobs.update_description(remote_id, description)
-            ctx.updated(["jobDesc"])
-        digest = training_digest(spec)
+            updated.change("jobDesc")
+        digest = training_digest(ctx.spec)
         recorded = ctx.status.get("trainingSpecHash")
         if recorded is not None and recorded != digest:
-            return await self._rerun(ctx, remote_id, remote, digest)
-        if recorded is None:  # bound by lookup or external-id: what runs is what we found
-            ctx.status["trainingSpecHash"] = digest
-        return remote
+            await self._rerun(ctx, updated, remote_id, remote)
+        elif recorded is None:  # bound by lookup or external-id: what runs is what we found
+            updated.recorded["trainingSpecHash"] = digest
+        job = updated.remote
+        await self.enforce_deadline(
+            ctx,
+            updated,
+            active=job.phase in ("Creating", "Pending", "Running"),
+            started_ms=job.status.start_time,
+            duration_ms=job.status.duration,
+            stop=lambda: jobs.terminate(str(job.id)),
+            stopped="terminated",
+        )
+        return updated
 
     async def _rerun(
-        self, ctx: Context, old_id: str, old: TrainingJobV2, digest: str
-    ) -> TrainingJobV2:
+        self, ctx: TrainingContext, updated: Updated, old_id: str, old: TrainingJobV2
+    ) -> None:
         """Run the changed spec as a new job (the API cannot change a job's training fields);
         the old one is stopped, and deleted with previousJobPolicy Delete."""
         jobs = ctx.client.training_jobs_v2
@@ -270,25 +275,25 @@ class TrainingV2:
             except (errors.AlreadyExists, errors.Ambiguous):
                 job = await jobs.find_by_name(name, workspace_id=ctx.refs.workspace_id)
                 if job is None:
-                    raise RetryLater(
-                        f"create of {name} outcome unknown; looking again", 5
-                    ) from None
-        ctx.status.update({"trainingSpecHash": digest, "configGeneration": ctx.generation})
+                    unknown = f"create of {name} outcome unknown; looking again"
+                    raise RetryLater(Requeue(requeue.CREATE_UNKNOWN, unknown)) from None
         policy = ctx.spec.previous_job_policy or "Retain"
         await self._retire(ctx, old_id, old, delete=policy == "Delete")
         previous = [p for p in ctx.status.get("previousJobs") or [] if p.get("jobId") != old_id]
         previous.insert(0, {"jobId": old_id, "jobName": old.metadata.name, "policy": policy})
-        ctx.status["previousJobs"] = previous[:MAX_PREVIOUS]
-        ctx.status["jobId"] = str(job.id)
-        ctx.effects.event(
+        updated.recorded.update(self._recorded(ctx), previousJobs=previous[:MAX_PREVIOUS])
+        updated.remote_id = str(job.id)
+        updated.event(
             "Normal",
             "Rerun",
             f"training fields changed: new job {job.metadata.name} ({job.id}); previous job "
             f"{old_id} {'deleted' if policy == 'Delete' else 'retained (stopped if running)'}",
         )
-        return await jobs.get(str(job.id))
+        updated.remote = await jobs.get(str(job.id))
 
-    async def _retire(self, ctx: Context, job_id: str, job: TrainingJobV2, delete: bool) -> None:
+    async def _retire(
+        self, ctx: TrainingContext, job_id: str, job: TrainingJobV2, delete: bool
+    ) -> None:
         jobs = ctx.client.training_jobs_v2
         if job.phase in IN_FLIGHT_PHASES and job.phase != "Terminating":
             with contextlib.suppress(errors.StateConflict, errors.NotFound):
@@ -297,27 +302,10 @@ class TrainingV2:
             with contextlib.suppress(errors.NotFound):
                 await jobs.delete(job_id)
 
-    async def enforce_deadline(self, ctx: Context, remote_id: str, remote: TrainingJobV2) -> bool:
-        """Terminate a job that ran longer than activeDeadlineSeconds; True when it did."""
-        deadline = ctx.spec.active_deadline_seconds
-        started = remote.status.start_time
-        if not deadline or remote.phase not in ("Creating", "Pending", "Running"):
-            return False
-        if not started:  # the clock starts when it runs: look again soon
-            ctx.effects.requeue_after = min(float(deadline), DEADLINE_RECHECK)
-            return False
-        elapsed = running_seconds(started, remote.status.duration)
-        if elapsed < deadline:
-            ctx.effects.requeue_after = max(1.0, deadline - elapsed)
-            return False
-        with contextlib.suppress(errors.StateConflict):
-            await ctx.client.training_jobs_v2.terminate(remote_id)
-        ctx.effects.event(
-            "Warning", "DeadlineExceeded", f"terminated after {int(elapsed)}s (limit {deadline}s)"
-        )
-        return True
+    def observe(self, ctx: TrainingContext, remote: TrainingJobV2) -> Observation:
+        return self.run_policy(ctx, observe_job(remote))
 
-    async def delete(self, ctx: Context, remote_id: str) -> bool:
+    async def delete(self, ctx: TrainingContext, remote_id: str) -> bool:
         """Terminate a job in flight, then delete; gone once GET says 2775."""
         jobs = ctx.client.training_jobs_v2
         try:
@@ -335,14 +323,8 @@ class TrainingV2:
         await jobs.delete(remote_id)
         return await confirmed_gone(jobs.get(remote_id))
 
-    async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
-        """Every job of the entries' workspaces, by ID: pages of 50, not a call per object."""
-        workspaces: dict[str, list[Entry]] = defaultdict(list)
-        for entry in entries:
-            workspaces[workspace_id_of(entry)].append(entry)
-        found: dict[str, Any] = {}
-        for ws in workspaces:
-            async for job in client.training_jobs_v2.iter_all(workspace_id=ws):
-                if job.id:
-                    found[job.id] = job
-        return found
+    def list_remote(self, client: ModelArtsClient, scope: str) -> AsyncIterator[tuple[str, Any]]:
+        return keyed(client.training_jobs_v2.iter_all(workspace_id=scope), "id")
+
+    def observe_summary(self, entry: Entry, summary: Any) -> Observation:
+        return self.listed(entry, observe_job(summary))  # a search item is the whole job

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from ..api import errors
@@ -9,12 +10,22 @@ from ..api.client import ModelArtsClient
 from ..api.workspaces import Workspace, WorkspaceCreateRequest, WorkspaceUpdateRequest
 from ..crd import workspace as crd
 from ..crd.workspace import WorkspaceSpec, WorkspaceStatus
-from ..reconcile.controller import Context, Observation, RemoteAdapter, confirmed_gone
-from ..reconcile.kinds import KindDeclaration
+from ..reconcile.adapter import (
+    Context,
+    Created,
+    Observation,
+    Refs,
+    RemoteAdapter,
+    Updated,
+    confirmed_gone,
+)
+from ..reconcile.kinds import Form, KindDeclaration
 from ..reconcile.kube import Kind
 from ..reconcile.naming import marked_description
 from ..reconcile.references import from_millis, to_wire
-from ..reconcile.registry import Entry
+from ..reconcile.registry import Entry, Registry
+
+WorkspaceContext = Context[WorkspaceSpec, Refs]
 
 
 def _observe(ws: Any) -> Observation:
@@ -29,35 +40,36 @@ def _observe(ws: Any) -> Observation:
     return Observation("Creating", False, facts=facts)
 
 
-class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec]):
+class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec, Refs]):
     kind = Kind(crd.KIND, crd.PLURAL)
     spec_model = WorkspaceSpec
     status_model = WorkspaceStatus
+    refs_type = Refs
     id_field = "workspaceId"
     name_field = "name"
     name_min_length = 4
     resyncs = True
 
-    async def find(self, ctx: Context) -> tuple[str, Any] | None:
+    async def find(self, ctx: WorkspaceContext) -> tuple[str, Any] | None:
         ws = await ctx.client.workspaces.find_by_name(ctx.remote_name)
         return (str(ws.id), ws) if ws is not None else None
 
-    async def get(self, ctx: Context, remote_id: str) -> Workspace:
+    async def get(self, ctx: WorkspaceContext, remote_id: str) -> Workspace:
         return await ctx.client.workspaces.get(remote_id)
 
-    def _desired(self, ctx: Context) -> dict[str, Any]:
+    def _desired(self, ctx: WorkspaceContext) -> dict[str, Any]:
         wire = to_wire(ctx.spec, "deletion_policy", "name")
         wire["name"] = ctx.remote_name
         wire["description"] = marked_description(ctx.spec.description, ctx.marker, 256)
         return wire
 
-    async def create(self, ctx: Context) -> str:
+    async def create(self, ctx: WorkspaceContext) -> Created:
         created = await ctx.client.workspaces.create(
             WorkspaceCreateRequest.model_validate(self._desired(ctx))
         )
-        return str(created.id)
+        return Created(str(created.id), self.observe(ctx, created))
 
-    async def update(self, ctx: Context, remote_id: str, remote: Any) -> Any:
+    async def update(self, ctx: WorkspaceContext, remote_id: str, remote: Any) -> Updated:
         desired = self._desired(ctx)
         desired.pop("enterprise_project_id", None)  # immutable remotely
         current = remote.model_dump(exclude_none=True)
@@ -65,14 +77,13 @@ class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec]):
         if "grants" in desired and desired["grants"] != current.get("grants"):
             changed["grants"] = desired["grants"]
         if not changed:
-            return remote
+            return Updated(remote)
         await ctx.client.workspaces.update(
             remote_id, WorkspaceUpdateRequest.model_validate(changed)
         )
-        ctx.updated(changed)
-        return await ctx.client.workspaces.get(remote_id)
+        return Updated(await ctx.client.workspaces.get(remote_id), changed=list(changed))
 
-    def observe(self, ctx: Context, remote: Any) -> Observation:
+    def observe(self, ctx: WorkspaceContext, remote: Any) -> Observation:
         obs = _observe(remote)
         obs.facts.update(
             {
@@ -89,7 +100,7 @@ class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec]):
         )
         return obs
 
-    async def delete(self, ctx: Context, remote_id: str) -> bool:
+    async def delete(self, ctx: WorkspaceContext, remote_id: str) -> bool:
         try:
             ws = await ctx.client.workspaces.get(remote_id)
         except errors.NotFound:
@@ -98,11 +109,17 @@ class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec]):
             await ctx.client.workspaces.delete(remote_id)
         return await confirmed_gone(ctx.client.workspaces.get(remote_id))
 
-    async def poll(self, client: ModelArtsClient, entries: list[Entry]) -> dict[str, Any]:
-        return {str(ws.id): ws async for ws in client.workspaces.iter_all()}
+    def poll_scope(self, entry: Entry, registry: Registry) -> str:
+        return ""  # workspaces are listed per project
+
+    async def list_remote(
+        self, client: ModelArtsClient, scope: str
+    ) -> AsyncIterator[tuple[str, Any]]:
+        async for ws in client.workspaces.iter_all():
+            yield str(ws.id), ws
 
     def observe_summary(self, entry: Entry, summary: Any) -> Observation:
         return _observe(summary)
 
 
-DECLARATION = KindDeclaration(crd=crd.CRD, adapter=WorkspaceAdapter())
+DECLARATION = KindDeclaration(crd=crd.CRD, forms=(Form("workspace", WorkspaceAdapter()),))

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from modelarts_operator.api import ModelArtsClient
-
-from .helpers import FakeTime, Script, make_client
+from .helpers import FakeTime, Script
 
 
 @pytest.fixture
@@ -17,8 +15,3 @@ def fake_time() -> FakeTime:
 @pytest.fixture
 def script() -> Script:
     return Script()
-
-
-@pytest.fixture
-def client(script: Script, fake_time: FakeTime) -> ModelArtsClient:
-    return make_client(script, fake_time)

@@ -11,10 +11,11 @@ from .helpers import FakeTime
 
 
 def client_for(emu: Emulator) -> ModelArtsClient:
-    """AK/SK-signed, few retries, backoff on a fake clock (a retry costs no real time)."""
+    """AK/SK-signed, few retries, backoff on a fake clock (a retry costs no real time), no
+    client-side rate limit (the tests count server calls, not pacing)."""
     fake = FakeTime()
     config = ClientConfig(
-        endpoint=emu.url, project_id=DEFAULT_PROJECT_ID, region="cn-north-4", max_retries=2
+        endpoint=emu.url, project_id=DEFAULT_PROJECT_ID, region="cn-north-4", max_retries=2, qps=0
     )
     return ModelArtsClient(
         config, AkSkCredentials(ak=DEFAULT_AK, sk=DEFAULT_SK), sleep=fake.sleep, clock=fake.clock

@@ -4,8 +4,6 @@ found" (HTTP 400 6309/6404) and "already so" (6357) answers mapped to error clas
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from modelarts_operator.api import ModelArtsClient, errors
@@ -16,27 +14,10 @@ from modelarts_operator.api.notebooks import (
     NotebookUpdateRequest,
     VolumeMount,
 )
-from modelarts_operator.emulator import EmulatorConfig
 from modelarts_operator.emulator.server import Emulator
-
-from .svc2_emulator import client_for
 
 MARK = {"modelarts.huaweicloud.com/owner": "ns.nb-uid-1"}
 LIST = "GET /v1/{project_id}/notebooks"
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    emulator = Emulator(EmulatorConfig(seed=9))
-    emulator.freeze()
-    async with emulator.serve(port=0):
-        yield emulator
-
-
-@pytest.fixture
-async def client(emu: Emulator) -> AsyncIterator[ModelArtsClient]:
-    async with client_for(emu) as opened:
-        yield opened
 
 
 async def request(client: ModelArtsClient, name: str) -> NotebookCreateRequest:

@@ -3,8 +3,6 @@ client (typed answers, item-offset paging, errors by class, a create never re-se
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from pydantic import ValidationError
 
@@ -20,27 +18,10 @@ from modelarts_operator.api.services_v2 import (
     Tag,
     UnitConfig,
 )
-from modelarts_operator.emulator import EmulatorConfig
 from modelarts_operator.emulator.server import Emulator
-
-from .svc2_emulator import client_for
 
 CREATE = "POST /v2/{project_id}/services"
 LIST = "GET /v2/{project_id}/services"
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    emulator = Emulator(EmulatorConfig(seed=5))
-    emulator.freeze()
-    async with emulator.serve(port=0):
-        yield emulator
-
-
-@pytest.fixture
-async def client(emu: Emulator) -> AsyncIterator[ModelArtsClient]:
-    async with client_for(emu) as opened:
-        yield opened
 
 
 def group(image: str = "swr.cn-north-4.myhuaweicloud.com/t/infer:1.0") -> GroupConfig:

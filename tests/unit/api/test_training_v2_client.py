@@ -4,14 +4,11 @@ calls, never re-sending a create)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 
 import pytest
 
 from modelarts_operator.api import (
-    AkSkCredentials,
-    ClientConfig,
     DataArtsModelCreateRequest,
     LlmModelConfig,
     ModelArtsClient,
@@ -32,32 +29,10 @@ from modelarts_operator.api.training_v2 import (
     SpecResourceV2,
     TrainingJobV2CreateRequest,
 )
-from modelarts_operator.emulator import DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_SK, EmulatorConfig
 from modelarts_operator.emulator.server import Emulator
-
-from .helpers import FakeTime
 
 SEARCH = "POST /v2/{project_id}/training-job-searches"
 CREATE = "POST /v2/{project_id}/training-jobs"
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    emulator = Emulator(EmulatorConfig(seed=5))
-    emulator.freeze()
-    async with emulator.serve(port=0):
-        yield emulator
-
-
-@pytest.fixture
-async def client(emu: Emulator) -> AsyncIterator[ModelArtsClient]:
-    fake = FakeTime()
-    # qps=0: no client-side rate limit (these tests count server calls, not pacing)
-    config = ClientConfig(endpoint=emu.url, project_id=DEFAULT_PROJECT_ID, max_retries=3, qps=0)
-    async with ModelArtsClient(
-        config, AkSkCredentials(ak=DEFAULT_AK, sk=DEFAULT_SK), sleep=fake.sleep, clock=fake.clock
-    ) as opened:
-        yield opened
 
 
 def job(name: str, *, log_path: bool = True) -> TrainingJobV2CreateRequest:

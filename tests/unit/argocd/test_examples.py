@@ -1,4 +1,4 @@
-"""The Argo CD examples: the pipeline kustomization really puts the four kinds into waves
+"""The Argo CD examples: the pipeline kustomization really puts its four kinds into waves
 0..3 (built by the pinned kubectl), and the Applications point at paths that exist."""
 
 from __future__ import annotations

@@ -121,9 +121,16 @@ def test_ingress_follows_moved_ports(render: Render) -> None:
     assert set(opened) == container_ports
 
 
-def test_egress_is_dns_the_api_server_and_the_cloud_only(render: Render) -> None:
+def test_egress_is_dns_the_api_server_the_cloud_and_the_node_agency_only(
+    render: Render,
+) -> None:
     spec = policy(render)
-    dns, api, cloud = spec["egress"]
+    dns, api, cloud, metadata = spec["egress"]
+    # The node's agency (credentials.ecsMetadata, on by default) comes from ECS metadata.
+    assert metadata == {
+        "ports": [{"port": 80, "protocol": "TCP"}],
+        "to": [{"ipBlock": {"cidr": "169.254.169.254/32"}}],
+    }
     assert dns["ports"] == [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]
     assert dns["to"][0]["podSelector"]["matchLabels"] == {"k8s-app": "kube-dns"}
     assert api["ports"] == [{"port": 6443, "protocol": "TCP"}]
@@ -136,15 +143,21 @@ def test_cloud_egress_narrows_to_the_given_addresses_and_extra_rules_are_kept(
     render: Render,
 ) -> None:
     proxy = {"to": [{"ipBlock": {"cidr": "203.0.113.5/32"}}], "ports": [{"port": 3128}]}
-    spec = policy(
-        render,
-        egress={
-            "apiServer": API_SERVER,
-            "cloud": {"cidrs": ["203.0.113.0/24"], "ports": [443, 8443]},
-            "dns": {"enabled": False},
-            "extra": [proxy],
-        },
+    objects = render(
+        {
+            "credentials": {"ecsMetadata": {"enabled": False}},
+            "networkPolicy": {
+                "enabled": True,
+                "egress": {
+                    "apiServer": API_SERVER,
+                    "cloud": {"cidrs": ["203.0.113.0/24"], "ports": [443, 8443]},
+                    "dns": {"enabled": False},
+                    "extra": [proxy],
+                },
+            },
+        }
     )
+    spec = one(objects, "NetworkPolicy")["spec"]
     api, cloud, extra = spec["egress"]
     assert cloud["to"] == [{"ipBlock": {"cidr": "203.0.113.0/24"}}]
     assert [p["port"] for p in cloud["ports"]] == [443, 8443]

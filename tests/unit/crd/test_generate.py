@@ -12,15 +12,13 @@ import yaml
 from modelarts_operator.cli import main
 from modelarts_operator.crd.generate import (
     KINDS,
-    SchemaError,
-    crd_manifest,
     find_root,
-    model_schema,
     render_all,
     render_crds,
     stale_files,
     write_crds,
 )
+from modelarts_operator.crd.schema import SchemaError, crd_manifest, model_schema
 
 ROOT = find_root(Path(__file__).parent)
 GROUP = "modelarts.huaweicloud.com"

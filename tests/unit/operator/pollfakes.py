@@ -3,18 +3,21 @@ the real one does, a training-job list that can fail, and a registry fed from th
 
 from __future__ import annotations
 
+import asyncio
 import copy
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any, cast
 
 from modelarts_operator.api import errors
 from modelarts_operator.crd.training_job import TrainingJobStatus
 from modelarts_operator.reconcile import conditions as cond
-from modelarts_operator.reconcile.controller import Observation
+from modelarts_operator.reconcile.adapter import Observation
+from modelarts_operator.reconcile.kinds import KindDeclaration
 from modelarts_operator.reconcile.kube import Kind, KubeError
 from modelarts_operator.reconcile.poller import Poller
 from modelarts_operator.reconcile.registry import Entry, Registry
-from modelarts_operator.reconcile.runtime import KindHandlers
 from modelarts_operator.reconcile.status import StatusWriter
 from modelarts_operator.settings import OperatorSettings
 
@@ -59,13 +62,15 @@ class ApiServer:
 
 
 class Jobs:
-    """The training-job list: answers, or fails the way an unreachable endpoint does."""
+    """The training-job list (one job per object the server has): answers, or fails the way
+    an unreachable endpoint does."""
 
     kind = Kind("TrainingJob", PLURAL)
     id_field = "jobId"
     detail_in_poller = False
 
-    def __init__(self) -> None:
+    def __init__(self, server: ApiServer) -> None:
+        self.server = server
         self.down = False
         self.remote_status = "Completed"  # what every listed job says
         self.detail_phases: set[str] = set()  # phases whose report comes from a detail GET
@@ -73,10 +78,14 @@ class Jobs:
     def polled(self, entry: Entry) -> bool:
         return bool(entry.status.get(self.id_field))
 
-    async def poll(self, client: Any, entries: list[Entry]) -> dict[str, Any]:
+    def poll_scope(self, entry: Entry, registry: Any) -> str:
+        return "0"
+
+    async def list_remote(self, client: Any, scope: str) -> AsyncIterator[tuple[str, Any]]:
         if self.down:
             raise errors.TransportError("GET /v1/p/training-jobs: ConnectError after 6 attempts")
-        return {str(e.status["jobId"]): {"status": self.remote_status} for e in entries}
+        for body in list(self.server.objects.values()):
+            yield str(body["status"]["jobId"]), {"status": self.remote_status}
 
     def observe_summary(self, entry: Entry, summary: Any) -> Observation:
         if summary["status"] == "Running":
@@ -124,15 +133,44 @@ def stack(
         }
     rt = Runtime(server)
     rt.watch()
-    jobs = Jobs()
-    handlers = KindHandlers(adapter=cast(Any, jobs), reconciler=cast(Any, _Reconciler()))
-    return Poller(cast(Any, rt), handlers), rt, jobs
+    jobs = Jobs(server)
+    return Poller(cast(Any, rt), cast(Any, _Reconciler(jobs))), rt, jobs
 
 
 class _Reconciler:
+    """The parts of a kind's reconciler the poller uses: the kind (one form, the jobs), its
+    status writer and in-flight signal."""
+
     writer = StatusWriter(TrainingJobStatus)
+
+    def __init__(self, adapter: Jobs) -> None:
+        self.adapter = adapter
+        form = SimpleNamespace(name="jobs", adapter=adapter)
+        self.kind = SimpleNamespace(plural=PLURAL, resource=adapter.kind, form_of=lambda e: form)
+        self.in_flight = asyncio.Event()
+
+    def adapter_for(self, spec: Any) -> Jobs:
+        return self.adapter
 
 
 def synced(rt: Runtime, name: str) -> dict[str, Any]:
     found = cond.get_condition(rt.kube.objects[name]["status"]["conditions"], cond.SYNCED)
     return dict(found or {})
+
+
+async def listed(
+    kind: KindDeclaration, client: Any, entries: list[Entry], registry: Registry | None = None
+) -> dict[str, Any]:
+    """What a poll cycle lists for ``entries`` (by remote ID): each form's list, once per
+    scope (workspace), as the poller groups them."""
+    registry = registry if registry is not None else Registry()
+    scopes: dict[tuple[str, str], Any] = {}
+    for entry in entries:
+        form = kind.form_of(entry)
+        assert form is not None, entry.spec
+        scopes[(form.name, form.adapter.poll_scope(entry, registry))] = form.adapter
+    found: dict[str, Any] = {}
+    for (_, scope), adapter in scopes.items():
+        async for ident, item in adapter.list_remote(client, scope):
+            found[ident] = item
+    return found

@@ -4,37 +4,21 @@ whether the spec's version is current."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-
 from modelarts_operator.api import (
-    AkSkCredentials,
-    ClientConfig,
     DataArtsModelCreateRequest,
     ModelArtsClient,
 )
-from modelarts_operator.emulator import DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_SK, EmulatorConfig
+from modelarts_operator.crd.model import ModelSpec
 from modelarts_operator.emulator.server import Emulator
 from modelarts_operator.reconcile.registry import Entry
-from modelarts_operator.resources.model import ModelAdapter
+from modelarts_operator.resources.llm_model import LlmModelAdapter
+from modelarts_operator.resources.model import DECLARATION
+
+from .pollfakes import listed
 
 LIST = "GET /v1/workspaces/{workspace_id}/models"
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[Emulator]:
-    emu = Emulator(EmulatorConfig(seed=3))
-    async with emu.serve(port=0):
-        yield emu
-
-
-def _client(emu: Emulator) -> ModelArtsClient:
-    config = ClientConfig(
-        endpoint=emu.url, iam_endpoint=emu.url, project_id=DEFAULT_PROJECT_ID, region="cn-north-4"
-    )
-    return ModelArtsClient(config, AkSkCredentials(ak=DEFAULT_AK, sk=DEFAULT_SK))
 
 
 def _llm(ws: str) -> dict[str, Any]:
@@ -78,33 +62,32 @@ def _entry(ws: str, model_id: str) -> Entry:
 
 
 async def test_poll_reads_pages_of_100_per_workspace_not_one_call_per_model(
-    emulator: Emulator,
+    emu: Emulator, client: ModelArtsClient
 ) -> None:
-    adapter = ModelAdapter()
-    async with _client(emulator) as client:
-        big = await _create(client, "ws-big", 250)
-        small = await _create(client, "ws-small", 30)
-        await _create(client, "ws-unwatched", 5)
-        entries = [_entry("ws-big", i) for i in big[::2]] + [_entry("ws-small", i) for i in small]
-        emulator.core.calls.clear()
-        found = await adapter.poll(client, entries)
+    big = await _create(client, "ws-big", 250)
+    small = await _create(client, "ws-small", 30)
+    await _create(client, "ws-unwatched", 5)
+    entries = [_entry("ws-big", i) for i in big[::2]] + [_entry("ws-small", i) for i in small]
+    emu.core.calls.clear()
+    found = await listed(DECLARATION, client, entries)
     # 250 models: pages of 100, 100, 50; 30 models: one page; an unwatched workspace: none.
-    assert emulator.core.calls[LIST] == 4, dict(emulator.core.calls)
-    assert sum(emulator.core.calls.values()) == 4
+    assert emu.core.calls[LIST] == 4, dict(emu.core.calls)
+    assert sum(emu.core.calls.values()) == 4
     assert {e.status["modelId"] for e in entries} <= set(found)
     assert len(found) == 280  # every model of the listed workspaces, each once
 
 
 async def test_a_list_item_says_publishing_until_the_version_is_built(
-    emulator: Emulator,
+    emu: Emulator, client: ModelArtsClient
 ) -> None:
-    adapter = ModelAdapter()
-    async with _client(emulator) as client:
-        [model_id] = await _create(client, "ws-1", 1)
-        entry = _entry("ws-1", model_id)
-        building = adapter.observe_summary(entry, (await adapter.poll(client, [entry]))[model_id])
-        emulator.advance(emulator.config.timings.dataarts_creating + 1)
-        built = adapter.observe_summary(entry, (await adapter.poll(client, [entry]))[model_id])
+    adapter = LlmModelAdapter()
+    [model_id] = await _create(client, "ws-1", 1)
+    entry = _entry("ws-1", model_id)
+    listing = await listed(DECLARATION, client, [entry])
+    building = adapter.observe_summary(entry, listing[model_id])
+    emu.advance(emu.config.timings.dataarts_creating + 1)
+    listing = await listed(DECLARATION, client, [entry])
+    built = adapter.observe_summary(entry, listing[model_id])
     assert (building.phase, building.ready, building.in_flight) == ("Publishing", False, True)
     assert "currentVersion" not in building.facts
     assert (built.phase, built.ready, built.in_flight) == ("Published", True, False)
@@ -112,45 +95,45 @@ async def test_a_list_item_says_publishing_until_the_version_is_built(
     assert built.facts["versionId"] == built.facts["currentVersion"]["id"]
 
 
-async def test_a_version_is_found_by_exact_name_past_the_first_page(emulator: Emulator) -> None:
+async def test_a_version_is_found_by_exact_name_past_the_first_page(
+    emu: Emulator, client: ModelArtsClient
+) -> None:
     """The versions list filters names fuzzily and newest first: looking up "v1" among 120
     newer "v1…" versions reads past the first page instead of adding "v1" again."""
     from modelarts_operator.api.dataarts import DataArtsModelUpdateRequest, ModelVersionInput
-    from modelarts_operator.crd.model import ModelSpec
-    from modelarts_operator.reconcile.controller import Context
+    from modelarts_operator.reconcile.adapter import Context, Refs
     from modelarts_operator.reconcile.policies import Policies
-    from modelarts_operator.resources.llm_model import LlmModels
 
-    async with _client(emulator) as client:
-        [model_id] = await _create(client, "ws-1", 1)
-        for i in range(120):
-            version = ModelVersionInput.model_validate(
-                {
-                    "name": f"v1-{i}",
-                    "config": {
-                        "llm_model_config": {
-                            "base_model_type": "llama3",
-                            "model_path": "obs://llm-bucket/m/",
-                        }
-                    },
-                }
-            )
-            await client.dataarts.update_model(
-                "ws-1", model_id, DataArtsModelUpdateRequest(version=version)
-            )
-        ctx = Context(
-            namespace="ns",
-            name="m",
-            generation=1,
-            spec=ModelSpec.model_validate({"llm": _llm("ws-1")}),
-            status={},
-            annotations={},
-            policies=Policies.from_annotations({}),
-            client=client,
-            remote_name="m0",
+    [model_id] = await _create(client, "ws-1", 1)
+    for i in range(120):
+        version = ModelVersionInput.model_validate(
+            {
+                "name": f"v1-{i}",
+                "config": {
+                    "llm_model_config": {
+                        "base_model_type": "llama3",
+                        "model_path": "obs://llm-bucket/m/",
+                    }
+                },
+            }
         )
-        emulator.core.calls.clear()
-        found = await LlmModels()._version_named(ctx, model_id, "v1")
+        await client.dataarts.update_model(
+            "ws-1", model_id, DataArtsModelUpdateRequest(version=version)
+        )
+    ctx = Context(
+        namespace="ns",
+        name="m",
+        generation=1,
+        spec=ModelSpec.model_validate({"llm": _llm("ws-1")}),
+        status={},
+        annotations={},
+        policies=Policies.from_annotations({}),
+        client=client,
+        remote_name="m0",
+        refs=Refs(),
+    )
+    emu.core.calls.clear()
+    found = await LlmModelAdapter()._version_named(ctx, model_id, "v1")
     assert found is not None
     assert found.name == "v1"
-    assert emulator.core.calls["GET /v1/workspaces/{workspace_id}/models/{model_id}/versions"] == 2
+    assert emu.core.calls["GET /v1/workspaces/{workspace_id}/models/{model_id}/versions"] == 2

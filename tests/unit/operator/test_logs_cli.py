@@ -8,33 +8,17 @@ import argparse
 import io
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from modelarts_operator.api import AkSkCredentials, ClientConfig, ModelArtsClient
-from modelarts_operator.emulator import DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_SK, EmulatorConfig
+from modelarts_operator.api import ModelArtsClient
+from modelarts_operator.emulator import DEFAULT_PROJECT_ID
 from modelarts_operator.emulator.server import Emulator
 from modelarts_operator.logs_cli import LogsError, add_arguments, run_logs
 from modelarts_operator.reconcile.kube import KubeError
 
 V2_JOBS = f"/v2/{DEFAULT_PROJECT_ID}/training-jobs"
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    emulator = Emulator(EmulatorConfig(seed=9))
-    emulator.freeze()
-    async with emulator.serve(port=0):
-        yield emulator
-
-
-@pytest.fixture
-async def client(emu: Emulator) -> AsyncIterator[ModelArtsClient]:
-    config = ClientConfig(endpoint=emu.url, project_id=DEFAULT_PROJECT_ID, qps=0)
-    async with ModelArtsClient(config, AkSkCredentials(ak=DEFAULT_AK, sk=DEFAULT_SK)) as c:
-        yield c
 
 
 def args(*argv: str) -> argparse.Namespace:

@@ -5,19 +5,29 @@ and the lookup that makes a create exactly-once although names repeat."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from modelarts_operator.api import ModelArtsClient, errors
 from modelarts_operator.api.notebooks import NotebookCreateRequest, VolumeMount
 from modelarts_operator.api.services_v2 import ServiceV2CreateRequest
 from modelarts_operator.crd.notebook import NotebookSpec
+from modelarts_operator.crd.service import ServiceSpec
 from modelarts_operator.emulator.server import Emulator
-from modelarts_operator.reconcile.controller import Context
+from modelarts_operator.reconcile.adapter import Context
 from modelarts_operator.reconcile.policies import CREATE_PENDING, Policies
 from modelarts_operator.reconcile.registry import Entry
-from modelarts_operator.resources import notebook, service, service_v2
+from modelarts_operator.resources import notebook, service
+from modelarts_operator.resources.notebook import NotebookAdapter, NotebookRefs
+
+from .pollfakes import listed
+
+NOTEBOOKS = NotebookAdapter()
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+V2_SPEC = yaml.safe_load((EXAMPLES / "04-service.yaml").read_text())["spec"]["v2"]
 
 IMAGE_ID = "e1a07296-22a8-4f05-8bc8-e936c8e54090"
 NB_LIST = "GET /v1/{project_id}/notebooks"
@@ -50,7 +60,8 @@ async def test_notebooks_are_polled_in_one_list_call_per_page(
     object: 500 notebooks in a workspace cost 10 calls a cycle."""
     ids = [await _notebook(client, f"nb-{i}") for i in range(6)]
     emu.core.calls.clear()
-    found = await notebook.DECLARATION.adapter.poll(client, [_entry(i, i) for i in ids])
+    entries = [_entry(i, i, {"image": {"id": IMAGE_ID}}) for i in ids]
+    found = await listed(notebook.DECLARATION, client, entries)
     assert set(found) == set(ids)
     assert emu.calls(NB_LIST) == 1
     assert emu.calls("GET /v1/{project_id}/notebooks/{id}") == 0
@@ -81,15 +92,19 @@ async def test_v2_services_are_polled_in_one_list_call(
             )
         )
         ids.append(str(created.id))
-    entries = [_entry(i, i, {"v2": {"version": "1.0.0"}}) for i in ids]
+    entries = [_entry(i, i, {"v2": V2_SPEC}) for i in ids]
     emu.core.calls.clear()
-    found = await service.DECLARATION.adapter.poll(client, entries)
+    found = await listed(service.DECLARATION, client, entries)
     assert set(found) == set(ids)
     assert emu.calls(SVC_LIST) == 1
     assert emu.calls("GET /v2/{project_id}/services/{service_id}") == 0
     assert emu.calls("GET /v1/{project_id}/services") == 0  # no v1 Service: no v1 list
-    summary = service.DECLARATION.adapter.observe_summary(entries[0], found[ids[0]])
-    assert summary.phase in ("Deploying", "Running")
+    form = service.DECLARATION.form_of(entries[0])
+    assert form is not None
+    assert form.adapter.observe_summary(entries[0], found[ids[0]]).phase in (
+        "Deploying",
+        "Running",
+    )
 
 
 class _Kube:
@@ -102,7 +117,9 @@ class _Kube:
         return {"metadata": {"creationTimestamp": self.created}}
 
 
-def _ctx(client: ModelArtsClient, name: str, *, pending: bool, created: str) -> Context:
+def _ctx(
+    client: ModelArtsClient, name: str, *, pending: bool, created: str
+) -> Context[NotebookSpec, NotebookRefs]:
     spec = NotebookSpec.model_validate({"image": {"id": IMAGE_ID}, "flavor": "modelarts.vm.cpu.2u"})
     ctx = Context(
         namespace="ns",
@@ -116,6 +133,7 @@ def _ctx(client: ModelArtsClient, name: str, *, pending: bool, created: str) -> 
         remote_name=name,
         uid=UID,
         kube=_Kube(created),  # type: ignore[arg-type]
+        refs=NotebookRefs(),
     )
     return ctx
 
@@ -133,13 +151,13 @@ async def test_recovery_takes_the_one_untagged_notebook_since_the_object_and_mar
     created = _iso(emu.core.now_ms())
     ours = await _notebook(client, "dup")  # our create; the crash came before the tag
     ctx = _ctx(client, "dup", pending=True, created=created)
-    found = await notebook.DECLARATION.adapter.find(ctx)
+    found = await NOTEBOOKS.find(ctx)
     assert found is not None
     assert found[0] == ours
     assert (await client.notebooks.get(ours)).has_tags({notebook.OWNER_TAG: UID})
     # once marked, the lookup goes by the mark
     emu.core.calls.clear()
-    again = await notebook.DECLARATION.adapter.find(ctx)
+    again = await NOTEBOOKS.find(ctx)
     assert again is not None
     assert again[0] == ours
     assert emu.calls(NB_LIST) == 1  # the lookup by mark found it: no lookup by time
@@ -153,7 +171,7 @@ async def test_recovery_refuses_to_guess_between_two_untagged_notebooks(
     await _notebook(client, "twin")
     ctx = _ctx(client, "twin", pending=True, created=created)
     with pytest.raises(errors.StateConflict) as raised:
-        await notebook.DECLARATION.adapter.find(ctx)
+        await NOTEBOOKS.find(ctx)
     assert raised.value.error_code == "AmbiguousNotebook"
     assert notebook.OWNER_TAG in str(raised.value.error_msg)
 
@@ -164,9 +182,15 @@ async def test_an_older_untagged_notebook_is_not_taken_for_an_interrupted_create
     await _notebook(client, "old")
     emu.advance(600)
     ctx = _ctx(client, "old", pending=True, created=_iso(emu.core.now_ms()))
-    assert await notebook.DECLARATION.adapter.find(ctx) is None
+    assert await NOTEBOOKS.find(ctx) is None
 
 
-def test_v2_form_is_told_apart_from_v1() -> None:
-    assert service_v2.is_v2({"v2": {"version": "1.0.0"}})
-    assert not service_v2.is_v2({"config": [{"modelId": "m"}], "inferType": "real-time"})
+def test_each_service_is_served_by_its_forms_adapter() -> None:
+    forms = {
+        "v2": ServiceSpec.model_validate({"v2": V2_SPEC}),
+        "v1": ServiceSpec.model_validate(
+            {"config": [{"modelId": "m", "weight": 100, "specification": "s", "instanceCount": 1}]}
+        ),
+    }
+    for name, spec in forms.items():
+        assert service.DECLARATION.form_for(spec).name == name

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from modelarts_operator.reconcile.controller import Observation
+from modelarts_operator.reconcile.adapter import Observation
 from modelarts_operator.reconcile.poller import Poller
 
 from .pollfakes import Jobs, Runtime, stack, synced
@@ -63,7 +63,7 @@ async def test_a_lagging_view_keeps_the_record_until_the_blinding_shows() -> Non
 async def test_objects_blinded_before_a_restart_go_to_their_reconcile_once() -> None:
     poller, rt, jobs = stack(["job-000", "job-001"])
     await blind(poller, rt, jobs)
-    restarted = Poller(cast(Any, rt), poller.h)  # a new process: no record of the blinding
+    restarted = Poller(cast(Any, rt), poller.reconciler)  # a new process: no record of the blinding
     await restarted.cycle()
     await restarted.cycle()
     assert sorted(rt.pokes) == ["job-000", "job-001"]  # once each, not once per cycle

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from modelarts_operator.reconcile import conditions as cond
-from modelarts_operator.reconcile.poller import UNKNOWN, _restore
+from modelarts_operator.reconcile.poller import Blinding, _restore
 from modelarts_operator.reconcile.registry import Entry
 from modelarts_operator.reconcile.status import Verdict
 
@@ -25,23 +25,23 @@ def view(conditions: list[dict[str, Any]]) -> Entry:
     return Entry("trainingjobs", "ns", "j", body)
 
 
-def prior() -> dict[str, Any]:
+def prior() -> Blinding:
     found = cond.get_condition(SYNCED, cond.SYNCED)
     assert found is not None
-    return found
+    return Blinding(found)
 
 
 def test_a_view_showing_the_blinding_gets_the_verdict_back() -> None:
     assert _restore(view(BLINDED), prior()) == Verdict(True, "Synced", "")
 
 
-def test_a_view_from_before_the_blinding_hands_over_to_the_reconcile() -> None:
+def test_a_view_from_before_the_blinding_leaves_synced_to_the_reconcile() -> None:
     # The registry still shows Synced=True: restoring "True" onto it is an empty patch.
-    assert _restore(view(SYNCED), prior()) is UNKNOWN
+    assert _restore(view(SYNCED), prior()) is None
 
 
-def test_nothing_to_give_back_hands_over_to_the_reconcile() -> None:
-    assert _restore(view(BLINDED), None) is UNKNOWN
+def test_nothing_to_give_back_leaves_synced_to_the_reconcile() -> None:
+    assert _restore(view(BLINDED), Blinding(None)) is None
 
 
 def test_a_reconciles_newer_verdict_is_left_alone() -> None:

@@ -8,7 +8,7 @@ from modelarts_operator.api import errors
 from modelarts_operator.crd.service import ServiceStatus
 from modelarts_operator.crd.training_job import TrainingJobStatus
 from modelarts_operator.reconcile import conditions as cond
-from modelarts_operator.reconcile.controller import InvalidSpec
+from modelarts_operator.reconcile.adapter import InvalidSpec
 from modelarts_operator.reconcile.credentials import CredentialsError
 from modelarts_operator.reconcile.failures import classify
 from modelarts_operator.reconcile.status import (

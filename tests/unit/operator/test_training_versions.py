@@ -7,9 +7,10 @@ from typing import Any
 
 from modelarts_operator.api.training_jobs import TrainingJobVersion
 from modelarts_operator.crd.training_job import TrainingJobSpec
-from modelarts_operator.reconcile.controller import Context
+from modelarts_operator.reconcile.adapter import Context
 from modelarts_operator.reconcile.policies import Policies
-from modelarts_operator.resources.training_job import TrainingJobAdapter
+from modelarts_operator.resources.training_common import TrainingRefs
+from modelarts_operator.resources.training_v1 import TrainingJobV1Adapter
 
 SPEC = {
     "jobDesc": "d",
@@ -64,7 +65,9 @@ class FakeJobs:
         raise AssertionError("description unchanged")
 
 
-def context(jobs: FakeJobs, generation: int, status: dict[str, Any]) -> Context:
+def context(
+    jobs: FakeJobs, generation: int, status: dict[str, Any]
+) -> Context[TrainingJobSpec, TrainingRefs]:
     return Context(
         namespace="ns",
         name="job",
@@ -75,17 +78,19 @@ def context(jobs: FakeJobs, generation: int, status: dict[str, Any]) -> Context:
         policies=Policies(),
         client=SimpleNamespace(training_jobs=jobs),  # type: ignore[arg-type]
         remote_name="ns-job",
+        refs=TrainingRefs(),
     )
 
 
 async def test_config_change_creates_one_version() -> None:
     jobs = FakeJobs([version(1, "/b/old-data/")])
     ctx = context(jobs, generation=2, status={"versionId": 1, "configGeneration": 1})
-    remote = await TrainingJobAdapter().update(ctx, "7", jobs.versions[0])
+    updated = await TrainingJobV1Adapter().update(ctx, "7", jobs.versions[0])
     assert len(jobs.created) == 1
     assert jobs.created[0].config.pre_version_id == 1
-    assert remote.version_id == 101
-    assert ctx.status["configGeneration"] == 2
+    assert updated.remote.version_id == 101
+    assert updated.recorded["configGeneration"] == 2
+    assert [e[1] for e in updated.events] == ["VersionCreated"]
 
 
 async def test_version_created_before_a_crash_is_adopted_not_duplicated() -> None:
@@ -93,15 +98,15 @@ async def test_version_created_before_a_crash_is_adopted_not_duplicated() -> Non
     # status still points at version 1.
     jobs = FakeJobs([version(1, "/b/old-data/"), version(2, "/b/data/")])
     ctx = context(jobs, generation=2, status={"versionId": 1, "configGeneration": 1})
-    remote = await TrainingJobAdapter().update(ctx, "7", jobs.versions[0])
+    updated = await TrainingJobV1Adapter().update(ctx, "7", jobs.versions[0])
     assert jobs.created == []
-    assert remote.version_id == 2
-    assert ctx.status["versionId"] == 2
+    assert updated.remote.version_id == 2
+    assert updated.recorded["versionId"] == 2
 
 
 async def test_no_new_version_twice_for_one_generation() -> None:
     # The API normalises a value so the drift never closes: one version per generation.
     jobs = FakeJobs([version(1, "/b/old-data/")])
     ctx = context(jobs, generation=3, status={"versionId": 1, "configGeneration": 3})
-    await TrainingJobAdapter().update(ctx, "7", jobs.versions[0])
+    await TrainingJobV1Adapter().update(ctx, "7", jobs.versions[0])
     assert jobs.created == []

@@ -1,0 +1,220 @@
+"""kopf wiring shared by every kind: one set of handlers per kind, written once.
+
+``register(registry, runtime)`` gives each kind of the runtime its create/update/resume handler
+(the level-based reconcile), its delete handler (deletion policy behind our finalizer), and a
+watch-event tracker that feeds the registry and re-triggers dependents the moment a dependency
+becomes ready. The handlers go into the kopf registry the runner hands to ``kopf.operator``,
+not kopf's default one: importing a kind registers nothing. ``configure()`` puts kopf's
+bookkeeping under this project's domain.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import kopf
+
+from .. import GROUP, VERSION
+from ..api import errors
+from ..metrics import METRICS
+from . import requeue
+from .adapter import Context, DeleteBlocked, Event, InvalidSpec, RetryLater
+from .controller import Effects, Reconciler
+from .credentials import CredentialsError
+from .failures import Failure, classify
+from .policies import CREATE_PENDING
+from .requeue import Requeue
+from .runtime import Runtime
+from .status import Report, Verdict, status_patch
+
+log = logging.getLogger(__name__)
+FINALIZER = f"{GROUP}/finalizer"
+# kopf treats every annotation under its storage prefix as its own and leaves it out of the
+# diff, so its prefix must not be the one of the user-facing policy annotations (a change of
+# `modelarts.huaweicloud.com/paused` has to trigger a reconcile).
+KOPF_PREFIX = f"kopf.{GROUP}"
+
+
+def _quiet_tracking(record: logging.LogRecord) -> bool:
+    """Drop kopf's per-event chatter about the registry tracker (every watch event of every
+    object would log twice at INFO)."""
+    return "'track'" not in record.getMessage()
+
+
+def configure(settings: kopf.OperatorSettings) -> None:
+    """kopf's bookkeeping under our own domain; events from INFO up."""
+    settings.persistence.finalizer = FINALIZER
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=KOPF_PREFIX)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=KOPF_PREFIX,
+        key="last-handled-configuration",
+        ignored_fields=[("metadata", "annotations", CREATE_PENDING)],
+    )
+    # Our own events (kopf.event) are posted whatever this level; kopf's log-to-event bridge
+    # would otherwise post "Handler ... succeeded" as an Event for every handler run.
+    settings.posting.level = logging.WARNING
+    logging.getLogger("kopf.objects").addFilter(_quiet_tracking)
+    settings.watching.server_timeout = 300
+    settings.batching.error_delays = [1, 2, 5, 10, 30, 60]
+
+
+def register(registry: kopf.OperatorRegistry, rt: Runtime) -> None:
+    """Register every kind's kopf handlers, and the Namespace watch, into ``registry``."""
+    for reconciler in rt.reconcilers.values():
+        _register_kind(registry, rt, reconciler)
+
+    @kopf.on.event("v1", "namespaces", id="namespaces", registry=registry)
+    async def namespace_gone(event: kopf.RawEvent, **_: Any) -> None:
+        """A deleted Namespace's client is closed. (Credentials Secrets are watched by name,
+        by the client factory, not through a watch of every Secret.)"""
+        if event.get("type") == "DELETED":
+            name = ((event.get("object") or {}).get("metadata") or {}).get("name", "")
+            rt.clients.evict_namespace(name)
+
+
+def _register_kind(registry: kopf.OperatorRegistry, rt: Runtime, r: Reconciler) -> None:
+    plural = r.kind.plural
+
+    @kopf.on.resume(GROUP, VERSION, plural, id="reconcile", registry=registry)
+    @kopf.on.create(GROUP, VERSION, plural, id="reconcile", registry=registry)
+    @kopf.on.update(GROUP, VERSION, plural, id="reconcile", registry=registry)
+    async def reconcile(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
+        await on_reconcile(rt, r, body, patch)
+
+    @kopf.on.delete(GROUP, VERSION, plural, id="finalize", registry=registry)
+    async def finalize(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
+        await on_delete(rt, r, body, patch)
+
+    @kopf.on.event(GROUP, VERSION, plural, id="track", registry=registry)
+    async def track(event: kopf.RawEvent, **_: Any) -> None:
+        await on_event(rt, r, event)
+
+
+def _write_status(patch: kopf.Patch, old: dict[str, Any], new: dict[str, Any]) -> None:
+    for key, value in status_patch(old, new).items():
+        patch.status[key] = value
+
+
+def _post(body: Any, events: list[Event]) -> None:
+    for type_, reason, message in events:
+        kopf.event(body, type=type_, reason=reason, message=message)
+
+
+async def on_reconcile(rt: Runtime, r: Reconciler, body: kopf.Body, patch: kopf.Patch) -> None:
+    """create/update/resume: the level-based reconcile, its status write and follow-ups."""
+    plural = r.kind.plural
+    rt.cancel_poke((plural, *_key(body)))  # this reconcile supersedes a scheduled one
+    old = dict(body.get("status") or {})
+    try:
+        ctx = await r.context(body)
+        outcome = await r.reconcile(ctx)
+    except RetryLater as later:
+        raise kopf.TemporaryError(str(later), delay=later.requeue.after) from None
+    except (errors.ModelArtsError, InvalidSpec, CredentialsError) as err:
+        _report_failure(rt, r, body, patch, old, classify(err))
+        return
+    effects = outcome.effects
+    if effects.clear_create_pending:
+        patch.metadata.annotations[CREATE_PENDING] = None
+    _write_status(patch, old, outcome.status)
+    _post(body, effects.events)
+    METRICS.inc("modelarts_reconciles_total", kind=plural, result="ok")
+    if outcome.in_flight:
+        r.in_flight.set()
+    if effects.delete_object:
+        kopf.event(body, type="Normal", reason="TTLExpired", message="deleting finished object")
+        await rt.kube.delete(r.kind.resource.path(*_key(body)))
+    elif (again := next_look(r, ctx, effects)) is not None:
+        rt.poke_later(plural, *_key(body), again.after, again.why)
+
+
+def next_look(r: Reconciler, ctx: Context[Any, Any], effects: Effects) -> Requeue | None:
+    """When to reconcile a finished reconcile's object again: when it asked, else after the
+    resync period for a form whose configuration can drift (the reconcile then compares the
+    remote object with the spec and updates only what differs)."""
+    if effects.requeue is not None:
+        return effects.requeue
+    if r.adapter_for(ctx.spec).resyncs and ctx.policies.may_write:
+        return Requeue(ctx.policies.resync_period, "resync")
+    return None
+
+
+def _report_failure(
+    rt: Runtime,
+    r: Reconciler,
+    body: kopf.Body,
+    patch: kopf.Patch,
+    old: dict[str, Any],
+    failure: Failure,
+) -> None:
+    """Synced=False and a Warning event; a transient failure is retried by kopf soon, the
+    others are done for now (so the next edit is handled at once) and retried slowly."""
+    plural = r.kind.plural
+    namespace, name = _key(body)
+    if failure.auth:
+        rt.clients.forget(namespace)  # re-read a fixed Secret next time
+    report = failure.report(bool(old.get(r.kind.id_field)))
+    _write_status(patch, old, r.writer.render(old, report, _generation(body)))
+    kopf.event(body, type="Warning", reason=failure.event_reason, message=failure.message)
+    METRICS.inc("modelarts_reconciles_total", kind=plural, result=failure.synced.reason)
+    again = failure.requeue
+    if failure.transient:
+        raise kopf.TemporaryError(failure.message, delay=again.after)
+    rt.poke_later(plural, namespace, name, again.after, again.why)
+
+
+async def on_delete(rt: Runtime, r: Reconciler, body: kopf.Body, patch: kopf.Patch) -> None:
+    """The deletion policy behind the finalizer; a refused delete keeps it and says why."""
+    policy = (body.get("spec") or {}).get("deletionPolicy", "Delete")
+    status = dict(body.get("status") or {})
+    pending = CREATE_PENDING in (body.get("metadata", {}).get("annotations") or {})
+    if policy == "Retain" or not (status.get(r.kind.id_field) or pending):
+        kopf.event(body, type="Normal", reason="Released", message="nothing to delete remotely")
+        return
+    try:
+        ctx = await r.context(body)
+        events = await r.delete(ctx)
+    except DeleteBlocked as blocked:
+        _report_delete_failure(r, body, patch, status, str(blocked))
+        raise kopf.TemporaryError(str(blocked), delay=blocked.requeue.after) from None
+    except RetryLater as later:
+        raise kopf.TemporaryError(str(later), delay=later.requeue.after) from None
+    except (errors.ModelArtsError, CredentialsError, InvalidSpec) as err:
+        failure = classify(err)
+        message = failure.message
+        if not message.startswith(failure.event_reason):
+            message = f"{failure.event_reason}: {message}"
+        _report_delete_failure(r, body, patch, status, message)
+        raise kopf.TemporaryError(message, delay=requeue.DELETE_RETRY) from None
+    _post(body, events)
+
+
+def _report_delete_failure(
+    r: Reconciler, body: kopf.Body, patch: kopf.Patch, old: dict[str, Any], message: str
+) -> None:
+    report = Report(phase="Deleting", synced=Verdict(False, "DeleteFailed", message))
+    _write_status(patch, old, r.writer.render(old, report, _generation(body)))
+    kopf.event(body, type="Warning", reason="DeleteFailed", message=message)
+
+
+async def on_event(rt: Runtime, r: Reconciler, event: kopf.RawEvent) -> None:
+    """Every watch event: feed the registry, and re-trigger the objects that reference one
+    that just became Ready."""
+    plural = r.kind.plural
+    body = event.get("object") or {}
+    r.observed(event.get("type"), body)
+    previous = rt.registry.update(plural, event.get("type"), body)
+    current = rt.registry.get(plural, *_key(body))
+    if current is None or not current.ready or (previous and previous.ready):
+        return
+    await rt.dependency_ready(plural, previous, current)
+
+
+def _generation(body: Any) -> int:
+    return int(body.get("metadata", {}).get("generation", 1))
+
+
+def _key(body: Any) -> tuple[str, str]:
+    meta = body.get("metadata", {})
+    return meta.get("namespace", ""), meta.get("name", "")

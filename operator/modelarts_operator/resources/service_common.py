@@ -1,0 +1,85 @@
+"""What the two forms of Service share: the kind's identity and ``spec.exportTo``, which writes
+the service ID and access address into a ConfigMap the Service owns, so an application
+Deployment can consume the URL. The forms are ``service_v1`` and ``service_v2``; the kind's
+declaration is ``service``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from .. import GROUP, VERSION
+from ..crd import service as crd
+from ..crd.service import ServiceSpec, ServiceStatus
+from ..reconcile.adapter import Context, Refs, RemoteAdapter, Updated
+from ..reconcile.kube import Kind, KubeError
+from ..reconcile.policies import foreign_config_map
+
+RefsT = TypeVar("RefsT", bound=Refs)
+
+
+class ServiceAdapter(RemoteAdapter[ServiceSpec, RefsT]):
+    """The kind's identity and the export, for both forms. Configuration changes in place;
+    ``spec.stopped`` starts and stops the service."""
+
+    kind = Kind(crd.KIND, crd.PLURAL)
+    spec_model = ServiceSpec
+    status_model = ServiceStatus
+    id_field = "serviceId"
+    name_field = "service_name"
+    detail_in_poller = False  # Running writes the exportTo ConfigMap, which update() does
+    resyncs = True
+
+    def needs_detail(self, old_status: Mapping[str, Any], phase: str) -> bool:
+        # The access address and per-model states come with the detail once it runs.
+        return phase in ("Running", "Finished", "Failed") and old_status.get("phase") != phase
+
+    async def export(
+        self,
+        ctx: Context[ServiceSpec, RefsT],
+        updated: Updated,
+        service_id: str,
+        address: str | None,
+    ) -> None:
+        """Write serviceId and accessAddress to the ConfigMap named by spec.exportTo (refused
+        when that ConfigMap exists and this Service does not own it)."""
+        target = ctx.spec.export_to
+        if target is None or ctx.kube is None:
+            return
+        name = target.config_map_name
+        data = {"serviceId": service_id, "accessAddress": address or ""}
+        body = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": name,
+                "namespace": ctx.namespace,
+                "labels": {"app.kubernetes.io/managed-by": "modelarts-operator"},
+                "ownerReferences": [
+                    {
+                        "apiVersion": f"{GROUP}/{VERSION}",
+                        "kind": "Service",
+                        "name": ctx.name,
+                        "uid": ctx.uid,
+                        "controller": True,
+                        "blockOwnerDeletion": True,
+                    }
+                ],
+            },
+            "data": data,
+        }
+        path = f"/api/v1/namespaces/{ctx.namespace}/configmaps"
+        try:
+            current = await ctx.kube.get(f"{path}/{name}")
+        except KubeError as err:
+            if err.status != 404:
+                raise
+            await ctx.kube.create(path, body)
+        else:
+            if (refusal := foreign_config_map(current, ctx.uid)) is not None:
+                updated.refusal = refusal
+                return
+            if current.get("data") != data:
+                await ctx.kube.merge_patch(f"{path}/{name}", {"data": data})
+        updated.recorded["exportedConfigMap"] = name
