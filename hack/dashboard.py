@@ -259,6 +259,36 @@ ROWS: list[tuple[str, list[Panel]]] = [
         ],
     ),
     (
+        "Credentials",
+        [
+            Panel(
+                "Temporary credentials obtained",
+                "Keyless credentials fetched per hour by mechanism (oidc, pod-identity, "
+                "ecs-metadata, agency) and result: failed ones are retried; see the alert "
+                "ModelArtsCredentialsExpiring.",
+                [
+                    (
+                        "sum by (mechanism, result) "
+                        f"(rate(modelarts_credential_refreshes_total{{{SEL}}}[{RATE}])) * 3600",
+                        "{{mechanism}} {{result}}",
+                    )
+                ],
+            ),
+            Panel(
+                "Time until temporary credentials expire",
+                "The soonest expiry per mechanism; the operator renews 40 minutes ahead, so a "
+                "line below that has not been renewed.",
+                [
+                    (
+                        f"min by (mechanism) (modelarts_credentials_expiry_seconds{{{SEL}}})",
+                        "{{mechanism}}",
+                    )
+                ],
+                unit="s",
+            ),
+        ],
+    ),
+    (
         "Replicas",
         [
             Panel(

@@ -76,7 +76,7 @@ def test_promtool_checks_the_rendered_rules(render: Render, promtool: Path, tmp_
         capture_output=True, text=True, check=False, timeout=60,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "SUCCESS: 7 rules found" in proc.stdout
+    assert "SUCCESS: 8 rules found" in proc.stdout
 
 
 def test_promtool_check_catches_a_broken_rule(promtool: Path, tmp_path: Path) -> None:
@@ -238,6 +238,7 @@ def test_every_metric_the_dashboard_and_alerts_read_is_declared() -> None:
         "modelarts_objects_not_synced",
         "modelarts_poll_cycle_seconds",
         "modelarts_api_calls_total",
+        "modelarts_credentials_expiry_seconds",
     } <= referenced_metrics()
 
 
