@@ -6,6 +6,7 @@ at start with the variable's name instead of minutes later in a reconcile.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -18,6 +19,10 @@ ENV_PREFIX = "MODELARTS_"
 MAX_DEFAULT_TAGS = 10
 """Operator-wide default tags: at most 10 (operator budget), so that a spec's tags still fit
 the cloud's 20 tags per object (SDK ServiceCreateRequest.tags "上限20个")."""
+
+# The kubelet's probes and Prometheus reach a pod at its own address, so the endpoints listen on
+# every interface unless told otherwise; the chart's NetworkPolicy says who may connect.
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104
 
 # The official SDK's own variable names (huaweicloudsdkcore/auth/provider.py and
 # internal.py), read when the MODELARTS_ one is not set, so settings users already have for
@@ -128,6 +133,15 @@ class OperatorSettings(BaseModel):
     api_timeout_seconds: float = Field(30.0, gt=0, description="Per-request timeout.")
     metrics_port: int = Field(9090, ge=0, le=65535, description="Prometheus /metrics port.")
     health_port: int = Field(8080, ge=0, le=65535, description="Liveness endpoint port.")
+    # Both endpoints are unauthenticated: bind them where only what should reach them can
+    # (127.0.0.1 behind a scraping sidecar; the pod's address, which probes and scrapes use,
+    # with the chart's NetworkPolicy deciding who may connect).
+    metrics_address: str = Field(
+        ALL_INTERFACES, description="Address the /metrics endpoint listens on (an IP literal)."
+    )
+    health_address: str = Field(
+        ALL_INTERFACES, description="Address the liveness endpoint listens on (an IP literal)."
+    )
     leader_election: bool = Field(
         False, description="Act only while holding a coordination.k8s.io Lease (replicas > 1)."
     )
@@ -206,6 +220,16 @@ class OperatorSettings(BaseModel):
                 raise ValueError(f"tag key {key!r} must not start with _sys_")
         return value
 
+    @field_validator("metrics_address", "health_address")
+    @classmethod
+    def _ip_literal(cls, value: str) -> str:
+        """An IP address, not a name: a name would be resolved at start and could bind
+        somewhere else than the operator's user meant."""
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            raise ValueError(f"not an IP address: {value!r}") from None
+
     @field_validator("credentials_secret")
     @classmethod
     def _namespaced(cls, value: str | None) -> str | None:
@@ -264,3 +288,9 @@ class OperatorSettings(BaseModel):
                 for e in err.errors()
             )
             raise SettingsError(f"invalid operator settings: {problems}") from None
+
+
+def http_url(address: str, port: int, path: str) -> str:
+    """``http://address:port/path``, with an IPv6 address in brackets."""
+    host = f"[{address}]" if ":" in address else address
+    return f"http://{host}:{port}{path}"
