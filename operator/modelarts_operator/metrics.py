@@ -74,6 +74,18 @@ DECLARED: dict[str, Declared] = {
         ("kind",),
     ),
     "modelarts_objects": Declared("gauge", "Watched objects by kind and phase.", ("kind", "phase")),
+    "modelarts_objects_not_synced": Declared(
+        "gauge",
+        "Watched objects whose Synced condition is not True, by kind, namespace and reason "
+        "(Unknown: no Synced condition yet).",
+        ("kind", "object_namespace", "reason"),
+    ),
+    "modelarts_leader": Declared(
+        "gauge",
+        "1 while this replica acts (holds the leader Lease, or runs without leader election); "
+        "0 while it stands by.",
+        (),
+    ),
     "modelarts_api_clients": Declared(
         "gauge",
         "ModelArts clients by state: open (in use), retiring (Secret rotated or namespace gone, "
