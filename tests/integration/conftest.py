@@ -122,6 +122,7 @@ def operator(
         MODELARTS_CREDENTIALS_SECRET=f"{OPERATOR_NS}/{SECRET}",
         MODELARTS_POLL_ACTIVE_SECONDS="1",
         MODELARTS_POLL_SETTLED_SECONDS="5",
+        MODELARTS_RESYNC_MINIMUM_SECONDS="1",  # the drift tests resync every 2 s
         MODELARTS_METRICS_PORT=str(free_port()),
         MODELARTS_HEALTH_PORT=str(free_port()),
     )
@@ -411,6 +412,7 @@ class Stack:
             MODELARTS_NAMESPACES=self.namespace,
             MODELARTS_POLL_ACTIVE_SECONDS="1",
             MODELARTS_POLL_SETTLED_SECONDS="5",
+            MODELARTS_RESYNC_MINIMUM_SECONDS="1",
             MODELARTS_METRICS_PORT=str(free_port()),
             MODELARTS_HEALTH_PORT=str(free_port()),
         )

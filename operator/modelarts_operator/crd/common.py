@@ -29,10 +29,13 @@ MAX_PATH = 1024
 OBS_PATH_PATTERN = r"^(obs:/)?/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/"
 MAX_TEXT = 4096
 # Remote descriptions end with the operator's ownership marker, " [k8s-owner:<16 hex>]" (29
-# characters): what is left for the user's text of the API's 100 and 256.
+# characters): what is left for the user's text of the API's 100, 256, 512 (notebooks) and
+# 1024 (DataArts models).
 OWNER_MARKER_ROOM = 29
 OWN_TEXT_100 = 100 - OWNER_MARKER_ROOM
 OWN_TEXT_256 = 256 - OWNER_MARKER_ROOM
+OWN_TEXT_512 = 512 - OWNER_MARKER_ROOM
+OWN_TEXT_1024 = 1024 - OWNER_MARKER_ROOM
 MAX_ITEMS = 64
 
 CelRule = dict[str, str]

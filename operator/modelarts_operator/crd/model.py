@@ -22,6 +22,7 @@ from .common import (
     MAX_PATH,
     OBS_PATH_PATTERN,
     OWN_TEXT_100,
+    OWN_TEXT_1024,
     WORKSPACE_RULES,
     CommonStatus,
     CrdModel,
@@ -289,7 +290,12 @@ class LlmModel(CrdModel):
         ),
     )
     description: str | None = Field(
-        default=None, max_length=1024, description="Model description, 0-1024 characters."
+        default=None,
+        max_length=OWN_TEXT_1024,  # DataArts' 1024, less room for the ownership marker
+        description=(
+            f"Model description, 0-{OWN_TEXT_1024} characters (DataArts' 1024 less the "
+            "operator's ownership marker, which follows it remotely)."
+        ),
     )
     type: Literal["LLM_MODEL"] = Field(
         default="LLM_MODEL", description="Model type; only LLM_MODEL."

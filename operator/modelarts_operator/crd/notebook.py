@@ -24,6 +24,7 @@ from .common import (
     MAX_ID,
     MAX_ITEMS,
     MAX_PATH,
+    OWN_TEXT_512,
     WORKSPACE_RULES,
     CommonStatus,
     CrdModel,
@@ -248,9 +249,12 @@ class NotebookSpec(WorkspaceScopedSpec):
     )
     description: str | None = Field(
         default=None,
-        max_length=512,
+        max_length=OWN_TEXT_512,  # the API's 512, less room for the ownership marker
         pattern=r"^[^<>]*$",
-        description="Description, up to 512 characters, no < or >.",
+        description=(
+            f"Description, up to {OWN_TEXT_512} characters (the API's 512 less the operator's "
+            "ownership marker, which follows it remotely), no < or >."
+        ),
     )
     image: NotebookImageRef = Field(description="Image to run. Changeable only while stopped.")
     flavor: str | None = Field(
