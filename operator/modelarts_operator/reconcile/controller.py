@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +62,7 @@ from .status import SYNCED_OK, Report, StatusWriter, Verdict
 
 log = logging.getLogger(__name__)
 Adapter = RemoteAdapter[Any, Any]
+LISTING_TTL = 30.0  # seconds a list of the kind's objects answers "is that owner live?"
 
 
 @dataclass
@@ -164,6 +166,8 @@ class Reconciler:
         # load kopf may hand a reconcile an event from before its own final patch (it waits
         # 5 s for that patch to come back, then goes on); see _known_create.
         self._created: dict[str, _Created] = {}
+        # The kind's objects as the API server last listed them, and when (see _listed).
+        self._listing: tuple[float, list[Entry]] | None = None
 
     def adapter_for(self, spec: Any) -> Adapter:
         """The adapter of the API form an object with ``spec`` is in."""
@@ -229,7 +233,12 @@ class Reconciler:
         return owner is not None and (owner.namespace, owner.name) != (ctx.namespace, ctx.name)
 
     async def _listed(self) -> list[Entry]:
-        """Every object of this kind the operator watches, as the API server lists them."""
+        """Every object of this kind the operator watches, as the API server lists them. A
+        listing serves LISTING_TTL seconds: a restart resumes every adopted object at once,
+        and one list answers them all."""
+        now = time.monotonic()
+        if self._listing is not None and now - self._listing[0] < LISTING_TTL:
+            return self._listing[1]
         plural = self.kind.plural
         watched = self.clients.settings.namespaces
         paths = [self.kind.resource.path(ns) for ns in watched] or [
@@ -240,6 +249,7 @@ class Reconciler:
             for item in (await self.kube.get(path)).get("items") or []:
                 meta = item.get("metadata") or {}
                 listed.append(Entry(plural, meta.get("namespace", ""), meta.get("name", ""), item))
+        self._listing = (now, listed)
         return listed
 
     # -- reconcile -----------------------------------------------------------------------------
