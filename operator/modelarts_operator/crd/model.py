@@ -11,14 +11,13 @@ remote object with versions: its description changes in place and a changed ``ve
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 
 from .common import (
     FREE_FORM,
     MAX_ID,
-    MAX_ITEMS,
     MAX_PATH,
     OBS_PATH_PATTERN,
     OWN_TEXT_100,
@@ -124,7 +123,9 @@ class ModelDependency(CrdModel):
 
     installer: Literal["pip"] = Field(description="Installer; only pip is supported.")
     packages: list[ModelPackage] = Field(
-        min_length=1, max_length=MAX_ITEMS, description="Packages to install."
+        min_length=1,
+        max_length=16,  # operator's size budget (sizes.py), not a cloud rule
+        description="Packages to install (at most 16).",
     )
 
 
@@ -195,7 +196,9 @@ class ModelTemplate(CrdModel):
 
     template_id: str = Field(min_length=1, max_length=MAX_ID, description="Template ID.")
     template_inputs: list[TemplateInput] = Field(
-        min_length=1, max_length=16, description="Template inputs."
+        min_length=1,
+        max_length=8,  # operator's size budget (sizes.py), not a cloud rule
+        description="Template inputs (at most 8).",
     )
     infer_format: str | None = Field(
         default=None,
@@ -468,10 +471,14 @@ class ModelSpec(WorkspaceScopedSpec):
         ),
     )
     input_params: list[ModelParam] | None = Field(
-        default=None, max_length=MAX_ITEMS, description="Input parameters of the inference API."
+        default=None,
+        max_length=16,  # operator's size budget (sizes.py), not a cloud rule
+        description="Input parameters of the inference API (at most 16).",
     )
     output_params: list[ModelParam] | None = Field(
-        default=None, max_length=MAX_ITEMS, description="Output parameters of the inference API."
+        default=None,
+        max_length=16,  # operator's size budget (sizes.py), not a cloud rule
+        description="Output parameters of the inference API (at most 16).",
     )
     dependencies: list[ModelDependency] | None = Field(
         default=None,
@@ -487,12 +494,12 @@ class ModelSpec(WorkspaceScopedSpec):
     )
     apis: list[ModelApi] | None = Field(
         default=None,
-        max_length=16,
-        description="Inference APIs with their input and output schemas.",
+        max_length=8,  # operator's size budget (sizes.py), not a cloud rule
+        description="Inference APIs with their input and output schemas (at most 8).",
     )
     initial_config: str | None = Field(
         default=None,
-        max_length=65536,
+        max_length=16384,  # operator's size budget (sizes.py), not a cloud rule
         description=(
             "The model's config file (config.json) as a string; the recommended way to give "
             "apis, dependencies and parameters."
@@ -576,7 +583,7 @@ class ModelStatus(CommonStatus):
         default=None, max_length=32, description="Model type as stored by ModelArts."
     )
     model_size: int | None = Field(default=None, ge=0, description="Model size in bytes.")
-    install_type: list[str] | None = Field(
+    install_type: list[Annotated[str, Field(max_length=32)]] | None = Field(
         default=None, max_length=8, description="Service types the model can be deployed as."
     )
     image_address: str | None = Field(

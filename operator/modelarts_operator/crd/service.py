@@ -16,7 +16,6 @@ from .common import (
     K8S_NAME_PATTERN,
     MAX_ID,
     MAX_PATH,
-    MAX_TEXT,
     OWN_TEXT_100,
     WORKSPACE_RULES,
     CommonStatus,
@@ -107,10 +106,19 @@ class ServiceModelConfig(CrdModel):
         le=1024,
         description="Number of instances (real-time and batch; required there; > 0).",
     )
-    envs: dict[str, Annotated[str, Field(max_length=MAX_TEXT)]] | None = Field(
+    envs: dict[str, Annotated[str, Field(max_length=256)]] | None = Field(
         default=None,
-        max_length=64,
-        description="Environment variables of the model's containers.",
+        max_length=16,  # operator's size budget (sizes.py), not a cloud rule
+        json_schema_extra=validations(
+            cel(
+                "self.all(k, size(k) <= 64)",
+                "envs names are at most 64 characters (the operator's size budget)",
+            )
+        ),
+        description=(
+            "Environment variables of the model's containers: at most 16, names up to 64 and "
+            "values up to 256 characters."
+        ),
     )
     cluster_id: str | None = Field(
         default=None,
@@ -144,10 +152,10 @@ class ServiceModelConfig(CrdModel):
             "field (its CSV column; -1 ignores the field)."
         ),
     )
-    nodes: list[Annotated[str, Field(min_length=1, max_length=MAX_ID)]] | None = Field(
+    nodes: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
         default=None,
         min_length=1,
-        max_length=256,
+        max_length=32,  # operator's size budget (sizes.py), not a cloud rule
         description="Edge: IDs of the edge nodes to deploy to (required).",
     )
     additional_properties: dict[str, Any] | None = Field(
@@ -336,7 +344,7 @@ class ServiceSpec(WorkspaceScopedSpec):
     config: list[ServiceModelConfig] | None = Field(
         default=None,
         min_length=1,
-        max_length=16,
+        max_length=8,  # operator's size budget (sizes.py), not a cloud rule
         description=(
             "The v1 form: models to deploy; real-time may list several with weights summing "
             "to 100, batch and edge exactly one. Exclusive with v2."

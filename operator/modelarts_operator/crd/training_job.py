@@ -13,15 +13,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 
 from .common import (
     MAX_ID,
-    MAX_ITEMS,
     MAX_PATH,
     MAX_TEXT,
+    MESSAGE_LENGTH,
     OWN_TEXT_256,
     WORKSPACE_RULES,
     CommonStatus,
@@ -59,8 +59,8 @@ class TrainingParameter(CrdModel):
 
     label: str = Field(min_length=1, max_length=256, description="Parameter name.")
     value: str = Field(
-        max_length=MAX_TEXT,
-        description='Parameter value, as a string (e.g. "0.01").',
+        max_length=1024,  # operator's size budget (sizes.py), not a cloud rule
+        description='Parameter value, as a string (e.g. "0.01"), at most 1024 characters.',
     )
 
 
@@ -214,8 +214,8 @@ class TrainingConfig(CrdModel):
     )
     parameter: list[TrainingParameter] | None = Field(
         default=None,
-        max_length=MAX_ITEMS,
-        description="Running parameters passed to the boot file as --label=value.",
+        max_length=32,  # operator's size budget (sizes.py), not a cloud rule
+        description="Running parameters passed to the boot file as --label=value (at most 32).",
     )
     data_url: str | None = Field(
         default=None,
@@ -238,8 +238,8 @@ class TrainingConfig(CrdModel):
     data_source: list[DataSourceItem] | None = Field(
         default=None,
         min_length=1,
-        max_length=16,
-        description="Data sources (OBS paths or dataset versions).",
+        max_length=8,  # operator's size budget (sizes.py), not a cloud rule
+        description="Data sources (OBS paths or dataset versions), at most 8.",
     )
     spec_id: int = Field(ge=1, description="Resource specification ID (resource-specs API).")
     train_url: str = Field(
@@ -278,7 +278,9 @@ class TrainingConfig(CrdModel):
         description="Create a version together with the job (the API default; keep true).",
     )
     volumes: list[Volume] | None = Field(
-        default=None, max_length=16, description="Volumes mounted into the training containers."
+        default=None,
+        max_length=8,  # operator's size budget (sizes.py), not a cloud rule
+        description="Volumes mounted into the training containers (at most 8).",
     )
 
 
@@ -389,7 +391,11 @@ class TaskStatus(CrdModel):
 
     task: str | None = Field(default=None, max_length=MAX_ID, description="Task, e.g. worker-0.")
     exit_code: int | None = Field(default=None, description="Its exit code.")
-    message: str | None = Field(default=None, max_length=MAX_TEXT, description="Its message.")
+    message: str | None = Field(
+        default=None,
+        max_length=MESSAGE_LENGTH,  # operator's size budget: a longer one is cut
+        description=f"Its message (its first {MESSAGE_LENGTH} characters).",
+    )
 
 
 class RunningRecord(CrdModel):
@@ -400,7 +406,11 @@ class RunningRecord(CrdModel):
     start_type: str | None = Field(
         default=None, max_length=MAX_ID, description="init_or_rescheduled or restarted."
     )
-    end_reason: str | None = Field(default=None, max_length=MAX_TEXT, description="Why it ended.")
+    end_reason: str | None = Field(
+        default=None,
+        max_length=MESSAGE_LENGTH,  # operator's size budget: a longer one is cut
+        description=f"Why it ended (the first {MESSAGE_LENGTH} characters).",
+    )
     end_related_task: str | None = Field(
         default=None, max_length=MAX_ID, description="The task that ended it."
     )
@@ -419,8 +429,12 @@ class PreviousJob(CrdModel):
 class TrainingJobStatus(CommonStatus):
     """Observed state of the training job (v2) or of the v1 job's latest version."""
 
-    job_id: int | str | None = Field(
+    job_id: int | Annotated[str, Field(max_length=MAX_ID)] | None = Field(
         default=None,
+        # An int-or-string takes no maxLength in a structural schema: CEL bounds it.
+        json_schema_extra=validations(
+            cel(f"size(string(self)) <= {MAX_ID}", f"at most {MAX_ID} characters")
+        ),
         description="ModelArts training job ID: a UUID (v2) or a number (v1).",
     )
     job_name: str | None = Field(
@@ -437,7 +451,7 @@ class TrainingJobStatus(CommonStatus):
     previous_jobs: list[PreviousJob] | None = Field(
         default=None, max_length=16, description="v2: jobs that earlier specs ran, newest first."
     )
-    tasks: list[str] | None = Field(
+    tasks: list[Annotated[str, Field(max_length=MAX_ID)]] | None = Field(
         default=None, max_length=64, description="v2: the job's tasks (for logs: --task)."
     )
     task_statuses: list[TaskStatus] | None = Field(

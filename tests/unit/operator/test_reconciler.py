@@ -876,3 +876,25 @@ async def test_an_invalid_spec_is_terminal_and_names_the_field(
     assert (synced["reason"], raised) == ("InvalidSpec", None)
     assert "size" in synced["message"]
     assert rt.pokes == [(requeue.SLOW, "InvalidSpec")]
+
+
+async def test_an_object_too_large_to_finish_is_refused_before_any_call(
+    posted: list[tuple[str, str]],
+) -> None:
+    """Issue 24: an object the API server takes but that leaves no room under etcd's limit
+    for the operator's status (an annotation of 200,000 ``<``, stored as 1.2 MB of \\u003c;
+    a free-form field alike) was one the operator could never finish. It is refused, terminal,
+    before any remote call."""
+    case = Case("", annotations={"team.example/notes": "<" * 200_000})
+    reconciler, remote, _ = _world(case)
+    rt, patch = Runtime(), handlers.kopf.Patch()
+    await handlers.on_reconcile(rt, reconciler, _body(case), patch)  # type: ignore[arg-type]
+    synced = cond.get_condition(dict(patch)["status"]["conditions"], cond.SYNCED) or {}
+    assert (synced["status"], synced["reason"]) == ("False", "InvalidSpec")
+    assert "etcd" in synced["message"]
+    assert remote.calls == []
+    assert posted == [("Warning", "InvalidSpec")]
+    # The same text in fewer bytes is reconciled as usual.
+    fine = Case("", annotations={"team.example/notes": "a" * 200_000})
+    await handlers.on_reconcile(rt, _world(fine)[0], _body(fine), handlers.kopf.Patch())  # type: ignore[arg-type]
+    assert posted[-1] == ("Normal", "Created")
