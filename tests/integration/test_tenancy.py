@@ -158,7 +158,7 @@ def test_a_name_taken_by_another_team_is_refused_and_never_bound(
     assert remote_by_id(emulator, "workspace", ws_id) is not None
     assert ready(get_obj(cp, "workspace", "shared", owner) or {})
 
-    # A name taken by an object made outside the operator: refused too, owner unknown.
+    # A name taken by an object made outside the operator: refused too.
     console = create_remote_workspace(emulator, "it-ten-console", "made in the console")
     apply(cp, workspace("console", name="it-ten-console"), intruder)
     obj = wait_for(cp, "workspace", "console", intruder, refused("NameTaken"), op=operator)
