@@ -9,7 +9,6 @@ nothing of team A's, or of the console's, was written remotely."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +20,7 @@ import pytest
 
 from modelarts_operator.api.notebooks import NotebookCreateRequest, VolumeMount
 from modelarts_operator.emulator import EmulatorConfig, Timings
+from tests.integration.conftest import modelarts
 
 from .conftest import (
     RELEASE,
@@ -60,32 +60,20 @@ def operator(
 
 def _console_notebook(emulator: Any, name: str) -> str:
     """A notebook someone made in the console (no tag, no marker), via the API."""
-    from modelarts_operator.api import AkSkCredentials, ClientConfig, ModelArtsClient
-    from modelarts_operator.emulator import DEFAULT_AK, DEFAULT_SK
 
-    cfg = emulator.config
-    config = ClientConfig(
-        project_id=cfg.project_id,
-        region=cfg.region,
-        endpoint=emulator.url,
-        iam_endpoint=emulator.url,
-        max_retries=1,
-    )
-
-    async def create() -> str:
-        async with ModelArtsClient(config, AkSkCredentials(ak=DEFAULT_AK, sk=DEFAULT_SK)) as client:
-            made = await client.notebooks.create(
-                NotebookCreateRequest(
-                    name=name,
-                    image_id=IMAGE_ID,
-                    flavor="modelarts.vm.cpu.2u",
-                    volume=VolumeMount(),
-                    description="made in the console",
-                )
+    async def create(client: Any) -> str:
+        made = await client.notebooks.create(
+            NotebookCreateRequest(
+                name=name,
+                image_id=IMAGE_ID,
+                flavor="modelarts.vm.cpu.2u",
+                volume=VolumeMount(),
+                description="made in the console",
             )
-            return str(made.id)
+        )
+        return str(made.id)
 
-    return asyncio.run(create())
+    return str(modelarts(emulator, create))
 
 
 def _remote(emulator: Any, kind: str, ident: str) -> dict[str, Any] | None:
