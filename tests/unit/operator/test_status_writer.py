@@ -133,5 +133,5 @@ def test_remote_texts_and_lists_longer_than_the_schema_keeps_are_cut() -> None:
     status = JOBS.render({}, Report(facts=facts), 1)
     assert status["taskStatuses"][0]["message"] == "<" * 1024
     assert len(status["tasks"]) == 64
-    with pytest.raises(ValueError):  # anything else is the operator's own mistake
+    with pytest.raises(ValueError, match="versionCount"):  # anything else: the operator's mistake
         JOBS.render({}, Report(facts={"versionCount": -1}), 1)
