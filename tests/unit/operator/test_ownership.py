@@ -227,3 +227,48 @@ async def test_a_description_ending_in_another_objects_marker_does_not_capture_i
     outcome = await a.reconcile(await a.context(victim))
     assert _synced(outcome) == ("False", "NameTaken")
     assert "modelId" not in outcome.status
+
+
+# -- a v2 training job's rerun --------------------------------------------------------------------
+
+
+def _v2_job(learning_rate: str) -> dict[str, Any]:
+    import yaml
+
+    from .test_notebook_adapter import EXAMPLES
+
+    spec: dict[str, Any] = yaml.safe_load((EXAMPLES / "02-trainingjob.yaml").read_text())["spec"]
+    spec.pop("workspaceRef")
+    spec["algorithm"]["parameters"][0]["value"] = learning_rate
+    return spec
+
+
+async def test_a_rerun_does_not_take_a_job_of_someone_else_under_its_name(
+    emu: Emulator, client: ModelArtsClient
+) -> None:
+    """A changed v2 job runs as <name>-g<generation>. Before: a job of that name found by the
+    lookup was bound whoever made it, and the current job retired (stopped, or deleted with
+    previousJobPolicy Delete) for it. Now: NameTaken, the current job left as it is."""
+    from modelarts_operator.resources import training_job
+    from modelarts_operator.resources.training_v2 import create_request, rerun_name
+
+    created = _iso(emu.core.now_ms())
+    body = _body("team-a", "mnist", _v2_job("0.01"))
+    body["spec"]["previousJobPolicy"] = "Delete"
+    first = _reconciler(training_job.DECLARATION, client, created, Allowance.NONE)
+    outcome = await first.reconcile(await first.context(body))
+    job_id = outcome.status["jobId"]
+    ctx = await first.context(body)
+    taken = rerun_name(ctx.remote_name, 2)  # someone else's job under the rerun's name
+    spec = ctx.spec.model_copy(update={"job_desc": "not yours"})
+    await client.training_jobs_v2.create(create_request(spec, taken, "0", "made elsewhere"))
+    changed = _body("team-a", "mnist", {**body["spec"], **_v2_job("0.02")})
+    changed["spec"]["previousJobPolicy"] = "Delete"
+    changed["metadata"]["generation"] = 2
+    changed["status"] = outcome.status
+    emu.core.calls.clear()
+    outcome = await first.reconcile(await first.context(changed))
+    assert _synced(outcome) == ("False", "NameTaken")
+    assert outcome.status["jobId"] == job_id
+    writes = [c for c in emu.core.calls if c.startswith(("DELETE", "POST", "PUT"))]
+    assert writes == ["POST /v2/{project_id}/training-job-searches"], writes  # a lookup only
