@@ -1,11 +1,12 @@
-"""Issue 24 played by a tenant: two teams' namespaces on one ModelArts project, each team a
+"""Issue 24 played by tenants: two teams' namespaces on one ModelArts project, each team a
 person with the chart's tenant edit role (a client certificate of its own), the operator
-running as the chart's ServiceAccount. Team B's person tries what the review found: to take
-over a notebook made in the console (create-pending + adopt + Delete), to hijack team A's
-workspace by adoption (external-id, adoption by name) where the platform allows adoption, to
-point a status ID at team A's workspace where the platform granted the whole API group, and
-to redirect its namespace's region. Each is refused; the emulator's per-endpoint counters show
-nothing of team A's, or of the console's, was written remotely."""
+running as the chart's ServiceAccount; team B's namespace may import console objects
+(allow-adoption: manage), team A's may not. Team A's person tries to take over a notebook made
+in the console (create-pending + adopt + Delete); team B's tries to hijack team A's workspace
+by adoption (external-id, adoption by name), to point a status ID at it where the platform
+granted the whole API group, and to redirect its namespace's region. Each is refused; the
+emulator's per-endpoint counters show nothing of team A's, or of the console's, was written
+remotely."""
 
 from __future__ import annotations
 
@@ -117,6 +118,8 @@ def test_a_tenant_cannot_take_over_hijack_forge_or_redirect(
     started = time.monotonic()
     # -- the platform: two namespaces, a person each with the chart's tenant edit role ------
     people = {}
+    cluster.ensure_namespace(TEAM_B)
+    cluster.kubectl("annotate", "namespace", TEAM_B, "--overwrite", P + "allow-adoption=manage")
     for ns, person in ((TEAM_A, "alice"), (TEAM_B, "mallory")):
         cluster.ensure_namespace(ns)
         kubeconfig, subject = cluster.user_kubeconfig(person, ns)
@@ -144,7 +147,8 @@ def test_a_tenant_cannot_take_over_hijack_forge_or_redirect(
     console = _console_notebook(emulator, "team-a-notebook")
     writes = _writes(emulator)
 
-    # -- 1. the takeover: create-pending + adopt + Delete naming the console's notebook -------
+    # -- 1. the takeover (team A, no allowance): create-pending + adopt + Delete naming the
+    # console's notebook ------------------------------------------------------------------------
     grab = {
         "apiVersion": "modelarts.huaweicloud.com/v1alpha1",
         "kind": "Notebook",
@@ -162,19 +166,18 @@ def test_a_tenant_cannot_take_over_hijack_forge_or_redirect(
             "deletionPolicy": "Delete",
         },
     }
-    mallory("apply", "-n", TEAM_B, "-f", "-", manifest=grab)
+    alice("apply", "-n", TEAM_A, "-f", "-", manifest=grab)
     cluster.wait_for(
-        "notebook", "grab", TEAM_B, _refused("AdoptionNotAllowed"), timeout=20,
+        "notebook", "grab", TEAM_A, _refused("AdoptionNotAllowed"), timeout=20,
         context=operator.tail,
     )  # fmt: skip
-    mallory("delete", "notebook", "grab", "-n", TEAM_B, "--timeout=20s")
+    alice("delete", "notebook", "grab", "-n", TEAM_A, "--timeout=20s")
     notebook = _remote(emulator, "notebook", console)
     assert notebook is not None
     assert not notebook.get("tags"), notebook
     assert _writes(emulator) == writes, "the takeover wrote to ModelArts"
 
     # -- 2. the hijack by adoption, where the platform lets team B import console objects ----
-    cluster.kubectl("annotate", "namespace", TEAM_B, "--overwrite", P + "allow-adoption=manage")
     mallory(
         "apply", "-n", TEAM_B, "-f", "-",
         manifest=_workspace("by-id", {P + "external-id": a_id}, description="mine now"),
