@@ -191,7 +191,7 @@ def test_a_tenant_cannot_take_over_hijack_forge_or_redirect(
             "workspace", name, TEAM_B, _refused("NotOwned"), timeout=20, context=operator.tail
         )
         message = condition(obj, "Synced")["message"]
-        assert TEAM_A not in message, message  # another team's object is never named
+        assert f"{TEAM_A}/lab" not in message, message  # its owner is never named
         mallory("delete", "workspace", name, "-n", TEAM_B, "--timeout=20s")
     assert _writes(emulator) == writes, "the hijack wrote to ModelArts"
 
