@@ -68,7 +68,7 @@ def _console_notebook(emulator: Any, name: str) -> str:
                 name=name,
                 image_id=IMAGE_ID,
                 flavor="modelarts.vm.cpu.2u",
-                volume=VolumeMount(),
+                volume=VolumeMount(category="EVS", ownership="MANAGED"),
                 description="made in the console",
             )
         )

@@ -15,11 +15,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 
+from ..vocab import dataarts as vocab
 from .common import (
     FREE_FORM,
     MAX_ID,
     MAX_PATH,
-    OBS_PATH_PATTERN,
     OWN_TEXT_100,
     OWN_TEXT_1024,
     WORKSPACE_RULES,
@@ -29,6 +29,7 @@ from .common import (
     LocalObjectReference,
     WorkspaceScopedSpec,
     cel,
+    sdk_field,
     validations,
 )
 
@@ -43,8 +44,6 @@ MODEL_VERSION_PATTERN = r"^(0|[1-9][0-9]?)\.(0|[1-9][0-9]?)\.(0|[1-9][0-9]?)$"
 # Free text that must not contain &!'"<>= (description, model algorithm, package fields).
 NO_SPECIALS = "^[^&!'\"<>=]*$"
 NO_SPECIALS_NO_CHINESE = "^[^&!'\"<>=\u4e00-\u9fa5]*$"
-# DataArts Fabric names: 1-64 letters, digits, -, _, . and spaces.
-DATAARTS_NAME_PATTERN = r"^[A-Za-z0-9_. -]{1,64}$"
 
 ModelType = Literal[
     "TensorFlow",
@@ -124,8 +123,8 @@ class ModelDependency(CrdModel):
     installer: Literal["pip"] = Field(description="Installer; only pip is supported.")
     packages: list[ModelPackage] = Field(
         min_length=1,
-        max_length=16,  # operator's size budget (sizes.py), not a cloud rule
-        description="Packages to install (at most 16).",
+        max_length=16,  # operator size budget
+        description="Packages to install.",
     )
 
 
@@ -196,57 +195,13 @@ class ModelTemplate(CrdModel):
 
     template_id: str = Field(min_length=1, max_length=MAX_ID, description="Template ID.")
     template_inputs: list[TemplateInput] = Field(
-        min_length=1,
-        max_length=8,  # operator's size budget (sizes.py), not a cloud rule
-        description="Template inputs (at most 8).",
+        min_length=1, max_length=8, description="Template inputs (at most 8: size budget)."
     )
     infer_format: str | None = Field(
         default=None,
         max_length=MAX_ID,
         description="Input/output mode overriding the template's built-in one.",
     )
-
-
-class LlmModelConfig(CrdModel):
-    """LLM configuration of a DataArts Fabric model version."""
-
-    base_model_type: str = Field(
-        min_length=1,
-        max_length=MAX_ID,
-        description="Base model type, from the DataArts ListBaseModels API.",
-    )
-    model_path: str = Field(
-        min_length=1,
-        max_length=MAX_PATH,
-        pattern=OBS_PATH_PATTERN,
-        description=(
-            "OBS path of the model files, obs://bucket/dir/ or /bucket/dir/ (DataArts fails the "
-            "version's build for anything else)."
-        ),
-    )
-
-
-class LlmModelVersionConfig(CrdModel):
-    """Configuration of a DataArts Fabric model version."""
-
-    llm_model_config: LlmModelConfig = Field(description="LLM configuration.")
-
-
-class LlmModelVersion(CrdModel):
-    """The model's current version. The first is created with the model; a changed version
-    (with a new name: DataArts never changes a version) is added to it and becomes current
-    once DataArts has built it. Naming an older version again makes it current again."""
-
-    name: str = Field(
-        min_length=1,
-        max_length=64,
-        pattern=DATAARTS_NAME_PATTERN,
-        description="Version name: 1-64 letters, digits, -, _, . or spaces.",
-    )
-    description: str | None = Field(
-        default=None, max_length=1024, description="Version description."
-    )
-    config: LlmModelVersionConfig = Field(description="Version configuration.")
 
 
 class LlmModel(CrdModel):
@@ -282,14 +237,12 @@ class LlmModel(CrdModel):
         pattern=r"^[A-Za-z0-9-]{1,36}$",
         description="DataArts Fabric workspace ID: 1-36 letters, digits or -.",
     )
-    name: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=64,
-        pattern=DATAARTS_NAME_PATTERN,
+    name: str | None = sdk_field(
+        vocab.CreateModelInput,
+        "name",
         description=(
-            "Model name: 1-64 letters, digits, -, _, . or spaces. Unset: a deterministic name "
-            "derived from namespace and object name."
+            "Model name: 1-64 letters, Chinese characters, digits, -, _, . or spaces. Unset: a "
+            "deterministic name derived from namespace and object name."
         ),
     )
     description: str | None = Field(
@@ -303,8 +256,12 @@ class LlmModel(CrdModel):
     type: Literal["LLM_MODEL"] = Field(
         default="LLM_MODEL", description="Model type; only LLM_MODEL."
     )
-    version: LlmModelVersion = Field(
-        description="The version that should be current; a change under a new name adds it."
+    version: vocab.ModelVersionInput = Field(
+        description=(
+            "The version that should be current: the first is created with the model; a "
+            "changed version (under a new name: DataArts never changes a version) is added and "
+            "becomes current once built. Naming an older version again makes it current again."
+        )
     )
 
 
@@ -472,17 +429,17 @@ class ModelSpec(WorkspaceScopedSpec):
     )
     input_params: list[ModelParam] | None = Field(
         default=None,
-        max_length=16,  # operator's size budget (sizes.py), not a cloud rule
-        description="Input parameters of the inference API (at most 16).",
+        max_length=16,  # operator size budget
+        description="Input parameters of the inference API.",
     )
     output_params: list[ModelParam] | None = Field(
         default=None,
-        max_length=16,  # operator's size budget (sizes.py), not a cloud rule
-        description="Output parameters of the inference API (at most 16).",
+        max_length=16,  # operator size budget
+        description="Output parameters of the inference API.",
     )
     dependencies: list[ModelDependency] | None = Field(
         default=None,
-        max_length=8,
+        max_length=2,  # operator size budget (the only installer is pip)
         description="Packages the inference code needs. Unset: read from the config file.",
     )
     model_metrics: ModelMetrics | None = Field(
@@ -494,12 +451,12 @@ class ModelSpec(WorkspaceScopedSpec):
     )
     apis: list[ModelApi] | None = Field(
         default=None,
-        max_length=8,  # operator's size budget (sizes.py), not a cloud rule
-        description="Inference APIs with their input and output schemas (at most 8).",
+        max_length=8,  # operator size budget
+        description="Inference APIs with their input and output schemas.",
     )
     initial_config: str | None = Field(
         default=None,
-        max_length=16384,  # operator's size budget (sizes.py), not a cloud rule
+        max_length=16384,  # operator size budget
         description=(
             "The model's config file (config.json) as a string; the recommended way to give "
             "apis, dependencies and parameters."

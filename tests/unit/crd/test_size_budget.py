@@ -37,15 +37,6 @@ FORMS: dict[str, dict[str, frozenset[str]]] = {
     },
 }
 
-# Forms whose spec is still over the budget, with their worst case today (KiB): main's
-# hand-written v2 TrainingJob and Service. Issue 23's generated v2 models bound them
-# (hack/vocabulary's budgets: 592 and 526 KiB measured on that branch); this test fails once
-# one fits, so its entry goes, and fails if one grows meanwhile.
-OVER_BUDGET: dict[tuple[str, str], int] = {
-    ("trainingjobs", "v2"): 7252,
-    ("services", "v2"): 15360,
-}
-
 # Free-form JSON fields: no schema bounds them; the reconcile's size check does
 # (sizes.oversized), and the API server's own limit.
 FREE_FORM = {
@@ -82,15 +73,10 @@ def test_the_largest_spec_of_every_form_fits_the_budget(plural: str, form: str) 
     measure = Measure()
     worst = measure.size(_form_spec(plural, form), "spec")
     assert measure.unbounded == [], f"{plural} {form}: unbounded {measure.unbounded}"
-    over = OVER_BUDGET.get((plural, form))
-    if over is None:
-        assert worst <= sizes.SPEC_BUDGET, (
-            f"{plural} {form}: the largest admissible spec is {worst // KIB} KiB, over the "
-            f"budget of {sizes.SPEC_BUDGET // KIB} KiB"
-        )
-        return
-    assert worst > sizes.SPEC_BUDGET, f"{plural} {form} fits now: remove it from OVER_BUDGET"
-    assert worst // KIB <= over, f"{plural} {form} grew to {worst // KIB} KiB"
+    assert worst <= sizes.SPEC_BUDGET, (
+        f"{plural} {form}: the largest admissible spec is {worst // KIB} KiB, over the "
+        f"budget of {sizes.SPEC_BUDGET // KIB} KiB"
+    )
 
 
 @pytest.mark.parametrize("plural", PLURALS)

@@ -99,7 +99,7 @@ async def test_a_create_pending_annotation_does_not_take_over_a_console_notebook
             name="team-a-lab",
             image_id=IMAGE_ID,
             flavor="modelarts.vm.cpu.2u",
-            volume=VolumeMount(),
+            volume=VolumeMount(category="EVS", ownership="MANAGED"),
             description="made in the console",
         )
     )
@@ -150,7 +150,7 @@ async def test_an_interrupted_notebook_create_comes_back_bound_and_tagged(
             name=ctx.remote_name,
             image_id=IMAGE_ID,
             flavor="modelarts.vm.cpu.2u",
-            volume=VolumeMount(),
+            volume=VolumeMount(category="EVS", ownership="MANAGED"),
             description=f"lab {ctx.marker}",
         )
     )
