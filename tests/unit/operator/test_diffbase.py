@@ -5,6 +5,7 @@ object's annotations share 256 KiB)."""
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import kopf
@@ -67,3 +68,69 @@ def test_an_object_recorded_by_an_older_release_is_reconciled_once_more() -> Non
     raw["metadata"]["annotations"][KEY] = '{"spec":{"a":1}}\n'  # the JSON copy of before
     body = kopf.Body(raw)
     assert storage.fetch(body=body) != storage.build(body=body)
+
+
+# -- what kopf decides from it ----------------------------------------------------------------
+
+
+def _cause(raw: dict[str, Any], *, initial: bool = False) -> str:
+    """The changing cause kopf detects for ``raw``, computed as kopf's processing does
+    (kopf/_core/reactor/processing.py, kopf 1.45: fetch the stored essence, build the
+    current one, clear the progress storage's keys from both, diff them)."""
+    from kopf._cogs.structs import diffs
+    from kopf._core.intents import causes
+
+    settings = kopf.OperatorSettings()
+    handlers.configure(settings)
+    storage, progress = settings.persistence.diffbase_storage, settings.persistence.progress_storage
+    body = kopf.Body(raw)
+    old = storage.fetch(body=body)
+    new = storage.build(body=body)
+    old = progress.clear(essence=old) if old is not None else None
+    new = progress.clear(essence=new)
+    cause = causes.detect_changing_cause(
+        finalizer=settings.persistence.finalizer,
+        raw_event={"type": "MODIFIED", "object": raw},
+        body=body,
+        old=old,
+        new=new,
+        diff=diffs.diff(old, new),
+        initial=initial,
+        resource=None,
+        indices=None,
+        logger=None,
+        patch=kopf.Patch(),
+        memo=None,
+    )
+    return str(cause.reason.value)
+
+
+def test_kopf_sees_a_create_an_update_and_then_nothing() -> None:
+    storage = _storage()
+    raw = _body({"a": 1})
+    assert _cause(raw) == "create"
+    recorded = _recorded(storage, raw)
+    assert _cause(recorded) == "noop"
+    assert _cause(recorded, initial=True) == "resume"  # a restart resumes it, no update
+    changed = copy.deepcopy(recorded)
+    changed["spec"]["a"] = 2
+    assert _cause(changed) == "update"
+
+
+def test_an_object_an_older_release_recorded_upgrades_in_one_update() -> None:
+    """The JSON copy an older release stored (kopf's own storage, as configured then) is an
+    update once, never a create (a create would be a second remote object for an object
+    whose status the reconcile has not read yet); once recorded, a digest, it rests."""
+    older = kopf.AnnotationsDiffBaseStorage(
+        prefix=handlers.KOPF_PREFIX,
+        key="last-handled-configuration",
+        ignored_fields=[("metadata", "annotations", CREATE_PENDING)],
+    )
+    raw = _recorded(older, _body({"a": 1}))
+    assert '"spec":{"a":1}' in raw["metadata"]["annotations"][KEY]
+    assert _cause(raw) == "update"
+    assert _cause(raw, initial=True) == "update"  # on the restart that upgrades, too
+    upgraded = _recorded(_storage(), raw)
+    assert set(json.loads(upgraded["metadata"]["annotations"][KEY])) == {"sha256"}
+    assert _cause(upgraded) == "noop"
+    assert _cause(upgraded, initial=True) == "resume"
