@@ -22,9 +22,12 @@ the minutes the kubelet takes to renew a projected token are spent testing.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
+import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,7 +38,13 @@ import httpx
 import pytest
 import yaml
 
-from modelarts_operator.controlplane import REPO_ROOT, ControlPlane, Identity, tool_path
+from modelarts_operator.controlplane import (
+    REPO_ROOT,
+    ControlPlane,
+    Identity,
+    free_port,
+    tool_path,
+)
 from modelarts_operator.emulator import (
     DEFAULT_AK,
     DEFAULT_PROJECT_ID,
@@ -189,6 +198,28 @@ class Cluster:
         path.write_text(yaml.safe_dump(config))
         path.chmod(0o600)
         return path
+
+    def user_kubeconfig(self, user: str, namespace: str) -> tuple[Path, dict[str, str]]:
+        """A kubeconfig for a person (a tenant), and the RBAC subject it authenticates as: a
+        user with a client certificate from the local control plane's CA; on another cluster
+        a ServiceAccount of that name in ``namespace`` (a token the cluster issues)."""
+        if self.plane is None or self.plane.ca is None:
+            self.kubectl("create", "serviceaccount", user, "-n", namespace, check=False)
+            path = self.service_account_kubeconfig(namespace, user)
+            return path, {"kind": "ServiceAccount", "name": user, "namespace": namespace}
+        cert, key = self.plane.ca.issue(f"user-{user}", user, groups=["tenants"])
+        config = json.loads(
+            self.kubectl("config", "view", "--raw", "--minify", "--flatten", "-o", "json").stdout
+        )
+        config["users"] = [
+            {"name": user, "user": {"client-certificate": str(cert), "client-key": str(key)}}
+        ]
+        for context in config["contexts"]:
+            context["context"]["user"] = user
+        path = self.workdir / f"user-{user}.yaml"
+        path.write_text(yaml.safe_dump(config))
+        path.chmod(0o600)
+        return path, {"kind": "User", "name": user, "apiGroup": "rbac.authorization.k8s.io"}
 
 
 def condition(obj: dict[str, Any] | None, type_: str) -> dict[str, Any]:
@@ -471,3 +502,81 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
     for slot, item in zip(slots, sorted((items[i] for i in slots), key=rank), strict=True):
         items[slot] = item
+
+
+@dataclass
+class OperatorUnderTest:
+    """`modelarts-operator run` on this machine with the ServiceAccount's kubeconfig: the
+    same process and the same identity as the chart's pod."""
+
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def tail(self) -> str:
+        return "operator log tail:\n" + self.log()[-4000:]
+
+
+@contextlib.contextmanager
+def run_as_service_account(
+    cluster: Cluster,
+    release: Release,
+    emulator: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+    **settings: str,
+) -> Iterator[OperatorUnderTest]:
+    """`modelarts-operator run` on this machine with the chart's ServiceAccount's identity and
+    the environment the chart sets in Cluster scope (``settings``: more MODELARTS_* values),
+    against ``emulator``; stopped on exit."""
+    if os.environ.get("E2E_IMAGE"):
+        # On a cluster with nodes the chart's own pod runs too: only one operator may act.
+        cluster.kubectl("scale", f"deployment/{release.name}", "-n", OPERATOR_NS, "--replicas=0")
+        cluster.kubectl(
+            "wait", "--for=delete", "pod", "-l", f"app.kubernetes.io/instance={release.name}",
+            "-n", OPERATOR_NS, "--timeout=60s", timeout=90, check=False,
+        )  # fmt: skip
+    kubeconfig = cluster.service_account_kubeconfig(OPERATOR_NS, release.service_account)
+    cfg = emulator.config
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELARTS_")}
+    env.update(
+        MODELARTS_ENDPOINT=emulator.url,
+        MODELARTS_IAM_ENDPOINT=emulator.url,
+        MODELARTS_PROJECT_ID=cfg.project_id,
+        MODELARTS_REGION=cfg.region,
+        # What the chart sets in Cluster scope (no MODELARTS_NAMESPACES: cluster-wide).
+        MODELARTS_CREDENTIALS_SECRET=f"{OPERATOR_NS}/{SECRET}",
+        MODELARTS_POLL_ACTIVE_SECONDS="1",
+        MODELARTS_POLL_SETTLED_SECONDS="5",
+        MODELARTS_METRICS_PORT=str(free_port()),
+        MODELARTS_HEALTH_PORT=str(free_port()),
+        **settings,
+    )
+    log_path = tmp_path_factory.mktemp("operator-sa") / "operator.log"
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "modelarts_operator",
+                "run",
+                "-v",
+                "--kubeconfig",
+                str(kubeconfig),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+    op = OperatorUnderTest(proc, log_path)
+    try:
+        yield op
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -10,12 +10,15 @@ bookkeeping under this project's domain.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 import kopf
 
-from .. import GROUP, VERSION
+from .. import GROUP, VERSION, sizes
 from ..api import errors
 from ..metrics import METRICS
 from . import requeue
@@ -42,11 +45,39 @@ def _quiet_tracking(record: logging.LogRecord) -> bool:
     return "'track'" not in record.getMessage()
 
 
+class DigestDiffBaseStorage(kopf.AnnotationsDiffBaseStorage):
+    """kopf's "last handled configuration" as a digest of the object's essence (spec, labels,
+    annotations), not a copy of it.
+
+    kopf compares the stored essence with the current one to tell an update from a replay,
+    and hands the difference to handlers that ask for it; ours never do (the reconcile is
+    level-based: it reads the whole object), so a digest is all the comparison needs. A copy
+    doubled every object in etcd and held the whole spec in one annotation, where all of an
+    object's annotations share 256 KiB: a spec the API server accepts could be one kopf cannot
+    record, and the operator would never finish it (issue 24). The digest is 80 bytes whatever
+    the spec. An object recorded by an older release (a JSON copy) differs from any digest
+    once: it is reconciled once more, then recorded as a digest."""
+
+    def build(
+        self, *, body: kopf.Body, extra_fields: Iterable[Any] | None = None
+    ) -> kopf.BodyEssence:
+        essence: dict[str, Any] = dict(super().build(body=body, extra_fields=extra_fields))
+        # kopf's own annotations (progress, this one) are cleared from the essence after it is
+        # built; a digest cannot be cleared afterwards, so they go before it is taken.
+        annotations = essence.get("metadata", {}).get("annotations", {})
+        for key in [k for k in annotations if k.startswith(f"{KOPF_PREFIX}/")]:
+            del annotations[key]
+        self.remove_empty_stanzas(cast(kopf.BodyEssence, essence))
+        canonical = json.dumps(essence, sort_keys=True, separators=(",", ":"))
+        digest = hashlib.sha256(canonical.encode()).hexdigest()
+        return cast(kopf.BodyEssence, {"sha256": digest})
+
+
 def configure(settings: kopf.OperatorSettings) -> None:
     """kopf's bookkeeping under our own domain; events from INFO up."""
     settings.persistence.finalizer = FINALIZER
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=KOPF_PREFIX)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+    settings.persistence.diffbase_storage = DigestDiffBaseStorage(
         prefix=KOPF_PREFIX,
         key="last-handled-configuration",
         ignored_fields=[("metadata", "annotations", CREATE_PENDING)],
@@ -107,6 +138,8 @@ async def on_reconcile(rt: Runtime, r: Reconciler, body: kopf.Body, patch: kopf.
     rt.cancel_poke((plural, *_key(body)))  # this reconcile supersedes a scheduled one
     old = dict(body.get("status") or {})
     try:
+        if (too_large := sizes.oversized(body)) is not None:
+            raise InvalidSpec(too_large)
         ctx = await r.context(body)
         outcome = await r.reconcile(ctx)
     except RetryLater as later:
