@@ -49,6 +49,7 @@ from .policies import (
 from .references import Waiting
 from .registry import Registry
 from .requeue import Requeue
+from .resume import Resumed
 from .status import SYNCED_OK, Report, StatusWriter, Verdict
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,8 @@ class Reconciler:
         # Set when a reconcile leaves an object in flight, so a poller resting at the settled
         # period switches to the active one instead of missing a new object's progress.
         self.in_flight = asyncio.Event()
+        # Objects kopf resumed on trust after a restart, until a poll cycle confirms them.
+        self.resumed = Resumed()
         # The creates this process made, by object UID, until a body shows their ID. Under
         # load kopf may hand a reconcile an event from before its own final patch (it waits
         # 5 s for that patch to come back, then goes on); see _known_create.

@@ -11,6 +11,7 @@ bookkeeping under this project's domain.
 from __future__ import annotations
 
 import logging
+import random
 from typing import Any
 
 import kopf
@@ -18,12 +19,13 @@ import kopf
 from .. import GROUP, VERSION
 from ..api import errors
 from ..metrics import METRICS
-from . import requeue
+from . import requeue, resume
 from .adapter import Context, DeleteBlocked, Event, InvalidSpec, RetryLater
 from .controller import Effects, Reconciler
 from .credentials import CredentialsError
 from .failures import Failure, classify
 from .policies import CREATE_PENDING
+from .registry import Entry
 from .requeue import Requeue
 from .runtime import Runtime
 from .status import Report, Verdict, status_patch
@@ -79,8 +81,8 @@ def _register_kind(registry: kopf.OperatorRegistry, rt: Runtime, r: Reconciler) 
     @kopf.on.resume(GROUP, VERSION, plural, id="reconcile", registry=registry)
     @kopf.on.create(GROUP, VERSION, plural, id="reconcile", registry=registry)
     @kopf.on.update(GROUP, VERSION, plural, id="reconcile", registry=registry)
-    async def reconcile(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
-        await on_reconcile(rt, r, body, patch)
+    async def reconcile(body: kopf.Body, patch: kopf.Patch, reason: str, **_: Any) -> None:
+        await on_reconcile(rt, r, body, patch, reason)
 
     @kopf.on.delete(GROUP, VERSION, plural, id="finalize", registry=registry)
     async def finalize(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
@@ -101,10 +103,16 @@ def _post(body: Any, events: list[Event]) -> None:
         kopf.event(body, type=type_, reason=reason, message=message)
 
 
-async def on_reconcile(rt: Runtime, r: Reconciler, body: kopf.Body, patch: kopf.Patch) -> None:
-    """create/update/resume: the level-based reconcile, its status write and follow-ups."""
+async def on_reconcile(
+    rt: Runtime, r: Reconciler, body: kopf.Body, patch: kopf.Patch, reason: str = ""
+) -> None:
+    """create/update/resume: the level-based reconcile, its status write and follow-ups; on
+    resume, an object whose status shows nothing left to do is taken on trust instead."""
     plural = r.kind.plural
+    if reason == kopf.Reason.RESUME and resumed_on_trust(rt, r, body):
+        return
     rt.cancel_poke((plural, *_key(body)))  # this reconcile supersedes a scheduled one
+    r.resumed.settle(_key(body))  # ... and a confirmation still pending
     old = dict(body.get("status") or {})
     try:
         ctx = await r.context(body)
@@ -127,6 +135,28 @@ async def on_reconcile(rt: Runtime, r: Reconciler, body: kopf.Body, patch: kopf.
         await rt.kube.delete(r.kind.resource.path(*_key(body)))
     elif (again := next_look(r, ctx, effects)) is not None:
         rt.poke_later(plural, *_key(body), again.after, again.why)
+
+
+def resumed_on_trust(rt: Runtime, r: Reconciler, body: kopf.Body) -> bool:
+    """After a restart, leave an object whose status shows its generation applied and nothing
+    left to do to the poller's next cycle (which confirms it from its list page, or hands it
+    back to this reconcile), instead of one ModelArts GET each; True when so.
+
+    The resync a drifting form had armed in the previous process is armed again, at a random
+    point of its period: a restart neither cancels the configuration check nor brings every
+    object's at once."""
+    key = _key(body)
+    entry = rt.registry.get(r.kind.plural, *key) or Entry(r.kind.plural, *key, dict(body))
+    trust = resume.trusted(r.kind, entry)
+    if trust is None:
+        return False
+    r.resumed.add(key)
+    r.in_flight.set()  # the poller's next cycle comes at the active period
+    if trust.form.adapter.resyncs and trust.policies.may_write:
+        after = random.uniform(0.0, trust.policies.resync_period)
+        rt.poke_later(r.kind.plural, *key, after, "resync")
+    METRICS.inc("modelarts_resumes_total", kind=r.kind.plural, outcome="trusted")
+    return True
 
 
 def next_look(r: Reconciler, ctx: Context[Any, Any], effects: Effects) -> Requeue | None:
@@ -204,6 +234,8 @@ async def on_event(rt: Runtime, r: Reconciler, event: kopf.RawEvent) -> None:
     plural = r.kind.plural
     body = event.get("object") or {}
     r.observed(event.get("type"), body)
+    if event.get("type") == "DELETED":
+        r.resumed.settle(_key(body))
     previous = rt.registry.update(plural, event.get("type"), body)
     current = rt.registry.get(plural, *_key(body))
     if current is None or not current.ready or (previous and previous.ready):
