@@ -21,21 +21,17 @@ from ..api import errors
 from ..metrics import METRICS
 from . import requeue, resume
 from .adapter import Context, DeleteBlocked, Event, InvalidSpec, RetryLater
+from .bookkeeping import FINALIZER, KOPF_PREFIX, finalizers_with_ours, holds_remote
 from .controller import Effects, Reconciler
 from .credentials import CredentialsError
 from .failures import Failure, classify
-from .policies import CREATE_PENDING
+from .policies import CREATE_PENDING, intent_fulfilled
 from .registry import Entry
 from .requeue import Requeue
 from .runtime import Runtime
 from .status import Report, Verdict, status_patch
 
 log = logging.getLogger(__name__)
-FINALIZER = f"{GROUP}/finalizer"
-# kopf treats every annotation under its storage prefix as its own and leaves it out of the
-# diff, so its prefix must not be the one of the user-facing policy annotations (a change of
-# `modelarts.huaweicloud.com/paused` has to trigger a reconcile).
-KOPF_PREFIX = f"kopf.{GROUP}"
 
 
 def _quiet_tracking(record: logging.LogRecord) -> bool:
@@ -44,15 +40,12 @@ def _quiet_tracking(record: logging.LogRecord) -> bool:
     return "'track'" not in record.getMessage()
 
 
-def configure(settings: kopf.OperatorSettings) -> None:
-    """kopf's bookkeeping under our own domain; events from INFO up."""
+def configure(settings: kopf.OperatorSettings, rt: Runtime) -> None:
+    """kopf's bookkeeping under our own domain (the runtime's record of the last-handled
+    configurations, which creates also write: ``bookkeeping``); events from INFO up."""
     settings.persistence.finalizer = FINALIZER
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=KOPF_PREFIX)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=KOPF_PREFIX,
-        key="last-handled-configuration",
-        ignored_fields=[("metadata", "annotations", CREATE_PENDING)],
-    )
+    settings.persistence.diffbase_storage = rt.diffbase
     # Our own events (kopf.event) are posted whatever this level; kopf's log-to-event bridge
     # would otherwise post "Handler ... succeeded" as an Event for every handler run.
     settings.posting.level = logging.WARNING
@@ -81,10 +74,14 @@ def _register_kind(registry: kopf.OperatorRegistry, rt: Runtime, r: Reconciler) 
     @kopf.on.resume(GROUP, VERSION, plural, id="reconcile", registry=registry)
     @kopf.on.create(GROUP, VERSION, plural, id="reconcile", registry=registry)
     @kopf.on.update(GROUP, VERSION, plural, id="reconcile", registry=registry)
-    async def reconcile(body: kopf.Body, patch: kopf.Patch, reason: str, **_: Any) -> None:
-        await on_reconcile(rt, r, body, patch, reason)
+    async def reconcile(
+        body: kopf.Body, patch: kopf.Patch, reason: str, new: Any, **_: Any
+    ) -> None:
+        await on_reconcile(rt, r, body, patch, reason, new)
 
-    @kopf.on.delete(GROUP, VERSION, plural, id="finalize", registry=registry)
+    # The finalizer only on an object that may stand for a remote one: a new object goes
+    # straight to its handler, whose intent write adds it before any remote create.
+    @kopf.on.delete(GROUP, VERSION, plural, id="finalize", registry=registry, when=holds_remote)
     async def finalize(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
         await on_delete(rt, r, body, patch)
 
@@ -104,10 +101,18 @@ def _post(body: Any, events: list[Event]) -> None:
 
 
 async def on_reconcile(
-    rt: Runtime, r: Reconciler, body: kopf.Body, patch: kopf.Patch, reason: str = ""
+    rt: Runtime,
+    r: Reconciler,
+    body: kopf.Body,
+    patch: kopf.Patch,
+    reason: str = "",
+    new: Any = None,
 ) -> None:
     """create/update/resume: the level-based reconcile, its status write and follow-ups; on
-    resume, an object whose status shows nothing left to do is taken on trust instead."""
+    resume, an object whose status shows nothing left to do is taken on trust instead.
+
+    ``new`` is what kopf records as handled when this ends (its last-handled configuration):
+    a create writes it with its intent (``bookkeeping``)."""
     plural = r.kind.plural
     if reason == kopf.Reason.RESUME and resumed_on_trust(rt, r, body):
         return
@@ -116,6 +121,42 @@ async def on_reconcile(
     old = dict(body.get("status") or {})
     try:
         ctx = await r.context(body)
+    except (errors.ModelArtsError, InvalidSpec, CredentialsError) as err:
+        _report_failure(rt, r, body, patch, old, classify(err))
+        return
+    handled = rt.diffbase.annotations(body, new) if new is not None else {}
+    ctx.intent_metadata = _with_intent(body, handled)
+    try:
+        await _reconcile(rt, r, ctx, body, patch, reason, old)
+    except BaseException:
+        if ctx.intent_written:  # kopf retries an object it sees unhandled: take that back
+            for key in handled:
+                patch.metadata.annotations[key] = None
+        raise
+    if ctx.intent_written:
+        rt.diffbase.written_with_intent(ctx.uid, handled)
+
+
+def _with_intent(body: kopf.Body, handled: dict[str, str]) -> dict[str, Any]:
+    """What a create intent's write carries besides the intent: kopf's last-handled
+    configuration and the finalizer (the object stands for a remote one from then on)."""
+    metadata: dict[str, Any] = {"annotations": dict(handled)}
+    if (finalizers := finalizers_with_ours(body)) is not None:
+        metadata["finalizers"] = finalizers
+    return metadata
+
+
+async def _reconcile(
+    rt: Runtime,
+    r: Reconciler,
+    ctx: Context[Any, Any],
+    body: kopf.Body,
+    patch: kopf.Patch,
+    reason: str,
+    old: dict[str, Any],
+) -> None:
+    plural = r.kind.plural
+    try:
         outcome = await r.reconcile(ctx)
     except RetryLater as later:
         raise kopf.TemporaryError(str(later), delay=later.requeue.after) from None
@@ -123,8 +164,16 @@ async def on_reconcile(
         _report_failure(rt, r, body, patch, old, classify(err))
         return
     effects = outcome.effects
-    if effects.clear_create_pending:
+    # A fulfilled intent stays until kopf writes the object's metadata anyway (an update's
+    # last-handled configuration): its removal alone would be a write of its own.
+    fulfilled = intent_fulfilled(ctx.annotations, old, r.kind.id_field)
+    if effects.clear_create_pending and (reason == kopf.Reason.UPDATE or not fulfilled):
         patch.metadata.annotations[CREATE_PENDING] = None
+    # Bound without a create of ours (adopted, observed): the finalizer with this patch, where
+    # kopf would otherwise add it with a write of its own.
+    finalizers = finalizers_with_ours(body)
+    if outcome.status.get(r.kind.id_field) and not ctx.intent_written and finalizers:
+        patch.metadata["finalizers"] = finalizers
     _write_status(patch, old, outcome.status)
     _post(body, effects.events)
     METRICS.inc("modelarts_reconciles_total", kind=plural, result="ok")
@@ -236,6 +285,7 @@ async def on_event(rt: Runtime, r: Reconciler, event: kopf.RawEvent) -> None:
     r.observed(event.get("type"), body)
     if event.get("type") == "DELETED":
         r.resumed.settle(_key(body))
+        rt.diffbase.forget(str(body.get("metadata", {}).get("uid", "")))
     previous = rt.registry.update(plural, event.get("type"), body)
     current = rt.registry.get(plural, *_key(body))
     if current is None or not current.ready or (previous and previous.ready):

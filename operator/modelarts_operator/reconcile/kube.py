@@ -272,6 +272,21 @@ class KubeClient:
             body["metadata"] = {"resourceVersion": resource_version}
         return await self.merge_patch(kind.path(namespace, name) + "/status", body)
 
+    async def patch_metadata(
+        self,
+        kind: Kind,
+        namespace: str,
+        name: str,
+        metadata: dict[str, Any],
+        resource_version: str | None = None,
+    ) -> dict[str, Any]:
+        """Merge ``metadata`` (annotations, finalizers...) in; with ``resource_version`` the
+        write is conditional (409 when the object changed since it was read: a merge patch
+        sets a list such as ``finalizers`` whole)."""
+        if resource_version:
+            metadata = {**metadata, "resourceVersion": resource_version}
+        return await self.merge_patch(kind.path(namespace, name), {"metadata": metadata})
+
     async def patch_annotations(
         self, kind: Kind, namespace: str, name: str, annotations: dict[str, str | None]
     ) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from typing import Any
 from . import conditions as cond
 from .adapter import Observation, RemoteAdapter
 from .kinds import Form, KindDeclaration
-from .policies import CREATE_PENDING, Policies, PolicyError
+from .policies import CREATE_PENDING, Policies, PolicyError, intent_fulfilled
 from .registry import Entry, Key
 
 # A restart's resumes arrive as kopf works through its first listing: the poller waits until
@@ -56,8 +56,9 @@ def trusted(kind: KindDeclaration, entry: Entry) -> Trust | None:
     status = entry.status
     if entry.deleting or not status.get(kind.id_field):
         return None
-    intent = entry.annotations.get(CREATE_PENDING)
-    if intent is not None and intent != status.get("remoteName"):
+    if CREATE_PENDING in entry.annotations and not intent_fulfilled(
+        entry.annotations, status, kind.id_field
+    ):
         return None  # an intent the recorded object does not fulfil: the reconcile looks
     generation = meta.get("generation", 1)
     synced = cond.get_condition(status.get("conditions"), cond.SYNCED) or {}
