@@ -9,7 +9,8 @@ python -m bench cycle [N ...]            # the operator's own CPU per settled po
 python -m bench scale notebooks 500      # one workload (trainingjobs, trainingjobs-v2,
                                          # models, models-llm, services, services-v2, workspaces,
                                          # notebooks) at the sizes given
-python -m bench soak [N] [minutes]       # N v1 jobs with a trickle of creates and deletes
+python -m bench soak [N] [minutes] [R]   # N v1 jobs with a trickle of creates and deletes,
+                                         # the operator restarted every R minutes
 python -m bench creates                  # ModelArts calls per create, every kind and form
 BENCH_PROFILE=1 python -m bench scale 10000   # with py-spy profiles of the operator
 """
@@ -74,7 +75,7 @@ def _summary(result: dict[str, Any]) -> None:
 
 def main(argv: list[str]) -> int:
     """``python -m bench [all|scale [workload] [sizes...]|cycle [N...]|creates|emulator|
-    reliability|soak [N] [min]]``."""
+    reliability|soak [N] [min] [restart min]]``."""
     from bench import operator_scale
 
     what = argv[0] if argv else "all"
@@ -97,7 +98,7 @@ def main(argv: list[str]) -> int:
     if what in ("all", "reliability"):
         status |= _script("reliability.py")
     if what in ("all", "soak"):
-        status |= _script("soak.py", *(rest if what == "soak" else ["1000", "30"]))
+        status |= _script("soak.py", *(rest if what == "soak" else ["1000", "30", "5"]))
     results = sorted((ROOT / "bench" / "results").glob("*.json"))
     print(json.dumps({p.name: json.loads(p.read_text()) for p in results}, indent=1)[:4000])
     return status
