@@ -32,6 +32,8 @@ from .runtime import Runtime
 from .status import Report, Verdict, status_patch
 
 log = logging.getLogger(__name__)
+# How long a kopf worker waits for its object's next event before it ends.
+WORKER_IDLE_SECONDS = 1.0
 
 
 def _quiet_tracking(record: logging.LogRecord) -> bool:
@@ -51,7 +53,12 @@ def configure(settings: kopf.OperatorSettings, rt: Runtime) -> None:
     settings.posting.level = logging.WARNING
     logging.getLogger("kopf.objects").addFilter(_quiet_tracking)
     settings.watching.server_timeout = 300
-    settings.batching.error_delays = [1, 2, 5, 10, 30, 60]
+    settings.queueing.error_delays = [1, 2, 5, 10, 30, 60]
+    # A worker slot is held while its object's events keep coming, then for the idle timeout
+    # (kopf's default 5 s): with a worker limit that wait would bound throughput to the limit
+    # over 5 s; an object's next event after that starts a new worker, which is cheap.
+    settings.queueing.worker_limit = rt.settings.worker_limit or None
+    settings.queueing.idle_timeout = WORKER_IDLE_SECONDS
 
 
 def register(registry: kopf.OperatorRegistry, rt: Runtime) -> None:
