@@ -34,6 +34,8 @@ from .status import Report, Verdict, status_patch
 log = logging.getLogger(__name__)
 # How long a kopf worker waits for its object's next event before it ends.
 WORKER_IDLE_SECONDS = 1.0
+# Objects per page of kopf's initial listing (the API server's own default page for kubectl).
+LIST_CHUNK = 500
 
 
 def _quiet_tracking(record: logging.LogRecord) -> bool:
@@ -53,6 +55,9 @@ def configure(settings: kopf.OperatorSettings, rt: Runtime) -> None:
     settings.posting.level = logging.WARNING
     logging.getLogger("kopf.objects").addFilter(_quiet_tracking)
     settings.watching.server_timeout = 300
+    # The initial listing (every start, every re-list) in pages: one response of 10,000
+    # objects is a spike of its own, in the operator and in the API server.
+    settings.watching.chunk_size = LIST_CHUNK
     settings.queueing.error_delays = [1, 2, 5, 10, 30, 60]
     # A worker slot is held while its object's events keep coming, then for the idle timeout
     # (kopf's default 5 s): with a worker limit that wait would bound throughput to the limit
