@@ -11,7 +11,6 @@ test_reliability)."""
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
 from typing import Any
 
 import kopf
@@ -26,29 +25,10 @@ from modelarts_operator.reconcile.policies import CREATE_PENDING, EXTERNAL_ID, i
 from modelarts_operator.reconcile.registry import Registry
 
 from .gadget import FakeKube, Remote, declaration
-from .test_reconciler import MARKER, _clients
+from .test_reconciler import MARKER, Runtime, _clients
 
 DERIVED = "ns_g"
 LAST_HANDLED = "kopf.modelarts.huaweicloud.com/last-handled-configuration"
-
-
-@dataclass
-class Runtime:
-    """What the handlers use of the runtime."""
-
-    diffbase: DiffBase = field(default_factory=DiffBase)
-    registry: Registry = field(default_factory=Registry)
-    pokes: list[tuple[float, str]] = field(default_factory=list)
-
-    def cancel_poke(self, key: Any) -> None:
-        pass
-
-    def poke_later(self, plural: str, ns: str, name: str, delay: float, why: str) -> None:
-        self.pokes.append((delay, why))
-
-    @property
-    def clients(self) -> Any:
-        return _clients()
 
 
 def raw(

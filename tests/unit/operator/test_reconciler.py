@@ -616,12 +616,14 @@ async def test_delete(case: DeleteCase) -> None:
 
 @dataclass
 class Runtime:
-    """The runtime surface the handlers use: timers, forgotten clients, deletes."""
+    """The runtime surface the handlers use: timers, forgotten clients, deletes, the registry
+    and kopf's record of the last-handled configurations."""
 
     pokes: list[tuple[float, str]] = field(default_factory=list)
     forgotten: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     diffbase: DiffBase = field(default_factory=DiffBase)
+    registry: Registry = field(default_factory=Registry)
 
     def cancel_poke(self, key: Any) -> None:
         pass

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from modelarts_operator.resources import notebook, service, training_job
 
 from . import pollfakes
 from .gadget import FakeKube, Remote, declaration
-from .test_reconciler import _clients
+from .test_reconciler import Runtime, _clients
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
@@ -244,20 +244,6 @@ def test_which_resumed_objects_are_taken_on_trust(case: TrustCase) -> None:
 
 
 # -- the resume handler -------------------------------------------------------------------------
-
-
-@dataclass
-class Runtime:
-    """What the resume handler uses of the runtime: the registry and the timers."""
-
-    registry: Registry = field(default_factory=Registry)
-    pokes: list[tuple[float, str]] = field(default_factory=list)
-
-    def cancel_poke(self, key: Any) -> None:
-        pass
-
-    def poke_later(self, plural: str, ns: str, name: str, delay: float, why: str) -> None:
-        self.pokes.append((delay, why))
 
 
 async def resume_of(made: dict[str, Any], resyncs: bool = False) -> tuple[Any, Remote, Runtime]:
