@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help venv tools node-deps node node-down image cluster cluster-down test test-unit lint fmt crds demo e2e-kind bench clean
+.PHONY: help venv tools demo-tools node-deps node node-down image cluster cluster-down test test-unit lint fmt crds vocab demo e2e-kind bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -24,9 +24,12 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 venv: $(VENV)/.synced ## create .venv with the operator and its dev tools (from uv.lock)
 
-tools: ## build etcd, kube-apiserver, kubectl, helm and the node's kubelet etc. (cached by version)
-	@hack/build-tools.sh
+tools: ## build every pinned tool the tests use (demo-tools, helm, promtool, the node's, Argo CD)
+	@hack/build-tools.sh all
 	@hack/build-argocd.sh
+
+demo-tools: ## build what the demo and `make cluster` run: etcd, kube-apiserver, kubectl
+	@hack/build-tools.sh demo
 
 node-deps: ## install the node's Debian packages if missing (containerd, runc, CNI, buildah, ...)
 	@hack/node-deps.sh
@@ -43,7 +46,7 @@ node: venv tools node-deps ## single-node cluster running pods, in the backgroun
 node-down: venv ## stop the single-node cluster and remove its state (and what it left on the host)
 	$(BIN)/modelarts-operator node down
 
-cluster: venv tools ## start the local control plane in the background; kubeconfig in .cluster/kubeconfig
+cluster: venv demo-tools ## start the local control plane in the background; kubeconfig in .cluster/kubeconfig
 	$(BIN)/modelarts-operator cluster up --state-dir .cluster
 
 cluster-down: venv ## stop the local control plane and remove its state
@@ -51,6 +54,11 @@ cluster-down: venv ## stop the local control plane and remove its state
 
 crds: venv ## regenerate crds/, the chart's CRDs and kind template, the reference, argocd/health.lua's tables
 	$(BIN)/modelarts-operator crds --write
+
+vocab: venv ## regenerate the SDK request models (operator/.../vocab/), the CRDs and docs/vocabulary.md
+	$(BIN)/python hack/vocabulary/generate.py
+	$(BIN)/modelarts-operator crds --write
+	$(BIN)/python hack/vocabulary/coverage.py --write
 
 .PHONY: argocd-fixtures
 argocd-fixtures: venv tools ## re-capture tests/fixtures/argocd/ from the operator's real output
@@ -71,7 +79,7 @@ test: venv tools lint image ## everything CI runs: lint, unit, integration and e
 test-unit: venv ## the tests that need no cluster
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
-demo: venv tools ## local control plane + emulator + operator + the example pipeline, live
+demo: venv demo-tools ## local control plane + emulator + operator + the example pipeline, live
 	$(BIN)/modelarts-operator demo
 
 # kind cluster for e2e-kind; KIND_NODE_IMAGE=kindest/node:vX.Y.Z pins the node's Kubernetes,
@@ -98,7 +106,7 @@ e2e-kind: venv tools ## the e2e suite on a kind cluster (needs Docker and kind):
 	exit $$status
 
 bench: venv tools ## benchmarks under bench/ (not part of make test)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench all
 
 clean: cluster-down ## remove .venv and local state (the tools cache stays)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,22 +1,12 @@
-"""`make bench`: run every benchmark and print the figures docs/benchmarks.md reports.
+"""`python -m bench`: the benchmarks behind docs/benchmarks.md (`make bench` runs `all`).
 
-python -m bench                          # everything (about 4 hours on 2 cores: every
-                                         # kind and form at 1,000 and 10,000 objects, a
-                                         # 10,000-job run ~25 min, another kind's ~12; the
-                                         # soak ~40 min)
-python -m bench scale 100                # only the operator scale run, 100 v1 TrainingJobs
-python -m bench cycle [N ...]            # the operator's own CPU per settled poll cycle
-python -m bench scale notebooks 500      # one workload (trainingjobs, trainingjobs-v2,
-                                         # models, models-llm, services, services-v2, workspaces,
-                                         # notebooks) at the sizes given
-python -m bench soak [N] [minutes] [R]   # N v1 jobs with a trickle of creates and deletes,
-                                         # the operator restarted every R minutes
-python -m bench creates                  # ModelArts calls per create, every kind and form
-BENCH_PROFILE=1 python -m bench scale 10000   # with py-spy profiles of the operator
+Every run writes its figures to bench/results/*.json; `results` prints them, `plots` draws the
+docs' charts from them. `python -m bench COMMAND --help` says what each command takes.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -24,18 +14,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _script(name: str, *args: str) -> int:
-    path = ROOT / "bench" / name
-    if not path.exists():
-        print(f"[bench] {name}: not present, skipped")
-        return 0
-    print(f"[bench] {name} {' '.join(args)}", flush=True)
-    return subprocess.call([sys.executable, str(path), *args], cwd=ROOT)
-
-
-# What `python -m bench` (everything) scales: each workload at these sizes.
+RESULTS = ROOT / "bench" / "results"
+# What `all` scales: each workload at these sizes (about 4 hours on 2 cores; a 10,000-job run
+# takes ~25 min, another kind's ~12).
 ALL_SCALES = {
     "trainingjobs": [100, 1000, 10000],
     "trainingjobs-v2": [1000, 10000],
@@ -46,6 +27,12 @@ ALL_SCALES = {
     "workspaces": [1000, 10000],
     "notebooks": [1000, 10000],
 }
+WORKLOADS = tuple(ALL_SCALES)
+
+
+def _script(name: str, *args: str) -> int:
+    print(f"[bench] {name} {' '.join(args)}", flush=True)
+    return subprocess.call([sys.executable, str(ROOT / "bench" / name), *args], cwd=ROOT)
 
 
 def _summary(result: dict[str, Any]) -> None:
@@ -73,35 +60,158 @@ def _summary(result: dict[str, Any]) -> None:
     )
 
 
-def main(argv: list[str]) -> int:
-    """``python -m bench [all|scale [workload] [sizes...]|cycle [N...]|creates|emulator|
-    reliability|soak [N] [min] [restart min]]``."""
+def _scale(scales: dict[str, list[int]]) -> int:
     from bench import operator_scale
 
-    what = argv[0] if argv else "all"
-    rest = argv[1:]
-    status = 0
-    if what == "scale":
-        workload = rest.pop(0) if rest and rest[0] in operator_scale.WORKLOADS else "trainingjobs"
-        scales = {workload: [int(a) for a in rest] or ALL_SCALES[workload]}
-    else:
-        scales = ALL_SCALES if what == "all" else {}
     for workload, sizes in scales.items():
         for result in operator_scale.main(sizes, workload):
             _summary(result)
-    if what in ("all", "cycle"):
-        status |= _script("poll_cycle.py", *(rest if what == "cycle" else []))
-    if what in ("all", "creates"):
-        status |= _script("create_calls.py")
-    if what in ("all", "emulator"):
-        status |= _script("emulator_throughput.py")
-    if what in ("all", "reliability"):
-        status |= _script("reliability.py")
-    if what in ("all", "soak"):
-        status |= _script("soak.py", *(rest if what == "soak" else ["1000", "30", "5"]))
-    results = sorted((ROOT / "bench" / "results").glob("*.json"))
-    print(json.dumps({p.name: json.loads(p.read_text()) for p in results}, indent=1)[:4000])
+    return 0
+
+
+def _size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of objects: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"a number of objects is at least 1, not {value}")
+    return value
+
+
+def _minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of minutes: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"minutes must be more than 0, not {value}")
+    return value
+
+
+def cmd_all(_: argparse.Namespace) -> int:
+    status = _scale(ALL_SCALES)
+    status |= _script("poll_cycle.py")
+    status |= _script("create_calls.py")
+    status |= _script("emulator_throughput.py")
+    status |= _script("reliability.py")
+    status |= _script("soak.py", "1000", "30", "5")
     return status
+
+
+def cmd_scale(args: argparse.Namespace) -> int:
+    return _scale({args.workload: args.sizes or ALL_SCALES[args.workload]})
+
+
+def cmd_cycle(args: argparse.Namespace) -> int:
+    return _script("poll_cycle.py", args.form, *map(str, args.sizes))
+
+
+def cmd_creates(_: argparse.Namespace) -> int:
+    return _script("create_calls.py")
+
+
+def cmd_emulator(_: argparse.Namespace) -> int:
+    return _script("emulator_throughput.py")
+
+
+def cmd_reliability(_: argparse.Namespace) -> int:
+    return _script("reliability.py")
+
+
+def cmd_soak(args: argparse.Namespace) -> int:
+    return _script("soak.py", str(args.objects), f"{args.minutes:g}", f"{args.restart_every:g}")
+
+
+def cmd_results(args: argparse.Namespace) -> int:
+    paths = sorted(RESULTS.glob("*.json"))
+    names = {p.stem for p in paths}
+    unknown = [n for n in args.names if n not in names]
+    if unknown:
+        known = ", ".join(sorted(names))
+        print(
+            f"bench results: no result named {', '.join(unknown)} (known: {known})", file=sys.stderr
+        )
+        return 2
+    chosen = [p for p in paths if not args.names or p.stem in args.names]
+    print(json.dumps({p.stem: json.loads(p.read_text()) for p in chosen}, indent=1))
+    return 0
+
+
+def cmd_plots(args: argparse.Namespace) -> int:
+    from bench import plots
+
+    for path in plots.write(args.out):
+        print(f"[bench] wrote {path}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    from bench import plots
+
+    top = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__.split("\n\n")[0].removeprefix("`python -m bench`: "),
+        epilog="Results go to bench/results/; docs/benchmarks.md reports them.",
+    )
+    commands = top.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help: str, run: Any) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(run=run)
+        return sub
+
+    command("all", "every benchmark below, at the sizes of docs/benchmarks.md (~4 h)", cmd_all)
+    scale = command(
+        "scale",
+        "the operator at scale: create N objects of one kind and form against the emulator, "
+        "then measure time to Synced, calls per poll cycle, lag, RSS and CPU",
+        cmd_scale,
+    )
+    scale.add_argument(
+        "workload", nargs="?", default="trainingjobs", choices=WORKLOADS,
+        help="kind and form (default: trainingjobs, the v1 form)",
+    )  # fmt: skip
+    scale.add_argument(
+        "sizes", nargs="*", type=_size, metavar="N",
+        help="object counts (default: the sizes `all` runs for the workload)",
+    )  # fmt: skip
+    cycle = command("cycle", "the operator's own CPU per settled poll cycle", cmd_cycle)
+    cycle.add_argument("--form", choices=("v1", "v2"), default="v1", help="TrainingJob form")
+    cycle.add_argument("sizes", nargs="*", type=_size, metavar="N", help="default: 1000 10000")
+    command("creates", "ModelArts calls per create, every kind and form", cmd_creates)
+    command("emulator", "the emulator's own throughput", cmd_emulator)
+    command("reliability", "faults injected while objects converge", cmd_reliability)
+    soak = command(
+        "soak",
+        "N v1 jobs with a trickle of creates and deletes, the operator restarted (SIGTERM) "
+        "every R minutes",
+        cmd_soak,
+    )
+    soak.add_argument("objects", nargs="?", type=_size, default=1000, help="default: 1000")
+    soak.add_argument("minutes", nargs="?", type=_minutes, default=30.0, help="default: 30")
+    soak.add_argument(
+        "restart_every", nargs="?", type=_minutes, default=5.0, metavar="R",
+        help="minutes between restarts (default: 5)",
+    )  # fmt: skip
+    results = command("results", "print stored results (all, or the ones named)", cmd_results)
+    results.add_argument("names", nargs="*", metavar="NAME", help="e.g. operator_scale_1000")
+    plot = command("plots", "draw the SVG charts of docs/benchmarks.md from the results", cmd_plots)
+    plot.add_argument("--out", type=Path, default=plots.OUT, help=f"default: {plots.OUT}")
+    return top
+
+
+def main(argv: list[str]) -> int:
+    p = parser()
+    # `scale` reads its optional workload and the sizes as positionals: argparse would try
+    # "100" as a workload, so a number in that place is the first size.
+    if len(argv) > 1 and argv[0] == "scale" and argv[1] not in WORKLOADS and argv[1][:1].isdigit():
+        argv = ["scale", "trainingjobs", *argv[1:]]
+    args = p.parse_args(argv)
+    if args.command is None:
+        p.print_help()
+        return 2
+    return int(args.run(args))
 
 
 if __name__ == "__main__":

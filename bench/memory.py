@@ -43,6 +43,7 @@ from bench.operator_scale import (
     _start_operator,
     stack,
 )
+from bench.progress import Progress
 
 TRACED_OPERATOR = r"""
 import collections, json, os, signal, sys, tracemalloc
@@ -149,7 +150,7 @@ async def measure(n: int, workload_name: str, frames: int) -> dict[str, Any]:
         seen = Seen(workload.id_field, workload.active)
         watcher = asyncio.create_task(bench.api.watch(seen))
         await bench.api.create_objects(n)
-        await seen.wait_for(lambda: len(seen.active) >= n, limit_s=1800)
+        await seen.wait_for("running", seen.active, n, 1800, Progress(f"memory, {n}"))
         await _quiesce(bench.port, limit_s=300)
         loaded = await _summary(bench.op.pid, out)
         watcher.cancel()

@@ -41,6 +41,9 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.progress import Progress
 from modelarts_operator import GROUP, VERSION
 from modelarts_operator.controlplane import ControlPlane, free_port, running
 from modelarts_operator.emulator import EmulatorConfig
@@ -124,7 +127,7 @@ def _base_model() -> list[dict[str, Any]]:
 
 def _service_v2(i: int) -> dict[str, Any]:
     unit = {
-        "image": {"swrPath": "swr.cn-north-4.myhuaweicloud.com/bench/serve:1.0"},
+        "image": {"source": "SWR", "swrPath": "swr.cn-north-4.myhuaweicloud.com/bench/serve:1.0"},
         "flavor": "modelarts.vm.cpu.2u",
         "count": 1,
         "port": 8080,
@@ -133,8 +136,17 @@ def _service_v2(i: int) -> dict[str, Any]:
     return {
         "v2": {
             "version": "1.0.0",
-            "groupConfigs": [{"name": "main", "poolId": "pool-dedicated-1", "unitConfigs": [unit]}],
-            "runtimeConfig": {"serviceInvoke": {"port": 8080, "protocol": "HTTP"}},
+            "groupConfigs": [
+                {"name": "main", "poolId": "pool-dedicated-1", "weight": 100, "unitConfigs": [unit]}
+            ],
+            "runtimeConfig": {
+                "serviceInvoke": {"port": 8080, "protocol": "HTTP", "authType": "TOKEN"},
+                "serviceLimit": {
+                    "rateLimit": {"num": 200, "unit": "SECONDS"},
+                    "requestSizeLimit": 12,
+                    "requestTimeout": 40,
+                },
+            },
         }
     }
 
@@ -254,12 +266,17 @@ class Seen:
         self.completion: dict[str, float] = {}
         self.changed = asyncio.Event()
 
-    async def wait_for(self, predicate: Callable[[], bool], limit_s: float) -> None:
+    async def wait_for(
+        self, what: str, found: dict[str, float], n: int, limit_s: float, progress: Progress
+    ) -> None:
+        """Until ``found`` has ``n`` objects (or ``limit_s`` passed), saying how far it got."""
         deadline = time.monotonic() + limit_s
-        while not predicate() and time.monotonic() < deadline:
+        while len(found) < n and time.monotonic() < deadline:
+            progress.update(what, len(found), n)
             self.changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.changed.wait(), 1.0)
+        progress.update(what, len(found), n, final=True)
 
     def record(self, obj: dict[str, Any]) -> None:
         name, status = obj["metadata"]["name"], obj.get("status") or {}
@@ -720,13 +737,14 @@ async def measure(workload: Workload, n: int, running_seconds: float) -> dict[st
             if workload.prelude:
                 await api.create_ready(workload.prelude())
             seen = Seen(workload.id_field, workload.active)
+            progress = Progress(f"{n} {workload.label}")
             watcher = asyncio.create_task(api.watch(seen))
             t0 = seen.t0
             profile = Profile(op.pid, work / "profile-create.txt")
             apiserver_profile = ApiServerProfile(api, work / "apiserver-create.pprof")
             await api.create_objects(n)
             result["create_requests_s"] = round(time.monotonic() - t0, 1)
-            await seen.wait_for(lambda: len(seen.synced) >= n, limit_s=900)
+            await seen.wait_for("Synced", seen.synced, n, limit_s=900, progress=progress)
             result["all_synced_s"] = round(max(seen.synced.values()), 1)
             if summary := profile.stop():
                 result["profile_create"] = summary
@@ -743,7 +761,7 @@ async def measure(workload: Workload, n: int, running_seconds: float) -> dict[st
             }
             if summary := await apiserver_profile.stop():  # after the CPU figures above
                 result["apiserver_profile_create"] = summary
-            await seen.wait_for(lambda: len(seen.active) >= n, limit_s=600)
+            await seen.wait_for("running", seen.active, n, limit_s=600, progress=progress)
             result["all_running_reflected_s"] = round(max(seen.active.values()), 1)
 
             # Busy steady state: every job RUNNING, nothing changes remotely; first let the
@@ -794,7 +812,7 @@ async def measure(workload: Workload, n: int, running_seconds: float) -> dict[st
                 # The last job starts when all are synced and runs up to 1.2 x (jitter).
                 limit = result["all_synced_s"] + 1.2 * running_seconds + 120
                 spent0 = _cycle_seconds(metrics_port, plural)
-                await seen.wait_for(lambda: len(seen.done) >= n, limit_s=limit)
+                await seen.wait_for("completed", seen.done, n, limit_s=limit, progress=progress)
                 # How long the poller's cycles took while the jobs completed (each completion
                 # adds a detail GET and a status patch to its cycle): the lag follows from it.
                 spent = _cycle_seconds(metrics_port, plural)

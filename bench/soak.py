@@ -190,8 +190,10 @@ async def soak(
                     samples.append(_sample(bench.op.pid, t0))
                     next_sample += 60
                 if time.monotonic() >= next_restart:
-                    present = len(set(created) - set(deleted))
-                    restarts.append(await _restart(bench, work, len(restarts), churn, present))
+                    still_present = len(set(created) - set(deleted))
+                    restarts.append(
+                        await _restart(bench, work, len(restarts), churn, still_present)
+                    )
                     restarts[-1]["t_s"] = round(time.monotonic() - t0, 1)
                     print(f"[soak] restart {len(restarts)}: {restarts[-1]}", flush=True)
                     next_restart += restart_every_min * 60

@@ -5,9 +5,10 @@
 # and writes each as an archive containerd imports (the node loads them at start; `make image`
 # also loads the operator into a running node).
 #
-# Without a reachable registry the Dockerfile's PYTHON_IMAGE is a Python base image made here
-# from Debian packages (mmdebstrap, the host's apt sources), cached by its inputs; with one,
-# the Dockerfile's upstream default is used. The build trusts the host's CA bundle through a
+# Without a reachable registry the Dockerfile's DEBIAN_IMAGE (the build stages' host) is made
+# here from Debian packages (mmdebstrap, the host's apt sources), cached by its inputs; with one,
+# the Dockerfile's default (pinned by digest) is used. `lock` rewrites tools/image/debian.lock
+# (the image's Debian packages with their hashes) from the host's apt indexes. The build trusts the host's CA bundle through a
 # build secret (RUN --mount=type=secret): it is visible to the RUN steps only and never stored
 # in a layer, so a TLS-intercepting proxy works and the final image carries no extra CA.
 set -euo pipefail
@@ -54,43 +55,40 @@ registry_reachable() {
   timeout 20 skopeo inspect --retry-times 0 "docker://docker.io/library/$1" >/dev/null 2>&1
 }
 
-# The Python base image from Debian packages: what python:3.11-slim-bookworm gives the
-# Dockerfile (python3.11 with pip, `python`, useradd), cached under a name derived from its
-# inputs (the suite, the packages, the apt sources and this function), so it is built once.
-debian_python_base() {
-  local packages=python3,python3-pip,python3-venv,python-is-python3,ca-certificates,passwd
+# The Dockerfile's DEBIAN_IMAGE (it hosts the build stages only) from Debian packages: a
+# minimal Debian 12 with apt and the host's apt sources, cached under a name derived from its
+# inputs (the suite, the apt sources and this function), so it is built once. What the image
+# ships comes from tools/image/debian.lock and uv.lock, checked by hash, whatever hosts the build.
+debian_base() {
   local sources; sources=$(ls /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | head -n1)
-  local key; key=$( { echo "bookworm $packages"; cat "$sources"; declare -f debian_python_base; } \
-    | sha256sum | cut -c1-12)
-  local image=localhost/modelarts-python-base:bookworm-$key
+  local key; key=$( { echo bookworm; cat "$sources"; declare -f debian_base; } | sha256sum | cut -c1-12)
+  local image=localhost/modelarts-debian:bookworm-$key
   if has_image "$image"; then echo "$image"; return; fi
-  say "building the Python base image from Debian packages (cold: a few minutes)" >&2
+  say "building the Debian build base from Debian packages (cold: about a minute)" >&2
   local t0=$SECONDS work; work=$(mktemp -d)
-  # Debian marks its Python externally managed; the image's pip is the image's own.
-  mmdebstrap --quiet --variant=minbase --include="$packages" \
-    --customize-hook='rm -f "$1"/usr/lib/python3*/EXTERNALLY-MANAGED' \
+  mmdebstrap --quiet --variant=minbase \
     --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
     bookworm "$work/rootfs.tar" "$sources" >&2
   local ctr; ctr=$("${buildah[@]}" from scratch)
   "${buildah[@]}" add "$ctr" "$work/rootfs.tar" / >/dev/null
   "${buildah[@]}" config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    --env LANG=C.UTF-8 --cmd '["python3"]' "$ctr"
+    --env LANG=C.UTF-8 --cmd '["bash"]' "$ctr"
   "${buildah[@]}" commit --quiet "$ctr" "$image" >/dev/null
   "${buildah[@]}" rm "$ctr" >/dev/null
   rm -rf "$work"
-  say "built $image in $((SECONDS - t0))s ($(du -h "$cache/storage" -s | cut -f1) storage)" >&2
+  say "built $image in $((SECONDS - t0))s" >&2
   echo "$image"
 }
 
 build_operator() {
-  local default; default=$(sed -n 's/^ARG PYTHON_IMAGE=//p' "$root/Dockerfile")
+  local default; default=$(sed -n 's/^ARG DEBIAN_IMAGE=//p' "$root/Dockerfile")
   local base_args=()
   if registry_reachable "$default"; then
-    say "registry reachable: base image $default"
+    say "registry reachable: build base $default"
   else
-    local base; base=$(debian_python_base)
-    say "no registry: base image $base (from Debian packages)"
-    base_args=(--pull=never --build-arg "PYTHON_IMAGE=$base")
+    local base; base=$(debian_base)
+    say "no registry: build base $base (from Debian packages)"
+    base_args=(--pull=never --build-arg "DEBIAN_IMAGE=$base")
   fi
   local secret=()
   [[ -f $host_ca ]] && secret=(--secret "id=build-ca,src=$host_ca")
@@ -107,5 +105,6 @@ case ${1:-all} in
   pause) build_pause ;;
   operator) build_operator ;;
   all) build_pause; build_operator ;;
-  *) echo "usage: $0 [pause|operator|all]" >&2; exit 2 ;;
+  lock) python3 "$root/hack/debian-lock.py" ;;  # after `apt-get update`
+  *) echo "usage: $0 [pause|operator|all|lock]" >&2; exit 2 ;;
 esac

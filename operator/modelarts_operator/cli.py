@@ -17,7 +17,7 @@ Registrar = Callable[[Any], None]
 
 
 def _registrars() -> list[Registrar]:
-    from . import controlplane_cli, demo, logs_cli, runner
+    from . import controlplane_cli, demo, logs_cli, runner, status_cli
     from .crd import cli as crd_cli
     from .emulator import cli as emulator_cli
 
@@ -28,6 +28,7 @@ def _registrars() -> list[Registrar]:
         controlplane_cli.add_parser,
         demo.add_parser,
         logs_cli.add_parser,
+        status_cli.add_parser,
     ]
 
 

@@ -46,6 +46,7 @@ _TOOL_DIRS = {
     "kube-apiserver": ("kubernetes", "KUBE_VERSION"),
     "kubectl": ("kubernetes", "KUBE_VERSION"),
     "helm": ("helm", "HELM_VERSION"),
+    "promtool": ("prometheus", "PROMETHEUS_VERSION"),
     "kubelet": ("kubernetes", "KUBE_VERSION"),
     "kube-controller-manager": ("kubernetes", "KUBE_VERSION"),
     "kube-scheduler": ("kubernetes", "KUBE_VERSION"),

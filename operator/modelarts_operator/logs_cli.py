@@ -280,16 +280,6 @@ def client_from_env(environ: dict[str, str]) -> ModelArtsClient | None:
     return ModelArtsClient(config, credentials)
 
 
-def _context_namespace(kubeconfig: str | None) -> str:
-    try:
-        from kubernetes import config
-
-        _, active = config.list_kube_config_contexts(config_file=kubeconfig)  # type: ignore[no-untyped-call]
-    except Exception:  # no kubeconfig: the in-cluster or --job-id cases
-        return "default"
-    return str((active or {}).get("context", {}).get("namespace") or "default")
-
-
 async def _job_ids(kube: Any, namespace: str, name: str) -> tuple[str | int, int | None]:
     from .reconcile.kube import KubeError
 
@@ -336,7 +326,9 @@ async def run_logs(
         name = parse_target(args.target) if args.target else None
         if args.job_id is None and name is None:
             raise LogsError("name the training job (trainingjob/NAME) or pass --job-id")
-        namespace = args.namespace or _context_namespace(args.kubeconfig)
+        from .reconcile.kube import context_namespace
+
+        namespace = args.namespace or context_namespace(args.kubeconfig)
         if client is None:
             client = client_from_env(environ)
             if client is not None:
@@ -431,9 +423,12 @@ def add_parser(sub: Any) -> None:
 
 
 def plugin_main(argv: list[str] | None = None) -> int:
-    """``kubectl-modelarts``: kubectl runs it for ``kubectl modelarts logs ...``."""
+    """``kubectl-modelarts``: kubectl runs it for ``kubectl modelarts logs|status|events ...``."""
+    from . import status_cli
+
     parser = argparse.ArgumentParser(prog="kubectl modelarts", description="ModelArts for kubectl.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    status_cli.add_parser(sub)
     add_parser(sub)
     args = parser.parse_args(argv)
     result: int = args.func(args)

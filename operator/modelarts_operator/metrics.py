@@ -80,11 +80,34 @@ DECLARED: dict[str, Declared] = {
         ("kind",),
     ),
     "modelarts_objects": Declared("gauge", "Watched objects by kind and phase.", ("kind", "phase")),
+    "modelarts_objects_not_synced": Declared(
+        "gauge",
+        "Watched objects whose Synced condition is not True, by kind, namespace and reason "
+        "(Unknown: no Synced condition yet).",
+        ("kind", "object_namespace", "reason"),
+    ),
+    "modelarts_leader": Declared(
+        "gauge",
+        "1 while this replica acts (holds the leader Lease, or runs without leader election); "
+        "0 while it stands by.",
+        (),
+    ),
     "modelarts_api_clients": Declared(
         "gauge",
         "ModelArts clients by state: open (in use), retiring (Secret rotated or namespace gone, "
         "closing after the request timeout) and closed (so far).",
         ("state",),
+    ),
+    "modelarts_credential_refreshes_total": Declared(
+        "counter",
+        "Temporary credentials obtained (result ok) or not (failed), by mechanism: oidc, "
+        "pod-identity, ecs-metadata, agency.",
+        ("mechanism", "result"),
+    ),
+    "modelarts_credentials_expiry_seconds": Declared(
+        "gauge",
+        "Seconds until the temporary credentials in use expire, the soonest per mechanism.",
+        ("mechanism",),
     ),
 }
 

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ctypes
 import ctypes.util
 import gc
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 import kopf
 from aiohttp import web
 
 from .metrics import CONTENT_TYPE, METRICS
-from .settings import OperatorSettings, SettingsError
+from .settings import OperatorSettings, SettingsError, http_url
 
 if TYPE_CHECKING:
     from .leader import LeaderElector, LeaseConfig
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         print(err, file=sys.stderr)
         return 2
     configure_logging(settings.log_format, args.verbose)
-    liveness = args.liveness or f"http://0.0.0.0:{settings.health_port}/healthz"
+    liveness = args.liveness or http_url(settings.health_address, settings.health_port, "/healthz")
     try:
         asyncio.run(serve(settings, liveness, args.kubeconfig))
     except (LeadershipLost, SettingsError) as err:
@@ -94,7 +95,18 @@ def configure_logging(log_format: str, verbose: bool = False) -> None:
 async def serve(settings: OperatorSettings, liveness: str, kubeconfig: str | None = None) -> None:
     """Run the operator until cancelled or signalled (also used in-process by tests and the
     demo). With leader election, stand by until this process holds the lease, and stop
-    everything the moment it is lost."""
+    everything the moment it is lost. /metrics is served all along, by a standby too: its
+    ``modelarts_leader`` 0 tells a standby from a replica that is down."""
+    METRICS.gauge("modelarts_leader", _leader_gauge)
+    async with contextlib.AsyncExitStack() as stack:
+        if settings.metrics_port:
+            await stack.enter_async_context(
+                _metrics_endpoint(settings.metrics_address, settings.metrics_port)
+            )
+        await _serve(settings, liveness, kubeconfig)
+
+
+async def _serve(settings: OperatorSettings, liveness: str, kubeconfig: str | None) -> None:
     if not settings.leader_election:
         await operate(settings, liveness, kubeconfig)
         return
@@ -254,14 +266,14 @@ async def operate(settings: OperatorSettings, liveness: str, kubeconfig: str | N
         period = operator_settings.poll_settled_seconds
         rt.tasks.append(asyncio.create_task(release_free_memory_every(period)))
         METRICS.gauge("modelarts_objects", rt.registry.count_by_phase)
-        if operator_settings.metrics_port:
-            rt.tasks.append(asyncio.create_task(_metrics_server(operator_settings.metrics_port)))
+        METRICS.gauge("modelarts_objects_not_synced", rt.registry.count_not_synced)
 
     @kopf.on.login(registry=registry)
     def login(**_: Any) -> kopf.ConnectionInfo:
         return connection_info(kubeconfig)
 
     operator_settings = settings
+    _acting.set()
     try:
         await kopf.operator(
             registry=registry,
@@ -270,7 +282,16 @@ async def operate(settings: OperatorSettings, liveness: str, kubeconfig: str | N
             liveness_endpoint=liveness,
         )
     finally:
+        _acting.clear()
         await rt.aclose()
+
+
+# Set while this process runs kopf and the pollers (the Lease holder, or the only replica).
+_acting = asyncio.Event()
+
+
+def _leader_gauge() -> dict[tuple[tuple[str, str], ...], float]:
+    return {(): 1.0 if _acting.is_set() else 0.0}
 
 
 def _record_call(endpoint: str, method: str, status: int | None, seconds: float) -> None:
@@ -279,7 +300,10 @@ def _record_call(endpoint: str, method: str, status: int | None, seconds: float)
     METRICS.observe("modelarts_api_call_seconds", seconds, endpoint=endpoint)
 
 
-async def _metrics_server(port: int) -> None:
+@contextlib.asynccontextmanager
+async def _metrics_endpoint(address: str, port: int) -> AsyncIterator[None]:
+    """/metrics on ``address:port`` while the block runs (a port taken fails the start)."""
+
     async def metrics(_: web.Request) -> web.Response:
         return web.Response(body=METRICS.render(), headers={"Content-Type": CONTENT_TYPE})
 
@@ -287,9 +311,8 @@ async def _metrics_server(port: int) -> None:
     app.router.add_get("/metrics", metrics)
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "0.0.0.0", port)  # noqa: S104 - scraped from the pod network
-    await site.start()
     try:
-        await asyncio.Event().wait()
+        await web.TCPSite(runner, address, port).start()
+        yield
     finally:
         await runner.cleanup()

@@ -41,9 +41,10 @@ def test_the_kubelet_has_a_node_identity_limited_by_the_node_authorizer(node: No
 
 def test_a_running_node_shows_everything_teardown_must_remove(node: Node) -> None:
     # A pod left running on purpose: teardown has to remove its containers, mounts and netns.
+    # (The operator image has Python and no shell or coreutils: Python sleeps.)
     node.plane.kubectl(
         "run", "left-running", "--image=modelarts-operator:dev", "--image-pull-policy=Never",
-        "--restart=Never", "--command", "--", "sleep", "3600",
+        "--restart=Never", "--command", "--", "python3", "-c", "import time; time.sleep(3600)",
     )  # fmt: skip
     node.plane.kubectl(
         "wait", "--for=condition=Ready", "pod/left-running", "--timeout=120s", timeout=150

@@ -51,6 +51,7 @@ from .errors import (
     Throttled,
     TransportError,
 )
+from .identity import IdentityError, TemporaryIdentity
 from .models import (
     ModelApi,
     ModelDeleteResult,
@@ -101,6 +102,7 @@ from .workspaces import (
     Workspace,
     WorkspaceCreateRequest,
     WorkspaceGrant,
+    WorkspaceGrantRequest,
     WorkspaceList,
     WorkspaceQuotaList,
     WorkspaceUpdateRequest,
@@ -121,6 +123,7 @@ __all__ = [
     "DataArtsModelCreated",
     "DataSource",
     "Forbidden",
+    "IdentityError",
     "InvalidParameter",
     "JobParameter",
     "LlmModelConfig",
@@ -159,6 +162,7 @@ __all__ = [
     "ServiceUpdateRequest",
     "StateConflict",
     "TemplateInput",
+    "TemporaryIdentity",
     "Throttled",
     "TrainingJobConfig",
     "TrainingJobCreateRequest",
@@ -175,6 +179,7 @@ __all__ = [
     "Workspace",
     "WorkspaceCreateRequest",
     "WorkspaceGrant",
+    "WorkspaceGrantRequest",
     "WorkspaceList",
     "WorkspaceQuotaList",
     "WorkspaceUpdateRequest",

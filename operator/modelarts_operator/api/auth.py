@@ -2,36 +2,41 @@
 
 The signer reproduces ``huaweicloudsdkcore.signer.Signer`` exactly (the tests compare them
 byte for byte): the cloud verifies signatures with the same canonicalisation, so any
-difference is a 401. The token provider caches one IAM token per credential, refreshes it
-before ``expires_at`` and, once, when the server calls it expired.
+difference is a 401. A :class:`Refresher` keeps one expiring thing fresh (an IAM token, or
+temporary credentials, see ``identity``): fetched ahead of ``expires_at`` without making
+anyone wait, and once more when the server refuses it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote, unquote
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from .redact import register_secret
+from .redact import SecretScope
 
 __all__ = [
     "AkSkCredentials",
     "AkSkSigner",
     "Credentials",
-    "IamToken",
+    "Lease",
     "PasswordCredentials",
-    "TokenProvider",
+    "Refresher",
     "canonical_query_string",
     "canonical_uri",
     "password_auth_body",
 ]
+
+T = TypeVar("T")
 
 ALGORITHM = "SDK-HMAC-SHA256"
 DATE_FORMAT = "%Y%m%dT%H%M%SZ"
@@ -52,10 +57,10 @@ class AkSkCredentials(BaseModel):
     sk: SecretStr
     security_token: SecretStr | None = None
 
-    def model_post_init(self, __context: Any) -> None:
-        register_secret(self.sk.get_secret_value())
-        if self.security_token is not None:
-            register_secret(self.security_token.get_secret_value())
+    def secret_values(self) -> list[str]:
+        """What redaction must hide while these credentials are in use."""
+        token = self.security_token.get_secret_value() if self.security_token else None
+        return [v for v in (self.sk.get_secret_value(), token) if v]
 
 
 class PasswordCredentials(BaseModel):
@@ -70,8 +75,9 @@ class PasswordCredentials(BaseModel):
     # convention: the default project of a region is named after it).
     project_name: str | None = None
 
-    def model_post_init(self, __context: Any) -> None:
-        register_secret(self.password.get_secret_value())
+    def secret_values(self) -> list[str]:
+        """What redaction must hide while these credentials are in use."""
+        return [self.password.get_secret_value()]
 
 
 Credentials = AkSkCredentials | PasswordCredentials
@@ -222,62 +228,147 @@ def password_auth_body(credentials: PasswordCredentials, project_name: str) -> d
 
 
 @dataclass(frozen=True)
-class IamToken:
-    """One issued token; the value never appears in a repr."""
+class Lease(Generic[T]):
+    """Something that expires (an IAM token, temporary credentials); its value never shows
+    in a repr."""
 
-    value: str
-    expires_at: datetime
+    value: T
     issued_at: datetime
+    expires_at: datetime
 
     def __repr__(self) -> str:
-        return f"IamToken(value=***, expires_at={self.expires_at.isoformat()})"
+        return f"Lease(value=***, expires_at={self.expires_at.isoformat()})"
+
+    @property
+    def lifetime(self) -> timedelta:
+        return self.expires_at - self.issued_at
 
     def refresh_at(self, margin: timedelta) -> datetime:
-        """When to fetch the next one: ``margin`` early, but never past a fifth of its life."""
-        lifetime = self.expires_at - self.issued_at
-        return self.expires_at - min(margin, lifetime / 5)
+        """When to start fetching the next one: ``margin`` early (the SDK's 40 minutes for
+        temporary credentials), but never earlier than four fifths into its life, so that a
+        short lease is not fetched again on every call."""
+        return self.expires_at - min(margin, self.lifetime / 5)
+
+    def usable_until(self) -> datetime:
+        """After this a request signed with it may arrive after it expired: wait for the next
+        one instead (a minute early, or a tenth of a short life)."""
+        return self.expires_at - min(timedelta(minutes=1), self.lifetime / 10)
 
 
-TokenFetcher = Callable[[], Awaitable[IamToken]]
+LeaseFetcher = Callable[[], Awaitable[Lease[T]]]
+RefreshHook = Callable[[bool, "Lease[Any] | None", BaseException | None], None]
+"""Called after every fetch: ``(ok, the new lease or None, the error or None)``."""
 
 
-class TokenProvider:
-    """Caches a token; one fetch at a time however many calls need it concurrently."""
+class Refresher(Generic[T]):
+    """Keeps one lease fresh for however many callers need it, without a gap.
+
+    Until ``refresh_at`` callers get the cached value. From then until ``usable_until`` they
+    still get it while one fetch runs in the background; if that fetch fails the value is used
+    on, and the fetch is tried again ``retry_seconds`` later. Only without a usable value do
+    callers wait, for one shared fetch; a failed one is raised to every waiter and, for
+    ``retry_seconds``, to every later caller without asking again (a broken identity must not
+    hammer IAM once per object). ``invalidate`` forgets a value the server refused.
+    """
 
     def __init__(
         self,
-        fetch: TokenFetcher,
+        fetch: LeaseFetcher[T],
         *,
         now: Callable[[], datetime] | None = None,
         refresh_margin: timedelta = timedelta(hours=1),
+        retry_seconds: float = 30.0,
+        scope: SecretScope | None = None,
+        secrets_of: Callable[[T], list[str]] | None = None,
+        on_fetch: RefreshHook | None = None,
     ) -> None:
         self._fetch = fetch
         self._now = now or (lambda: datetime.now(UTC))
         self._margin = refresh_margin
-        self._token: IamToken | None = None
-        self._lock = asyncio.Lock()
+        self._retry = timedelta(seconds=retry_seconds)
+        self._scope = scope
+        self._secrets_of = secrets_of
+        self._on_fetch = on_fetch
+        self._lease: Lease[T] | None = None
+        self._failure: BaseException | None = None
+        self._quiet_until: datetime | None = None  # no new fetch before this
+        self._task: asyncio.Task[Lease[T]] | None = None
         self.fetch_count = 0
 
     def __repr__(self) -> str:
-        return f"TokenProvider(cached={self._token!r})"
+        return f"{type(self).__name__}(cached={self._lease!r})"
 
-    async def get(self) -> str:
-        token = self._token
-        if token is not None and self._now() < token.refresh_at(self._margin):
-            return token.value
-        async with self._lock:
-            token = self._token
-            if token is None or self._now() >= token.refresh_at(self._margin):
-                token = await self._fetch()
-                register_secret(token.value)
-                self.fetch_count += 1
-                self._token = token
-            return token.value
+    @property
+    def lease(self) -> Lease[T] | None:
+        return self._lease
 
-    def invalidate(self, value: str) -> None:
-        """Forget ``value`` if it is still the cached token (the server rejected it)."""
-        if self._token is not None and self._token.value == value:
-            self._token = None
+    @property
+    def pending(self) -> asyncio.Task[Lease[T]] | None:
+        """The fetch under way, if any (tests await it)."""
+        return self._task if self._task is not None and not self._task.done() else None
+
+    async def get(self) -> T:
+        now = self._now()
+        lease = self._lease
+        if lease is not None and now < lease.usable_until():
+            if now >= lease.refresh_at(self._margin) and self._may_fetch(now):
+                self._start()  # ahead of expiry, in the background: nobody waits
+            return lease.value
+        if self._failure is not None and not self._may_fetch(now):
+            raise self._failure
+        task = self._task if self._task is not None and not self._task.done() else self._start()
+        return (await asyncio.shield(task)).value
+
+    def invalidate(self, value: T) -> None:
+        """Forget ``value`` if it is still the cached one (the server refused it)."""
+        if self._lease is not None and self._lease.value == value:
+            self._lease = None
+            self._quiet_until = None
+
+    async def aclose(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        if self._scope is not None:
+            self._scope.close()
+
+    def _may_fetch(self, now: datetime) -> bool:
+        if self.pending is not None:
+            return False
+        return self._quiet_until is None or now >= self._quiet_until
+
+    def _start(self) -> asyncio.Task[Lease[T]]:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        # A background fetch's failure is kept in ``_failure``; mark it retrieved here so
+        # asyncio does not also report it as never retrieved.
+        self._task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        return self._task
+
+    async def _run(self) -> Lease[T]:
+        try:
+            lease = await self._fetch()
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:
+            self._failure = err
+            self._quiet_until = self._now() + self._retry
+            self._report(False, None, err)
+            raise
+        self.fetch_count += 1
+        if self._scope is not None and self._secrets_of is not None:
+            self._scope.replace(self._secrets_of(lease.value))
+        self._lease, self._failure, self._quiet_until = lease, None, None
+        self._report(True, lease, None)
+        return lease
+
+    def _report(self, ok: bool, lease: Lease[T] | None, err: BaseException | None) -> None:
+        if self._on_fetch is None:
+            return
+        try:
+            self._on_fetch(ok, lease, err)
+        except Exception:  # a metrics bug must never break authentication
+            logging.getLogger(__name__).exception("refresh hook failed")
 
 
 def parse_expires_at(text: str | None, fallback: datetime) -> datetime:

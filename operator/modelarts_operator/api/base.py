@@ -14,6 +14,7 @@ import email.utils
 import json
 import logging
 import random
+import re
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -30,17 +31,18 @@ from .auth import (
     AkSkCredentials,
     AkSkSigner,
     Credentials,
-    IamToken,
+    Lease,
     PasswordCredentials,
-    TokenProvider,
+    Refresher,
     canonical_query_string,
     parse_expires_at,
     password_auth_body,
 )
+from .identity import TemporaryIdentity
 from .ratelimit import RateLimiter
-from .redact import RedactingFilter
+from .redact import RedactingFilter, SecretScope
 
-__all__ = ["ApiResponse", "BaseClient", "ClientConfig", "OnCall", "Service"]
+__all__ = ["REGION_PATTERN", "ApiResponse", "BaseClient", "ClientConfig", "OnCall", "Service"]
 
 log = logging.getLogger("modelarts_operator.api")
 if not any(isinstance(f, RedactingFilter) for f in log.filters):
@@ -54,6 +56,12 @@ T = TypeVar("T", bound=BaseModel)
 QueryParams = Mapping[str, Any] | Sequence[tuple[str, Any]] | None
 
 _SENT_NOTHING = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+# Huawei Cloud region IDs (cn-north-4, ap-southeast-1, la-south-2, eu-west-101...): a default
+# endpoint host is built from the region, so nothing else may pass for one (issue 24: a region
+# "x@attacker.example#" sent credentials to attacker.example).
+REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+$")
 
 
 def _with_scheme(url: str) -> str:
@@ -93,6 +101,10 @@ class ClientConfig:
     offset_is_page: bool = True
     user_agent: str = "modelarts-operator"
     on_call: OnCall | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if not REGION_PATTERN.fullmatch(self.region):
+            raise ValueError(f"region {self.region!r} is not a region ID like cn-north-4")
 
     def base_url(self, service: Service) -> str:
         modelarts = _with_scheme(self.endpoint or f"modelarts.{self.region}.myhuaweicloud.com")
@@ -141,7 +153,7 @@ class BaseClient:
     def __init__(
         self,
         config: ClientConfig,
-        credentials: Credentials,
+        credentials: Credentials | TemporaryIdentity | None,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -160,11 +172,18 @@ class BaseClient:
         # rescans every queued request against every connection on each change.
         self._in_flight = asyncio.Semaphore(config.max_connections)
         self._signer = AkSkSigner(credentials) if isinstance(credentials, AkSkCredentials) else None
-        self.tokens = (
-            TokenProvider(
+        self._identity = credentials if isinstance(credentials, TemporaryIdentity) else None
+        # The secrets this client holds are hidden from every text while it lives.
+        self._scope = SecretScope(f"client {config.project_id}")
+        if isinstance(credentials, AkSkCredentials | PasswordCredentials):
+            self._scope.replace(credentials.secret_values())
+        self.tokens: Refresher[str] | None = (
+            Refresher(
                 self._fetch_token,
                 now=self._now,
                 refresh_margin=timedelta(seconds=config.token_refresh_margin),
+                scope=SecretScope(f"IAM token {config.project_id}"),
+                secrets_of=lambda token: [token],
             )
             if isinstance(credentials, PasswordCredentials)
             else None
@@ -182,14 +201,27 @@ class BaseClient:
         )
 
     def __repr__(self) -> str:
-        kind = "aksk" if self._signer else "token"
+        kind = (
+            "aksk"
+            if self._signer
+            else f"temporary ({self._identity.mechanism})"
+            if self._identity
+            else "token"
+            if self.tokens
+            else "none"
+        )
         return (
             f"{type(self).__name__}(endpoint={self.config.base_url('modelarts')!r}, "
             f"project_id={self.config.project_id!r}, auth={kind})"
         )
 
     async def aclose(self) -> None:
+        """Close the connections and forget this client's secrets (a temporary identity is
+        shared and closed by whoever made it)."""
         await self._http.aclose()
+        if self.tokens is not None:
+            await self.tokens.aclose()
+        self._scope.close()
 
     async def __aenter__(self) -> BaseClient:
         return self
@@ -246,12 +278,14 @@ class BaseClient:
         idempotent: bool | None = None,
         authenticate: bool = True,
         headers: Mapping[str, str] | None = None,
+        base_url: str | None = None,
     ) -> ApiResponse:
         """One logical call, retried as its kind allows; raises ``errors.ModelArtsError``.
 
         ``idempotent`` defaults to False for POST: such a call is re-sent only when the
         server provably did not act (429, connection refused); otherwise ``Ambiguous``.
         ``headers`` are extra request headers (signed with the rest under AK/SK).
+        ``base_url`` replaces the service's endpoint (the Pod Identity agent, ECS metadata).
         """
         method = method.upper()
         if idempotent is None:
@@ -266,11 +300,11 @@ class BaseClient:
         pairs = _query_pairs(params)
         config = self.config
         attempt = 0
-        token_refreshed = False
+        refreshed = False
         while True:
             await self.limiter.acquire()
-            request, token = await self._build(
-                method, service, path, pairs, body, authenticate, headers
+            request, used = await self._build(
+                method, service, path, pairs, body, authenticate, headers, base_url
             )
             try:
                 async with self._in_flight:
@@ -332,14 +366,15 @@ class BaseClient:
             )  # fmt: skip
             if (
                 isinstance(err, errors.AuthFailed)
-                and token is not None
-                and self.tokens is not None
-                and not token_refreshed
+                and used is not None
+                and not refreshed
                 and (status == 401 or err.error_code in errors.TOKEN_EXPIRED_CODES)
             ):
-                self.tokens.invalidate(token)
-                token_refreshed = True
-                log.info("%s %s: token rejected; fetching a new one", method, path)
+                # Refused: the token expired early or the temporary credentials were revoked.
+                # Forget them and try once more with fresh ones, never more.
+                self._invalidate(used)
+                refreshed = True
+                log.info("%s %s: credentials refused; fetching new ones", method, path)
                 continue
             if not err.retryable:
                 raise err
@@ -379,8 +414,11 @@ class BaseClient:
         body: bytes | None,
         authenticate: bool,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> tuple[httpx.Request, str | None]:
-        base = self.config.base_url(service)
+        base_url: str | None = None,
+    ) -> tuple[httpx.Request, str | AkSkCredentials | None]:
+        """The request, signed or with a token; also what authenticated it (a token or
+        temporary credentials), to forget if the server refuses it."""
+        base = base_url or self.config.base_url(service)
         split = urlsplit(base)
         full_path = split.path.rstrip("/") + path
         query = canonical_query_string(pairs)
@@ -390,18 +428,29 @@ class BaseClient:
             headers["Content-Type"] = "application/json"
         if service == "modelarts":
             headers["X-Project-Id"] = self.config.project_id
-        token: str | None = None
-        if authenticate and service != "iam":
-            if self._signer is not None:
-                headers = self._signer.sign(
+        used: str | AkSkCredentials | None = None
+        if authenticate:
+            signer = self._signer
+            if self._identity is not None:
+                used = await self._identity.get()
+                signer = AkSkSigner(used)
+            if signer is not None:
+                headers = signer.sign(
                     method, split.netloc, full_path, pairs, headers, body, now=self._now()
                 )
             elif self.tokens is not None:
-                token = await self.tokens.get()
-                headers["X-Auth-Token"] = token
-        return self._http.build_request(method, url, headers=headers, content=body), token
+                used = await self.tokens.get()
+                headers["X-Auth-Token"] = used
+        return self._http.build_request(method, url, headers=headers, content=body), used
 
-    async def _fetch_token(self) -> IamToken:
+    def _invalidate(self, used: str | AkSkCredentials) -> None:
+        if isinstance(used, AkSkCredentials):
+            if self._identity is not None:
+                self._identity.invalidate(used)
+        elif self.tokens is not None:
+            self.tokens.invalidate(used)
+
+    async def _fetch_token(self) -> Lease[str]:
         credentials = self._credentials
         assert isinstance(credentials, PasswordCredentials)
         issued = self._now()
@@ -425,10 +474,10 @@ class BaseClient:
             )
         token_body = response.data.get("token") if isinstance(response.data, Mapping) else None
         expires = token_body.get("expires_at") if isinstance(token_body, Mapping) else None
-        return IamToken(
-            value=value,
-            expires_at=parse_expires_at(expires if isinstance(expires, str) else None, issued),
+        return Lease(
+            value,
             issued_at=issued,
+            expires_at=parse_expires_at(expires if isinstance(expires, str) else None, issued),
         )
 
     def _backoff(self, attempt: int) -> float:

@@ -11,6 +11,7 @@ import httpx
 from .auth import Credentials
 from .base import BaseClient, ClientConfig
 from .dataarts import DataArts
+from .identity import TemporaryIdentity
 from .models import Models
 from .notebooks import Notebooks
 from .services import Services
@@ -34,7 +35,7 @@ class ModelArtsClient(BaseClient):
     def __init__(
         self,
         config: ClientConfig,
-        credentials: Credentials,
+        credentials: Credentials | TemporaryIdentity | None,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,

@@ -4,6 +4,9 @@ v2 services and notebooks) and the DataArts Fabric model API.
 Like moto or LocalStack for AWS: one aiohttp server on loopback serving
 
 * IAM ``POST /v3/auth/tokens`` (password method, project scope; token in ``X-Subject-Token``),
+  and keyless identity (see :mod:`.iam`, :mod:`.oidc`): OIDC ID tokens exchanged for
+  temporary credentials (``--idp``), agencies with trust lists (``--agency``), the ECS metadata
+  service (``--metadata-agency``) and a CCE Pod Identity agent (``--pod-identity``),
 * ModelArts ``/v1/{project_id}/...``: workspaces, training jobs v1 (+ versions, stop, logs),
   models, services (+ events, update logs, monitor, specifications), notebooks (+ lease, tags,
   ``/images``, ``/notebooks/flavors``),
@@ -17,7 +20,8 @@ Like moto or LocalStack for AWS: one aiohttp server on loopback serving
   outcomes, fault injection, per-endpoint call counters, deleting behind the operator's back.
 
 Requests need ``X-Auth-Token`` (a token it issued, unexpired, for the URL's project) or an
-SDK-HMAC-SHA256 signature with the configured AK/SK. Defaults (override with flags of
+SDK-HMAC-SHA256 signature with the configured AK/SK or unexpired temporary credentials (with
+their ``X-Security-Token``). Defaults (override with flags of
 ``modelarts-operator emulator`` or EMULATOR_* variables)::
 
     project id  DEFAULT_PROJECT_ID   0123456789abcdef0123456789abcdef   (region cn-north-4)

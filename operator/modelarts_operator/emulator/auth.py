@@ -38,11 +38,58 @@ class Token:
 
 @dataclass
 class Principal:
-    """Who made an authenticated request, and for which project (None: any, AK/SK)."""
+    """Who made an authenticated request, and for which project (None: any, AK/SK).
+
+    ``user`` names the principal as agencies' trust lists match it: ``user:<name>`` (an IAM
+    user: password token or permanent AK/SK), ``federated:<idp>:<subject>`` (an OIDC ID
+    token exchanged), ``agency:<name>`` (credentials of an agency)."""
 
     method: str  # "token" | "aksk"
     project_id: str | None
     user: str
+
+
+@dataclass
+class TemporaryKey:
+    """Temporary AK/SK and security token (``/v3.0/OS-CREDENTIAL/securitytokens``, ECS
+    metadata, Pod Identity); ``expires_at`` on the emulated clock."""
+
+    access: str
+    secret: str
+    security_token: str
+    principal: str
+    issued_at: float
+    expires_at: float
+
+
+class TemporaryKeyStore:
+    """Temporary credentials issued, judged against the emulated clock."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, TemporaryKey] = {}
+
+    def issue(self, principal: str, *, now: float, ttl: float) -> TemporaryKey:
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+        access = "".join(secrets.choice(alphabet) for _ in range(20))
+        secret = "".join(secrets.choice(alphabet + alphabet.lower()) for _ in range(40))
+        token = base64.b64encode(secrets.token_bytes(240)).decode()
+        key = TemporaryKey(access, secret, token, principal, now, now + ttl)
+        self._keys[access] = key
+        if len(self._keys) > 10_000:  # as TokenStore: a hungry client cannot exhaust memory
+            for old in list(self._keys)[:1000]:
+                del self._keys[old]
+        return key
+
+    def get(self, access: str) -> TemporaryKey | None:
+        return self._keys.get(access)
+
+    def expire_all(self, now: float) -> int:
+        for key in self._keys.values():
+            key.expires_at = min(key.expires_at, now)
+        return len(self._keys)
+
+    def clear(self) -> None:
+        self._keys.clear()
 
 
 class TokenStore:

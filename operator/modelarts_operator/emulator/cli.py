@@ -6,9 +6,12 @@ Light module: the server is imported only when the command runs.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import DEFAULT_HOST, DEFAULT_PORT
+
+if TYPE_CHECKING:
+    from .config import EmulatorConfig
 
 
 def add_parser(subparsers: Any) -> None:
@@ -45,18 +48,43 @@ def add_parser(subparsers: Any) -> None:
         metavar="AK:SK",
         help="another accepted AK/SK pair (repeatable)",
     )
+    p.add_argument(
+        "--idp",
+        action="append",
+        default=None,
+        metavar="ID=JWKS_FILE_OR_URL,audience=CLIENT_ID[,subject=GLOB][,issuer=URL]",
+        help="an IAM OIDC identity provider (repeatable); issuer= is needed with a file",
+    )
+    p.add_argument(
+        "--agency",
+        action="append",
+        default=None,
+        metavar="NAME=TRUSTED_GLOB[;TRUSTED_GLOB...]",
+        help="an IAM agency and who may assume it: user:<name>, federated:<idp>:<subject>, "
+        "agency:<name> (repeatable)",
+    )
+    p.add_argument(
+        "--pod-identity",
+        action="append",
+        default=None,
+        metavar="AGENCY=IDP_ID[,subject=GLOB]",
+        help="a CCE Pod Identity association: tokens of that provider get the agency",
+    )
+    p.add_argument("--metadata-agency", default=None, help="the agency ECS metadata answers for")
+    p.add_argument(
+        "--credential-ttl",
+        type=float,
+        default=None,
+        help="cap on temporary credentials' lifetime (emulated seconds)",
+    )
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    import asyncio
-    import os
-    import signal
+def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
+    """The flags over the EMULATOR_* variables over the defaults."""
+    from .config import EmulatorConfig, parse_agency, parse_pairs, parse_pod_identity
 
-    from .config import EmulatorConfig, parse_pairs
-    from .server import Emulator
-
-    config = EmulatorConfig.from_env(
+    return EmulatorConfig.from_env(
         speed=args.speed,
         seed=args.seed,
         state_file=args.state_file,
@@ -70,7 +98,24 @@ def run(args: argparse.Namespace) -> int:
         token_ttl=args.token_ttl,
         extra_projects=parse_pairs(",".join(args.extra_project)) if args.extra_project else None,
         extra_keys=parse_pairs(",".join(args.extra_ak_sk)) if args.extra_ak_sk else None,
+        idps=args.idp,
+        agencies=dict(map(parse_agency, args.agency)) if args.agency else None,
+        pod_identities=dict(map(parse_pod_identity, args.pod_identity))
+        if args.pod_identity
+        else None,
+        metadata_agency=args.metadata_agency,
+        credential_ttl=args.credential_ttl,
     )
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+    import os
+    import signal
+
+    from .server import Emulator
+
+    config = config_from_args(args)
     host = args.host or os.environ.get("EMULATOR_HOST") or DEFAULT_HOST
     port = (
         args.port if args.port is not None else int(os.environ.get("EMULATOR_PORT", DEFAULT_PORT))

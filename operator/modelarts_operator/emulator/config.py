@@ -25,6 +25,22 @@ DEFAULT_TOKEN_TTL = 24 * 3600.0
 DEFAULT_SIGNATURE_MAX_SKEW = 15 * 60.0
 
 
+def parse_agency(text: str) -> tuple[str, list[str]]:
+    """ "NAME=GLOB[;GLOB...]" -> (NAME, [GLOB, ...]) (--agency)."""
+    name, sep, trust = text.partition("=")
+    if not sep or not name:
+        raise ValueError(f"--agency {text!r}: expected NAME=TRUSTED_GLOB[;TRUSTED_GLOB...]")
+    return name, [g for g in trust.split(";") if g]
+
+
+def parse_pod_identity(text: str) -> tuple[str, str]:
+    """ "AGENCY=IDP_ID[,subject=GLOB]" -> (AGENCY, "IDP_ID[,subject=GLOB]") (--pod-identity)."""
+    agency, sep, rest = text.partition("=")
+    if not sep or not agency or not rest:
+        raise ValueError(f"--pod-identity {text!r}: expected AGENCY=IDP_ID[,subject=GLOB]")
+    return agency, rest
+
+
 def parse_pairs(text: str) -> dict[str, str]:
     """ "a:b,c:d" -> {"a": "b", "c": "d"} (EMULATOR_EXTRA_PROJECTS, EMULATOR_EXTRA_KEYS)."""
     out: dict[str, str] = {}
@@ -96,6 +112,17 @@ class EmulatorConfig:
     # AK/SK pairs (AK/SK open every project of the account, as in the cloud).
     extra_projects: dict[str, str] = field(default_factory=dict)
     extra_keys: dict[str, str] = field(default_factory=dict, repr=False)
+    # IAM's side of keyless identity (.oidc, .iam): OIDC identity providers
+    # ("ID=JWKS_FILE_OR_URL,audience=CLIENT_ID[,subject=GLOB][,issuer=URL]"), agencies with
+    # the principals they trust (globs over "user:<name>", "federated:<idp>:<subject>",
+    # "agency:<name>"), Pod Identity associations (agency -> "IDP_ID[,subject=GLOB]"), the
+    # agency of the node ECS metadata answers for, and a cap on temporary credentials'
+    # lifetime (emulated seconds; None: as asked, 15 min to 24 h).
+    idps: list[str] = field(default_factory=list)
+    agencies: dict[str, list[str]] = field(default_factory=dict)
+    pod_identities: dict[str, str] = field(default_factory=dict)
+    metadata_agency: str | None = None
+    credential_ttl: float | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> EmulatorConfig:
@@ -104,8 +131,8 @@ class EmulatorConfig:
         cfg = cls()
         values: dict[str, Any] = {}
         for f in fields(cls):
-            if f.name == "timings":
-                continue
+            if f.name in ("timings", "idps", "agencies", "pod_identities"):
+                continue  # flags only (lists of specs)
             if f.name in ("extra_projects", "extra_keys"):
                 raw_pairs = source.get("EMULATOR_" + f.name.upper())
                 if raw_pairs:
@@ -123,6 +150,8 @@ class EmulatorConfig:
                 values[f.name] = float(raw)
             elif f.name == "seed":
                 values[f.name] = int(raw)
+            elif f.name == "credential_ttl":
+                values[f.name] = float(raw)
             else:
                 values[f.name] = raw
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -143,6 +172,11 @@ class EmulatorConfig:
                 *(f"  project id : {pid}   ({name})" for pid, name in self.extra_projects.items()),
                 f"  AK / SK    : {self.ak} / {sk}",
                 f"  IAM user   : {self.iam_user} / {password} (domain {self.iam_domain})",
+                *(f"  IdP        : {spec}" for spec in self.idps),
+                *(
+                    f"  agency     : {name} trusts {', '.join(trust) or 'nobody'}"
+                    for name, trust in self.agencies.items()
+                ),
                 f"  speed      : {self.speed}x   seed: {self.seed}",
                 f"  state file : {self.state_file or '(in memory only)'}",
             ]

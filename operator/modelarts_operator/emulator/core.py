@@ -13,10 +13,11 @@ from typing import Any
 
 from aiohttp import web
 
-from .auth import TokenStore
+from .auth import TemporaryKeyStore, TokenStore
 from .clock import Clock
 from .config import EmulatorConfig
 from .errors import ApiError
+from .oidc import IdentityProvider
 from .state import DEFAULT_WORKSPACE_ID, Rec, State, read_json
 
 
@@ -77,6 +78,18 @@ class Core:
         self.config = config
         self.clock = Clock(config.speed)
         self.tokens = TokenStore()
+        # IAM's side of keyless identity (see .iam): providers, temporary keys, metadata
+        # session tokens (value -> emulated expiry) and a log of every exchange asked for.
+        self.idps = {idp.id: idp for idp in map(IdentityProvider.parse, config.idps)}
+        for idp in self.idps.values():
+            if not idp.is_url:
+                idp.load()  # a bad file fails at start, a URL when first needed
+        for agency, association in config.pod_identities.items():
+            if association.partition(",")[0] not in self.idps:
+                raise ValueError(f"--pod-identity {agency}: no --idp {association}")
+        self.temporary = TemporaryKeyStore()
+        self.metadata_tokens: dict[str, float] = {}
+        self.exchanges: list[dict[str, Any]] = []
         self.projects: dict[str, str] = {config.project_id: config.region}
         self.projects.update(config.extra_projects)
         self.keys: dict[str, str] = {config.ak: config.sk, **config.extra_keys}
@@ -143,6 +156,9 @@ class Core:
         self.calls.clear()
         self.statuses.clear()
         self.tokens.clear()
+        self.temporary.clear()
+        self.metadata_tokens.clear()
+        self.exchanges.clear()
 
     def changed(self) -> None:
         self.dirty = True

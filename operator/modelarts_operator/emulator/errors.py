@@ -78,7 +78,7 @@ def family_for_path(path: str) -> Family:
     """Which API family a path belongs to (decides the error body shape)."""
     if path.startswith("/_emulator"):
         return Family.ADMIN
-    if path.startswith("/v3/"):
+    if path.startswith(("/v3/", "/v3.0/")):
         return Family.IAM
     parts = path.split("/")
     # /v1/workspaces/{ws}/models and /v1/base-models are DataArts; /v1/{project}/workspaces

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import math
 import threading
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
@@ -27,14 +26,13 @@ from . import (
     training_v2,
     workspaces,
 )
-from .auth import Principal, verify_signature
+from .auth import Principal
 from .config import EmulatorConfig
 from .core import CORE_KEY, CURRENT_PROJECT, Core, reply
 from .errors import ApiError, Family, dataarts_code, error_body, family_for_path
 from .state import write_json_atomic
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-UNAUTHENTICATED = {("POST", "/v3/auth/tokens")}
 
 
 def route_template(request: web.Request) -> str | None:
@@ -46,25 +44,7 @@ def route_template(request: web.Request) -> str | None:
 
 
 async def authenticate(core: Core, request: web.Request) -> Principal:
-    cfg = core.config
-    token = request.headers.get("X-Auth-Token")
-    if token is not None or "Authorization" not in request.headers:
-        tok = core.tokens.check(token, core.clock.now())
-        principal = Principal("token", tok.project_id, tok.user)
-    else:
-        body = await request.read()
-        ak = verify_signature(
-            method=request.method,
-            raw_path=request.raw_path.split("?", 1)[0],
-            raw_query=request.query_string,
-            headers=dict(request.headers),
-            body=body,
-            keys=core.keys,
-            security_tokens={cfg.ak: cfg.security_token},
-            wall_now=time.time(),
-            max_skew=cfg.signature_max_skew,
-        )
-        principal = Principal("aksk", None, ak)
+    principal = await iam.identify(core, request)
     project = request.match_info.get("project_id")
     allowed = core.projects if principal.project_id is None else {principal.project_id}
     if project is not None and project not in allowed:
@@ -135,7 +115,7 @@ async def pipeline(request: web.Request, handler: Handler) -> web.StreamResponse
                     "Requests are sent too frequently. Try again later.",
                     headers={"Retry-After": str(max(1, math.ceil(reset_in)))},
                 )
-            if template is not None and (request.method, template) not in UNAUTHENTICATED:
+            if template is not None and (request.method, template) not in iam.UNAUTHENTICATED:
                 await authenticate(core, request)
             core.sweep()
             resp = await handler(request)

@@ -180,6 +180,8 @@ class Context(Generic[SpecT, RefsT]):
     marker: str = ""  # the ownership marker remote objects of this object carry
     allowance: Allowance = Allowance.NONE  # what its namespace allows it to adopt
     location: dict[str, str] = field(default_factory=dict)  # project, region, endpoint
+    # Tags every remote object that has tags carries (settings.default_tags), under the spec's.
+    default_tags: Mapping[str, str] = field(default_factory=dict)
     # Metadata written together with the create intent (kopf's finalizer and last-handled
     # configuration: ``bookkeeping``), and whether this reconcile wrote it.
     intent_metadata: Mapping[str, Any] = field(default_factory=dict)

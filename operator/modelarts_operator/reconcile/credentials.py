@@ -2,28 +2,51 @@
 
 A Namespace annotation names the Secret (and optionally region and project) its objects use,
 so several teams or projects share one operator (ACK's CARM, ASO's per-namespace credential).
-Without it the operator's default Secret applies. Clients are cached per (Secret version,
-region, project), so a rotated Secret takes effect on the next reconcile, and objects that
-share credentials share one client, one rate limiter and one batched poll. A client no
-namespace uses any more (its Secret rotated, its namespace deleted) is closed after a grace
-period that lets requests already under way finish, so connections do not pile up.
+Without it the chain the official SDK follows applies, in its order: the operator's default
+Secret, then the pod's own identity without any stored key: OIDC federation with its
+projected service-account token, CCE Pod Identity, the node's agency from ECS metadata
+(``ambient_source``). A Namespace may further name an IAM agency its objects act as; the
+platform allows which (``MODELARTS_AGENCIES``), as it allows adoption.
+
+Everything read from a Namespace is validated where it is read and fails closed with
+:class:`CredentialsError`: a region is a region ID (a default endpoint host is built from it),
+a project ID is an ID, a Secret name is a Kubernetes name, an unreadable Namespace is an error
+rather than a reason to fall back to the platform's credentials.
+
+Clients are cached per (identity, Secret version, region, project, agency), so a rotated
+Secret takes effect on the next reconcile, and objects that share credentials share one
+client, one rate limiter and one batched poll. A client no namespace uses any more (its Secret
+rotated, its namespace deleted) is closed after a grace period that lets requests already
+under way finish, so connections do not pile up; closing it forgets its secrets for redaction.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import logging
+import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 from .. import GROUP
 from ..api import AkSkCredentials, ClientConfig, ModelArtsClient, PasswordCredentials
+from ..api.base import REGION_PATTERN, BaseClient
+from ..api.identity import (
+    AgencySource,
+    CredentialSource,
+    FederatedSource,
+    MetadataSource,
+    PodIdentitySource,
+    TemporaryIdentity,
+)
 from ..metrics import METRICS
-from ..settings import OperatorSettings
+from ..settings import AGENCY_REFERENCE, DNS_SUBDOMAIN, OperatorSettings
 from .kube import KubeClient, KubeError
 from .policies import Allowance, allowance_of
 
@@ -31,6 +54,16 @@ log = logging.getLogger(__name__)
 SECRET_ANNOTATION = f"{GROUP}/credentials-secret"
 REGION_ANNOTATION = f"{GROUP}/region"
 PROJECT_ANNOTATION = f"{GROUP}/project-id"
+# On the Namespace, set by the platform: "<account name>/<agency name>", an IAM agency the
+# namespace's objects act as, assumed with the namespace's identity. Only agencies listed in
+# MODELARTS_AGENCIES (the chart's credentials.agencies.allowed) are ever assumed.
+AGENCY_ANNOTATION = f"{GROUP}/agency"
+# IAM project IDs are 32 hex digits; this admits any run of ID characters and nothing that
+# could change a URL or a header (the ID goes into paths and X-Project-Id).
+PROJECT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SECRET_IDENTITY = "secret"  # noqa: S105 (the name of an identity kind)
+# Only these keys of a credentials Secret are read; others (a CA file...) are left alone.
+SECRET_KEYS = ("ak", "sk", "securityToken", "username", "password", "domain")
 
 
 class CredentialsError(Exception):
@@ -41,19 +74,43 @@ class CredentialsError(Exception):
 class Target:
     """What decides which client to use (also the key for batched polling)."""
 
-    secret_namespace: str
+    identity: str  # "secret", or the mechanism of the pod's own identity ("oidc"...)
+    secret_namespace: str  # "" unless identity is "secret"
     secret_name: str
     secret_version: str
     region: str
     project_id: str
+    agency: str = ""  # "<account>/<agency>" assumed on top of the identity, or ""
+
+
+def ambient_source(settings: OperatorSettings) -> CredentialSource | None:
+    """The pod's own identity where no Secret applies, in the SDK's order: OIDC federation,
+    CCE Pod Identity, the node's agency from ECS metadata (unless turned off); None when
+    there is none."""
+    if settings.idp_id and settings.id_token_file:
+        return FederatedSource(settings.idp_id, settings.id_token_file)
+    if settings.pod_identity_uri and settings.pod_identity_token_file:
+        return PodIdentitySource(settings.pod_identity_uri, settings.pod_identity_token_file)
+    if settings.ecs_metadata:
+        return MetadataSource(settings.metadata_endpoint)
+    return None
 
 
 def credentials_from_secret(
-    data: dict[str, str], where: str
+    data: Mapping[str, str], where: str
 ) -> AkSkCredentials | PasswordCredentials:
     """Build credentials from Secret data (base64 values): ak/sk[/securityToken] or
-    username/password/domain."""
-    values = {k: base64.b64decode(v).decode().strip() for k, v in data.items()}
+    username/password/domain. A value that is not base64 text is an error naming its key."""
+    values: dict[str, str] = {}
+    for key in SECRET_KEYS:
+        if key not in data:
+            continue
+        try:
+            values[key] = base64.b64decode(data[key], validate=True).decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise CredentialsError(f"Secret {where}: key {key} is not UTF-8 text") from None
+        except (binascii.Error, ValueError, TypeError):
+            raise CredentialsError(f"Secret {where}: key {key} is not base64") from None
     if values.get("ak") and values.get("sk"):
         return AkSkCredentials(
             ak=values["ak"], sk=values["sk"], security_token=values.get("securityToken") or None
@@ -64,8 +121,21 @@ def credentials_from_secret(
         )
     raise CredentialsError(
         f"Secret {where} has neither keys ak+sk nor username+password+domain "
-        f"(keys present: {', '.join(sorted(values)) or 'none'})"
+        f"(keys present: {', '.join(sorted(data)) or 'none'})"
     )
+
+
+def _checked(
+    namespace: str, annotations: Mapping[str, str], key: str, pattern: re.Pattern[str], what: str
+) -> str | None:
+    """The annotation's value if it is one, else CredentialsError (never a fallback)."""
+    value = annotations.get(key)
+    if not value:
+        return None
+    if not pattern.fullmatch(value):
+        shown = value if len(value) <= 80 else value[:80] + "..."
+        raise CredentialsError(f"namespace {namespace} annotation {key}: {shown!r} is not {what}")
+    return value
 
 
 class ClientFactory:
@@ -84,27 +154,44 @@ class ClientFactory:
         # Called with (namespace, name) when a credentials Secret in use changes.
         self.on_secret_change: Callable[[str, str], Awaitable[None]] | None = None
         self.watcher = SecretWatcher(kube, settings, self._secret_changed)
+        # The pod's own identity (built on first use) and the agencies assumed per target.
+        self.ambient = ambient_source(settings)
+        self._ambient_identity: TemporaryIdentity | None = None
+        self._agencies: dict[Target, TemporaryIdentity] = {}
         METRICS.gauge("modelarts_api_clients", self._client_counts)
+        METRICS.gauge("modelarts_credentials_expiry_seconds", self._expiry_seconds)
 
     CACHE_SECONDS = 15.0
 
     async def target_for(self, namespace: str) -> tuple[Target, dict[str, str]]:
-        annotations: dict[str, str] = {}
-        try:
-            ns = await self.kube.get(f"/api/v1/namespaces/{namespace}")
-            annotations = ns.get("metadata", {}).get("annotations") or {}
-        except KubeError as err:
-            if err.status not in (403, 404):
-                raise
+        annotations = await self._annotations(namespace)
         self._allowances[namespace] = allowance_of(namespace, annotations)
-        if secret_name := annotations.get(SECRET_ANNOTATION):
+        region = (
+            _checked(namespace, annotations, REGION_ANNOTATION, REGION_PATTERN, "a region ID")
+            or self.settings.region
+        )
+        project = (
+            _checked(namespace, annotations, PROJECT_ANNOTATION, PROJECT_ID, "a project ID")
+            or self.settings.project_id
+        )
+        agency = self._agency(namespace, annotations)
+        secret_name = _checked(
+            namespace, annotations, SECRET_ANNOTATION, DNS_SUBDOMAIN, "a Secret name"
+        )
+        if secret_name:
             secret_ns = namespace
         elif self.settings.credentials_secret:
             secret_ns, secret_name = self.settings.credentials_secret.split("/", 1)
+        elif self.ambient is not None:
+            if not project:
+                raise self._no_project(namespace)
+            target = Target(self.ambient.mechanism, "", "", "", region, project, agency)
+            return target, {}
         else:
             raise CredentialsError(
-                f"no credentials: annotate namespace {namespace} with {SECRET_ANNOTATION} "
-                "or set the operator's default credentials Secret"
+                f"no credentials: annotate namespace {namespace} with {SECRET_ANNOTATION}, "
+                "set the operator's default credentials Secret, or give the operator an "
+                "identity of its own (OIDC federation, CCE Pod Identity, ECS metadata)"
             )
         where = f"{secret_ns}/{secret_name}"
         allowed = self.settings.credentials_secret_names
@@ -123,20 +210,53 @@ class ClientFactory:
             secret = await self.kube.get(f"/api/v1/namespaces/{secret_ns}/secrets/{secret_name}")
         except KubeError as err:
             raise CredentialsError(f"cannot read Secret {where}: HTTP {err.status}") from None
-        project = annotations.get(PROJECT_ANNOTATION) or self.settings.project_id
         if not project:
-            raise CredentialsError(
-                f"no project ID for namespace {namespace}: set {PROJECT_ANNOTATION} "
-                "or the operator's project"
-            )
+            raise self._no_project(namespace)
         target = Target(
+            SECRET_IDENTITY,
             secret_ns,
             secret_name,
             str(secret.get("metadata", {}).get("resourceVersion", "")),
-            annotations.get(REGION_ANNOTATION) or self.settings.region,
+            region,
             project,
+            agency,
         )
         return target, secret.get("data") or {}
+
+    async def _annotations(self, namespace: str) -> dict[str, str]:
+        """The Namespace's annotations. They choose the credentials, so a Namespace that
+        cannot be read stops everything in it (it never falls back to the platform's)."""
+        try:
+            ns = await self.kube.get(f"/api/v1/namespaces/{namespace}")
+        except KubeError as err:
+            if err.status in (401, 403, 404):
+                raise CredentialsError(
+                    f"cannot read namespace {namespace} (HTTP {err.status}); its annotations "
+                    "choose the credentials, so nothing is done without them"
+                ) from None
+            raise
+        return dict(ns.get("metadata", {}).get("annotations") or {})
+
+    def _agency(self, namespace: str, annotations: Mapping[str, str]) -> str:
+        agency = _checked(
+            namespace, annotations, AGENCY_ANNOTATION, AGENCY_REFERENCE, "<account>/<agency>"
+        )
+        if not agency:
+            return ""
+        if agency not in self.settings.agencies:
+            raise CredentialsError(
+                f"namespace {namespace} names agency {agency}, which the platform does not "
+                f"allow (MODELARTS_AGENCIES, the chart's credentials.agencies.allowed: "
+                f"{', '.join(self.settings.agencies) or 'none'})"
+            )
+        return agency
+
+    @staticmethod
+    def _no_project(namespace: str) -> CredentialsError:
+        return CredentialsError(
+            f"no project ID for namespace {namespace}: set {PROJECT_ANNOTATION} "
+            "or the operator's project"
+        )
 
     async def for_namespace(self, namespace: str) -> ModelArtsClient:
         """The namespace's client; the Namespace and Secret are re-read at most every
@@ -144,7 +264,14 @@ class ClientFactory:
         cached = self._resolved.get(namespace)
         if cached is not None and time.monotonic() - cached[0] < self.CACHE_SECONDS:
             return cached[1]
-        target, data = await self.target_for(namespace)
+        try:
+            target, data = await self.target_for(namespace)
+        except CredentialsError:
+            # Nothing of the namespace's former resolution stays in use.
+            self._resolved.pop(namespace, None)
+            if self._targets.pop(namespace, None) is not None:
+                self._retire_unused()
+            raise
         async with self._lock:
             client = self._clients.get(target)
             if client is None:
@@ -192,20 +319,40 @@ class ClientFactory:
             (("state", "closed"),): float(self.closed),
         }
 
+    def _expiry_seconds(self) -> dict[tuple[tuple[str, str], ...], float]:
+        """Seconds until the temporary credentials in use expire, the soonest per mechanism."""
+        now = datetime.now(UTC)
+        soonest: dict[str, float] = {}
+        identities = [*self._agencies.values()]
+        if self._ambient_identity is not None:
+            identities.append(self._ambient_identity)
+        for identity in identities:
+            lease = identity.refresher.lease
+            if lease is None:
+                continue
+            left = (lease.expires_at - now).total_seconds()
+            soonest[identity.mechanism] = min(left, soonest.get(identity.mechanism, left))
+        return {(("mechanism", m),): left for m, left in soonest.items()}
+
     def _retire_unused(self) -> None:
         """Close the clients no namespace resolves to any more (an older Secret version, a
         deleted namespace), after the request timeout so calls under way can finish."""
         live = set(self._targets.values())
         for target in [t for t in self._clients if t not in live]:
             client = self._clients.pop(target)
+            agency = self._agencies.pop(target, None)
             self._retired[client] = asyncio.get_running_loop().create_task(
-                self._close_later(client)
+                self._close_later(client, agency)
             )
 
-    async def _close_later(self, client: ModelArtsClient) -> None:
+    async def _close_later(
+        self, client: ModelArtsClient, agency: TemporaryIdentity | None = None
+    ) -> None:
         await asyncio.sleep(self.CLOSE_GRACE_SECONDS or self.settings.api_timeout_seconds)
         self._retired.pop(client, None)
         await client.aclose()
+        if agency is not None:
+            await agency.aclose()
         self.closed += 1
 
     CLOSE_GRACE_SECONDS: float = 0.0  # 0: the API timeout (one request's longest life)
@@ -222,11 +369,11 @@ class ClientFactory:
         }
         return using | {secret_namespace}  # an annotation names a Secret of its own namespace
 
-    def _build(self, target: Target, data: dict[str, str]) -> ModelArtsClient:
+    def _config(self, region: str, project_id: str) -> ClientConfig:
         s = self.settings
-        config = ClientConfig(
-            project_id=target.project_id,
-            region=target.region,
+        return ClientConfig(
+            project_id=project_id,
+            region=region,
             endpoint=s.endpoint,
             iam_endpoint=s.iam_endpoint,
             dataarts_endpoint=s.dataarts_endpoint,
@@ -234,12 +381,61 @@ class ClientFactory:
             burst=s.api_burst,
             timeout=s.api_timeout_seconds,
             ca_bundle=s.ca_bundle,
-            on_call=self.on_call,
+            on_call=self._record_call,
         )
-        creds = credentials_from_secret(data, f"{target.secret_namespace}/{target.secret_name}")
-        return ModelArtsClient(config, creds)
+
+    def _identity_client(self, region: str, credentials: Any = None) -> BaseClient:
+        """The client an identity calls IAM, the Pod Identity agent or ECS metadata with:
+        few retries (a failure is reported and retried by the refresher) and a short connect
+        timeout, as the SDK's (3 s) for the metadata service."""
+        config = ClientConfig(
+            project_id="",
+            region=region,
+            iam_endpoint=self.settings.iam_endpoint,
+            timeout=self.settings.api_timeout_seconds,
+            connect_timeout=3.0,
+            max_retries=2,
+            backoff_max=5.0,
+            ca_bundle=self.settings.ca_bundle,
+            on_call=self._record_call,
+        )
+        return BaseClient(config, credentials)
+
+    def _ambient(self) -> TemporaryIdentity:
+        if self._ambient_identity is None:
+            assert self.ambient is not None
+            self._ambient_identity = TemporaryIdentity(
+                self.ambient,
+                self._identity_client(self.settings.region),
+                on_fetch=_count_fetch,
+            )
+        return self._ambient_identity
+
+    def _build(self, target: Target, data: dict[str, str]) -> ModelArtsClient:
+        credentials: AkSkCredentials | PasswordCredentials | TemporaryIdentity
+        if target.identity == SECRET_IDENTITY:
+            where = f"{target.secret_namespace}/{target.secret_name}"
+            credentials = credentials_from_secret(data, where)
+            who = f"Secret {where}"
+        else:
+            credentials = self._ambient()
+            who = credentials.description
+        if target.agency:
+            domain, agency = target.agency.split("/", 1)
+            identity = TemporaryIdentity(
+                AgencySource(domain, agency, assumed_with=who),
+                self._identity_client(target.region, credentials),
+                on_fetch=_count_fetch,
+            )
+            self._agencies[target] = identity
+            credentials = identity
+        return ModelArtsClient(self._config(target.region, target.project_id), credentials)
 
     on_call: Any = None  # set by the runner to feed metrics
+
+    def _record_call(self, endpoint: str, method: str, status: int | None, seconds: float) -> None:
+        if self.on_call is not None:
+            self.on_call(endpoint, method, status, seconds)
 
     async def aclose(self) -> None:
         await self.watcher.stop()
@@ -250,6 +446,18 @@ class ClientFactory:
         for client in self._clients.values():
             await client.aclose()
         self._clients.clear()
+        for identity in self._agencies.values():
+            await identity.aclose()
+        self._agencies.clear()
+        if self._ambient_identity is not None:
+            await self._ambient_identity.aclose()
+            self._ambient_identity = None
+
+
+def _count_fetch(mechanism: str, ok: bool, _valid_seconds: float | None) -> None:
+    METRICS.inc(
+        "modelarts_credential_refreshes_total", mechanism=mechanism, result="ok" if ok else "failed"
+    )
 
 
 def location_of(client: ModelArtsClient) -> dict[str, str]:

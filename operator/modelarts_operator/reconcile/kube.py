@@ -48,6 +48,18 @@ SERVICE_ACCOUNT_CA = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
 SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 
 
+def context_namespace(kubeconfig: str | None) -> str:
+    """The namespace of the kubeconfig's current context ("default" without one), as kubectl
+    picks it for a command without -n."""
+    try:
+        from kubernetes import config
+
+        _, active = config.list_kube_config_contexts(config_file=kubeconfig)  # type: ignore[no-untyped-call]
+    except Exception:  # no kubeconfig: the in-cluster or --job-id cases
+        return "default"
+    return str((active or {}).get("context", {}).get("namespace") or "default")
+
+
 def load_configuration(kubeconfig: str | None = None) -> Any:
     """The kubernetes library's Configuration: in-cluster, else the kubeconfig file.
 

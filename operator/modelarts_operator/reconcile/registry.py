@@ -92,6 +92,24 @@ class Registry:
             counts[key] = counts.get(key, 0) + 1
         return counts
 
+    def count_not_synced(self) -> dict[tuple[tuple[str, str], ...], float]:
+        """Objects whose Synced condition is not True, by namespace, kind and reason (an object
+        without the condition yet counts as ``Unknown``), for the modelarts_objects_not_synced
+        gauge: what the stuck-object and credential alerts watch."""
+        counts: dict[tuple[tuple[str, str], ...], float] = {}
+        for entry in self:
+            synced = cond.get_condition(entry.status.get("conditions"), cond.SYNCED)
+            if synced is not None and synced.get("status") == "True":
+                continue
+            reason = str((synced or {}).get("reason") or "Unknown")
+            key = (
+                ("kind", entry.plural),
+                ("object_namespace", entry.namespace),
+                ("reason", reason),
+            )
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
     def referencing(
         self, references: list[tuple[str, str]], namespace: str, name: str
     ) -> list[Entry]:

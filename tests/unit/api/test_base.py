@@ -259,7 +259,9 @@ def _iam_script(fake_time: FakeTime, tokens: list[str]) -> tuple[Script, list[st
 
 
 async def test_password_auth_fetches_caches_and_uses_token(fake_time: FakeTime) -> None:
-    script, api_calls = _iam_script(fake_time, ["token-one-1111", "token-two-2222"])
+    script, api_calls = _iam_script(
+        fake_time, ["token-one-1111", "token-two-2222", "token-three-3333"]
+    )
     client = make_client(
         script, fake_time, credentials=PASSWORD, iam_endpoint="https://iam.example.com"
     )
@@ -277,10 +279,20 @@ async def test_password_auth_fetches_caches_and_uses_token(fake_time: FakeTime) 
     }
     assert body["auth"]["scope"] == {"project": {"name": "cn-north-4"}}
     assert api_calls == ["token-one-1111", "token-one-1111"]
-    # refreshed before expiry: 23h30m later is inside the 1 h margin
+    # refreshed before expiry: 23h30m later is inside the 1 h margin. The token still has
+    # half an hour, so the call goes out with it while the next one is fetched beside it.
     fake_time.advance(23.5 * 3600)
     await client.models.list()
+    assert api_calls[-1] == "token-one-1111"
+    assert client.tokens is not None
+    assert client.tokens.pending is not None
+    await client.tokens.pending
+    await client.models.list()
     assert api_calls[-1] == "token-two-2222"
+    # Past its last usable minute, a call waits for the next token instead.
+    fake_time.advance(24 * 3600)
+    await client.models.list()
+    assert api_calls[-1] == "token-three-3333"
 
 
 async def test_expired_token_is_refreshed_once_then_retried(fake_time: FakeTime) -> None:

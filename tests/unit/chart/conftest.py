@@ -14,14 +14,24 @@ from tests.unit.chart._helm import run_template
 Render = Callable[..., list[dict[str, Any]]]
 
 
-@pytest.fixture(scope="session")
-def helm() -> Path:
+def built_tool(name: str) -> Path:
+    """A pinned tool binary (``make tools`` builds them); the test is skipped without it."""
     from modelarts_operator.controlplane import ControlPlaneError, tool_path
 
     try:
-        return tool_path("helm")
+        return tool_path(name)
     except ControlPlaneError as err:
-        pytest.skip(f"helm binary not built ({err})")
+        pytest.skip(f"{name} binary not built ({err})")
+
+
+@pytest.fixture(scope="session")
+def helm() -> Path:
+    return built_tool("helm")
+
+
+@pytest.fixture(scope="session")
+def promtool() -> Path:
+    return built_tool("promtool")
 
 
 @pytest.fixture

@@ -75,15 +75,13 @@ def test_hadolint_catches_a_bad_dockerfile(tmp_path: Path) -> None:
     assert proc.returncode != 0
 
 
-def test_base_image_is_a_pinned_python_311_slim_tag() -> None:
+def test_the_build_base_is_pinned_by_digest_and_the_runtime_starts_from_nothing() -> None:
     args = dict(
         rest.split("=", 1) for keyword, rest in instructions() if keyword == "ARG" and "=" in rest
     )
-    image = args["PYTHON_IMAGE"]
-    assert re.fullmatch(r"python:3\.11\.\d+-slim(-[a-z]+)?", image), image
+    assert re.fullmatch(r"debian:bookworm-\d{8}@sha256:[0-9a-f]{64}", args["DEBIAN_IMAGE"])
     froms = [rest for keyword, rest in instructions() if keyword == "FROM"]
-    assert len(froms) == 2, "multi-stage: build + runtime"
-    assert all(f.startswith("${PYTHON_IMAGE}") for f in froms)
+    assert froms == ["${DEBIAN_IMAGE} AS rootfs", "${DEBIAN_IMAGE} AS build", "scratch"]
 
 
 def test_runtime_stage_matches_the_chart() -> None:
@@ -98,15 +96,82 @@ def test_runtime_stage_matches_the_chart() -> None:
     assert json.loads(stage["CMD"]) == ["run"]
 
 
-def test_runtime_stage_installs_the_wheel_and_no_build_tools() -> None:
-    runs = " ".join(rest for keyword, rest in final_stage() if keyword == "RUN")
-    assert "--require-hashes" in runs
-    assert "*.whl" in runs
-    assert "uv" not in runs.split()
-    copies = [rest for keyword, rest in final_stage() if keyword == "COPY"]
-    # Only the built artefacts: the locked requirements (a layer that outlives source
-    # changes), then the wheel.
-    assert copies == ["--from=build /dist/deps/ /tmp/deps/", "--from=build /dist/wheel/ /tmp/dist/"]
+def test_runtime_stage_is_the_locked_root_filesystem_and_the_virtualenv_only() -> None:
+    stage = final_stage()
+    assert [k for k, _ in stage if k == "RUN"] == [], "nothing runs in the runtime stage"
+    copies = [rest for keyword, rest in stage if keyword == "COPY"]
+    assert copies == [
+        "--from=build /rootfs /",
+        "--from=build /opt/modelarts-operator /opt/modelarts-operator",
+    ]
+
+
+def test_everything_shipped_is_checked_by_hash() -> None:
+    runs = " ".join(rest for keyword, rest in instructions() if keyword == "RUN")
+    assert "sha256sum --check --strict" in runs  # every .deb against tools/image/debian.lock
+    assert runs.count("--require-hashes") == 2  # the build tools, then uv.lock's packages
+    assert "--no-build-isolation" in runs  # the wheel's build backend is the pinned hatchling
+    assert "uv export --frozen" in runs
+
+
+def test_the_debian_lock_is_python_and_its_libraries_without_shell_or_package_manager() -> None:
+    entries = [
+        line.split()
+        for line in (ROOT / "tools" / "image" / "debian.lock").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert all(len(e) == 4 and re.fullmatch(r"[0-9a-f]{64}", e[3]) for e in entries), entries
+    names = {e[0] for e in entries}
+    assert {"python3.11-minimal", "libpython3.11-stdlib", "libc6", "libssl3"} <= names
+    assert not names & {"bash", "dash", "coreutils", "dpkg", "apt", "perl-base", "debconf"}
+    versions = {e[0]: e[1] for e in entries}
+    assert versions["python3.11-minimal"] == versions["libpython3.11-stdlib"]
+
+
+def test_every_build_tool_is_pinned_by_hash() -> None:
+    text = (ROOT / "tools" / "image" / "build-tools.txt").read_text()
+    required = {
+        line.split("==")[0] for line in text.splitlines() if "==" in line and line[0] != "#"
+    }
+    hashed = set(
+        re.findall(r"^([a-z0-9-]+)==\S+ \\\n(?:\s+--hash=sha256:[0-9a-f]{64}.*\n)+", text, re.M)
+    )
+    assert {"uv", "hatchling"} <= required
+    assert hashed == required
+
+
+def test_the_operator_uses_nothing_of_kubernetes_the_image_leaves_out() -> None:
+    """The image drops kubernetes/aio and keeps only bytecode of the generated client API and
+    models: the operator must import no aio module and call none of those classes."""
+    import ast
+
+    for path in (ROOT / "operator").rglob("*.py"):
+        text = path.read_text()
+        assert "kubernetes.aio" not in text, path
+        assert "kubernetes import aio" not in text, path
+        tree = ast.parse(text)
+        imported = {
+            alias.asname or alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module == "kubernetes"
+            for alias in node.names
+        }
+        if "client" in imported:
+            used = {
+                node.attr
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "client"
+            }
+            assert used <= {"Configuration"}, (path, used)
+    proc = subprocess.run(
+        [sys.executable, "-c", "import sys, modelarts_operator.runner, modelarts_operator.logs_cli;"
+         "from modelarts_operator.reconcile import kube; import kubernetes.config;"
+         "print(sorted(m for m in sys.modules if m.startswith('kubernetes.aio')))"],
+        capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    assert proc.stdout.strip() == "[]"
 
 
 def test_dockerignore_keeps_the_context_to_the_sources() -> None:
@@ -117,9 +182,11 @@ def test_dockerignore_keeps_the_context_to_the_sources() -> None:
     ]
     assert lines[0] == "*"
     included = {line[1:] for line in lines if line.startswith("!")}
-    assert included == {"pyproject.toml", "uv.lock", "README.md", "LICENSE", "operator/"}
+    assert included == {
+        "pyproject.toml", "uv.lock", "README.md", "LICENSE", "operator/", "tools/image/"
+    }  # fmt: skip
     copied = " ".join(
         rest for keyword, rest in instructions() if keyword == "COPY" and "--from" not in rest
     )
-    for name in ("pyproject.toml", "uv.lock", "README.md", "LICENSE", "operator/"):
+    for name in ("pyproject.toml", "uv.lock", "README.md", "LICENSE", "operator/", "tools/image/"):
         assert name in copied

@@ -25,6 +25,11 @@ EXPORTED = {
     "modelarts_status_conflicts_total": ("counter", ("kind",)),
     "modelarts_objects": ("gauge", ("kind", "phase")),
     "modelarts_api_clients": ("gauge", ("state",)),
+    "modelarts_credential_refreshes_total": ("counter", ("mechanism", "result")),
+    "modelarts_credentials_expiry_seconds": ("gauge", ("mechanism",)),
+    # Added for the chart's dashboard and alerts (objects stuck unsynced, no acting replica).
+    "modelarts_objects_not_synced": ("gauge", ("kind", "object_namespace", "reason")),
+    "modelarts_leader": ("gauge", ()),
 }
 
 
