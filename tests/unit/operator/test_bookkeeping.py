@@ -169,7 +169,12 @@ async def test_a_fulfilled_intent_goes_with_an_updates_metadata_write_only() -> 
     remote = Remote()
     remote.add(DERIVED)
     _, _, resumed, _ = await handle(copy.deepcopy(body), remote, kopf.Reason.RESUME)
-    assert "metadata" not in resumed  # a resume writes no metadata for it ...
+    assert "metadata" not in resumed  # a resume writes no metadata for it (on trust) ...
+    retried = copy.deepcopy(body)
+    retried["status"]["conditions"] = []  # not trusted: the reconcile runs, and keeps it too
+    _, _, reconciled, _ = await handle(retried, remote, kopf.Reason.RESUME)
+    assert reconciled["status"]["conditions"]  # it ran and wrote its status
+    assert "metadata" not in reconciled
     _, _, updated, _ = await handle(copy.deepcopy(body), remote, kopf.Reason.UPDATE)
     assert updated["metadata"]["annotations"][CREATE_PENDING] is None  # ... an update drops it
 

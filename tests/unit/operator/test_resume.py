@@ -133,6 +133,13 @@ TRUST: dict[str, TrustCase] = {
         gadget(conditions=synced_at(2, applied=1), observedGeneration=2, generation=2),
         False,
     ),
+    "StatusForAnOlderGeneration": TrustCase(
+        "Synced is said of this generation but the status's observedGeneration is an older "
+        "one (written apart from the condition): the reconcile writes them together again.",
+        GADGET,
+        gadget(conditions=synced_at(2), observedGeneration=1, generation=2),
+        False,
+    ),
     "NotSynced": TrustCase(
         "A failure the reconcile retries (Synced=False) is retried as before.",
         GADGET,
