@@ -1,6 +1,7 @@
 """The docs' table of every kind and form at each size, rendered from bench/results.
 
-    python bench/table.py [workload ...]     (default: every workload with a result)
+    python bench/table.py [workload ...] [N ...]
+        (default: every workload with a result, at 1,000 and 10,000 objects)
 
 docs/benchmarks.md quotes these rows; rendering them from the JSON the runs wrote keeps a
 figure from being copied wrong. A missing figure is a dash; a row
@@ -123,10 +124,14 @@ def render(columns: list[tuple[str, Result]]) -> str:
     return "\n".join([head, rule, *body])
 
 
-def main(workloads: list[str]) -> str:
+def main(args: list[str]) -> str:
+    """The table of the workloads named (default: all) at the sizes named (default: 1,000
+    and 10,000): a size alone keeps a table to the runs of one session."""
+    sizes = [int(a) for a in args if a.isdigit()] or [1000, 10000]
+    workloads = [a for a in args if not a.isdigit()]
     columns = []
     for w in workloads or list(WORKLOADS):
-        for n in (1000, 10000):
+        for n in sizes:
             if (path := _path(w, n)).exists():
                 columns.append((f"{w} {n:,}", json.loads(path.read_text())))
     return render(columns)
