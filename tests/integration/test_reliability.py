@@ -214,6 +214,9 @@ def _suffix(form: JobForm) -> str:
 # -- 1. SIGKILL while creating -----------------------------------------------------------------
 
 
+PACED_QPS = 10  # ModelArts calls a second while the kills land (scenario_kill_during_create)
+
+
 def scenario_kill_during_create(
     shared: OperatorProcess,
     workdir: Path,
@@ -230,6 +233,11 @@ def scenario_kill_during_create(
     cfg = emulator_config(seed, job_init=1, job_waiting=1, job_running=4)
     with isolated_stack(shared, ns, workdir, cfg) as stack, kube_http(shared.cp) as http:
         assert stack.op is not None
+        # The operator's own rate limit paces the creates (no burst), so that each incarnation
+        # dies with creates still to make: a create takes two API-server writes now, and at the
+        # default burst (40) one incarnation made the last 20 of 50 at once.
+        stack.op.env.update(MODELARTS_API_QPS=str(PACED_QPS), MODELARTS_API_BURST="1")
+        stack.op.restart()
         started = time.monotonic()
         apply_all(shared.cp, ns, [form.manifest(f"job-{i:03d}") for i in range(n)])
         bound_at_kill: list[int] = []
