@@ -56,7 +56,8 @@ KUBEPODS = "kubepods"  # the cgroup the kubelet puts pods under (cgroupfs driver
 # Held (flock) by the process running a node for as long as it runs: one node per host (the
 # bridge, the iptables chains and the cgroup tree are host-wide). A lock rather than "does the
 # bridge exist", because a node whose process was killed leaves its bridge behind and the next
-# start must tell that from a node still running.
+# start must tell that from a node still running. The file names the running node's state
+# directory, so that the next start can remove what a killed node left (containers, mounts).
 HOST_LOCK = Path("/run/modelarts-node.lock")
 # Components that are known to sit on a first SIGTERM: they get a short grace before SIGKILL.
 _STOP_GRACE = 5.0
@@ -154,6 +155,50 @@ def claim_host(lock: Path = HOST_LOCK) -> int:
         os.close(fd)
         raise NodeError(f"another node is running on this host (it holds {lock})") from None
     return fd
+
+
+def _record(lock: int, state_dir: str) -> None:
+    """Write the running node's state directory into the lock file (empty: none)."""
+    os.ftruncate(lock, 0)
+    os.pwrite(lock, state_dir.encode(), 0)
+
+
+def _remove_containers(state_dir: Path) -> None:
+    """runc's containers of the node at ``state_dir`` (pods outlive a stopped kubelet and
+    containerd), then the shims, which containerd started detached and which name our socket."""
+    runc_root = state_dir / "containerd" / "runc" / "k8s.io"
+    socket_path = str(state_dir / "containerd" / "containerd.sock")
+    if runc_root.is_dir():
+        listed = _run("runc", "--root", str(runc_root), "list", "--quiet", check=False)
+        for container in listed.stdout.split():
+            _run("runc", "--root", str(runc_root), "delete", "--force", container, check=False)
+    for pid in _processes_mentioning(socket_path):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while _processes_mentioning(socket_path) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def _remove_remains_of_a_killed_node(state_dir: Path | None) -> None:
+    """A node was killed before its teardown (the caller holds the host lock, so none runs):
+    remove what it left on the host, its containers, processes and mounts by the state
+    directory it recorded in the lock, before the new node takes its baseline (chains left in
+    place would count as the host's own and never be removed)."""
+    if state_dir is not None:
+        _remove_containers(state_dir)
+        for pid in _processes_mentioning(f"{state_dir}/"):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        for point in _mounts_under(state_dir):
+            _run("umount", "--lazy", point, check=False)
+    if _link_exists(BRIDGE):
+        _run("ip", "link", "delete", BRIDGE, check=False)
+    with contextlib.suppress(ControlPlaneError):
+        _run(str(tool_path("kube-proxy")), "--cleanup", check=False)
+    _delete_chains(c for c in _iptables_chains() if c[2].startswith(("KUBE-", "CNI-")))
+    for top in _cgroup_dirs(KUBEPODS):
+        _remove_cgroup_tree(top)
 
 
 def _link_exists(name: str) -> bool:
@@ -257,12 +302,13 @@ class Node:
         if os.geteuid() != 0:
             raise NodeError("a node needs root (network namespaces, mounts, iptables)")
         lock = claim_host()
-        if _link_exists(BRIDGE):
-            # No node runs (we hold the lock): one that was killed before its teardown left it.
-            _run("ip", "link", "delete", BRIDGE, check=False)
+        previous = os.read(lock, 4096).decode(errors="replace").strip()
+        if previous or _link_exists(BRIDGE):
+            _remove_remains_of_a_killed_node(Path(previous) if previous else None)
         if state_dir is None:
             state_dir = Path(tempfile.mkdtemp(prefix="modelarts-node-"))
         state_dir.mkdir(parents=True, exist_ok=True)
+        _record(lock, str(state_dir.resolve()))
         baseline = HostBaseline.take()
         deadline = time.monotonic() + timeout
         try:
@@ -504,6 +550,11 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
             "imageGCHighThresholdPercent": 100,
             "imageGCLowThresholdPercent": 99,
             "serializeImagePulls": False,
+            # How often each pod is synced (default 1m, each time 1-1.5 times this): a sync is
+            # when the kubelet rewrites projected volumes, so a service-account token due for
+            # renewal (at 80 % of its lifetime) is renewed within 15 s instead of 90 s, and a
+            # ConfigMap or Secret volume follows its object as soon. A handful of pods: cheap.
+            "syncFrequency": "10s",
         }
         (kubelet_dir / "config.yaml").write_text(yaml.safe_dump(config))
         self.plane.spawn(
@@ -577,7 +628,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
         """Stop every process by PID, then remove what the runtime left on the host:
         containers and their shims, mounts, the bridge, iptables chains, pod cgroups."""
         self.plane.stop(grace=_STOP_GRACE)
-        self._remove_containers()
+        _remove_containers(self.state_dir)
         for point in _mounts_under(self.state_dir):
             _run("umount", "--lazy", point, check=False)
         if _link_exists(BRIDGE):
@@ -588,23 +639,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
         for top in _cgroup_dirs(KUBEPODS):
             _remove_cgroup_tree(top)
         if self._lock is not None:
+            _record(self._lock, "")  # stopped cleanly: nothing for the next node to remove
             os.close(self._lock)  # the host is free for the next node
             self._lock = None
-
-    def _remove_containers(self) -> None:
-        """runc's containers (pods outlive a stopped kubelet and containerd), then the shims,
-        which containerd started detached and which name our socket."""
-        runc_root = self.runc_root / "k8s.io"
-        if runc_root.is_dir():
-            listed = _run("runc", "--root", str(runc_root), "list", "--quiet", check=False)
-            for container in listed.stdout.split():
-                _run("runc", "--root", str(runc_root), "delete", "--force", container, check=False)
-        for pid in _processes_mentioning(str(self.containerd_socket)):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while _processes_mentioning(str(self.containerd_socket)) and time.monotonic() < deadline:
-            time.sleep(0.1)
 
     def _new_chains(self) -> set[tuple[str, str, str]]:
         return {

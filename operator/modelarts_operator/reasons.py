@@ -97,6 +97,12 @@ SYNCED: tuple[Reason, ...] = (
     ),
     Reason("NameTaken", _X, "the remote name belongs to an object this one may not bind to"),
     Reason("AdoptionNotAllowed", _X, "adoption was asked for and the Namespace does not allow it"),
+    Reason(
+        "NotOwned",
+        _X,
+        "the remote object (an ID in status, or one to adopt) is not this object's: it carries "
+        "no marker of its own, or another live object's",
+    ),
     Reason("ConfigMapNotOwned", _X, "Service.spec.exportTo names a ConfigMap it does not own"),
     Reason(
         "NotFound",

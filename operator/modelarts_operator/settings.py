@@ -128,6 +128,18 @@ class OperatorSettings(BaseModel):
     )
     poll_active_seconds: float = Field(10.0, gt=0, description="Poll period while in flight.")
     poll_settled_seconds: float = Field(60.0, gt=0, description="Poll period when all settled.")
+    # Each resync costs a PATCH to the API server (the poke) and a detail GET, often an update,
+    # against the ModelArts rate limit every namespace shares, while state is mirrored by the
+    # batched poll anyway (every poll_settled_seconds): a tenant's `resync-period: 1s` would
+    # only spend everyone's budget. Five minutes bounds an object to 12 resyncs an hour.
+    resync_minimum_seconds: float = Field(
+        300.0,
+        ge=1,
+        description=(
+            "Shortest resync-period annotation an object may ask for (each resync is a call "
+            "against the rate limit every namespace shares)."
+        ),
+    )
     api_qps: float = Field(20.0, gt=0, description="Client-side ModelArts request rate limit.")
     api_burst: int = Field(40, ge=1, description="Burst allowance of the rate limiter.")
     api_timeout_seconds: float = Field(30.0, gt=0, description="Per-request timeout.")

@@ -10,26 +10,49 @@ chart then runs it (``pullPolicy: Never``) and the chart test waits for the roll
 operator under test runs on this machine with the ServiceAccount's identity.
 
 ``node`` is the single-node cluster (kubelet + containerd, :mod:`modelarts_operator.node`)
-with the images ``make image`` built: the tests marked ``node`` run the chart's pod on it.
+with the images ``make image`` built: the tests marked ``node`` run the chart's pod on it,
+keyless (``keyless_release``: OIDC federation with the pod's projected token, against
+``keyless_emulator``, whose IAM trusts the node's issuer).
+
+The package runs in the order :func:`pytest_collection_modifyitems` gives it: the node's tests
+first, the token's rotation (``test_rotation.py``) last, everything else between them, so that
+the minutes the kubelet takes to renew a projected token are spent testing.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
+import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
-from modelarts_operator.controlplane import REPO_ROOT, ControlPlane, Identity, tool_path
-from modelarts_operator.emulator import DEFAULT_AK, DEFAULT_SK
+from modelarts_operator.controlplane import (
+    REPO_ROOT,
+    ControlPlane,
+    Identity,
+    free_port,
+    tool_path,
+)
+from modelarts_operator.emulator import (
+    DEFAULT_AK,
+    DEFAULT_PROJECT_ID,
+    DEFAULT_SK,
+    EmulatorConfig,
+    Timings,
+)
+from modelarts_operator.emulator.server import EmulatorHandle, run_emulator_in_thread
 from modelarts_operator.node import Node
 
 CHART = REPO_ROOT / "helm" / "modelarts-operator"
@@ -41,6 +64,17 @@ SERVICE_ACCOUNT = f"system:serviceaccount:{OPERATOR_NS}:{RELEASE}"
 KUBE_VERSION = "v1.34.4"  # what `helm template` renders for (the pinned kube-apiserver)
 IMAGES = REPO_ROOT / ".cluster" / "images"  # what `make image` writes
 NODE_ARCHIVES = (IMAGES / "pause.tar", IMAGES / "modelarts-operator-dev.tar")
+GROUP = "modelarts.huaweicloud.com"  # kinds in full: `service` alone is the core Service
+# In the pod, keyless: the emulator's IAM trusts the node's service-account issuer for the
+# operator releases in OPERATOR_NS; a release elsewhere is another, unmapped service account.
+IDP = "cluster-oidc"
+AUDIENCE = "modelarts-iam"
+MAPPED = f"system:serviceaccount:{OPERATOR_NS}:*"
+CREDENTIAL_TTL = 60.0  # short-lived credentials: refreshes happen while the tests run
+TOKEN_SECONDS = 600  # the API server's minimum; the kubelet renews the token at 80 %
+DEMO_NS, BURST_NS, HA_NS = "demo", "burst", "ha"  # what the keyless release watches
+ROTATION, ROTATION_NS = "rotation", "rotation"
+ROTATION_MODULE = "test_rotation.py"
 
 
 def _binary(name: str) -> str:
@@ -165,6 +199,28 @@ class Cluster:
         path.chmod(0o600)
         return path
 
+    def user_kubeconfig(self, user: str, namespace: str) -> tuple[Path, dict[str, str]]:
+        """A kubeconfig for a person (a tenant), and the RBAC subject it authenticates as: a
+        user with a client certificate from the local control plane's CA; on another cluster
+        a ServiceAccount of that name in ``namespace`` (a token the cluster issues)."""
+        if self.plane is None or self.plane.ca is None:
+            self.kubectl("create", "serviceaccount", user, "-n", namespace, check=False)
+            path = self.service_account_kubeconfig(namespace, user)
+            return path, {"kind": "ServiceAccount", "name": user, "namespace": namespace}
+        cert, key = self.plane.ca.issue(f"user-{user}", user, groups=["tenants"])
+        config = json.loads(
+            self.kubectl("config", "view", "--raw", "--minify", "--flatten", "-o", "json").stdout
+        )
+        config["users"] = [
+            {"name": user, "user": {"client-certificate": str(cert), "client-key": str(key)}}
+        ]
+        for context in config["contexts"]:
+            context["context"]["user"] = user
+        path = self.workdir / f"user-{user}.yaml"
+        path.write_text(yaml.safe_dump(config))
+        path.chmod(0o600)
+        return path, {"kind": "User", "name": user, "apiGroup": "rbac.authorization.k8s.io"}
+
 
 def condition(obj: dict[str, Any] | None, type_: str) -> dict[str, Any]:
     for cond in ((obj or {}).get("status") or {}).get("conditions") or []:
@@ -279,3 +335,248 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     finally:
         node.stop()
         assert node.leftovers() == [], f"the node left behind: {node.leftovers()}"
+
+
+# -- In the pod, keyless --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="package")
+def pods(node: Node, tmp_path_factory: pytest.TempPathFactory) -> Cluster:
+    """kubectl and helm against the node's cluster."""
+    return Cluster(node.kubeconfig, tmp_path_factory.mktemp("in-pod"), node.plane)
+
+
+@pytest.fixture(scope="package")
+def keyless_emulator(
+    node: Node, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[EmulatorHandle]:
+    """On the machine's address, which the pod reaches through the bridge's gateway. Its IAM
+    trusts the node's API server as an OIDC issuer: the keys it publishes at
+    ``/openid/v1/jwks`` and the issuer of its discovery document."""
+    jwks = tmp_path_factory.mktemp("idp") / "jwks.json"
+    jwks.write_text(node.plane.kubectl("get", "--raw", "/openid/v1/jwks").stdout)
+    discovery = node.plane.kubectl("get", "--raw", "/.well-known/openid-configuration").stdout
+    issuer = json.loads(discovery)["issuer"]
+    timings = Timings(job_running=4.0, model_publishing=2.0, service_deploying=3.0, jitter=0.0)
+    config = EmulatorConfig(
+        seed=11,
+        timings=timings,
+        idps=[f"{IDP}={jwks},audience={AUDIENCE},subject={MAPPED},issuer={issuer}"],
+        credential_ttl=CREDENTIAL_TTL,
+    )
+    with run_emulator_in_thread(config, host=node.address) as handle:
+        yield handle
+
+
+def exchanges(emulator: EmulatorHandle) -> list[dict[str, Any]]:
+    """Every ID token the emulator's IAM was asked to exchange: pod, iat, outcome."""
+    found: list[dict[str, Any]] = httpx.get(
+        f"{emulator.url}/_emulator/iam/exchanges", timeout=10
+    ).json()["exchanges"]
+    return found
+
+
+def operator_pods(
+    pods: Cluster, release: str = RELEASE, namespace: str = OPERATOR_NS
+) -> list[dict[str, Any]]:
+    selector = f"app.kubernetes.io/name=modelarts-operator,app.kubernetes.io/instance={release}"
+    listed = pods.kubectl("get", "pods", "-n", namespace, "-l", selector, "-o", "json")
+    items: list[dict[str, Any]] = json.loads(listed.stdout)["items"]
+    return [p for p in items if not p["metadata"].get("deletionTimestamp")]
+
+
+def rollout(pods: Cluster, deployment: str = RELEASE, namespace: str = OPERATOR_NS) -> None:
+    """Wait for the Deployment's rollout; on a timeout say why (pod states, the last log)."""
+    result = pods.kubectl(
+        "rollout", "status", f"deployment/{deployment}", "-n", namespace, "--timeout=240s",
+        timeout=260, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        listed = pods.kubectl("get", "pods", "-n", namespace, "-o", "wide", check=False)
+        last = pods.kubectl(
+            "logs", f"deployment/{deployment}", "-n", namespace, "--previous", "--tail=20",
+            check=False,
+        )  # fmt: skip
+        raise AssertionError(
+            f"rollout failed: {result.stderr}\n{listed.stdout}\n{last.stdout[-3000:]}"
+        )
+
+
+def logs(pods: Cluster, pod: str, namespace: str = OPERATOR_NS) -> str:
+    """The pod's log. A container that already acts may still read "waiting to start" for a
+    few seconds on a busy node (the kubelet's status lags): ask again meanwhile."""
+    deadline = time.monotonic() + 30
+    while True:
+        said = pods.kubectl("logs", pod, "-n", namespace, timeout=60, check=False)
+        if said.returncode == 0 or "waiting to start" not in said.stderr:
+            break
+        assert time.monotonic() < deadline, said.stderr
+        time.sleep(1)
+    assert said.returncode == 0, said.stderr
+    return said.stdout
+
+
+def keyless_values(emulator: EmulatorHandle, *watched: str) -> dict[str, str]:
+    """A release with no key: OIDC federation with its projected token, Namespaced scope."""
+    return {
+        "image.tag": "dev",
+        "image.pullPolicy": "Never",
+        "credentials.oidc.enabled": "true",
+        "credentials.oidc.idpId": IDP,
+        "credentials.oidc.audience": AUDIENCE,
+        "credentials.oidc.expirationSeconds": str(TOKEN_SECONDS),
+        "modelarts.endpoint": emulator.url,
+        "modelarts.iamEndpoint": emulator.url,
+        "modelarts.projectId": DEFAULT_PROJECT_ID,
+        "modelarts.pollActiveSeconds": "2",
+        "scope": "Namespaced",
+        "watchNamespaces": "{" + ",".join(watched) + "}",
+    }
+
+
+def as_flags(values: dict[str, str]) -> list[str]:
+    return [arg for key, value in values.items() for arg in ("--set", f"{key}={value}")]
+
+
+def workspace(name: str, namespace: str) -> str:
+    return json.dumps(
+        {
+            "apiVersion": f"{GROUP}/v1alpha1",
+            "kind": "Workspace",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"authType": "PUBLIC"},
+        }
+    )
+
+
+@pytest.fixture(scope="package")
+def keyless_release(pods: Cluster, keyless_emulator: EmulatorHandle) -> Iterator[list[str]]:
+    """The chart installed with the local image and no key (OIDC federation); yields the --set
+    flags it was installed with (upgrades keep them). A second release, ``rotation``, is
+    installed right after it (its CRDs are the first release's): its pod keeps one projected
+    token until the kubelet renews it, which ``test_rotation.py``, the package's last module,
+    sees. Package scope, so that pod lives through every other test meanwhile."""
+    for namespace in (OPERATOR_NS, DEMO_NS, BURST_NS, HA_NS, ROTATION_NS):
+        pods.ensure_namespace(namespace)
+    flags = as_flags(keyless_values(keyless_emulator, DEMO_NS, BURST_NS, HA_NS))
+    started = time.monotonic()
+    pods.helm("install", RELEASE, str(CHART), "-n", OPERATOR_NS, *flags)
+    rotation = {
+        **keyless_values(keyless_emulator, ROTATION_NS),
+        "crds.install": "false",  # the first release owns them
+        "modelarts.pollSettledSeconds": "10",  # a call every 10 s: refreshes as they fall due
+    }
+    pods.kubectl(  # the node's cluster has no CRD but the release's
+        "wait", "--for=condition=Established", "crd", "--all", "--timeout=60s", timeout=90
+    )
+    pods.helm("install", ROTATION, str(CHART), "-n", OPERATOR_NS, *as_flags(rotation))
+    pods.kubectl("apply", "-f", "-", input=workspace("probe", ROTATION_NS))
+    try:
+        rollout(pods)
+        print(f"helm install to rolled out: {time.monotonic() - started:.1f}s")
+        yield flags
+    finally:
+        pods.helm("uninstall", ROTATION, "-n", OPERATOR_NS, "--wait", check=False)
+        pods.helm("uninstall", RELEASE, "-n", OPERATOR_NS, "--wait", check=False)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """This package's tests in the order that lets the kubelet's clock run while they do: the
+    modules using the keyless releases first (the first test starts the node and the releases,
+    the ``rotation`` release's pod among them), the token's rotation last, everything else
+    between (the chart, the CRD upgrade, the demo, the node's own tests, RBAC). The kubelet
+    renews a projected token at 80 % of its lifetime, about 8 minutes after the pod started:
+    minutes spent testing instead of waiting. Modules stay whole (their fixtures are
+    set up once), the other tiers keep their places, and the node, package-scoped, is still
+    gone before them."""
+    here = Path(__file__).parent
+    slots = [i for i, item in enumerate(items) if item.path.parent == here]
+    keyless = {
+        items[i].path for i in slots if "keyless_release" in getattr(items[i], "fixturenames", ())
+    }
+
+    def rank(item: pytest.Item) -> int:
+        if item.path.name == ROTATION_MODULE:
+            return 2
+        return 0 if item.path in keyless else 1
+
+    for slot, item in zip(slots, sorted((items[i] for i in slots), key=rank), strict=True):
+        items[slot] = item
+
+
+@dataclass
+class OperatorUnderTest:
+    """`modelarts-operator run` on this machine with the ServiceAccount's kubeconfig: the
+    same process and the same identity as the chart's pod."""
+
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def tail(self) -> str:
+        return "operator log tail:\n" + self.log()[-4000:]
+
+
+@contextlib.contextmanager
+def run_as_service_account(
+    cluster: Cluster,
+    release: Release,
+    emulator: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+    **settings: str,
+) -> Iterator[OperatorUnderTest]:
+    """`modelarts-operator run` on this machine with the chart's ServiceAccount's identity and
+    the environment the chart sets in Cluster scope (``settings``: more MODELARTS_* values),
+    against ``emulator``; stopped on exit."""
+    if os.environ.get("E2E_IMAGE"):
+        # On a cluster with nodes the chart's own pod runs too: only one operator may act.
+        cluster.kubectl("scale", f"deployment/{release.name}", "-n", OPERATOR_NS, "--replicas=0")
+        cluster.kubectl(
+            "wait", "--for=delete", "pod", "-l", f"app.kubernetes.io/instance={release.name}",
+            "-n", OPERATOR_NS, "--timeout=60s", timeout=90, check=False,
+        )  # fmt: skip
+    kubeconfig = cluster.service_account_kubeconfig(OPERATOR_NS, release.service_account)
+    cfg = emulator.config
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELARTS_")}
+    env.update(
+        MODELARTS_ENDPOINT=emulator.url,
+        MODELARTS_IAM_ENDPOINT=emulator.url,
+        MODELARTS_PROJECT_ID=cfg.project_id,
+        MODELARTS_REGION=cfg.region,
+        # What the chart sets in Cluster scope (no MODELARTS_NAMESPACES: cluster-wide).
+        MODELARTS_CREDENTIALS_SECRET=f"{OPERATOR_NS}/{SECRET}",
+        MODELARTS_POLL_ACTIVE_SECONDS="1",
+        MODELARTS_POLL_SETTLED_SECONDS="5",
+        MODELARTS_METRICS_PORT=str(free_port()),
+        MODELARTS_HEALTH_PORT=str(free_port()),
+        **settings,
+    )
+    log_path = tmp_path_factory.mktemp("operator-sa") / "operator.log"
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "modelarts_operator",
+                "run",
+                "-v",
+                "--kubeconfig",
+                str(kubeconfig),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+    op = OperatorUnderTest(proc, log_path)
+    try:
+        yield op
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

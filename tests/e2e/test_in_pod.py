@@ -6,18 +6,18 @@ install: the pod authenticates to the emulator's IAM with OIDC federation, its p
 service-account token checked against the node's own issuer keys (``/openid/v1/jwks``); no
 AK/SK is anywhere in the cluster.
 
-The tests run in file order and share one release: install, examples, a second release IAM
-does not map, upgrade, pod kill during a burst, two replicas, the token's rotation (a third
-release, installed at the start, whose pod lives through the module), uninstall.
+The tests run in file order and share one release (``keyless_release``, installed with the
+``rotation`` release beside it): install, examples, a second release IAM does not map,
+upgrade, pod kill during a burst, two replicas, uninstall. The token's rotation is
+``test_rotation.py``, the package's last module: the kubelet renews a token about 8 minutes
+after the pod started.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,81 +25,45 @@ import httpx
 import pytest
 import yaml
 
-from modelarts_operator.emulator import (
-    DEFAULT_PROJECT_ID,
-    DEFAULT_SK,
-    EmulatorConfig,
-    Timings,
-)
-from modelarts_operator.emulator.server import EmulatorHandle, run_emulator_in_thread
-from modelarts_operator.node import Node
+from modelarts_operator.emulator import DEFAULT_SK
+from modelarts_operator.emulator.server import EmulatorHandle
 
 from .conftest import (
+    AUDIENCE,
+    BURST_NS,
     CHART,
+    DEMO_NS,
     EXAMPLES,
+    GROUP,
+    HA_NS,
+    IDP,
     OPERATOR_NS,
     RELEASE,
+    ROTATION_NS,
+    TOKEN_SECONDS,
     Cluster,
+    as_flags,
     condition,
+    exchanges,
     is_ready,
+    keyless_values,
+    logs,
+    operator_pods,
+    rollout,
+    workspace,
 )
 
 pytestmark = [pytest.mark.node, pytest.mark.slow]
 
-DEMO_NS = "demo"
-BURST_NS = "burst"
-HA_NS = "ha"
 BURST = 100
-# Keyless: the emulator's IAM trusts the node's service-account issuer for the operator
-# releases in OPERATOR_NS; a release elsewhere is another, unmapped service account.
-IDP = "cluster-oidc"
-AUDIENCE = "modelarts-iam"
-MAPPED = f"system:serviceaccount:{OPERATOR_NS}:*"
-CREDENTIAL_TTL = 60.0  # short-lived credentials: refreshes happen while the module runs
-TOKEN_SECONDS = 600  # the API server's minimum; the kubelet renews the token at 80 %
-ROTATION, ROTATION_NS = "rotation", "rotation"
 DENIED, DENIED_NS, DENIED_RELEASE_NS = "denied", "denied", "other-system"
 MEMORY_LIMIT = 512 * 1024 * 1024  # the chart's default limits.memory (512Mi)
-GROUP = "modelarts.huaweicloud.com"  # kinds in full: `service` alone is the core Service
 EXAMPLE_OBJECTS = [
     (f"workspace.{GROUP}", "demo"),
     (f"trainingjob.{GROUP}", "mnist"),
     (f"model.{GROUP}", "mnist-v1"),
     (f"service.{GROUP}", "mnist"),
 ]
-
-
-@pytest.fixture(scope="module")
-def pods(node: Node, tmp_path_factory: pytest.TempPathFactory) -> Cluster:
-    return Cluster(node.kubeconfig, tmp_path_factory.mktemp("in-pod"), node.plane)
-
-
-@pytest.fixture(scope="module")
-def emulator(node: Node, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorHandle]:
-    """On the machine's address, which the pod reaches through the bridge's gateway. Its IAM
-    trusts the node's API server as an OIDC issuer: the keys it publishes at
-    ``/openid/v1/jwks`` and the issuer of its discovery document."""
-    jwks = tmp_path_factory.mktemp("idp") / "jwks.json"
-    jwks.write_text(node.plane.kubectl("get", "--raw", "/openid/v1/jwks").stdout)
-    discovery = node.plane.kubectl("get", "--raw", "/.well-known/openid-configuration").stdout
-    issuer = json.loads(discovery)["issuer"]
-    timings = Timings(job_running=4.0, model_publishing=2.0, service_deploying=3.0, jitter=0.0)
-    config = EmulatorConfig(
-        seed=11,
-        timings=timings,
-        idps=[f"{IDP}={jwks},audience={AUDIENCE},subject={MAPPED},issuer={issuer}"],
-        credential_ttl=CREDENTIAL_TTL,
-    )
-    with run_emulator_in_thread(config, host=node.address) as handle:
-        yield handle
-
-
-def exchanges(emulator: EmulatorHandle) -> list[dict[str, Any]]:
-    """Every ID token the emulator's IAM was asked to exchange: pod, iat, outcome."""
-    found: list[dict[str, Any]] = httpx.get(
-        f"{emulator.url}/_emulator/iam/exchanges", timeout=10
-    ).json()["exchanges"]
-    return found
 
 
 def creates(emulator: EmulatorHandle) -> dict[str, int]:
@@ -122,50 +86,10 @@ def remote(emulator: EmulatorHandle, kind: str) -> list[dict[str, Any]]:
     return items
 
 
-def operator_pods(
-    pods: Cluster, release: str = RELEASE, namespace: str = OPERATOR_NS
-) -> list[dict[str, Any]]:
-    selector = f"app.kubernetes.io/name=modelarts-operator,app.kubernetes.io/instance={release}"
-    listed = pods.kubectl("get", "pods", "-n", namespace, "-l", selector, "-o", "json")
-    items: list[dict[str, Any]] = json.loads(listed.stdout)["items"]
-    return [p for p in items if not p["metadata"].get("deletionTimestamp")]
-
-
 def the_pod(pods: Cluster) -> dict[str, Any]:
     found = operator_pods(pods)
     assert len(found) == 1, [p["metadata"]["name"] for p in found]
     return found[0]
-
-
-def rollout(pods: Cluster, deployment: str = RELEASE, namespace: str = OPERATOR_NS) -> None:
-    """Wait for the Deployment's rollout; on a timeout say why (pod states, the last log)."""
-    result = pods.kubectl(
-        "rollout", "status", f"deployment/{deployment}", "-n", namespace, "--timeout=240s",
-        timeout=260, check=False,
-    )  # fmt: skip
-    if result.returncode != 0:
-        listed = pods.kubectl("get", "pods", "-n", namespace, "-o", "wide", check=False)
-        last = pods.kubectl(
-            "logs", f"deployment/{deployment}", "-n", namespace, "--previous", "--tail=20",
-            check=False,
-        )  # fmt: skip
-        raise AssertionError(
-            f"rollout failed: {result.stderr}\n{listed.stdout}\n{last.stdout[-3000:]}"
-        )
-
-
-def logs(pods: Cluster, pod: str, namespace: str = OPERATOR_NS) -> str:
-    """The pod's log. A container that already acts may still read "waiting to start" for a
-    few seconds on a busy node (the kubelet's status lags): ask again meanwhile."""
-    deadline = time.monotonic() + 30
-    while True:
-        said = pods.kubectl("logs", pod, "-n", namespace, timeout=60, check=False)
-        if said.returncode == 0 or "waiting to start" not in said.stderr:
-            break
-        assert time.monotonic() < deadline, said.stderr
-        time.sleep(1)
-    assert said.returncode == 0, said.stderr
-    return said.stdout
 
 
 def wait_ready(pods: Cluster, kind: str, name: str, namespace: str, timeout: float) -> None:
@@ -179,67 +103,7 @@ def wait_ready(pods: Cluster, kind: str, name: str, namespace: str, timeout: flo
     )
 
 
-def keyless_values(emulator: EmulatorHandle, *watched: str) -> dict[str, str]:
-    """A release with no key: OIDC federation with its projected token, Namespaced scope."""
-    return {
-        "image.tag": "dev",
-        "image.pullPolicy": "Never",
-        "credentials.oidc.enabled": "true",
-        "credentials.oidc.idpId": IDP,
-        "credentials.oidc.audience": AUDIENCE,
-        "credentials.oidc.expirationSeconds": str(TOKEN_SECONDS),
-        "modelarts.endpoint": emulator.url,
-        "modelarts.iamEndpoint": emulator.url,
-        "modelarts.projectId": DEFAULT_PROJECT_ID,
-        "modelarts.pollActiveSeconds": "2",
-        "scope": "Namespaced",
-        "watchNamespaces": "{" + ",".join(watched) + "}",
-    }
-
-
-def as_flags(values: dict[str, str]) -> list[str]:
-    return [arg for key, value in values.items() for arg in ("--set", f"{key}={value}")]
-
-
-def workspace(name: str, namespace: str) -> str:
-    return json.dumps(
-        {
-            "apiVersion": f"{GROUP}/v1alpha1",
-            "kind": "Workspace",
-            "metadata": {"name": name, "namespace": namespace},
-            "spec": {"authType": "PUBLIC"},
-        }
-    )
-
-
-@pytest.fixture(scope="module")
-def release(pods: Cluster, emulator: EmulatorHandle) -> Iterator[list[str]]:
-    """The chart installed with the local image and no key (OIDC federation); yields the --set
-    flags it was installed with (upgrades keep them). A second release, ``rotation``, is
-    installed right after: its pod keeps one projected token until the kubelet renews it,
-    which only the last tests can see (a token lives at least 10 minutes)."""
-    for namespace in (OPERATOR_NS, DEMO_NS, BURST_NS, HA_NS, ROTATION_NS):
-        pods.ensure_namespace(namespace)
-    flags = as_flags(keyless_values(emulator, DEMO_NS, BURST_NS, HA_NS))
-    started = time.monotonic()
-    pods.helm("install", RELEASE, str(CHART), "-n", OPERATOR_NS, *flags)
-    rollout(pods)
-    print(f"helm install to rolled out: {time.monotonic() - started:.1f}s")
-    rotation = {
-        **keyless_values(emulator, ROTATION_NS),
-        "crds.install": "false",  # the first release owns them
-        "modelarts.pollSettledSeconds": "10",  # a call every 10 s: refreshes as they fall due
-    }
-    pods.helm("install", ROTATION, str(CHART), "-n", OPERATOR_NS, *as_flags(rotation))
-    pods.kubectl("apply", "-f", "-", input=workspace("probe", ROTATION_NS))
-    try:
-        yield flags
-    finally:
-        pods.helm("uninstall", ROTATION, "-n", OPERATOR_NS, "--wait", check=False)
-        pods.helm("uninstall", RELEASE, "-n", OPERATOR_NS, "--wait", check=False)
-
-
-def test_the_pod_runs_hardened_as_the_chart_says(pods: Cluster, release: list[str]) -> None:
+def test_the_pod_runs_hardened_as_the_chart_says(pods: Cluster, keyless_release: list[str]) -> None:
     pod = the_pod(pods)
     name = pod["metadata"]["name"]
     spec, status = pod["spec"], pod["status"]
@@ -300,7 +164,7 @@ def test_the_pod_runs_hardened_as_the_chart_says(pods: Cluster, release: list[st
 
 
 def test_the_examples_reconcile_to_ready_from_the_pod(
-    pods: Cluster, release: list[str], emulator: EmulatorHandle
+    pods: Cluster, keyless_release: list[str], keyless_emulator: EmulatorHandle
 ) -> None:
     pods.ensure_namespace(DEMO_NS)
     started = time.monotonic()
@@ -314,7 +178,7 @@ def test_the_examples_reconcile_to_ready_from_the_pod(
     assert service is not None
     assert service["status"]["phase"] == "Running"
     # One create call per object, each answered 200.
-    assert creates(emulator) == {
+    assert creates(keyless_emulator) == {
         "POST /v1/{project_id}/workspaces": 2,  # demo, and the rotation release's probe
         "POST /v2/{project_id}/training-jobs": 1,  # the example is the v2 form
         "POST /v1/{project_id}/models": 1,
@@ -338,19 +202,19 @@ def test_the_examples_reconcile_to_ready_from_the_pod(
         decoded = [base64.b64decode(v).decode("utf-8", "replace") for v in data.values()]
         assert not any(DEFAULT_SK in v for v in decoded), where
     pod_uid = the_pod(pods)["metadata"]["uid"]
-    mine = [e for e in exchanges(emulator) if e["pod_uid"] == pod_uid]
+    mine = [e for e in exchanges(keyless_emulator) if e["pod_uid"] == pod_uid]
     assert mine, "the pod never exchanged its token"
     assert {e["outcome"] for e in mine} == {"ok"}
 
 
 def test_a_release_iam_does_not_map_gets_auth_failed(
-    pods: Cluster, release: list[str], emulator: EmulatorHandle
+    pods: Cluster, keyless_release: list[str], keyless_emulator: EmulatorHandle
 ) -> None:
     """Another release, in another namespace: its service account is not the identity
     provider's to map, so its objects say AuthFailed, naming OIDC federation and why."""
     for namespace in (DENIED_RELEASE_NS, DENIED_NS):
         pods.ensure_namespace(namespace)
-    values = {**keyless_values(emulator, DENIED_NS), "crds.install": "false"}
+    values = {**keyless_values(keyless_emulator, DENIED_NS), "crds.install": "false"}
     pods.helm("install", DENIED, str(CHART), "-n", DENIED_RELEASE_NS, *as_flags(values))
     try:
         rollout(pods, f"{DENIED}-modelarts-operator", DENIED_RELEASE_NS)
@@ -365,7 +229,7 @@ def test_a_release_iam_does_not_map_gets_auth_failed(
         assert "IAM refused the ID token (HTTP 401 IAM.0007" in message
         assert f"{DENIED_RELEASE_NS}:{DENIED}-modelarts-operator' is not mapped" in message
         assert "eyJ" not in json.dumps(refused)  # no token (a JWT) in the status
-        assert not [e for e in remote(emulator, "workspace") if e["name"] == "refused"]
+        assert not [e for e in remote(keyless_emulator, "workspace") if e["name"] == "refused"]
     finally:
         # Nothing was created remotely; the object stays with the node, which goes after the
         # module: only the release goes now (its pod stops meanwhile).
@@ -373,14 +237,15 @@ def test_a_release_iam_does_not_map_gets_auth_failed(
 
 
 def test_helm_upgrade_rolls_the_pod_and_creates_nothing_again(
-    pods: Cluster, release: list[str], emulator: EmulatorHandle
+    pods: Cluster, keyless_release: list[str], keyless_emulator: EmulatorHandle
 ) -> None:
     before = the_pod(pods)["metadata"]["name"]
-    created = creates(emulator)
+    created = creates(keyless_emulator)
     assert sum(created.values()) == 5, created
     pods.helm(
-        "upgrade", RELEASE, str(CHART), "-n", OPERATOR_NS, *release, "--set", "logFormat=text"
-    )
+        "upgrade", RELEASE, str(CHART), "-n", OPERATOR_NS, *keyless_release,
+        "--set", "logFormat=text",
+    )  # fmt: skip
     rollout(pods)
     after = the_pod(pods)["metadata"]["name"]
     assert after != before
@@ -395,7 +260,7 @@ def test_helm_upgrade_rolls_the_pod_and_creates_nothing_again(
     for kind, name in EXAMPLE_OBJECTS:
         wait_ready(pods, kind, name, DEMO_NS, timeout=60)
     # ... and creates nothing again remotely.
-    assert creates(emulator) == created
+    assert creates(keyless_emulator) == created
 
 
 def burst_job(index: int) -> dict[str, Any]:
@@ -418,7 +283,7 @@ def burst_remote(emulator: EmulatorHandle) -> list[str]:
 
 
 def test_killing_the_pod_mid_burst_yields_exactly_one_remote_job_each(
-    pods: Cluster, release: list[str], emulator: EmulatorHandle
+    pods: Cluster, keyless_release: list[str], keyless_emulator: EmulatorHandle
 ) -> None:
     pods.ensure_namespace(BURST_NS)
     victim = the_pod(pods)["metadata"]["name"]
@@ -426,10 +291,10 @@ def test_killing_the_pod_mid_burst_yields_exactly_one_remote_job_each(
     pods.kubectl("apply", "-f", "-", input=manifest, timeout=120)
     # Kill it once the burst is under way: some jobs created remotely, most not yet.
     deadline = time.monotonic() + 120
-    while len(burst_remote(emulator)) < 10:
+    while len(burst_remote(keyless_emulator)) < 10:
         assert time.monotonic() < deadline, "the operator did not start on the burst"
         time.sleep(0.2)
-    created_at_kill = len(burst_remote(emulator))
+    created_at_kill = len(burst_remote(keyless_emulator))
     killed = time.monotonic()
     pods.kubectl("delete", "pod", victim, "-n", OPERATOR_NS, "--wait=false")
 
@@ -444,8 +309,8 @@ def test_killing_the_pod_mid_burst_yields_exactly_one_remote_job_each(
         replacement = found[0] if found else None
         time.sleep(0.5)
     ready_after = time.monotonic() - killed
-    baseline = len(burst_remote(emulator))
-    while len(burst_remote(emulator)) == baseline and baseline < BURST:
+    baseline = len(burst_remote(keyless_emulator))
+    while len(burst_remote(keyless_emulator)) == baseline and baseline < BURST:
         assert time.monotonic() - killed < 240, "the replacement created nothing"
         time.sleep(0.2)
     takeover = time.monotonic() - killed
@@ -464,7 +329,7 @@ def test_killing_the_pod_mid_burst_yields_exactly_one_remote_job_each(
     while recorded() < BURST:
         assert time.monotonic() < deadline, f"only {recorded()}/{BURST} jobs got a remote ID"
         time.sleep(2)
-    names = burst_remote(emulator)
+    names = burst_remote(keyless_emulator)
     assert len(names) == BURST, sorted(names)
     assert len(set(names)) == BURST, sorted(names)
 
@@ -509,14 +374,15 @@ def _handover_report(pods: Cluster, leader: str, standby: str) -> str:
 
 
 def test_two_replicas_one_acts_and_the_standby_takes_over(
-    pods: Cluster, release: list[str], emulator: EmulatorHandle
+    pods: Cluster, keyless_release: list[str], keyless_emulator: EmulatorHandle
 ) -> None:
     """With two replicas one holds the Lease and acts; the other stands by (its log says so,
     and it answers its probes: Ready). Deleting the holder releases the Lease; the standby,
     reconciles a new object (or the replacement pod does, if it asks first)."""
     pods.helm(
-        "upgrade", RELEASE, str(CHART), "-n", OPERATOR_NS, *release, "--set", "replicaCount=2"
-    )
+        "upgrade", RELEASE, str(CHART), "-n", OPERATOR_NS, *keyless_release,
+        "--set", "replicaCount=2",
+    )  # fmt: skip
     rollout(pods)
     deadline = time.monotonic() + 120
     while len(names := {p["metadata"]["name"] for p in operator_pods(pods)}) != 2 or (
@@ -558,52 +424,8 @@ def test_two_replicas_one_acts_and_the_standby_takes_over(
     assert handover < 30, handover  # a release on SIGTERM, not a 15 s expiry plus restart
 
 
-@pytest.mark.timeout(TOKEN_SECONDS + 300)  # waits for the kubelet: 80 % of the token's 600 s
-def test_the_token_rotates_and_the_operator_follows_it(
-    pods: Cluster, release: list[str], emulator: EmulatorHandle
-) -> None:
-    """The ``rotation`` release's pod has run since the module started. The kubelet renews
-    its projected token at 80 % of its 10 minutes; the operator reads the file at every
-    exchange, so an exchange after that carries the new token, and its objects stay Synced.
-    Its credentials (60 s here) were refreshed ahead of expiry all along: never refused."""
-    (pod,) = operator_pods(pods, ROTATION)
-    uid, name = pod["metadata"]["uid"], pod["metadata"]["name"]
-    assert pod["status"]["containerStatuses"][0]["restartCount"] == 0
-    deadline = time.monotonic() + TOKEN_SECONDS + 120
-    mine = _exchanged_by(emulator, uid)
-    while len({e["iat"] for e in mine}) < 2:
-        assert time.monotonic() < deadline, f"no exchange of a renewed token: {mine[-3:]}"
-        time.sleep(5)
-        mine = _exchanged_by(emulator, uid)
-    assert {e["outcome"] for e in mine} == {"ok"}
-    first, renewed = mine[0]["iat"], next(e for e in mine if e["iat"] != mine[0]["iat"])
-    print(
-        f"the kubelet renewed the token {renewed['iat'] - first:.0f}s after the first; the "
-        f"operator exchanged the new one {renewed['at'] - renewed['iat']:.0f}s after it was "
-        f"issued ({len(mine)} exchanges in all)"
-    )
-    pods.wait_for(f"workspace.{GROUP}", "probe", ROTATION_NS, is_ready, timeout=60)
-    pods.kubectl("apply", "-f", "-", input=workspace("after-rotation", ROTATION_NS))
-    pods.wait_for(f"workspace.{GROUP}", "after-rotation", ROTATION_NS, is_ready, timeout=120)
-    # Refreshed ahead of expiry, in the background: how much time the old credentials had
-    # left each time (lifetime 60 s: a fifth of it, 12 s, is the margin), and never a 401.
-    said = logs(pods, name)
-    left = [float(x) for x in re.findall(r"the previous ones had (-?[0-9.]+)s left", said)]
-    assert left, said[-2000:]
-    print(f"credential refreshes: {len(left)}, time left on the old ones {min(left):.0f}s to "
-          f"{max(left):.0f}s")  # fmt: skip
-    assert min(left) > 0, left
-    assert "credentials refused; fetching new ones" not in said
-    pods.kubectl("delete", f"workspace.{GROUP}", "--all", "-n", ROTATION_NS, "--timeout=120s",
-                 timeout=150)  # fmt: skip
-
-
-def _exchanged_by(emulator: EmulatorHandle, pod_uid: str) -> list[dict[str, Any]]:
-    return [e for e in exchanges(emulator) if e["pod_uid"] == pod_uid]
-
-
 def test_helm_uninstall_removes_what_it_installed(
-    pods: Cluster, release: list[str], tmp_path: Path
+    pods: Cluster, keyless_release: list[str], tmp_path: Path
 ) -> None:
     manifest = pods.helm("get", "manifest", RELEASE, "-n", OPERATOR_NS).stdout
     installed = [(d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all(manifest) if d]

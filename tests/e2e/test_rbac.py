@@ -5,20 +5,13 @@ without a single 403, while the same identity is refused what the role does not 
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from modelarts_operator.controlplane import free_port
 from modelarts_operator.emulator import DEFAULT_AK, DEFAULT_SK, EmulatorConfig, Timings
 
 from .conftest import (
@@ -27,9 +20,11 @@ from .conftest import (
     RELEASE,
     SECRET,
     Cluster,
+    OperatorUnderTest,
     Release,
     condition,
     is_ready,
+    run_as_service_account,
     secret_manifest,
 )
 
@@ -43,21 +38,6 @@ PIPELINE = [
     ("model", "mnist-v1"),
     ("masvc", "mnist"),
 ]
-
-
-@dataclass
-class OperatorUnderTest:
-    """`modelarts-operator run` on this machine with the ServiceAccount's kubeconfig: the
-    same process and the same identity as the chart's pod."""
-
-    proc: subprocess.Popen[bytes]
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def tail(self) -> str:
-        return "operator log tail:\n" + self.log()[-4000:]
 
 
 @pytest.fixture(scope="module")
@@ -75,55 +55,8 @@ def emulator() -> Iterator[Any]:
 def operator_as_service_account(
     cluster: Cluster, release: Release, emulator: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[OperatorUnderTest]:
-    if os.environ.get("E2E_IMAGE"):
-        # On a cluster with nodes the chart's own pod runs too: only one operator may act.
-        cluster.kubectl("scale", f"deployment/{release.name}", "-n", OPERATOR_NS, "--replicas=0")
-        cluster.kubectl(
-            "wait", "--for=delete", "pod", "-l", f"app.kubernetes.io/instance={release.name}",
-            "-n", OPERATOR_NS, "--timeout=60s", timeout=90, check=False,
-        )  # fmt: skip
-    kubeconfig = cluster.service_account_kubeconfig(OPERATOR_NS, release.service_account)
-    cfg = emulator.config
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELARTS_")}
-    env.update(
-        MODELARTS_ENDPOINT=emulator.url,
-        MODELARTS_IAM_ENDPOINT=emulator.url,
-        MODELARTS_PROJECT_ID=cfg.project_id,
-        MODELARTS_REGION=cfg.region,
-        # What the chart sets in Cluster scope (no MODELARTS_NAMESPACES: cluster-wide).
-        MODELARTS_CREDENTIALS_SECRET=f"{OPERATOR_NS}/{SECRET}",
-        MODELARTS_POLL_ACTIVE_SECONDS="1",
-        MODELARTS_POLL_SETTLED_SECONDS="5",
-        MODELARTS_METRICS_PORT=str(free_port()),
-        MODELARTS_HEALTH_PORT=str(free_port()),
-    )
-    log_path = tmp_path_factory.mktemp("operator-sa") / "operator.log"
-    with log_path.open("ab") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "modelarts_operator",
-                "run",
-                "-v",
-                "--kubeconfig",
-                str(kubeconfig),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-        )
-    op = OperatorUnderTest(proc, log_path)
-    try:
+    with run_as_service_account(cluster, release, emulator, tmp_path_factory) as op:
         yield op
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 # An HTTP 403 as kopf and the kubernetes client report it ("Code: 403", "'code': 403",

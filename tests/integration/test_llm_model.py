@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from modelarts_operator.reconcile.naming import owner_marker, unmarked
+
 from .conftest import (
     OperatorProcess,
     apply,
@@ -87,7 +89,8 @@ def test_llm_model_created_updated_switched_back_and_cleaned_up(
     assert status["currentVersion"]["id"] == remote["versions"][0]["id"]
     assert status["createTime"].endswith("Z")
     assert status["updateTime"].endswith("Z")
-    assert remote["description"] == "first"
+    assert unmarked(remote["description"]) == "first"
+    assert remote["description"].endswith(owner_marker("", "Model", ns, "chat"))
 
     # A new description and a new version: one PUT adds the version; Publishing until built.
     changed = llm_model("chat", "v2", "obs://llm-bucket/v2/", description="second")
@@ -95,7 +98,7 @@ def test_llm_model_created_updated_switched_back_and_cleaned_up(
     obj = wait_for(cp, "model", "chat", ns, _current("v2"), timeout=90, op=operator)
     [remote] = remote_llm(emulator, "it-llm_chat")
     assert remote["id"] == status["modelId"], "the model was replaced, not updated"
-    assert remote["description"] == "second"
+    assert unmarked(remote["description"]) == "second"
     assert [v["name"] for v in remote["versions"]] == ["v1", "v2"]
     assert remote["versions"][1]["config"]["llm_model_config"]["model_path"] == (
         "obs://llm-bucket/v2/"
@@ -110,7 +113,7 @@ def test_llm_model_created_updated_switched_back_and_cleaned_up(
     obj = wait_for(cp, "model", "chat", ns, _current("v1"), timeout=60, op=operator)
     [remote] = remote_llm(emulator, "it-llm_chat")
     assert [v["name"] for v in remote["versions"]] == ["v1", "v2"]
-    assert remote["description"] == "first"
+    assert unmarked(remote["description"]) == "first"
     assert obj["status"]["versionId"] == remote["versions"][0]["id"]
 
     # Delete (the default policy) cleans the model up before the finalizer goes.
@@ -288,7 +291,9 @@ def test_llm_description_changed_outside_is_put_back_on_resync(
         ),
     )
     wait_until(
-        lambda: remote_llm(emulator, "it-llm-resync_desc")[0]["description"] == "from git",
+        lambda: (
+            unmarked(remote_llm(emulator, "it-llm-resync_desc")[0]["description"]) == "from git"
+        ),
         60,
         "the description to be put back",
     )

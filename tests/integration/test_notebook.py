@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from modelarts_operator.api.notebooks import NotebookCreateRequest, VolumeMount
-from modelarts_operator.reconcile.naming import remote_name
+from modelarts_operator.reconcile.naming import owner_marker, remote_name, unmarked
 from modelarts_operator.reconcile.policies import CREATE_PENDING
 
 from .conftest import (
@@ -107,7 +107,7 @@ def test_notebook_lifecycle(operator: OperatorProcess, emulator: Any) -> None:
     # Description and disk size change while it runs.
     merge_patch(cp, "manb", "lab", ns, {"spec": {"description": "v2", "volume": {"capacity": 8}}})
     wait_until(
-        lambda: (remote(emulator, nid) or {}).get("description") == "v2",
+        lambda: unmarked((remote(emulator, nid) or {}).get("description")) == "v2",
         what="the new description remotely",
     )
     wait_until(lambda: int(remote(emulator, nid)["volume"]["capacity"]) == 8, what="disk grown")
@@ -219,9 +219,11 @@ def test_unknown_image_is_named_and_nothing_is_created(
     assert remote_notebooks(emulator, "it-nb-image_noimg") == []
 
 
-def _create_remote(emulator: Any, name: str, tags: dict[str, str] | None = None) -> str:
+def _create_remote(
+    emulator: Any, name: str, tags: dict[str, str] | None = None, description: str | None = None
+) -> str:
     """A notebook created straight through the API (someone else's, or ours from before a
-    crash), optionally tagged."""
+    crash: its description ends in the object's marker), optionally tagged."""
 
     async def create(client: Any) -> str:
         created = await client.notebooks.create(
@@ -230,6 +232,7 @@ def _create_remote(emulator: Any, name: str, tags: dict[str, str] | None = None)
                 image_id="e1a07296-22a8-4f05-8bc8-e936c8e54090",
                 flavor="modelarts.vm.cpu.2u",
                 volume=VolumeMount(category="EVS", ownership="MANAGED", capacity=5),
+                description=description,
             )
         )
         if tags:
@@ -267,10 +270,11 @@ def test_a_repeated_name_remotely_is_not_taken_for_ours(
 def test_interrupted_create_is_recovered_by_name_time_and_tag(
     operator: OperatorProcess, emulator: Any
 ) -> None:
-    """The operator wrote its create intent, created the notebook and died before tagging it.
-    Started again, it binds to that notebook (named so, created since the object, untagged),
-    tags it, and creates nothing; a same-named notebook tagged for another object is not
-    touched."""
+    """The operator wrote its create intent, created the notebook (its description carrying
+    the object's marker) and died before tagging it. Started again, it binds to that notebook
+    (named so, marked so, created since the object, untagged), tags it, and creates nothing; a
+    same-named notebook tagged for another object, or an untagged one without the marker
+    (made in the console), is not touched."""
     cp = operator.cp
     ns = namespace(cp, "it-nb-recover")
     name = remote_name(ns, "crashed")
@@ -281,18 +285,22 @@ def test_interrupted_create_is_recovered_by_name_time_and_tag(
         apply(cp, manifest, ns)
         uid = (get_obj(cp, "manb", "crashed", ns) or {})["metadata"]["uid"]
         other = _create_remote(emulator, name, {OWNER_TAG: "another-object-uid"})
-        untagged = _create_remote(emulator, name)
+        console = _create_remote(emulator, name, description="made in the console")
+        marker = owner_marker("", "Notebook", ns, "crashed")
+        untagged = _create_remote(emulator, name, description=marker)
     finally:
         operator.start()
     nb = wait_for(cp, "manb", "crashed", ns, ready, timeout=90, op=operator)
     assert nb["status"]["notebookId"] == untagged
     assert CREATE_PENDING not in nb["metadata"].get("annotations", {})
     recs = {r["id"]: r for r in remote_notebooks(emulator, name)}
-    assert set(recs) == {other, untagged}  # no third notebook
+    assert set(recs) == {other, console, untagged}  # no fourth notebook
     assert tags_of(recs[untagged])[OWNER_TAG] == uid
     assert tags_of(recs[other])[OWNER_TAG] == "another-object-uid"
+    assert OWNER_TAG not in tags_of(recs[console])
     messages = [e["message"] for e in events_for(cp, ns, "crashed")]
     assert any("recovered interrupted create" in m for m in messages), messages
     delete_obj(cp, "manb", "crashed", ns)
-    assert [r["id"] for r in remote_notebooks(emulator, name)] == [other]
+    assert sorted(r["id"] for r in remote_notebooks(emulator, name)) == sorted([other, console])
     _delete_remote(emulator, other)
+    _delete_remote(emulator, console)

@@ -307,7 +307,7 @@ def test_v2_ownership_is_a_tag(operator: OperatorProcess, emulator: Any) -> None
     assert owner_tag(owner_marker("", "Service", ns, "made")) in (remote.tags or [])
     delete_obj(cp, "masvc", "made", ns, timeout=90)
 
-    # Someone else's service under the derived name: refused, named, untouched.
+    # Someone else's service under the derived name: refused, untouched.
     foreign = _create_remote_v2(emulator, remote_name(ns, "taken"), tags=None)
     apply(cp, service("taken"), ns)
     taken = wait_for(
@@ -319,7 +319,7 @@ def test_v2_ownership_is_a_tag(operator: OperatorProcess, emulator: Any) -> None
         timeout=60,
         op=operator,
     )
-    assert "no owner marker" in condition(taken, "Synced")["message"]
+    assert "taken by another object" in condition(taken, "Synced")["message"]
     assert "serviceId" not in taken["status"]
     delete_obj(cp, "masvc", "taken", ns, timeout=60)
     assert remote_v2(emulator, foreign) is not None  # Delete policy, but never ours

@@ -33,3 +33,19 @@ Workspace TrainingJob Model Service Notebook
   resources: ["configmaps"]
   verbs: ["get", "create", "patch"]
 {{- end }}
+
+{{- /* The tenants' view and edit ClusterRoles (tenant-roles.yaml). */ -}}
+{{- define "modelarts-operator.tenantViewRules" -}}
+# Read the kinds (status included, through the object itself).
+- apiGroups: ["modelarts.huaweicloud.com"]
+  resources: ["workspaces", "trainingjobs", "models", "services", "notebooks"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
+
+{{- define "modelarts-operator.tenantEditRules" -}}
+# Write the kinds (spec, labels, annotations: the management policies); not their status (it
+# names the remote object the operator acts on) nor finalizers.
+- apiGroups: ["modelarts.huaweicloud.com"]
+  resources: ["workspaces", "trainingjobs", "models", "services", "notebooks"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+{{- end }}

@@ -3,8 +3,10 @@ reason vocabulary, rendered by ``crds --write`` (``make crds``) like the CRDs, a
 drift by ``crds --check`` and the tests:
 
 - ``helm/modelarts-operator/templates/_kinds.tpl``: the RBAC rules the kinds need in a watched
-  namespace (``modelarts-operator.kindRules``, included by ``_helpers.tpl``) and the kinds'
-  names (``modelarts-operator.kinds``: the argocd-cm keys of ``argocd-health.yaml``);
+  namespace (``modelarts-operator.kindRules``, included by ``_helpers.tpl``), the rules of the
+  tenants' view and edit ClusterRoles (``modelarts-operator.tenantViewRules`` and
+  ``tenantEditRules``, included by ``tenant-roles.yaml``) and the kinds' names
+  (``modelarts-operator.kinds``: the argocd-cm keys of ``argocd-health.yaml``);
 - the generated block of ``argocd/health.lua``: which Synced reasons are transient, which
   Ready reasons are Degraded (``reasons.py``), and which kinds can be Suspended by which spec
   field or phase (each declaration's ``HealthRules``). The rest of the script is written by
@@ -176,6 +178,22 @@ def kind_rules(kinds: Sequence[KindDeclaration]) -> list[str]:
     return lines
 
 
+def tenant_rules(kinds: Sequence[KindDeclaration], edit: bool) -> list[str]:
+    """The rules of the tenants' view (``edit`` False) or edit ClusterRole, as YAML lines:
+    the kinds themselves, never their status or finalizers subresources."""
+    from ..reconcile.kinds import TENANT_EDIT_VERBS, TENANT_VIEW_VERBS
+
+    plurals = [k.plural for k in kinds]
+    if edit:
+        why = (
+            "Write the kinds (spec, labels, annotations: the management policies); not their "
+            "status (it names the remote object the operator acts on) nor finalizers."
+        )
+        return _rule(why, GROUP, plurals, TENANT_EDIT_VERBS)
+    why = "Read the kinds (status included, through the object itself)."
+    return _rule(why, GROUP, plurals, TENANT_VIEW_VERBS)
+
+
 def render_kinds_template(kinds: Sequence[KindDeclaration]) -> str:
     """templates/_kinds.tpl: the kinds' names and RBAC rules as named templates."""
     names = " ".join(k.crd.kind for k in kinds)
@@ -195,6 +213,15 @@ def render_kinds_template(kinds: Sequence[KindDeclaration]) -> str:
             "{{- /* What the kinds need in a served namespace (see namespacedRules). */ -}}",
             '{{- define "modelarts-operator.kindRules" -}}',
             *kind_rules(kinds),
+            "{{- end }}",
+            "",
+            "{{- /* The tenants' view and edit ClusterRoles (tenant-roles.yaml). */ -}}",
+            '{{- define "modelarts-operator.tenantViewRules" -}}',
+            *tenant_rules(kinds, edit=False),
+            "{{- end }}",
+            "",
+            '{{- define "modelarts-operator.tenantEditRules" -}}',
+            *tenant_rules(kinds, edit=True),
             "{{- end }}",
             "",
         ]

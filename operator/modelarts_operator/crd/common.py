@@ -31,11 +31,18 @@ MAX_PATH = 1024
 OBS_PATH_PATTERN = r"^(obs:/)?/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/"
 MAX_TEXT = 4096
 # Remote descriptions end with the operator's ownership marker, " [k8s-owner:<16 hex>]" (29
-# characters): what is left for the user's text of the API's 100 and 256.
+# characters): what is left for the user's text of the API's 100, 256, 512 (notebooks) and
+# 1024 (DataArts models).
 OWNER_MARKER_ROOM = 29
 OWN_TEXT_100 = 100 - OWNER_MARKER_ROOM
 OWN_TEXT_256 = 256 - OWNER_MARKER_ROOM
+OWN_TEXT_512 = 512 - OWNER_MARKER_ROOM
+OWN_TEXT_1024 = 1024 - OWNER_MARKER_ROOM
 MAX_ITEMS = 64
+# A condition's message as the operator writes it (longer ones are cut): metav1.Condition
+# allows 32768, which at JSON's worst (6 bytes a character) is 192 KiB per condition
+# (operator's size budget: sizes.py).
+MESSAGE_LENGTH = 1024
 
 CelRule = dict[str, str]
 
@@ -265,7 +272,7 @@ class Condition(CrdModel):
     )
     message: str | None = Field(
         default=None,
-        max_length=32768,
+        max_length=MESSAGE_LENGTH,
         description="Human-readable detail, e.g. the ModelArts error_msg.",
     )
     last_transition_time: datetime | None = Field(
@@ -308,7 +315,7 @@ class CommonStatus(CrdModel):
     )
     conditions: list[Condition] = Field(
         default_factory=list,
-        max_length=16,
+        max_length=8,  # the operator writes three (operator's size budget)
         json_schema_extra={
             "x-kubernetes-list-type": "map",
             "x-kubernetes-list-map-keys": ["type"],

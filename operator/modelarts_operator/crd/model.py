@@ -11,7 +11,7 @@ remote object with versions: its description changes in place and a changed ``ve
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 
@@ -21,6 +21,7 @@ from .common import (
     MAX_ID,
     MAX_PATH,
     OWN_TEXT_100,
+    OWN_TEXT_1024,
     WORKSPACE_RULES,
     CommonStatus,
     CrdModel,
@@ -244,8 +245,13 @@ class LlmModel(CrdModel):
             "deterministic name derived from namespace and object name."
         ),
     )
-    description: str | None = sdk_field(
-        vocab.CreateModelInput, "description", description="Model description, 0-1024 characters."
+    description: str | None = Field(
+        default=None,
+        max_length=OWN_TEXT_1024,  # DataArts' 1024, less room for the ownership marker
+        description=(
+            f"Model description, 0-{OWN_TEXT_1024} characters (DataArts' 1024 less the "
+            "operator's ownership marker, which follows it remotely)."
+        ),
     )
     type: Literal["LLM_MODEL"] = Field(
         default="LLM_MODEL", description="Model type; only LLM_MODEL."
@@ -534,7 +540,7 @@ class ModelStatus(CommonStatus):
         default=None, max_length=32, description="Model type as stored by ModelArts."
     )
     model_size: int | None = Field(default=None, ge=0, description="Model size in bytes.")
-    install_type: list[str] | None = Field(
+    install_type: list[Annotated[str, Field(max_length=32)]] | None = Field(
         default=None, max_length=8, description="Service types the model can be deployed as."
     )
     image_address: str | None = Field(

@@ -24,6 +24,7 @@ from ..vocab import notebooks as vocab
 from .common import (
     MAX_ID,
     MAX_PATH,
+    OWN_TEXT_512,
     WORKSPACE_RULES,
     CommonStatus,
     CrdModel,
@@ -210,7 +211,15 @@ class NotebookSpec(WorkspaceScopedSpec):
             "may repeat remotely: the operator marks its notebook with a tag."
         ),
     )
-    description: str | None = sdk_field(vocab.NotebookCreateRequest, "description")
+    description: str | None = Field(
+        default=None,
+        max_length=OWN_TEXT_512,  # the API's 512, less room for the ownership marker
+        pattern=r"^[^<>]*$",
+        description=(
+            f"Description, up to {OWN_TEXT_512} characters (the API's 512 less the operator's "
+            "ownership marker, which follows it remotely), no < or >."
+        ),
+    )
     image: NotebookImageRef = Field(description="Image to run. Changeable only while stopped.")
     flavor: str | None = Field(
         default=None,

@@ -150,7 +150,7 @@ class ServiceModelConfig(CrdModel):
             "field (its CSV column; -1 ignores the field)."
         ),
     )
-    nodes: list[Annotated[str, Field(min_length=1, max_length=MAX_ID)]] | None = Field(
+    nodes: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
         default=None,
         min_length=1,
         max_length=16,  # operator size budget

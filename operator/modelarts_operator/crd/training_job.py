@@ -13,14 +13,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 
 from .common import (
     MAX_ID,
     MAX_PATH,
-    MAX_TEXT,
+    MESSAGE_LENGTH,
     OWN_TEXT_256,
     WORKSPACE_RULES,
     CommonStatus,
@@ -341,7 +341,11 @@ class TaskStatus(CrdModel):
 
     task: str | None = Field(default=None, max_length=MAX_ID, description="Task, e.g. worker-0.")
     exit_code: int | None = Field(default=None, description="Its exit code.")
-    message: str | None = Field(default=None, max_length=MAX_TEXT, description="Its message.")
+    message: str | None = Field(
+        default=None,
+        max_length=MESSAGE_LENGTH,  # operator's size budget: a longer one is cut
+        description=f"Its message (its first {MESSAGE_LENGTH} characters).",
+    )
 
 
 class RunningRecord(CrdModel):
@@ -352,7 +356,11 @@ class RunningRecord(CrdModel):
     start_type: str | None = Field(
         default=None, max_length=MAX_ID, description="init_or_rescheduled or restarted."
     )
-    end_reason: str | None = Field(default=None, max_length=MAX_TEXT, description="Why it ended.")
+    end_reason: str | None = Field(
+        default=None,
+        max_length=MESSAGE_LENGTH,  # operator's size budget: a longer one is cut
+        description=f"Why it ended (the first {MESSAGE_LENGTH} characters).",
+    )
     end_related_task: str | None = Field(
         default=None, max_length=MAX_ID, description="The task that ended it."
     )
@@ -371,8 +379,12 @@ class PreviousJob(CrdModel):
 class TrainingJobStatus(CommonStatus):
     """Observed state of the training job (v2) or of the v1 job's latest version."""
 
-    job_id: int | str | None = Field(
+    job_id: int | Annotated[str, Field(max_length=MAX_ID)] | None = Field(
         default=None,
+        # An int-or-string takes no maxLength in a structural schema: CEL bounds it.
+        json_schema_extra=validations(
+            cel(f"size(string(self)) <= {MAX_ID}", f"at most {MAX_ID} characters")
+        ),
         description="ModelArts training job ID: a UUID (v2) or a number (v1).",
     )
     job_name: str | None = Field(
@@ -389,7 +401,7 @@ class TrainingJobStatus(CommonStatus):
     previous_jobs: list[PreviousJob] | None = Field(
         default=None, max_length=16, description="v2: jobs that earlier specs ran, newest first."
     )
-    tasks: list[str] | None = Field(
+    tasks: list[Annotated[str, Field(max_length=MAX_ID)]] | None = Field(
         default=None, max_length=64, description="v2: the job's tasks (for logs: --task)."
     )
     task_statuses: list[TaskStatus] | None = Field(

@@ -28,8 +28,10 @@ What is left is one write before the create and the status write after it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
 
 import kopf
 
@@ -63,8 +65,36 @@ def finalizers_with_ours(body: Mapping[str, Any]) -> list[str] | None:
     return None if FINALIZER in finalizers else [*finalizers, FINALIZER]
 
 
-class DiffBase(kopf.AnnotationsDiffBaseStorage):
-    """kopf's last-handled configuration in an annotation (as kopf keeps it), which a create
+class DigestDiffBaseStorage(kopf.AnnotationsDiffBaseStorage):
+    """kopf's "last handled configuration" as a digest of the object's essence (spec, labels,
+    annotations), not a copy of it.
+
+    kopf compares the stored essence with the current one to tell an update from a replay,
+    and hands the difference to handlers that ask for it; ours never do (the reconcile is
+    level-based: it reads the whole object), so a digest is all the comparison needs. A copy
+    doubled every object in etcd and held the whole spec in one annotation, where all of an
+    object's annotations share 256 KiB: a spec the API server accepts could be one kopf cannot
+    record, and the operator would never finish it (issue 24). The digest is 80 bytes whatever
+    the spec. An object recorded by an older release (a JSON copy) differs from any digest
+    once: it is reconciled once more, then recorded as a digest."""
+
+    def build(
+        self, *, body: kopf.Body, extra_fields: Iterable[Any] | None = None
+    ) -> kopf.BodyEssence:
+        essence: dict[str, Any] = dict(super().build(body=body, extra_fields=extra_fields))
+        # kopf's own annotations (progress, this one) are cleared from the essence after it is
+        # built; a digest cannot be cleared afterwards, so they go before it is taken.
+        annotations = essence.get("metadata", {}).get("annotations", {})
+        for key in [k for k in annotations if k.startswith(f"{KOPF_PREFIX}/")]:
+            del annotations[key]
+        self.remove_empty_stanzas(cast(kopf.BodyEssence, essence))
+        canonical = json.dumps(essence, sort_keys=True, separators=(",", ":"))
+        digest = hashlib.sha256(canonical.encode()).hexdigest()
+        return cast(kopf.BodyEssence, {"sha256": digest})
+
+
+class DiffBase(DigestDiffBaseStorage):
+    """kopf's last-handled configuration in an annotation (a digest, as above), which a create
     also writes with its intent; kopf's store after the handler then writes nothing."""
 
     def __init__(self) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ..crd.common import MESSAGE_LENGTH
+
 SYNCED = "Synced"
 READY = "Ready"
 FAILED = "Failed"
@@ -41,7 +43,7 @@ def set_condition(
         current["lastTransitionTime"] = now or now_rfc3339()
     current["status"] = wanted
     current["reason"] = reason
-    current["message"] = message[:1024]
+    current["message"] = message[:MESSAGE_LENGTH]
     if generation is not None:
         current["observedGeneration"] = generation
     order = {SYNCED: 0, READY: 1, FAILED: 2}

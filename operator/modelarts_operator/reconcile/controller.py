@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
+from .. import GROUP, VERSION
 from ..api import errors
 from . import requeue
 from .adapter import (
@@ -33,7 +35,14 @@ from .adapter import (
 from .credentials import location_of
 from .kinds import KindDeclaration
 from .kube import KubeClient
-from .naming import choose_remote_name, owner_among, owner_marker, remote_name
+from .naming import (
+    choose_remote_name,
+    name_of,
+    names_derived_for,
+    owner_among,
+    owner_marker,
+    remote_name,
+)
 from .policies import (
     CREATE_PENDING,
     Adoption,
@@ -47,13 +56,14 @@ from .policies import (
     project_changed,
 )
 from .references import Waiting
-from .registry import Registry
+from .registry import Entry, Registry
 from .requeue import Requeue
 from .resume import Resumed
 from .status import SYNCED_OK, Report, StatusWriter, Verdict
 
 log = logging.getLogger(__name__)
 Adapter = RemoteAdapter[Any, Any]
+LISTING_TTL = 30.0  # seconds a list of the kind's objects answers "is that owner live?"
 
 
 @dataclass
@@ -159,6 +169,8 @@ class Reconciler:
         # load kopf may hand a reconcile an event from before its own final patch (it waits
         # 5 s for that patch to come back, then goes on); see _known_create.
         self._created: dict[str, _Created] = {}
+        # The kind's objects as the API server last listed them, and when (see _listed).
+        self._listing: tuple[float, list[Entry]] | None = None
 
     def adapter_for(self, spec: Any) -> Adapter:
         """The adapter of the API form an object with ``spec`` is in."""
@@ -173,7 +185,9 @@ class Reconciler:
             raise InvalidSpec(str(err)) from None
         adapter = self.adapter_for(spec)
         try:
-            policies = Policies.from_annotations(meta.get("annotations"))
+            policies = Policies.from_annotations(
+                meta.get("annotations"), self.clients.settings.resync_minimum_seconds
+            )
         except PolicyError as err:
             raise InvalidSpec(str(err)) from None
         try:
@@ -210,11 +224,37 @@ class Reconciler:
             registry=self.registry,
         )
 
-    def owner_of(self, marker: str) -> str | None:
-        """Who owns a remote object carrying ``marker``, among the watched objects of this
-        kind: named in NameTaken conditions."""
-        known = self.registry.entries(self.kind.plural)
-        return owner_among(marker, known, self.installation_id, self.kind.crd.kind)
+    async def owned_elsewhere(self, ctx: Context[Any, Any], marker: str) -> bool:
+        """True when ``marker`` is the marker of another live object of this kind: one the
+        registry holds, or, not found there (a restart may not have listed it yet), one the
+        API server lists. Asked only before an adoption would go ahead, so the list is rare."""
+        kind = self.kind.crd.kind
+        owner = owner_among(
+            marker, self.registry.entries(self.kind.plural), self.installation_id, kind
+        )
+        if owner is None:
+            owner = owner_among(marker, await self._listed(), self.installation_id, kind)
+        return owner is not None and (owner.namespace, owner.name) != (ctx.namespace, ctx.name)
+
+    async def _listed(self) -> list[Entry]:
+        """Every object of this kind the operator watches, as the API server lists them. A
+        listing serves LISTING_TTL seconds: a restart resumes every adopted object at once,
+        and one list answers them all."""
+        now = time.monotonic()
+        if self._listing is not None and now - self._listing[0] < LISTING_TTL:
+            return self._listing[1]
+        plural = self.kind.plural
+        watched = self.clients.settings.namespaces
+        paths = [self.kind.resource.path(ns) for ns in watched] or [
+            f"/apis/{GROUP}/{VERSION}/{plural}"
+        ]
+        listed = []
+        for path in paths:
+            for item in (await self.kube.get(path)).get("items") or []:
+                meta = item.get("metadata") or {}
+                listed.append(Entry(plural, meta.get("namespace", ""), meta.get("name", ""), item))
+        self._listing = (now, listed)
+        return listed
 
     # -- reconcile -----------------------------------------------------------------------------
 
@@ -243,7 +283,8 @@ class Reconciler:
         have (paused, adopt-only, a training job deleted remotely) or it may not be bound (not
         ours, adoption not allowed)."""
         ctx, adapter, effects = run.ctx, run.adapter, run.effects
-        remote_id = run.status.get(adapter.id_field) or ctx.policies.external_id
+        recorded = run.status.get(adapter.id_field)
+        remote_id = recorded or ctx.policies.external_id
         if remote_id:
             try:
                 remote = await adapter.get(ctx, str(remote_id))
@@ -251,9 +292,11 @@ class Reconciler:
                 self._created.pop(ctx.uid, None)
                 self._on_drift(run, str(remote_id))
             else:
-                if not run.status.get(adapter.id_field):
+                # An ID in status is checked like any other: whoever may write status could
+                # have put another team's ID there. The GET reads the marker anyway.
+                await self._may_bind(run, _by_id(ctx, remote_id), str(remote_id), remote)
+                if not recorded:
                     effects.event("Normal", "Adopted", f"bound to {remote_id} (external-id)")
-                    self._may_bind(run, Found.EXTERNAL_ID, str(remote_id), remote)
                 return _Bound(str(remote_id), remote)
         if ctx.policies.paused:
             raise _Settled(self._note(run, "Paused", "paused: no remote object is created"))
@@ -269,11 +312,11 @@ class Reconciler:
         if found is not None:
             # A lookup by name yields the list summary; observe() needs the detail.
             remote = await adapter.get(ctx, found[0])
+            await self._may_bind(run, Found.BY_NAME, found[0], remote)
             if ctx.annotations.get(CREATE_PENDING) == ctx.remote_name:
                 effects.event("Normal", "Created", f"recovered interrupted create as {found[0]}")
             else:
                 effects.event("Normal", "Adopted", f"bound to existing {found[0]}")
-            self._may_bind(run, Found.BY_NAME, found[0], remote)
             return _Bound(found[0], remote)
         if ctx.policies.observe_only or ctx.policies.adoption is Adoption.ADOPT:
             message = f"no remote object named {ctx.remote_name!r} to adopt or observe"
@@ -311,15 +354,15 @@ class Reconciler:
                 unknown = "create outcome unknown and not found by name yet"
                 raise RetryLater(Requeue(requeue.CREATE_UNKNOWN, unknown)) from None
             remote_id, remote = found[0], await adapter.get(ctx, found[0])
-            if isinstance(err, errors.AlreadyExists):
-                taken = f"name taken; bound to existing {remote_id}"
-                run.effects.event("Normal", "Adopted", taken)
             # The intent written above goes either way: bound, or refused (a later delete must
             # not look the name up and delete someone else's object).
             run.effects.clear_create_pending = True
             # Bound only if the marker allows: ours (a create of ours whose answer was lost,
             # an interrupted one), or one the object may adopt.
-            self._may_bind(run, Found.BY_NAME, remote_id, remote)
+            await self._may_bind(run, Found.BY_NAME, remote_id, remote)
+            if isinstance(err, errors.AlreadyExists):
+                taken = f"name taken; bound to existing {remote_id}"
+                run.effects.event("Normal", "Adopted", taken)
             self._remember(run, remote_id, {}, intent_version)
             return _Bound(remote_id, remote)
         run.effects.event("Normal", "Created", f"created {ctx.remote_name} as {created.remote_id}")
@@ -438,22 +481,48 @@ class Reconciler:
         phase = None if run.status.get("phase") else reason
         return Report(phase=phase, synced=verdict, ready=verdict)
 
-    def _may_bind(self, run: _Run, found: Found, remote_id: str, remote: Any) -> None:
-        """Bind to a remote object not recorded before only if it is ours or may be adopted;
-        otherwise refuse (raises _Settled)."""
-        ctx = run.ctx
-        marker = run.adapter.marker(ctx, remote)
-        refusal = bind_refusal(
-            found=found,
-            ours=marker == ctx.marker,
-            policies=ctx.policies,
-            allowance=ctx.allowance,
-            namespace=ctx.namespace,
-            remote=f"{ctx.remote_name!r} (ID {remote_id})",
-            owner=self.owner_of(marker) if marker else None,
-        )
+    async def _may_bind(self, run: _Run, found: Found, remote_id: str, remote: Any) -> None:
+        """Go on with a remote object only if it is ours or may be adopted; otherwise refuse
+        (raises _Settled). Called before anything is written to it."""
+        refusal = await self.refusal(run.ctx, run.adapter, found, remote_id, remote)
         if refusal is not None:
             self._refuse(run, refusal)
+
+    async def refusal(
+        self, ctx: Context[Any, Any], adapter: Adapter, found: Found, remote_id: str, remote: Any
+    ) -> Refusal | None:
+        """Why this object may not bind to, write or delete ``remote`` (None: it may).
+
+        Ours is what carries this object's marker; and, for an ID recorded in status only, an
+        object carrying no marker at all under a name the operator derived for this object
+        (one recorded before markers existed, or an LLM model, which had none: the next update
+        marks it). Anything else is adoption (``bind_refusal``)."""
+        marker = adapter.marker(ctx, remote)
+        ours = marker == ctx.marker or (
+            found is Found.RECORDED
+            and marker is None
+            and name_of(remote) in names_derived_for(ctx.namespace, ctx.name, self.installation_id)
+        )
+        if found is Found.RECORDED:
+            where = f"remote object {remote_id}"
+        else:
+            where = f"{ctx.remote_name!r} (ID {remote_id})"
+
+        def decide(owned_elsewhere: bool) -> Refusal | None:
+            return bind_refusal(
+                found=found,
+                ours=ours,
+                policies=ctx.policies,
+                allowance=ctx.allowance,
+                namespace=ctx.namespace,
+                remote=where,
+                owned_elsewhere=owned_elsewhere,
+            )
+
+        refusal = decide(False)
+        if refusal is None and not ours and marker and await self.owned_elsewhere(ctx, marker):
+            refusal = decide(True)
+        return refusal
 
     def _refuse(self, run: _Run, refusal: Refusal) -> None:
         """Synced=False with the refusal; no ID is recorded (status stays as read), and a
@@ -504,10 +573,16 @@ class Reconciler:
 
     async def delete(self, ctx: Context[Any, Any]) -> list[Event]:
         """Delete the remote object (deletionPolicy Delete; the runtime releases Retain without
-        a call); raises RetryLater until ModelArts confirms."""
+        a call); raises RetryLater until ModelArts confirms. A recorded ID is deleted only
+        once the remote object is shown to be this object's (or an allowed adoption): one that
+        is not is left in place and the finalizer released."""
         adapter = self.adapter_for(ctx.spec)
         remote_id = ctx.status.get(adapter.id_field)
-        if known := self._created.pop(ctx.uid, None):
+        known = self._created.pop(ctx.uid, None)
+        made_here = known is not None and (
+            not remote_id or str(remote_id) == str(known.ids[adapter.id_field])
+        )
+        if known is not None:
             remote_id = remote_id or known.ids[adapter.id_field]
         if not ctx.policies.may_write:
             return [("Normal", "Released", "finalizer removed; remote object left in place")]
@@ -516,6 +591,17 @@ class Reconciler:
             raise ProjectChanged(project_changed(recorded, ctx.location).message)
         if not remote_id:
             remote_id = await self._pending_create(ctx, adapter)
+        elif not made_here:
+            try:
+                remote = await adapter.get(ctx, str(remote_id))
+            except errors.NotFound:
+                return [("Normal", "Deleted", f"remote {remote_id} is gone")]
+            refusal = await self.refusal(
+                ctx, adapter, _by_id(ctx, remote_id), str(remote_id), remote
+            )
+            if refusal is not None:
+                left = f"{refusal.message}. The finalizer is removed; {remote_id} is left in place"
+                return [("Warning", refusal.reason, left)]
         if not remote_id:
             return [("Normal", "Released", "nothing was created remotely")]
         try:
@@ -551,3 +637,9 @@ class Reconciler:
         # that is not is someone else's, which deleting this object must not delete.
         remote = await adapter.get(ctx, found[0])
         return found[0] if adapter.marker(ctx, remote) == ctx.marker else None
+
+
+def _by_id(ctx: Context[Any, Any], remote_id: Any) -> Found:
+    """How an object came to the remote ID it acts on: its external-id annotation, or its
+    status alone."""
+    return Found.EXTERNAL_ID if str(remote_id) == ctx.policies.external_id else Found.RECORDED

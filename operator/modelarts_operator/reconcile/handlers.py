@@ -16,7 +16,7 @@ from typing import Any
 
 import kopf
 
-from .. import GROUP, VERSION
+from .. import GROUP, VERSION, sizes
 from ..api import errors
 from ..metrics import METRICS
 from . import requeue, resume
@@ -132,6 +132,8 @@ async def on_reconcile(
     r.resumed.settle(_key(body))  # ... and a confirmation still pending
     old = dict(body.get("status") or {})
     try:
+        if (too_large := sizes.oversized(body)) is not None:
+            raise InvalidSpec(too_large)
         ctx = await r.context(body)
     except (errors.ModelArtsError, InvalidSpec, CredentialsError) as err:
         _report_failure(rt, r, body, patch, old, classify(err))

@@ -65,6 +65,12 @@ class HealthRules:
 OWN_VERBS = frozenset({"get", "list", "watch", "patch", "update"})
 STATUS_VERBS = frozenset({"get", "patch", "update"})
 FINALIZER_VERBS = frozenset({"update"})
+# What the teams that use the kinds get (the chart's aggregated tenant ClusterRoles): read them,
+# and write them (spec, metadata: the policy annotations). Never the status or finalizers
+# subresources: a status names the remote object the operator acts on, and the operator checks
+# it, but a tenant has no business writing it; nor deletecollection (least privilege).
+TENANT_VIEW_VERBS = frozenset({"get", "list", "watch"})
+TENANT_EDIT_VERBS = TENANT_VIEW_VERBS | {"create", "update", "patch", "delete"}
 
 
 @dataclass(frozen=True)

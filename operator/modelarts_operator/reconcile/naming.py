@@ -136,10 +136,51 @@ def marker_of(remote: Any) -> str | None:
     return f"[k8s-owner:{match.group(1)}]" if match else None
 
 
-def owner_among(marker: str, known: Iterable[Any], installation_id: str, kind: str) -> str | None:
-    """``namespace/name`` of the object among ``known`` (objects of one kind with
-    ``namespace`` and ``name`` attributes) whose marker is ``marker``; None if none is."""
+def uid_marker(uid: str) -> str:
+    """The marker of a remote object tagged with a Kubernetes object's UID (a Notebook's owner
+    tag): it names one incarnation of a ``namespace/name``."""
+    return f"[k8s-owner-uid:{uid}]"
+
+
+def owner_among(marker: str, known: Iterable[Any], installation_id: str, kind: str) -> Any | None:
+    """The object among ``known`` (watched objects of one kind: ``namespace``, ``name`` and a
+    ``body`` with its UID) whose marker (or UID marker) is ``marker``; None if none is."""
     for obj in known:
         if owner_marker(installation_id, kind, obj.namespace, obj.name) == marker:
-            return f"{obj.namespace}/{obj.name}"
+            return obj
+        uid = (getattr(obj, "body", None) or {}).get("metadata", {}).get("uid")
+        if uid and uid_marker(uid) == marker:
+            return obj
     return None
+
+
+_NAME_ATTRIBUTES = ("name", "job_name", "model_name", "service_name")
+
+
+def name_of(remote: Any) -> str | None:
+    """A remote object's name, whatever its API calls the field (``metadata.name`` in v2; a
+    mapping's keys alike)."""
+
+    def read(obj: Any, key: str) -> Any:
+        return obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
+
+    for attribute in _NAME_ATTRIBUTES:
+        if isinstance(value := read(remote, attribute), str):
+            return value
+    metadata = read(remote, "metadata")
+    name = read(metadata, "name") if metadata is not None else None
+    return name if isinstance(name, str) else None
+
+
+def names_derived_for(namespace: str, name: str, installation_id: str = "") -> frozenset[str]:
+    """The names this operator ever derived for ``namespace/name``: today's scheme, and the
+    ``<namespace>-<name>`` one used before the ownership marker existed (its objects carry no
+    marker until their next update)."""
+    legacy = _LEGACY_INVALID.sub("-", f"{namespace}-{name}").strip("-_") or "obj"
+    if len(legacy) > 64:
+        digest = hashlib.sha256(f"{namespace}/{name}".encode()).hexdigest()[:8]
+        legacy = f"{legacy[:55].rstrip('-_')}-{digest}"
+    return frozenset({remote_name(namespace, name, installation_id=installation_id), legacy})
+
+
+_LEGACY_INVALID = re.compile(r"[^A-Za-z0-9_-]+")

@@ -65,7 +65,11 @@ class Policies:
         return not (self.observe_only or self.paused)
 
     @classmethod
-    def from_annotations(cls, annotations: Mapping[str, str] | None) -> Policies:
+    def from_annotations(
+        cls, annotations: Mapping[str, str] | None, min_resync: float = 1.0
+    ) -> Policies:
+        """The policies an object's annotations ask for; ``min_resync`` is the shortest
+        resync-period allowed (the operator's ``resync_minimum_seconds``)."""
         ann = annotations or {}
         adoption_raw = ann.get(ADOPTION_POLICY, Adoption.ADOPT_OR_CREATE.value)
         try:
@@ -89,6 +93,12 @@ class Policies:
         resync = DEFAULT_RESYNC_SECONDS
         if raw := ann.get(RESYNC_PERIOD):
             resync = _parse_duration(RESYNC_PERIOD, raw)
+            if resync < min_resync:
+                raise PolicyError(
+                    f"annotation {RESYNC_PERIOD}: {raw!r} is shorter than the {min_resync:g}s "
+                    "the platform allows (each resync is a call against the rate limit all "
+                    "namespaces share; status is polled anyway)"
+                )
         return cls(
             external_id=ann.get(EXTERNAL_ID) or None,
             adoption=adoption,
@@ -136,10 +146,11 @@ def allowance_of(namespace: str, annotations: Mapping[str, str] | None) -> Allow
 
 
 class Found(enum.Enum):
-    """How a reconcile came to a remote object it has not recorded yet."""
+    """How a reconcile came to a remote object."""
 
     EXTERNAL_ID = "external-id"  # the object's external-id annotation names it
     BY_NAME = "by-name"  # a lookup of the remote name found it (or a create found it taken)
+    RECORDED = "recorded"  # the object's status records its ID (whoever wrote that status)
 
 
 @dataclass(frozen=True)
@@ -158,23 +169,40 @@ def bind_refusal(
     allowance: Allowance,
     namespace: str,
     remote: str,
-    owner: str | None,
+    owned_elsewhere: bool,
 ) -> Refusal | None:
-    """Whether a reconcile may bind to a remote object it found; None when it may.
+    """Whether a reconcile may bind to (or act on) a remote object; None when it may.
 
     A remote object carrying this object's marker is ours (an interrupted create, a
     re-applied object). Any other is adopted only when the object asks for it (external-id,
-    adoption-policy, observe-only) and its namespace allows that much; a name that merely
-    turned out taken is never bound silently."""
+    adoption-policy, observe-only) and its namespace allows that much, and never when it
+    carries the marker of another live object of this operator (``owned_elsewhere``): an
+    allowance to import objects made outside the operator is not one to take another team's.
+    A name that merely turned out taken is never bound silently, and an ID in status
+    (anyone allowed to write status could have put it there) is trusted no more than an
+    external-id. Messages name no other object: the owner may be another tenant's."""
     if ours:
         return None
-    whose = owner or "an owner this operator does not know (no owner marker of one of its objects)"
     requested = found is Found.EXTERNAL_ID or policies.adoption_requested or policies.observe_only
+    if found is Found.RECORDED and not requested:
+        return Refusal(
+            "NotOwned",
+            f"the remote ID recorded in status names {remote}, which does not carry this "
+            "object's ownership marker; nothing is changed remotely. If the ID was not written "
+            "by the operator, remove it from status (or bind it with the external-id "
+            "annotation where a cluster admin allows adoption)",
+        )
     if not requested:
         return Refusal(
             "NameTaken",
-            f"remote name {remote} is taken by an object of {whose}; choose another name in "
-            "the spec (or ask for adoption where a cluster admin allows it)",
+            f"remote name {remote} is taken by another object; choose another name in the "
+            "spec (or ask for adoption where a cluster admin allows it)",
+        )
+    if owned_elsewhere:
+        return Refusal(
+            "NotOwned",
+            f"{remote} belongs to another object managed by this operator; it is never "
+            "adopted, whatever the namespace allows",
         )
     needed = Allowance.OBSERVE if policies.observe_only else Allowance.MANAGE
     if allowance >= needed:
@@ -182,9 +210,8 @@ def bind_refusal(
     what = "observe-only" if needed is Allowance.OBSERVE else "managed"
     return Refusal(
         "AdoptionNotAllowed",
-        f"{what} adoption of {remote} (owned by {whose}) is not allowed in namespace "
-        f"{namespace}: a cluster admin allows it with the Namespace annotation "
-        f"{ALLOW_ADOPTION}={needed.name.lower()}",
+        f"{what} adoption of {remote} is not allowed in namespace {namespace}: a cluster "
+        f"admin allows it with the Namespace annotation {ALLOW_ADOPTION}={needed.name.lower()}",
     )
 
 

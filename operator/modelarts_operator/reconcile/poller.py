@@ -139,6 +139,8 @@ class Poller:
                 if synced.get("reason") != "ProjectChanged":
                     await self.rt.poke(entry, "the namespace points to another project")
                 continue
+            if _refused_as_not_owned(entry):
+                continue  # its recorded ID is not its own: nothing of that object is mirrored
             adapters[form.name] = form.adapter
             scope = form.adapter.poll_scope(entry, self.rt.registry)
             groups[(client, form.name, scope)].append(entry)
@@ -465,3 +467,10 @@ def _shows_blinding(entry: Entry) -> bool:
     return synced.get("status") == "False" and str(synced.get("message") or "").startswith(
         _listing(entry)
     )
+
+
+def _refused_as_not_owned(entry: Entry) -> bool:
+    """True when the reconcile refused the remote ID the object's status records (it names a
+    remote object that is not this one's): polling must not mirror that object's state."""
+    synced = cond.get_condition(entry.status.get("conditions"), cond.SYNCED) or {}
+    return synced.get("status") == "False" and synced.get("reason") == "NotOwned"

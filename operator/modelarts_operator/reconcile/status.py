@@ -19,11 +19,12 @@ The conditions (their reasons and what each means: ``reasons.py``, also in the C
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from .. import reasons
 from . import conditions as cond
@@ -91,9 +92,29 @@ class StatusWriter:
         new["conditions"] = _set(conditions, cond.FAILED, failed_verdict(conditions), generation)
         if report.observed:
             new["observedGeneration"] = generation
-        typed = self.model.model_validate(new)
+        try:
+            typed = self.model.model_validate(new)
+        except ValidationError as err:
+            typed = self.model.model_validate(_within_bounds(new, err))
         rendered: dict[str, Any] = typed.model_dump(by_alias=True, exclude_none=True, mode="json")
         return rendered
+
+
+def _within_bounds(status: dict[str, Any], err: ValidationError) -> dict[str, Any]:
+    """``status`` with every text and list the schema finds too long cut to its bound (a
+    remote message, a job's task list): what ModelArts says can be longer than the status
+    schema keeps (its size budget), and a status that cannot be written helps nobody. Any
+    other error is the operator's own and is raised."""
+    cut = copy.deepcopy(status)
+    for problem in err.errors():
+        if problem["type"] not in ("string_too_long", "too_long"):
+            raise err
+        *parents, last = problem["loc"]
+        holder: Any = cut
+        for key in parents:
+            holder = holder[key]
+        holder[last] = holder[last][: problem["ctx"]["max_length"]]
+    return cut
 
 
 def _set(

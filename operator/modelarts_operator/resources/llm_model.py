@@ -6,10 +6,14 @@ found again). DataArts has no show call, so a model is read by listing with its 
 the poller reads every watched model of a workspace from the list pages (100 items, item
 offset): a list item is the whole model.
 
-The description is updated in place (PUT). A version never changes: a changed
-``spec.llm.version`` carries a new name (admission refuses otherwise) and is added by a PUT
-with ``version``; DataArts builds it asynchronously and makes it current once built. The
-version is looked up by name before that PUT, so a PUT whose answer was lost is not repeated.
+The description is updated in place (PUT); it ends with the ownership marker, as the other
+forms' descriptions do (DataArts models have no tags), so an interrupted create is found again
+as this object's and a model of someone else's is never taken for it.
+
+A version never changes: a changed ``spec.llm.version`` carries a new name (admission refuses
+otherwise) and is added by a PUT with ``version``; DataArts builds it asynchronously and makes
+it current once built. The version is looked up by name before that PUT, so a PUT whose answer
+was lost is not repeated.
 Naming an older version again switches back to it (``current_version_id``). DataArts reports
 no build state, so a version still building and one whose build failed look alike: neither
 is current, and the Model stays Publishing.
@@ -48,6 +52,7 @@ from ..reconcile.adapter import (
     Updated,
     confirmed_gone,
 )
+from ..reconcile.naming import marked_description
 from ..reconcile.references import to_wire
 from ..reconcile.registry import Entry, Registry
 from .model_common import ModelAdapter
@@ -59,6 +64,7 @@ VERSION_PAGES: Paging[DataArtsModelVersionList, DataArtsModelVersion] = Paging(
     items=lambda page: page.versions, total=lambda page: page.total
 )
 LlmContext = Context[ModelSpec, Refs]
+DESCRIPTION_LENGTH = 1024  # the description's 0-1024 (2020 API reference, DataArts models)
 
 
 def _llm(spec: ModelSpec) -> LlmModel:
@@ -76,14 +82,21 @@ def _stamp(value: dt.datetime | None) -> str | None:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _description(ctx: LlmContext) -> str:
+    """The remote description: the spec's, then this object's ownership marker."""
+    return marked_description(_llm(ctx.spec).description, ctx.marker, DESCRIPTION_LENGTH)
+
+
 def _version_input(llm: LlmModel) -> ModelVersionInput:
     return ModelVersionInput.model_validate(to_wire(llm.version))
 
 
-def create_request(llm: LlmModel, name: str) -> DataArtsModelCreateRequest:
-    """The create body: spec.llm as it is (less its workspace, a path parameter), named."""
+def create_request(llm: LlmModel, name: str, description: str) -> DataArtsModelCreateRequest:
+    """The create body: spec.llm as it is (less its workspace, a path parameter), named, with
+    the remote description (the spec's and the ownership marker)."""
     wire = to_wire(llm, "workspace_id")
     wire["name"] = name
+    wire["description"] = description
     return DataArtsModelCreateRequest.model_validate(wire)
 
 
@@ -116,7 +129,7 @@ class LlmModelAdapter(ModelAdapter[Refs]):
         current until DataArts has built it."""
         llm = _llm(ctx.spec)
         created = await ctx.client.dataarts.create_model(
-            llm.workspace_id, create_request(llm, ctx.remote_name)
+            llm.workspace_id, create_request(llm, ctx.remote_name, _description(ctx))
         )
         recorded: dict[str, Any] = {"versionName": llm.version.name}
         if created.version_id:
@@ -130,8 +143,8 @@ class LlmModelAdapter(ModelAdapter[Refs]):
         updated = Updated(remote)
         request = DataArtsModelUpdateRequest()
         changed: list[str] = []
-        if (llm.description or "") != (remote.description or ""):
-            request.description = llm.description or ""
+        if (description := _description(ctx)) != (remote.description or ""):
+            request.description = description
             changed.append("description")
         added = False
         wanted = llm.version.name

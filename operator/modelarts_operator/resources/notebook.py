@@ -2,9 +2,13 @@
 
 Names repeat remotely, so the shared "intent, create, look up by name" is not enough for
 exactly-once: right after the create the notebook is tagged with this object's UID
-(``OWNER_TAG``), and ``find`` looks up by name and that tag. A crash (or a lost answer)
-between create and tagging leaves an untagged notebook; ``find`` then takes the one notebook
-of that name created since this object was, carrying no owner tag, and tags it.
+(``OWNER_TAG``), and ``find`` looks up by name and that tag. The create itself already marks
+the notebook as this object's: its description ends with the ownership marker, as the other
+kinds' do. A crash (or a lost answer) between create and tagging leaves an untagged notebook;
+``find`` then answers the one of that name created since this object was and carrying its
+marker, and the reconcile's update tags it. ``find`` writes nothing: an untagged notebook
+without this object's marker (one made in the console) is someone else's, which only an
+adoption the Namespace allows may take (the reconcile decides, before any tag is written).
 
 Updates follow what the API allows: name, description and EVS size at any settled state; the
 image, flavor, custom spec and SSH endpoints only while STOPPED. Asked for on a running
@@ -50,8 +54,7 @@ from ..reconcile.adapter import (
 )
 from ..reconcile.kinds import Form, HealthRules, KindDeclaration, Reference
 from ..reconcile.kube import Kind
-from ..reconcile.naming import desired_tags, tag_changes
-from ..reconcile.policies import CREATE_PENDING
+from ..reconcile.naming import desired_tags, marked_description, marker_of, tag_changes, uid_marker
 from ..reconcile.references import from_millis, recorded_workspace_id, to_wire, workspace_id
 from ..reconcile.registry import Entry
 from ..reconcile.requeue import Requeue
@@ -64,6 +67,7 @@ BUSY = frozenset({"INIT", "CREATING", "STARTING", "STOPPING", "DELETING", "SNAPS
 FAILED = frozenset({"CREATE_FAILED", "START_FAILED", "DELETE_FAILED", "ERROR"})
 VOLUME_SETTLING = frozenset({"INITIALIZING", "RESIZING", "DELETING"})
 MINUTE_MS = 60_000
+DESCRIPTION_LENGTH = 512  # the API's limit (SDK NotebookCreateRequest.description)
 
 
 class StopRequired(errors.StateConflict):
@@ -191,10 +195,11 @@ def _lease(spec: NotebookSpec) -> LeaseRequest | None:
 
 
 def create_request(
-    spec: NotebookSpec, name: str, image_id: str, workspace_id: str
+    spec: NotebookSpec, name: str, image_id: str, workspace_id: str, description: str
 ) -> NotebookCreateRequest:
     """The create body the spec describes: its sub-models as they are; the image resolved to
-    its ID, the lease in the API's milliseconds, ssh as the API's SSH endpoint."""
+    its ID, the lease in the API's milliseconds, ssh as the API's SSH endpoint; the remote
+    description (the spec's and the ownership marker)."""
     return NotebookCreateRequest(
         name=name,
         image_id=image_id,
@@ -202,7 +207,7 @@ def create_request(
         flavor=spec.flavor,
         custom_spec=spec.custom_spec,
         pool_id=spec.pool_id,
-        description=spec.description,
+        description=description,
         workspace_id=workspace_id,
         lease=_lease(spec),
         endpoints=_endpoints(spec),
@@ -249,43 +254,49 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec, NotebookRefs]):
             refs.image_id = str(found.id)
         return refs.image_id
 
-    # -- lookup: by name and mark, then by name and creation time ---------------------------
+    # -- lookup: by name and tag, by name and marker, then what may be adopted ----------------
 
     async def find(self, ctx: NotebookContext) -> tuple[str, Any] | None:
+        """This object's notebook: tagged with its UID; else an untagged one carrying its
+        marker and created since the object was (a create whose tagging was interrupted).
+        Asked to adopt or observe, the one untagged notebook of that name (refused by the
+        reconcile unless the Namespace allows the adoption). A read: nothing is tagged here."""
         notebooks, ws = ctx.client.notebooks, ctx.refs.workspace_id
         marked = await notebooks.find_marked(ctx.remote_name, {OWNER_TAG: ctx.uid}, workspace_id=ws)
         if marked:
             ours = min(marked, key=lambda nb: nb.create_at or 0)
             return str(ours.id), ours
-        if CREATE_PENDING in ctx.annotations:
+        named = await notebooks.find_named(ctx.remote_name, workspace_id=ws)
+        untagged = [nb for nb in named if _owner_tag(nb) is None]
+        interrupted = [nb for nb in untagged if marker_of(nb) == ctx.marker]
+        if interrupted:
             since = await self._created_ms(ctx) - CLOCK_SKEW_MS
-        else:  # adopting an existing notebook: it predates this object
-            since = None
-        named = await notebooks.find_named(ctx.remote_name, created_since_ms=since, workspace_id=ws)
-        unmarked = [nb for nb in named if _owner_tag(nb) is None]
-        if not unmarked:
-            return None
-        if len(unmarked) > 1:
+            interrupted = [nb for nb in interrupted if (nb.create_at or 0) >= since]
+        if interrupted:
+            ours = min(interrupted, key=lambda nb: nb.create_at or 0)
+            return str(ours.id), ours
+        if not (ctx.policies.adoption_requested or ctx.policies.observe_only):
+            return None  # names repeat: a stranger's notebook of this name takes nothing
+        if len(untagged) > 1:
             raise errors.StateConflict(
                 error_code="AmbiguousNotebook",
                 error_msg=(
-                    f"{len(unmarked)} untagged notebooks are named {ctx.remote_name!r}; "
-                    "tag the one to bind with "
-                    f"{OWNER_TAG}={ctx.uid} or delete the others"
+                    f"{len(untagged)} untagged notebooks are named {ctx.remote_name!r}; "
+                    "name the one to adopt with the external-id annotation or delete the others"
                 ),
             )
-        ours = unmarked[0]
-        if since is not None and ctx.policies.may_write:
-            # Our interrupted create (named so, created since this object, untagged): finish
-            # it. A notebook to adopt is tagged only once the binding is allowed (update).
-            await notebooks.add_tags(str(ours.id), {OWNER_TAG: ctx.uid})
-        return str(ours.id), ours
+        return (str(untagged[0].id), untagged[0]) if untagged else None
 
     def marker(self, ctx: NotebookContext, remote: Any) -> str | None:
         """Notebook names repeat remotely, so ownership is the owner tag: a notebook tagged
-        with this object's UID carries this object's marker."""
-        if _owner_tag(remote) == ctx.uid:
+        with this object's UID carries this object's marker, one tagged with another UID that
+        object's (``uid_marker``). An untagged one is judged by its description's marker (set
+        by the create, before the tag)."""
+        tag = _owner_tag(remote)
+        if tag == ctx.uid:
             return ctx.marker
+        if tag is not None:
+            return uid_marker(tag)
         return super().marker(ctx, remote)
 
     async def _created_ms(self, ctx: NotebookContext) -> int:
@@ -302,7 +313,11 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec, NotebookRefs]):
     async def create(self, ctx: NotebookContext) -> Created:
         spec = ctx.spec
         request = create_request(
-            spec, ctx.remote_name, await self._image_id(ctx), ctx.refs.workspace_id
+            spec,
+            ctx.remote_name,
+            await self._image_id(ctx),
+            ctx.refs.workspace_id,
+            marked_description(spec.description, ctx.marker, DESCRIPTION_LENGTH),
         )
         created = await ctx.client.notebooks.create(request)
         await ctx.client.notebooks.add_tags(str(created.id), _tags(ctx))
@@ -402,8 +417,10 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec, NotebookRefs]):
         changes: dict[str, Any] = {}
         if remote.name != ctx.remote_name:
             changes["name"] = ctx.remote_name
-        if spec.description is not None and spec.description != (remote.description or ""):
-            changes["description"] = spec.description
+        if spec.description is not None:
+            description = marked_description(spec.description, ctx.marker, DESCRIPTION_LENGTH)
+            if description != (remote.description or ""):
+                changes["description"] = description
         have = remote.volume.capacity if remote.volume else None
         want = spec.volume.capacity
         if spec.volume.category == "EVS" and want is not None and have is not None and want > have:

@@ -43,6 +43,7 @@ from ..reconcile.adapter import (
     keyed,
 )
 from ..reconcile.naming import desired_tags, marked_description, tag_changes
+from ..reconcile.policies import Refusal
 from ..reconcile.references import from_millis
 from ..reconcile.registry import Entry
 from ..reconcile.requeue import Requeue
@@ -384,6 +385,15 @@ class TrainingJobV2Adapter(TrainingJobAdapter):
                 if job is None:
                     unknown = f"create of {name} outcome unknown; looking again"
                     raise RetryLater(Requeue(requeue.CREATE_UNKNOWN, unknown)) from None
+        if self.marker(ctx, job) != ctx.marker:
+            # A job of that name is someone else's (not a rerun of ours whose answer was
+            # lost): neither bound nor the old job retired for it.
+            updated.refusal = Refusal(
+                "NameTaken",
+                f"remote name {name!r} (the job for generation {ctx.generation}) is taken by "
+                "another object; the current job is left as it is",
+            )
+            return
         policy = ctx.spec.previous_job_policy or "Retain"
         await self._retire(ctx, old_id, old, delete=policy == "Delete")
         previous = [p for p in ctx.status.get("previousJobs") or [] if p.get("jobId") != old_id]

@@ -53,6 +53,7 @@ CONTRACT_ENV = {
     "MODELARTS_NAMESPACES",
     "MODELARTS_POLL_ACTIVE_SECONDS",
     "MODELARTS_POLL_SETTLED_SECONDS",
+    "MODELARTS_RESYNC_MINIMUM_SECONDS",
     "MODELARTS_API_QPS",
     "MODELARTS_API_BURST",
     "MODELARTS_METRICS_PORT",
@@ -76,8 +77,22 @@ def rules_of(role: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
     return flat
 
 
+TENANT_ROLES = ("-view", "-edit")  # the ClusterRoles for the teams (tenant-roles.yaml)
+
+
+def operators(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The objects without the teams' ClusterRoles: what the operator itself is granted."""
+    return [
+        o
+        for o in objects
+        if not (o["kind"] == "ClusterRole" and o["metadata"]["name"].endswith(TENANT_ROLES))
+    ]
+
+
 def all_rules(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [r for o in objects if o["kind"] in ("Role", "ClusterRole") for r in o["rules"]]
+    """The rules granted to the operator."""
+    roles = operators(objects)
+    return [r for o in roles if o["kind"] in ("Role", "ClusterRole") for r in o["rules"]]
 
 
 LEADER = "-leader-election"
@@ -121,7 +136,7 @@ def test_cluster_scope_grants_exactly_the_contract_in_one_cluster_role(render: R
     objects = render()
     assert tenant_roles(objects) == []
     assert tenant_roles(objects, "RoleBinding") == []
-    role = one(objects, "ClusterRole")
+    role = one(operators(objects), "ClusterRole")
     assert rules_of(role) == {**CLUSTER_ONLY_RULES, **NAMESPACED_RULES}
     binding = one(objects, "ClusterRoleBinding")
     assert binding["roleRef"] == {
@@ -144,7 +159,7 @@ def container_sa(objects: list[dict[str, Any]]) -> str:
 
 def test_namespaced_scope_binds_a_role_in_each_watched_namespace(render: Render) -> None:
     objects = render({**NAMESPACED})
-    cluster_role = one(objects, "ClusterRole")
+    cluster_role = one(operators(objects), "ClusterRole")
     assert rules_of(cluster_role) == CLUSTER_ONLY_RULES
     roles = {r["metadata"]["namespace"]: r for r in tenant_roles(objects)}
     assert set(roles) == {"team-a", "team-b"}
@@ -242,6 +257,75 @@ def test_secrets_are_readable_only_by_name(
     assert env.get("MODELARTS_CREDENTIALS_SECRET_NAMES", "").split(",") == (
         values.get("credentials", {}).get("namespaceSecretNames", ["modelarts-credentials"]) or [""]
     )
+
+
+# --- the teams' ClusterRoles ------------------------------------------------------------------
+
+
+def tenant_cluster_roles(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The teams' ClusterRoles by their suffix (view, edit)."""
+    found = {}
+    for role in by_kind(objects, "ClusterRole"):
+        name = role["metadata"]["name"]
+        if name.endswith(TENANT_ROLES):
+            found[name.rsplit("-", 1)[1]] = role
+    return found
+
+
+VIEW = {"get", "list", "watch"}
+EDIT = VIEW | {"create", "update", "patch", "delete"}
+
+
+def test_tenant_roles_read_and_write_every_kind_and_nothing_of_the_operators(
+    render: Render,
+) -> None:
+    """Issue 24: view and edit for the teams, rendered from the kinds' declarations (a new
+    kind is in them at once), never the status or finalizers subresources (a status names
+    the remote object the operator acts on) and no Secrets by default (a namespace's
+    credentials Secret holds the project's AK/SK)."""
+    roles = tenant_cluster_roles(render())
+    assert set(roles) == {"view", "edit"}
+    view, edit = rules_of(roles["view"]), rules_of(roles["edit"])
+    assert view == {**{(GROUP, k): VIEW for k in KINDS}, ("", "events"): VIEW}
+    assert edit == {**{(GROUP, k): EDIT for k in KINDS}, ("", "events"): VIEW}
+    for rules in (view, edit):
+        assert not [r for g, r in rules if "/" in r]  # no subresource at all
+        assert ("", "secrets") not in rules
+    labels = roles["view"]["metadata"]["labels"]
+    for built_in in ("view", "edit", "admin"):
+        assert labels[f"rbac.authorization.k8s.io/aggregate-to-{built_in}"] == "true"
+    labels = roles["edit"]["metadata"]["labels"]
+    assert "rbac.authorization.k8s.io/aggregate-to-view" not in labels
+    assert labels["rbac.authorization.k8s.io/aggregate-to-edit"] == "true"
+
+
+def test_tenant_roles_aggregate_only_when_asked_and_go_with_rbac(render: Render) -> None:
+    roles = tenant_cluster_roles(render({"tenantRoles": {"aggregate": False}}))
+    for role in roles.values():
+        assert not [k for k in role["metadata"]["labels"] if k.startswith("rbac.")]
+    assert tenant_cluster_roles(render({"tenantRoles": {"create": False}})) == {}
+
+
+@pytest.mark.parametrize(
+    ("secrets", "named", "any_name"),
+    [
+        ("write", {"update", "patch"}, {"create"}),
+        ("readWrite", {"get", "list", "watch", "update", "patch", "delete"}, {"create"}),
+    ],
+)
+def test_tenant_roles_get_secrets_only_when_a_value_asks(
+    render: Render, secrets: str, named: set[str], any_name: set[str]
+) -> None:
+    """``write`` lets a team set its credentials Secret without reading it back; the names
+    are the ones the operator reads (create cannot be limited by name)."""
+    edit = tenant_cluster_roles(render({"tenantRoles": {"secrets": secrets}}))["edit"]
+    rules = [r for r in edit["rules"] if r["resources"] == ["secrets"]]
+    assert {tuple(sorted(r["verbs"])): r.get("resourceNames") for r in rules} == {
+        tuple(sorted(named)): ["modelarts-credentials"],
+        tuple(sorted(any_name)): None,
+    }
+    view = tenant_cluster_roles(render({"tenantRoles": {"secrets": secrets}}))["view"]
+    assert not [r for r in view["rules"] if "secrets" in r["resources"]]
 
 
 def test_rbac_create_false_renders_no_rbac(render: Render) -> None:
@@ -459,6 +543,7 @@ def test_every_contract_variable_is_set_from_values(render: Render) -> None:
                 "caBundle": {"configMapName": "corp-ca", "key": "bundle.pem"},
                 "pollActiveSeconds": 5,
                 "pollSettledSeconds": 120,
+                "resyncMinimumSeconds": 600,
                 "apiQps": 7.5,
                 "apiBurst": 15,
             },
@@ -486,6 +571,7 @@ def test_every_contract_variable_is_set_from_values(render: Render) -> None:
         "MODELARTS_LEADER_ELECTION_LEASE_SECONDS": "15",
         "MODELARTS_POLL_ACTIVE_SECONDS": "5",
         "MODELARTS_POLL_SETTLED_SECONDS": "120",
+        "MODELARTS_RESYNC_MINIMUM_SECONDS": "600",
         "MODELARTS_PROJECT_ID": "0123456789abcdef",
         "MODELARTS_REGION": "ap-southeast-1",
     }

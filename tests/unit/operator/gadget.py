@@ -201,11 +201,17 @@ class FakeKube:
     """The Kubernetes writes the reconcile and the poller make, recorded; each annotation
     write answers the next resourceVersion."""
 
-    def __init__(self) -> None:
+    def __init__(self, listed: list[dict[str, Any]] | None = None) -> None:
         self.annotations: list[dict[str, str]] = []
         self.metadata: list[dict[str, Any]] = []
         self.status_patches: list[dict[str, Any]] = []
         self.version = 1
+        self.listed = listed or []  # the objects a list of the kind answers
+        self.lists: list[str] = []
+
+    async def get(self, path: str) -> Any:
+        self.lists.append(path)
+        return {"items": self.listed}
 
     async def patch_annotations(self, kind: Kind, ns: str, name: str, ann: dict[str, str]) -> Any:
         self.annotations.append(ann)

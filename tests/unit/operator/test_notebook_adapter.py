@@ -18,7 +18,8 @@ from modelarts_operator.crd.notebook import NotebookSpec
 from modelarts_operator.crd.service import ServiceSpec
 from modelarts_operator.emulator.server import Emulator
 from modelarts_operator.reconcile.adapter import Context
-from modelarts_operator.reconcile.policies import CREATE_PENDING, Policies
+from modelarts_operator.reconcile.naming import owner_marker, uid_marker
+from modelarts_operator.reconcile.policies import ADOPTION_POLICY, CREATE_PENDING, Policies
 from modelarts_operator.reconcile.registry import Entry
 from modelarts_operator.resources import notebook, service
 from modelarts_operator.resources.notebook import NotebookAdapter, NotebookRefs
@@ -35,13 +36,14 @@ SVC_LIST = "GET /v2/{project_id}/services"
 UID = "0b9f5a3e-uid"
 
 
-async def _notebook(client: ModelArtsClient, name: str) -> str:
+async def _notebook(client: ModelArtsClient, name: str, description: str | None = None) -> str:
     created = await client.notebooks.create(
         NotebookCreateRequest(
             name=name,
             image_id=IMAGE_ID,
             flavor="modelarts.vm.cpu.2u",
             volume=VolumeMount(category="EVS", ownership="MANAGED"),
+            description=description,
         )
     )
     return str(created.id)
@@ -133,8 +135,12 @@ class _Kube:
         return {"metadata": {"creationTimestamp": self.created}}
 
 
+MARKER = owner_marker("", "Notebook", "ns", "nb")
+TAGS = "POST /v1/{project_id}/notebooks/{id}/tags/create"
+
+
 def _ctx(
-    client: ModelArtsClient, name: str, *, pending: bool, created: str
+    client: ModelArtsClient, name: str, *, created: str, **annotations: str
 ) -> Context[NotebookSpec, NotebookRefs]:
     spec = NotebookSpec.model_validate({"image": {"id": IMAGE_ID}, "flavor": "modelarts.vm.cpu.2u"})
     ctx = Context(
@@ -143,13 +149,14 @@ def _ctx(
         generation=1,
         spec=spec,
         status={},
-        annotations={CREATE_PENDING: name} if pending else {},
-        policies=Policies.from_annotations({}),
+        annotations={CREATE_PENDING: name, **annotations},
+        policies=Policies.from_annotations(annotations),
         client=client,
         remote_name=name,
         uid=UID,
         kube=_Kube(created),  # type: ignore[arg-type]
         refs=NotebookRefs(),
+        marker=MARKER,
     )
     return ctx
 
@@ -158,46 +165,80 @@ def _iso(ms: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))
 
 
-async def test_recovery_takes_the_one_untagged_notebook_since_the_object_and_marks_it(
+async def test_recovery_takes_our_untagged_notebook_and_writes_nothing(
     emu: Emulator, client: ModelArtsClient
 ) -> None:
+    """An interrupted create left our notebook untagged: found by name and our marker (its
+    description's, set by the create), created since the object. The lookup tags nothing (the
+    reconcile's update does, once the bind is decided)."""
     before = await _notebook(client, "dup")  # someone else's, created long before
     await client.notebooks.add_tags(before, {notebook.OWNER_TAG: "another-uid"})
     emu.advance(600)
     created = _iso(emu.core.now_ms())
-    ours = await _notebook(client, "dup")  # our create; the crash came before the tag
-    ctx = _ctx(client, "dup", pending=True, created=created)
+    ours = await _notebook(client, "dup", f"mine {MARKER}")  # the crash came before the tag
+    ctx = _ctx(client, "dup", created=created)
+    emu.core.calls.clear()
     found = await NOTEBOOKS.find(ctx)
     assert found is not None
     assert found[0] == ours
-    assert (await client.notebooks.get(ours)).has_tags({notebook.OWNER_TAG: UID})
-    # once marked, the lookup goes by the mark
+    assert NOTEBOOKS.marker(ctx, found[1]) == MARKER
+    assert emu.calls(TAGS) == 0
+    assert not (await client.notebooks.get(ours)).tags
+
+
+async def test_an_untagged_notebook_of_someone_else_is_never_taken_for_an_interrupted_create(
+    emu: Emulator, client: ModelArtsClient
+) -> None:
+    """Issue 24's takeover: a tenant sets the create-pending annotation (and asks to adopt)
+    naming a notebook made in the console after its object. The lookup finds it only as one
+    to adopt (the reconcile refuses that without the Namespace's allowance) and tags nothing;
+    without the adoption request it finds nothing (names repeat: a create goes ahead)."""
+    created = _iso(emu.core.now_ms())
+    emu.advance(5)
+    console = await _notebook(client, "victim", "made in the console")
     emu.core.calls.clear()
-    again = await NOTEBOOKS.find(ctx)
-    assert again is not None
-    assert again[0] == ours
-    assert emu.calls(NB_LIST) == 1  # the lookup by mark found it: no lookup by time
+    assert await NOTEBOOKS.find(_ctx(client, "victim", created=created)) is None
+    adopting = _ctx(client, "victim", created=created, **{ADOPTION_POLICY: "adopt"})
+    found = await NOTEBOOKS.find(adopting)
+    assert found is not None
+    assert found[0] == console
+    assert NOTEBOOKS.marker(adopting, found[1]) is None  # not ours: adoption, if allowed
+    assert emu.calls(TAGS) == 0
+    assert not (await client.notebooks.get(console)).tags
 
 
-async def test_recovery_refuses_to_guess_between_two_untagged_notebooks(
+async def test_a_notebook_tagged_for_another_object_carries_that_objects_marker(
+    emu: Emulator, client: ModelArtsClient
+) -> None:
+    other = await _notebook(client, "tagged", f"copied {MARKER}")
+    await client.notebooks.add_tags(other, {notebook.OWNER_TAG: "another-uid"})
+    ctx = _ctx(client, "tagged", created=_iso(emu.core.now_ms()))
+    assert await NOTEBOOKS.find(ctx) is None
+    remote = await client.notebooks.get(other)
+    assert NOTEBOOKS.marker(ctx, remote) == uid_marker("another-uid")
+
+
+async def test_adoption_refuses_to_guess_between_two_untagged_notebooks(
     emu: Emulator, client: ModelArtsClient
 ) -> None:
     created = _iso(emu.core.now_ms())
     await _notebook(client, "twin")
     await _notebook(client, "twin")
-    ctx = _ctx(client, "twin", pending=True, created=created)
+    ctx = _ctx(client, "twin", created=created, **{ADOPTION_POLICY: "adopt"})
     with pytest.raises(errors.StateConflict) as raised:
         await NOTEBOOKS.find(ctx)
     assert raised.value.error_code == "AmbiguousNotebook"
-    assert notebook.OWNER_TAG in str(raised.value.error_msg)
+    assert "external-id" in str(raised.value.error_msg)
 
 
 async def test_an_older_untagged_notebook_is_not_taken_for_an_interrupted_create(
     emu: Emulator, client: ModelArtsClient
 ) -> None:
-    await _notebook(client, "old")
+    """One carrying our marker but made before this object (an earlier object of the same
+    name, deleted with Retain before it was tagged) is not this object's create."""
+    await _notebook(client, "old", f"earlier {MARKER}")
     emu.advance(600)
-    ctx = _ctx(client, "old", pending=True, created=_iso(emu.core.now_ms()))
+    ctx = _ctx(client, "old", created=_iso(emu.core.now_ms()))
     assert await NOTEBOOKS.find(ctx) is None
 
 

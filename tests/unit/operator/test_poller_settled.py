@@ -71,3 +71,16 @@ async def test_a_view_changed_by_someone_else_is_compared_again(renders: list[st
     assert rt.kube.writes == 1
     assert body["status"]["phase"] == "Succeeded"  # the remote state wins back
     assert synced(rt, "job-000")["status"] == "True"
+
+
+async def test_an_object_whose_recorded_id_was_refused_is_not_polled() -> None:
+    """Issue 24: a status ID refused as not this object's (Synced=False NotOwned) names
+    someone else's remote object; polling would mirror that object's state into this status."""
+    from modelarts_operator.reconcile import conditions as cond
+
+    refused = cond.set_condition(None, cond.SYNCED, False, "NotOwned", "not ours", 1)
+    poller, rt, jobs = stack(["forged"], conditions=refused)
+    jobs.remote_status = "Running"
+    assert await poller.cycle() is False
+    assert rt.kube.writes == 0
+    assert rt.kube.objects["forged"]["status"]["phase"] == "Succeeded"

@@ -53,10 +53,24 @@ def ours(**fields: Any) -> Callable[[Remote], None]:
     return lambda remote: remote.add(DERIVED, MARKER, **fields) and None
 
 
+OTHER = ("other-team", NAME)  # another team's object of this kind
+OTHERS_MARKER = owner_marker("", "Gadget", *OTHER)
+
+
 def strangers(**fields: Any) -> Callable[[Remote], None]:
     """The remote world holds someone else's gadget (g-1) under this object's name."""
-    other = owner_marker("", "Gadget", "other-team", NAME)
-    return lambda remote: remote.add(DERIVED, other, **fields) and None
+    return lambda remote: remote.add(DERIVED, OTHERS_MARKER, **fields) and None
+
+
+def unmarked(name: str = DERIVED) -> Callable[[Remote], None]:
+    """The remote world holds a gadget without any marker (made in the console, or by the
+    operator before markers existed) named ``name`` (g-1)."""
+    return lambda remote: remote.add(name) and None
+
+
+def live(namespace: str, name: str) -> dict[str, Any]:
+    """An object of this kind as the API server lists it."""
+    return {"metadata": {"namespace": namespace, "name": name, "uid": f"uid-{namespace}"}}
 
 
 BOUND = {"gadgetId": "g-1", "builtFrom": 1, "remoteName": DERIVED, "location": HERE}
@@ -74,6 +88,8 @@ class Case:
     fail: dict[str, list[Exception]] = field(default_factory=dict)
     allowance: Allowance = Allowance.NONE
     recreate: bool = True
+    registered: list[dict[str, Any]] = field(default_factory=list)  # in the registry
+    listed: list[dict[str, Any]] = field(default_factory=list)  # listed by the API server
     # -- what the reconcile must do
     calls: list[str] | None = None  # remote calls, in order
     events: list[str] | None = None  # event reasons, in order
@@ -204,7 +220,7 @@ CASES: dict[str, Case] = {
         remote=strangers(),
         fail={"create": [errors.AlreadyExists(error_code="ModelArts.0101")]},
         calls=["create", "find", "get"],
-        events=["Adopted", "NameTaken"],
+        events=["NameTaken"],
         synced=("False", "NameTaken"),
         failed="True",
         gadget_id=None,
@@ -265,7 +281,7 @@ CASES: dict[str, Case] = {
         annotations={EXTERNAL_ID: "g-1"},
         remote=strangers(),
         calls=["get"],
-        events=["Adopted", "AdoptionNotAllowed"],
+        events=["AdoptionNotAllowed"],
         synced=("False", "AdoptionNotAllowed"),
         gadget_id=None,
         requeue=requeue.SLOW,
@@ -318,6 +334,92 @@ CASES: dict[str, Case] = {
         ready=("True", "Ready"),
         gadget_id="g-1",
         status_has={"size": 1},
+    ),
+    "ForgedStatusId": Case(
+        "Issue 24: an ID written into status (by anyone allowed to write status) naming "
+        "another team's object is checked on the GET that reads it: NotOwned, nothing "
+        "written remotely although the spec differs, the ID left for a person to remove.",
+        spec={"size": 3},
+        status={**BOUND, "conditions": synced_at(1), "observedGeneration": 1},
+        remote=strangers(),
+        registered=[live(*OTHER)],
+        calls=["get"],
+        events=["NotOwned"],
+        synced=("False", "NotOwned"),
+        failed="True",
+        gadget_id="g-1",
+        status_has={"size": None},  # nothing of that object is mirrored
+        requeue=requeue.SLOW,
+        gadgets=1,
+    ),
+    "ForgedStatusIdOfAConsoleObject": Case(
+        "A status ID naming an object made outside the operator is refused alike.",
+        status={**BOUND},
+        remote=unmarked("made-in-the-console"),
+        allowance=Allowance.MANAGE,
+        calls=["get"],
+        synced=("False", "NotOwned"),
+        gadget_id="g-1",
+        requeue=requeue.SLOW,
+    ),
+    "RecordedBeforeMarkers": Case(
+        "A recorded object without any marker under the name the operator derived for this "
+        "object (made before markers existed) is ours.",
+        status={**BOUND},
+        remote=unmarked(),
+        calls=["get"],
+        synced=("True", "Synced"),
+        gadget_id="g-1",
+    ),
+    "RecordedUnderTheOldScheme": Case(
+        "Likewise under the <namespace>-<name> scheme of the markerless releases.",
+        status={**BOUND, "remoteName": f"{NS}-{NAME}"},
+        remote=unmarked(f"{NS}-{NAME}"),
+        calls=["get"],
+        synced=("True", "Synced"),
+    ),
+    "ExplicitNameIsNoProof": Case(
+        "An unmarked object under a name the spec chose (anyone can choose one) is not ours.",
+        spec={"gadgetName": "chosen", "size": 1},
+        status={**BOUND, "remoteName": "chosen"},
+        remote=unmarked("chosen"),
+        calls=["get"],
+        synced=("False", "NotOwned"),
+        requeue=requeue.SLOW,
+    ),
+    "AdoptionOfALiveObjectsGadget": Case(
+        "Issue 24: allow-adoption manage never adopts an object carrying another live "
+        "object's marker; the message names no other object.",
+        annotations={ADOPTION_POLICY: "adopt"},
+        remote=strangers(),
+        allowance=Allowance.MANAGE,
+        registered=[live(*OTHER)],
+        calls=["find", "get"],
+        events=["NotOwned"],
+        synced=("False", "NotOwned"),
+        gadget_id=None,
+        requeue=requeue.SLOW,
+    ),
+    "AdoptionOfAnObjectOnlyTheApiServerKnows": Case(
+        "An owner not in the registry yet (a restart lists objects one by one) is asked of "
+        "the API server before the adoption goes ahead.",
+        annotations={EXTERNAL_ID: "g-1"},
+        remote=strangers(),
+        allowance=Allowance.MANAGE,
+        listed=[live(*OTHER)],
+        calls=["get"],
+        synced=("False", "NotOwned"),
+        gadget_id=None,
+        requeue=requeue.SLOW,
+    ),
+    "ExternalIdOfARetainedObject": Case(
+        "An object whose owner is gone (deleted with Retain) may be adopted where allowed.",
+        annotations={EXTERNAL_ID: "g-1"},
+        remote=strangers(),
+        allowance=Allowance.MANAGE,
+        calls=["get"],
+        synced=("True", "Synced"),
+        gadget_id="g-1",
     ),
     "PausedBeforeTheCreate": Case(
         "A paused object creates nothing.",
@@ -406,8 +508,11 @@ def _world(case: Case) -> tuple[Reconciler, Remote, FakeKube]:
     case.remote(remote)
     kind = declaration(remote)
     kind.forms[0].adapter.recreate_on_drift = case.recreate
-    kube = FakeKube()
-    return Reconciler(kind, kube, _clients(case.allowance), Registry()), remote, kube  # type: ignore[arg-type]
+    kube = FakeKube(case.listed)
+    registry = Registry()
+    for body in case.registered:
+        registry.update("gadgets", "ADDED", body)
+    return Reconciler(kind, kube, _clients(case.allowance), registry), remote, kube  # type: ignore[arg-type]
 
 
 def _condition(outcome: Outcome, type_: str) -> tuple[str, str] | None:
@@ -508,6 +613,7 @@ class DeleteCase:
     spec: dict[str, Any] = field(default_factory=lambda: {"size": 1})
     remote: Callable[[Remote], None] = field(default_factory=ours)
     workspace: dict[str, Any] | None = None  # the status of Workspace "team", if it exists
+    allowance: Allowance = Allowance.NONE
     looks: int = 1  # delete() calls until done
     events: list[str] | None = None
     raises: type[Exception] | None = None
@@ -575,6 +681,29 @@ DELETES: dict[str, DeleteCase] = {
         events=["Deleted"],
         gadgets=0,
     ),
+    "ForgedStatusId": DeleteCase(
+        "Issue 24: a status ID naming another team's object is not deleted: the GET shows "
+        "it is not ours, the finalizer goes and the object stays.",
+        remote=strangers(),
+        events=["NotOwned"],
+        gadgets=1,
+    ),
+    "ForgedStatusIdWithAnAllowance": DeleteCase(
+        "An allowance to adopt is no allowance to delete an object nobody asked to adopt.",
+        remote=unmarked("made-in-the-console"),
+        allowance=Allowance.MANAGE,
+        events=["NotOwned"],
+        gadgets=1,
+    ),
+    "AdoptedByExternalId": DeleteCase(
+        "An object adopted by external-id where allowed is deleted with the Kubernetes one.",
+        annotations={EXTERNAL_ID: "g-1"},
+        remote=strangers(),
+        allowance=Allowance.MANAGE,
+        looks=2,
+        events=["Deleted"],
+        gadgets=0,
+    ),
     "ProjectChanged": DeleteCase(
         "An object bound in another project is not deleted from this one.",
         status={**BOUND, "location": ELSEWHERE},
@@ -587,7 +716,7 @@ DELETES: dict[str, DeleteCase] = {
 @pytest.mark.parametrize("case", DELETES.values(), ids=DELETES.keys())
 async def test_delete(case: DeleteCase) -> None:
     world = Case("", spec=case.spec, status=case.status, annotations=case.annotations)
-    world.remote = case.remote
+    world.remote, world.allowance = case.remote, case.allowance
     reconciler, remote, _ = _world(world)
     if case.workspace is not None:
         going = {"namespace": NS, "name": "team", "deletionTimestamp": "2025-01-01T00:00:00Z"}
@@ -752,3 +881,25 @@ async def test_an_invalid_spec_is_terminal_and_names_the_field(
     assert (synced["reason"], raised) == ("InvalidSpec", None)
     assert "size" in synced["message"]
     assert rt.pokes == [(requeue.SLOW, "InvalidSpec")]
+
+
+async def test_an_object_too_large_to_finish_is_refused_before_any_call(
+    posted: list[tuple[str, str]],
+) -> None:
+    """Issue 24: an object the API server takes but that leaves no room under etcd's limit
+    for the operator's status (an annotation of 200,000 ``<``, stored as 1.2 MB of \\u003c;
+    a free-form field alike) was one the operator could never finish. It is refused, terminal,
+    before any remote call."""
+    case = Case("", annotations={"team.example/notes": "<" * 200_000})
+    reconciler, remote, _ = _world(case)
+    rt, patch = Runtime(), handlers.kopf.Patch()
+    await handlers.on_reconcile(rt, reconciler, _body(case), patch)  # type: ignore[arg-type]
+    synced = cond.get_condition(dict(patch)["status"]["conditions"], cond.SYNCED) or {}
+    assert (synced["status"], synced["reason"]) == ("False", "InvalidSpec")
+    assert "etcd" in synced["message"]
+    assert remote.calls == []
+    assert posted == [("Warning", "InvalidSpec")]
+    # The same text in fewer bytes is reconciled as usual.
+    fine = Case("", annotations={"team.example/notes": "a" * 200_000})
+    await handlers.on_reconcile(rt, _world(fine)[0], _body(fine), handlers.kopf.Patch())  # type: ignore[arg-type]
+    assert posted[-1] == ("Normal", "Created")

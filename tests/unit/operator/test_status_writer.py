@@ -121,3 +121,17 @@ def test_a_failure_without_a_remote_object_is_not_ready_for_that_cause() -> None
         JOBS.render({}, Report(ready=Verdict(True, "Ready")), 1), failure.report(has_remote=True), 2
     )
     assert _cond(kept, cond.READY)["status"] == "True"
+
+
+def test_remote_texts_and_lists_longer_than_the_schema_keeps_are_cut() -> None:
+    """The status schema bounds what ModelArts reports (the size budget); a longer message or
+    task list is cut to the bound instead of failing the status write."""
+    facts = {
+        "taskStatuses": [{"task": "worker-0", "message": "<" * 5000}],
+        "tasks": [f"worker-{i}" for i in range(100)],
+    }
+    status = JOBS.render({}, Report(facts=facts), 1)
+    assert status["taskStatuses"][0]["message"] == "<" * 1024
+    assert len(status["tasks"]) == 64
+    with pytest.raises(ValueError, match="versionCount"):  # anything else: the operator's mistake
+        JOBS.render({}, Report(facts={"versionCount": -1}), 1)

@@ -23,6 +23,7 @@ from modelarts_operator.reconcile.naming import (
 )
 from modelarts_operator.reconcile.policies import (
     ALLOW_ADOPTION,
+    RESYNC_PERIOD,
     Allowance,
     Found,
     LocationVerdict,
@@ -102,7 +103,9 @@ def test_the_marker_round_trips_through_a_description() -> None:
     assert marker_of(type("R", (), {"description": "made in the console"})()) is None
 
 
-def decide(found: Found, ours: bool, allowance: Allowance, **annotations: str) -> Any:
+def decide(
+    found: Found, ours: bool, allowance: Allowance, elsewhere: bool = False, **annotations: str
+) -> Any:
     policies = Policies.from_annotations(
         {f"modelarts.huaweicloud.com/{k.replace('_', '-')}": v for k, v in annotations.items()}
     )
@@ -113,7 +116,7 @@ def decide(found: Found, ours: bool, allowance: Allowance, **annotations: str) -
         allowance=allowance,
         namespace="team-a",
         remote="'web' (ID 1)",
-        owner="team-b/web" if not ours else None,
+        owned_elsewhere=elsewhere,
     )
 
 
@@ -122,10 +125,41 @@ def test_our_own_object_is_always_bound() -> None:
         assert decide(found, True, Allowance.NONE) is None
 
 
-def test_a_taken_name_is_never_bound_silently() -> None:
-    refusal = decide(Found.BY_NAME, False, Allowance.MANAGE)
-    assert refusal.reason == "NameTaken"
-    assert "team-b/web" in refusal.message
+def test_a_taken_name_is_never_bound_silently_and_its_owner_is_not_named() -> None:
+    """NameTaken says the name is taken by another object, nothing about that object (it may
+    be another tenant's namespace/name)."""
+    for elsewhere in (False, True):
+        refusal = decide(Found.BY_NAME, False, Allowance.MANAGE, elsewhere)
+        assert refusal.reason == "NameTaken"
+        assert "taken by another object" in refusal.message
+        assert "team-b" not in refusal.message
+
+
+def test_an_allowance_never_adopts_another_live_objects_remote_object() -> None:
+    """Issue 24: allow-adoption manage let a namespace adopt (and delete) an object that
+    carries the marker of another team's live object."""
+    for found, asked in (
+        (Found.EXTERNAL_ID, {"external_id": "1"}),
+        (Found.BY_NAME, {"adoption_policy": "adopt"}),
+        (Found.RECORDED, {"adoption_policy": "adopt"}),
+        (Found.BY_NAME, {"management_policy": "observe"}),
+    ):
+        refusal = decide(found, False, Allowance.MANAGE, True, **asked)
+        assert refusal.reason == "NotOwned", (found, asked)
+        assert "another object managed by this operator" in refusal.message
+        # The same object, its owner gone (deleted with Retain): adoptable where allowed.
+        assert decide(found, False, Allowance.MANAGE, False, **asked) is None
+
+
+def test_an_id_in_status_that_is_not_ours_is_refused() -> None:
+    """Issue 24: a status ID was trusted for get, update and delete. Not ours and not an
+    adoption asked for (and allowed): NotOwned, whatever the namespace allows."""
+    refusal = decide(Found.RECORDED, False, Allowance.MANAGE)
+    assert refusal.reason == "NotOwned"
+    assert "nothing is changed remotely" in refusal.message
+    assert decide(Found.RECORDED, False, Allowance.NONE, adoption_policy="adopt").reason == (
+        "AdoptionNotAllowed"
+    )
 
 
 @pytest.mark.parametrize(
@@ -144,6 +178,7 @@ def test_a_taken_name_is_never_bound_silently() -> None:
         (Found.BY_NAME, {"adoption_policy": "adopt-or-create"}, Allowance.MANAGE, True),
         (Found.BY_NAME, {"management_policy": "observe"}, Allowance.NONE, False),
         (Found.BY_NAME, {"management_policy": "observe"}, Allowance.OBSERVE, True),
+        (Found.RECORDED, {"adoption_policy": "adopt"}, Allowance.MANAGE, True),
     ],
 )
 def test_adoption_needs_the_namespace_allowance(
@@ -156,6 +191,16 @@ def test_adoption_needs_the_namespace_allowance(
         assert refusal.reason == "AdoptionNotAllowed"
         assert ALLOW_ADOPTION in refusal.message
         assert "team-a" in refusal.message
+
+
+def test_a_resync_period_below_the_platforms_minimum_is_refused() -> None:
+    """Issue 24: `resync-period: 1s` was accepted (a PATCH and a GET per object per second
+    against the shared rate limit)."""
+    short = {RESYNC_PERIOD: "1s"}
+    with pytest.raises(PolicyError, match="shorter than the 300s the platform allows"):
+        Policies.from_annotations(short, OperatorSettings().resync_minimum_seconds)
+    assert Policies.from_annotations({RESYNC_PERIOD: "5m"}, 300).resync_period == 300
+    assert Policies.from_annotations(short, 1).resync_period == 1  # a platform's test setting
 
 
 def test_allowance_annotation_values() -> None:

@@ -28,11 +28,13 @@ from modelarts_operator.crd.notebook import NotebookSpec
 from modelarts_operator.crd.service import ServiceSpec
 from modelarts_operator.crd.training_job import TrainingJobSpec
 from modelarts_operator.crd.workspace import WorkspaceSpec
-from modelarts_operator.reconcile.naming import desired_tags
+from modelarts_operator.reconcile.naming import desired_tags, marked_description
 from modelarts_operator.resources import llm_model, notebook, service_v2, training_v2
 from modelarts_operator.resources.workspace import WorkspaceAdapter
 
 from .judge import model_problems
+
+MARKER = "[k8s-owner:0123456789abcdef]"  # the ownership marker, as naming.owner_marker writes it
 
 ROOT = find_root(Path(__file__).parent)
 sys.path.insert(0, str(ROOT / "hack"))
@@ -188,7 +190,7 @@ def _example(name: str) -> dict[str, Any]:
 def _training(spec: TrainingJobSpec) -> None:
     body = training_v2.create_request(spec, "a-name", "0", spec.job_desc)
     fits(body, sdk.Job)
-    tags = {"tags": desired_tags(spec.tags, {"team": "a"}, "[k8s-owner:0123456789abcdef]")}
+    tags = {"tags": desired_tags(spec.tags, {"team": "a"}, MARKER)}
     fits(tags, sdk.CreateTmsTagsRequest)
 
 
@@ -237,7 +239,9 @@ def test_service_bodies_from_the_example() -> None:
 
 # ---------------------------------------------------------------- notebooks
 def _notebook(spec: NotebookSpec) -> None:
-    fits(notebook.create_request(spec, "a-name", "image-id", "0"), sdk.NotebookCreateRequest)
+    described = marked_description(spec.description, MARKER, notebook.DESCRIPTION_LENGTH)
+    create = notebook.create_request(spec, "a-name", "image-id", "0", described)
+    fits(create, sdk.NotebookCreateRequest)
     update = sdk_notebook_update(spec)
     fits(update, sdk.NotebookUpdateRequest)
     tags = {"tags": desired_tags(spec.tags, {}, "")}
@@ -290,5 +294,8 @@ def test_workspace_bodies(source: str) -> None:
 
 # ---------------------------------------------------------------- DataArts Fabric models
 def test_llm_model_bodies_from_a_spec_with_every_field() -> None:
-    body = llm_model.create_request(maximal(ModelSpec).llm, "a-name")
+    llm = maximal(ModelSpec).llm
+    assert llm is not None
+    described = marked_description(llm.description, MARKER, llm_model.DESCRIPTION_LENGTH)
+    body = llm_model.create_request(llm, "a-name", described)
     fits(body.to_wire(), fabric.CreateModelInput, fabric)
