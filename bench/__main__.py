@@ -95,7 +95,7 @@ def cmd_all(_: argparse.Namespace) -> int:
     status |= _script("create_calls.py")
     status |= _script("emulator_throughput.py")
     status |= _script("reliability.py")
-    status |= _script("soak.py", "1000", "30")
+    status |= _script("soak.py", "1000", "30", "5")
     return status
 
 
@@ -120,7 +120,7 @@ def cmd_reliability(_: argparse.Namespace) -> int:
 
 
 def cmd_soak(args: argparse.Namespace) -> int:
-    return _script("soak.py", str(args.objects), f"{args.minutes:g}")
+    return _script("soak.py", str(args.objects), f"{args.minutes:g}", f"{args.restart_every:g}")
 
 
 def cmd_results(args: argparse.Namespace) -> int:
@@ -182,9 +182,18 @@ def parser() -> argparse.ArgumentParser:
     command("creates", "ModelArts calls per create, every kind and form", cmd_creates)
     command("emulator", "the emulator's own throughput", cmd_emulator)
     command("reliability", "faults injected while objects converge", cmd_reliability)
-    soak = command("soak", "N v1 jobs with a trickle of creates and deletes", cmd_soak)
+    soak = command(
+        "soak",
+        "N v1 jobs with a trickle of creates and deletes, the operator restarted (SIGTERM) "
+        "every R minutes",
+        cmd_soak,
+    )
     soak.add_argument("objects", nargs="?", type=_size, default=1000, help="default: 1000")
     soak.add_argument("minutes", nargs="?", type=_minutes, default=30.0, help="default: 30")
+    soak.add_argument(
+        "restart_every", nargs="?", type=_minutes, default=5.0, metavar="R",
+        help="minutes between restarts (default: 5)",
+    )  # fmt: skip
     results = command("results", "print stored results (all, or the ones named)", cmd_results)
     results.add_argument("names", nargs="*", metavar="NAME", help="e.g. operator_scale_1000")
     plot = command("plots", "draw the SVG charts of docs/benchmarks.md from the results", cmd_plots)

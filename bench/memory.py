@@ -7,7 +7,9 @@ snapshot summary on SIGUSR1. Tracing is slow in proportion to the depth: at 25 f
 operator created 1,634 of 2,000 objects in 25 minutes; 10 frames are enough to reach the
 library frame above the stdlib for nearly every allocation.
 One summary is taken once it is up with nothing to watch, one with N objects Synced and
-running and its backlog done. Each live allocation is charged to the innermost frame in a
+running and its backlog done, and one in a fresh (traced) operator on the same objects once it
+holds and has confirmed them all: what a process holds per object with no create phase behind
+it. Each live allocation is charged to the innermost frame in a
 library (kopf, our package by module, aiohttp, httpx, pydantic, ...), not to the stdlib
 function that made it: a watch event parsed by ``json`` for kopf is kopf's. The difference
 between the two summaries, divided by N, is the cost of one more object. RSS is reported
@@ -37,6 +39,8 @@ from bench.operator_scale import (
     Seen,
     _proc_stats,
     _quiesce,
+    _restarted,
+    _start_operator,
     stack,
 )
 from bench.progress import Progress
@@ -120,6 +124,18 @@ async def _summary(op_pid: int, out: Path) -> dict[str, Any]:
     return summary
 
 
+def _per_object(before: dict[str, Any], after: dict[str, Any], n: int) -> dict[str, int]:
+    """Bytes per object by owner between two summaries (the owners above 50 bytes)."""
+    owners = set(before["by_owner"]) | set(after["by_owner"])
+    per_object = {
+        who: round((after["by_owner"].get(who, 0) - before["by_owner"].get(who, 0)) / n)
+        for who in owners
+    }
+    return dict(
+        sorted(((k, v) for k, v in per_object.items() if abs(v) >= 50), key=lambda kv: -kv[1])
+    )
+
+
 async def measure(n: int, workload_name: str, frames: int) -> dict[str, Any]:
     workload = WORKLOADS[workload_name]
     work = Path(tempfile.mkdtemp(prefix=f"memory-{workload_name}-{n}-"))
@@ -138,25 +154,29 @@ async def measure(n: int, workload_name: str, frames: int) -> dict[str, Any]:
         await _quiesce(bench.port, limit_s=300)
         loaded = await _summary(bench.op.pid, out)
         watcher.cancel()
-    owners = set(empty["by_owner"]) | set(loaded["by_owner"])
-    per_object = {
-        who: round((loaded["by_owner"].get(who, 0) - empty["by_owner"].get(who, 0)) / n)
-        for who in owners
-    }
+        # What a process holds for the same objects without a create phase behind it: a
+        # restarted operator, once it holds them all and its first poll cycle confirmed them.
+        bench.stop_operator()
+        bench.op = _start_operator(bench.cp, bench.emu, work / "restarted.log", bench.port, argv)
+        await _up(bench.port)
+        await _restarted(bench.op, bench.port, workload, n, time.monotonic())
+        held = await _summary(bench.op.pid, out)
     result = {
         "workload": workload_name,
         "objects": n,
         "traceback_frames": frames,
-        "rss_mb": {"empty": empty["rss_mb"], "loaded": loaded["rss_mb"]},
+        "rss_mb": {"empty": empty["rss_mb"], "loaded": loaded["rss_mb"], "held": held["rss_mb"]},
         "traced_mb": {
             "empty": round(empty["traced_bytes"] / 2**20, 1),
             "loaded": round(loaded["traced_bytes"] / 2**20, 1),
+            "held": round(held["traced_bytes"] / 2**20, 1),
         },
         "traced_bytes_per_object": round((loaded["traced_bytes"] - empty["traced_bytes"]) / n),
-        "bytes_per_object_by_owner": dict(
-            sorted(((k, v) for k, v in per_object.items() if abs(v) >= 50), key=lambda kv: -kv[1])
-        ),
+        "bytes_per_object_by_owner": _per_object(empty, loaded, n),
+        "held_bytes_per_object": round((held["traced_bytes"] - empty["traced_bytes"]) / n),
+        "held_bytes_per_object_by_owner": _per_object(empty, held, n),
         "top_sites_loaded": dict(list(loaded["by_site"].items())[:25]),
+        "top_sites_held": dict(list(held["by_site"].items())[:25]),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"memory_{workload_name}_{n}.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -48,7 +48,7 @@ from modelarts_operator import GROUP, VERSION
 from modelarts_operator.controlplane import ControlPlane, free_port, running
 from modelarts_operator.emulator import EmulatorConfig
 from modelarts_operator.emulator.server import AdminClient
-from modelarts_operator.reconcile.policies import CREATE_PENDING
+from modelarts_operator.reconcile.policies import CREATE_PENDING, intent_fulfilled
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -388,10 +388,18 @@ class Api:
         return counts
 
     async def open_intents(self) -> int:
-        """Objects still carrying the create-intent annotation (0 once creates settled)."""
+        """Objects whose create intent is not fulfilled (0 once creates settled): the intent
+        annotation without the remote object it names recorded in status."""
         r = await self.http.get(self.base)
         items = r.json()["items"]
-        return sum(1 for o in items if CREATE_PENDING in (o["metadata"].get("annotations") or {}))
+        return sum(
+            1
+            for o in items
+            if CREATE_PENDING in (o["metadata"].get("annotations") or {})
+            and not intent_fulfilled(
+                o["metadata"]["annotations"], o.get("status") or {}, self.workload.id_field
+            )
+        )
 
     async def apiserver_writes(self) -> float:
         """PATCH/PUT requests the API server served for the workload's resource (all
@@ -885,42 +893,78 @@ async def measure(workload: Workload, n: int, running_seconds: float) -> dict[st
     return _save(workload, n, result)
 
 
+def _resumes(port: int, plural: str) -> dict[str, float]:
+    """The operator's modelarts_resumes_total by outcome (trusted, confirmed, handed-over)."""
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    found: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("modelarts_resumes_total{") and f'kind="{plural}"' in line:
+            outcome = re.search(r'outcome="([^"]+)"', line).group(1)  # type: ignore[union-attr]
+            found[outcome] = found.get(outcome, 0.0) + float(line.rsplit(" ", 1)[1])
+    return found
+
+
 async def _restart(bench: Stack, workload: Workload, n: int, work: Path) -> dict[str, Any]:
     """A fresh operator on the same settled objects, as after every ``helm upgrade``: how
-    long until it holds them all, what it then holds in memory with no create phase behind
-    it (the create-phase RSS minus this is what the create peak left in CPython's arenas),
-    and that it creates nothing and writes nothing to the API server."""
-    plural = workload.plural
+    long until it holds them all and until its first poll cycle has confirmed the objects it
+    resumed on trust, what that cost (ModelArts calls: list pages only, not one GET per
+    object; no API-server write), what it then holds in memory with no create phase behind it
+    (the create-phase RSS minus this is what the create peak left behind), and that it
+    creates nothing."""
+    started = time.monotonic()
     bench.emu.admin.clear_counters()
     writes0 = await bench.api.apiserver_writes()
     port = free_port()
-    started = time.monotonic()
     op = _start_operator(bench.cp, bench.emu, work / "restarted.log", port)
     try:
-        while time.monotonic() - started < 600:
-            try:
-                if _operator_metric(port, "modelarts_objects", plural) >= n:
-                    break
-            except httpx.HTTPError:
-                pass  # not serving metrics yet
-            await asyncio.sleep(1)
-        holds_all_s = time.monotonic() - started
-        await _quiesce(port)
-        rss, cpu = _proc_stats(op.pid)
+        result = await _restarted(op, port, workload, n, started)
         calls = bench.emu.admin.counters()
-        return {
-            "holds_all_objects_s": round(holds_all_s, 1),
-            "measured_at_s": round(time.monotonic() - started, 1),
-            "rss_mb": round(rss, 1),
-            "cpu_seconds": round(cpu, 1),
-            "remote_creates": calls.get(workload.create_call, 0),
-            "api_calls": _calls(calls),
-            "calls_by_endpoint": {k: v for k, v in calls.items() if v},
-            "apiserver_writes": await bench.api.apiserver_writes() - writes0,
-        }
+        result.update(
+            remote_creates=calls.get(workload.create_call, 0),
+            api_calls=_calls(calls),
+            objects_per_call=round(n / max(_calls(calls), 1), 1),
+            calls_by_endpoint={k: v for k, v in calls.items() if v},
+            apiserver_writes=await bench.api.apiserver_writes() - writes0,
+        )
+        return result
     finally:
         op.send_signal(signal.SIGTERM)
         op.wait(30)
+
+
+async def _restarted(
+    op: subprocess.Popen[bytes], port: int, workload: Workload, n: int, started: float
+) -> dict[str, Any]:
+    """Wait for a restarted operator to hold all ``n`` objects and to have settled every one
+    it resumed on trust (confirmed or handed over), then let it quiesce."""
+    plural = workload.plural
+    holds_all_s = confirmed_s = None
+    resumes: dict[str, float] = {}
+    while time.monotonic() - started < 600:
+        try:
+            if holds_all_s is None and _operator_metric(port, "modelarts_objects", plural) >= n:
+                holds_all_s = time.monotonic() - started
+            resumes = _resumes(port, plural)
+            trusted = resumes.get("trusted", 0)
+            settled = resumes.get("confirmed", 0) + resumes.get("handed-over", 0)
+            # every object resumed: on trust, or reconciled as before
+            reconciled = _operator_metric(port, "modelarts_reconciles_total", plural)
+            if trusted + reconciled >= n and settled >= trusted:
+                confirmed_s = time.monotonic() - started
+                break
+        except httpx.HTTPError:
+            pass  # not serving metrics yet
+        await asyncio.sleep(0.5)
+    await _quiesce(port)
+    rss, cpu = _proc_stats(op.pid)
+    return {
+        "holds_all_objects_s": None if holds_all_s is None else round(holds_all_s, 1),
+        "all_confirmed_s": None if confirmed_s is None else round(confirmed_s, 1),
+        "resumes": resumes,
+        "measured_at_s": round(time.monotonic() - started, 1),
+        "rss_mb": round(rss, 1),
+        "cpu_seconds": round(cpu, 1),
+    }
 
 
 def _save(workload: Workload, n: int, result: dict[str, Any]) -> dict[str, Any]:

@@ -9,9 +9,16 @@ every minute between), and whether any transition was missed:
   - every completion is shown (status lag from the emulator's completion time);
   - every deleted object goes, and its remote job with it (deletionPolicy Delete);
   - the emulator ran exactly one create per object (no double create under churn).
-Result: bench/results/soak_<N>_<M>min.json.
+With a restart period R (minutes), the operator is stopped (SIGTERM, as a ``helm upgrade`` or
+a pod delete does) every R minutes; while it is down a few objects are created and a few
+finished ones deleted, and jobs go on finishing remotely. Each restart records what it cost
+(ModelArts calls by endpoint until its first poll cycle settled the objects it resumed on
+trust; how many were trusted, confirmed from the list, handed to their reconcile) and how long
+until it held and had confirmed them all; the checks above then cover every restart: nothing
+missed, nothing created twice.
+Result: bench/results/soak_<N>_<M>min[_restart_<R>min].json.
 
-    python bench/soak.py [N] [minutes]
+    python bench/soak.py [N] [minutes] [restart every R minutes]
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +46,11 @@ from bench.operator_scale import (
     RESULTS,
     VERSION,
     WORKLOADS,
+    Stack,
     _proc_stats,
     _quiesce,
+    _restarted,
+    _start_operator,
     follow,
     stack,
 )
@@ -98,18 +109,26 @@ def _sample(pid: int, t0: float) -> dict[str, float]:
     }
 
 
-async def soak(n: int, minutes: float, tick_s: float = 10.0, per_tick: int = 2) -> dict[str, Any]:
+async def soak(
+    n: int,
+    minutes: float,
+    restart_every_min: float = 0.0,
+    tick_s: float = 10.0,
+    per_tick: int = 2,
+) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=f"soak-{n}-"))
     running_s = float(os.environ.get("SOAK_JOB_RUNNING_S", "120"))
     result: dict[str, Any] = {
         "objects": n,
         "minutes": minutes,
+        "restart_every_min": restart_every_min,
         "tick_s": tick_s,
         "per_tick": per_tick,
         "job_running_s": running_s,
     }
+    restarts: list[dict[str, Any]] = []
     async with stack(work, WORKLOAD, running_s) as bench:
-        api, emu, op, port = bench.api, bench.emu, bench.op, bench.port
+        api, emu, port = bench.api, bench.emu, bench.port
         ledger = Ledger()
         watcher = asyncio.create_task(follow(api.http, api.base, ledger.record))
         created: list[str] = []
@@ -150,10 +169,13 @@ async def soak(n: int, minutes: float, tick_s: float = 10.0, per_tick: int = 2) 
             await until(lambda: len(ledger.done) >= n, 900)
             await _quiesce(port)
             t0 = time.monotonic()
-            samples = [_sample(op.pid, t0)]
+            samples = [_sample(bench.op.pid, t0)]
             result["start"] = samples[0]
             next_i, next_sample = n, t0 + 60
-            while time.monotonic() - t0 < minutes * 60:
+            next_restart = t0 + restart_every_min * 60 if restart_every_min else float("inf")
+
+            async def churn() -> None:
+                nonlocal next_i
                 for _ in range(per_tick):
                     await create(next_i)
                     next_i += 1
@@ -161,9 +183,20 @@ async def soak(n: int, minutes: float, tick_s: float = 10.0, per_tick: int = 2) 
                 for name in finished[:per_tick]:
                     (await api.http.delete(f"{api.base}/{name}")).raise_for_status()
                     deleted.append(name)
+
+            while time.monotonic() - t0 < minutes * 60:
+                await churn()
                 if time.monotonic() >= next_sample:
-                    samples.append(_sample(op.pid, t0))
+                    samples.append(_sample(bench.op.pid, t0))
                     next_sample += 60
+                if time.monotonic() >= next_restart:
+                    still_present = len(set(created) - set(deleted))
+                    restarts.append(
+                        await _restart(bench, work, len(restarts), churn, still_present)
+                    )
+                    restarts[-1]["t_s"] = round(time.monotonic() - t0, 1)
+                    print(f"[soak] restart {len(restarts)}: {restarts[-1]}", flush=True)
+                    next_restart += restart_every_min * 60
                 await asyncio.sleep(tick_s)
             # Let the last creates run to completion and the last deletes finish.
             await until(
@@ -171,9 +204,10 @@ async def soak(n: int, minutes: float, tick_s: float = 10.0, per_tick: int = 2) 
                 running_s + 120,
             )
             await _quiesce(port)
-            samples.append(_sample(op.pid, t0))
+            samples.append(_sample(bench.op.pid, t0))
             result["end"] = samples[-1]
             result["samples"] = samples
+            result["restarts"] = restarts
             async with httpx.AsyncClient(base_url=emu.url, timeout=30) as raw:
                 remote = (await raw.get("/_emulator/objects/training_job")).json()
             present = set(created) - ledger.gone
@@ -198,9 +232,33 @@ async def soak(n: int, minutes: float, tick_s: float = 10.0, per_tick: int = 2) 
             watcher.cancel()
     RESULTS.mkdir(parents=True, exist_ok=True)
     minutes_label = f"{minutes:g}".replace(".", "_")
+    if restart_every_min:
+        minutes_label += f"min_restart_{restart_every_min:g}".replace(".", "_")
     path = RESULTS / f"soak_{n}_{minutes_label}min.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     return result
+
+
+async def _restart(
+    bench: Stack, work: Path, index: int, churn: Callable[[], Awaitable[None]], present: int
+) -> dict[str, Any]:
+    """Stop the operator (SIGTERM), churn once while it is down (creates, deletes; jobs go
+    on finishing remotely), start a new one and wait until it holds every object and has
+    settled what it resumed on trust; what that cost."""
+    emu = bench.emu
+    before = emu.admin.counters()
+    writes0 = await bench.api.apiserver_writes()
+    bench.stop_operator()
+    await churn()  # while no operator runs
+    started = time.monotonic()
+    log = work / f"operator-{index + 1}.log"
+    bench.op = _start_operator(bench.cp, emu, log, bench.port)
+    figures = await _restarted(bench.op, bench.port, WORKLOAD, present, started)
+    after = emu.admin.counters()
+    calls = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+    figures["calls_by_endpoint"] = {k: v for k, v in calls.items() if v and "/v3/auth" not in k}
+    figures["apiserver_writes"] = await bench.api.apiserver_writes() - writes0
+    return figures
 
 
 def verdict(result: dict[str, Any]) -> list[str]:
@@ -225,7 +283,8 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     n = int(args[0]) if args else 1000
     minutes = float(args[1]) if len(args) > 1 else 30.0
-    res = asyncio.run(soak(n, minutes))
+    restart_every = float(args[2]) if len(args) > 2 else 0.0
+    res = asyncio.run(soak(n, minutes, restart_every))
     print(json.dumps({k: v for k, v in res.items() if k != "samples"}, indent=2))
     found = verdict(res)
     print("[soak] " + ("; ".join(found) if found else "no growth beyond the bounds, none missed"))

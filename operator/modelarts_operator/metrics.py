@@ -63,6 +63,12 @@ DECLARED: dict[str, Declared] = {
     "modelarts_reconciles_total": Declared(
         "counter", "Reconciles by kind and result.", ("kind", "result")
     ),
+    "modelarts_resumes_total": Declared(
+        "counter",
+        "Objects resumed after a restart by outcome: trusted (their status showed nothing to do: "
+        "no call), then confirmed by a poll cycle's list or handed-over to their reconcile.",
+        ("kind", "outcome"),
+    ),
     "modelarts_poll_cycles_total": Declared("counter", "Batched poll cycles by kind.", ("kind",)),
     "modelarts_poll_cycle_seconds": Declared("histogram", "Duration of one poll cycle.", ("kind",)),
     "modelarts_status_patches_total": Declared(

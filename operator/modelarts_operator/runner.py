@@ -259,7 +259,7 @@ async def operate(settings: OperatorSettings, liveness: str, kubeconfig: str | N
 
     @kopf.on.startup(registry=registry)
     async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
-        handlers.configure(settings)
+        handlers.configure(settings, rt)
         # One replica acts at a time through the Lease (leader.py), not kopf peering.
         settings.peering.standalone = True
         rt.start_pollers()

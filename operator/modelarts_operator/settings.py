@@ -143,6 +143,15 @@ class OperatorSettings(BaseModel):
     api_qps: float = Field(20.0, gt=0, description="Client-side ModelArts request rate limit.")
     api_burst: int = Field(40, ge=1, description="Burst allowance of the rate limiter.")
     api_timeout_seconds: float = Field(30.0, gt=0, description="Per-request timeout.")
+    worker_limit: int = Field(
+        0,
+        ge=0,
+        description=(
+            "Objects handled at once (kopf's per-object workers); 0: no limit. A burst of "
+            "creates otherwise runs every object's handler side by side, and the memory that "
+            "peak touches stays with the process."
+        ),
+    )
     metrics_port: int = Field(9090, ge=0, le=65535, description="Prometheus /metrics port.")
     health_port: int = Field(8080, ge=0, le=65535, description="Liveness endpoint port.")
     # Both endpoints are unauthenticated: bind them where only what should reach them can

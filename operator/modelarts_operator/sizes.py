@@ -24,7 +24,7 @@ What no schema bounds (a free-form JSON field, annotations written with many esc
 characters) is bounded where it is read: a reconcile refuses (``InvalidSpec``) an object
 that, without its status, leaves less than ``OPERATOR_ROOM`` under the limit, instead of
 failing to write its status forever. kopf keeps no copy of the spec: its diff base is a
-digest (``reconcile.handlers.DigestDiffBaseStorage``).
+digest (``reconcile.bookkeeping.DigestDiffBaseStorage``).
 
 Sizes are counted as the API server writes JSON (Go's encoding/json): a character takes 1 to
 4 bytes in UTF-8, 2 when escaped (a quote, a backslash) and 6 as ``\\u00XX`` (a control

@@ -539,14 +539,12 @@ RECONCILE_REQUEST = "modelarts.huaweicloud.com/reconcile-request"
 
 def _handled_as_is(obj: dict[str, Any]) -> bool:
     """kopf recorded this very configuration (spec, labels, annotations) as handled: its
-    diff base, a digest of the essence (reconcile/handlers.py), is the current one's."""
+    diff base, a digest of the essence (reconcile/bookkeeping.py), is the current one's."""
     import kopf
 
-    from modelarts_operator.reconcile.handlers import configure
+    from modelarts_operator.reconcile.bookkeeping import DiffBase
 
-    settings = kopf.OperatorSettings()
-    configure(settings)
-    storage = settings.persistence.diffbase_storage
+    storage = DiffBase()  # what handlers.configure gives kopf
     body = kopf.Body(obj)
     return storage.fetch(body=body) == storage.build(body=body)
 

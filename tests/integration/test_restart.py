@@ -130,7 +130,7 @@ def test_an_object_an_older_release_handled_upgrades_to_the_digest_diff_base(
     operator: OperatorProcess, emulator: Any
 ) -> None:
     """Releases before issue 24 kept kopf's diff base as a JSON copy of the object's essence;
-    it is a digest now (reconcile/handlers.py). An object such a release handled, its spec
+    it is a digest now (reconcile/bookkeeping.py). An object such a release handled, its spec
     changed while the operator was down, is reconciled after the upgrade (the change applied,
     nothing created twice) and recorded as a digest; a later spec change is seen through the
     digest, and nothing else is (the object rests)."""

@@ -182,6 +182,10 @@ class Context(Generic[SpecT, RefsT]):
     location: dict[str, str] = field(default_factory=dict)  # project, region, endpoint
     # Tags every remote object that has tags carries (settings.default_tags), under the spec's.
     default_tags: Mapping[str, str] = field(default_factory=dict)
+    # Metadata written together with the create intent (kopf's finalizer and last-handled
+    # configuration: ``bookkeeping``), and whether this reconcile wrote it.
+    intent_metadata: Mapping[str, Any] = field(default_factory=dict)
+    intent_written: bool = False
 
     @property
     def applied(self) -> bool:
@@ -274,6 +278,15 @@ class RemoteAdapter(abc.ABC, Generic[SpecT, RefsT]):
     def observe_summary(self, entry: Entry, summary: Any) -> Observation:
         """Interpret a list summary (the cheap view the poller has: the registry's entry,
         whose spec is the raw camelCase object)."""
+
+    def resume_work(self, entry: Entry, phase: str, facts: Mapping[str, Any]) -> str | None:
+        """After a restart, what the reconcile of an object whose current generation was
+        applied would still have to do, judged from the ``phase`` and ``facts`` shown (its
+        status when kopf resumes it, then the poller's list summary): a timer to arm, a stop
+        or a rollout the remote object has not had yet. None (the default) when nothing: the
+        object is taken on trust and confirmed by the poller's list (``reconcile.resume``);
+        otherwise its reconcile runs, as on every resume before."""
+        return None
 
     def needs_detail(self, old_status: Mapping[str, Any], phase: str) -> bool:
         """True when this transition needs the full reconcile (a detail GET) to fill status."""

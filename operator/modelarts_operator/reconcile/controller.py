@@ -58,6 +58,7 @@ from .policies import (
 from .references import Waiting
 from .registry import Entry, Registry
 from .requeue import Requeue
+from .resume import Resumed
 from .status import SYNCED_OK, Report, StatusWriter, Verdict
 
 log = logging.getLogger(__name__)
@@ -162,6 +163,8 @@ class Reconciler:
         # Set when a reconcile leaves an object in flight, so a poller resting at the settled
         # period switches to the active one instead of missing a new object's progress.
         self.in_flight = asyncio.Event()
+        # Objects kopf resumed on trust after a restart, until a poll cycle confirms them.
+        self.resumed = Resumed()
         # The creates this process made, by object UID, until a body shows their ID. Under
         # load kopf may hand a reconcile an event from before its own final patch (it waits
         # 5 s for that patch to come back, then goes on); see _known_create.
@@ -324,13 +327,22 @@ class Reconciler:
         """Create with the intent recorded first, so a crash before the ID reaches status is
         resolved by a lookup of the (unique) remote name and never yields a second object.
 
-        The ID and the intent's removal go with the handler's final patch: a separate status
-        write here cost every create one more write and watch event (and a stale event kopf
-        may re-handle under load), and the intent already covers the window."""
+        The intent's write also carries what the handler layer keeps on the object
+        (``ctx.intent_metadata``: the finalizer, kopf's last-handled configuration), and is
+        conditional on the version read (it sets the finalizers list whole). The ID goes with
+        the handler's final patch, the status write, and the intent stays, fulfilled by it
+        (``policies.intent_fulfilled``): a separate status write here, or the intent's
+        removal, cost every create one more write, and the intent already covers the window."""
         ctx, adapter = run.ctx, run.adapter
-        written = await self.kube.patch_annotations(
-            self.kind.resource, ctx.namespace, ctx.name, {CREATE_PENDING: ctx.remote_name}
+        metadata = dict(ctx.intent_metadata)
+        metadata["annotations"] = {
+            **metadata.get("annotations", {}),
+            CREATE_PENDING: ctx.remote_name,
+        }
+        written = await self.kube.patch_metadata(
+            self.kind.resource, ctx.namespace, ctx.name, metadata, ctx.resource_version
         )
+        ctx.intent_written = True
         intent_version = written.get("metadata", {}).get("resourceVersion", "")
         try:
             created = await adapter.create(ctx)
@@ -354,7 +366,6 @@ class Reconciler:
             self._remember(run, remote_id, {}, intent_version)
             return _Bound(remote_id, remote)
         run.effects.event("Normal", "Created", f"created {ctx.remote_name} as {created.remote_id}")
-        run.effects.clear_create_pending = True
         self._remember(run, created.remote_id, created.recorded, intent_version)
         return _Bound(created.remote_id, created=created)
 
@@ -372,9 +383,10 @@ class Reconciler:
         if ctx.location and not status.get("location"):
             status["location"] = ctx.location
         if CREATE_PENDING in ctx.annotations:
-            # The intent is fulfilled: the ID goes to status and the intent goes, both with the
-            # handler's final patch. (kopf patches the annotations first; a crash between the
-            # two leaves neither, and the next create finds the name taken and binds to it.)
+            # The intent is fulfilled: the ID goes to status and the intent may go, both with
+            # the handler's final patch (the handler keeps a fulfilled one until the object's
+            # metadata is written anyway). kopf patches the annotations first; a crash between
+            # the two leaves neither, and the next create finds the name taken and binds to it.
             effects.clear_create_pending = True
         remote_id = bound.remote_id
         refusal: Refusal | None = None

@@ -10,33 +10,32 @@ bookkeeping under this project's domain.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-from collections.abc import Iterable
-from typing import Any, cast
+import random
+from typing import Any
 
 import kopf
 
 from .. import GROUP, VERSION, sizes
 from ..api import errors
 from ..metrics import METRICS
-from . import requeue
+from . import requeue, resume
 from .adapter import Context, DeleteBlocked, Event, InvalidSpec, RetryLater
+from .bookkeeping import FINALIZER, KOPF_PREFIX, finalizers_with_ours, holds_remote
 from .controller import Effects, Reconciler
 from .credentials import CredentialsError
 from .failures import Failure, classify
-from .policies import CREATE_PENDING
+from .policies import CREATE_PENDING, intent_fulfilled
+from .registry import Entry
 from .requeue import Requeue
 from .runtime import Runtime
 from .status import Report, Verdict, status_patch
 
 log = logging.getLogger(__name__)
-FINALIZER = f"{GROUP}/finalizer"
-# kopf treats every annotation under its storage prefix as its own and leaves it out of the
-# diff, so its prefix must not be the one of the user-facing policy annotations (a change of
-# `modelarts.huaweicloud.com/paused` has to trigger a reconcile).
-KOPF_PREFIX = f"kopf.{GROUP}"
+# How long a kopf worker waits for its object's next event before it ends.
+WORKER_IDLE_SECONDS = 1.0
+# Objects per page of kopf's initial listing (the API server's own default page for kubectl).
+LIST_CHUNK = 500
 
 
 def _quiet_tracking(record: logging.LogRecord) -> bool:
@@ -45,49 +44,26 @@ def _quiet_tracking(record: logging.LogRecord) -> bool:
     return "'track'" not in record.getMessage()
 
 
-class DigestDiffBaseStorage(kopf.AnnotationsDiffBaseStorage):
-    """kopf's "last handled configuration" as a digest of the object's essence (spec, labels,
-    annotations), not a copy of it.
-
-    kopf compares the stored essence with the current one to tell an update from a replay,
-    and hands the difference to handlers that ask for it; ours never do (the reconcile is
-    level-based: it reads the whole object), so a digest is all the comparison needs. A copy
-    doubled every object in etcd and held the whole spec in one annotation, where all of an
-    object's annotations share 256 KiB: a spec the API server accepts could be one kopf cannot
-    record, and the operator would never finish it (issue 24). The digest is 80 bytes whatever
-    the spec. An object recorded by an older release (a JSON copy) differs from any digest
-    once: it is reconciled once more, then recorded as a digest."""
-
-    def build(
-        self, *, body: kopf.Body, extra_fields: Iterable[Any] | None = None
-    ) -> kopf.BodyEssence:
-        essence: dict[str, Any] = dict(super().build(body=body, extra_fields=extra_fields))
-        # kopf's own annotations (progress, this one) are cleared from the essence after it is
-        # built; a digest cannot be cleared afterwards, so they go before it is taken.
-        annotations = essence.get("metadata", {}).get("annotations", {})
-        for key in [k for k in annotations if k.startswith(f"{KOPF_PREFIX}/")]:
-            del annotations[key]
-        self.remove_empty_stanzas(cast(kopf.BodyEssence, essence))
-        canonical = json.dumps(essence, sort_keys=True, separators=(",", ":"))
-        digest = hashlib.sha256(canonical.encode()).hexdigest()
-        return cast(kopf.BodyEssence, {"sha256": digest})
-
-
-def configure(settings: kopf.OperatorSettings) -> None:
-    """kopf's bookkeeping under our own domain; events from INFO up."""
+def configure(settings: kopf.OperatorSettings, rt: Runtime) -> None:
+    """kopf's bookkeeping under our own domain (the runtime's record of the last-handled
+    configurations, which creates also write: ``bookkeeping``); events from INFO up."""
     settings.persistence.finalizer = FINALIZER
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=KOPF_PREFIX)
-    settings.persistence.diffbase_storage = DigestDiffBaseStorage(
-        prefix=KOPF_PREFIX,
-        key="last-handled-configuration",
-        ignored_fields=[("metadata", "annotations", CREATE_PENDING)],
-    )
+    settings.persistence.diffbase_storage = rt.diffbase
     # Our own events (kopf.event) are posted whatever this level; kopf's log-to-event bridge
     # would otherwise post "Handler ... succeeded" as an Event for every handler run.
     settings.posting.level = logging.WARNING
     logging.getLogger("kopf.objects").addFilter(_quiet_tracking)
     settings.watching.server_timeout = 300
-    settings.batching.error_delays = [1, 2, 5, 10, 30, 60]
+    # The initial listing (every start, every re-list) in pages: one response of 10,000
+    # objects is a spike of its own, in the operator and in the API server.
+    settings.watching.chunk_size = LIST_CHUNK
+    settings.queueing.error_delays = [1, 2, 5, 10, 30, 60]
+    # A worker slot is held while its object's events keep coming, then for the idle timeout
+    # (kopf's default 5 s): with a worker limit that wait would bound throughput to the limit
+    # over 5 s; an object's next event after that starts a new worker, which is cheap.
+    settings.queueing.worker_limit = rt.settings.worker_limit or None
+    settings.queueing.idle_timeout = WORKER_IDLE_SECONDS
 
 
 def register(registry: kopf.OperatorRegistry, rt: Runtime) -> None:
@@ -110,10 +86,14 @@ def _register_kind(registry: kopf.OperatorRegistry, rt: Runtime, r: Reconciler) 
     @kopf.on.resume(GROUP, VERSION, plural, id="reconcile", registry=registry)
     @kopf.on.create(GROUP, VERSION, plural, id="reconcile", registry=registry)
     @kopf.on.update(GROUP, VERSION, plural, id="reconcile", registry=registry)
-    async def reconcile(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
-        await on_reconcile(rt, r, body, patch)
+    async def reconcile(
+        body: kopf.Body, patch: kopf.Patch, reason: str, new: Any, **_: Any
+    ) -> None:
+        await on_reconcile(rt, r, body, patch, reason, new)
 
-    @kopf.on.delete(GROUP, VERSION, plural, id="finalize", registry=registry)
+    # The finalizer only on an object that may stand for a remote one: a new object goes
+    # straight to its handler, whose intent write adds it before any remote create.
+    @kopf.on.delete(GROUP, VERSION, plural, id="finalize", registry=registry, when=holds_remote)
     async def finalize(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
         await on_delete(rt, r, body, patch)
 
@@ -132,15 +112,65 @@ def _post(body: Any, events: list[Event]) -> None:
         kopf.event(body, type=type_, reason=reason, message=message)
 
 
-async def on_reconcile(rt: Runtime, r: Reconciler, body: kopf.Body, patch: kopf.Patch) -> None:
-    """create/update/resume: the level-based reconcile, its status write and follow-ups."""
+async def on_reconcile(
+    rt: Runtime,
+    r: Reconciler,
+    body: kopf.Body,
+    patch: kopf.Patch,
+    reason: str = "",
+    new: Any = None,
+) -> None:
+    """create/update/resume: the level-based reconcile, its status write and follow-ups; on
+    resume, an object whose status shows nothing left to do is taken on trust instead.
+
+    ``new`` is what kopf records as handled when this ends (its last-handled configuration):
+    a create writes it with its intent (``bookkeeping``)."""
     plural = r.kind.plural
+    if reason == kopf.Reason.RESUME and resumed_on_trust(rt, r, body):
+        return
     rt.cancel_poke((plural, *_key(body)))  # this reconcile supersedes a scheduled one
+    r.resumed.settle(_key(body))  # ... and a confirmation still pending
     old = dict(body.get("status") or {})
     try:
         if (too_large := sizes.oversized(body)) is not None:
             raise InvalidSpec(too_large)
         ctx = await r.context(body)
+    except (errors.ModelArtsError, InvalidSpec, CredentialsError) as err:
+        _report_failure(rt, r, body, patch, old, classify(err))
+        return
+    handled = rt.diffbase.annotations(body, new) if new is not None else {}
+    ctx.intent_metadata = _with_intent(body, handled)
+    try:
+        await _reconcile(rt, r, ctx, body, patch, reason, old)
+    except BaseException:
+        if ctx.intent_written:  # kopf retries an object it sees unhandled: take that back
+            for key in handled:
+                patch.metadata.annotations[key] = None
+        raise
+    if ctx.intent_written:
+        rt.diffbase.written_with_intent(ctx.uid, handled)
+
+
+def _with_intent(body: kopf.Body, handled: dict[str, str]) -> dict[str, Any]:
+    """What a create intent's write carries besides the intent: kopf's last-handled
+    configuration and the finalizer (the object stands for a remote one from then on)."""
+    metadata: dict[str, Any] = {"annotations": dict(handled)}
+    if (finalizers := finalizers_with_ours(body)) is not None:
+        metadata["finalizers"] = finalizers
+    return metadata
+
+
+async def _reconcile(
+    rt: Runtime,
+    r: Reconciler,
+    ctx: Context[Any, Any],
+    body: kopf.Body,
+    patch: kopf.Patch,
+    reason: str,
+    old: dict[str, Any],
+) -> None:
+    plural = r.kind.plural
+    try:
         outcome = await r.reconcile(ctx)
     except RetryLater as later:
         raise kopf.TemporaryError(str(later), delay=later.requeue.after) from None
@@ -148,8 +178,16 @@ async def on_reconcile(rt: Runtime, r: Reconciler, body: kopf.Body, patch: kopf.
         _report_failure(rt, r, body, patch, old, classify(err))
         return
     effects = outcome.effects
-    if effects.clear_create_pending:
+    # A fulfilled intent stays until kopf writes the object's metadata anyway (an update's
+    # last-handled configuration): its removal alone would be a write of its own.
+    fulfilled = intent_fulfilled(ctx.annotations, old, r.kind.id_field)
+    if effects.clear_create_pending and (reason == kopf.Reason.UPDATE or not fulfilled):
         patch.metadata.annotations[CREATE_PENDING] = None
+    # Bound without a create of ours (adopted, observed): the finalizer with this patch, where
+    # kopf would otherwise add it with a write of its own.
+    finalizers = finalizers_with_ours(body)
+    if outcome.status.get(r.kind.id_field) and not ctx.intent_written and finalizers:
+        patch.metadata["finalizers"] = finalizers
     _write_status(patch, old, outcome.status)
     _post(body, effects.events)
     METRICS.inc("modelarts_reconciles_total", kind=plural, result="ok")
@@ -160,6 +198,28 @@ async def on_reconcile(rt: Runtime, r: Reconciler, body: kopf.Body, patch: kopf.
         await rt.kube.delete(r.kind.resource.path(*_key(body)))
     elif (again := next_look(r, ctx, effects)) is not None:
         rt.poke_later(plural, *_key(body), again.after, again.why)
+
+
+def resumed_on_trust(rt: Runtime, r: Reconciler, body: kopf.Body) -> bool:
+    """After a restart, leave an object whose status shows its generation applied and nothing
+    left to do to the poller's next cycle (which confirms it from its list page, or hands it
+    back to this reconcile), instead of one ModelArts GET each; True when so.
+
+    The resync a drifting form had armed in the previous process is armed again, at a random
+    point of its period: a restart neither cancels the configuration check nor brings every
+    object's at once."""
+    key = _key(body)
+    entry = rt.registry.get(r.kind.plural, *key) or Entry(r.kind.plural, *key, dict(body))
+    trust = resume.trusted(r.kind, entry)
+    if trust is None:
+        return False
+    r.resumed.add(key)
+    r.in_flight.set()  # the poller's next cycle comes at the active period
+    if trust.form.adapter.resyncs and trust.policies.may_write:
+        after = random.uniform(0.0, trust.policies.resync_period)
+        rt.poke_later(r.kind.plural, *key, after, "resync")
+    METRICS.inc("modelarts_resumes_total", kind=r.kind.plural, outcome="trusted")
+    return True
 
 
 def next_look(r: Reconciler, ctx: Context[Any, Any], effects: Effects) -> Requeue | None:
@@ -237,6 +297,9 @@ async def on_event(rt: Runtime, r: Reconciler, event: kopf.RawEvent) -> None:
     plural = r.kind.plural
     body = event.get("object") or {}
     r.observed(event.get("type"), body)
+    if event.get("type") == "DELETED":
+        r.resumed.settle(_key(body))
+        rt.diffbase.forget(str(body.get("metadata", {}).get("uid", "")))
     previous = rt.registry.update(plural, event.get("type"), body)
     current = rt.registry.get(plural, *_key(body))
     if current is None or not current.ready or (previous and previous.ready):

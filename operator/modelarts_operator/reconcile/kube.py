@@ -279,10 +279,31 @@ class KubeClient:
         """Merge ``status`` in. With ``resource_version`` the write is conditional: a 409
         Conflict if the object changed since it was read (a merge patch replaces whole lists
         such as ``conditions``, so a write from a stale view would undo a newer one)."""
-        body: dict[str, Any] = {"status": status}
+        path = kind.path(namespace, name) + "/status"
+        return await self._versioned_patch(path, {"status": status}, resource_version)
+
+    async def patch_metadata(
+        self,
+        kind: Kind,
+        namespace: str,
+        name: str,
+        metadata: dict[str, Any],
+        resource_version: str | None = None,
+    ) -> dict[str, Any]:
+        """Merge ``metadata`` (annotations, finalizers...) in; with ``resource_version`` the
+        write is conditional (a merge patch sets a list such as ``finalizers`` whole)."""
+        path = kind.path(namespace, name)
+        return await self._versioned_patch(path, {"metadata": metadata}, resource_version)
+
+    async def _versioned_patch(
+        self, path: str, patch: dict[str, Any], resource_version: str | None
+    ) -> dict[str, Any]:
+        """A merge patch, conditional on ``resource_version`` when given (409 Conflict when
+        the object changed since)."""
         if resource_version:
-            body["metadata"] = {"resourceVersion": resource_version}
-        return await self.merge_patch(kind.path(namespace, name) + "/status", body)
+            metadata = patch.get("metadata") or {}
+            patch = {**patch, "metadata": {**metadata, "resourceVersion": resource_version}}
+        return await self.merge_patch(path, patch)
 
     async def patch_annotations(
         self, kind: Kind, namespace: str, name: str, annotations: dict[str, str | None]

@@ -24,6 +24,8 @@ PAUSED = f"{GROUP}/paused"
 POLL_INTERVAL = f"{GROUP}/poll-interval"
 RESYNC_PERIOD = f"{GROUP}/resync-period"
 RECONCILE_REQUEST = f"{GROUP}/reconcile-request"
+# The create intent: the remote name a create is (or was) made under, written before the
+# ModelArts call. Fulfilled once the status records the object it names (intent_fulfilled).
 CREATE_PENDING = f"{GROUP}/create-pending"
 # On the object: the project ID it is allowed to move to (its old remote objects are left).
 ACCEPT_LOCATION = f"{GROUP}/accept-location"
@@ -267,3 +269,13 @@ def project_changed(recorded: Mapping[str, str], current: Mapping[str, str]) -> 
         "is); to let go, set spec.deletionPolicy Retain and delete the object; or restore "
         "the namespace's project",
     )
+
+
+def intent_fulfilled(
+    annotations: Mapping[str, str], status: Mapping[str, Any], id_field: str
+) -> bool:
+    """True when the object's create intent names the remote object its status records: the
+    create happened and its ID is recorded, so the intent asks nothing more (it stays until
+    the object's metadata is written anyway: one write fewer per create)."""
+    intent = annotations.get(CREATE_PENDING)
+    return intent is not None and bool(status.get(id_field)) and intent == status.get("remoteName")

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -29,6 +29,7 @@ from .failures import classify
 from .kube import KubeClient, KubeError
 from .policies import moved
 from .registry import Entry, Registry
+from .resume import work_shown
 from .status import Report, Verdict, status_patch
 
 log = logging.getLogger(__name__)
@@ -95,19 +96,22 @@ class Poller:
             await self._rest(in_flight, spent)
 
     async def _rest(self, in_flight: bool, spent: float = 0.0) -> None:
-        """Active period while anything is in flight (counted from the cycle's start, so a
-        long cycle does not stretch the period and the lag); otherwise the settled period,
-        cut short (to the active one) when a reconcile puts an object in flight."""
-        s, wake = self.rt.settings, self.reconciler.in_flight
+        """Active period while anything is in flight or awaits confirmation after a restart
+        (counted from the cycle's start, so a long cycle does not stretch the period and the
+        lag); otherwise the settled period, cut short (to the active one) when a reconcile
+        puts an object in flight or kopf resumes one on trust. While a restart's resumes
+        still arrive the next cycle waits for them (one walk of the list confirms them all)."""
+        s, wake, resumed = self.rt.settings, self.reconciler.in_flight, self.reconciler.resumed
         wake.clear()
-        if in_flight:
+        if in_flight or resumed:
             await asyncio.sleep(max(0.0, s.poll_active_seconds - spent))
-            return
-        try:
-            await asyncio.wait_for(wake.wait(), s.poll_settled_seconds)
-        except TimeoutError:
-            return
-        await asyncio.sleep(s.poll_active_seconds)
+        else:
+            try:
+                await asyncio.wait_for(wake.wait(), s.poll_settled_seconds)
+            except TimeoutError:
+                return
+            await asyncio.sleep(s.poll_active_seconds)
+        await resumed.quiet()
 
     async def cycle(self) -> bool:
         """One poll of every watched object of this kind; True if any is in flight.
@@ -116,6 +120,7 @@ class Poller:
         in, usually their workspace): one list walk per group."""
         kind = self.reconciler.kind
         entries = [e for e in self.rt.registry.entries(self.plural) if not e.deleting]
+        self._forget_gone_resumes()
         groups: dict[tuple[Any, str, str], list[Entry]] = defaultdict(list)
         adapters: dict[str, Adapter] = {}
         namespaces: dict[str, Any] = {}  # one lookup per namespace, not per object
@@ -130,6 +135,7 @@ class Poller:
                 # Bound in another project: its ID means nothing in this one. The reconcile
                 # says so (once), and polling leaves it alone.
                 synced = cond.get_condition(entry.status.get("conditions"), cond.SYNCED) or {}
+                self._settle_resume(entry, "handed-over")
                 if synced.get("reason") != "ProjectChanged":
                     await self.rt.poke(entry, "the namespace points to another project")
                 continue
@@ -138,6 +144,7 @@ class Poller:
             adapters[form.name] = form.adapter
             scope = form.adapter.poll_scope(entry, self.rt.registry)
             groups[(client, form.name, scope)].append(entry)
+        await self._hand_over_unlooked_resumes(entries, groups.values())
         if not groups:
             return False
         self.cycles += 1
@@ -156,21 +163,68 @@ class Poller:
             for entry in group:
                 blinding = self._unblinding(entry)
                 if blinding == HAND_OVER:
+                    self._settle_resume(entry, "handed-over")
                     if self._hand_over_due(entry):
                         updates.append(self.rt.poke(entry, "listing works again"))
                     continue
                 summary = remote.get(str(entry.status[adapter.id_field]))
                 if summary is None:
+                    self._settle_resume(entry, "handed-over")
                     updates.append(self.rt.poke(entry, "not found in the remote list"))
                     continue
                 obs = adapter.observe_summary(entry, summary)
                 in_flight = in_flight or obs.in_flight
+                if (work := self._confirm_resume(adapter, entry, obs)) is not None:
+                    updates.append(self.rt.poke(entry, f"resumed, and {work}"))
                 report_of = self._from_summary(adapter, entry, obs, summary, blinding)
                 # Most objects, most cycles, have nothing to patch: no task for them.
                 if self._patch_for(entry, report_of(entry)):
                     updates.append(self._apply(entry, report_of))
             await self._run_bounded(updates)
         return in_flight
+
+    # -- after a restart: the objects kopf resumed on trust ------------------------------------
+
+    def _settle_resume(self, entry: Entry, outcome: str) -> bool:
+        """``entry`` is no longer pending confirmation (``outcome``: how it was settled);
+        True when it was pending."""
+        if not self.reconciler.resumed.settle((entry.namespace, entry.name)):
+            return False
+        METRICS.inc("modelarts_resumes_total", kind=self.plural, outcome=outcome)
+        return True
+
+    def _confirm_resume(self, adapter: Adapter, entry: Entry, obs: Observation) -> str | None:
+        """A resumed object found in the list: confirmed, or (what its reconcile must still
+        do) handed over. None when it was not pending or is confirmed."""
+        if (entry.namespace, entry.name) not in self.reconciler.resumed:
+            return None
+        work = work_shown(adapter, entry, obs)
+        self._settle_resume(entry, "confirmed" if work is None else "handed-over")
+        return work
+
+    async def _hand_over_unlooked_resumes(
+        self, entries: list[Entry], groups: Iterable[list[Entry]]
+    ) -> None:
+        """Resumed objects this cycle cannot look for (no credentials, another project, a
+        spec its form does not parse): their reconcile runs, as on every resume before. (One
+        whose list call fails stays pending: it is blinded, and the next good list confirms
+        it.)"""
+        resumed = self.reconciler.resumed
+        if not resumed:
+            return
+        looked = {(e.namespace, e.name) for group in groups for e in group}
+        for entry in entries:
+            key = (entry.namespace, entry.name)
+            if key in resumed and key not in looked and self._settle_resume(entry, "handed-over"):
+                await self.rt.poke(entry, "resumed, and not in a list this poller walks")
+
+    def _forget_gone_resumes(self) -> None:
+        """Resumed objects deleted (or being deleted) before a cycle confirmed them."""
+        resumed, registry = self.reconciler.resumed, self.rt.registry
+        for key in list(resumed.keys):
+            entry = registry.get(self.plural, *key)
+            if entry is None or entry.deleting:
+                resumed.settle(key)
 
     async def _client(self, namespace: str, known: dict[str, Any]) -> Any:
         """The namespace's ModelArts client (None while its credentials cannot be had: the

@@ -7,6 +7,7 @@ reads it to find the objects that wait for one that just became ready.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -123,18 +124,51 @@ class Registry:
 
 
 def _without_managed_fields(body: Mapping[str, Any]) -> dict[str, Any]:
-    """The object as the registry keeps it: without ``metadata.managedFields``.
+    """The object as the registry keeps it: without what the operator never reads from it,
+    and with its repeated strings shared.
 
-    Server-side field ownership is nothing the operator reads, yet it is most of an object
-    in memory (a v1 TrainingJob: 22 KB parsed, 8.5 KB without it, with one entry per field
-    manager: the creator, kopf's two patches, the status writer); at 10,000 objects it was
-    ~140 MB of the operator's RSS. The outer dict and the metadata are new, so the event's
-    managedFields are not kept alive through them."""
-    out = dict(body)
-    meta = body.get("metadata")
-    if isinstance(meta, Mapping):
-        out["metadata"] = {k: v for k, v in meta.items() if k != "managedFields"}
+    - ``metadata.managedFields``: server-side field ownership, most of an object in memory (a
+      v1 TrainingJob: 22 KB parsed, 8.5 KB without it, with one entry per field manager);
+    - kopf's own annotations (``kopf.`` prefix): its last-handled configuration is a second
+      copy of the spec, as JSON;
+    - every key and every short string value is interned: a watch event is parsed on its own,
+      so each object had its own copies of the same keys ("lastTransitionTime", "status"...)
+      and values ("True", "Synced", the timestamps of one burst...). 8.5 KB → 3.0 KB for that
+      TrainingJob (tests/unit/operator/test_registry.py), 30 → 60 MB at 10,000 objects.
+
+    The copy is new all the way down, so nothing of the event (its managedFields) is kept alive
+    through it."""
+    out: dict[str, Any] = _interned(dict(body))
+    meta = out.get("metadata")
+    if isinstance(meta, dict):
+        meta.pop("managedFields", None)
+        if isinstance(annotations := meta.get("annotations"), dict):
+            meta["annotations"] = {
+                k: v for k, v in annotations.items() if not k.startswith("kopf.")
+            }
     return out
+
+
+def _kopfs(annotation: str) -> bool:
+    """kopf's own bookkeeping (its prefix starts so: ``bookkeeping.KOPF_PREFIX``)."""
+    return annotation.startswith("kopf.")
+
+
+# Values longer than this are mostly unique (descriptions, messages, URLs): not interned.
+_INTERNED_LENGTH = 64
+
+
+def _interned(value: Any, intern: Any = sys.intern) -> Any:
+    """A deep copy of parsed JSON with its keys and short strings interned (parsed JSON: dicts,
+    lists and scalars; ~0.1 ms for a TrainingJob's watch event)."""
+    kind = type(value)
+    if kind is dict:
+        return {intern(k): _interned(v) for k, v in value.items() if k != "managedFields"}
+    if kind is list:
+        return [_interned(v) for v in value]
+    if kind is str and len(value) <= _INTERNED_LENGTH:
+        return intern(value)
+    return value
 
 
 def _references(value: Any, field: str, name: str) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from ..settings import OperatorSettings
 from . import conditions as cond
+from .bookkeeping import DiffBase
 from .controller import Reconciler
 from .credentials import ClientFactory
 from .kinds import KindDeclaration, references_to
@@ -40,6 +41,8 @@ class Runtime:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     timers: dict[tuple[str, str, str], asyncio.TimerHandle] = field(default_factory=dict)
     background: set[asyncio.Task[None]] = field(default_factory=set)
+    # kopf's record of the last-handled configurations (creates write it with their intent)
+    diffbase: DiffBase = field(default_factory=DiffBase)
 
     def __post_init__(self) -> None:
         for kind in self.kinds:

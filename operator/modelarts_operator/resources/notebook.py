@@ -22,7 +22,7 @@ change, e.g. ``restartToken``), so the person who owns it decides.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -450,6 +450,14 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec, NotebookRefs]):
         if (nb.status or "").upper() != "DELETING":
             await notebooks.delete(remote_id)  # 6357 (already deleting) counts as under way
         return await confirmed_gone(notebooks.get(remote_id))
+
+    def resume_work(self, entry: Entry, phase: str, facts: Mapping[str, Any]) -> str | None:
+        """A stop ``spec.stopped`` asks for and the notebook has not had yet (asked at
+        create time, it waits for the notebook to run). One stopped outside the operator stays
+        stopped until the spec changes, so that asks nothing."""
+        if entry.spec.get("stopped") and phase not in ("Stopped", "Failed", "Frozen"):
+            return "spec.stopped: to be stopped"
+        return None
 
     def list_remote(self, client: ModelArtsClient, scope: str) -> AsyncIterator[tuple[str, Any]]:
         return keyed(client.notebooks.iter_all(workspace_id=scope), "id")

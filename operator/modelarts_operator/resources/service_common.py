@@ -15,6 +15,7 @@ from ..crd.service import ServiceSpec, ServiceStatus
 from ..reconcile.adapter import Context, Refs, RemoteAdapter, Updated
 from ..reconcile.kube import Kind, KubeError
 from ..reconcile.policies import foreign_config_map
+from ..reconcile.registry import Entry
 
 RefsT = TypeVar("RefsT", bound=Refs)
 
@@ -30,6 +31,17 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec, RefsT]):
     name_field = "service_name"
     detail_in_poller = False  # Running writes the exportTo ConfigMap, which update() does
     resyncs = True
+
+    def resume_work(self, entry: Entry, phase: str, facts: Mapping[str, Any]) -> str | None:
+        """A remote state ``spec.stopped`` disagrees with: the reconcile stops or starts the
+        service (a stop asked at create time waits for the deployment; a service stopped
+        outside the operator is started again). A v1 batch service stops by itself."""
+        stopped = bool(entry.spec.get("stopped"))
+        if stopped and phase not in ("Stopped", "Failed", "Finished"):
+            return "spec.stopped: to be stopped"
+        if not stopped and phase == "Stopped" and entry.spec.get("inferType") != "batch":
+            return "spec.stopped is false: to be started"
+        return None
 
     def needs_detail(self, old_status: Mapping[str, Any], phase: str) -> bool:
         # The access address and per-model states come with the detail once it runs.

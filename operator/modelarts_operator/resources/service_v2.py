@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -256,6 +256,13 @@ class ServiceV2Adapter(ServiceAdapter[ServiceV2Refs]):
 
     def list_remote(self, client: ModelArtsClient, scope: str) -> AsyncIterator[tuple[str, Any]]:
         return keyed(client.services_v2.iter_all(workspace_id=scope), "id")
+
+    def resume_work(self, entry: Entry, phase: str, facts: Mapping[str, Any]) -> str | None:
+        """Also a version the service does not run yet (a rollout put off while it was busy)."""
+        want = (entry.spec.get("v2") or {}).get("version")
+        if want is not None and facts.get("version") not in (None, want):
+            return "spec.v2.version: to be rolled out"
+        return super().resume_work(entry, phase, facts)
 
     def observe_summary(self, entry: Entry, summary: Any) -> Observation:
         obs = observation(summary.status or "", bool(entry.spec.get("stopped")), None)

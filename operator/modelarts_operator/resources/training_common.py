@@ -155,6 +155,17 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec, TrainingRefs]):
         _deadline_reason(obs, deadline, entry.status, stopped=False)
         return obs
 
+    def resume_work(self, entry: Entry, phase: str, facts: Mapping[str, Any]) -> str | None:
+        """The run policy's timers live in the process that armed them: after a restart a job
+        that may still hit its deadline, or a finished one with a TTL, is reconciled to arm
+        them again (or to delete the object whose TTL ran out meanwhile)."""
+        spec = entry.spec
+        if spec.get("activeDeadlineSeconds") and phase not in FINISHED:
+            return "activeDeadlineSeconds"
+        if spec.get("ttlSecondsAfterFinished") is not None and phase in FINISHED:
+            return "ttlSecondsAfterFinished"
+        return None
+
     def needs_detail(self, old_status: Mapping[str, Any], phase: str) -> bool:
         # A finished job's metrics, duration and completion time come with the detail.
         return phase in FINISHED or old_status.get("phase") is None

@@ -203,6 +203,7 @@ class FakeKube:
 
     def __init__(self, listed: list[dict[str, Any]] | None = None) -> None:
         self.annotations: list[dict[str, str]] = []
+        self.metadata: list[dict[str, Any]] = []
         self.status_patches: list[dict[str, Any]] = []
         self.version = 1
         self.listed = listed or []  # the objects a list of the kind answers
@@ -216,6 +217,13 @@ class FakeKube:
         self.annotations.append(ann)
         self.version += 1
         return {"metadata": {"resourceVersion": str(self.version)}}
+
+    async def patch_metadata(
+        self, kind: Kind, ns: str, name: str, metadata: dict[str, Any], rv: str | None = None
+    ) -> Any:
+        """The intent's write: its annotations recorded like any other, the rest beside."""
+        self.metadata.append(metadata)
+        return await self.patch_annotations(kind, ns, name, metadata.get("annotations", {}))
 
     async def patch_status(self, kind: Kind, ns: str, name: str, patch: Any, rv: Any) -> Any:
         self.status_patches.append(patch)

@@ -18,6 +18,7 @@ from modelarts_operator.reconcile.kinds import KindDeclaration
 from modelarts_operator.reconcile.kube import Kind, KubeError
 from modelarts_operator.reconcile.poller import Poller
 from modelarts_operator.reconcile.registry import Entry, Registry
+from modelarts_operator.reconcile.resume import Resumed
 from modelarts_operator.reconcile.status import StatusWriter
 from modelarts_operator.settings import OperatorSettings
 
@@ -139,7 +140,7 @@ def stack(
 
 class _Reconciler:
     """The parts of a kind's reconciler the poller uses: the kind (one form, the jobs), its
-    status writer and in-flight signal."""
+    status writer, in-flight signal and the objects resumed on trust."""
 
     writer = StatusWriter(TrainingJobStatus)
 
@@ -148,6 +149,7 @@ class _Reconciler:
         form = SimpleNamespace(name="jobs", adapter=adapter)
         self.kind = SimpleNamespace(plural=PLURAL, resource=adapter.kind, form_of=lambda e: form)
         self.in_flight = asyncio.Event()
+        self.resumed = Resumed()
 
     def adapter_for(self, spec: Any) -> Jobs:
         return self.adapter

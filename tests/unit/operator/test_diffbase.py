@@ -6,20 +6,27 @@ from __future__ import annotations
 
 import copy
 import json
+from types import SimpleNamespace
 from typing import Any
 
 import kopf
 
 from modelarts_operator.reconcile import handlers
+from modelarts_operator.reconcile.bookkeeping import DiffBase
 from modelarts_operator.reconcile.policies import CREATE_PENDING, PAUSED
 
 KEY = f"{handlers.KOPF_PREFIX}/last-handled-configuration"
 PROGRESS = f"{handlers.KOPF_PREFIX}/reconcile"
 
 
+def _runtime() -> Any:
+    """What ``configure`` reads of the runtime: its diff base and the worker limit."""
+    return SimpleNamespace(diffbase=DiffBase(), settings=SimpleNamespace(worker_limit=0))
+
+
 def _storage() -> kopf.DiffBaseStorage:
     settings = kopf.OperatorSettings()
-    handlers.configure(settings)
+    handlers.configure(settings, _runtime())
     return settings.persistence.diffbase_storage
 
 
@@ -81,7 +88,7 @@ def _cause(raw: dict[str, Any], *, initial: bool = False) -> str:
     from kopf._core.intents import causes
 
     settings = kopf.OperatorSettings()
-    handlers.configure(settings)
+    handlers.configure(settings, _runtime())
     storage, progress = settings.persistence.diffbase_storage, settings.persistence.progress_storage
     body = kopf.Body(raw)
     old = storage.fetch(body=body)

@@ -18,6 +18,7 @@ EXPORTED = {
     "modelarts_api_calls_total": ("counter", ("endpoint", "method", "code")),
     "modelarts_api_call_seconds": ("histogram", ("endpoint",)),
     "modelarts_reconciles_total": ("counter", ("kind", "result")),
+    "modelarts_resumes_total": ("counter", ("kind", "outcome")),
     "modelarts_poll_cycles_total": ("counter", ("kind",)),
     "modelarts_poll_cycle_seconds": ("histogram", ("kind",)),
     "modelarts_status_patches_total": ("counter", ("kind",)),

@@ -19,6 +19,7 @@ from modelarts_operator.api import errors
 from modelarts_operator.reconcile import conditions as cond
 from modelarts_operator.reconcile import handlers, requeue
 from modelarts_operator.reconcile.adapter import DeleteBlocked, ProjectChanged, RetryLater
+from modelarts_operator.reconcile.bookkeeping import DiffBase
 from modelarts_operator.reconcile.controller import Outcome, Reconciler
 from modelarts_operator.reconcile.naming import owner_marker
 from modelarts_operator.reconcile.policies import (
@@ -108,7 +109,8 @@ class Case:
 CASES: dict[str, Case] = {
     "Create": Case(
         "A new object is created once: one remote call, no GET of what the create returned; "
-        "the intent is written first and cleared with the final patch.",
+        "the intent is written first and stays, fulfilled by the ID the final patch records "
+        "(its removal would be a write of its own).",
         calls=["create"],
         events=["Created"],
         synced=("True", "Synced"),
@@ -117,7 +119,7 @@ CASES: dict[str, Case] = {
         phase="Creating",
         gadget_id="g-1",
         status_has={"builtFrom": 1, "remoteName": DERIVED, "location": HERE, "size": 1},
-        clear_intent=True,
+        clear_intent=False,
         gadgets=1,
     ),
     "CreateUnderTheSpecName": Case(
@@ -743,11 +745,14 @@ async def test_delete(case: DeleteCase) -> None:
 
 @dataclass
 class Runtime:
-    """The runtime surface the handlers use: timers, forgotten clients, deletes."""
+    """The runtime surface the handlers use: timers, forgotten clients, deletes, the registry
+    and kopf's record of the last-handled configurations."""
 
     pokes: list[tuple[float, str]] = field(default_factory=list)
     forgotten: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    diffbase: DiffBase = field(default_factory=DiffBase)
+    registry: Registry = field(default_factory=Registry)
 
     def cancel_poke(self, key: Any) -> None:
         pass
@@ -798,7 +803,7 @@ async def test_the_handler_writes_status_posts_events_and_arms_the_requeue(
     assert patch["status"]["conditions"]
     rt, patch, _ = await _handle(CASES["Create"])
     assert posted[-1] == ("Normal", "Created")
-    assert patch["metadata"]["annotations"] == {CREATE_PENDING: None}
+    assert "metadata" not in patch  # the intent stays, fulfilled: the status is the one write
     assert rt.pokes == []  # no resync for a kind that does not compare configuration
 
 

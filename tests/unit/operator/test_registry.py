@@ -30,10 +30,11 @@ def test_the_registry_keeps_what_the_poller_reads_without_managed_fields() -> No
     assert entry.body["metadata"]["uid"] == WATCHED["metadata"]["uid"]
     assert entry.status == WATCHED["status"]
     assert entry.spec == WATCHED["spec"]
-    assert dict(entry.annotations) == WATCHED["metadata"]["annotations"]
+    ours = {k: v for k, v in WATCHED["metadata"]["annotations"].items() if "kopf." not in k}
+    assert dict(entry.annotations) == ours  # kopf's record of the spec is not kept twice
 
 
-def test_a_thousand_watched_objects_cost_less_than_half_in_the_registry() -> None:
+def test_a_thousand_watched_objects_cost_a_sixth_in_the_registry() -> None:
     raw = json.dumps(WATCHED)
     tracemalloc.start()
     events = [json.loads(raw) for _ in range(1000)]
@@ -46,4 +47,6 @@ def test_a_thousand_watched_objects_cost_less_than_half_in_the_registry() -> Non
     kept, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert len(registry.entries("trainingjobs")) == 1000
-    assert kept < parsed / 2, f"{kept / 1000:.0f} B per object kept of {parsed / 1000:.0f} parsed"
+    # 22.7 KB parsed; 8.9 KB without managedFields; 3.0 KB with its strings shared and kopf's
+    # record of the spec dropped
+    assert kept < parsed / 6, f"{kept / 1000:.0f} B per object kept of {parsed / 1000:.0f} parsed"
