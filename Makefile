@@ -10,7 +10,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help venv tools demo-tools node-deps node node-down image cluster cluster-down test test-unit lint fmt crds demo e2e-kind bench clean
+.PHONY: help venv tools demo-tools node-deps node node-down image cluster cluster-down test test-unit lint fmt crds vocab demo e2e-kind bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -54,6 +54,11 @@ cluster-down: venv ## stop the local control plane and remove its state
 
 crds: venv ## regenerate crds/, the chart's CRDs and kind template, the reference, argocd/health.lua's tables
 	$(BIN)/modelarts-operator crds --write
+
+vocab: venv ## regenerate the SDK request models (operator/.../vocab/), the CRDs and docs/vocabulary.md
+	$(BIN)/python hack/vocabulary/generate.py
+	$(BIN)/modelarts-operator crds --write
+	$(BIN)/python hack/vocabulary/coverage.py --write
 
 .PHONY: argocd-fixtures
 argocd-fixtures: venv tools ## re-capture tests/fixtures/argocd/ from the operator's real output

@@ -127,7 +127,7 @@ def _base_model() -> list[dict[str, Any]]:
 
 def _service_v2(i: int) -> dict[str, Any]:
     unit = {
-        "image": {"swrPath": "swr.cn-north-4.myhuaweicloud.com/bench/serve:1.0"},
+        "image": {"source": "SWR", "swrPath": "swr.cn-north-4.myhuaweicloud.com/bench/serve:1.0"},
         "flavor": "modelarts.vm.cpu.2u",
         "count": 1,
         "port": 8080,
@@ -136,8 +136,17 @@ def _service_v2(i: int) -> dict[str, Any]:
     return {
         "v2": {
             "version": "1.0.0",
-            "groupConfigs": [{"name": "main", "poolId": "pool-dedicated-1", "unitConfigs": [unit]}],
-            "runtimeConfig": {"serviceInvoke": {"port": 8080, "protocol": "HTTP"}},
+            "groupConfigs": [
+                {"name": "main", "poolId": "pool-dedicated-1", "weight": 100, "unitConfigs": [unit]}
+            ],
+            "runtimeConfig": {
+                "serviceInvoke": {"port": 8080, "protocol": "HTTP", "authType": "TOKEN"},
+                "serviceLimit": {
+                    "rateLimit": {"num": 200, "unit": "SECONDS"},
+                    "requestSizeLimit": 12,
+                    "requestTimeout": 40,
+                },
+            },
         }
     }
 

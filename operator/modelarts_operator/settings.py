@@ -7,6 +7,7 @@ at start with the variable's name instead of minutes later in a reconcile.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -18,6 +19,10 @@ ENV_PREFIX = "MODELARTS_"
 # The kubelet's probes and Prometheus reach a pod at its own address, so the endpoints listen on
 # every interface unless told otherwise; the chart's NetworkPolicy says who may connect.
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104
+
+MAX_DEFAULT_TAGS = 10
+"""Operator-wide default tags: at most 10 (operator budget), so that a spec's tags still fit
+the cloud's 20 tags per object (SDK ServiceCreateRequest.tags "上限20个")."""
 
 # The official SDK's own variable names (huaweicloudsdkcore/auth/provider.py and
 # internal.py), read when the MODELARTS_ one is not set, so settings users already have for
@@ -153,6 +158,18 @@ class OperatorSettings(BaseModel):
         15.0, ge=3, description="Lease duration; renew deadline 2/3 of it, retry 1/7.5."
     )
     log_format: Literal["text", "json"] = "text"
+    default_tags: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Tags put on every remote object that has tags (training jobs, services, "
+            "notebooks), as key=value pairs (comma list) or a JSON object; a key a spec's "
+            "tags also set takes the spec's value. Keys and values as the cloud's tags "
+            "(key 1-128, value at most 255 characters of letters, digits, spaces and "
+            "_ . : = + - @ (and / in values); no _sys_ key); the operator's ownership "
+            "tag keys are reserved. At most 10, so that a spec's own tags still fit the "
+            "cloud's limit of 20 per object."
+        ),
+    )
 
     @field_validator("namespaces", "credentials_secret_names", "agencies", mode="before")
     @classmethod
@@ -170,6 +187,48 @@ class OperatorSettings(BaseModel):
             return str(ipaddress.ip_address(value))
         except ValueError:
             raise ValueError(f"not an IP address: {value!r}") from None
+
+    @field_validator("default_tags", mode="before")
+    @classmethod
+    def _tag_pairs(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("{"):
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"not a JSON object: {err.msg}") from None
+        pairs: dict[str, str] = {}
+        for part in text.split(","):
+            if not part.strip():
+                continue
+            key, sep, val = part.partition("=")
+            if not sep:
+                raise ValueError(f"{part.strip()!r} is not key=value")
+            pairs[key.strip()] = val.strip()
+        return pairs
+
+    @field_validator("default_tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        from .crd.common import RESERVED_TAG_KEYS
+        from .vocab.training import TmsTag
+
+        if len(value) > MAX_DEFAULT_TAGS:
+            raise ValueError(f"at most {MAX_DEFAULT_TAGS} default tags")
+        for key, val in value.items():
+            if key in RESERVED_TAG_KEYS:
+                raise ValueError(f"tag key {key!r} is the operator's own")
+            try:
+                TmsTag(key=key, value=val)
+            except ValidationError as err:
+                raise ValueError(
+                    f"tag {key!r}: " + "; ".join(e["msg"] for e in err.errors())
+                ) from None
+            if key.startswith("_sys_"):
+                raise ValueError(f"tag key {key!r} must not start with _sys_")
+        return value
 
     @field_validator("credentials_secret")
     @classmethod

@@ -103,12 +103,17 @@ INVALID: list[tuple[str, str, dict[str, Any], list[str]]] = [
     ("ws-name-short", "Workspace", {"name": "abc"}, ["spec.name"]),
     ("ws-name-default", "Workspace", {"name": "default"}, ["spec.name", "reserved"]),
     ("ws-name-chars", "Workspace", {"name": "bad name!"}, ["spec.name"]),
-    ("ws-auth-enum", "Workspace", {"authType": "public"}, ["spec.authType"]),
-    ("ws-grants-public", "Workspace", {"grants": [{"userName": "u"}]}, ["spec.grants", "INTERNAL"]),
+    ("ws-auth-enum", "Workspace", {"authType": "open"}, ["spec.authType"]),
+    (
+        "ws-grant-user-type",
+        "Workspace",
+        {"grants": [{"userName": "u", "userType": "ROBOT"}]},
+        ["spec.grants[0].userType"],
+    ),
     ("ws-grant-empty", "Workspace", {"authType": "INTERNAL", "grants": [{}]}, ["spec.grants[0]"]),
     ("ws-desc-long", "Workspace", {"description": LONG}, ["spec.description"]),
     ("ws-policy", "Workspace", {"deletionPolicy": "Orphan"}, ["spec.deletionPolicy"]),
-    ("ws-eps", "Workspace", {"enterpriseProjectId": "x y"}, ["spec.enterpriseProjectId"]),
+    ("ws-eps", "Workspace", {"enterpriseProjectId": "e" * 200}, ["spec.enterpriseProjectId"]),
     ("ws-unknown", "Workspace", {"nmae": "team-ws"}, ["spec.nmae"]),
     # TrainingJob
     ("tj-name-chars", "TrainingJob", {"jobName": "bad name"}, ["spec.jobName"]),
@@ -393,6 +398,14 @@ VALID: list[tuple[str, str, dict[str, Any]]] = [
         "Workspace",
         {"name": "训练空间-01", "authType": "INTERNAL", "grants": [{"userName": "alice"}]},
     ),
+    (
+        # The 2020 reference's example and Terraform write auth_type in lower case; grants on a
+        # PUBLIC workspace only take no effect (SDK), they are not refused.
+        "ws-lower-case",
+        "Workspace",
+        {"authType": "internal", "grants": [{"userId": "u-1", "userType": "FEDERATE"}]},
+    ),
+    ("ws-grants-public", "Workspace", {"grants": [{"userName": "u"}]}),
     (
         "tj-dataset",
         "TrainingJob",

@@ -47,17 +47,6 @@ def _config(patch: dict[str, Any]) -> dict[str, Any]:
 # (id, patch applied to LLM, fragments stderr must contain)
 INVALID: list[tuple[str, dict[str, Any], list[str]]] = [
     ("no-version", {"llm": {"version": DROP}}, ["spec.llm.version", "Required"]),
-    ("no-config", {"llm": {"version": {"config": DROP}}}, ["spec.llm.version.config", "Required"]),
-    (
-        "no-llm-config",
-        _config({"llmModelConfig": DROP}),
-        ["spec.llm.version.config.llmModelConfig", "Required"],
-    ),
-    (
-        "no-model-path",
-        _config({"llmModelConfig": {"modelPath": DROP}}),
-        ["spec.llm.version.config.llmModelConfig.modelPath", "Required"],
-    ),
     (
         "no-base-model",
         _config({"llmModelConfig": {"baseModelType": DROP}}),
@@ -67,11 +56,6 @@ INVALID: list[tuple[str, dict[str, Any], list[str]]] = [
         "model-path-not-obs",
         _config({"llmModelConfig": {"modelPath": "https://example.com/weights"}}),
         ["spec.llm.version.config.llmModelConfig.modelPath", "should match"],
-    ),
-    (
-        "local-model-path",
-        _config({"llmModelConfig": {"localModelPath": "/data/llm"}}),
-        ["localModelPath"],
     ),
     ("no-workspace", {"llm": {"workspaceId": DROP}}, ["spec.llm.workspaceId", "Required"]),
     ("workspace-chars", {"llm": {"workspaceId": "ws_1"}}, ["spec.llm.workspaceId"]),
@@ -95,6 +79,27 @@ def test_invalid_llm_manifest_is_refused_naming_the_field(
     assert result.returncode != 0, f"{case} was accepted:\n{result.stdout}"
     for fragment in fragments:
         assert fragment in result.stderr, f"{case}: {fragment!r} not in:\n{result.stderr}"
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        # The SDK's ModelVersionInput.config and ModelConfig.llm_model_config are optional;
+        # the DataArts reference (seed 003) makes model_path optional and adds local_model_path.
+        {"llm": {"version": {"config": DROP}}},
+        _config({"llmModelConfig": DROP}),
+        _config({"llmModelConfig": {"modelPath": DROP, "localModelPath": "/data/llm"}}),
+    ],
+    ids=["no-config", "no-llm-config", "local-model-path"],
+)
+def test_what_the_sources_leave_optional_is_accepted(
+    cluster: ControlPlane,  # noqa: F811
+    patch: dict[str, Any],
+    request: pytest.FixtureRequest,
+) -> None:
+    name = f"opt-{request.node.callspec.id}"
+    result = _apply(cluster, "Model", name, _patched(LLM, patch))
+    assert result.returncode == 0, result.stderr
 
 
 def test_valid_llm_manifest_is_stored_unpruned(cluster: ControlPlane) -> None:  # noqa: F811

@@ -44,19 +44,23 @@ V1_CONFIG = {
 INVALID: list[tuple[str, dict[str, Any], list[str]]] = [
     ("both-forms", {"config": V1_CONFIG}, ["exactly one form"]),
     ("no-form", {"algorithm": DROP}, ["exactly one form"]),
-    ("v2-field-with-config", {"algorithm": DROP, "config": V1_CONFIG}, ["belong to the v2 form"]),
+    (
+        "v2-field-with-config",
+        {"algorithm": DROP, "config": V1_CONFIG},
+        ["cannot be combined with config"],
+    ),
+    (
+        "tags-with-config",
+        {
+            "algorithm": DROP,
+            "resource": DROP,
+            "logExportPath": DROP,
+            "config": V1_CONFIG,
+            "tags": [{"key": "a"}],
+        },
+        ["cannot be combined with config"],
+    ),
     ("no-resource", {"resource": DROP}, ["spec.resource", "needs resource"]),
-    (
-        "two-sources",
-        {"algorithm": {"id": "algo-1"}},
-        ["spec.algorithm", "exactly one algorithm source"],
-    ),
-    (
-        "no-source",
-        {"algorithm": {"codeDir": DROP, "bootFile": DROP}},
-        ["spec.algorithm", "exactly one algorithm source"],
-    ),
-    ("code-half", {"algorithm": {"bootFile": DROP}}, ["spec.algorithm.bootFile", "together"]),
     (
         "boot-outside-code",
         {"algorithm": {"bootFile": "obs://other/train.py"}},
@@ -79,29 +83,9 @@ INVALID: list[tuple[str, dict[str, Any], list[str]]] = [
         ["spec.algorithm.command", "custom image"],
     ),
     (
-        "id-with-engine",
-        {"algorithm": {"codeDir": DROP, "bootFile": DROP, "id": "algo-1"}},
-        ["spec.algorithm.engine", "leave engine out"],
-    ),
-    (
-        "code-without-engine",
-        {"algorithm": {"engine": DROP}},
-        ["spec.algorithm.engine", "needs an engine"],
-    ),
-    (
-        "engine-empty",
-        {"algorithm": {"engine": {"engineId": DROP}}},
-        ["spec.algorithm.engine", "engineId, engineName+engineVersion or imageUrl"],
-    ),
-    (
-        "engine-name-half",
-        {"algorithm": {"engine": {"engineId": DROP, "engineName": "PyTorch"}}},
-        ["spec.algorithm.engine.engineVersion"],
-    ),
-    (
-        "engine-id-and-image",
-        {"algorithm": {"engine": {"imageUrl": "t/i:1"}, "command": "x"}},
-        ["spec.algorithm.engine.engineId", "cannot be combined"],
+        "install-sys-packages-alone",
+        {"algorithm": {"engine": {"installSysPackages": True}}},
+        ["spec.algorithm.engine.installSysPackages"],
     ),
     (
         "duplicate-parameter",
@@ -109,95 +93,63 @@ INVALID: list[tuple[str, dict[str, Any], list[str]]] = [
         ["spec.algorithm.parameters", "unique"],
     ),
     (
-        "duplicate-output",
-        {
-            "algorithm": {
-                "outputs": [
-                    {"name": "o", "remote": {"obs": {"obsUrl": "obs://b/1/"}}},
-                    {"name": "o", "remote": {"obs": {"obsUrl": "obs://b/2/"}}},
-                ]
-            }
-        },
-        ["spec.algorithm.outputs", "unique"],
-    ),
-    (
-        "input-two-remotes",
-        {
-            "algorithm": {
-                "inputs": [
-                    {
-                        "name": "d",
-                        "remote": {"obs": {"obsUrl": "obs://b/d/"}, "dataset": {"id": "ds"}},
-                    }
-                ]
-            }
-        },
-        ["spec.algorithm.inputs[0].remote", "exactly one of obs or dataset"],
-    ),
-    (
-        "input-bad-path",
-        {"algorithm": {"inputs": [{"name": "d", "remote": {"obs": {"obsUrl": "bucket"}}}]}},
-        ["spec.algorithm.inputs[0].remote.obs.obsUrl"],
-    ),
-    (
-        "channel-name",
-        {"algorithm": {"outputs": [{"name": "bad name", "remote": {"obs": {"obsUrl": "/b/o/"}}}]}},
-        ["spec.algorithm.outputs[0].name"],
-    ),
-    (
         "env-name",
         {"algorithm": {"environments": {"1BAD": "x"}}},
-        ["spec.algorithm.environments", "environment variable names"],
-    ),
-    (
-        "local-code-dir-reserved",
-        {"algorithm": {"localCodeDir": "/home/ma-user/modelarts/code"}},
-        ["spec.algorithm.localCodeDir"],
-    ),
-    (
-        "local-code-dir-outside-home",
-        {"algorithm": {"localCodeDir": "/opt/code"}},
-        ["spec.algorithm.localCodeDir"],
+        ["spec.algorithm.environments", "^[A-Za-z_][A-Za-z0-9_]*$"],
     ),
     (
         "no-flavor-no-pool",
         {"resource": {"flavorId": DROP}},
-        ["spec.resource", "flavorId", "poolId"],
+        ["spec.resource.flavorId", "dedicated pool poolId"],
     ),
-    ("node-count", {"resource": {"nodeCount": 0}}, ["spec.resource.nodeCount"]),
     (
         "custom-flavor-public",
         {"resource": {"mainContainerCustomizedFlavor": {"cpuCoreNum": 2, "memSize": 8}}},
         ["spec.resource.mainContainerCustomizedFlavor", "dedicated"],
     ),
     (
-        "volume-two-kinds",
+        "custom-flavor-zero-cpu",
         {
-            "volumes": [
-                {
-                    "nfs": {"nfsServerPath": "1.2.3.4:/", "localPath": "/mnt/a"},
-                    "obs": {"obsPath": "obs://b/x/", "localPath": "/mnt/b"},
-                }
-            ]
+            "resource": {
+                "poolId": "p",
+                "mainContainerCustomizedFlavor": {"cpuCoreNum": 0, "memSize": 8},
+            }
         },
-        ["spec.volumes[0]", "exactly one of nfs, pfs or obs"],
+        ["cpuCoreNum must be greater than zero"],
     ),
     (
-        "log-two",
-        {"logExportPath": {"hostPath": "/var/log/x"}},
-        ["spec.logExportPath", "exactly one of obsUrl or hostPath"],
+        "federated-without-group",
+        {"jobKind": "federated_pool_job"},
+        ["spec.resource", "poolGroupId"],
     ),
     ("priority", {"schedulePolicy": {"priority": 4}}, ["spec.schedulePolicy.priority"]),
     (
-        "ssh-empty",
-        {"endpoints": {"ssh": {"keyPairNames": []}}},
-        ["spec.endpoints.ssh.keyPairNames"],
+        "selector-operator",
+        {
+            "schedulePolicy": {
+                "requiredAffinity": {
+                    "nodeAffinity": {
+                        "nodeSelectorTerms": [
+                            {"matchExpressions": [{"key": "k", "operator": "Is"}]}
+                        ]
+                    }
+                }
+            }
+        },
+        ["operator"],
+    ),
+    ("notification-event", {"notification": {"events": ["JobExploded"]}}, ["events"]),
+    (
+        "metrics-path-without-port",
+        {"customMetrics": [{"httpGet": {"path": "/metrics"}}]},
+        ["path and port go together"],
     ),
     ("auto-stop", {"autoStop": {"duration": 0}}, ["spec.autoStop.duration"]),
-    ("experiment-empty", {"experiment": {"description": "x"}}, ["spec.experiment"]),
     ("retries", {"features": {"faultTolerance": {"jobRetryNum": 0}}}, ["spec.features"]),
     ("previous-policy", {"previousJobPolicy": "Orphan"}, ["spec.previousJobPolicy"]),
-    ("job-kind", {"jobKind": "mrs_job"}, ["spec.jobKind"]),
+    ("job-kind", {"jobKind": "spark_job"}, ["spec.jobKind"]),
+    ("reserved-tag", {"tags": [{"key": "k8s-owner", "value": "x"}]}, ["ownership tag"]),
+    ("tag-key-sys", {"tags": [{"key": "_sys_x"}]}, ["_sys_"]),
 ]
 
 VALID: list[tuple[str, dict[str, Any]]] = [
@@ -239,6 +191,68 @@ VALID: list[tuple[str, dict[str, Any]]] = [
                 "subscriptionId": "sub-1",
                 "itemVersionId": "v-1",
             }
+        },
+    ),
+    # Combinations the cloud accepts (Terraform's acceptance tests send them; issue 23).
+    ("algorithm-id-with-code", {"algorithm": {"id": "algo-1"}}),
+    (
+        "debug-job-code-and-command",
+        {
+            "algorithm": {
+                "bootFile": DROP,
+                "command": "python train.py --epochs 10",
+                "engine": {"engineId": DROP, "imageUrl": "tf-acc-org/trainer:1.0"},
+                "localCodeDir": "/home/ma-user/modelarts/user-job-dir",
+                "workingDir": "/home/ma-user/modelarts/user-job-dir",
+            },
+            "runtimeType": "debug",
+        },
+    ),
+    (
+        "engine-id-with-name-and-version",
+        {"algorithm": {"engine": {"engineName": "PyTorch", "engineVersion": "x"}}},
+    ),
+    ("log-to-obs-and-host", {"logExportPath": {"hostPath": "/var/log/training"}}),
+    ("no-engine", {"algorithm": {"engine": DROP}}),
+    (
+        "the-apis-whole-vocabulary",
+        {
+            "jobKind": "job",
+            "annotations": {"fault-tolerance/pod-retry-num": "3", "record/code-dir": "obs://b/c/"},
+            "trainType": "SFT",
+            "algorithm": {
+                "parameters": [
+                    {
+                        "name": "lr",
+                        "value": "0.01",
+                        "constraint": {"type": "Float", "validType": "None"},
+                        "i18nDescription": {"language": "en-us", "description": "rate"},
+                    }
+                ],
+                "policies": {
+                    "autoSearch": {
+                        "rewardAttrs": [{"name": "acc", "mode": "max", "regex": "acc=(.*)"}],
+                        "searchParams": [
+                            {"name": "lr", "paramType": "continuous", "lowerBound": "0.001"}
+                        ],
+                        "algoConfigs": [{"name": "tpe", "params": [{"key": "seed", "value": "1"}]}],
+                    }
+                },
+                "summary": {
+                    "logType": "tensorboard",
+                    "logDir": {"pfs": {"pfsPath": "obs://b/tb/"}},
+                    "dataSources": [{"job": {"jobId": "j-1"}}],
+                },
+            },
+            "logExportConfig": {"version": "v1", "rotationEnabled": True},
+            "notification": {"topicUrn": "urn:smn:r:p:t", "events": ["JobFailed"]},
+            "customMetrics": [{"exec": {"command": ["cat", "/m"]}}],
+            "outputModel": {"obs": {"obsPath": "obs://b/model/"}},
+            "assetModel": {"name": "m", "version": "1", "type": "LLM"},
+            "reservedTime": {"timeUnit": "HOURS", "duration": 1},
+            "retention": {"policy": "enabled"},
+            "ftjobConfig": {"checkpointConfig": {"saveCheckpointsMax": -1, "restoreTraining": 1}},
+            "tags": [{"key": "team", "value": "vision"}],
         },
     ),
     (

@@ -229,7 +229,7 @@ def _create_remote(emulator: Any, name: str, tags: dict[str, str] | None = None)
                 name=name,
                 image_id="e1a07296-22a8-4f05-8bc8-e936c8e54090",
                 flavor="modelarts.vm.cpu.2u",
-                volume=VolumeMount(category="EVS", capacity=5),
+                volume=VolumeMount(category="EVS", ownership="MANAGED", capacity=5),
             )
         )
         if tags:

@@ -31,6 +31,7 @@ pytestmark = pytest.mark.cluster
 
 API = "modelarts.huaweicloud.com/v1alpha1"
 IMAGE = "swr.cn-north-4.myhuaweicloud.com/team/infer:1.0"
+LIMIT = {"rateLimit": {"num": 100, "unit": "SECONDS"}, "requestSizeLimit": 12, "requestTimeout": 40}
 
 
 def v2_form(version: str, *, count: int = 1, env: str = "info") -> dict[str, Any]:
@@ -41,9 +42,10 @@ def v2_form(version: str, *, count: int = 1, env: str = "info") -> dict[str, Any
             {
                 "name": "main",
                 "poolId": "pool-dedicated-1",
+                "weight": 100,
                 "unitConfigs": [
                     {
-                        "image": {"swrPath": IMAGE},
+                        "image": {"source": "SWR", "swrPath": IMAGE},
                         "flavor": "modelarts.vm.cpu.2u",
                         "count": count,
                         "port": 8080,
@@ -61,8 +63,14 @@ def v2_form(version: str, *, count: int = 1, env: str = "info") -> dict[str, Any
                 ],
             }
         ],
-        "runtimeConfig": {"serviceInvoke": {"port": 8080, "protocol": "HTTP"}},
-        "upgradeConfig": {"maxSurge": "10%", "maxUnavailable": "1%"},
+        "runtimeConfig": {
+            "serviceInvoke": {"port": 8080, "protocol": "HTTP", "authType": "TOKEN"},
+            "serviceLimit": LIMIT,
+        },
+        "upgradeConfig": {
+            "type": "ROLLING",
+            "rollingUpdate": {"maxSurge": "10%", "maxUnavailable": "1%"},
+        },
         "logConfigs": [{"type": "STDOUT", "status": "ON"}],
     }
 
@@ -238,13 +246,16 @@ def _create_remote_v2(emulator: Any, name: str, tags: list[dict[str, str]] | Non
 
     body = {
         "name": name,
+        "type": "REAL_TIME",
+        "deploy_type": "SINGLE",
         "group_configs": [
             {
                 "name": "main",
                 "pool_id": "pool-dedicated-1",
+                "weight": 100,
                 "unit_configs": [
                     {
-                        "image": {"swr_path": IMAGE},
+                        "image": {"source": "SWR", "swr_path": IMAGE},
                         "flavor": "modelarts.vm.cpu.2u",
                         "count": 1,
                         "port": 8080,
@@ -253,7 +264,14 @@ def _create_remote_v2(emulator: Any, name: str, tags: list[dict[str, str]] | Non
                 ],
             }
         ],
-        "runtime_config": {"service_invoke": {"port": 8080, "protocol": "HTTP"}},
+        "runtime_config": {
+            "service_invoke": {"port": 8080, "protocol": "HTTP", "auth_type": "TOKEN"},
+            "service_limit": {
+                "rate_limit": {"num": 100, "unit": "SECONDS"},
+                "request_size_limit": 12,
+                "request_timeout": 40,
+            },
+        },
         "tags": tags,
     }
 

@@ -43,22 +43,26 @@ __all__ = [
 
 MAX_LIMIT = 100
 
-_NAME = r"^[A-Za-z0-9_. -]{1,64}$"
+_NAME = r"^[A-Za-z0-9\u4e00-\u9fa5_. -]{1,64}$"  # SDK: Chinese characters too
 
 
 class LlmModelConfig(ApiRequest):
+    """The SDK (3.1.219) requires model_path; the reference (seed 003) makes it optional and
+    adds local_model_path, its alternative."""
+
     base_model_type: str
-    model_path: str  # OBS path; required by the SDK (3.1.219), which has no local path
+    model_path: str | None = None
+    local_model_path: str | None = None
 
 
 class ModelConfig(ApiRequest):
-    llm_model_config: LlmModelConfig
+    llm_model_config: LlmModelConfig | None = None
 
 
 class ModelVersionInput(ApiRequest):
     name: str = Field(pattern=_NAME)
     description: str | None = None
-    config: ModelConfig  # required by the SDK
+    config: ModelConfig | None = None
 
 
 class DataArtsModelCreateRequest(ApiRequest):

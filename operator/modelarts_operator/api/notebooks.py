@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
+from ..vocab import notebooks as vocab
 from . import errors
-from ._types import ApiModel, ApiRequest, FlexFloat, FlexInt, FlexStr
+from ._types import ApiModel, FlexFloat, FlexInt, FlexStr
 from .pagination import iter_offset_pages
 
 if TYPE_CHECKING:
@@ -57,61 +58,14 @@ LEASE_MIN_MS, LEASE_MAX_MS = 3_600_000, 259_200_000
 
 
 # ---------------------------------------------------------------- request bodies
-class VolumeMount(ApiRequest):
-    category: str = "EVS"  # EVS | OBS | OBSFS | EFS
-    ownership: str = "MANAGED"  # MANAGED | DEDICATED (EFS/OBS/OBSFS)
-    capacity: int | None = Field(default=None, ge=5, le=4096)  # GB, EVS
-    uri: str | None = Field(default=None, max_length=1024)
-    id: str | None = None
-    mount_path: str | None = Field(default=None, max_length=256)
-    read_only: bool | None = None
-    dew_secret_name: str | None = Field(default=None, min_length=1, max_length=64)
-
-
-class NotebookCustomSpec(ApiRequest):
-    cpu: float = Field(ge=0.4)
-    memory: int = Field(ge=513)  # MB
-    gpu: float | None = Field(default=None, ge=0)
-    gpu_type: str | None = None
-    arch: str | None = None  # X86_64 | AARCH64
-    category: str | None = None  # CPU | GPU
-
-
-class LeaseRequest(ApiRequest):
-    duration: int = Field(default=LEASE_MIN_MS, ge=LEASE_MIN_MS, le=LEASE_MAX_MS)  # ms
-    type: str = "TIMING"  # TIMING | IDLE
-
-
-class EndpointRequest(ApiRequest):
-    service: str  # NOTEBOOK | SSH
-    key_pair_names: list[str] | None = None
-    allowed_access_ips: list[str] | None = Field(default=None, max_length=5)
-
-
-class NotebookCreateRequest(ApiRequest):
-    name: str = Field(min_length=1, max_length=128)
-    image_id: str
-    volume: VolumeMount
-    flavor: str | None = None
-    custom_spec: NotebookCustomSpec | None = None
-    pool_id: str | None = None
-    feature: str | None = None  # NOTEBOOK | DEFAULT
-    description: str | None = Field(default=None, max_length=512)
-    workspace_id: str | None = None
-    lease: LeaseRequest | None = None
-    endpoints: list[EndpointRequest] | None = None
-
-
-class NotebookUpdateRequest(ApiRequest):
-    """``flavor``, ``custom_spec``, ``image_id`` and ``endpoints`` only while STOPPED."""
-
-    name: str | None = Field(default=None, min_length=1, max_length=128)
-    description: str | None = Field(default=None, max_length=512)
-    flavor: str | None = None
-    custom_spec: NotebookCustomSpec | None = None
-    image_id: str | None = None
-    endpoints: list[EndpointRequest] | None = None
-    storage_new_size: int | None = Field(default=None, ge=5, le=4096)
+# The request bodies are the models generated from the official SDK (vocab.notebooks); the
+# names below are this module's for them.
+VolumeMount = vocab.VolumeMountRequest
+NotebookCustomSpec = vocab.NotebookCustomSpec
+LeaseRequest = vocab.LeaseReq
+EndpointRequest = vocab.EndpointsReq
+NotebookCreateRequest = vocab.NotebookCreateRequest
+NotebookUpdateRequest = vocab.NotebookUpdateRequest
 
 
 # ---------------------------------------------------------------- answers

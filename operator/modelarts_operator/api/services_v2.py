@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from ._types import ApiModel, ApiRequest, FlexInt, FlexStr
+from ..vocab import services as vocab
+from ._types import ApiModel, FlexInt, FlexStr
 from .pagination import iter_offset_pages
 
 if TYPE_CHECKING:
@@ -54,151 +55,24 @@ MAX_PAGE_SIZE = 500
 
 
 # ---------------------------------------------------------------- request bodies
-class Tag(ApiRequest):
-    key: str = Field(min_length=1, max_length=128)
-    value: str = Field(default="", max_length=255)
-
-
-class ImageRef(ApiRequest):
-    source: str = "SWR"  # SWR | IMAGE
-    swr_path: str = Field(min_length=1, max_length=1024)
-    id: str | None = None
-    category: str | None = None  # CPU | GPU | ASCEND
-
-
-class MountSource(ApiRequest):
-    """One ``files``/``models``/``codes`` mount: OBS, OBSFS, EFS (SFS Turbo) or LOCAL."""
-
-    source: str
-    mount_path: str = Field(min_length=1, max_length=1024)
-    address: str | None = None
-    source_id: str | None = None
-    source_name: str | None = None
-    efs_sub_path: str | None = None
-    host_cache: bool | None = None
-    read_only: bool | None = None
-    os_warm_up: bool | None = None
-
-
-class HealthCheck(ApiRequest):
-    check_method: str = "HTTP"  # HTTP | EXEC
-    url: str | None = None
-    cmd: str | None = None
-    protocol: str | None = None
-    initial_delay_seconds: int = Field(default=30, ge=1)
-    timeout_seconds: int = Field(default=30, ge=1)
-    period_seconds: int = Field(default=10, ge=1)
-    failure_threshold: int = Field(default=3, ge=1)
-
-
-class CustomResourceSpec(ApiRequest):
-    cpu: float = Field(ge=0.01)
-    memory: int = Field(ge=1)  # MB
-    gpu: float | None = Field(default=None, ge=0)
-    ascend: int | None = Field(default=None, ge=0)
-    arch: str | None = None  # x86 | arm64
-
-
-class UnitConfig(ApiRequest):
-    image: ImageRef
-    name: str | None = Field(default=None, max_length=16)
-    role: str | None = None
-    flavor: str | None = None
-    custom_spec: CustomResourceSpec | None = None
-    count: int | None = Field(default=None, ge=1, le=128)
-    cmd: str | None = None
-    envs: dict[str, str] | None = None
-    port: int | None = Field(default=None, ge=1, le=65535)
-    files: list[MountSource] | None = None
-    models: list[MountSource] | None = None
-    codes: list[MountSource] | None = None
-    readiness_health: HealthCheck | None = None
-    startup_health: HealthCheck | None = None
-    liveness_health: HealthCheck | None = None
-    recovery: str | None = None
-
-
-class GroupConfig(ApiRequest):
-    name: str = Field(min_length=1, max_length=64)
-    weight: int = Field(default=100, ge=0, le=100)
-    pool_id: str
-    count: int | None = Field(default=None, ge=1, le=128)
-    framework: str | None = None  # COMMON | VLLM | MINDIE
-    unit_configs: list[UnitConfig]
-
-
-class ServiceInvoke(ApiRequest):
-    port: int = Field(ge=1, le=65535)
-    protocol: str = "HTTP"  # HTTP | HTTPS | WS | WSS
-    auth_type: str = "TOKEN"  # TOKEN | API_KEY | NONE
-    internet_access_enable: bool | None = None
-    strategy: str | None = None
-
-
-class RateLimit(ApiRequest):
-    num: int = Field(ge=1, le=10000)
-    unit: str = "SECONDS"  # SECONDS | MINUTES
-
-
-class ServiceLimit(ApiRequest):
-    rate_limit: RateLimit
-    request_size_limit: int = Field(ge=1, le=50)  # MB
-    request_timeout: int = Field(ge=1, le=7200)  # seconds
-
-
-class RuntimeConfig(ApiRequest):
-    service_invoke: ServiceInvoke
-    service_limit: ServiceLimit | None = None
-
-
-class UpgradeConfig(ApiRequest):
-    type: str = "ROLLING"
-    rolling_update: dict[str, str] | None = None  # {"max_surge": "1%", "max_unavailable": ...}
-
-
-class LogConfig(ApiRequest):
-    type: str  # STDOUT | EVENT | FILE
-    status: str | None = None  # ON | OFF
-    log_group_id: str | None = None
-    log_stream_id: str | None = None
-
-
-class ServiceSchedule(ApiRequest):
-    duration: int = Field(ge=1)
-    time_unit: str  # MINUTES | HOURS | DAYS
-    type: str = "STOP"
-
-
-class ServiceV2CreateRequest(ApiRequest):
-    name: str = Field(min_length=1, max_length=64)
-    version: str | None = Field(default=None, max_length=8)
-    description: str | None = Field(default=None, max_length=512)
-    type: str = "REAL_TIME"  # REAL_TIME | ASYNC_REAL_TIME
-    deploy_type: str = "SINGLE"  # SINGLE | MULTI
-    group_configs: list[GroupConfig] = Field(max_length=1)
-    runtime_config: RuntimeConfig
-    upgrade_config: UpgradeConfig | None = None
-    workspace_id: str | None = None
-    lts_strategy: str | None = None
-    log_configs: list[LogConfig] | None = Field(default=None, max_length=3)
-    tags: list[Tag] | None = Field(default=None, max_length=20)
-    schedule: list[ServiceSchedule] | None = Field(default=None, max_length=1)
-    deploy_timeout_minutes: int | None = Field(default=None, ge=0, le=300)
-    task_type: str | None = None
-    workload_type: str | None = None
-
-
-class ServiceV2UpdateRequest(ApiRequest):
-    """Omitted fields keep their values; a configuration change needs a new ``version``."""
-
-    version: str | None = Field(default=None, max_length=8)
-    description: str | None = Field(default=None, max_length=512)
-    group_configs: list[GroupConfig] | None = Field(default=None, max_length=1)
-    runtime_config: RuntimeConfig | None = None
-    upgrade_config: UpgradeConfig | None = None
-    log_configs: list[LogConfig] | None = None
-    schedule: list[ServiceSchedule] | None = None
-    deploy_timeout_minutes: int | None = Field(default=None, ge=0, le=300)
+# The request bodies are the models generated from the official SDK (vocab.services); the
+# names below are this module's for them.
+Tag = vocab.ServiceCreateRequestTags
+ImageRef = vocab.ImageInfo
+MountSource = vocab.ModelResource
+HealthCheck = vocab.Health
+CustomResourceSpec = vocab.CustomResourceSpec
+UnitConfig = vocab.UnitConfig
+GroupConfig = vocab.GroupConfig
+ServiceInvoke = vocab.ServiceInvokeCreateRequest
+RateLimit = vocab.RateLimit
+ServiceLimit = vocab.ServiceLimit
+RuntimeConfig = vocab.RuntimeConfigCreateRequest
+UpgradeConfig = vocab.UpgradeConfig
+LogConfig = vocab.LtsConfigurationV2
+ServiceSchedule = vocab.ScheduleConfig
+ServiceV2CreateRequest = vocab.ServiceCreateRequest
+ServiceV2UpdateRequest = vocab.ServiceUpdateRequest
 
 
 # ---------------------------------------------------------------- answers

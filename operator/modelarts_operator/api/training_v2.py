@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
+from ..vocab import training as vocab
 from ._types import ApiModel, ApiRequest, FlexInt, FlexStr
 from .pagination import iter_offset_pages
 
@@ -34,6 +35,7 @@ __all__ = [
     "JobOutputV2",
     "JobParameterV2",
     "JobSpecV2",
+    "LogExportPath",
     "SearchFilter",
     "SpecResourceV2",
     "TrainingEngineV2",
@@ -42,6 +44,7 @@ __all__ = [
     "TrainingJobV2",
     "TrainingJobV2CreateRequest",
     "TrainingJobV2List",
+    "TrainingJobV2UpdateRequest",
     "TrainingJobsV2",
     "TrainingLogPreview",
     "TrainingMetrics",
@@ -53,234 +56,19 @@ TERMINAL_PHASES = frozenset({"Completed", "Failed", "Abnormal", "Terminated"})
 
 
 # ------------------------------------------------------------------------------ requests
-class ExperimentReferenceV2(ApiRequest):
-    """An existing training experiment by ``id``, or a new one by ``name``."""
-
-    id: str | None = None
-    name: str | None = Field(default=None, max_length=64)
-    description: str | None = Field(default=None, max_length=256)
-
-
-class JobMetadataV2(ApiRequest):
-    name: str = Field(pattern=NAME_PATTERN)
-    workspace_id: str | None = None
-    description: str | None = Field(default=None, max_length=256)
-    annotations: dict[str, str] | None = None
-    training_experiment_reference: ExperimentReferenceV2 | None = None
-
-
-class JobEngineV2(ApiRequest):
-    """A preset engine (``engine_id`` or ``engine_name`` + ``engine_version``) or a custom
-    image (``image_url``, which then needs ``JobAlgorithmV2.command``)."""
-
-    engine_id: str | None = None
-    engine_name: str | None = None
-    engine_version: str | None = None
-    image_url: str | None = None
-    install_sys_packages: bool | None = None
-    image_repo_id: str | None = None
-
-
-class JobParameterV2(ApiRequest):
-    name: str
-    value: str | None = None
-    description: str | None = None
-
-
-class ObsLocation(ApiRequest):
-    obs_url: str
-
-
-class DatasetRef(ApiRequest):
-    id: str
-    version_id: str | None = None
-    service_type: str | None = None
-    name: str | None = None
-
-
-class InputRemote(ApiRequest):
-    """Exactly one of ``dataset`` or ``obs``."""
-
-    dataset: DatasetRef | None = None
-    obs: ObsLocation | None = None
-
-
-class JobInputV2(ApiRequest):
-    name: str
-    remote: InputRemote
-    local_dir: str | None = None
-    access_method: Literal["parameter", "env"] | None = None
-    description: str | None = None
-
-
-class OutputRemote(ApiRequest):
-    obs: ObsLocation
-
-
-class JobOutputV2(ApiRequest):
-    name: str
-    remote: OutputRemote
-    local_dir: str | None = None
-    access_method: Literal["parameter", "env"] | None = None
-    description: str | None = None
-
-
-class JobAlgorithmV2(ApiRequest):
-    """One source: ``id`` | ``subscription_id`` + ``item_version_id`` | ``code_dir`` +
-    ``boot_file`` | a custom image with ``command``."""
-
-    id: str | None = None
-    subscription_id: str | None = None
-    item_version_id: str | None = None
-    code_dir: str | None = None
-    boot_file: str | None = None
-    command: str | None = None
-    engine: JobEngineV2 | None = None
-    parameters: list[JobParameterV2] | None = None
-    inputs: list[JobInputV2] | None = None
-    outputs: list[JobOutputV2] | None = None
-    environments: dict[str, str] | None = None
-    local_code_dir: str | None = None
-    working_dir: str | None = None
-
-
-class CustomizedFlavor(ApiRequest):
-    """The main container's own share of a dedicated pool node."""
-
-    cpu_core_num: float = Field(gt=0)
-    mem_size: float = Field(gt=0)
-    accelerator_num: float | None = Field(default=None, ge=0)
-
-
-class SpecResourceV2(ApiRequest):
-    node_count: int = Field(ge=1)
-    flavor_id: str | None = None
-    pool_id: str | None = None
-    pool_group_id: str | None = None
-    main_container_customized_flavor: CustomizedFlavor | None = None
-
-
-class NfsVolumeV2(ApiRequest):
-    nfs_server_path: str
-    local_path: str
-    read_only: bool | None = None
-
-
-class PfsVolumeV2(ApiRequest):
-    pfs_path: str
-    local_path: str
-
-
-class ObsVolumeV2(ApiRequest):
-    obs_path: str
-    local_path: str
-
-
-class VolumeV2(ApiRequest):
-    """Exactly one of ``nfs``, ``pfs`` or ``obs`` (dedicated pools)."""
-
-    nfs: NfsVolumeV2 | None = None
-    pfs: PfsVolumeV2 | None = None
-    obs: ObsVolumeV2 | None = None
-
-
-class LogExportPath(ApiRequest):
-    obs_url: str | None = None
-    host_path: str | None = None
-
-
-class NodeSelectorRequirement(ApiRequest):
-    key: str
-    operator: str
-    values: list[str] | None = None
-
-
-class NodeSelectorTerm(ApiRequest):
-    """Kubernetes-style, and camelCase on the wire as in Kubernetes."""
-
-    match_expressions: list[NodeSelectorRequirement] | None = Field(
-        default=None, alias="matchExpressions"
-    )
-    match_fields: list[NodeSelectorRequirement] | None = Field(default=None, alias="matchFields")
-
-
-class NodeAffinity(ApiRequest):
-    node_selector_terms: list[NodeSelectorTerm] = Field(alias="nodeSelectorTerms")
-
-
-class RequiredAffinity(ApiRequest):
-    affinity_type: Literal["cabinet", "hyperinstance", "networkTopology"] | None = None
-    job_level: Literal["cluster", "hyperinstanceGroup"] | None = None
-    affinity_group_size: int | None = Field(default=None, ge=1)
-    affinity_group_level: Literal["hyperinstance", "slice"] | None = None
-    node_affinity: NodeAffinity | None = None
-
-
-class SchedulePolicyV2(ApiRequest):
-    priority: int | None = Field(default=None, ge=1, le=3)
-    preemptible: bool | None = None
-    required_affinity: RequiredAffinity | None = None
-
-
-class Notification(ApiRequest):
-    topic_urn: str
-    events: list[
-        Literal[
-            "JobStarted",
-            "JobCompleted",
-            "JobFailed",
-            "JobTerminated",
-            "JobRestarted",
-            "JobHanged",
-            "JobPreempted",
-        ]
-    ]
-
-
-class LogExportConfig(ApiRequest):
-    version: Literal["v0", "v1"] | None = None
-    rotation_enabled: bool | None = None
-
-
-class ObsModel(ApiRequest):
-    obs_path: str
-    local_path: str | None = None
-
-
-class OutputModel(ApiRequest):
-    obs: ObsModel
-
-
-class AutoStop(ApiRequest):
-    time_unit: Literal["HOURS"] = "HOURS"
-    duration: int = Field(ge=1)
-
-
-class JobSpecV2(ApiRequest):
-    resource: SpecResourceV2
-    volumes: list[VolumeV2] | None = None
-    log_export_path: LogExportPath | None = None
-    log_export_config: LogExportConfig | None = None
-    schedule_policy: SchedulePolicyV2 | None = None
-    auto_stop: AutoStop | None = None
-    notification: Notification | None = None
-    output_model: OutputModel | None = None
-
-
-class SshEndpoint(ApiRequest):
-    key_pair_names: list[str]
-
-
-class JobEndpointsV2(ApiRequest):
-    ssh: SshEndpoint | None = None
-
-
-class TrainingJobV2CreateRequest(ApiRequest):
-    kind: str = "job"
-    metadata: JobMetadataV2
-    algorithm: JobAlgorithmV2
-    spec: JobSpecV2
-    endpoints: JobEndpointsV2 | None = None
+# The request bodies are the models generated from the official SDK (vocab.training); the
+# names below are this module's for them.
+TrainingJobV2CreateRequest = vocab.Job
+JobMetadataV2 = vocab.JobMetadata
+JobAlgorithmV2 = vocab.JobAlgorithm
+JobEngineV2 = vocab.JobEngine
+JobParameterV2 = vocab.Parameters
+JobInputV2 = vocab.Input
+JobOutputV2 = vocab.Output
+JobSpecV2 = vocab.Spec
+SpecResourceV2 = vocab.SpecResource
+LogExportPath = vocab.LogExportPath
+TrainingJobV2UpdateRequest = vocab.JobUpdateRequestBody
 
 
 class SearchFilter(ApiRequest):
@@ -391,6 +179,7 @@ class ResourceV2Response(ApiModel):
 class JobSpecV2Response(ApiModel):
     resource: ResourceV2Response | None = None
     log_export_path: dict[str, Any] | None = None
+    schedule_policy: dict[str, Any] | None = None  # priority, preemptible (changeable)
 
 
 class TrainingJobV2(ApiModel):
@@ -632,11 +421,17 @@ class TrainingJobsV2:
         )
 
     async def update_description(self, job_id: str, description: str) -> None:
+        await self.update(job_id, TrainingJobV2UpdateRequest(description=description))
+
+    async def update(self, job_id: str, request: TrainingJobV2UpdateRequest) -> None:
+        """What a job changes in place: its description, ``metadata.annotation`` (the
+        JupyterLab switch), ``spec.schedule_policy`` priority and preemption, and
+        ``spec.notification``."""
         await self._c.request(
             "PUT",
             self._job(job_id),
             endpoint_name="training_jobs_v2.update",
-            json_body={"description": description},
+            json_body=request.to_wire(),
         )
 
     async def terminate(self, job_id: str) -> TrainingJobV2:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
+from ..vocab import workspaces as vocab
 from ._types import ApiModel, ApiRequest, FlexInt, FlexStr
 from .pagination import Paging, first, paginate
 
@@ -18,6 +19,7 @@ __all__ = [
     "Workspace",
     "WorkspaceCreateRequest",
     "WorkspaceGrant",
+    "WorkspaceGrantRequest",
     "WorkspaceList",
     "WorkspaceQuota",
     "WorkspaceQuotaList",
@@ -28,25 +30,17 @@ __all__ = [
 
 
 class WorkspaceGrant(ApiModel):
-    """An IAM user allowed into an INTERNAL workspace; give one of the two."""
+    """An IAM user allowed into an INTERNAL workspace (an answer's grant)."""
 
     user_id: FlexStr = None
     user_name: FlexStr = None
+    user_type: FlexStr = None
 
 
-class WorkspaceCreateRequest(ApiRequest):
-    name: str = Field(min_length=4, max_length=64)
-    description: str | None = Field(default=None, max_length=256)
-    enterprise_project_id: str | None = None
-    auth_type: str | None = None  # PUBLIC | PRIVATE | INTERNAL
-    grants: list[WorkspaceGrant] | None = None
-
-
-class WorkspaceUpdateRequest(ApiRequest):
-    name: str | None = Field(default=None, min_length=4, max_length=64)
-    description: str | None = Field(default=None, max_length=256)
-    auth_type: str | None = None
-    grants: list[WorkspaceGrant] | None = None
+# The request bodies are the models generated from the official SDK (vocab.workspaces).
+WorkspaceCreateRequest = vocab.CreateWorkspaceReq
+WorkspaceUpdateRequest = vocab.UpdateWorkspaceReq
+WorkspaceGrantRequest = vocab.CreateWorkspaceReqGrants
 
 
 class Workspace(ApiModel):

@@ -8,12 +8,14 @@ Every string and list is bounded so that CEL cost estimation accepts the rules.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
 
 from .. import GROUP, VERSION, reasons
 
@@ -77,6 +79,64 @@ def immutable(field: str, unset: str = "''") -> CelRule:
         f"{field} is immutable",
         field_path=f".{field}",
         reason="FieldValueForbidden",
+    )
+
+
+def sdk_field(model: type[BaseModel], name: str, *, description: str | None = None) -> Any:
+    """A field of a generated SDK model (``vocab``) reused in a CRD model under the CRD's own
+    name: its bounds, CEL rules and description (or ``description``), optional (default
+    None). The annotation is given where it is used; the alias comes from that model."""
+    info: FieldInfo = copy.deepcopy(model.model_fields[name])
+    info.default = None
+    info.alias = info.validation_alias = info.serialization_alias = None
+    info.alias_priority = None
+    if description is not None:
+        info.description = description
+    return info
+
+
+def rules_of(model: type[BaseModel]) -> tuple[CelRule, ...]:
+    """The class-level CEL rules a (generated) model carries: a subclass that sets its own
+    rules starts from these, or they are lost."""
+    extra = model.model_config.get("json_schema_extra")
+    if isinstance(extra, dict):
+        return tuple(cast(list[CelRule], extra.get("x-kubernetes-validations", [])))
+    return ()
+
+
+# The operator's ownership tag (reconcile.naming.OWNER_TAG_KEY and the Notebook's owner tag):
+# reserved, a spec cannot set or change it.
+RESERVED_TAG_KEYS = ("k8s-owner", "modelarts.huaweicloud.com/owner-uid")
+
+
+def tags_field(max_items: int = 20) -> Any:
+    """``spec.tags``: the API's tags (key, value), unique keys, the operator's ownership tag
+    reserved. 20: the cloud's limit for services (SDK ServiceCreateRequest.tags "上限20个"),
+    the operator's size budget for the kinds whose tag API states none."""
+    return Field(
+        default=None,
+        max_length=max_items,
+        json_schema_extra={
+            "x-kubernetes-list-type": "map",
+            "x-kubernetes-list-map-keys": ["key"],
+            **validations(
+                cel(
+                    "self.all(t, !(t.key in "
+                    + "["
+                    + ", ".join(f"'{k}'" for k in RESERVED_TAG_KEYS)
+                    + "]))",
+                    "the operator's ownership tag keys are reserved: "
+                    + ", ".join(RESERVED_TAG_KEYS),
+                )
+            ),
+        },
+        description=(
+            "Tags of the remote object (key, value), kept alongside the operator's ownership "
+            "tag and the operator-wide default tags (a key set here wins over a default). "
+            "Changed in place: the operator adds, overwrites and removes tags to match (the "
+            "cloud's _sys_ tags stay); services and notebooks also on every resync, training "
+            "jobs on a spec change."
+        ),
     )
 
 

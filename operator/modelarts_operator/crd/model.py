@@ -15,12 +15,11 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
+from ..vocab import dataarts as vocab
 from .common import (
     FREE_FORM,
     MAX_ID,
-    MAX_ITEMS,
     MAX_PATH,
-    OBS_PATH_PATTERN,
     OWN_TEXT_100,
     WORKSPACE_RULES,
     CommonStatus,
@@ -29,6 +28,7 @@ from .common import (
     LocalObjectReference,
     WorkspaceScopedSpec,
     cel,
+    sdk_field,
     validations,
 )
 
@@ -43,8 +43,6 @@ MODEL_VERSION_PATTERN = r"^(0|[1-9][0-9]?)\.(0|[1-9][0-9]?)\.(0|[1-9][0-9]?)$"
 # Free text that must not contain &!'"<>= (description, model algorithm, package fields).
 NO_SPECIALS = "^[^&!'\"<>=]*$"
 NO_SPECIALS_NO_CHINESE = "^[^&!'\"<>=\u4e00-\u9fa5]*$"
-# DataArts Fabric names: 1-64 letters, digits, -, _, . and spaces.
-DATAARTS_NAME_PATTERN = r"^[A-Za-z0-9_. -]{1,64}$"
 
 ModelType = Literal[
     "TensorFlow",
@@ -123,7 +121,9 @@ class ModelDependency(CrdModel):
 
     installer: Literal["pip"] = Field(description="Installer; only pip is supported.")
     packages: list[ModelPackage] = Field(
-        min_length=1, max_length=MAX_ITEMS, description="Packages to install."
+        min_length=1,
+        max_length=16,  # operator size budget
+        description="Packages to install.",
     )
 
 
@@ -194,55 +194,13 @@ class ModelTemplate(CrdModel):
 
     template_id: str = Field(min_length=1, max_length=MAX_ID, description="Template ID.")
     template_inputs: list[TemplateInput] = Field(
-        min_length=1, max_length=16, description="Template inputs."
+        min_length=1, max_length=8, description="Template inputs (at most 8: size budget)."
     )
     infer_format: str | None = Field(
         default=None,
         max_length=MAX_ID,
         description="Input/output mode overriding the template's built-in one.",
     )
-
-
-class LlmModelConfig(CrdModel):
-    """LLM configuration of a DataArts Fabric model version."""
-
-    base_model_type: str = Field(
-        min_length=1,
-        max_length=MAX_ID,
-        description="Base model type, from the DataArts ListBaseModels API.",
-    )
-    model_path: str = Field(
-        min_length=1,
-        max_length=MAX_PATH,
-        pattern=OBS_PATH_PATTERN,
-        description=(
-            "OBS path of the model files, obs://bucket/dir/ or /bucket/dir/ (DataArts fails the "
-            "version's build for anything else)."
-        ),
-    )
-
-
-class LlmModelVersionConfig(CrdModel):
-    """Configuration of a DataArts Fabric model version."""
-
-    llm_model_config: LlmModelConfig = Field(description="LLM configuration.")
-
-
-class LlmModelVersion(CrdModel):
-    """The model's current version. The first is created with the model; a changed version
-    (with a new name: DataArts never changes a version) is added to it and becomes current
-    once DataArts has built it. Naming an older version again makes it current again."""
-
-    name: str = Field(
-        min_length=1,
-        max_length=64,
-        pattern=DATAARTS_NAME_PATTERN,
-        description="Version name: 1-64 letters, digits, -, _, . or spaces.",
-    )
-    description: str | None = Field(
-        default=None, max_length=1024, description="Version description."
-    )
-    config: LlmModelVersionConfig = Field(description="Version configuration.")
 
 
 class LlmModel(CrdModel):
@@ -278,24 +236,26 @@ class LlmModel(CrdModel):
         pattern=r"^[A-Za-z0-9-]{1,36}$",
         description="DataArts Fabric workspace ID: 1-36 letters, digits or -.",
     )
-    name: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=64,
-        pattern=DATAARTS_NAME_PATTERN,
+    name: str | None = sdk_field(
+        vocab.CreateModelInput,
+        "name",
         description=(
-            "Model name: 1-64 letters, digits, -, _, . or spaces. Unset: a deterministic name "
-            "derived from namespace and object name."
+            "Model name: 1-64 letters, Chinese characters, digits, -, _, . or spaces. Unset: a "
+            "deterministic name derived from namespace and object name."
         ),
     )
-    description: str | None = Field(
-        default=None, max_length=1024, description="Model description, 0-1024 characters."
+    description: str | None = sdk_field(
+        vocab.CreateModelInput, "description", description="Model description, 0-1024 characters."
     )
     type: Literal["LLM_MODEL"] = Field(
         default="LLM_MODEL", description="Model type; only LLM_MODEL."
     )
-    version: LlmModelVersion = Field(
-        description="The version that should be current; a change under a new name adds it."
+    version: vocab.ModelVersionInput = Field(
+        description=(
+            "The version that should be current: the first is created with the model; a "
+            "changed version (under a new name: DataArts never changes a version) is added and "
+            "becomes current once built. Naming an older version again makes it current again."
+        )
     )
 
 
@@ -462,14 +422,18 @@ class ModelSpec(WorkspaceScopedSpec):
         ),
     )
     input_params: list[ModelParam] | None = Field(
-        default=None, max_length=MAX_ITEMS, description="Input parameters of the inference API."
+        default=None,
+        max_length=16,  # operator size budget
+        description="Input parameters of the inference API.",
     )
     output_params: list[ModelParam] | None = Field(
-        default=None, max_length=MAX_ITEMS, description="Output parameters of the inference API."
+        default=None,
+        max_length=16,  # operator size budget
+        description="Output parameters of the inference API.",
     )
     dependencies: list[ModelDependency] | None = Field(
         default=None,
-        max_length=8,
+        max_length=2,  # operator size budget (the only installer is pip)
         description="Packages the inference code needs. Unset: read from the config file.",
     )
     model_metrics: ModelMetrics | None = Field(
@@ -481,12 +445,12 @@ class ModelSpec(WorkspaceScopedSpec):
     )
     apis: list[ModelApi] | None = Field(
         default=None,
-        max_length=16,
+        max_length=8,  # operator size budget
         description="Inference APIs with their input and output schemas.",
     )
     initial_config: str | None = Field(
         default=None,
-        max_length=65536,
+        max_length=16384,  # operator size budget
         description=(
             "The model's config file (config.json) as a string; the recommended way to give "
             "apis, dependencies and parameters."

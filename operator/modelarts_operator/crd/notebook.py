@@ -16,13 +16,13 @@ controller resynced. Any applied change of the spec starts it again, e.g. a new
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
+from ..vocab import notebooks as vocab
 from .common import (
     MAX_ID,
-    MAX_ITEMS,
     MAX_PATH,
     WORKSPACE_RULES,
     CommonStatus,
@@ -30,6 +30,9 @@ from .common import (
     KindInfo,
     WorkspaceScopedSpec,
     cel,
+    rules_of,
+    sdk_field,
+    tags_field,
     validations,
 )
 
@@ -40,9 +43,6 @@ SHORT_NAMES = ["manb"]
 # Letters, digits, Chinese characters, - and _, up to 128 (the API's rule; names may repeat).
 NOTEBOOK_NAME_PATTERN = "^[A-Za-z0-9_\u4e00-\u9fa5-]{1,128}$"
 LEASE_MIN_MINUTES, LEASE_MAX_MINUTES = 60, 4320  # the API's 1 h .. 72 h
-
-VolumeCategory = Literal["EVS", "OBS", "OBSFS", "EFS"]
-LeaseType = Literal["TIMING", "IDLE"]
 
 
 class NotebookImageRef(CrdModel):
@@ -78,56 +78,17 @@ class NotebookImageRef(CrdModel):
     )
 
 
-class NotebookCustomSpec(CrdModel):
-    """Compute on a dedicated pool instead of a flavor."""
-
-    cpu: float = Field(ge=0.4, le=1024, description="CPU cores (at least 0.4).")
-    memory: int = Field(ge=513, le=4_194_304, description="Memory in MiB (at least 513).")
-    gpu: float | None = Field(default=None, ge=0, le=64, description="GPUs.")
-    gpu_type: str | None = Field(default=None, max_length=MAX_ID, description="GPU type.")
-    arch: Literal["X86_64", "AARCH64"] | None = Field(default=None, description="CPU arch.")
-    category: Literal["CPU", "GPU"] | None = Field(default=None, description="Resource kind.")
-
-
-class NotebookVolume(CrdModel):
-    """The notebook's storage, mounted under /home/ma-user/work. Only an EVS volume's capacity
-    may change (grow) after creation."""
+class NotebookVolume(vocab.VolumeMountRequest):
+    """The notebook's storage (the API's VolumeMountRequest). After creation only an EVS
+    volume's capacity changes, and only grows: the update API takes the new EVS size alone
+    (storage_new_size, "只允许扩容，不允许缩容": it may only grow)."""
 
     model_config = ConfigDict(
         json_schema_extra=validations(
+            *rules_of(vocab.VolumeMountRequest),
             cel(
-                "self.category != 'EVS' || self.ownership == 'MANAGED'",
-                "an EVS volume is MANAGED",
-                field_path=".ownership",
-            ),
-            cel(
-                "self.ownership != 'DEDICATED' || has(self.uri)",
-                "a DEDICATED volume needs uri",
-                field_path=".uri",
-            ),
-            cel(
-                "!(self.category == 'EFS' && self.ownership == 'DEDICATED') || has(self.id)",
-                "a DEDICATED EFS volume needs id (the SFS Turbo file system ID)",
-                field_path=".id",
-            ),
-            cel(
-                "!(self.category in ['OBS', 'OBSFS']) || "
-                "(has(self.uri) && self.uri.startsWith('obs://'))",
-                "an OBS or OBSFS volume needs uri obs://bucket/dir/",
-                field_path=".uri",
-            ),
-            cel(
-                "self.category != 'OBS' || has(self.dewSecretName)",
-                "an OBS volume needs dewSecretName (the DEW secret with its access keys)",
-                field_path=".dewSecretName",
-            ),
-            cel(
-                "!has(self.capacity) || self.category == 'EVS'",
-                "capacity applies to EVS volumes only",
-                field_path=".capacity",
-            ),
-            cel(
-                "self.category == oldSelf.category && self.ownership == oldSelf.ownership && "
+                "self.category.upperAscii() == oldSelf.category.upperAscii() && "
+                "self.ownership.upperAscii() == oldSelf.ownership.upperAscii() && "
                 "(has(self.uri) ? self.uri : '') == (has(oldSelf.uri) ? oldSelf.uri : '') && "
                 "(has(self.id) ? self.id : '') == (has(oldSelf.id) ? oldSelf.id : '') && "
                 "(has(self.mountPath) ? self.mountPath : '') == "
@@ -145,48 +106,26 @@ class NotebookVolume(CrdModel):
         )
     )
 
-    category: VolumeCategory = Field(
+    category: vocab.VolumeMountRequestCategory = Field(
         default="EVS",
         description=(
-            "EVS (a disk, default), OBS or OBSFS (an OBS bucket directory), EFS (an SFS Turbo "
-            "file system)."
+            "Storage type: EVS (cloud disk, the default here), OBS (Object Storage Service), "
+            "OBSFS (parallel file system, PFS) or EFS (SFS Turbo); any case."
         ),
     )
-    ownership: Literal["MANAGED", "DEDICATED"] = Field(
+    ownership: vocab.VolumeMountRequestOwnership = Field(
         default="MANAGED",
-        description="MANAGED (ModelArts provides it) or DEDICATED (yours: EFS, OBS, OBSFS).",
-    )
-    capacity: int | None = Field(
-        default=None,
-        ge=5,
-        le=4096,
-        description="EVS size in GB, 5-4096 (default 5); may grow, never shrink.",
-    )
-    uri: str | None = Field(
-        default=None,
-        max_length=MAX_PATH,
-        description="obs://bucket/dir/ for OBS/OBSFS, the share path for a DEDICATED EFS.",
-    )
-    id: str | None = Field(default=None, max_length=MAX_ID, description="EFS file system ID.")
-    mount_path: str | None = Field(
-        default=None,
-        max_length=256,
-        pattern=r"^/home/ma-user/work(/.*)?$",
-        description="Where it is mounted (under /home/ma-user/work; default that directory).",
-    )
-    read_only: bool | None = Field(default=None, description="Mount read-only.")
-    dew_secret_name: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=64,
-        description="DEW secret holding the OBS access keys (OBS volumes).",
+        description=(
+            "Who owns the resource: MANAGED (hosted by the service, the default here) or "
+            "DEDICATED (in your account); any case."
+        ),
     )
 
 
 class NotebookLease(CrdModel):
     """Auto-stop: the notebook stops by itself when the lease ends."""
 
-    type: LeaseType = Field(
+    type: vocab.LeaseReqType = Field(
         default="TIMING",
         description="TIMING (stop after the duration) or IDLE (after the duration unused).",
     )
@@ -195,25 +134,37 @@ class NotebookLease(CrdModel):
         ge=LEASE_MIN_MINUTES,
         le=LEASE_MAX_MINUTES,
         description=(
-            "Lease length in minutes, 60-4320 (1 h-72 h). Changed on a running notebook, the "
-            "lease is renewed from now."
+            "Lease length in minutes, 60-4320 (1 h-72 h; the API's lease.duration is in ms, "
+            "3600000-259200000). Changed on a running notebook, the lease is renewed from now."
         ),
     )
 
 
 class NotebookSsh(CrdModel):
-    """Remote SSH access to the notebook (only changeable while it is stopped)."""
+    """Remote SSH access to the notebook: the API's endpoint of service SSH (only changeable
+    while it is stopped)."""
 
     key_pair_names: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
         min_length=1,
-        max_length=MAX_ITEMS,
-        description="ECS key pairs allowed to log in.",
+        max_length=8,
+        description="ECS key pairs allowed to log in (created on the ECS console's Key Pair page).",
     )
-    allowed_access_ips: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
-        default=None,
-        max_length=5,
-        description="Source addresses allowed to connect (up to 5); unset: any.",
+    allowed_access_ips: list[Annotated[str, Field(max_length=64)]] | None = sdk_field(
+        vocab.EndpointsReq, "allowed_access_ips"
     )
+
+
+# Fields a notebook takes at creation only: the first three are not in the API's update body
+# (SDK NotebookUpdateRequest); the operator does not (yet) send the rest after creation.
+CREATE_ONLY = {
+    "feature": "the API does not change it",
+    "runUser": "the API does not change it",
+    "userVpc": "the API does not change it",
+    "hooks": "the operator does not change it later; recreate the notebook",
+    "affinity": "the operator does not change it later; recreate the notebook",
+    "dataVolumes": "the operator does not change it later; recreate the notebook",
+    "publicNetworkConfig": "the operator does not change it later; recreate the notebook",
+}
 
 
 class NotebookSpec(WorkspaceScopedSpec):
@@ -221,17 +172,30 @@ class NotebookSpec(WorkspaceScopedSpec):
 
     model_config = ConfigDict(
         json_schema_extra=validations(
+            # The API reference (OTC, CreateNotebook): flavor "Mandatory: Yes"; the SDK's
+            # custom_spec is the dedicated pools' alternative ("CPU/GPU专属池场景下自定义规格").
             cel(
-                "has(self.flavor) != has(self.customSpec)",
-                "give exactly one of flavor and customSpec",
+                "has(self.flavor) || has(self.customSpec)",
+                "give flavor or customSpec",
                 field_path=".flavor",
             ),
+            # SDK NotebookCustomSpec: its fields are "CPU/GPU专属池场景下自定义规格必填"
+            # (required for a custom specification on CPU/GPU dedicated pools).
             cel(
                 "!has(self.customSpec) || has(self.poolId)",
                 "customSpec needs poolId (a dedicated pool)",
                 field_path=".poolId",
             ),
             *WORKSPACE_RULES,
+            *(
+                cel(
+                    f"has(self.{field}) == has(oldSelf.{field}) && "
+                    f"(!has(self.{field}) || self.{field} == oldSelf.{field})",
+                    f"{field} is set at creation: {why}",
+                    field_path=f".{field}",
+                )
+                for field, why in CREATE_ONLY.items()
+            ),
         )
     )
 
@@ -246,12 +210,7 @@ class NotebookSpec(WorkspaceScopedSpec):
             "may repeat remotely: the operator marks its notebook with a tag."
         ),
     )
-    description: str | None = Field(
-        default=None,
-        max_length=512,
-        pattern=r"^[^<>]*$",
-        description="Description, up to 512 characters, no < or >.",
-    )
+    description: str | None = sdk_field(vocab.NotebookCreateRequest, "description")
     image: NotebookImageRef = Field(description="Image to run. Changeable only while stopped.")
     flavor: str | None = Field(
         default=None,
@@ -259,8 +218,10 @@ class NotebookSpec(WorkspaceScopedSpec):
         max_length=MAX_ID,
         description="Flavor, e.g. modelarts.vm.cpu.2u. Changeable only while stopped.",
     )
-    custom_spec: NotebookCustomSpec | None = Field(
-        default=None, description="Compute on a dedicated pool instead of a flavor."
+    custom_spec: vocab.NotebookCustomSpec | None = sdk_field(
+        vocab.NotebookCreateRequest,
+        "custom_spec",
+        description="Compute on a dedicated pool instead of a flavor; changed only while stopped.",
     )
     pool_id: str | None = Field(
         default=None,
@@ -275,7 +236,23 @@ class NotebookSpec(WorkspaceScopedSpec):
     lease: NotebookLease | None = Field(
         default=None, description="Auto-stop lease; unset: the API's default (TIMING, 1 h)."
     )
-    ssh: NotebookSsh | None = Field(default=None, description="SSH access.")
+    ssh: NotebookSsh | None = Field(
+        default=None, description="SSH access (the API's endpoints of service SSH)."
+    )
+    feature: vocab.NotebookCreateRequestFeature | None = sdk_field(
+        vocab.NotebookCreateRequest, "feature"
+    )
+    hooks: vocab.CustomHooks | None = sdk_field(vocab.NotebookCreateRequest, "hooks")
+    affinity: vocab.AffinityType | None = sdk_field(vocab.NotebookCreateRequest, "affinity")
+    run_user: vocab.RunUserRequest | None = sdk_field(vocab.NotebookCreateRequest, "run_user")
+    data_volumes: list[vocab.VolumeMountRequest] | None = sdk_field(
+        vocab.NotebookCreateRequest, "data_volumes"
+    )
+    user_vpc: vocab.UserVpcRequest | None = sdk_field(vocab.NotebookCreateRequest, "user_vpc")
+    public_network_config: vocab.PublicNetworkConfig | None = sdk_field(
+        vocab.NotebookCreateRequest, "public_network_config"
+    )
+    tags: list[vocab.TmsTag] | None = tags_field()
     stopped: bool = Field(
         default=False,
         description=(
@@ -337,6 +314,8 @@ CRD = KindInfo(
     description=(
         "Notebook is a ModelArts development environment (JupyterLab, optionally SSH) from "
         "an image, on a flavor, with a volume and an auto-stop lease. Ready when RUNNING; "
-        "spec.stopped stops it; a lease that ends leaves it Stopped (reason LeaseExpired)."
+        "spec.stopped stops it; a lease that ends leaves it Stopped (reason LeaseExpired). "
+        "feature, runUser, userVpc, hooks, affinity, dataVolumes and publicNetworkConfig are "
+        "set at creation (admission refuses a change)."
     ),
 )

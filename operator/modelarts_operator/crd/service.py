@@ -11,12 +11,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 
+from ..vocab import services as vocab
 from .common import (
     FREE_FORM,
     K8S_NAME_PATTERN,
     MAX_ID,
     MAX_PATH,
-    MAX_TEXT,
     OWN_TEXT_100,
     WORKSPACE_RULES,
     CommonStatus,
@@ -27,6 +27,7 @@ from .common import (
     cel,
     immutable,
     immutable_once_set,
+    tags_field,
     validations,
 )
 from .service_v2 import ServiceV2Form
@@ -107,9 +108,14 @@ class ServiceModelConfig(CrdModel):
         le=1024,
         description="Number of instances (real-time and batch; required there; > 0).",
     )
-    envs: dict[str, Annotated[str, Field(max_length=MAX_TEXT)]] | None = Field(
+    # Operator size budget (the reference states no bounds): 16 variables, keys of at most
+    # 64 and values of at most 256 characters.
+    envs: dict[str, Annotated[str, Field(max_length=256)]] | None = Field(
         default=None,
-        max_length=64,
+        max_length=16,
+        json_schema_extra=validations(
+            cel("self.all(k, size(k) <= 64)", "envs keys are at most 64 characters")
+        ),
         description="Environment variables of the model's containers.",
     )
     cluster_id: str | None = Field(
@@ -122,14 +128,14 @@ class ServiceModelConfig(CrdModel):
         description="Batch: ManifestFile when srcPath is a manifest file; unset reads files.",
     )
     src_path: str | None = Field(
-        default=None, max_length=MAX_PATH, description="Batch: OBS input path (required)."
+        default=None, max_length=512, description="Batch: OBS input path (required)."
     )
     dest_path: str | None = Field(
-        default=None, max_length=MAX_PATH, description="Batch: OBS output path (required)."
+        default=None, max_length=512, description="Batch: OBS output path (required)."
     )
     req_uri: str | None = Field(
         default=None,
-        max_length=MAX_PATH,
+        max_length=512,
         description="Batch: inference path the requests are sent to, e.g. / (required).",
     )
     mapping_type: Literal["file", "csv"] | None = Field(
@@ -147,7 +153,7 @@ class ServiceModelConfig(CrdModel):
     nodes: list[Annotated[str, Field(min_length=1, max_length=MAX_ID)]] | None = Field(
         default=None,
         min_length=1,
-        max_length=256,
+        max_length=16,  # operator size budget
         description="Edge: IDs of the edge nodes to deploy to (required).",
     )
     additional_properties: dict[str, Any] | None = Field(
@@ -299,6 +305,11 @@ class ServiceSpec(WorkspaceScopedSpec):
                 field_path=".v2",
             ),
             cel(
+                "!has(self.tags) || has(self.v2)",
+                "tags belong to the v2 form (the 2020 services API has none)",
+                field_path=".tags",
+            ),
+            cel(
                 "has(self.v2) == has(oldSelf.v2)",
                 "the form (v1 config or v2) cannot change: create a new Service",
                 field_path=".v2",
@@ -336,7 +347,7 @@ class ServiceSpec(WorkspaceScopedSpec):
     config: list[ServiceModelConfig] | None = Field(
         default=None,
         min_length=1,
-        max_length=16,
+        max_length=4,  # operator size budget; paths of a config item at most 512 characters
         description=(
             "The v1 form: models to deploy; real-time may list several with weights summing "
             "to 100, batch and edge exactly one. Exclusive with v2."
@@ -385,6 +396,7 @@ class ServiceSpec(WorkspaceScopedSpec):
             "mounted model weights. Exclusive with config and inferType."
         ),
     )
+    tags: list[vocab.ServiceCreateRequestTags] | None = tags_field()
     export_to: ExportTo | None = Field(
         default=None,
         description="Publish the service ID and access address in a ConfigMap for applications.",

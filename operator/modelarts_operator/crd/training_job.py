@@ -19,7 +19,6 @@ from pydantic import ConfigDict, Field
 
 from .common import (
     MAX_ID,
-    MAX_ITEMS,
     MAX_PATH,
     MAX_TEXT,
     OWN_TEXT_256,
@@ -32,20 +31,7 @@ from .common import (
     immutable_once_set,
     validations,
 )
-from .training_v2 import (
-    FORM_RULES,
-    AutoStop,
-    ExperimentReference,
-    JobKind,
-    LogExportPath,
-    PreviousJobPolicy,
-    SchedulePolicy,
-    TrainingAlgorithm,
-    TrainingEndpoints,
-    TrainingFeatures,
-    TrainingResource,
-    TrainingVolume,
-)
+from .training_v2 import FORM_RULES, TrainingV2Fields
 
 KIND = "TrainingJob"
 PLURAL = "trainingjobs"
@@ -57,9 +43,10 @@ JOB_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 class TrainingParameter(CrdModel):
     """A running parameter; for a custom image it becomes a container environment variable."""
 
-    label: str = Field(min_length=1, max_length=256, description="Parameter name.")
+    # maxLength 64 and 256 (label, value): operator size budget, not a cloud rule.
+    label: str = Field(min_length=1, max_length=64, description="Parameter name.")
     value: str = Field(
-        max_length=MAX_TEXT,
+        max_length=256,
         description='Parameter value, as a string (e.g. "0.01").',
     )
 
@@ -86,7 +73,7 @@ class DataSourceItem(CrdModel):
         description="obs: read dataUrl; dataset: read datasetId/datasetVersion."
     )
     data_url: str | None = Field(
-        default=None, max_length=MAX_PATH, description="OBS bucket path (type obs)."
+        default=None, max_length=512, description="OBS bucket path (type obs)."
     )
     dataset_id: str | None = Field(
         default=None, max_length=MAX_ID, description="Dataset ID (type dataset)."
@@ -97,14 +84,15 @@ class DataSourceItem(CrdModel):
 
 
 class NfsVolume(CrdModel):
-    """An SFS Turbo (NFS) volume; only for resource pools connected to its network."""
+    """An SFS Turbo (NFS) volume; only for resource pools connected to its network. (Paths of
+    at most 512 characters: the operator's size budget.)"""
 
     id: str = Field(min_length=1, max_length=MAX_ID, description="SFS Turbo ID.")
     src_path: str = Field(
-        min_length=1, max_length=MAX_PATH, description="SFS Turbo address, e.g. 192.168.8.150:/."
+        min_length=1, max_length=512, description="SFS Turbo address, e.g. 192.168.8.150:/."
     )
     dest_path: str = Field(
-        min_length=1, max_length=MAX_PATH, description="Local path in the training job."
+        min_length=1, max_length=512, description="Local path in the training job."
     )
     read_only: bool = Field(default=False, description="Mount read-only.")
 
@@ -112,9 +100,9 @@ class NfsVolume(CrdModel):
 class HostPathVolume(CrdModel):
     """A host directory; only for dedicated resource pools."""
 
-    src_path: str = Field(min_length=1, max_length=MAX_PATH, description="Path on the host.")
+    src_path: str = Field(min_length=1, max_length=512, description="Path on the host.")
     dest_path: str = Field(
-        min_length=1, max_length=MAX_PATH, description="Local path in the training job."
+        min_length=1, max_length=512, description="Local path in the training job."
     )
     read_only: bool = Field(default=False, description="Mount read-only.")
 
@@ -214,7 +202,7 @@ class TrainingConfig(CrdModel):
     )
     parameter: list[TrainingParameter] | None = Field(
         default=None,
-        max_length=MAX_ITEMS,
+        max_length=16,  # operator size budget (as the v2 form's parameters)
         description="Running parameters passed to the boot file as --label=value.",
     )
     data_url: str | None = Field(
@@ -238,7 +226,7 @@ class TrainingConfig(CrdModel):
     data_source: list[DataSourceItem] | None = Field(
         default=None,
         min_length=1,
-        max_length=16,
+        max_length=4,  # operator size budget
         description="Data sources (OBS paths or dataset versions).",
     )
     spec_id: int = Field(ge=1, description="Resource specification ID (resource-specs API).")
@@ -267,7 +255,7 @@ class TrainingConfig(CrdModel):
     user_command: str | None = Field(
         default=None,
         min_length=1,
-        max_length=MAX_TEXT,
+        max_length=2048,  # operator size budget (as the v2 form's command)
         description=(
             "Boot command of the custom image, e.g. bash /home/work/run_train.sh python "
             "/home/work/user-job-dir/app/train.py."
@@ -278,12 +266,14 @@ class TrainingConfig(CrdModel):
         description="Create a version together with the job (the API default; keep true).",
     )
     volumes: list[Volume] | None = Field(
-        default=None, max_length=16, description="Volumes mounted into the training containers."
+        default=None,
+        max_length=2,  # operator size budget (the reference's sample mounts two)
+        description="Volumes mounted into the training containers.",
     )
 
 
-class TrainingJobSpec(WorkspaceScopedSpec):
-    """Desired state of a ModelArts training job: the v2 form (algorithm + resource) or the
+class TrainingJobSpec(WorkspaceScopedSpec, TrainingV2Fields):
+    """Desired state of a ModelArts training job: the v2 form (algorithm + resource...) or the
     2020 v1 form (config), exactly one."""
 
     model_config = ConfigDict(
@@ -317,44 +307,6 @@ class TrainingJobSpec(WorkspaceScopedSpec):
         description=(
             "The 2020 v1 form's training configuration; a change creates a new job version. "
             "Exclusive with the v2 form (algorithm)."
-        ),
-    )
-    job_kind: JobKind | None = Field(default=None, description="v2: the job's kind (default job).")
-    algorithm: TrainingAlgorithm | None = Field(
-        default=None,
-        description=(
-            "v2: what runs (code, algorithm or custom image, engine, arguments, inputs, "
-            "outputs, environment). A change runs a new job (see previousJobPolicy)."
-        ),
-    )
-    resource: TrainingResource | None = Field(
-        default=None, description="v2: flavor or dedicated pool, and the number of nodes."
-    )
-    volumes: list[TrainingVolume] | None = Field(
-        default=None, max_length=16, description="v2: volumes mounted into the containers."
-    )
-    log_export_path: LogExportPath | None = Field(
-        default=None, description="v2: where the logs are kept (needed to read them later)."
-    )
-    schedule_policy: SchedulePolicy | None = Field(
-        default=None, description="v2: priority and preemption on a dedicated pool."
-    )
-    endpoints: TrainingEndpoints | None = Field(default=None, description="v2: SSH access.")
-    auto_stop: AutoStop | None = Field(
-        default=None, description="v2: the API stops the job after this many hours."
-    )
-    experiment: ExperimentReference | None = Field(
-        default=None, description="v2: the training experiment the job belongs to."
-    )
-    features: TrainingFeatures | None = Field(
-        default=None, description="v2: fault tolerance, TensorBoard and JupyterLab switches."
-    )
-    previous_job_policy: PreviousJobPolicy | None = Field(
-        default=None,
-        description=(
-            "v2: what happens to the job a spec change replaced (the API cannot change a job's "
-            "training fields, so a new job runs under a new name): Retain (default) keeps it "
-            "in ModelArts, stopped if it was running; Delete stops and deletes it."
         ),
     )
     active_deadline_seconds: int | None = Field(
@@ -504,6 +456,9 @@ CRD = KindInfo(
     printer_columns=PRINTER_COLUMNS,
     description=(
         "TrainingJob is a ModelArts training job. A change of spec.config runs a new job "
-        "version; Ready when the current version completed."
+        "version; in the v2 form, jobDesc, tags, notification, schedulePolicy.priority and "
+        ".preemptible and the JupyterLab switch (features.jupyterLab, annotation "
+        "jupyter-lab/enable) change in place, any other change runs a new job "
+        "(previousJobPolicy). Ready when the current version completed."
     ),
 )

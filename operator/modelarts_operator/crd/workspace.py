@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ConfigDict, Field
 
+from ..vocab import workspaces as vocab
 from .common import (
     DELETION_POLICY_DESCRIPTION,
     MAX_ID,
@@ -14,8 +15,8 @@ from .common import (
     CrdModel,
     DeletionPolicy,
     KindInfo,
-    cel,
     immutable,
+    sdk_field,
     validations,
 )
 
@@ -23,54 +24,20 @@ KIND = "Workspace"
 PLURAL = "workspaces"
 SHORT_NAMES = ["maws"]
 
-# 4-64 characters: letters, digits, Chinese characters, - and _ (the API's rule for names).
-WORKSPACE_NAME_PATTERN = "^[A-Za-z0-9_\u4e00-\u9fa5-]{4,64}$"
-
-AuthType = Literal["PUBLIC", "PRIVATE", "INTERNAL"]
-
-
-class WorkspaceGrant(CrdModel):
-    """An IAM user granted access to an INTERNAL workspace: give userId or userName."""
-
-    model_config = ConfigDict(
-        json_schema_extra=validations(
-            cel(
-                "has(self.userId) || has(self.userName)",
-                "a grant needs userId or userName",
-            )
-        )
-    )
-
-    user_id: str | None = Field(
-        default=None,
-        max_length=MAX_ID,
-        description="IAM user ID. Wins over userName when both are set.",
-    )
-    user_name: str | None = Field(default=None, max_length=MAX_ID, description="IAM user name.")
-
 
 class WorkspaceSpec(CrdModel):
     """Desired state of a ModelArts workspace (mirrors the create/modify workspace API)."""
 
     model_config = ConfigDict(
         json_schema_extra=validations(
-            cel(
-                "!has(self.grants) || size(self.grants) == 0 || self.authType == 'INTERNAL'",
-                "grants take effect only with authType INTERNAL",
-                field_path=".grants",
-            ),
+            # The update body (UpdateWorkspaceReq) has no enterprise_project_id.
             immutable("enterpriseProjectId", unset="'0'"),
         )
     )
 
-    name: str | None = Field(
-        default=None,
-        min_length=4,
-        max_length=64,
-        pattern=WORKSPACE_NAME_PATTERN,
-        json_schema_extra=validations(
-            cel("self != 'default'", "the name 'default' is reserved by ModelArts")
-        ),
+    name: str | None = sdk_field(
+        vocab.CreateWorkspaceReq,
+        "name",
         description=(
             "Workspace name in ModelArts (API field name): 4-64 letters, digits, Chinese "
             "characters, - or _; 'default' is reserved. Unset: a deterministic name derived "
@@ -85,27 +52,24 @@ class WorkspaceSpec(CrdModel):
             "ownership marker, which follows it remotely)."
         ),
     )
-    enterprise_project_id: str | None = Field(
-        default=None,
-        max_length=64,
-        pattern=r"^(0|[0-9a-fA-F-]{1,64})$",
+    enterprise_project_id: str | None = sdk_field(
+        vocab.CreateWorkspaceReq,
+        "enterprise_project_id",
         description=(
             'Enterprise project the workspace is bound to; unset or "0" means the default '
             "enterprise project. Immutable (the modify API cannot change it)."
         ),
     )
-    auth_type: AuthType = Field(
+    auth_type: vocab.CreateWorkspaceReqAuthType = Field(
         default="PUBLIC",
         description=(
-            "Who may use the workspace: PUBLIC (all users of the tenant), PRIVATE (the "
-            "creator and the primary account), INTERNAL (creator, primary account and the "
-            "users in grants)."
+            "Who may use the workspace (any case): PUBLIC (all users of the tenant, the "
+            "default), PRIVATE (the creator and the primary account), INTERNAL (creator, "
+            "primary account and the users in grants, which take effect only then)."
         ),
     )
-    grants: list[WorkspaceGrant] | None = Field(
-        default=None,
-        max_length=100,
-        description="IAM users allowed to use an INTERNAL workspace.",
+    grants: list[vocab.CreateWorkspaceReqGrants] | None = sdk_field(
+        vocab.CreateWorkspaceReq, "grants"
     )
     deletion_policy: DeletionPolicy = Field(
         default="Delete", description=DELETION_POLICY_DESCRIPTION

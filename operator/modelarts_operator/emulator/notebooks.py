@@ -32,7 +32,7 @@ from aiohttp import web
 
 from .core import Core, core_of, json_body, reply
 from .errors import ApiError
-from .services_v2 import has_tags, merge_tags, tag_filter, validate_tags
+from .services_v2 import combined_tags, has_tags, merge_tags, tag_filter, validate_tags
 from .state import DEFAULT_WORKSPACE_ID, GONE, Rec, cut_timeline, entered_at, status_at
 from .validation import V, query_int
 
@@ -193,32 +193,45 @@ def _lease_from(lease: dict[str, Any], field: str, now: int) -> dict[str, Any]:
 
 
 def _volume(value: Any) -> dict[str, Any]:
+    """What the SDK's VolumeMountRequest states: category and ownership (any case: the cloud's
+    examples write them in lower case), uri for a DEDICATED EFS/OBS/OBSFS volume, id for a
+    DEDICATED EFS one, dew_secret_name for OBS, an EVS size of at most 4096 GB."""
     if not isinstance(value, dict):
         raise ApiError(400, "ModelArts.6400", "Mandatory parameter is missing: volume")
     vol = dict(value)
     at = "volume."
-    category = v.enum(vol, "category", {"EVS", "OBS", "OBSFS", "EFS"}, required=True, prefix=at)
-    ownership = v.enum(vol, "ownership", {"MANAGED", "DEDICATED"}, required=True, prefix=at)
-    uri = v.string(vol, "uri", max_len=1024, prefix=at)
+    category = str(
+        v.enum(
+            vol,
+            "category",
+            {"EVS", "OBS", "OBSFS", "EFS"},
+            required=True,
+            case_insensitive=True,
+            prefix=at,
+        )
+    ).upper()
+    ownership = str(
+        v.enum(
+            vol,
+            "ownership",
+            {"MANAGED", "DEDICATED"},
+            required=True,
+            case_insensitive=True,
+            prefix=at,
+        )
+    ).upper()
+    vol.update(category=category, ownership=ownership)
+    v.string(vol, "uri", max_len=1024, prefix=at)
     if category == "EVS":
-        if ownership != "MANAGED":
-            raise v.bad("volume.ownership of an EVS volume must be MANAGED")
-        vol["capacity"] = v.integer(vol, "capacity", lo=5, hi=4096, default=5, prefix=at)
-    if ownership == "DEDICATED":
-        if category == "EVS":
-            raise v.bad("volume.ownership DEDICATED is for EFS, OBS and OBSFS volumes")
+        vol["capacity"] = v.integer(vol, "capacity", hi=4096, default=5, prefix=at)
+    if ownership == "DEDICATED" and category in ("EFS", "OBS", "OBSFS"):
         v.need(vol, "uri", at)
         if category == "EFS":
             v.need(vol, "id", at)
-    if category in ("OBS", "OBSFS"):
-        if not uri or not uri.startswith("obs://"):
-            raise v.bad(f"volume.uri must be obs://bucket/dir/ for {category}: {uri!r}")
-        if category == "OBS":
-            v.string(vol, "dew_secret_name", required=True, min_len=1, max_len=64, prefix=at)
+    if category == "OBS":
+        v.string(vol, "dew_secret_name", required=True, min_len=1, max_len=64, prefix=at)
     mount = v.string(vol, "mount_path", max_len=256, prefix=at)
     vol["mount_path"] = mount or f"{WORK_DIR}/"
-    if not vol["mount_path"].startswith(WORK_DIR):
-        raise v.bad(f"volume.mount_path must be under {WORK_DIR}/: {mount!r}")
     return vol
 
 
@@ -267,10 +280,10 @@ def _endpoints(value: Any) -> list[dict[str, Any]]:
 
 
 def _compute(body: dict[str, Any], *, required: bool) -> tuple[str | None, dict[str, Any] | None]:
-    flavor = v.string(body, "flavor", max_len=128)
+    flavor = v.string(body, "flavor")
     spec = body.get("custom_spec")
-    if required and (flavor is None) == (spec is None):
-        raise v.bad("flavor or custom_spec is required (exactly one of them)")
+    if required and flavor is None and spec is None:  # the reference: flavor is mandatory
+        raise v.bad("flavor or custom_spec is required")
     if flavor is not None and flavor not in FLAVORS_BY_ID:
         raise v.bad(f"flavor {flavor!r} is not offered; see GET /notebooks/flavors")
     if spec is not None:
@@ -281,7 +294,7 @@ def _compute(body: dict[str, Any], *, required: bool) -> tuple[str | None, dict[
             raise v.bad(f"custom_spec.cpu must be a number >= 0.4: {cpu!r}")
         memory = spec.get("memory")
         if not isinstance(memory, int | float) or memory < 513 or memory != int(memory):
-            raise v.bad(f"custom_spec.memory must be an integer >= 513 (MB): {memory!r}")
+            raise v.bad(f"custom_spec.memory must be an integer >= 513: {memory!r}")
         v.enum(spec, "arch", {"X86_64", "AARCH64"}, prefix="custom_spec.")
         v.enum(spec, "category", {"CPU", "GPU"}, prefix="custom_spec.")
     return flavor, spec
@@ -587,7 +600,7 @@ async def update(request: web.Request) -> web.Response:
         changes["image_id"] = _image(body)
     if body.get("endpoints") is not None:
         changes["endpoints"] = _endpoints(body["endpoints"])
-    size = v.integer(body, "storage_new_size", lo=5, hi=4096)
+    size = v.integer(body, "storage_new_size", hi=4096)
     if size is not None:
         if nb["volume"]["category"] != "EVS":
             raise v.bad("storage_new_size applies to EVS volumes only")
@@ -696,6 +709,17 @@ async def create_tags(request: web.Request) -> web.Response:
     return reply({})
 
 
+async def project_tags(request: web.Request) -> web.Response:
+    """``GET /v1/{project_id}/notebooks/tags`` (the SDK's show_notebook_tags): every tag key of
+    the project's notebooks with the values it has."""
+    core = core_of(request)
+    ws = request.query.get("workspace_id")
+    recs = core.state.notebooks.items.values()
+    return reply(
+        {"tags": combined_tags(nb["tags"] for nb in recs if not ws or nb["workspace_id"] == ws)}
+    )
+
+
 async def delete_tags(request: web.Request) -> web.Response:
     core = core_of(request)
     nb = _notebook(core, request.match_info["id"])
@@ -725,6 +749,7 @@ def routes() -> list[tuple[str, str, Any]]:
         ("POST", base, create),
         ("GET", base, list_notebooks),
         ("GET", base + "/flavors", list_flavors),
+        ("GET", base + "/tags", project_tags),  # before /{id}: "tags" is not a notebook id
         ("GET", one, show),
         ("PUT", one, update),
         ("DELETE", one, delete),

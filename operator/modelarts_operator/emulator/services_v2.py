@@ -40,16 +40,27 @@ ROLE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 ENV_KEY = re.compile(r"^[A-Za-z_.\-][A-Za-z0-9_.\-]{0,63}$")
 WORKSPACE = re.compile(r"^(0|[a-z0-9]{32})$")
 
-TYPES = {"REAL_TIME", "ASYNC_REAL_TIME"}
-DEPLOY_TYPES = {"SINGLE", "MULTI"}
+# SDK ServiceCreateRequest.type / deploy_type; Terraform modelartsv2_service adds BATCH and
+# EDGE, and DIST.
+TYPES = {"REAL_TIME", "ASYNC_REAL_TIME", "BATCH", "EDGE"}
+DEPLOY_TYPES = {"SINGLE", "MULTI", "DIST"}
 PROTOCOLS = {"HTTP", "HTTPS", "WS", "WSS"}
 AUTH_TYPES = {"TOKEN", "API_KEY", "NONE"}
-FILE_SOURCES = {"OBS", "OBSFS", "EFS", "LOCAL"}
-CODE_SOURCES = {"OBS", "OBSFS", "EFS"}
+FILE_SOURCES = {"OBS", "OBSFS", "EFS", "LOCAL"}  # SDK: "如下参数不区分大小写" (any case)
+CODE_SOURCES = {"OBS", "OBSFS", "EFS", "GIT"}  # SDK Code.source; Terraform adds GIT
 IMAGE_SOURCES = {"SWR", "IMAGE"}
 IMAGE_CATEGORIES = {"CPU", "GPU", "ASCEND"}
 TIME_UNITS = {"MINUTES": 60, "HOURS": 3600, "DAYS": 86400}
 LOG_TYPES = {"STDOUT", "EVENT", "FILE"}
+SCHEDULE_STRATEGIES = {"HIGH_AVAILABILITY", "HIGH_UTILIZATION", "HIGH_PERFORMANCE"}
+ROUTING = {
+    "ROUND_ROBIN",
+    "ORIGIN_IP_HASH",
+    "MIN_CONN",
+    "MIN_FIRST_TOKEN_TIME",
+    "COMPOSITE",
+    "SLO_BASED",
+}
 STATUSES = {
     "INIT",
     "DEPLOYING",
@@ -78,16 +89,21 @@ def _objects(value: Any, field: str) -> list[dict[str, Any]]:
 
 
 def _mounts(unit: dict[str, Any], field: str, sources: set[str], pre: str) -> None:
+    """A mount: its source (models and files in any case, SDK), a mount path starting with /
+    of at most 255 characters (SDK), an address for OBS and OBSFS (Terraform: required unless
+    the source is EFS)."""
+    insensitive = field in ("models", "files")
     for j, item in enumerate(_objects(unit.get(field), pre + field)):
         at = f"{pre}{field}[{j}]."
-        v.enum(item, "source", sources | ({"TRAIN"} if field == "models" else set()),
-               required=True, prefix=at)  # fmt: skip
-        path = v.string(item, "mount_path", required=True, max_len=1024, prefix=at)
+        source = v.enum(
+            item, "source", sources, required=True, case_insensitive=insensitive, prefix=at
+        )
+        limit = None if field == "dumps" else 255
+        path = v.string(item, "mount_path", required=True, max_len=limit, prefix=at)
         if path is not None and not path.startswith("/"):
             raise v.bad(f"{at}mount_path must be an absolute path: {path!r}")
-        if item.get("source") != "LOCAL" and field != "dumps":
-            v.string(item, "address", required=item.get("source") in ("OBS", "OBSFS"),
-                     max_len=1024, prefix=at)  # fmt: skip
+        if field != "dumps" and str(source).upper() in ("OBS", "OBSFS"):
+            v.string(item, "address", required=True, prefix=at)
 
 
 def _health(unit: dict[str, Any], field: str, pre: str) -> None:
@@ -119,17 +135,15 @@ def _health(unit: dict[str, Any], field: str, pre: str) -> None:
 
 
 def _unit(unit: dict[str, Any], pre: str) -> dict[str, Any]:
+    """A unit: the SDK's required image (source, swr_path), its enums, ranges and patterns."""
     image = unit.get("image")
     if not isinstance(image, dict):
         raise ApiError(400, "ModelArts.0115", f"Mandatory parameter is missing: {pre}image")
     v.enum(image, "source", IMAGE_SOURCES, required=True, prefix=pre + "image.")
-    v.string(image, "swr_path", required=True, max_len=1024, prefix=pre + "image.")
+    v.string(image, "swr_path", required=True, prefix=pre + "image.")
     image["category"] = v.enum(image, "category", IMAGE_CATEGORIES, prefix=pre + "image.") or "CPU"
     v.string(unit, "name", max_len=16, pattern=ROLE_NAME, prefix=pre)
-    flavor = v.string(unit, "flavor", max_len=128, prefix=pre)
     spec = unit.get("custom_spec")
-    if (flavor is None) == (spec is None):
-        raise v.bad(f"{pre}flavor or {pre}custom_spec is required (exactly one of them)")
     if spec is not None:
         if not isinstance(spec, dict):
             raise v.bad(f"{pre}custom_spec must be an object")
@@ -138,16 +152,15 @@ def _unit(unit: dict[str, Any], pre: str) -> dict[str, Any]:
             value = spec.get(key)
             if value is not None and (not isinstance(value, int | float) or value < low):
                 raise v.bad(f"{at}{key} must be a number >= {low}: {value!r}")
-        if spec.get("cpu") is None:
-            raise ApiError(400, "ModelArts.0115", f"Mandatory parameter is missing: {at}cpu")
-        v.integer(spec, "memory", required=True, lo=1, prefix=at)
-        v.integer(spec, "ascend", lo=0, prefix=at)
-        if spec.get("gpu") and spec.get("ascend"):
+        v.integer(spec, "memory", prefix=at)
+        v.integer(spec, "ascend", prefix=at)
+        if spec.get("gpu") and spec.get("ascend"):  # Terraform: "cannot be configured together"
             raise v.bad(f"{at}gpu and {at}ascend cannot be used together")
         v.enum(spec, "arch", {"x86", "arm64"}, prefix=at)
-    unit["count"] = v.integer(unit, "count", lo=1, hi=128, prefix=pre)
+    unit["count"] = v.integer(unit, "count", default=1, prefix=pre)
     v.integer(unit, "port", lo=1, hi=65535, prefix=pre)
-    v.string(unit, "cmd", max_len=4096, prefix=pre)
+    v.integer(unit, "group_count", lo=1, hi=100, prefix=pre)
+    v.enum(unit, "recovery", {"Instance", "Role", "Pod", "INSTANCE_GROUP", "INSTANCE"}, prefix=pre)
     envs = unit.get("envs")
     if envs is not None:
         if not isinstance(envs, dict):
@@ -161,6 +174,8 @@ def _unit(unit: dict[str, Any], pre: str) -> dict[str, Any]:
     _mounts(unit, "models", FILE_SOURCES, pre)
     _mounts(unit, "codes", CODE_SOURCES, pre)
     _mounts(unit, "dumps", {"OBS", "OBSFS"}, pre)
+    if len(unit.get("dumps") or []) > 20:
+        raise v.bad(f"{pre}dumps accepts at most 20 elements")
     for probe in ("readiness_health", "startup_health", "liveness_health"):
         _health(unit, probe, pre)
     return unit
@@ -179,17 +194,18 @@ def validate_groups(core: Core, groups: Any, *, creating: bool) -> list[dict[str
     for i, raw in enumerate(items):
         group = dict(raw)
         pre = f"group_configs[{i}]."
-        v.string(group, "name", required=True, max_len=64, prefix=pre)
+        v.string(group, "name", required=True, prefix=pre)
         group["weight"] = v.integer(group, "weight", required=True, lo=0, hi=100, prefix=pre)
-        if group["weight"] != 100:
+        if group["weight"] != 100:  # Terraform: "The sum of all group weights must be 100"
             raise v.bad(f"The sum of group_configs[].weight must be 100, not {group['weight']}")
-        v.string(group, "pool_id", required=True, max_len=64, prefix=pre)
+        v.string(group, "pool_id", prefix=pre)
         group["count"] = v.integer(group, "count", lo=1, hi=128, default=1, prefix=pre)
         group["framework"] = v.enum(group, "framework", {"COMMON", "VLLM", "MINDIE"},
                                     prefix=pre) or "COMMON"  # fmt: skip
         v.integer(group, "priority", lo=1, hi=3, prefix=pre)
+        v.enum(group, "schedule_strategy", SCHEDULE_STRATEGIES, prefix=pre)
         units = _objects(group.get("unit_configs"), pre + "unit_configs")
-        if not units:
+        if not units:  # Terraform modelartsv2_service: unit_configs (Required)
             raise ApiError(
                 400, "ModelArts.0115", f"Mandatory parameter is missing: {pre}unit_configs"
             )
@@ -224,18 +240,19 @@ def validate_runtime(body: dict[str, Any], *, required: bool) -> dict[str, Any] 
     v.enum(invoke, "auth_type", AUTH_TYPES, required=True, prefix=at)
     v.integer(invoke, "request_retry_cnt_max", lo=1, hi=10, prefix=at)
     v.integer(invoke, "request_retry_interval_ms", lo=1, hi=10000, prefix=at)
+    v.enum(invoke, "strategy", ROUTING, prefix=at)
+    # SDK RuntimeConfigCreateRequest/UpdateRequest: service_limit is required.
     limit = runtime.get("service_limit")
-    if limit is not None:
-        at = "runtime_config.service_limit."
-        if not isinstance(limit, dict) or not isinstance(limit.get("rate_limit"), dict):
-            raise ApiError(400, "ModelArts.0115", f"Mandatory parameter is missing: {at}rate_limit")
-        v.integer(
-            limit["rate_limit"], "num", required=True, lo=1, hi=10000, prefix=at + "rate_limit."
-        )
-        v.enum(limit["rate_limit"], "unit", {"SECONDS", "MINUTES"}, required=True,
-               prefix=at + "rate_limit.")  # fmt: skip
-        v.integer(limit, "request_size_limit", required=True, lo=1, hi=50, prefix=at)
-        v.integer(limit, "request_timeout", required=True, lo=1, hi=7200, prefix=at)
+    at = "runtime_config.service_limit."
+    if limit is None:
+        raise ApiError(400, "ModelArts.0115", f"Mandatory parameter is missing: {at[:-1]}")
+    if not isinstance(limit, dict) or not isinstance(limit.get("rate_limit"), dict):
+        raise ApiError(400, "ModelArts.0115", f"Mandatory parameter is missing: {at}rate_limit")
+    rate = "rate_limit."
+    v.integer(limit["rate_limit"], "num", required=True, lo=1, hi=10000, prefix=at + rate)
+    v.enum(limit["rate_limit"], "unit", {"SECONDS", "MINUTES"}, required=True, prefix=at + rate)
+    v.integer(limit, "request_size_limit", required=True, lo=1, hi=50, prefix=at)
+    v.integer(limit, "request_timeout", required=True, lo=1, hi=7200, prefix=at)
     return runtime
 
 
@@ -299,7 +316,7 @@ def validate_tags(value: Any) -> list[dict[str, str]]:
         key = v.string(item, "key", required=True, min_len=1, max_len=128, prefix=f"tags[{i}].")
         if key is not None and key.startswith("_sys_"):
             raise v.bad(f"tags[{i}].key must not start with _sys_")
-        v.string(item, "value", max_len=255, prefix=f"tags[{i}].")
+        v.string(item, "value", max_len=256, prefix=f"tags[{i}].")
     return [{"key": t["key"], "value": t.get("value", "")} for t in items]
 
 
@@ -880,6 +897,26 @@ async def delete_tags(request: web.Request) -> web.Response:
     return reply({})
 
 
+def combined_tags(tag_lists: Any) -> list[dict[str, Any]]:
+    """Every key of the given tag lists with the values it has: the project-wide tag lists
+    (``GET .../tags`` of training jobs, services and notebooks) answer this."""
+    values: dict[str, set[str]] = {}
+    for tags in tag_lists:
+        for tag in tags or []:
+            values.setdefault(str(tag["key"]), set()).add(str(tag.get("value") or ""))
+    return [{"key": key, "values": sorted(vals)} for key, vals in sorted(values.items())]
+
+
+async def project_tags(request: web.Request) -> web.Response:
+    """``GET /v2/{project_id}/modelarts-service-v2/tags`` (the SDK's list_infer_service_tags)."""
+    core = core_of(request)
+    ws = request.query.get("workspace_id")
+    recs = core.state.services_v2.items.values()
+    return reply(
+        {"tags": combined_tags(r["tags"] for r in recs if not ws or r["workspace_id"] == ws)}
+    )
+
+
 def merge_tags(have: list[dict[str, str]], new: list[dict[str, str]]) -> list[dict[str, str]]:
     """``new`` overwrites by key; at most 20 in all."""
     merged = {t["key"]: t for t in have}
@@ -914,6 +951,7 @@ def routes() -> list[tuple[str, str, Any]]:
         ("POST", one + "/stop", stop),
         ("GET", one + "/versions", versions),
         ("POST", one + "/versions/switch", switch_version),
+        ("GET", "/v2/{project_id}/modelarts-service-v2/tags", project_tags),
         ("GET", "/v2/{project_id}/modelarts-service-v2/{service_id}/tags", show_tags),
         ("POST", "/v2/{project_id}/modelarts-service-v2/{service_id}/tags/create", create_tags),
         ("DELETE", "/v2/{project_id}/modelarts-service-v2/{service_id}/tags/delete", delete_tags),

@@ -21,13 +21,15 @@ import random
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 from aiohttp import web
 
+from ..vocab.training import JobKind
 from .core import Core, core_of, json_body, reply
 from .errors import ApiError
 from .joblog import Line, aom_page, log_lines, text_of
+from .services_v2 import combined_tags
 from .state import DEFAULT_WORKSPACE_ID, Rec, cut_timeline, job_v2_key, run_window, status_at
 from .training_v2_catalog import (
     ENGINES_V2,
@@ -38,7 +40,7 @@ from .training_v2_catalog import (
     flavor_catalogue_item,
     flavor_detail,
 )
-from .validation import JOB_NAME, V, is_obs_path, is_swr_image, query_enum, query_int
+from .validation import JOB_NAME, V, is_obs_path, query_enum, query_int
 
 BAD = "ModelArts.2788"  # invalid parameter
 v = V(BAD, BAD)
@@ -59,16 +61,7 @@ SECONDARY = {
     TERMINATED: "Terminated",
     ABNORMAL: "CreateFailed",
 }
-KINDS = {
-    "job",
-    "federated_pool_job",
-    "edge_job",
-    "hetero_job",
-    "mrs_job",
-    "autosearch_job",
-    "diag_job",
-    "visualization_job",
-}
+KINDS = frozenset(get_args(JobKind))  # the SDK's job kinds
 AFFINITY_TYPES = {"cabinet", "hyperinstance", "networkTopology"}
 NOTIFY_EVENTS = {
     "JobStarted",
@@ -109,132 +102,101 @@ def _obs(body: dict[str, Any], field: str, prefix: str, *, required: bool = True
 
 
 def _validate_engine(algo: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    """The engine object and whether it names a custom image."""
+    """The engine object and whether it names a custom image. An engine named by id, or by
+    name and version, must exist (2780); a published job gives engine_id together with
+    engine_name and engine_version, so that is not refused."""
     engine = v.obj(algo, "engine") or {}
     p = "algorithm.engine."
     engine_id = v.string(engine, "engine_id", prefix=p)
     name = v.string(engine, "engine_name", prefix=p)
     version = v.string(engine, "engine_version", prefix=p)
-    image = v.string(engine, "image_url", max_len=512, prefix=p)
-    if engine_id and (name or version):
-        raise v.bad(f"{p}engine_id cannot be used with {p}engine_name/engine_version")
-    if bool(name) != bool(version):
-        raise v.bad(f"{p}engine_name and {p}engine_version must be used together")
+    image = v.string(engine, "image_url", prefix=p)
     if engine_id and engine_id not in ENGINES_V2_BY_ID:
         raise ApiError(400, "ModelArts.2780", f"Engine {engine_id} not found.")
-    if name and (name, version) not in ENGINES_V2_BY_NAME:
+    if not engine_id and name and version and (name, version) not in ENGINES_V2_BY_NAME:
         raise ApiError(400, "ModelArts.2780", f"Engine {name} {version} not found.")
-    if image is not None and not is_swr_image(image):
-        raise v.bad(f"{p}image_url must be an SWR image path organization/image:tag: {image!r}")
-    if engine.get("install_sys_packages") is not None and not (name and image):
+    # SDK JobEngine.install_sys_packages: only with engine_name, engine_version and image_url.
+    if engine.get("install_sys_packages") is not None and not (name and version and image):
         raise v.bad(f"{p}install_sys_packages needs engine_name, engine_version and image_url")
     return engine, bool(image)
 
 
+def _channel_remote(item: dict[str, Any], p: str) -> None:
+    remote = item.get("remote")
+    if not isinstance(remote, dict):
+        raise ApiError(400, "ModelArts.2753", f"Mandatory parameter is missing: {p}remote")
+    if isinstance(remote.get("obs"), dict):
+        _obs(remote["obs"], "obs_url", p + "remote.obs.")
+    if isinstance(remote.get("dataset"), dict):
+        v.string(remote["dataset"], "id", required=True, prefix=p + "remote.dataset.")
+
+
 def _validate_channels(algo: dict[str, Any]) -> None:
-    for i, item in enumerate(v.array(algo, "inputs") or []):
-        p = f"algorithm.inputs[{i}]."
-        if not isinstance(item, dict):
-            raise ApiError(400, "ModelArts.2753", f"{p[:-1]} must be an object")
-        v.string(item, "name", required=True, max_len=64, prefix=p)
-        v.enum(item, "access_method", {"parameter", "env"}, prefix=p)
-        remote = item.get("remote")
-        if not isinstance(remote, dict) or len({"dataset", "obs"} & set(remote)) != 1:
-            raise ApiError(
-                400, "ModelArts.2753", f"{p}remote must hold exactly one of dataset or obs"
-            )
-        if "obs" in remote:
-            _obs(
-                remote["obs"] if isinstance(remote["obs"], dict) else {},
-                "obs_url",
-                p + "remote.obs.",
-            )
-        else:
-            ds = remote["dataset"] if isinstance(remote["dataset"], dict) else {}
-            v.string(ds, "id", required=True, prefix=p + "remote.dataset.")
-    outputs = v.array(algo, "outputs") or []
-    for i, item in enumerate(outputs):
-        p = f"algorithm.outputs[{i}]."
-        if not isinstance(item, dict):
-            raise ApiError(400, "ModelArts.2753", f"{p[:-1]} must be an object")
-        v.string(item, "name", required=True, max_len=64, prefix=p)
-        v.enum(item, "access_method", {"parameter", "env"}, prefix=p)
-        remote = item.get("remote")
-        obs = remote.get("obs") if isinstance(remote, dict) else None
-        if not isinstance(obs, dict):
-            raise ApiError(400, "ModelArts.2753", f"{p}remote.obs is required")
-        _obs(obs, "obs_url", p + "remote.obs.")
-    names = [c["name"] for c in (v.array(algo, "inputs") or []) + outputs]
-    if len(names) != len(set(names)):
-        raise ApiError(400, "ModelArts.2753", "algorithm inputs/outputs names must be unique")
+    """The SDK's required fields (name, remote; an output's remote.obs.obs_url) and access
+    methods (parameter | env)."""
+    for kind in ("inputs", "outputs"):
+        for i, item in enumerate(v.array(algo, kind) or []):
+            p = f"algorithm.{kind}[{i}]."
+            if not isinstance(item, dict):
+                raise ApiError(400, "ModelArts.2753", f"{p[:-1]} must be an object")
+            v.string(item, "name", required=True, prefix=p)
+            v.enum(item, "access_method", {"parameter", "env"}, prefix=p)
+            _channel_remote(item, p)
+            if kind == "outputs" and not isinstance((item.get("remote") or {}).get("obs"), dict):
+                raise ApiError(400, "ModelArts.2753", f"{p}remote.obs is required")
 
 
 def _validate_parameters(algo: dict[str, Any]) -> None:
+    """Duplicate parameter names are refused (ModelArts.2767)."""
     seen: set[str] = set()
     for i, item in enumerate(v.array(algo, "parameters") or []):
         p = f"algorithm.parameters[{i}]."
         if not isinstance(item, dict):
             raise v.bad(f"{p[:-1]} must be an object")
-        name = v.string(item, "name", required=True, max_len=64, prefix=p)
-        v.string(item, "value", max_len=4096, prefix=p)
+        name = v.string(item, "name", prefix=p)
+        if name is None:
+            continue
         if name in seen:
             raise ApiError(400, "ModelArts.2767", f"Duplicate parameter name {name}.")
-        seen.add(str(name))
+        seen.add(name)
+
+
+def _inside(boot: str, code_dir: str) -> bool:
+    """boot_file is a file below code_dir, whichever OBS spelling each uses."""
+
+    def plain(path: str) -> str:
+        return path.removeprefix("obs:/")
+
+    return plain(boot).startswith(plain(code_dir).rstrip("/") + "/")
 
 
 def validate_algorithm(algo: Any) -> dict[str, Any]:
-    """Exactly one algorithm source: ``id`` | ``subscription_id`` + ``item_version_id`` |
-    ``code_dir`` + ``boot_file`` (with a preset engine or a custom image) | a custom image
-    alone; a custom image needs ``command`` (2806)."""
+    """What the SDK and the reference say the API refuses: subscription_id without
+    item_version_id (SDK: they go together), a boot_file outside code_dir (2758), a custom
+    image without command (2806), an unknown engine (2780), duplicate parameter names (2767),
+    channels without their required fields (2753), environments beyond the SDK's limits.
+    Published jobs combine an algorithm id with code_dir and boot_file, code_dir with command
+    and no boot_file, and local_code_dir under /home/ma-user/modelarts: all accepted."""
     if not isinstance(algo, dict):
         raise v.bad("Mandatory parameter is missing: algorithm")
     p = "algorithm."
-    has_id = bool(algo.get("id"))
-    has_sub = bool(algo.get("subscription_id")) or bool(algo.get("item_version_id"))
-    has_code = bool(algo.get("code_dir")) or bool(algo.get("boot_file"))
-    if has_id + has_sub + has_code > 1:
-        raise v.bad(
-            "only one algorithm source may be given: algorithm.id, "
-            "algorithm.subscription_id + item_version_id, or algorithm.code_dir + boot_file"
-        )
-    if has_sub and not (algo.get("subscription_id") and algo.get("item_version_id")):
+    if bool(algo.get("subscription_id")) != bool(algo.get("item_version_id")):
         raise v.bad("algorithm.subscription_id and algorithm.item_version_id go together")
-    engine, custom_image = _validate_engine(algo)
-    command = v.string(algo, "command", max_len=4096, prefix=p)
+    _engine, custom_image = _validate_engine(algo)
+    command = v.string(algo, "command", prefix=p)
     if custom_image and not command:
         raise ApiError(
             400, "ModelArts.2806", "Custom image jobs command and engine.url cannot be empty."
         )
-    if has_code:
-        if not (algo.get("code_dir") and algo.get("boot_file")):
-            raise v.bad("algorithm.code_dir and algorithm.boot_file must be used together")
-        code_dir = str(_obs(algo, "code_dir", p))
-        boot = str(_obs(algo, "boot_file", p))
-        if not boot.startswith(code_dir.rstrip("/") + "/"):
-            raise ApiError(
-                400, "ModelArts.2758", "algorithm.boot_file must be a file inside code_dir"
-            )
-        if not engine:
-            raise v.bad(
-                "Mandatory parameter is missing: algorithm.engine (engine_id, engine_name + "
-                "engine_version, or image_url with command)"
-            )
-    elif (has_id or has_sub) and engine:
-        raise v.bad("algorithm.engine must be empty with algorithm.id or subscription_id")
-    elif not (has_id or has_sub or custom_image):
-        raise v.bad(
-            "Mandatory parameter is missing: one of algorithm.id, algorithm.subscription_id + "
-            "item_version_id, algorithm.code_dir + boot_file, or algorithm.engine.image_url + "
-            "command"
-        )
-    local = v.string(algo, "local_code_dir", prefix=p)
-    forbidden = ("/home/ma-user/modelarts", "/home/ma-user/modelarts-dev", "/home/ma-user/infer")
-    if local is not None and (
-        not local.startswith("/home/")
-        or local.rstrip("/") == "/home/ma-user"
-        or any(local.rstrip("/") == f or local.startswith(f + "/") for f in forbidden)
-    ):
-        raise v.bad(f"algorithm.local_code_dir must be a directory under /home: {local!r}")
+    code_dir = algo.get("code_dir")
+    boot = algo.get("boot_file")
+    if code_dir is not None and not str(code_dir).startswith("file://"):
+        _obs(algo, "code_dir", p)
+    if boot is not None:
+        _obs(algo, "boot_file", p)
+    if code_dir and boot and not _inside(str(boot), str(code_dir)):
+        raise ApiError(400, "ModelArts.2758", "algorithm.boot_file must be a file inside code_dir")
+    v.string(algo, "local_code_dir", prefix=p)
     v.string(algo, "working_dir", prefix=p)
     _validate_parameters(algo)
     _validate_channels(algo)
@@ -248,13 +210,15 @@ def validate_algorithm(algo: Any) -> dict[str, Any]:
 
 
 def validate_spec(spec: Any) -> dict[str, Any]:
+    """Resources (Terraform: resource required; a public pool needs flavor_id, a dedicated one
+    pool_id; the flavor must exist), and the SDK's enums and ranges."""
     if not isinstance(spec, dict):
         raise v.bad("Mandatory parameter is missing: spec")
     resource = v.obj(spec, "resource", required=True)
     p = "spec.resource."
-    nodes = v.integer(resource, "node_count", required=True, lo=1, prefix=p)
+    nodes = v.integer(resource, "node_count", required=True, prefix=p)
     flavor_id = v.string(resource, "flavor_id", prefix=p)
-    pool_id = v.string(resource, "pool_id", max_len=64, prefix=p)
+    pool_id = v.string(resource, "pool_id", prefix=p)
     if not flavor_id and not pool_id:
         raise v.bad("Mandatory parameter is missing: spec.resource.flavor_id (public pool)")
     if flavor_id and not pool_id:
@@ -269,12 +233,12 @@ def validate_spec(spec: Any) -> dict[str, Any]:
                 f"{flavor['max_num']}",
             )
     log_path = v.obj(spec, "log_export_path")
-    if log_path:
+    if log_path and log_path.get("obs_url") is not None:
         _obs(log_path, "obs_url", "spec.log_export_path.", required=False)
     policy = v.obj(spec, "schedule_policy")
     if policy:
         p = "spec.schedule_policy."
-        v.integer(policy, "priority", lo=1, hi=3, prefix=p)
+        v.integer(policy, "priority", lo=0, hi=3, prefix=p)
         affinity = policy.get("required_affinity")
         if affinity is not None:
             if not isinstance(affinity, dict):
@@ -282,18 +246,18 @@ def validate_spec(spec: Any) -> dict[str, Any]:
             p += "required_affinity."
             v.enum(affinity, "affinity_type", AFFINITY_TYPES, prefix=p)
             v.enum(affinity, "job_level", {"cluster", "hyperinstanceGroup"}, prefix=p)
-            v.enum(affinity, "affinity_group_level", {"hyperinstance", "slice"}, prefix=p)
-            v.integer(affinity, "affinity_group_size", lo=1, prefix=p)
+            v.enum(
+                affinity,
+                "affinity_group_level",
+                {"hyperinstance", "slice", "hyperinstanceGroup"},
+                prefix=p,
+            )
     notification = v.obj(spec, "notification")
     if notification:
         p = "spec.notification."
-        v.string(notification, "topic_urn", required=True, prefix=p)
         for event in v.array(notification, "events") or []:
             if event not in NOTIFY_EVENTS:
                 raise v.bad(f"{p}events: {event!r} is not one of {sorted(NOTIFY_EVENTS)}")
-    for i, vol in enumerate(v.array(spec, "volumes") or []):
-        if not isinstance(vol, dict) or len({"nfs", "pfs", "obs"} & set(vol)) != 1:
-            raise v.bad(f"spec.volumes[{i}] must hold exactly one of nfs, pfs or obs")
     auto_stop = v.obj(spec, "auto_stop")
     if auto_stop:
         v.enum(auto_stop, "time_unit", {"HOURS"}, required=True, prefix="spec.auto_stop.")
@@ -306,7 +270,7 @@ def validate_job(body: dict[str, Any]) -> dict[str, Any]:
     meta = v.obj(body, "metadata", required=True)
     p = "metadata."
     name = v.string(meta, "name", required=True, pattern=JOB_NAME, prefix=p)
-    ws = v.string(meta, "workspace_id", max_len=64, prefix=p) or DEFAULT_WORKSPACE_ID
+    ws = v.string(meta, "workspace_id", prefix=p) or DEFAULT_WORKSPACE_ID
     description = v.string(meta, "description", max_len=256, prefix=p)
     annotations = _string_map(meta, "annotations", p)
     experiment = v.obj(meta, "training_experiment_reference")
@@ -733,7 +697,8 @@ async def show_job(request: web.Request) -> web.Response:
 
 
 async def update_job(request: web.Request) -> web.Response:
-    """Description (and the newer annotation / priority switches); 200 with an empty body."""
+    """Description, annotations (the JupyterLab switch), priority, preemption and
+    notification (the SDK's JobUpdateRequestBody); 200 with an empty body."""
     core = core_of(request)
     rec = _job(core, request)
     body = await json_body(request)
@@ -743,12 +708,25 @@ async def update_job(request: web.Request) -> web.Response:
     spec = v.obj(body, "spec") or {}
     policy = v.obj(spec, "schedule_policy") or {}
     priority = v.integer(policy, "priority", lo=1, hi=3, prefix="spec.schedule_policy.")
+    preemptible = (
+        v.boolean(policy, "preemptible", False) if policy.get("preemptible") is not None else None
+    )
+    notification = v.obj(spec, "notification")
+    for event in (notification or {}).get("events") or []:
+        if event not in NOTIFY_EVENTS:
+            raise v.bad(
+                f"spec.notification.events: {event!r} is not one of {sorted(NOTIFY_EVENTS)}"
+            )
     if description is not None:
         rec["description"] = description
     rec["annotations"] = {**rec["annotations"], **annotations}
     if priority is not None:
         current = rec["spec"].setdefault("schedule_policy", {})
         current["priority"] = priority
+    if preemptible is not None:
+        rec["spec"].setdefault("schedule_policy", {})["preemptible"] = preemptible
+    if notification is not None:
+        rec["spec"]["notification"] = notification
     core.changed()
     return web.Response(status=200)
 
@@ -1248,6 +1226,13 @@ async def show_tags(request: web.Request) -> web.Response:
     return reply({"tags": list(_job(core, request)["tags"])})
 
 
+async def project_tags(request: web.Request) -> web.Response:
+    """``GET /v2/{project_id}/modelarts-training-job/tags`` (the SDK's list_training_job_tags):
+    every tag key of the project's jobs with its values."""
+    core = core_of(request)
+    return reply({"tags": combined_tags(r["tags"] for r in core.state.jobs_v2.items.values())})
+
+
 async def create_tags(request: web.Request) -> web.Response:
     core = core_of(request)
     rec = _job(core, request)
@@ -1308,6 +1293,7 @@ def routes() -> list[tuple[str, str, Any]]:
         ("GET", one + "/events", events),
         ("GET", one + "/tasks", task_history),
         ("GET", one + "/stages", stages),
+        ("GET", base + "/modelarts-training-job/tags", project_tags),
         ("GET", tags, show_tags),
         ("POST", tags + "/create", create_tags),
         ("DELETE", tags + "/delete", delete_tags),

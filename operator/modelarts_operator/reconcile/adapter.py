@@ -180,6 +180,8 @@ class Context(Generic[SpecT, RefsT]):
     marker: str = ""  # the ownership marker remote objects of this object carry
     allowance: Allowance = Allowance.NONE  # what its namespace allows it to adopt
     location: dict[str, str] = field(default_factory=dict)  # project, region, endpoint
+    # Tags every remote object that has tags carries (settings.default_tags), under the spec's.
+    default_tags: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def applied(self) -> bool:

@@ -203,6 +203,7 @@ class Reconciler:
             marker=owner_marker(installation, self.kind.crd.kind, meta["namespace"], meta["name"]),
             allowance=self.clients.allowance(meta["namespace"]),
             location=location_of(client),
+            default_tags=self.clients.settings.default_tags,
             registry=self.registry,
         )
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 _INVALID = re.compile(r"[^A-Za-z0-9-]+")
@@ -71,6 +71,34 @@ def owner_tag(marker: str) -> dict[str, str]:
     """The ``{key, value}`` tag that marks a remote object as this object's."""
     match = MARKER.search(marker)
     return {"key": OWNER_TAG_KEY, "value": match.group(1) if match else marker}
+
+
+def desired_tags(
+    spec_tags: Iterable[Any] | None, defaults: Mapping[str, str] | None = None, marker: str = ""
+) -> list[dict[str, str]]:
+    """The tags a remote object should carry: the operator-wide defaults, the spec's (a key in
+    both: the spec's value), and the ownership tag (``marker``; the CRD reserves its key)."""
+    tags = dict(defaults or {})
+    for tag in spec_tags or []:
+        key = tag.get("key") if isinstance(tag, dict) else getattr(tag, "key", None)
+        value = tag.get("value") if isinstance(tag, dict) else getattr(tag, "value", None)
+        if key:
+            tags[str(key)] = str(value or "")
+    if marker:
+        owner = owner_tag(marker)
+        tags[owner["key"]] = owner["value"]
+    return [{"key": key, "value": value} for key, value in sorted(tags.items())]
+
+
+def tag_changes(
+    have: Mapping[str, str], want: Iterable[Mapping[str, str]]
+) -> tuple[dict[str, str], list[str]]:
+    """What turns the remote tags ``have`` into ``want`` (``{key, value}`` items): the tags to
+    add or overwrite, and the keys to remove (the cloud's own ``_sys_`` tags stay)."""
+    wanted = {str(t["key"]): str(t.get("value") or "") for t in want}
+    add = {k: val for k, val in wanted.items() if have.get(k) != val}
+    remove = sorted(k for k in have if k not in wanted and not k.startswith("_sys_"))
+    return add, remove
 
 
 def marker_from_tags(tags: Iterable[Any] | None) -> str | None:

@@ -80,6 +80,13 @@ def _version_input(llm: LlmModel) -> ModelVersionInput:
     return ModelVersionInput.model_validate(to_wire(llm.version))
 
 
+def create_request(llm: LlmModel, name: str) -> DataArtsModelCreateRequest:
+    """The create body: spec.llm as it is (less its workspace, a path parameter), named."""
+    wire = to_wire(llm, "workspace_id")
+    wire["name"] = name
+    return DataArtsModelCreateRequest.model_validate(wire)
+
+
 class LlmModelAdapter(ModelAdapter[Refs]):
     recorded_fields = ("versionId", "versionName")
     refs_type = Refs
@@ -108,10 +115,8 @@ class LlmModelAdapter(ModelAdapter[Refs]):
         """Create the model with its first version. The answer is the IDs; no version is
         current until DataArts has built it."""
         llm = _llm(ctx.spec)
-        wire = to_wire(llm, "workspace_id")
-        wire["name"] = ctx.remote_name
         created = await ctx.client.dataarts.create_model(
-            llm.workspace_id, DataArtsModelCreateRequest.model_validate(wire)
+            llm.workspace_id, create_request(llm, ctx.remote_name)
         )
         recorded: dict[str, Any] = {"versionName": llm.version.name}
         if created.version_id:
@@ -250,8 +255,8 @@ def _older_than_current(version: DataArtsModelVersion, remote: DataArtsModel) ->
 def _same_config_or_refuse(version: DataArtsModelVersion, llm: LlmModel) -> None:
     """A version name DataArts has already must mean the same files: versions never change."""
     have = version.config.llm_model_config if version.config else None
-    want = llm.version.config.llm_model_config
-    if have is None:
+    want = llm.version.config.llm_model_config if llm.version.config else None
+    if have is None or want is None:
         return
     if (have.base_model_type, have.model_path) != (want.base_model_type, want.model_path):
         raise InvalidSpec(

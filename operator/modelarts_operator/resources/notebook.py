@@ -33,7 +33,6 @@ from ..api.notebooks import (
     NotebookUpdateRequest,
     VolumeMount,
 )
-from ..api.notebooks import NotebookCustomSpec as CustomSpecRequest
 from ..crd import notebook as crd
 from ..crd.notebook import NotebookSpec, NotebookStatus
 from ..reconcile import requeue
@@ -51,6 +50,7 @@ from ..reconcile.adapter import (
 )
 from ..reconcile.kinds import Form, HealthRules, KindDeclaration, Reference
 from ..reconcile.kube import Kind
+from ..reconcile.naming import desired_tags, tag_changes
 from ..reconcile.policies import CREATE_PENDING
 from ..reconcile.references import from_millis, recorded_workspace_id, to_wire, workspace_id
 from ..reconcile.registry import Entry
@@ -176,12 +176,6 @@ def _ssh_matches(spec: NotebookSpec, remote: Notebook) -> bool:
     return have == want
 
 
-def _custom_spec(spec: NotebookSpec) -> CustomSpecRequest | None:
-    if spec.custom_spec is None:
-        return None
-    return CustomSpecRequest.model_validate(to_wire(spec.custom_spec))
-
-
 def _custom_spec_matches(spec: NotebookSpec, remote: Notebook) -> bool:
     if spec.custom_spec is None:
         return True
@@ -194,6 +188,32 @@ def _lease(spec: NotebookSpec) -> LeaseRequest | None:
     if spec.lease is None:
         return None
     return LeaseRequest(duration=spec.lease.duration_minutes * MINUTE_MS, type=spec.lease.type)
+
+
+def create_request(
+    spec: NotebookSpec, name: str, image_id: str, workspace_id: str
+) -> NotebookCreateRequest:
+    """The create body the spec describes: its sub-models as they are; the image resolved to
+    its ID, the lease in the API's milliseconds, ssh as the API's SSH endpoint."""
+    return NotebookCreateRequest(
+        name=name,
+        image_id=image_id,
+        volume=VolumeMount.model_validate(to_wire(spec.volume)),
+        flavor=spec.flavor,
+        custom_spec=spec.custom_spec,
+        pool_id=spec.pool_id,
+        description=spec.description,
+        workspace_id=workspace_id,
+        lease=_lease(spec),
+        endpoints=_endpoints(spec),
+        feature=spec.feature,
+        hooks=spec.hooks,
+        affinity=spec.affinity,
+        run_user=spec.run_user,
+        data_volumes=spec.data_volumes,
+        user_vpc=spec.user_vpc,
+        public_network_config=spec.public_network_config,
+    )
 
 
 class NotebookAdapter(RemoteAdapter[NotebookSpec, NotebookRefs]):
@@ -281,20 +301,11 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec, NotebookRefs]):
 
     async def create(self, ctx: NotebookContext) -> Created:
         spec = ctx.spec
-        request = NotebookCreateRequest(
-            name=ctx.remote_name,
-            image_id=await self._image_id(ctx),
-            volume=VolumeMount.model_validate(to_wire(spec.volume)),
-            flavor=spec.flavor,
-            custom_spec=_custom_spec(spec),
-            pool_id=spec.pool_id,
-            description=spec.description,
-            workspace_id=ctx.refs.workspace_id,
-            lease=_lease(spec),
-            endpoints=_endpoints(spec),
+        request = create_request(
+            spec, ctx.remote_name, await self._image_id(ctx), ctx.refs.workspace_id
         )
         created = await ctx.client.notebooks.create(request)
-        await ctx.client.notebooks.add_tags(str(created.id), {OWNER_TAG: ctx.uid})
+        await ctx.client.notebooks.add_tags(str(created.id), _tags(ctx))
         stop_later = Requeue(requeue.BUSY, "spec.stopped") if spec.stopped else None
         return Created(str(created.id), self.observe(ctx, created), requeue=stop_later)
 
@@ -303,8 +314,16 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec, NotebookRefs]):
     async def update(self, ctx: NotebookContext, remote_id: str, remote: Any) -> Updated:
         spec, notebooks = ctx.spec, ctx.client.notebooks
         updated = Updated(remote)
-        if _owner_tag(remote) is None:  # adopted (the binding was allowed): mark it ours
-            await notebooks.add_tags(remote_id, {OWNER_TAG: ctx.uid})
+        # The owner tag (an adopted notebook: the binding was allowed), the spec's and the
+        # operator-wide tags; the notebook's answer shows them, so drift is corrected too.
+        have = {str(t.key): str(t.value or "") for t in remote.tags or [] if t.key}
+        add, remove = tag_changes(have, [{"key": k, "value": v} for k, v in _tags(ctx).items()])
+        if add:
+            await notebooks.add_tags(remote_id, add)
+        if remove:
+            await notebooks.remove_tags(remote_id, remove)
+        if (add or remove) and _owner_tag(remote) is not None:
+            updated.change("tags")
         state = (remote.status or "").upper()
         if state in FAILED or state in ("DELETING", "FROZEN"):
             return updated
@@ -354,6 +373,7 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec, NotebookRefs]):
         elif state == "RUNNING" and self._lease_changed(spec, remote):
             lease = _lease(spec)
             assert lease is not None
+            assert lease.duration is not None
             await notebooks.renew_lease(
                 remote_id, duration_ms=lease.duration, lease_type=lease.type
             )
@@ -429,6 +449,13 @@ DECLARATION = KindDeclaration(
     references=(Reference("workspaceRef", "workspaces", ("workspaceId",)),),
     health=HealthRules(suspended_when="stopped", suspended_phase="Stopped"),
 )
+
+
+def _tags(ctx: NotebookContext) -> dict[str, str]:
+    """The notebook's tags: the operator-wide defaults, the spec's, and the owner tag."""
+    tags = {t["key"]: t["value"] for t in desired_tags(ctx.spec.tags, ctx.default_tags)}
+    tags[OWNER_TAG] = ctx.uid
+    return tags
 
 
 def _owner_tag(remote: Any) -> str | None:

@@ -30,12 +30,11 @@ from ..reconcile.adapter import (
     confirmed_gone,
     keyed,
 )
-from ..reconcile.naming import marker_from_tags, owner_tag
+from ..reconcile.naming import desired_tags, marker_from_tags, tag_changes
 from ..reconcile.references import (
     from_millis,
     ready_dependency,
     recorded_workspace_id,
-    to_wire,
     workspace_id,
 )
 from ..reconcile.registry import Entry
@@ -68,24 +67,20 @@ def _form(ctx: ServiceV2Context) -> ServiceV2Form:
 
 
 def wire_config(ctx: ServiceV2Context) -> dict[str, Any]:
-    """spec.v2 as the API's body: model mounts by reference resolved to their Model's source
-    location (raises Waiting until the Model is ready), the rolling-update limits nested."""
+    """spec.v2 as the API's body fields: the generated models as they are, model mounts by
+    reference resolved to their Model's source location (raises Waiting until the Model is
+    ready)."""
     form = _form(ctx)
-    wire = to_wire(form)
+    wire = form.body_fields()
     for g, group in enumerate(form.group_configs):
-        for u, unit in enumerate(group.unit_configs):
+        for u, unit in enumerate(group.unit_configs or []):
             mounts = wire["group_configs"][g]["unit_configs"][u].get("models") or []
             for mount, spec_mount in zip(mounts, unit.models or [], strict=True):
-                ref = mount.pop("model_ref", None)
-                if ref is not None and spec_mount.model_ref is not None:
+                mount.pop("model_ref", None)
+                if spec_mount.model_ref is not None:
                     status = ready_dependency(ctx, "models", "Model", spec_mount.model_ref.name)
                     location = (status.get("source") or {}).get("location") or ""
                     mount["address"] = _obs_address(str(location))
-    upgrade = wire.get("upgrade_config")
-    if upgrade is not None:
-        rolling = {k: upgrade.pop(k) for k in ("max_surge", "max_unavailable") if k in upgrade}
-        if rolling:
-            upgrade["rolling_update"] = rolling
     return wire
 
 
@@ -94,9 +89,35 @@ def create_request(ctx: ServiceV2Context) -> ServiceV2CreateRequest:
     body.update(name=ctx.remote_name, workspace_id=ctx.refs.workspace_id)
     if ctx.spec.description is not None:
         body["description"] = ctx.spec.description
-    if ctx.marker:  # ownership is a tag here (the description stays the user's)
-        body["tags"] = [owner_tag(ctx.marker)]
+    # Ownership is a tag here (the description stays the user's), beside the spec's tags.
+    tags = desired_tags(ctx.spec.tags, ctx.default_tags, marker=ctx.marker)
+    if tags:
+        body["tags"] = tags
     return ServiceV2CreateRequest.model_validate(body)
+
+
+# The fields of the update body a new version carries (the rest of ServiceUpdateRequest:
+# identity, tags and the description are not part of a configuration).
+VERSIONED = (
+    "version",
+    "group_configs",
+    "runtime_config",
+    "upgrade_config",
+    "log_configs",
+    "lts_strategy",
+    "schedule",
+    "custom_metrics_path",
+    "deploy_timeout_minutes",
+    "task_type",
+)
+
+
+def update_request(ctx: ServiceV2Context, wire: dict[str, Any]) -> ServiceV2UpdateRequest:
+    """The rolling upgrade's body: the new version's configuration and the description."""
+    body = {k: wire[k] for k in VERSIONED if wire.get(k) is not None}
+    if ctx.spec.description is not None:
+        body["description"] = ctx.spec.description
+    return ServiceV2UpdateRequest.model_validate(body)
 
 
 def observation(state: str, stopped_wanted: bool, failure: str | None) -> Observation:
@@ -172,10 +193,31 @@ class ServiceV2Adapter(ServiceAdapter[ServiceV2Refs]):
             changed = True
         elif ctx.spec.stopped and state in BUSY:
             updated.again(requeue.BUSY, "spec.stopped: stopped once it is settled")
+        if await self._sync_tags(ctx, remote_id, remote):
+            updated.change("tags")
+            changed = True
         if changed:
             updated.remote = await services.get(remote_id)
         await self.export(ctx, updated, remote_id, updated.remote.url)
         return updated
+
+    @staticmethod
+    async def _sync_tags(ctx: ServiceV2Context, remote_id: str, remote: ServiceV2) -> bool:
+        """Tags as the spec and the operator-wide defaults say, beside the ownership tag
+        (the service's answer shows them: a difference is corrected on every resync)."""
+        if remote.tags is not None:
+            have = {str(t["key"]): str(t.get("value") or "") for t in remote.tags if t.get("key")}
+        elif not ctx.applied:  # an answer without tags: read them on spec changes
+            have = await ctx.client.services_v2.tags(remote_id)
+        else:
+            return False
+        want = desired_tags(ctx.spec.tags, ctx.default_tags, marker=ctx.marker)
+        add, remove = tag_changes(have, want)
+        if add:
+            await ctx.client.services_v2.add_tags(remote_id, add)
+        if remove:
+            await ctx.client.services_v2.remove_tags(remote_id, remove)
+        return bool(add or remove)
 
     async def _change_version(
         self, ctx: ServiceV2Context, updated: Updated, remote_id: str, remote: ServiceV2
@@ -189,21 +231,7 @@ class ServiceV2Adapter(ServiceAdapter[ServiceV2Refs]):
             await services.switch_version(remote_id, str(earlier.id))
             updated.event("Normal", "Switched", f"switched back to version {want}")
         else:
-            wire = ctx.refs.wire
-            body = {
-                k: wire[k]
-                for k in (
-                    "version",
-                    "group_configs",
-                    "runtime_config",
-                    "upgrade_config",
-                    "log_configs",
-                )
-                if wire.get(k) is not None
-            }
-            if ctx.spec.description is not None:
-                body["description"] = ctx.spec.description
-            await services.update(remote_id, ServiceV2UpdateRequest.model_validate(body))
+            await services.update(remote_id, update_request(ctx, ctx.refs.wire))
             updated.change("version")
         if current is not None:
             updated.recorded.update(previousVersion=current.version, previousVersionId=current.id)

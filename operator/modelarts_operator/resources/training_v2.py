@@ -21,12 +21,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from ..api import errors
 from ..api.client import ModelArtsClient
-from ..api.training_v2 import TERMINAL_PHASES, TrainingJobV2, TrainingJobV2CreateRequest
+from ..api.training_v2 import (
+    TERMINAL_PHASES,
+    TrainingJobV2,
+    TrainingJobV2CreateRequest,
+    TrainingJobV2UpdateRequest,
+)
 from ..crd.training_job import TrainingJobSpec
 from ..reconcile import requeue
 from ..reconcile.adapter import (
@@ -37,10 +42,11 @@ from ..reconcile.adapter import (
     confirmed_gone,
     keyed,
 )
-from ..reconcile.naming import marked_description
-from ..reconcile.references import from_millis, to_wire
+from ..reconcile.naming import desired_tags, marked_description, tag_changes
+from ..reconcile.references import from_millis
 from ..reconcile.registry import Entry
 from ..reconcile.requeue import Requeue
+from ..vocab import training as vocab
 from .training_common import (
     FINISHED,
     TrainingContext,
@@ -72,69 +78,130 @@ NOT_TRAINING = (
     "active_deadline_seconds",
     "ttl_seconds_after_finished",
     "previous_job_policy",
+    "tags",
 )
 
 
 def annotations_of(spec: TrainingJobSpec) -> dict[str, str]:
-    """The API's annotation switches for ``spec.features``."""
-    features = spec.features
-    if features is None:
-        return {}
+    """The job's ``metadata.annotations``: ``spec.features`` as the API's annotation
+    switches, then ``spec.annotations`` (which win)."""
     out: dict[str, str] = {}
-    if (ft := features.fault_tolerance) is not None:
-        if ft.job_retry_num is not None:
-            out["fault-tolerance/job-retry-num"] = str(ft.job_retry_num)
-        if ft.unconditional_retry is not None:
-            out["fault-tolerance/job-unconditional-retry"] = str(ft.unconditional_retry).lower()
-        if ft.hang_retry is not None:
-            out["fault-tolerance/hang-retry"] = str(ft.hang_retry).lower()
-    if features.tensorboard is not None:
-        out["tensorboard/enable"] = str(features.tensorboard).lower()
-    if features.jupyter_lab is not None:
-        out["jupyter-lab/enable"] = str(features.jupyter_lab).lower()
+    if (features := spec.features) is not None:
+        if (ft := features.fault_tolerance) is not None:
+            if ft.job_retry_num is not None:
+                out["fault-tolerance/job-retry-num"] = str(ft.job_retry_num)
+            if ft.unconditional_retry is not None:
+                out["fault-tolerance/job-unconditional-retry"] = str(ft.unconditional_retry).lower()
+            if ft.hang_retry is not None:
+                out["fault-tolerance/hang-retry"] = str(ft.hang_retry).lower()
+        if features.tensorboard is not None:
+            out["tensorboard/enable"] = str(features.tensorboard).lower()
+        if features.jupyter_lab is not None:
+            out["jupyter-lab/enable"] = str(features.jupyter_lab).lower()
+    out.update(spec.annotations or {})
     return out
+
+
+# The body's ``spec``: the generated model's fields, which the TrainingJob spec inherits.
+BODY_SPEC_FIELDS = frozenset(vocab.Spec.model_fields)
 
 
 def create_request(
     spec: TrainingJobSpec, name: str, workspace_id: str, description: str | None
 ) -> TrainingJobV2CreateRequest:
-    """The create body the spec describes."""
-    metadata: dict[str, Any] = {"name": name, "workspace_id": workspace_id}
-    if description is not None:
-        metadata["description"] = description
-    if annotations := annotations_of(spec):
-        metadata["annotations"] = annotations
-    if spec.experiment is not None:
-        metadata["training_experiment_reference"] = to_wire(spec.experiment)
-    body: dict[str, Any] = {
-        "kind": spec.job_kind or "job",
-        "metadata": metadata,
-        "algorithm": to_wire(spec.algorithm),
-        "spec": {
-            "resource": to_wire(spec.resource),
-            **{
-                key: value
-                for key, value in {
-                    "volumes": [to_wire(v) for v in spec.volumes or []] or None,
-                    "log_export_path": to_wire(spec.log_export_path) or None,
-                    "schedule_policy": to_wire(spec.schedule_policy) or None,
-                    "auto_stop": to_wire(spec.auto_stop) or None,
-                }.items()
-                if value is not None
-            },
-        },
-    }
-    if spec.endpoints is not None:
-        body["endpoints"] = to_wire(spec.endpoints)
-    return TrainingJobV2CreateRequest.model_validate(body)
+    """The create body the spec describes: the spec's sub-models as they are, in the body's
+    envelopes (``metadata``, ``spec``)."""
+    return vocab.Job(
+        kind=spec.job_kind or "job",
+        metadata=vocab.JobMetadata(
+            name=name,
+            workspace_id=workspace_id,
+            description=description,
+            annotations=annotations_of(spec) or None,
+            training_experiment_reference=spec.experiment,
+        ),
+        algorithm=spec.algorithm,
+        spec=vocab.Spec(**{field: getattr(spec, field) for field in BODY_SPEC_FIELDS}),
+        endpoints=spec.endpoints,
+        train_type=spec.train_type,
+        ftjob_config=spec.ftjob_config,
+    )
+
+
+def _digest(wire: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(wire, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _training_wire(spec: TrainingJobSpec) -> dict[str, Any]:
+    return spec.model_dump(
+        by_alias=False, exclude_none=True, exclude=set(NOT_TRAINING), mode="json"
+    )
+
+
+# What a job changes in place (the SDK's JobUpdateRequestBody): not part of what runs.
+JUPYTER_LAB = "jupyter-lab/enable"
+IN_PLACE_POLICY = ("priority", "preemptible")
 
 
 def training_digest(spec: TrainingJobSpec) -> str:
-    """A digest of what runs: every spec field but the description and our own policies."""
-    wire = spec.model_dump(
-        by_alias=False, exclude_none=True, exclude=set(NOT_TRAINING), mode="json"
-    )
-    return hashlib.sha256(json.dumps(wire, sort_keys=True).encode()).hexdigest()[:16]
+    """A digest of what runs: every spec field but the description, our own policies and
+    what the API changes in place (notification, priority, preemption, the JupyterLab
+    switch)."""
+    wire = _training_wire(spec)
+    wire.pop("notification", None)
+    policy = wire.get("schedule_policy") or {}
+    for key in IN_PLACE_POLICY:
+        policy.pop(key, None)
+    if "schedule_policy" in wire and not policy:
+        del wire["schedule_policy"]
+    features = wire.get("features") or {}
+    features.pop("jupyter_lab", None)
+    if "features" in wire and not features:
+        del wire["features"]
+    annotations = wire.get("annotations") or {}
+    annotations.pop(JUPYTER_LAB, None)
+    if "annotations" in wire and not annotations:
+        del wire["annotations"]
+    return _digest(wire)
+
+
+def legacy_digest(spec: TrainingJobSpec) -> str:
+    """The digest releases before in-place updates recorded (the in-place fields included):
+    a job recorded with it runs what the spec says unless the digest above differs too."""
+    return _digest(_training_wire(spec))
+
+
+def in_place_request(
+    spec: TrainingJobSpec, remote: TrainingJobV2, applied: bool
+) -> TrainingJobV2UpdateRequest | None:
+    """The PUT that brings the job's in-place fields to the spec: the JupyterLab switch,
+    priority and preemption where the job differs (the API shows them), the notification
+    when the spec changed (the API does not show it)."""
+    body: dict[str, Any] = {}
+    want_jupyter = annotations_of(spec).get(JUPYTER_LAB)
+    have_annotations = remote.metadata.annotations or {}
+    if want_jupyter is not None and have_annotations.get(JUPYTER_LAB) != want_jupyter:
+        body["metadata"] = {"annotation": {JUPYTER_LAB: want_jupyter}}
+    want_policy = spec.schedule_policy
+    have_policy = (remote.spec.schedule_policy if remote.spec else None) or {}
+    policy = {
+        key: getattr(want_policy, key)
+        for key in IN_PLACE_POLICY
+        if want_policy is not None
+        and getattr(want_policy, key) is not None
+        and have_policy.get(key) != getattr(want_policy, key)
+    }
+    if policy:
+        body.setdefault("spec", {})["schedule_policy"] = policy
+    if spec.notification is not None and not applied:
+        body.setdefault("spec", {})["notification"] = spec.notification.to_wire()
+    return TrainingJobV2UpdateRequest.model_validate(body) if body else None
+
+
+def tags_of(spec: TrainingJobSpec, defaults: Mapping[str, str]) -> list[dict[str, str]]:
+    """The tags a job carries: the operator-wide defaults and the spec's (ownership is the
+    description's marker)."""
+    return desired_tags(spec.tags, defaults)
 
 
 def rerun_name(base: str, generation: int) -> str:
@@ -198,6 +265,21 @@ def observe_job(job: TrainingJobV2) -> Observation:
     )
 
 
+def _as_map(tags: list[dict[str, str]]) -> dict[str, str]:
+    return {t["key"]: t["value"] for t in tags}
+
+
+def _changed_fields(request: TrainingJobV2UpdateRequest) -> list[str]:
+    fields = []
+    if request.metadata is not None:
+        fields.append("features.jupyterLab")
+    if request.spec is not None and request.spec.schedule_policy is not None:
+        fields.append("schedulePolicy")
+    if request.spec is not None and request.spec.notification is not None:
+        fields.append("notification")
+    return fields
+
+
 def _seconds(value: int | None) -> str | None:
     return from_millis(value * 1000) if value else None
 
@@ -229,7 +311,10 @@ class TrainingJobV2Adapter(TrainingJobAdapter):
         spec = ctx.spec
         description = marked_description(spec.job_desc, ctx.marker, 256)
         request = create_request(spec, name, ctx.refs.workspace_id, description)
-        return await ctx.client.training_jobs_v2.create(request)
+        job = await ctx.client.training_jobs_v2.create(request)
+        if tags := tags_of(spec, ctx.default_tags):  # the create body has no tags
+            await ctx.client.training_jobs_v2.add_tags(str(job.id), _as_map(tags))
+        return job
 
     @staticmethod
     def _recorded(ctx: TrainingContext) -> dict[str, Any]:
@@ -245,10 +330,12 @@ class TrainingJobV2Adapter(TrainingJobAdapter):
             updated.change("jobDesc")
         digest = training_digest(ctx.spec)
         recorded = ctx.status.get("trainingSpecHash")
-        if recorded is not None and recorded != digest:
+        if recorded is not None and recorded not in (digest, legacy_digest(ctx.spec)):
             await self._rerun(ctx, updated, remote_id, remote)
-        elif recorded is None:  # bound by lookup or external-id: what runs is what we found
-            updated.recorded["trainingSpecHash"] = digest
+        else:
+            if recorded != digest:  # bound by lookup, or recorded by an earlier release
+                updated.recorded["trainingSpecHash"] = digest
+            await self._in_place(ctx, updated, remote_id, remote)
         job = updated.remote
         await self.enforce_deadline(
             ctx,
@@ -260,6 +347,26 @@ class TrainingJobV2Adapter(TrainingJobAdapter):
             stopped="terminated",
         )
         return updated
+
+    async def _in_place(
+        self, ctx: TrainingContext, updated: Updated, remote_id: str, remote: TrainingJobV2
+    ) -> None:
+        """PUT the in-place fields that differ; on a spec change, the tags too (read, then
+        added and removed to match)."""
+        jobs = ctx.client.training_jobs_v2
+        if (request := in_place_request(ctx.spec, remote, ctx.applied)) is not None:
+            await jobs.update(remote_id, request)
+            updated.change(*_changed_fields(request))
+        if ctx.applied:  # the tags are not in the job's answer: read them on spec changes
+            return
+        have = {t.key: t.value for t in await jobs.tags(remote_id)}
+        add, remove = tag_changes(have, tags_of(ctx.spec, ctx.default_tags))
+        if add:
+            await jobs.add_tags(remote_id, add)
+        if remove:
+            await jobs.remove_tags(remote_id, remove)
+        if add or remove:
+            updated.change("tags")
 
     async def _rerun(
         self, ctx: TrainingContext, updated: Updated, old_id: str, old: TrainingJobV2

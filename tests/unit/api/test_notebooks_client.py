@@ -28,7 +28,7 @@ async def request(client: ModelArtsClient, name: str) -> NotebookCreateRequest:
         name=name,
         image_id=image.id,
         flavor="modelarts.vm.cpu.2u",
-        volume=VolumeMount(capacity=5),
+        volume=VolumeMount(category="EVS", ownership="MANAGED", capacity=5),
         lease=LeaseRequest(duration=3_600_000),
         endpoints=[EndpointRequest(service="SSH", key_pair_names=["kp"])],
     )

@@ -35,7 +35,7 @@ from modelarts_operator.api import (
     TrainingVersionCreateRequest,
     Volume,
     WorkspaceCreateRequest,
-    WorkspaceGrant,
+    WorkspaceGrantRequest,
     WorkspaceUpdateRequest,
     errors,
 )
@@ -100,7 +100,7 @@ async def test_workspace_create() -> None:
         name="test-workspace",
         description="It's a test project",
         auth_type="INTERNAL",
-        grants=[WorkspaceGrant(user_name="test")],
+        grants=[WorkspaceGrantRequest(user_name="test")],
     )
     ws, script = await _run(lambda c: c.workspaces.create(req), sample)
     assert _sent(script) == (

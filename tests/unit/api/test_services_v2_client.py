@@ -11,8 +11,10 @@ from modelarts_operator.api.services_v2 import (
     GroupConfig,
     ImageRef,
     MountSource,
+    RateLimit,
     RuntimeConfig,
     ServiceInvoke,
+    ServiceLimit,
     ServiceV2CreateRequest,
     ServiceV2UpdateRequest,
     Tag,
@@ -26,20 +28,32 @@ LIST = "GET /v2/{project_id}/services"
 
 def group(image: str = "swr.cn-north-4.myhuaweicloud.com/t/infer:1.0") -> GroupConfig:
     unit = UnitConfig(
-        image=ImageRef(swr_path=image),
+        image=ImageRef(source="SWR", swr_path=image),
         flavor="modelarts.vm.cpu.8u",
         port=8080,
         models=[MountSource(source="OBS", address="obs://b/m/", mount_path="/models")],
     )
-    return GroupConfig(name="main", pool_id="pool-1", count=1, unit_configs=[unit])
+    return GroupConfig(name="main", pool_id="pool-1", count=1, weight=100, unit_configs=[unit])
+
+
+def runtime(port: int = 8080) -> RuntimeConfig:
+    """What the SDK requires of a runtime configuration (port, protocol, auth, limits)."""
+    return RuntimeConfig(
+        service_invoke=ServiceInvoke(port=port, protocol="HTTP", auth_type="TOKEN"),
+        service_limit=ServiceLimit(
+            rate_limit=RateLimit(num=200, unit="SECONDS"), request_size_limit=12, request_timeout=40
+        ),
+    )
 
 
 def request(name: str) -> ServiceV2CreateRequest:
     return ServiceV2CreateRequest(
         name=name,
         version="1.0.0",
+        type="REAL_TIME",
+        deploy_type="SINGLE",
         group_configs=[group()],
-        runtime_config=RuntimeConfig(service_invoke=ServiceInvoke(port=8080)),
+        runtime_config=runtime(),
     )
 
 
@@ -148,8 +162,10 @@ async def test_provider_header_and_validation(client: ModelArtsClient, emu: Emul
     with pytest.raises(ValidationError, match="group_configs"):
         ServiceV2CreateRequest(
             name="two",
+            type="REAL_TIME",
+            deploy_type="SINGLE",
             group_configs=[group(), group()],
-            runtime_config=RuntimeConfig(service_invoke=ServiceInvoke(port=1)),
+            runtime_config=runtime(1),
         )
 
 

@@ -517,6 +517,29 @@ def test_the_operators_settings_accept_the_rendered_environment(render: Render) 
     assert not unknown, f"the chart sets variables the operator does not read: {unknown}"
 
 
+def test_resource_tags_reach_the_operator_as_default_tags(render: Render) -> None:
+    settings_mod = pytest.importorskip("modelarts_operator.settings")
+    assert "MODELARTS_DEFAULT_TAGS" not in env_of(render())
+    tags = {"team": "ml", "cost center": "a=b c", "环境": "生产"}
+    env = env_of(render({"resourceTags": tags}))
+    assert settings_mod.OperatorSettings.from_env(env).default_tags == tags
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        {"k8s-owner": "x"},
+        {"team": "v" * 256},
+        {f"k{i}": "v" for i in range(11)},
+        {"team": 1},
+    ],
+)
+def test_schema_refuses_resource_tags_the_operator_would(
+    render_error: Callable[..., str], tags: dict[str, Any]
+) -> None:
+    assert "schema" in render_error({"resourceTags": tags})
+
+
 def test_extra_env_cannot_shadow_the_contract(render_error: Callable[..., str]) -> None:
     render_error({"extraEnv": [{"name": "MODELARTS_REGION", "value": "x"}]})
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from modelarts_operator.crd.generate import KINDS, find_root
 from modelarts_operator.crd.model import ModelSpec, ModelStatus
+from modelarts_operator.crd.notebook import NotebookSpec
 from modelarts_operator.crd.service import ServiceSpec, ServiceStatus
 from modelarts_operator.crd.training_job import TrainingJobSpec, TrainingJobStatus
 from modelarts_operator.crd.workspace import WorkspaceSpec
@@ -78,7 +79,7 @@ def test_snake_case_in_python_camel_case_in_yaml() -> None:
     ("model", "data", "field"),
     [
         (WorkspaceSpec, {"name": "ab"}, "name"),
-        (WorkspaceSpec, {"authType": "public"}, "authType"),
+        (WorkspaceSpec, {"authType": "open"}, "authType"),
         (TrainingJobSpec, {"jobName": "bad name", "config": {}}, "jobName"),
         (ModelSpec, {"modelVersion": "01.0.0"}, "modelVersion"),
         (ModelSpec, {"description": "a<b"}, "description"),
@@ -93,6 +94,16 @@ def test_documented_constraints_are_enforced_in_python(
     with pytest.raises(ValidationError) as info:
         model.model_validate(data)
     assert field in {str(e["loc"][0]) for e in info.value.errors()}
+
+
+def test_the_clouds_own_spelling_is_accepted_and_sent_as_documented() -> None:
+    """The 2020 reference's example writes "auth_type": "internal"; Terraform sends it so."""
+    assert WorkspaceSpec.model_validate({"authType": "internal"}).auth_type == "INTERNAL"
+    volume = NotebookSpec.model_validate(
+        {"image": {"id": "x"}, "flavor": "f", "volume": {"category": "evs", "ownership": "managed"}}
+    ).volume
+    assert (volume.category, volume.ownership) == ("EVS", "MANAGED")
+    assert volume.to_wire() == {"category": "EVS", "ownership": "MANAGED"}
 
 
 def test_chinese_names_allowed_where_the_api_allows_them() -> None:

@@ -27,7 +27,14 @@ BODY: dict[str, Any] = {
             ],
         }
     ],
-    "runtime_config": {"service_invoke": {"port": 80, "protocol": "HTTP", "auth_type": "NONE"}},
+    "runtime_config": {
+        "service_invoke": {"port": 80, "protocol": "HTTP", "auth_type": "NONE"},
+        "service_limit": {
+            "rate_limit": {"num": 200, "unit": "SECONDS"},
+            "request_size_limit": 12,
+            "request_timeout": 40,
+        },
+    },
 }
 
 
@@ -54,12 +61,6 @@ async def status(env: Env, sid: str) -> str:
     return str((await env.http.get(f"{S}/{sid}")).json()["status"])
 
 
-def _missing_pool() -> dict[str, Any]:
-    out = body()
-    del out["group_configs"][0]["pool_id"]
-    return out
-
-
 def _two_groups() -> dict[str, Any]:
     out = body()
     out["group_configs"].append(copy.deepcopy(out["group_configs"][0]))
@@ -72,13 +73,12 @@ def _two_groups() -> dict[str, Any]:
         ({k: v for k, v in BODY.items() if k != "type"}, "ModelArts.0115", "type"),
         (body(name="bad name!"), "ModelArts.0107", "name"),
         (body(version="1.0"), "ModelArts.0107", "version"),
-        (body(type="BATCH"), "ModelArts.0107", "type"),
-        (_missing_pool(), "ModelArts.0115", "group_configs[0].pool_id"),
+        (body(type="STREAM"), "ModelArts.0107", "type"),
+        (body(runtime_config={"service_invoke": BODY["runtime_config"]["service_invoke"]}),
+         "ModelArts.0115", "service_limit"),
+        (unit_with(custom_spec={"cpu": 1, "gpu": 1, "ascend": 1}), "ModelArts.0107", "ascend"),
         (_two_groups(), "ModelArts.0107", "group_configs"),
         (unit_with(image=None), "ModelArts.0115", "unit_configs[0].image"),
-        (unit_with(flavor=None), "ModelArts.0107", "custom_spec"),
-        (unit_with(custom_spec={"cpu": 1, "memory": 512}), "ModelArts.0107", "custom_spec"),
-        (unit_with(count=129), "ModelArts.0107", "unit_configs[0].count"),
         (unit_with(envs={"1BAD": "x"}), "ModelArts.0107", "envs"),
         (unit_with(files=[{"source": "NFS", "mount_path": "/m"}]), "ModelArts.0107", "source"),
         (unit_with(models=[{"source": "OBS", "mount_path": "rel"}]), "ModelArts.0107",

@@ -38,7 +38,10 @@ UID = "0b9f5a3e-uid"
 async def _notebook(client: ModelArtsClient, name: str) -> str:
     created = await client.notebooks.create(
         NotebookCreateRequest(
-            name=name, image_id=IMAGE_ID, flavor="modelarts.vm.cpu.2u", volume=VolumeMount()
+            name=name,
+            image_id=IMAGE_ID,
+            flavor="modelarts.vm.cpu.2u",
+            volume=VolumeMount(category="EVS", ownership="MANAGED"),
         )
     )
     return str(created.id)
@@ -77,17 +80,30 @@ async def test_v2_services_are_polled_in_one_list_call(
             ServiceV2CreateRequest.model_validate(
                 {
                     "name": f"svc-{i}",
+                    "type": "REAL_TIME",
+                    "deploy_type": "SINGLE",
                     "group_configs": [
                         {
                             "name": "g",
                             "weight": 100,
                             "pool_id": "pool-1",
                             "unit_configs": [
-                                {"image": {"swr_path": "swr.x/y:1"}, "flavor": "f", "count": 1}
+                                {
+                                    "image": {"source": "SWR", "swr_path": "swr.x/y:1"},
+                                    "flavor": "f",
+                                    "count": 1,
+                                }
                             ],
                         }
                     ],
-                    "runtime_config": {"service_invoke": {"port": 8080}},
+                    "runtime_config": {
+                        "service_invoke": {"port": 8080, "protocol": "HTTP", "auth_type": "TOKEN"},
+                        "service_limit": {
+                            "rate_limit": {"num": 200, "unit": "SECONDS"},
+                            "request_size_limit": 12,
+                            "request_timeout": 40,
+                        },
+                    },
                 }
             )
         )

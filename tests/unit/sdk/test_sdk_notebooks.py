@@ -24,6 +24,7 @@ from huaweicloudsdkmodelarts.v1 import (
     RenewLeaseRequest,
     ShowLeaseRequest,
     ShowNotebookRequest,
+    ShowNotebookTagsRequest,
     StartNotebookRequest,
     StopNotebookRequest,
     TmsTag,
@@ -169,6 +170,10 @@ def test_tags_mark_and_filter(j: Judge) -> None:
     assert [n.id for n in listed.data] == [ours]
     assert listed.data[0].tags[0].value == "modelarts-operator"
     assert other != ours
+    # show_notebook_tags is GET /v1/{project_id}/notebooks/tags: the project's tag keys, not a
+    # notebook called "tags" (issue 23: it was read as a notebook ID and answered 400).
+    every = j.call(j.sdk.show_notebook_tags, ShowNotebookTagsRequest())
+    assert [(t.key, t.values) for t in every.tags] == [("managed-by", ["modelarts-operator"])]
     untag = DeleteNotebookTagsRequest(
         resource_id=ours, body=DeleteTmsTagsRequest(tags=[TmsTag(key="managed-by")])
     )

@@ -14,6 +14,7 @@ from huaweicloudsdkmodelarts.v1 import (
     DeleteInferTmsTagsRequest,
     DeleteServicesRequest,
     ListInferServicesRequest,
+    ListInferServiceTagsRequest,
     ServiceCreateRequest,
     ServiceUpdateRequest,
     ShowInferServiceRequest,
@@ -201,12 +202,12 @@ def test_documented_refusals_parse(j: Judge) -> None:
         409, "ModelArts.3503", j.sdk.create_infer_service,
         CreateInferServiceRequest(body=body("svc-dup")),
     )  # fmt: skip
-    no_pool = body("svc-np")
-    del no_pool["group_configs"][0]["pool_id"]
+    no_limit = body("svc-nl")  # the SDK marks runtime_config.service_limit required
+    del no_limit["runtime_config"]["service_limit"]
     msg = j.refused(
-        400, "ModelArts.0115", j.sdk.create_infer_service, CreateInferServiceRequest(body=no_pool)
+        400, "ModelArts.0115", j.sdk.create_infer_service, CreateInferServiceRequest(body=no_limit)
     )
-    assert "group_configs[0].pool_id" in msg
+    assert "runtime_config.service_limit" in msg
     bad_port = body("svc-bp")
     bad_port["group_configs"][0]["unit_configs"][0]["port"] = 70000
     msg = j.refused(
@@ -226,6 +227,11 @@ def test_tags_set_at_create_show_and_delete(j: Judge) -> None:
         j.sdk.list_infer_services, ListInferServicesRequest(tags="managed-by|modelarts-operator")
     )
     assert [item.id for item in listed.data] == [sid]
+    every = j.call(j.sdk.list_infer_service_tags, ListInferServiceTagsRequest())
+    assert [(t.key, t.values) for t in every.tags] == [
+        ("managed-by", ["modelarts-operator"]),
+        ("team", ["a"]),
+    ]
     drop = DeleteInferTmsTagsRequest(tags=[TmsTagForDeletion(key="team")])
     j.call(j.sdk.delete_infer_service_tag, DeleteInferServiceTagRequest(resource_id=sid, body=drop))
     shown = j.call(j.sdk.show_infer_service_tags, ShowInferServiceTagsRequest(resource_id=sid))
