@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import ipaddress
 import json
 import os
@@ -52,6 +53,11 @@ CNI_NETWORK = "modelarts-pods"
 CNI_BIN_DIR = Path("/usr/lib/cni")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 KUBEPODS = "kubepods"  # the cgroup the kubelet puts pods under (cgroupfs driver)
+# Held (flock) by the process running a node for as long as it runs: one node per host (the
+# bridge, the iptables chains and the cgroup tree are host-wide). A lock rather than "does the
+# bridge exist", because a node whose process was killed leaves its bridge behind and the next
+# start must tell that from a node still running.
+HOST_LOCK = Path("/run/modelarts-node.lock")
 # Components that are known to sit on a first SIGTERM: they get a short grace before SIGKILL.
 _STOP_GRACE = 5.0
 
@@ -137,6 +143,19 @@ def _delete_chains(chains: Iterable[tuple[str, str, str]]) -> None:
             _run(command, "-t", table, "-X", name, check=False)
 
 
+def claim_host(lock: Path = HOST_LOCK) -> int:
+    """Take the host's node lock (an open file descriptor, released by closing it), or raise
+    :class:`NodeError` naming it when another node holds it."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise NodeError(f"another node is running on this host (it holds {lock})") from None
+    return fd
+
+
 def _link_exists(name: str) -> bool:
     return Path("/sys/class/net", name).exists()
 
@@ -199,10 +218,13 @@ class HostBaseline:
 class Node:
     """A running single-node cluster; :meth:`start` it, :meth:`stop` it (or ``with``)."""
 
-    def __init__(self, state_dir: Path, plane: ControlPlane, baseline: HostBaseline) -> None:
+    def __init__(
+        self, state_dir: Path, plane: ControlPlane, baseline: HostBaseline, lock: int
+    ) -> None:
         self.state_dir = state_dir
         self.plane = plane
         self.baseline = baseline
+        self._lock: int | None = lock
         self.name = NODE_NAME
 
     @property
@@ -234,20 +256,26 @@ class Node:
         containerd and wait until the node is Ready and schedulable."""
         if os.geteuid() != 0:
             raise NodeError("a node needs root (network namespaces, mounts, iptables)")
+        lock = claim_host()
         if _link_exists(BRIDGE):
-            raise NodeError(f"the pod bridge {BRIDGE} exists: is another node running?")
+            # No node runs (we hold the lock): one that was killed before its teardown left it.
+            _run("ip", "link", "delete", BRIDGE, check=False)
         if state_dir is None:
             state_dir = Path(tempfile.mkdtemp(prefix="modelarts-node-"))
         state_dir.mkdir(parents=True, exist_ok=True)
         baseline = HostBaseline.take()
         deadline = time.monotonic() + timeout
-        plane = ControlPlane.start(
-            state_dir / "control-plane",
-            identities,
-            address=machine_address(),
-            serve_pods=True,
-        )
-        node = cls(state_dir, plane, baseline)
+        try:
+            plane = ControlPlane.start(
+                state_dir / "control-plane",
+                identities,
+                address=machine_address(),
+                serve_pods=True,
+            )
+        except BaseException:
+            os.close(lock)
+            raise
+        node = cls(state_dir, plane, baseline, lock)
         try:
             node._start(list(images), deadline)
         except BaseException:
@@ -559,6 +587,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
         _delete_chains(self._new_chains())
         for top in _cgroup_dirs(KUBEPODS):
             _remove_cgroup_tree(top)
+        if self._lock is not None:
+            os.close(self._lock)  # the host is free for the next node
+            self._lock = None
 
     def _remove_containers(self) -> None:
         """runc's containers (pods outlive a stopped kubelet and containerd), then the shims,

@@ -16,13 +16,13 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 ENV_PREFIX = "MODELARTS_"
-# The kubelet's probes and Prometheus reach a pod at its own address, so the endpoints listen on
-# every interface unless told otherwise; the chart's NetworkPolicy says who may connect.
-ALL_INTERFACES = "0.0.0.0"  # noqa: S104
-
 MAX_DEFAULT_TAGS = 10
 """Operator-wide default tags: at most 10 (operator budget), so that a spec's tags still fit
 the cloud's 20 tags per object (SDK ServiceCreateRequest.tags "上限20个")."""
+
+# The kubelet's probes and Prometheus reach a pod at its own address, so the endpoints listen on
+# every interface unless told otherwise; the chart's NetworkPolicy says who may connect.
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104
 
 # The official SDK's own variable names (huaweicloudsdkcore/auth/provider.py and
 # internal.py), read when the MODELARTS_ one is not set, so settings users already have for
@@ -178,16 +178,6 @@ class OperatorSettings(BaseModel):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("metrics_address", "health_address")
-    @classmethod
-    def _ip_literal(cls, value: str) -> str:
-        """An IP address, not a name: a name would be resolved at start and could bind
-        somewhere else than the operator's user meant."""
-        try:
-            return str(ipaddress.ip_address(value))
-        except ValueError:
-            raise ValueError(f"not an IP address: {value!r}") from None
-
     @field_validator("default_tags", mode="before")
     @classmethod
     def _tag_pairs(cls, value: object) -> object:
@@ -229,6 +219,16 @@ class OperatorSettings(BaseModel):
             if key.startswith("_sys_"):
                 raise ValueError(f"tag key {key!r} must not start with _sys_")
         return value
+
+    @field_validator("metrics_address", "health_address")
+    @classmethod
+    def _ip_literal(cls, value: str) -> str:
+        """An IP address, not a name: a name would be resolved at start and could bind
+        somewhere else than the operator's user meant."""
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            raise ValueError(f"not an IP address: {value!r}") from None
 
     @field_validator("credentials_secret")
     @classmethod

@@ -230,6 +230,13 @@ class TrainingJobV1Adapter(TrainingJobAdapter):
     def observe_summary(self, entry: Entry, summary: Any) -> Observation:
         return self.listed(entry, _observation(summary.status, {}))
 
+    def needs_detail(self, old_status: Mapping[str, Any], phase: str) -> bool:
+        # A v1 list item carries the state alone: the output and log locations, start time
+        # and metrics of a running job come with the version detail, read once as it starts
+        # running (the create's answer has none of them either).
+        started = phase == "Running" and old_status.get("phase") != "Running"
+        return started or super().needs_detail(old_status, phase)
+
 
 def _metrics(raw: Any) -> dict[str, float] | None:
     """total_metric_values from model_metric_list (a JSON string or an object)."""
