@@ -148,6 +148,13 @@ KINDS: tuple[Kind, ...] = (
         (Body("CreateWorkspaceReq", {}), Body("UpdateWorkspaceReq", {})),
     ),
     Kind(
+        "Algorithm",
+        "algorithms.modelarts.huaweicloud.com.yaml",
+        "algorithms",
+        # create_algorithm and change_algorithm take the same body.
+        (Body("Algorithm", {"metadata": "", "metadata.workspace_id": "workspaceId"}),),
+    ),
+    Kind(
         "Model",
         "models.modelarts.huaweicloud.com.yaml",
         "dataarts",
@@ -306,10 +313,14 @@ def render_doc(results: list[Coverage]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for r in results:
-        (nb, nt), (pb, pt) = BEFORE.get(r.kind, ((0, 0), (0, 0)))
+        before = BEFORE.get(r.kind)  # a kind that came later had no CRD before
+        names_before = paths_before = "new kind"
+        if before is not None:
+            (nb, nt), (pb, pt) = before
+            names_before, paths_before = f"{nb}/{nt} ({nb / nt:.0%})", f"{pb}/{pt} ({pb / pt:.0%})"
         lines.append(
-            f"| {r.kind} | {nb}/{nt} ({nb / nt:.0%}) | {r.covered_names}/{r.names} "
-            f"({r.name_share:.1%}) | {pb}/{pt} ({pb / pt:.0%}) | {r.covered_paths}/{r.paths} "
+            f"| {r.kind} | {names_before} | {r.covered_names}/{r.names} "
+            f"({r.name_share:.1%}) | {paths_before} | {r.covered_paths}/{r.paths} "
             f"({r.path_share:.1%}) | {len(r.excluded)} |"
         )
     lines += [

@@ -289,14 +289,21 @@ class Emitter:
     ) -> str:
         """The annotation of a list's items that are string maps (``list[dict(str, str)]``):
         values bounded as a map field's are (``Class.field[]{}`` in the budgets), entries by
-        the map budget."""
+        the map budget; each item described (a structural schema's object needs it)."""
         if sdk.inner_type(typ) != "str":
             raise TableError(f"maps of {sdk.inner_type(typ)} are not supported ({item.key})")
         value_max, value_note = self._bound(
             item.key + where + "{}", "items' values maxLength", None, BUDGET_MAP_VALUE
         )
-        comments += [n for n in (value_note,) if n]
-        return f"dict[str, Annotated[str, Field(max_length={value_max})]]"
+        entries, entries_note = self._bound(
+            item.key + where, "items' maxProperties", None, BUDGET_MAP
+        )
+        comments += [n for n in (value_note, entries_note) if n]
+        described = json.dumps(f"One entry of {item.wire}: names and values.")
+        return (
+            f"Annotated[dict[str, Annotated[str, Field(max_length={value_max})]], "
+            f"Field(max_length={entries}, description={described})]"
+        )
 
     def _field(self, item: sdk.SdkField, extra: dict[str, Any] | None = None) -> str:
         """One field's source: comments, then ``name: T = Field(...)``. ``extra``: a field the

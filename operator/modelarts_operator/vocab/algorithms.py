@@ -70,6 +70,10 @@ class ParametersConstraint(SdkModel):
     type: str | None = Field(default=None, max_length=128, description="Parameter type.")
     editable: bool | None = Field(default=None, description="Whether the parameter can be edited.")
     required: bool | None = Field(default=None, description="Whether the parameter is required.")
+    sensitive: bool | None = Field(
+        default=None,
+        description="Whether the parameter is sensitive (the SDK: not implemented yet).",
+    )
     # maxLength 128: operator size budget, not a cloud rule
     valid_type: str | None = Field(default=None, max_length=128, description="Valid type.")
     # items: maxLength 128: operator size budget, not a cloud rule
@@ -117,8 +121,17 @@ class RemoteConstraint(SdkModel):
         description="Data input type: a storage location (OBS) or a ModelArts dataset.",
     )
     # items' values maxLength 256: operator size budget, not a cloud rule
+    # items' maxProperties 16: operator size budget, not a cloud rule
     # maxItems 8: operator size budget, not a cloud rule
-    attributes: list[dict[str, Annotated[str, Field(max_length=256)]]] | None = Field(
+    attributes: (
+        list[
+            Annotated[
+                dict[str, Annotated[str, Field(max_length=256)]],
+                Field(max_length=16, description="One entry of attributes: names and values."),
+            ]
+        ]
+        | None
+    ) = Field(
         default=None,
         max_length=8,
         description=(

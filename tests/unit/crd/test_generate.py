@@ -93,12 +93,13 @@ def test_print_emits_every_kinds_crd(capsys: pytest.CaptureFixture[str]) -> None
     docs = [d for d in yaml.safe_load_all(capsys.readouterr().out) if d]
     assert [d["spec"]["names"]["kind"] for d in docs] == [
         "Workspace",
+        "Algorithm",
         "TrainingJob",
         "Model",
         "Service",
         "Notebook",
     ]
-    assert render_all().count("kind: CustomResourceDefinition") == 5
+    assert render_all().count("kind: CustomResourceDefinition") == len(KINDS)
 
 
 def test_names_short_names_category_and_status_subresource() -> None:
@@ -209,6 +210,7 @@ def test_free_form_only_where_intended(kind: str) -> None:
     )
     expected = {
         "Workspace": [],
+        "Algorithm": [],
         "TrainingJob": [],
         "Model": [".spec.apis[].inputParams", ".spec.apis[].outputParams"],
         "Service": [

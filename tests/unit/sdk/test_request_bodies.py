@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from modelarts_operator.api.training_v2 import TrainingJobV2
+from modelarts_operator.crd.algorithm import AlgorithmSpec
 from modelarts_operator.crd.generate import find_root
 from modelarts_operator.crd.model import ModelSpec
 from modelarts_operator.crd.notebook import NotebookSpec
@@ -29,7 +30,7 @@ from modelarts_operator.crd.service import ServiceSpec
 from modelarts_operator.crd.training_job import TrainingJobSpec
 from modelarts_operator.crd.workspace import WorkspaceSpec
 from modelarts_operator.reconcile.naming import desired_tags
-from modelarts_operator.resources import llm_model, notebook, service_v2, training_v2
+from modelarts_operator.resources import algorithm, llm_model, notebook, service_v2, training_v2
 from modelarts_operator.resources.workspace import WorkspaceAdapter
 
 from .judge import model_problems
@@ -41,7 +42,14 @@ from vocabulary import sdk as vocabulary  # noqa: E402
 
 # Fields the operator fills itself, or that point at other objects (a reference would make the
 # builder wait for it): left unset in the maximal spec.
-OPERATOR_FIELDS = {"workspace_ref", "model_ref", "training_job_ref", "config", "export_to"}
+OPERATOR_FIELDS = {
+    "workspace_ref",
+    "model_ref",
+    "training_job_ref",
+    "algorithm_ref",
+    "config",
+    "export_to",
+}
 
 
 # Strings that satisfy the schema's patterns, tried in order (the first valid one is used).
@@ -209,6 +217,27 @@ def test_training_bodies_from_a_spec_with_every_field() -> None:
 
 def test_training_bodies_from_the_example() -> None:
     _training(TrainingJobSpec.model_validate(_example("02-trainingjob.yaml")))
+
+
+def test_a_job_from_an_algorithm_object_sends_its_id_not_the_reference() -> None:
+    spec = TrainingJobSpec.model_validate(
+        {
+            "algorithm": {"algorithmRef": {"name": "recipe"}},
+            "resource": {"flavorId": "modelarts.vm.cpu.2u", "nodeCount": 1},
+        }
+    )
+    body = training_v2.create_request(spec, "a-name", "0", None, "algo-uuid")
+    fits(body, sdk.Job)
+    assert body.to_wire()["algorithm"] == {"id": "algo-uuid"}
+
+
+# ---------------------------------------------------------------- algorithms
+def test_algorithm_body_from_a_spec_with_every_field() -> None:
+    ctx = Ctx(maximal(AlgorithmSpec))
+    body = algorithm.request_of(ctx)  # type: ignore[arg-type]
+    fits(body, sdk.Algorithm)
+    assert body.to_wire()["metadata"]["name"] == "a-name"
+    assert body.to_wire()["metadata"]["description"].endswith("[k8s-owner:0123456789abcdef]")
 
 
 # ---------------------------------------------------------------- services v2
