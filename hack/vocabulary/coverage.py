@@ -145,7 +145,11 @@ KINDS: tuple[Kind, ...] = (
         "Workspace",
         "workspaces.modelarts.huaweicloud.com.yaml",
         "workspaces",
-        (Body("CreateWorkspaceReq", {}), Body("UpdateWorkspaceReq", {})),
+        (
+            Body("CreateWorkspaceReq", {}),
+            Body("UpdateWorkspaceReq", {}),
+            Body("UpdateWorkspaceQuotasReq", {}),
+        ),
     ),
     Kind(
         "Algorithm",

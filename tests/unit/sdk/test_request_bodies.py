@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from modelarts_operator.api.training_v2 import TrainingJobV2
+from modelarts_operator.api.workspaces import WorkspaceQuotaUpdate
 from modelarts_operator.crd.algorithm import AlgorithmSpec
 from modelarts_operator.crd.generate import find_root
 from modelarts_operator.crd.model import ModelSpec
@@ -315,6 +316,9 @@ def test_workspace_bodies(source: str) -> None:
     fits(desired, sdk.CreateWorkspaceReq)
     desired.pop("enterprise_project_id", None)
     fits(desired, sdk.UpdateWorkspaceReq)
+    if spec.quotas:  # the quota PUT's body, as the client sends it
+        updates = [WorkspaceQuotaUpdate(resource=q.resource, quota=q.quota) for q in spec.quotas]
+        fits({"quotas": [q.to_wire() for q in updates]}, sdk.UpdateWorkspaceQuotasReq)
 
 
 # ---------------------------------------------------------------- DataArts Fabric models
