@@ -40,6 +40,10 @@ class Body:
     root: str
     mapping: Mapping[str, str]  # SDK wire path prefix ("a.b") -> CRD spec path ("" = spec)
     default: str = ""  # CRD prefix for paths no entry maps (e.g. "v2")
+    # Wire paths the operator's client sends itself on every call, with the SDK's only value
+    # (the pool and network APIs' envelope: apiVersion, kind). Excluded from the models (a
+    # spec cannot say anything else), but the body the cloud gets has them: covered.
+    sent: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,33 @@ KINDS: tuple[Kind, ...] = (
         (Body("Algorithm", {"metadata": "", "metadata.workspace_id": "workspaceId"}),),
     ),
     Kind(
+        "Network",
+        "networks.modelarts.huaweicloud.com.yaml",
+        "networks",
+        (
+            Body(
+                "NetworkCreationRequest",
+                {
+                    "metadata": "",
+                    "metadata.labels": "",
+                    "metadata.labels.os.modelarts/name": "name",
+                    "metadata.labels.os.modelarts/workspace.id": "workspaceId",
+                    "spec": "",
+                },
+                sent=frozenset({"apiVersion", "kind"}),  # api/pools.py NETWORK_ENVELOPE
+            ),
+            Body(
+                "NetworkUpdateRequest",
+                {
+                    "metadata": "",
+                    "metadata.annotations": "",
+                    "metadata.annotations.os.modelarts/description": "description",
+                    "spec": "",
+                },
+            ),
+        ),
+    ),
+    Kind(
         "Model",
         "models.modelarts.huaweicloud.com.yaml",
         "dataarts",
@@ -265,6 +296,10 @@ def measure(kind: Kind, crd_dir: Path, excluded: frozenset[str]) -> Coverage:
     fields = fields_of(kind, excluded)
     for origin, body, path, left_out in fields:
         name = path[-1]
+        if left_out and ".".join(path) in body.sent:
+            covered += 1
+            names[name] = True
+            continue
         if left_out:
             skipped.append(f"{origin}: {'.'.join(path)}")
             names.setdefault(name, False)
@@ -311,7 +346,9 @@ def render_doc(results: list[Coverage]) -> str:
         "huaweicloudsdkdataartsfabric 3.1.219), and for the 2020 forms every field of the 2020",
         "API reference's request tables (hack/vocabulary/reference_v1.yaml). **Paths** counts",
         "every field at its place; **names** the distinct field names at any depth (a name",
-        "counts once any of its fields is expressible). Left-out fields count as missing.",
+        "counts once any of its fields is expressible). Left-out fields count as missing,",
+        "except an envelope's constants the client sends itself (a network's apiVersion and",
+        "kind), which the cloud gets on every call.",
         "",
         "| Kind | names before | names now | paths before | paths now | left out |",
         "|---|---|---|---|---|---|",

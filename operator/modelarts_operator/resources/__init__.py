@@ -3,7 +3,7 @@ nothing: the runner registers every kind's kopf handlers into its own kopf regis
 (``reconcile.handlers.register``). Adding a kind: its ``crd/<kind>.py`` and
 ``resources/<kind>.py``, and one entry in the import and in ``KINDS`` below."""
 
-from . import algorithm, model, notebook, service, training_job, workspace
+from . import algorithm, model, network, notebook, service, training_job, workspace
 
 KINDS = (
     workspace.DECLARATION,
@@ -12,6 +12,7 @@ KINDS = (
     model.DECLARATION,
     service.DECLARATION,
     notebook.DECLARATION,
+    network.DECLARATION,
 )
 
 __all__ = ["KINDS"]

@@ -98,6 +98,7 @@ def test_print_emits_every_kinds_crd(capsys: pytest.CaptureFixture[str]) -> None
         "Model",
         "Service",
         "Notebook",
+        "Network",
     ]
     assert render_all().count("kind: CustomResourceDefinition") == len(KINDS)
 
@@ -219,6 +220,7 @@ def test_free_form_only_where_intended(kind: str) -> None:
             ".spec.config[].mappingRule",
         ],
         "Notebook": [],
+        "Network": [],
     }
     assert free == expected[kind]
 

@@ -73,6 +73,7 @@ def test_every_kind_is_known_with_its_remote_id_field() -> None:
         "Model": "modelId",
         "Service": "serviceId",
         "Notebook": "notebookId",
+        "Network": "networkId",
     }
 
 

@@ -21,17 +21,26 @@ import pytest
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from modelarts_operator.api.pools import NETWORK_ENVELOPE, Network
 from modelarts_operator.api.training_v2 import TrainingJobV2
 from modelarts_operator.api.workspaces import WorkspaceQuotaUpdate
 from modelarts_operator.crd.algorithm import AlgorithmSpec
 from modelarts_operator.crd.generate import find_root
 from modelarts_operator.crd.model import ModelSpec
+from modelarts_operator.crd.network import NetworkSpec
 from modelarts_operator.crd.notebook import NotebookSpec
 from modelarts_operator.crd.service import ServiceSpec
 from modelarts_operator.crd.training_job import TrainingJobSpec
 from modelarts_operator.crd.workspace import WorkspaceSpec
 from modelarts_operator.reconcile.naming import desired_tags
-from modelarts_operator.resources import algorithm, llm_model, notebook, service_v2, training_v2
+from modelarts_operator.resources import (
+    algorithm,
+    llm_model,
+    network,
+    notebook,
+    service_v2,
+    training_v2,
+)
 from modelarts_operator.resources.workspace import WorkspaceAdapter
 
 from .judge import model_problems
@@ -230,6 +239,35 @@ def test_a_job_from_an_algorithm_object_sends_its_id_not_the_reference() -> None
     body = training_v2.create_request(spec, "a-name", "0", None, "algo-uuid")
     fits(body, sdk.Job)
     assert body.to_wire()["algorithm"] == {"id": "algo-uuid"}
+
+
+# ---------------------------------------------------------------- networks
+async def test_network_bodies_from_a_spec_with_every_field() -> None:
+    """The create body (with the envelope the client adds) and the patch of a network that
+    differs in everything, as the adapter sends them."""
+    spec = maximal(NetworkSpec)
+    sent: dict[str, Any] = {}
+
+    class Networks:
+        async def create(self, request: Any) -> Any:
+            sent["create"] = {**NETWORK_ENVELOPE, **request.to_wire()}
+            return Network(metadata={"name": "net-x"})
+
+        async def patch(self, network_id: str, request: Any) -> Any:
+            sent["patch"] = request.to_wire()
+            return Network()
+
+    ctx = Ctx(spec)
+    ctx.client = types.SimpleNamespace(networks=Networks())
+    adapter = network.NetworkAdapter()
+    await adapter.create(ctx)  # type: ignore[arg-type]
+    await adapter.update(ctx, "net-x", Network())  # type: ignore[arg-type]
+    fits(sent["create"], sdk.NetworkCreationRequest)
+    fits(sent["patch"], sdk.NetworkUpdateRequest)
+    labels = sent["create"]["metadata"]["labels"]
+    assert labels == {"os.modelarts/name": "a-name", "os.modelarts/workspace.id": "0"}
+    annotations = sent["patch"]["metadata"]["annotations"]
+    assert annotations["os.modelarts/description"].endswith("[k8s-owner:0123456789abcdef]")
 
 
 # ---------------------------------------------------------------- algorithms
