@@ -92,7 +92,7 @@ def test_job_waits_for_its_algorithm_then_starts_from_it(
     apply(cp, algorithm("recipe", "it-algo"), ns)
     algo = wait_for(cp, "algorithm", "recipe", ns, lambda o: synced(o) and ready(o), 30, operator)
     algo_id = algo["status"]["algorithmId"]
-    assert algo["status"]["engine"] == "PyTorch 1.4.0-python3.6"
+    assert algo["status"]["engine"] == "PyTorch-1.4.0-python3.6-v2"  # the engine's version
     (remote,) = [r for r in remote_objects(emulator, "algorithm") if r["id"] == algo_id]
     assert unmarked(remote["description"]) == "mnist recipe"
     assert remote["workspace_id"] == "0"

@@ -20,6 +20,7 @@ from .conftest import (
     remote_objects,
     synced,
     wait_for,
+    wait_until,
 )
 
 pytestmark = pytest.mark.cluster
@@ -50,8 +51,13 @@ def test_network_created_described_connected_deleted(
     net = wait_for(cp, "network", "pool-net", ns, lambda o: ready(o) and synced(o), 40, operator)
     assert net["status"]["networkId"].startswith("it-net-a-")
     assert net["status"]["cidr"] == "192.168.128.0/17"
+    # The create body has no description: the reconcile the create asked for patches it in.
+    wait_until(
+        lambda: unmarked(remote_networks(emulator, "it-net-a")[0]["description"]) == "for pools",
+        30,
+        "the description patch",
+    )
     (remote,) = remote_networks(emulator, "it-net-a")
-    assert unmarked(remote["description"]) == "for pools"
     assert remote["description"] != "for pools"  # the ownership marker follows it
 
     peer = {"peerVpcId": "vpc-1", "peerSubnetId": "subnet-1"}

@@ -64,10 +64,13 @@ def digest(request: AlgorithmRequest) -> str:
 
 
 def _engine(remote: Algorithm) -> str | None:
+    """The engine as ModelArts resolved it: its version name (which starts with the engine's
+    name, e.g. PyTorch-1.4.0-python3.6-v2) or name, or the custom image."""
     engine = (remote.job_config or {}).get("engine") or {}
-    if engine.get("engine_name"):
-        return " ".join(filter(None, (engine["engine_name"], engine.get("engine_version"))))
-    return engine.get("image_url") or None
+    name, version = engine.get("engine_name"), engine.get("engine_version")
+    if version and name and not str(version).startswith(str(name)):
+        return f"{name} {version}"
+    return version or name or engine.get("image_url") or None
 
 
 def _observe(remote: Algorithm) -> Observation:
