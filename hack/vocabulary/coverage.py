@@ -56,6 +56,20 @@ class Kind:
 
 
 TAGS = Body("CreateTmsTagsRequest", {})
+# A pool's billing annotations (os.modelarts/<wire>) are ResourcePool spec.billing.<field>.
+POOL_BILLING = {
+    f"metadata.annotations.os.modelarts/{wire}": f"billing.{field}"
+    for wire, field in (
+        ("billing.mode", "billingMode"),
+        ("period.num", "periodNum"),
+        ("period.type", "periodType"),
+        ("auto.renew", "autoRenew"),
+        ("auto.pay", "autoPay"),
+        ("promotion.info", "promotionInfo"),
+        ("service.console.url", "serviceConsoleUrl"),
+        ("order.id", "orderId"),
+    )
+}
 
 KINDS: tuple[Kind, ...] = (
     Kind(
@@ -184,6 +198,38 @@ KINDS: tuple[Kind, ...] = (
                     "metadata": "",
                     "metadata.annotations": "",
                     "metadata.annotations.os.modelarts/description": "description",
+                    "spec": "",
+                },
+            ),
+        ),
+    ),
+    Kind(
+        "ResourcePool",
+        "resourcepools.modelarts.huaweicloud.com.yaml",
+        "pools",
+        (
+            Body(
+                "CreatePoolRequestBody",
+                {
+                    "metadata": "",
+                    "metadata.labels": "",
+                    "metadata.labels.os.modelarts/name": "name",
+                    "metadata.labels.os.modelarts/workspace.id": "workspaceId",
+                    "metadata.labels.os.modelarts/node.prefix": "nodePrefix",
+                    "metadata.annotations": "",
+                    "metadata.annotations.os.modelarts/description": "description",
+                    **POOL_BILLING,
+                    "spec": "",
+                },
+                sent=frozenset({"apiVersion", "kind"}),  # api/pools.py POOL_ENVELOPE
+            ),
+            Body(
+                "PoolUpdateRequest",
+                {
+                    "metadata": "",
+                    "metadata.annotations": "",
+                    "metadata.annotations.os.modelarts/description": "description",
+                    "metadata.annotations.os.modelarts/order.id": "billing.orderId",
                     "spec": "",
                 },
             ),

@@ -97,10 +97,43 @@ class TrainingAlgorithm(vocab.JobAlgorithm):
     )
 
 
+def _pool_or_ref(rule: dict[str, str]) -> dict[str, str]:
+    """A generated rule about poolId, where poolRef (which fills poolId in) counts too."""
+    return {**rule, "rule": rule["rule"].replace("has(self.poolId)", POOL_ID_OR_REF)}
+
+
+POOL_ID_OR_REF = "(has(self.poolId) || has(self.poolRef))"
+
+
+class TrainingResource(vocab.SpecResource):
+    """Where the job runs, and with ``poolRef`` a ResourcePool object whose ID is the job's
+    ``resource.poolId``."""
+
+    model_config = ConfigDict(
+        json_schema_extra=validations(
+            *(_pool_or_ref(rule) for rule in rules_of(vocab.SpecResource)),
+            cel(
+                "!has(self.poolRef) || !has(self.poolId)",
+                "poolRef fills poolId in: give one of them",
+                field_path=".poolRef",
+            ),
+        )
+    )
+
+    pool_ref: LocalObjectReference | None = Field(
+        default=None,
+        description=(
+            "The operator's: a ResourcePool object in the same namespace whose ID "
+            "(status.poolId) the job runs on; the job waits until the pool is running."
+        ),
+    )
+
+
 class TrainingV2Fields(vocab.Spec):
     """The v2 form's fields: the body's ``spec`` (inherited from the generated ``Spec``) and
     the rest of the create body, flattened."""
 
+    resource: TrainingResource | None = sdk_field(vocab.Spec, "resource")
     algorithm: TrainingAlgorithm | None = sdk_field(
         vocab.Job,
         "algorithm",

@@ -3,7 +3,16 @@ nothing: the runner registers every kind's kopf handlers into its own kopf regis
 (``reconcile.handlers.register``). Adding a kind: its ``crd/<kind>.py`` and
 ``resources/<kind>.py``, and one entry in the import and in ``KINDS`` below."""
 
-from . import algorithm, model, network, notebook, service, training_job, workspace
+from . import (
+    algorithm,
+    model,
+    network,
+    notebook,
+    resource_pool,
+    service,
+    training_job,
+    workspace,
+)
 
 KINDS = (
     workspace.DECLARATION,
@@ -13,6 +22,7 @@ KINDS = (
     service.DECLARATION,
     notebook.DECLARATION,
     network.DECLARATION,
+    resource_pool.DECLARATION,
 )
 
 __all__ = ["KINDS"]

@@ -64,6 +64,7 @@ class TrainingRefs(Refs):
     say so, though the job it read was still running)."""
 
     algorithm_id: str | None = None
+    pool_id: str | None = None  # the ResourcePool ``resource.poolRef`` names
     deadline_exceeded: bool = False
 
 
@@ -90,6 +91,10 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec, TrainingRefs]):
             refs.algorithm_id = str(
                 ready_dependency(ctx, "algorithms", "Algorithm", name)["algorithmId"]
             )
+        resource = ctx.spec.resource
+        if resource is not None and resource.pool_ref is not None:
+            pool = ready_dependency(ctx, "resourcepools", "ResourcePool", resource.pool_ref.name)
+            refs.pool_id = str(pool["poolId"])
         return refs
 
     async def resolve_for_lookup(self, ctx: TrainingContext) -> TrainingRefs:

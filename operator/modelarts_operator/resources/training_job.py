@@ -27,5 +27,6 @@ DECLARATION = KindDeclaration(
     references=(
         Reference("workspaceRef", "workspaces", ("workspaceId",)),
         Reference("algorithmRef", "algorithms", ("algorithmId",)),
+        Reference("poolRef", "resourcepools", ("poolId",)),
     ),
 )

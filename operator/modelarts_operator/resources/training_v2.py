@@ -123,10 +123,15 @@ def create_request(
     workspace_id: str,
     description: str | None,
     algorithm_id: str | None = None,
+    pool_id: str | None = None,
 ) -> TrainingJobV2CreateRequest:
     """The create body the spec describes: the spec's sub-models as they are, in the body's
-    envelopes (``metadata``, ``spec``); ``algorithm_id`` what ``algorithm.algorithmRef``
-    resolved to."""
+    envelopes (``metadata``, ``spec``); ``algorithm_id`` and ``pool_id`` what
+    ``algorithm.algorithmRef`` and ``resource.poolRef`` resolved to."""
+    body_spec = {field: getattr(spec, field) for field in BODY_SPEC_FIELDS}
+    if pool_id is not None and spec.resource is not None:
+        fields = {name: getattr(spec.resource, name) for name in vocab.SpecResource.model_fields}
+        body_spec["resource"] = vocab.SpecResource(**{**fields, "pool_id": pool_id})
     return vocab.Job(
         kind=spec.job_kind or "job",
         metadata=vocab.JobMetadata(
@@ -137,7 +142,7 @@ def create_request(
             training_experiment_reference=spec.experiment,
         ),
         algorithm=algorithm_of(spec, algorithm_id),
-        spec=vocab.Spec(**{field: getattr(spec, field) for field in BODY_SPEC_FIELDS}),
+        spec=vocab.Spec(**body_spec),
         endpoints=spec.endpoints,
         train_type=spec.train_type,
         ftjob_config=spec.ftjob_config,
@@ -327,7 +332,7 @@ class TrainingJobV2Adapter(TrainingJobAdapter):
         spec = ctx.spec
         description = marked_description(spec.job_desc, ctx.marker, 256)
         request = create_request(
-            spec, name, ctx.refs.workspace_id, description, ctx.refs.algorithm_id
+            spec, name, ctx.refs.workspace_id, description, ctx.refs.algorithm_id, ctx.refs.pool_id
         )
         job = await ctx.client.training_jobs_v2.create(request)
         if tags := tags_of(spec, ctx.default_tags):  # the create body has no tags

@@ -99,6 +99,7 @@ def test_print_emits_every_kinds_crd(capsys: pytest.CaptureFixture[str]) -> None
         "Service",
         "Notebook",
         "Network",
+        "ResourcePool",
     ]
     assert render_all().count("kind: CustomResourceDefinition") == len(KINDS)
 
@@ -221,6 +222,7 @@ def test_free_form_only_where_intended(kind: str) -> None:
         ],
         "Notebook": [],
         "Network": [],
+        "ResourcePool": [],
     }
     assert free == expected[kind]
 
@@ -230,7 +232,8 @@ def test_common_fields_on_every_kind() -> None:
         spec = schema["properties"]["spec"]
         policy = spec["properties"]["deletionPolicy"]
         assert policy["enum"] == ["Delete", "Retain"]
-        assert policy["default"] == "Delete"
+        # A pool is billed while it exists: its object leaves it unless told (crd/resource_pool.py).
+        assert policy["default"] == ("Retain" if kind == "ResourcePool" else "Delete")
         assert schema["required"] == ["spec"]
         status = schema["properties"]["status"]["properties"]
         for field in ("observedGeneration", "phase", "conditions", "remoteStatus"):

@@ -74,6 +74,7 @@ def test_every_kind_is_known_with_its_remote_id_field() -> None:
         "Service": "serviceId",
         "Notebook": "notebookId",
         "Network": "networkId",
+        "ResourcePool": "poolId",
     }
 
 

@@ -21,23 +21,27 @@ import pytest
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from modelarts_operator.api.pools import NETWORK_ENVELOPE, Network
+from modelarts_operator.api.pools import NETWORK_ENVELOPE, POOL_ENVELOPE, Network, Pool
 from modelarts_operator.api.training_v2 import TrainingJobV2
 from modelarts_operator.api.workspaces import WorkspaceQuotaUpdate
 from modelarts_operator.crd.algorithm import AlgorithmSpec
+from modelarts_operator.crd.common import LocalObjectReference
 from modelarts_operator.crd.generate import find_root
 from modelarts_operator.crd.model import ModelSpec
 from modelarts_operator.crd.network import NetworkSpec
 from modelarts_operator.crd.notebook import NotebookSpec
+from modelarts_operator.crd.resource_pool import ResourcePoolSpec
 from modelarts_operator.crd.service import ServiceSpec
 from modelarts_operator.crd.training_job import TrainingJobSpec
 from modelarts_operator.crd.workspace import WorkspaceSpec
 from modelarts_operator.reconcile.naming import desired_tags
+from modelarts_operator.reconcile.registry import Registry
 from modelarts_operator.resources import (
     algorithm,
     llm_model,
     network,
     notebook,
+    resource_pool,
     service_v2,
     training_v2,
 )
@@ -57,6 +61,8 @@ OPERATOR_FIELDS = {
     "model_ref",
     "training_job_ref",
     "algorithm_ref",
+    "pool_ref",
+    "network_ref",
     "config",
     "export_to",
 }
@@ -229,16 +235,17 @@ def test_training_bodies_from_the_example() -> None:
     _training(TrainingJobSpec.model_validate(_example("02-trainingjob.yaml")))
 
 
-def test_a_job_from_an_algorithm_object_sends_its_id_not_the_reference() -> None:
+def test_a_job_from_an_algorithm_on_a_pool_sends_their_ids_not_the_references() -> None:
     spec = TrainingJobSpec.model_validate(
         {
             "algorithm": {"algorithmRef": {"name": "recipe"}},
-            "resource": {"flavorId": "modelarts.vm.cpu.2u", "nodeCount": 1},
+            "resource": {"poolRef": {"name": "pool"}, "nodeCount": 1},
         }
     )
-    body = training_v2.create_request(spec, "a-name", "0", None, "algo-uuid")
+    body = training_v2.create_request(spec, "a-name", "0", None, "algo-uuid", "pool-id")
     fits(body, sdk.Job)
     assert body.to_wire()["algorithm"] == {"id": "algo-uuid"}
+    assert body.to_wire()["spec"]["resource"] == {"pool_id": "pool-id", "node_count": 1}
 
 
 # ---------------------------------------------------------------- networks
@@ -268,6 +275,57 @@ async def test_network_bodies_from_a_spec_with_every_field() -> None:
     assert labels == {"os.modelarts/name": "a-name", "os.modelarts/workspace.id": "0"}
     annotations = sent["patch"]["metadata"]["annotations"]
     assert annotations["os.modelarts/description"].endswith("[k8s-owner:0123456789abcdef]")
+
+
+# ---------------------------------------------------------------- resource pools
+def test_pool_bodies_from_a_spec_with_every_field() -> None:
+    """The create body (with the envelope the client adds) and the patch of a pool that
+    differs in everything the update body can change."""
+    spec = maximal(ResourcePoolSpec)
+    ctx = Ctx(spec)
+    ctx.refs = resource_pool.PoolRefs("0", network_id="net-1")
+    body = {**POOL_ENVELOPE, **resource_pool.create_request(ctx).to_wire()}  # type: ignore[arg-type]
+    fits(body, sdk.CreatePoolRequestBody)
+    assert body["spec"]["network"] == {"name": "net-1"}
+    assert "azs" not in body["spec"]["resources"][0]  # the update body's, not the create's
+    patch, changed = resource_pool.update_request(ctx, Pool())  # type: ignore[arg-type]
+    assert patch is not None
+    fits(patch, sdk.PoolUpdateRequest)
+    assert changed == ["description", "scope", "resources", "jobFlavors", "driver"]
+    assert patch.to_wire()["spec"]["resources"][0]["azs"]
+
+
+def _ready_pool(registry: Registry, pool_id: str) -> None:
+    registry.update(
+        "resourcepools",
+        "ADDED",
+        {
+            "metadata": {"namespace": "team", "name": "pool"},
+            "status": {"poolId": pool_id, "conditions": [{"type": "Ready", "status": "True"}]},
+        },
+    )
+
+
+def test_service_and_notebook_on_a_pool_by_reference_send_its_id() -> None:
+    registry = Registry()
+    _ready_pool(registry, "pool-id")
+    service = maximal(ServiceSpec)
+    assert service.v2 is not None
+    service.v2.group_configs[0].pool_id = None
+    service.v2.group_configs[0].pool_ref = LocalObjectReference(name="pool")
+    ctx = Ctx(service)
+    ctx.namespace, ctx.registry = "team", registry
+    for group in ctx.spec.v2.group_configs:
+        for unit in group.unit_configs or []:
+            for mount in unit.models or []:
+                mount.model_ref = None
+    wire = service_v2.wire_config(ctx)  # type: ignore[arg-type]
+    assert wire["group_configs"][0]["pool_id"] == "pool-id"
+    assert "pool_ref" not in wire["group_configs"][0]
+    on_pool = maximal(NotebookSpec)
+    on_pool.pool_id, on_pool.pool_ref = None, LocalObjectReference(name="pool")
+    body = notebook.create_request(on_pool, "a-name", "image-id", "0", "pool-id")
+    assert body.to_wire()["pool_id"] == "pool-id"
 
 
 # ---------------------------------------------------------------- algorithms
