@@ -40,6 +40,10 @@ class Body:
     root: str
     mapping: Mapping[str, str]  # SDK wire path prefix ("a.b") -> CRD spec path ("" = spec)
     default: str = ""  # CRD prefix for paths no entry maps (e.g. "v2")
+    # Wire paths the operator's client sends itself on every call, with the SDK's only value
+    # (the pool and network APIs' envelope: apiVersion, kind). Excluded from the models (a
+    # spec cannot say anything else), but the body the cloud gets has them: covered.
+    sent: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,20 @@ class Kind:
 
 
 TAGS = Body("CreateTmsTagsRequest", {})
+# A pool's billing annotations (os.modelarts/<wire>) are ResourcePool spec.billing.<field>.
+POOL_BILLING = {
+    f"metadata.annotations.os.modelarts/{wire}": f"billing.{field}"
+    for wire, field in (
+        ("billing.mode", "billingMode"),
+        ("period.num", "periodNum"),
+        ("period.type", "periodType"),
+        ("auto.renew", "autoRenew"),
+        ("auto.pay", "autoPay"),
+        ("promotion.info", "promotionInfo"),
+        ("service.console.url", "serviceConsoleUrl"),
+        ("order.id", "orderId"),
+    )
+}
 
 KINDS: tuple[Kind, ...] = (
     Kind(
@@ -145,7 +163,77 @@ KINDS: tuple[Kind, ...] = (
         "Workspace",
         "workspaces.modelarts.huaweicloud.com.yaml",
         "workspaces",
-        (Body("CreateWorkspaceReq", {}), Body("UpdateWorkspaceReq", {})),
+        (
+            Body("CreateWorkspaceReq", {}),
+            Body("UpdateWorkspaceReq", {}),
+            Body("UpdateWorkspaceQuotasReq", {}),
+        ),
+    ),
+    Kind(
+        "Algorithm",
+        "algorithms.modelarts.huaweicloud.com.yaml",
+        "algorithms",
+        # create_algorithm and change_algorithm take the same body.
+        (Body("Algorithm", {"metadata": "", "metadata.workspace_id": "workspaceId"}),),
+    ),
+    Kind(
+        "Network",
+        "networks.modelarts.huaweicloud.com.yaml",
+        "networks",
+        (
+            Body(
+                "NetworkCreationRequest",
+                {
+                    "metadata": "",
+                    "metadata.labels": "",
+                    "metadata.labels.os.modelarts/name": "name",
+                    "metadata.labels.os.modelarts/workspace.id": "workspaceId",
+                    "spec": "",
+                },
+                sent=frozenset({"apiVersion", "kind"}),  # api/pools.py NETWORK_ENVELOPE
+            ),
+            Body(
+                "NetworkUpdateRequest",
+                {
+                    "metadata": "",
+                    "metadata.annotations": "",
+                    "metadata.annotations.os.modelarts/description": "description",
+                    "spec": "",
+                },
+            ),
+        ),
+    ),
+    Kind(
+        "ResourcePool",
+        "resourcepools.modelarts.huaweicloud.com.yaml",
+        "pools",
+        (
+            Body(
+                "CreatePoolRequestBody",
+                {
+                    "metadata": "",
+                    "metadata.labels": "",
+                    "metadata.labels.os.modelarts/name": "name",
+                    "metadata.labels.os.modelarts/workspace.id": "workspaceId",
+                    "metadata.labels.os.modelarts/node.prefix": "nodePrefix",
+                    "metadata.annotations": "",
+                    "metadata.annotations.os.modelarts/description": "description",
+                    **POOL_BILLING,
+                    "spec": "",
+                },
+                sent=frozenset({"apiVersion", "kind"}),  # api/pools.py POOL_ENVELOPE
+            ),
+            Body(
+                "PoolUpdateRequest",
+                {
+                    "metadata": "",
+                    "metadata.annotations": "",
+                    "metadata.annotations.os.modelarts/description": "description",
+                    "metadata.annotations.os.modelarts/order.id": "billing.orderId",
+                    "spec": "",
+                },
+            ),
+        ),
     ),
     Kind(
         "Model",
@@ -254,6 +342,10 @@ def measure(kind: Kind, crd_dir: Path, excluded: frozenset[str]) -> Coverage:
     fields = fields_of(kind, excluded)
     for origin, body, path, left_out in fields:
         name = path[-1]
+        if left_out and ".".join(path) in body.sent:
+            covered += 1
+            names[name] = True
+            continue
         if left_out:
             skipped.append(f"{origin}: {'.'.join(path)}")
             names.setdefault(name, False)
@@ -300,16 +392,22 @@ def render_doc(results: list[Coverage]) -> str:
         "huaweicloudsdkdataartsfabric 3.1.219), and for the 2020 forms every field of the 2020",
         "API reference's request tables (hack/vocabulary/reference_v1.yaml). **Paths** counts",
         "every field at its place; **names** the distinct field names at any depth (a name",
-        "counts once any of its fields is expressible). Left-out fields count as missing.",
+        "counts once any of its fields is expressible). Left-out fields count as missing,",
+        "except an envelope's constants the client sends itself (a network's apiVersion and",
+        "kind), which the cloud gets on every call.",
         "",
         "| Kind | names before | names now | paths before | paths now | left out |",
         "|---|---|---|---|---|---|",
     ]
     for r in results:
-        (nb, nt), (pb, pt) = BEFORE.get(r.kind, ((0, 0), (0, 0)))
+        before = BEFORE.get(r.kind)  # a kind that came later had no CRD before
+        names_before = paths_before = "new kind"
+        if before is not None:
+            (nb, nt), (pb, pt) = before
+            names_before, paths_before = f"{nb}/{nt} ({nb / nt:.0%})", f"{pb}/{pt} ({pb / pt:.0%})"
         lines.append(
-            f"| {r.kind} | {nb}/{nt} ({nb / nt:.0%}) | {r.covered_names}/{r.names} "
-            f"({r.name_share:.1%}) | {pb}/{pt} ({pb / pt:.0%}) | {r.covered_paths}/{r.paths} "
+            f"| {r.kind} | {names_before} | {r.covered_names}/{r.names} "
+            f"({r.name_share:.1%}) | {paths_before} | {r.covered_paths}/{r.paths} "
             f"({r.path_share:.1%}) | {len(r.excluded)} |"
         )
     lines += [

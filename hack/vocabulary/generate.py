@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import keyword
 import re
 import subprocess
 import sys
@@ -66,6 +67,13 @@ PATHLIKE = ("path", "url", "uri", "dir", "address", "script", "file")
 
 class TableError(ValueError):
     """The committed tables do not cover the SDK, or name something the SDK lacks."""
+
+
+def python_name(item: sdk.SdkField) -> str:
+    """The generated model's name of a field: its JSON name, or the SDK's attribute name where
+    the JSON name is no Python name (the pool API's ``os.modelarts/name`` labels)."""
+    wire = item.wire
+    return wire if wire.isidentifier() and not keyword.iskeyword(wire) else item.attr
 
 
 def digest(text: str) -> str:
@@ -176,6 +184,7 @@ class Emitter:
         self.classes = sdk.classes(family, self.excluded)
         self.used_rules: set[str] = set()
         self.aliases: dict[str, str] = {}
+        self.keyed = False  # a class has JSON names that are not Python names
 
     # -- rules
     def rule(self, key: str) -> dict[str, Any]:
@@ -213,8 +222,8 @@ class Emitter:
         """``Job.kind`` -> ``JobKind``, ``VolumeMountRequest.category`` ->
         ``VolumeMountRequestCategory``."""
         owner, wire = key.removesuffix("[]").split(".", 1)
-        field = camel(wire)
-        return owner + field[:1].upper() + field[1:]
+        field = "".join(p[:1].upper() + p[1:] for p in re.split(r"[^A-Za-z0-9]+", camel(wire)))
+        return owner + field
 
     def _enum_alias(self, key: str, values: list[Any]) -> str:
         """A module-level name for an enum (``Job.kind`` -> ``JobKind``), so that the CRD
@@ -275,6 +284,38 @@ class Emitter:
             comments.append(f"{' and '.join(bounds)}: {self._source(rule)}")
         return Emitted(annotation, kwargs, comments, aliases)
 
+    def _string_map(
+        self, item: sdk.SdkField, typ: str, where: str, rule: dict[str, Any], comments: list[str]
+    ) -> str:
+        """The annotation of a list's items that are string maps (``list[dict(str, str)]``):
+        values bounded as a map field's are (``Class.field[]{}`` in the budgets), entries by
+        the map budget; each item described (a structural schema's object needs it)."""
+        if sdk.inner_type(typ) != "str":
+            raise TableError(f"maps of {sdk.inner_type(typ)} are not supported ({item.key})")
+        value_max, value_note = self._bound(
+            item.key + where + "{}", "items' values maxLength", None, BUDGET_MAP_VALUE
+        )
+        entries, entries_note = self._bound(
+            item.key + where, "items' maxProperties", None, BUDGET_MAP
+        )
+        key_max, key_note = self._bound(
+            item.key + where + "{k}", "items' keys maxLength", None, BUDGET_MAP_KEY
+        )
+        comments += [n for n in (value_note, entries_note, key_note) if n]
+        described = json.dumps(f"One entry of {item.wire}: names and values.")
+        keys = {
+            "x-kubernetes-validations": [
+                {
+                    "rule": f"self.all(k, size(k) <= {key_max})",
+                    "message": f"keys are at most {key_max} characters",
+                }
+            ]
+        }
+        return (
+            f"Annotated[dict[str, Annotated[str, Field(max_length={value_max})]], "
+            f"Field(max_length={entries}, description={described}, json_schema_extra={keys!r})]"
+        )
+
     def _field(self, item: sdk.SdkField, extra: dict[str, Any] | None = None) -> str:
         """One field's source: comments, then ``name: T = Field(...)``. ``extra``: a field the
         cloud takes that the SDK's model lacks (rules.yaml ``extras``)."""
@@ -292,6 +333,8 @@ class Emitter:
                 if element.kwargs:
                     inner_ann = f"Annotated[{inner_ann}, Field({', '.join(element.kwargs)})]"
                 comments += [f"items: {c}" for c in element.comments]
+            elif inner.startswith("dict("):
+                inner_ann = self._string_map(item, inner, "[]", rule, comments)
             elif sdk.is_model(self.family.package, inner):
                 inner_ann = inner
             else:
@@ -371,14 +414,19 @@ class Emitter:
         args.append(f"description={_pystr(description, 8, len('description='))}")
         if not required and "default" not in rule:
             annotation = f"{annotation} | None"
-        lines.append(f"    {item.wire}: {annotation} = Field({', '.join(args)})")
+        lines.append(f"    {python_name(item)}: {annotation} = Field({', '.join(args)})")
         return "\n".join(lines)
 
     def _class(self, name: str) -> str:
         rule = self.rule(name)
         fields = [f for f in sdk.fields_of(self.family.package, name) if f.key not in self.excluded]
         doc = f"``{name}`` of the SDK ({self.family.package.split('.')[0]} {SDK_VERSION})."
-        out = [f"class {name}(SdkModel):", f'    """{doc}"""', ""]
+        renamed = {python_name(f): f.wire for f in fields if python_name(f) != f.wire}
+        base = "KeyedModel" if renamed else "SdkModel"
+        out = [f"class {name}({base}):", f'    """{doc}"""', ""]
+        if renamed:
+            self.keyed = True
+            out += [f"    wire_names: ClassVar[dict[str, str]] = {renamed!r}", ""]
         cel = rule.get("cel", [])
         if cel:
             out.append("    model_config = ConfigDict(")
@@ -421,11 +469,15 @@ class Emitter:
             "",
             "from __future__ import annotations",
             "",
-            "from typing import Annotated, Literal",
+            "from typing import Annotated, ClassVar, Literal"
+            if self.keyed
+            else "from typing import Annotated, Literal",
             "",
             "from pydantic import AfterValidator, ConfigDict, Field",
             "",
-            "from .base import SdkModel, spelled",
+            "from .base import KeyedModel, SdkModel, spelled"
+            if self.keyed
+            else "from .base import SdkModel, spelled",
             "",
             "__all__ = [" + ", ".join(json.dumps(c) for c in self.classes) + "]",
             "",

@@ -65,6 +65,30 @@ FAMILIES: tuple[Family, ...] = (
         "workspaces (create_workspace, update_workspace)",
     ),
     Family(
+        "algorithms",
+        MODELARTS,
+        ("Algorithm",),
+        "algorithms (create_algorithm, change_algorithm: one body)",
+    ),
+    Family(
+        "pools",
+        MODELARTS,
+        ("CreatePoolRequestBody", "PoolUpdateRequest"),
+        "dedicated resource pools (create_pool, patch_pool)",
+    ),
+    Family(
+        "networks",
+        MODELARTS,
+        ("NetworkCreationRequest", "NetworkUpdateRequest"),
+        "resource pool networks (create_network, patch_network)",
+    ),
+    Family(
+        "workspace_quotas",
+        MODELARTS,
+        ("UpdateWorkspaceQuotasReq",),
+        "workspace quotas (update_workspace_quotas)",
+    ),
+    Family(
         "dataarts",
         DATAARTS,
         ("CreateModelInput", "UpdateModelInput"),

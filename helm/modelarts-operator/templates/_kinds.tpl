@@ -6,7 +6,7 @@ Do not edit: change a declaration and regenerate.
 
 {{- /* The kinds, space-separated: Argo CD health keys (argocd-health.yaml). */ -}}
 {{- define "modelarts-operator.kinds" -}}
-Workspace TrainingJob Model Service Notebook
+Workspace Algorithm TrainingJob Model Service Notebook Network ResourcePool
 {{- end }}
 
 {{- /* What the kinds need in a served namespace (see namespacedRules). */ -}}
@@ -14,16 +14,16 @@ Workspace TrainingJob Model Service Notebook
 # The custom resources: kopf watches them (list/watch), reads one (get), and writes its
 # bookkeeping annotations and finalizer to the object (patch; update for finalizers).
 - apiGroups: ["modelarts.huaweicloud.com"]
-  resources: ["workspaces", "trainingjobs", "models", "services", "notebooks"]
+  resources: ["workspaces", "algorithms", "trainingjobs", "models", "services", "notebooks", "networks", "resourcepools"]
   verbs: ["get", "list", "watch", "update", "patch"]
 # Status is written through the status subresource.
 - apiGroups: ["modelarts.huaweicloud.com"]
-  resources: ["workspaces/status", "trainingjobs/status", "models/status", "services/status", "notebooks/status"]
+  resources: ["workspaces/status", "algorithms/status", "trainingjobs/status", "models/status", "services/status", "notebooks/status", "networks/status", "resourcepools/status"]
   verbs: ["get", "update", "patch"]
 # Owner references with blockOwnerDeletion (a Service owns its exportTo ConfigMap) need update
 # on the owner's finalizers subresource.
 - apiGroups: ["modelarts.huaweicloud.com"]
-  resources: ["workspaces/finalizers", "trainingjobs/finalizers", "models/finalizers", "services/finalizers", "notebooks/finalizers"]
+  resources: ["workspaces/finalizers", "algorithms/finalizers", "trainingjobs/finalizers", "models/finalizers", "services/finalizers", "notebooks/finalizers", "networks/finalizers", "resourcepools/finalizers"]
   verbs: ["update"]
 # Service: spec.exportTo: the ConfigMap with the service's address and ID, owned by the Service:
 # read it, create it, patch its data. No list/watch/delete (the garbage collector deletes it
@@ -38,7 +38,7 @@ Workspace TrainingJob Model Service Notebook
 {{- define "modelarts-operator.tenantViewRules" -}}
 # Read the kinds (status included, through the object itself).
 - apiGroups: ["modelarts.huaweicloud.com"]
-  resources: ["workspaces", "trainingjobs", "models", "services", "notebooks"]
+  resources: ["workspaces", "algorithms", "trainingjobs", "models", "services", "notebooks", "networks", "resourcepools"]
   verbs: ["get", "list", "watch"]
 {{- end }}
 
@@ -46,6 +46,6 @@ Workspace TrainingJob Model Service Notebook
 # Write the kinds (spec, labels, annotations: the management policies); not their status (it
 # names the remote object the operator acts on) nor finalizers.
 - apiGroups: ["modelarts.huaweicloud.com"]
-  resources: ["workspaces", "trainingjobs", "models", "services", "notebooks"]
+  resources: ["workspaces", "algorithms", "trainingjobs", "models", "services", "notebooks", "networks", "resourcepools"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
 {{- end }}

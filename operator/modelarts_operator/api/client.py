@@ -8,12 +8,14 @@ from typing import Any
 
 import httpx
 
+from .algorithms import Algorithms
 from .auth import Credentials
 from .base import BaseClient, ClientConfig
 from .dataarts import DataArts
 from .identity import TemporaryIdentity
 from .models import Models
 from .notebooks import Notebooks
+from .pools import Networks, Pools
 from .services import Services
 from .services_v2 import ServicesV2
 from .training_jobs import TrainingJobs
@@ -57,6 +59,9 @@ class ModelArtsClient(BaseClient):
         self.services_v2 = ServicesV2(self)
         self.notebooks = Notebooks(self)
         self.dataarts = DataArts(self)
+        self.algorithms = Algorithms(self)
+        self.pools = Pools(self)
+        self.networks = Networks(self)
 
     async def __aenter__(self) -> ModelArtsClient:
         return self

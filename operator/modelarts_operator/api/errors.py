@@ -196,6 +196,15 @@ _register(
     "common.00000500", "common.00000408",
 )  # fmt: skip
 
+# Algorithms: a taken name is 2821 (2752 with a version); a missing algorithm is 2755, which
+# the algorithm calls raise as NotFound (api/algorithms.py): in a training job it is a refused
+# parameter. Pools and networks answer with eight-digit codes (the reference's examples): 404
+# 50015001 (pool) and 50025001 (network) not found, 409 50015000 pool exists, 400 50004000.
+_register(AlreadyExists, "2821", "2752", "50015000")
+_register(NotFound, "50015001", "50025001")
+_register(InvalidParameter, "50004000")
+_register(ServerError, "50005000")
+
 # Notebooks answer "not found" with HTTP 400 and 6309 or 6404; 6357 is "already in that state
 # or busy" (a stop of a stopped notebook, a delete of a deleting one); 6400 a bad parameter.
 _register(NotFound, "6309", "6404")

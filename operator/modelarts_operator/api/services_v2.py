@@ -38,6 +38,8 @@ __all__ = [
     "ServiceSchedule",
     "ServiceV2",
     "ServiceV2CreateRequest",
+    "ServiceV2Event",
+    "ServiceV2EventList",
     "ServiceV2Group",
     "ServiceV2Item",
     "ServiceV2List",
@@ -194,6 +196,26 @@ class _Tag(ApiModel):
 
 class _TagsAnswer(ApiModel):
     tags: list[_Tag] = Field(default_factory=list)
+
+
+class ServiceV2Event(ApiModel):
+    """One remote event of a service (the SDK's ServiceEventResponse): repeated occurrences
+    are counted (``event_count``) between ``create_at`` and ``update_at``."""
+
+    id: FlexStr = None
+    service_id: FlexStr = None
+    service_version_id: FlexStr = None
+    event_count: FlexInt = None
+    event_type: FlexStr = None  # NORMAL | ABNORMAL | WARNING
+    event_info: FlexStr = None
+    event_info_cn: FlexStr = None
+    create_at: FlexInt = None
+    update_at: FlexInt = None
+
+
+class ServiceV2EventList(ApiModel):
+    total: FlexInt = None
+    data: list[ServiceV2Event] = Field(default_factory=list)
 
 
 class _Empty(ApiModel):
@@ -396,4 +418,30 @@ class ServicesV2:
             self._path(service_id, "versions"),
             endpoint_name="services_v2.versions",
             params={"limit": limit},
+        )
+
+    async def events(
+        self,
+        service_id: str,
+        *,
+        offset: int = 0,
+        limit: int = 100,
+        event_type: str | None = None,
+        start_time: int | None = None,
+        sort_dir: str | None = None,
+    ) -> ServiceV2EventList:
+        """One page of the service's events (``start_time``: epoch ms, the newer ones)."""
+        return await self._c.call(
+            ServiceV2EventList,
+            "GET",
+            self._path(service_id, "events"),
+            endpoint_name="services_v2.events",
+            params={
+                "offset": offset,
+                "limit": limit,
+                "event_type": event_type,
+                "start_time": start_time,
+                "sort_key": "update_at",
+                "sort_dir": sort_dir,
+            },
         )

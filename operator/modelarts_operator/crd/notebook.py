@@ -29,6 +29,7 @@ from .common import (
     CommonStatus,
     CrdModel,
     KindInfo,
+    LocalObjectReference,
     WorkspaceScopedSpec,
     cel,
     rules_of,
@@ -165,6 +166,7 @@ CREATE_ONLY = {
     "affinity": "the operator does not change it later; recreate the notebook",
     "dataVolumes": "the operator does not change it later; recreate the notebook",
     "publicNetworkConfig": "the operator does not change it later; recreate the notebook",
+    "poolRef": "the API does not move a notebook to another pool",
 }
 
 
@@ -183,9 +185,14 @@ class NotebookSpec(WorkspaceScopedSpec):
             # SDK NotebookCustomSpec: its fields are "CPU/GPU专属池场景下自定义规格必填"
             # (required for a custom specification on CPU/GPU dedicated pools).
             cel(
-                "!has(self.customSpec) || has(self.poolId)",
-                "customSpec needs poolId (a dedicated pool)",
+                "!has(self.customSpec) || has(self.poolId) || has(self.poolRef)",
+                "customSpec needs poolId or poolRef (a dedicated pool)",
                 field_path=".poolId",
+            ),
+            cel(
+                "!has(self.poolRef) || !has(self.poolId)",
+                "poolRef fills poolId in: give one of them",
+                field_path=".poolRef",
             ),
             *WORKSPACE_RULES,
             *(
@@ -237,6 +244,14 @@ class NotebookSpec(WorkspaceScopedSpec):
         min_length=1,
         max_length=MAX_ID,
         description="Dedicated resource pool ID; unset: the public pool. Immutable remotely.",
+    )
+    pool_ref: LocalObjectReference | None = Field(
+        default=None,
+        description=(
+            "The operator's: a ResourcePool object in the same namespace whose ID "
+            "(status.poolId) the notebook runs on; it waits until the pool is running. Set at "
+            "creation."
+        ),
     )
     volume: NotebookVolume = Field(
         default_factory=NotebookVolume,

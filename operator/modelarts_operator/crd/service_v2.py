@@ -63,8 +63,26 @@ class Unit(vocab.UnitConfig):
 
 
 class Group(vocab.GroupConfig):
-    """A deployment: its pool and units."""
+    """A deployment: its pool (``poolId``, or ``poolRef`` for a ResourcePool) and units."""
 
+    model_config = ConfigDict(
+        json_schema_extra=validations(
+            *rules_of(vocab.GroupConfig),
+            cel(
+                "!has(self.poolRef) || !has(self.poolId)",
+                "poolRef fills poolId in: give one of them",
+                field_path=".poolRef",
+            ),
+        )
+    )
+
+    pool_ref: LocalObjectReference | None = Field(
+        default=None,
+        description=(
+            "The operator's: a ResourcePool object in the same namespace whose ID "
+            "(status.poolId) the deployment runs on; the service waits until it is running."
+        ),
+    )
     unit_configs: list[Unit] | None = sdk_field(vocab.GroupConfig, "unit_configs")  # type: ignore[assignment]
 
 

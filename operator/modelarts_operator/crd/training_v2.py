@@ -16,10 +16,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from ..vocab import training as vocab
-from .common import CrdModel, cel, sdk_field, tags_field
+from .common import (
+    CrdModel,
+    LocalObjectReference,
+    cel,
+    rules_of,
+    sdk_field,
+    tags_field,
+    validations,
+)
 
 PreviousJobPolicy = Literal["Retain", "Delete"]
 
@@ -65,15 +73,73 @@ class TrainingFeatures(CrdModel):
 AnnotationValue = Annotated[str, Field(max_length=256)]
 
 
+class TrainingAlgorithm(vocab.JobAlgorithm):
+    """What runs, and with ``algorithmRef`` an Algorithm object whose ID is the job's
+    ``algorithm.id``."""
+
+    model_config = ConfigDict(
+        json_schema_extra=validations(
+            *rules_of(vocab.JobAlgorithm),
+            cel(
+                "!has(self.algorithmRef) || !has(self.id)",
+                "algorithmRef fills id in: give one of them",
+                field_path=".algorithmRef",
+            ),
+        )
+    )
+
+    algorithm_ref: LocalObjectReference | None = Field(
+        default=None,
+        description=(
+            "The operator's: an Algorithm object in the same namespace whose ID "
+            "(status.algorithmId) the job starts from; the job waits until it is ready."
+        ),
+    )
+
+
+def _pool_or_ref(rule: dict[str, str]) -> dict[str, str]:
+    """A generated rule about poolId, where poolRef (which fills poolId in) counts too."""
+    return {**rule, "rule": rule["rule"].replace("has(self.poolId)", POOL_ID_OR_REF)}
+
+
+POOL_ID_OR_REF = "(has(self.poolId) || has(self.poolRef))"
+
+
+class TrainingResource(vocab.SpecResource):
+    """Where the job runs, and with ``poolRef`` a ResourcePool object whose ID is the job's
+    ``resource.poolId``."""
+
+    model_config = ConfigDict(
+        json_schema_extra=validations(
+            *(_pool_or_ref(rule) for rule in rules_of(vocab.SpecResource)),
+            cel(
+                "!has(self.poolRef) || !has(self.poolId)",
+                "poolRef fills poolId in: give one of them",
+                field_path=".poolRef",
+            ),
+        )
+    )
+
+    pool_ref: LocalObjectReference | None = Field(
+        default=None,
+        description=(
+            "The operator's: a ResourcePool object in the same namespace whose ID "
+            "(status.poolId) the job runs on; the job waits until the pool is running."
+        ),
+    )
+
+
 class TrainingV2Fields(vocab.Spec):
     """The v2 form's fields: the body's ``spec`` (inherited from the generated ``Spec``) and
     the rest of the create body, flattened."""
 
-    algorithm: vocab.JobAlgorithm | None = sdk_field(
+    resource: TrainingResource | None = sdk_field(vocab.Spec, "resource")
+    algorithm: TrainingAlgorithm | None = sdk_field(
         vocab.Job,
         "algorithm",
         description=(
-            "v2: what runs: an algorithm (id, or a subscription), or code (codeDir, bootFile) "
+            "v2: what runs: an algorithm (algorithmRef or id, or a subscription), or code "
+            "(codeDir, bootFile) "
             "with an engine or a custom image and its command; parameters, inputs, outputs, "
             "environment. A change runs a new job (see previousJobPolicy)."
         ),

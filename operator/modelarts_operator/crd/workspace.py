@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
+from ..vocab import workspace_quotas
 from ..vocab import workspaces as vocab
 from .common import (
     DELETION_POLICY_DESCRIPTION,
@@ -15,6 +16,7 @@ from .common import (
     CrdModel,
     DeletionPolicy,
     KindInfo,
+    cel,
     immutable,
     sdk_field,
     validations,
@@ -32,6 +34,13 @@ class WorkspaceSpec(CrdModel):
         json_schema_extra=validations(
             # The update body (UpdateWorkspaceReq) has no enterprise_project_id.
             immutable("enterpriseProjectId", unset="'0'"),
+            # One quota per resource: two entries for one resource would be applied in turn.
+            cel(
+                "!has(self.quotas) || "
+                "self.quotas.all(q, self.quotas.exists_one(p, p.resource == q.resource))",
+                "quotas name each resource once",
+                field_path=".quotas",
+            ),
         )
     )
 
@@ -71,9 +80,31 @@ class WorkspaceSpec(CrdModel):
     grants: list[vocab.CreateWorkspaceReqGrants] | None = sdk_field(
         vocab.CreateWorkspaceReq, "grants"
     )
+    quotas: list[workspace_quotas.UpdateWorkspaceQuotasReqQuotas] | None = sdk_field(
+        workspace_quotas.UpdateWorkspaceQuotasReq,
+        "quotas",
+        description=(
+            "Workspace quotas to set (update_workspace_quotas): resource (e.g. "
+            "trainJob.gpu_duration) and quota (-1: no limit). Each must lie within the "
+            "quota's minimum and maximum, which status.quotas shows; ModelArts refuses "
+            "others (Synced=False with its message). An entry removed leaves that quota as "
+            "it is."
+        ),
+    )
     deletion_policy: DeletionPolicy = Field(
         default="Delete", description=DELETION_POLICY_DESCRIPTION
     )
+
+
+class WorkspaceQuotaStatus(CrdModel):
+    """One quota the spec sets, as ModelArts reports it (get_workspace_quotas)."""
+
+    resource: str = Field(max_length=MAX_ID, description="Resource the quota is for.")
+    quota: int | None = Field(default=None, description="The quota (-1: no limit).")
+    used: int | None = Field(default=None, description="How much of it is used.")
+    min: int | None = Field(default=None, description="The smallest quota ModelArts accepts.")
+    max: int | None = Field(default=None, description="The largest quota ModelArts accepts.")
+    unit: str | None = Field(default=None, max_length=32, description="Unit, e.g. minute.")
 
 
 class WorkspaceStatus(CommonStatus):
@@ -90,6 +121,14 @@ class WorkspaceStatus(CommonStatus):
     )
     auth_type: str | None = Field(
         default=None, max_length=16, description="Access type as stored by ModelArts."
+    )
+    quotas: list[WorkspaceQuotaStatus] | None = Field(
+        default=None,
+        max_length=8,
+        description=(
+            "The quotas spec.quotas names, as ModelArts reported them when they were last "
+            "applied or checked (a reconcile: a spec change or the resync period)."
+        ),
     )
 
 

@@ -34,7 +34,9 @@ With ``name`` and no such object yet, the outcome applies when one with that nam
 Kinds of the current APIs: service_v2 (force ``FAILED`` (default), ``ERROR``, ``CONCERNING``,
 ``RUNNING`` or ``STOPPED``) and notebook (``ERROR`` (default), ``CREATE_FAILED``,
 ``START_FAILED``, ``RUNNING`` or ``STOPPED``); registered by name, the outcome ends the next
-deploy or start.
+deploy or start. Resource management: algorithm (no states), pool (force ``Error`` (default),
+``Abnormal`` or ``Running``; by name, before it exists, the outcome ends its creation: give
+the pool's ``os.modelarts/name``, its ID otherwise) and network.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import dataarts, models, notebooks, services, services_v2, training, training_v2
+from . import dataarts, models, notebooks, pools, services, services_v2, training, training_v2
 from .core import Core, FaultRule, core_of, json_body, reply
 from .errors import ApiError
 from .state import Rec, status_at, write_json_atomic
@@ -59,6 +61,9 @@ KINDS = (
     "dataarts_model",
     "service_v2",
     "notebook",
+    "algorithm",
+    "pool",
+    "network",
 )
 
 
@@ -161,6 +166,9 @@ def _find(core: Core, kind: str, ident: Any, name: Any) -> Rec | None:
         "service": (st.services, "service_name"),
         "dataarts_model": (st.dataarts, "name"),
         "training_job_v2": (st.jobs_v2, "name"),
+        "algorithm": (st.algorithms, "name"),
+        "pool": (st.pools, "name"),
+        "network": (st.networks, "name"),
     }[kind]
     if ident is not None:
         return coll.get(str(ident))
@@ -207,6 +215,10 @@ def force_outcome(core: Core, spec: dict[str, Any]) -> dict[str, Any]:
         if (status or "FAILED") not in services_v2.FORCIBLE:
             raise _bad(f"service_v2 status must be one of {sorted(services_v2.FORCIBLE)}")
         services_v2.force_service_v2(core, rec, status or "FAILED", msg)
+    elif kind == "pool":
+        if (status or pools.ERROR) not in pools.FORCIBLE:
+            raise _bad(f"pool status must be one of {sorted(pools.FORCIBLE)}")
+        pools.force_pool(core, rec, status or pools.ERROR, msg)
     elif kind == "notebook":
         if (status or "ERROR") not in notebooks.FORCIBLE:
             raise _bad(f"notebook status must be one of {sorted(notebooks.FORCIBLE)}")
@@ -288,6 +300,9 @@ def _collection(core: Core, kind: str) -> Any:
             "service": st.services,
             "dataarts_model": st.dataarts,
             "training_job_v2": st.jobs_v2,
+            "algorithm": st.algorithms,
+            "pool": st.pools,
+            "network": st.networks,
         }[kind]
     except KeyError:
         raise _bad(f"kind must be one of {KINDS}") from None
@@ -313,6 +328,8 @@ def current_status(core: Core, kind: str, rec: Rec) -> Any:
         return training_v2.phase_of(rec, now)
     if kind == "dataarts_model":
         return dataarts.model_status(rec, now)
+    if kind == "algorithm":
+        return "Ready"
     return status_at(rec["timeline"], now)
 
 

@@ -75,6 +75,11 @@ class Timings:
     notebook_starting: float = 3.0
     notebook_stopping: float = 2.0
     notebook_deleting: float = 2.0
+    pool_creating: float = 8.0
+    pool_scaling: float = 5.0
+    pool_deleting: float = 3.0
+    network_creating: float = 3.0
+    network_deleting: float = 2.0
     jitter: float = 0.2  # +-fraction applied to every phase, drawn from the seeded RNG
 
 

@@ -216,7 +216,7 @@ class Core:
             rec = st.services.remove(sid)
             if rec is not None:
                 st.service_names.pop(rec["service_name"], None)
-        for coll in (st.services_v2, st.notebooks):
+        for coll in (st.services_v2, st.notebooks, st.algorithms):
             for key in [k for k, r in coll.items.items() if r["workspace_id"] == ws_id]:
                 coll.remove(key)
         for mid in [k for k, r in st.models.items.items() if r["workspace_id"] == ws_id]:

@@ -32,6 +32,7 @@ from aiohttp import web
 
 from .core import Core, core_of, json_body, reply
 from .errors import ApiError
+from .pools import running_pool
 from .services_v2 import combined_tags, has_tags, merge_tags, tag_filter, validate_tags
 from .state import DEFAULT_WORKSPACE_ID, GONE, Rec, cut_timeline, entered_at, status_at
 from .validation import V, query_int
@@ -483,6 +484,8 @@ async def create(request: web.Request) -> web.Response:
     now = core.now_ms()
     lease = _lease(body, now)
     core.usable_workspace(ws)
+    if pool:
+        running_pool(core, pool, "Notebook")
     st = core.state
     nid = st.uuid()
     nb: Rec = {

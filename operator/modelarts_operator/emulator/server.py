@@ -16,10 +16,12 @@ from aiohttp import web
 
 from . import (
     admin,
+    algorithms,
     dataarts,
     iam,
     models,
     notebooks,
+    pools,
     services,
     services_v2,
     training,
@@ -167,6 +169,8 @@ def build_app(core: Core) -> web.Application:
         + services_v2.routes()
         + notebooks.routes()
         + workspaces.routes()
+        + algorithms.routes()
+        + pools.routes()
         + admin.routes()
     )
     for method, path, handler in table:

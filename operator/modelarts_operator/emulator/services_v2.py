@@ -29,6 +29,7 @@ from aiohttp import web
 
 from .core import Core, core_of, json_body, reply
 from .errors import ApiError
+from .pools import running_pool
 from .state import DEFAULT_WORKSPACE_ID, GONE, Rec, cut_timeline, entered_at, status_at
 from .validation import V, query_int
 
@@ -554,6 +555,9 @@ async def create(request: web.Request) -> web.Response:
     runtime = validate_runtime(body, required=True)
     core.usable_workspace(ws)
     groups = validate_groups(core, body.get("group_configs"), creating=True)
+    for group in groups:
+        if group.get("pool_id"):
+            running_pool(core, group["pool_id"], "Infer")
     st = core.state
     if name in st.service_v2_names and live_service(core, st.service_v2_names[name]):
         raise ApiError(409, "ModelArts.3503", f"Service {name} already exists.")
@@ -674,6 +678,85 @@ def _matches(rec: Rec, q: Any, now: int, wanted_tags: list[tuple[str, str | None
 async def show(request: web.Request) -> web.Response:
     core = core_of(request)
     return reply(service_view(core, _service(core, request.match_info["service_id"])))
+
+
+# What entering each status writes to the service's event log (the SDK's event types).
+_STATUS_EVENTS = {
+    "DEPLOYING": ("NORMAL", "start to deploy service"),
+    "RUNNING": ("NORMAL", "service is running"),
+    "UPGRADING": ("NORMAL", "start to upgrade service"),
+    "STOPPING": ("NORMAL", "start to stop service"),
+    "STOPPED": ("NORMAL", "service stopped"),
+    "DELETING": ("NORMAL", "start to delete service"),
+    "CONCERNING": ("WARNING", "some instances of the service are abnormal"),
+    "FAILED": ("ABNORMAL", "service failed"),
+    "ERROR": ("ABNORMAL", "service error"),
+}
+
+
+def service_events(svc: Rec, now: int) -> list[dict[str, Any]]:
+    """The service's events up to ``now`` (ServiceEventResponse), oldest first: one per
+    status it entered, so reading them is a pure function of the clock."""
+    out = []
+    version = svc["versions"][-1]["id"]
+    for i, (t, status) in enumerate(svc["timeline"]):
+        if t > now or status not in _STATUS_EVENTS:
+            continue
+        kind, info = _STATUS_EVENTS[status]
+        if kind == "ABNORMAL" and svc.get("failure_reason"):
+            info = f"{info}: {svc['failure_reason']}"
+        out.append(
+            {
+                "id": f"{svc['id'][:8]}-{i:04d}",
+                "service_id": svc["id"],
+                "service_version_id": version,
+                "event_count": 1,
+                "event_type": kind,
+                "event_info": info,
+                "create_at": int(t),
+                "update_at": int(t),
+            }
+        )
+    return out
+
+
+async def events(request: web.Request) -> web.Response:
+    """``GET /services/{id}/events`` (list_infer_service_events): ``offset`` a multiple of
+    ``limit`` (1-500, default 10), newest first by default (``sort_key`` update_at)."""
+    core = core_of(request)
+    svc = _service(core, request.match_info["service_id"])
+    q = request.query
+    limit = query_int(q, "limit", 10, 1, MAX_LIMIT, v.invalid_code)
+    offset = query_int(q, "offset", 0, 0, None, v.invalid_code)
+    if offset % limit:
+        raise v.bad(f"offset must be a multiple of limit: {offset}")
+    kind = q.get("event_type")
+    if kind and kind not in ("NORMAL", "ABNORMAL", "WARNING"):
+        raise v.bad(f"event_type must be NORMAL, ABNORMAL or WARNING: {kind!r}")
+    key = q.get("sort_key") or "update_at"
+    if key not in ("create_at", "update_at"):
+        raise v.bad(f"sort_key must be create_at or update_at: {key!r}")
+    direction = (q.get("sort_dir") or "DESC").upper()
+    if direction not in ("ASC", "DESC"):
+        raise v.bad(f"sort_dir must be ASC or DESC: {direction!r}")
+    lo = query_int(q, "start_time", 0, 0, None, v.invalid_code)
+    hi = query_int(q, "end_time", 2**62, 0, None, v.invalid_code)
+    text = q.get("event_info_key") or ""
+    found = [
+        e
+        for e in service_events(svc, core.now_ms())
+        if (not kind or e["event_type"] == kind) and lo <= e[key] <= hi and text in e["event_info"]
+    ]
+    found.sort(key=lambda e: (e[key], e["id"]), reverse=direction == "DESC")
+    return reply(
+        {
+            "current": offset // limit,
+            "pages": math.ceil(len(found) / limit),
+            "size": limit,
+            "total": len(found),
+            "data": found[offset : offset + limit],
+        }
+    )
 
 
 async def update(request: web.Request) -> web.Response:
@@ -950,6 +1033,7 @@ def routes() -> list[tuple[str, str, Any]]:
         ("POST", one + "/start", start),
         ("POST", one + "/stop", stop),
         ("GET", one + "/versions", versions),
+        ("GET", one + "/events", events),
         ("POST", one + "/versions/switch", switch_version),
         ("GET", "/v2/{project_id}/modelarts-service-v2/tags", project_tags),
         ("GET", "/v2/{project_id}/modelarts-service-v2/{service_id}/tags", show_tags),

@@ -202,6 +202,9 @@ class State:
         self.jobs_v2 = keyed("id")
         self.job_v2_names: dict[str, str] = {}  # job_v2_key(workspace, name) -> id
         self.jobs_v2_deleting: set[str] = set()  # v2 jobs whose asynchronous delete runs
+        self.algorithms = keyed("id")
+        self.pools = keyed("id")
+        self.networks = keyed("id")
         self.pending_forces: list[Rec] = []
         self.deleting: set[str] = set()  # workspaces in DELETING, swept on every request
         self.next_job_id = 1
@@ -238,6 +241,9 @@ class State:
         "jobs_v2",
         "services_v2",
         "notebooks",
+        "algorithms",
+        "pools",
+        "networks",
     )
 
     def to_json(self) -> dict[str, Any]:

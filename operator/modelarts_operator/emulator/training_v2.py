@@ -29,6 +29,7 @@ from ..vocab.training import JobKind
 from .core import Core, core_of, json_body, reply
 from .errors import ApiError
 from .joblog import Line, aom_page, log_lines, text_of
+from .pools import running_pool
 from .services_v2 import combined_tags
 from .state import DEFAULT_WORKSPACE_ID, Rec, cut_timeline, job_v2_key, run_window, status_at
 from .training_v2_catalog import (
@@ -667,6 +668,8 @@ async def create_job(request: web.Request) -> web.Response:
     sweep(core)
     job = validate_job(await json_body(request))
     core.usable_workspace(job["workspace_id"])
+    if pool := job["spec"]["resource"].get("pool_id"):
+        running_pool(core, pool, "Train")
     st = core.state
     key = job_v2_key(job["workspace_id"], job["name"])
     if key in st.job_v2_names:

@@ -3,14 +3,26 @@ nothing: the runner registers every kind's kopf handlers into its own kopf regis
 (``reconcile.handlers.register``). Adding a kind: its ``crd/<kind>.py`` and
 ``resources/<kind>.py``, and one entry in the import and in ``KINDS`` below."""
 
-from . import model, notebook, service, training_job, workspace
+from . import (
+    algorithm,
+    model,
+    network,
+    notebook,
+    resource_pool,
+    service,
+    training_job,
+    workspace,
+)
 
 KINDS = (
     workspace.DECLARATION,
+    algorithm.DECLARATION,
     training_job.DECLARATION,
     model.DECLARATION,
     service.DECLARATION,
     notebook.DECLARATION,
+    network.DECLARATION,
+    resource_pool.DECLARATION,
 )
 
 __all__ = ["KINDS"]

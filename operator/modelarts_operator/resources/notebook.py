@@ -55,7 +55,13 @@ from ..reconcile.adapter import (
 from ..reconcile.kinds import Form, HealthRules, KindDeclaration, Reference
 from ..reconcile.kube import Kind
 from ..reconcile.naming import desired_tags, marked_description, marker_of, tag_changes, uid_marker
-from ..reconcile.references import from_millis, recorded_workspace_id, to_wire, workspace_id
+from ..reconcile.references import (
+    from_millis,
+    ready_dependency,
+    recorded_workspace_id,
+    to_wire,
+    workspace_id,
+)
 from ..reconcile.registry import Entry
 from ..reconcile.requeue import Requeue
 
@@ -83,6 +89,7 @@ class NotebookRefs(Refs):
     """The workspace and the image ID (resolved from name and tag when the spec names it)."""
 
     image_id: str | None = None
+    pool_id: str | None = None  # the ResourcePool ``poolRef`` names
 
 
 NotebookContext = Context[NotebookSpec, NotebookRefs]
@@ -195,7 +202,12 @@ def _lease(spec: NotebookSpec) -> LeaseRequest | None:
 
 
 def create_request(
-    spec: NotebookSpec, name: str, image_id: str, workspace_id: str, description: str
+    spec: NotebookSpec,
+    name: str,
+    image_id: str,
+    workspace_id: str,
+    description: str,
+    pool_id: str | None = None,
 ) -> NotebookCreateRequest:
     """The create body the spec describes: its sub-models as they are; the image resolved to
     its ID, the lease in the API's milliseconds, ssh as the API's SSH endpoint; the remote
@@ -206,7 +218,7 @@ def create_request(
         volume=VolumeMount.model_validate(to_wire(spec.volume)),
         flavor=spec.flavor,
         custom_spec=spec.custom_spec,
-        pool_id=spec.pool_id,
+        pool_id=pool_id or spec.pool_id,
         description=description,
         workspace_id=workspace_id,
         lease=_lease(spec),
@@ -231,7 +243,11 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec, NotebookRefs]):
     resyncs = True
 
     async def resolve(self, ctx: NotebookContext) -> NotebookRefs:
-        return NotebookRefs(workspace_id(ctx))
+        refs = NotebookRefs(workspace_id(ctx))
+        if (ref := ctx.spec.pool_ref) is not None:
+            pool = ready_dependency(ctx, "resourcepools", "ResourcePool", ref.name)
+            refs.pool_id = str(pool["poolId"])
+        return refs
 
     async def resolve_for_lookup(self, ctx: NotebookContext) -> NotebookRefs:
         return NotebookRefs(recorded_workspace_id(ctx))
@@ -318,6 +334,7 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec, NotebookRefs]):
             await self._image_id(ctx),
             ctx.refs.workspace_id,
             marked_description(spec.description, ctx.marker, DESCRIPTION_LENGTH),
+            ctx.refs.pool_id,
         )
         created = await ctx.client.notebooks.create(request)
         await ctx.client.notebooks.add_tags(str(created.id), _tags(ctx))
@@ -471,7 +488,10 @@ class NotebookAdapter(RemoteAdapter[NotebookSpec, NotebookRefs]):
 DECLARATION = KindDeclaration(
     crd=crd.CRD,
     forms=(Form("notebook", NotebookAdapter()),),
-    references=(Reference("workspaceRef", "workspaces", ("workspaceId",)),),
+    references=(
+        Reference("workspaceRef", "workspaces", ("workspaceId",)),
+        Reference("poolRef", "resourcepools", ("poolId",)),
+    ),
     health=HealthRules(suspended_when="stopped", suspended_phase="Stopped"),
 )
 

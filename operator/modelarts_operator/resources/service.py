@@ -24,6 +24,7 @@ DECLARATION = KindDeclaration(
     references=(
         Reference("workspaceRef", "workspaces", ("workspaceId",)),
         Reference("modelRef", "models", ("modelId",)),
+        Reference("poolRef", "resourcepools", ("poolId",)),
     ),
     rbac=(
         RbacRule(

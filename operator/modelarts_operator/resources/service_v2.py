@@ -68,11 +68,16 @@ def _form(ctx: ServiceV2Context) -> ServiceV2Form:
 
 def wire_config(ctx: ServiceV2Context) -> dict[str, Any]:
     """spec.v2 as the API's body fields: the generated models as they are, model mounts by
-    reference resolved to their Model's source location (raises Waiting until the Model is
-    ready)."""
+    reference resolved to their Model's source location and pools by reference to their
+    ResourcePool's ID (raises Waiting until the Model or pool is ready)."""
     form = _form(ctx)
     wire = form.body_fields()
     for g, group in enumerate(form.group_configs):
+        group_wire = wire["group_configs"][g]
+        group_wire.pop("pool_ref", None)
+        if group.pool_ref is not None:
+            pool = ready_dependency(ctx, "resourcepools", "ResourcePool", group.pool_ref.name)
+            group_wire["pool_id"] = str(pool["poolId"])
         for u, unit in enumerate(group.unit_configs or []):
             mounts = wire["group_configs"][g]["unit_configs"][u].get("models") or []
             for mount, spec_mount in zip(mounts, unit.models or [], strict=True):

@@ -18,7 +18,7 @@ from ..crd.training_job import TrainingJobSpec, TrainingJobStatus
 from ..reconcile import conditions as cond
 from ..reconcile.adapter import Context, Observation, Refs, RemoteAdapter, Updated
 from ..reconcile.kube import Kind
-from ..reconcile.references import recorded_workspace_id, workspace_id
+from ..reconcile.references import ready_dependency, recorded_workspace_id, workspace_id
 from ..reconcile.registry import Entry
 from ..reconcile.requeue import DEADLINE_RECHECK, Requeue
 
@@ -59,9 +59,12 @@ def running_seconds(start_ms: int, duration_ms: int | None) -> float:
 
 @dataclass
 class TrainingRefs(Refs):
-    """The workspace, and whether this reconcile stopped the job for its deadline (what it
-    observes next must say so, though the job it read was still running)."""
+    """The workspace, the ID of the Algorithm a v2 job names (``algorithm.algorithmRef``),
+    and whether this reconcile stopped the job for its deadline (what it observes next must
+    say so, though the job it read was still running)."""
 
+    algorithm_id: str | None = None
+    pool_id: str | None = None  # the ResourcePool ``resource.poolRef`` names
     deadline_exceeded: bool = False
 
 
@@ -81,7 +84,18 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec, TrainingRefs]):
     recreate_on_drift = False
 
     async def resolve(self, ctx: TrainingContext) -> TrainingRefs:
-        return TrainingRefs(workspace_id(ctx))
+        refs = TrainingRefs(workspace_id(ctx))
+        algorithm = ctx.spec.algorithm
+        if algorithm is not None and algorithm.algorithm_ref is not None:
+            name = algorithm.algorithm_ref.name
+            refs.algorithm_id = str(
+                ready_dependency(ctx, "algorithms", "Algorithm", name)["algorithmId"]
+            )
+        resource = ctx.spec.resource
+        if resource is not None and resource.pool_ref is not None:
+            pool = ready_dependency(ctx, "resourcepools", "ResourcePool", resource.pool_ref.name)
+            refs.pool_id = str(pool["poolId"])
+        return refs
 
     async def resolve_for_lookup(self, ctx: TrainingContext) -> TrainingRefs:
         return TrainingRefs(recorded_workspace_id(ctx))

@@ -24,5 +24,9 @@ DECLARATION = KindDeclaration(
         Form("v2", TrainingJobV2Adapter(), selects=lambda spec: spec.algorithm is not None),
         Form("v1", TrainingJobV1Adapter()),
     ),
-    references=(Reference("workspaceRef", "workspaces", ("workspaceId",)),),
+    references=(
+        Reference("workspaceRef", "workspaces", ("workspaceId",)),
+        Reference("algorithmRef", "algorithms", ("algorithmId",)),
+        Reference("poolRef", "resourcepools", ("poolId",)),
+    ),
 )

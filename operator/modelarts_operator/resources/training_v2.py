@@ -107,11 +107,32 @@ def annotations_of(spec: TrainingJobSpec) -> dict[str, str]:
 BODY_SPEC_FIELDS = frozenset(vocab.Spec.model_fields)
 
 
+def algorithm_of(spec: TrainingJobSpec, algorithm_id: str | None) -> vocab.JobAlgorithm | None:
+    """The body's ``algorithm``: the spec's, with ``algorithmRef`` replaced by the ID it
+    resolved to."""
+    if spec.algorithm is None:
+        return None
+    fields = {name: getattr(spec.algorithm, name) for name in vocab.JobAlgorithm.model_fields}
+    if algorithm_id is not None:
+        fields["id"] = algorithm_id
+    return vocab.JobAlgorithm(**fields)
+
+
 def create_request(
-    spec: TrainingJobSpec, name: str, workspace_id: str, description: str | None
+    spec: TrainingJobSpec,
+    name: str,
+    workspace_id: str,
+    description: str | None,
+    algorithm_id: str | None = None,
+    pool_id: str | None = None,
 ) -> TrainingJobV2CreateRequest:
     """The create body the spec describes: the spec's sub-models as they are, in the body's
-    envelopes (``metadata``, ``spec``)."""
+    envelopes (``metadata``, ``spec``); ``algorithm_id`` and ``pool_id`` what
+    ``algorithm.algorithmRef`` and ``resource.poolRef`` resolved to."""
+    body_spec = {field: getattr(spec, field) for field in BODY_SPEC_FIELDS}
+    if pool_id is not None and spec.resource is not None:
+        fields = {name: getattr(spec.resource, name) for name in vocab.SpecResource.model_fields}
+        body_spec["resource"] = vocab.SpecResource(**{**fields, "pool_id": pool_id})
     return vocab.Job(
         kind=spec.job_kind or "job",
         metadata=vocab.JobMetadata(
@@ -121,8 +142,8 @@ def create_request(
             annotations=annotations_of(spec) or None,
             training_experiment_reference=spec.experiment,
         ),
-        algorithm=spec.algorithm,
-        spec=vocab.Spec(**{field: getattr(spec, field) for field in BODY_SPEC_FIELDS}),
+        algorithm=algorithm_of(spec, algorithm_id),
+        spec=vocab.Spec(**body_spec),
         endpoints=spec.endpoints,
         train_type=spec.train_type,
         ftjob_config=spec.ftjob_config,
@@ -311,7 +332,9 @@ class TrainingJobV2Adapter(TrainingJobAdapter):
     async def _create(self, ctx: TrainingContext, name: str) -> TrainingJobV2:
         spec = ctx.spec
         description = marked_description(spec.job_desc, ctx.marker, 256)
-        request = create_request(spec, name, ctx.refs.workspace_id, description)
+        request = create_request(
+            spec, name, ctx.refs.workspace_id, description, ctx.refs.algorithm_id, ctx.refs.pool_id
+        )
         job = await ctx.client.training_jobs_v2.create(request)
         if tags := tags_of(spec, ctx.default_tags):  # the create body has no tags
             await ctx.client.training_jobs_v2.add_tags(str(job.id), _as_map(tags))

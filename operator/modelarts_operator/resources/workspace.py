@@ -1,4 +1,10 @@
-"""Workspace controller: a ModelArts workspace (``/v1/{project_id}/workspaces``)."""
+"""Workspace controller: a ModelArts workspace (``/v1/{project_id}/workspaces``).
+
+``spec.quotas`` is applied with the workspace quota API (``PUT .../quotas``) for the quotas
+that differ from what ModelArts reports, on the reconcile after the create and on every
+reconcile after that (a spec change, the resync period); status shows each such quota with
+its use and its bounds. ModelArts checks a quota against its bounds: a refusal is
+Synced=False with its message."""
 
 from __future__ import annotations
 
@@ -7,7 +13,13 @@ from typing import Any
 
 from ..api import errors
 from ..api.client import ModelArtsClient
-from ..api.workspaces import Workspace, WorkspaceCreateRequest, WorkspaceUpdateRequest
+from ..api.workspaces import (
+    Workspace,
+    WorkspaceCreateRequest,
+    WorkspaceQuota,
+    WorkspaceQuotaUpdate,
+    WorkspaceUpdateRequest,
+)
 from ..crd import workspace as crd
 from ..crd.workspace import WorkspaceSpec, WorkspaceStatus
 from ..reconcile.adapter import (
@@ -24,6 +36,7 @@ from ..reconcile.kube import Kind
 from ..reconcile.naming import marked_description
 from ..reconcile.references import from_millis, to_wire
 from ..reconcile.registry import Entry, Registry
+from ..reconcile.requeue import BUSY, Requeue
 
 WorkspaceContext = Context[WorkspaceSpec, Refs]
 
@@ -38,6 +51,19 @@ def _observe(ws: Any) -> Observation:
     if state == "DELETING":
         return Observation("Deleting", False, facts=facts)
     return Observation("Creating", False, facts=facts)
+
+
+def quota_status(quota: WorkspaceQuota) -> dict[str, Any]:
+    """A quota as status shows it."""
+    item = {
+        "resource": quota.resource,
+        "quota": quota.quota,
+        "used": quota.used_quota,
+        "min": quota.min_quota,
+        "max": quota.max_quota,
+        "unit": quota.unit_en,
+    }
+    return {k: v for k, v in item.items() if v is not None}
 
 
 class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec, Refs]):
@@ -58,7 +84,7 @@ class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec, Refs]):
         return await ctx.client.workspaces.get(remote_id)
 
     def _desired(self, ctx: WorkspaceContext) -> dict[str, Any]:
-        wire = to_wire(ctx.spec, "deletion_policy", "name")
+        wire = to_wire(ctx.spec, "deletion_policy", "name", "quotas")
         wire["name"] = ctx.remote_name
         wire["description"] = marked_description(ctx.spec.description, ctx.marker, 256)
         return wire
@@ -67,7 +93,9 @@ class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec, Refs]):
         created = await ctx.client.workspaces.create(
             WorkspaceCreateRequest.model_validate(self._desired(ctx))
         )
-        return Created(str(created.id), self.observe(ctx, created))
+        # The create body has no quotas: the next reconcile applies them.
+        follow_up = Requeue(BUSY, "spec.quotas") if ctx.spec.quotas else None
+        return Created(str(created.id), self.observe(ctx, created), requeue=follow_up)
 
     async def update(self, ctx: WorkspaceContext, remote_id: str, remote: Any) -> Updated:
         desired = self._desired(ctx)
@@ -76,12 +104,35 @@ class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec, Refs]):
         changed = {k: v for k, v in desired.items() if k != "grants" and current.get(k) != v}
         if "grants" in desired and desired["grants"] != current.get("grants"):
             changed["grants"] = desired["grants"]
-        if not changed:
-            return Updated(remote)
-        await ctx.client.workspaces.update(
-            remote_id, WorkspaceUpdateRequest.model_validate(changed)
-        )
-        return Updated(await ctx.client.workspaces.get(remote_id), changed=list(changed))
+        updated = Updated(remote)
+        if changed:
+            await ctx.client.workspaces.update(
+                remote_id, WorkspaceUpdateRequest.model_validate(changed)
+            )
+            updated = Updated(await ctx.client.workspaces.get(remote_id), changed=list(changed))
+        if ctx.spec.quotas:
+            await self._apply_quotas(ctx, remote_id, updated)
+        return updated
+
+    @staticmethod
+    async def _apply_quotas(ctx: WorkspaceContext, remote_id: str, updated: Updated) -> None:
+        """Set the quotas that differ from the spec's; record the spec's quotas as ModelArts
+        reports them (a refusal raises: Synced=False with the API's message)."""
+        quotas = ctx.client.workspaces
+        wanted = {q.resource: q.quota for q in ctx.spec.quotas or []}
+        current = {q.resource: q for q in (await quotas.get_quotas(remote_id)).quotas}
+        differ = [
+            WorkspaceQuotaUpdate(resource=resource, quota=quota)
+            for resource, quota in wanted.items()
+            if resource not in current or current[resource].quota != quota
+        ]
+        if differ:
+            await quotas.update_quotas(remote_id, differ)
+            current = {q.resource: q for q in (await quotas.get_quotas(remote_id)).quotas}
+            updated.change("quotas")
+        updated.recorded["quotas"] = [
+            quota_status(current[resource]) for resource in wanted if resource in current
+        ]
 
     def observe(self, ctx: WorkspaceContext, remote: Any) -> Observation:
         obs = _observe(remote)

@@ -9,9 +9,15 @@ every CRD model: the API server has already pruned what the schema does not know
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 
 def camel(name: str) -> str:
@@ -35,6 +41,23 @@ class SdkModel(BaseModel):
     def to_wire(self) -> dict[str, Any]:
         """The body as the API takes it: its JSON names, unset fields left out."""
         return self.model_dump(mode="json", by_alias=False, exclude_none=True)
+
+
+class KeyedModel(SdkModel):
+    """A request model some of whose JSON names are no Python names (the pool and network
+    APIs' ``os.modelarts/name`` labels): the field takes the SDK's attribute name and
+    ``wire_names`` maps it back, so the wire dump (``by_alias=False``) carries the JSON name."""
+
+    wire_names: ClassVar[dict[str, str]] = {}
+
+    @model_serializer(mode="wrap")
+    def _wire_keys(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if info.by_alias:
+            return data
+        return {self.wire_names.get(key, key): value for key, value in data.items()}
 
 
 def spelled(*canonical: str) -> Callable[[str], str]:

@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 import yaml
 
-from modelarts_operator import reasons
+from modelarts_operator import reasons, resources
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = ROOT / "tests" / "fixtures" / "argocd"
 HEALTH_LUA = ROOT / "argocd" / "health.lua"
 CHART = ROOT / "helm" / "modelarts-operator"
 GROUP = "modelarts.huaweicloud.com"
-KINDS = ("Workspace", "TrainingJob", "Model", "Service", "Notebook")
+KINDS = tuple(declaration.crd.kind for declaration in resources.KINDS)
 
 
 @dataclass(frozen=True)

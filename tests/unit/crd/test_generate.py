@@ -93,12 +93,15 @@ def test_print_emits_every_kinds_crd(capsys: pytest.CaptureFixture[str]) -> None
     docs = [d for d in yaml.safe_load_all(capsys.readouterr().out) if d]
     assert [d["spec"]["names"]["kind"] for d in docs] == [
         "Workspace",
+        "Algorithm",
         "TrainingJob",
         "Model",
         "Service",
         "Notebook",
+        "Network",
+        "ResourcePool",
     ]
-    assert render_all().count("kind: CustomResourceDefinition") == 5
+    assert render_all().count("kind: CustomResourceDefinition") == len(KINDS)
 
 
 def test_names_short_names_category_and_status_subresource() -> None:
@@ -209,6 +212,7 @@ def test_free_form_only_where_intended(kind: str) -> None:
     )
     expected = {
         "Workspace": [],
+        "Algorithm": [],
         "TrainingJob": [],
         "Model": [".spec.apis[].inputParams", ".spec.apis[].outputParams"],
         "Service": [
@@ -217,6 +221,8 @@ def test_free_form_only_where_intended(kind: str) -> None:
             ".spec.config[].mappingRule",
         ],
         "Notebook": [],
+        "Network": [],
+        "ResourcePool": [],
     }
     assert free == expected[kind]
 
@@ -226,7 +232,8 @@ def test_common_fields_on_every_kind() -> None:
         spec = schema["properties"]["spec"]
         policy = spec["properties"]["deletionPolicy"]
         assert policy["enum"] == ["Delete", "Retain"]
-        assert policy["default"] == "Delete"
+        # A pool is billed while it exists: its object leaves it unless told (crd/resource_pool.py).
+        assert policy["default"] == ("Retain" if kind == "ResourcePool" else "Delete")
         assert schema["required"] == ["spec"]
         status = schema["properties"]["status"]["properties"]
         for field in ("observedGeneration", "phase", "conditions", "remoteStatus"):

@@ -68,10 +68,13 @@ def test_every_kind_is_known_with_its_remote_id_field() -> None:
     ids = {view.kind: view.remote_id for view in kinds()}
     assert ids == {
         "Workspace": "workspaceId",
+        "Algorithm": "algorithmId",
         "TrainingJob": "jobId",
         "Model": "modelId",
         "Service": "serviceId",
         "Notebook": "notebookId",
+        "Network": "networkId",
+        "ResourcePool": "poolId",
     }
 
 

@@ -21,15 +21,30 @@ import pytest
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from modelarts_operator.api.pools import NETWORK_ENVELOPE, POOL_ENVELOPE, Network, Pool
 from modelarts_operator.api.training_v2 import TrainingJobV2
+from modelarts_operator.api.workspaces import WorkspaceQuotaUpdate
+from modelarts_operator.crd.algorithm import AlgorithmSpec
+from modelarts_operator.crd.common import LocalObjectReference
 from modelarts_operator.crd.generate import find_root
 from modelarts_operator.crd.model import ModelSpec
+from modelarts_operator.crd.network import NetworkSpec
 from modelarts_operator.crd.notebook import NotebookSpec
+from modelarts_operator.crd.resource_pool import ResourcePoolSpec
 from modelarts_operator.crd.service import ServiceSpec
 from modelarts_operator.crd.training_job import TrainingJobSpec
 from modelarts_operator.crd.workspace import WorkspaceSpec
 from modelarts_operator.reconcile.naming import desired_tags, marked_description
-from modelarts_operator.resources import llm_model, notebook, service_v2, training_v2
+from modelarts_operator.reconcile.registry import Registry
+from modelarts_operator.resources import (
+    algorithm,
+    llm_model,
+    network,
+    notebook,
+    resource_pool,
+    service_v2,
+    training_v2,
+)
 from modelarts_operator.resources.workspace import WorkspaceAdapter
 
 from .judge import model_problems
@@ -43,7 +58,16 @@ from vocabulary import sdk as vocabulary  # noqa: E402
 
 # Fields the operator fills itself, or that point at other objects (a reference would make the
 # builder wait for it): left unset in the maximal spec.
-OPERATOR_FIELDS = {"workspace_ref", "model_ref", "training_job_ref", "config", "export_to"}
+OPERATOR_FIELDS = {
+    "workspace_ref",
+    "model_ref",
+    "training_job_ref",
+    "algorithm_ref",
+    "pool_ref",
+    "network_ref",
+    "config",
+    "export_to",
+}
 
 
 # Strings that satisfy the schema's patterns, tried in order (the first valid one is used).
@@ -213,6 +237,108 @@ def test_training_bodies_from_the_example() -> None:
     _training(TrainingJobSpec.model_validate(_example("02-trainingjob.yaml")))
 
 
+def test_a_job_from_an_algorithm_on_a_pool_sends_their_ids_not_the_references() -> None:
+    spec = TrainingJobSpec.model_validate(
+        {
+            "algorithm": {"algorithmRef": {"name": "recipe"}},
+            "resource": {"poolRef": {"name": "pool"}, "nodeCount": 1},
+        }
+    )
+    body = training_v2.create_request(spec, "a-name", "0", None, "algo-uuid", "pool-id")
+    fits(body, sdk.Job)
+    assert body.to_wire()["algorithm"] == {"id": "algo-uuid"}
+    assert body.to_wire()["spec"]["resource"] == {"pool_id": "pool-id", "node_count": 1}
+
+
+# ---------------------------------------------------------------- networks
+async def test_network_bodies_from_a_spec_with_every_field() -> None:
+    """The create body (with the envelope the client adds) and the patch of a network that
+    differs in everything, as the adapter sends them."""
+    spec = maximal(NetworkSpec)
+    sent: dict[str, Any] = {}
+
+    class Networks:
+        async def create(self, request: Any) -> Any:
+            sent["create"] = {**NETWORK_ENVELOPE, **request.to_wire()}
+            return Network(metadata={"name": "net-x"})
+
+        async def patch(self, network_id: str, request: Any) -> Any:
+            sent["patch"] = request.to_wire()
+            return Network()
+
+    ctx = Ctx(spec)
+    ctx.client = types.SimpleNamespace(networks=Networks())
+    adapter = network.NetworkAdapter()
+    await adapter.create(ctx)  # type: ignore[arg-type]
+    await adapter.update(ctx, "net-x", Network())  # type: ignore[arg-type]
+    fits(sent["create"], sdk.NetworkCreationRequest)
+    fits(sent["patch"], sdk.NetworkUpdateRequest)
+    labels = sent["create"]["metadata"]["labels"]
+    assert labels == {"os.modelarts/name": "a-name", "os.modelarts/workspace.id": "0"}
+    annotations = sent["patch"]["metadata"]["annotations"]
+    assert annotations["os.modelarts/description"].endswith("[k8s-owner:0123456789abcdef]")
+
+
+# ---------------------------------------------------------------- resource pools
+def test_pool_bodies_from_a_spec_with_every_field() -> None:
+    """The create body (with the envelope the client adds) and the patch of a pool that
+    differs in everything the update body can change."""
+    spec = maximal(ResourcePoolSpec)
+    ctx = Ctx(spec)
+    ctx.refs = resource_pool.PoolRefs("0", network_id="net-1")
+    body = {**POOL_ENVELOPE, **resource_pool.create_request(ctx).to_wire()}  # type: ignore[arg-type]
+    fits(body, sdk.CreatePoolRequestBody)
+    assert body["spec"]["network"] == {"name": "net-1"}
+    assert "azs" not in body["spec"]["resources"][0]  # the update body's, not the create's
+    patch, changed = resource_pool.update_request(ctx, Pool())  # type: ignore[arg-type]
+    assert patch is not None
+    fits(patch, sdk.PoolUpdateRequest)
+    assert changed == ["description", "scope", "resources", "jobFlavors", "driver"]
+    assert patch.to_wire()["spec"]["resources"][0]["azs"]
+
+
+def _ready_pool(registry: Registry, pool_id: str) -> None:
+    registry.update(
+        "resourcepools",
+        "ADDED",
+        {
+            "metadata": {"namespace": "team", "name": "pool"},
+            "status": {"poolId": pool_id, "conditions": [{"type": "Ready", "status": "True"}]},
+        },
+    )
+
+
+def test_service_and_notebook_on_a_pool_by_reference_send_its_id() -> None:
+    registry = Registry()
+    _ready_pool(registry, "pool-id")
+    service = maximal(ServiceSpec)
+    assert service.v2 is not None
+    service.v2.group_configs[0].pool_id = None
+    service.v2.group_configs[0].pool_ref = LocalObjectReference(name="pool")
+    ctx = Ctx(service)
+    ctx.namespace, ctx.registry = "team", registry
+    for group in ctx.spec.v2.group_configs:
+        for unit in group.unit_configs or []:
+            for mount in unit.models or []:
+                mount.model_ref = None
+    wire = service_v2.wire_config(ctx)  # type: ignore[arg-type]
+    assert wire["group_configs"][0]["pool_id"] == "pool-id"
+    assert "pool_ref" not in wire["group_configs"][0]
+    on_pool = maximal(NotebookSpec)
+    on_pool.pool_id, on_pool.pool_ref = None, LocalObjectReference(name="pool")
+    body = notebook.create_request(on_pool, "a-name", "image-id", "0", "", "pool-id")
+    assert body.to_wire()["pool_id"] == "pool-id"
+
+
+# ---------------------------------------------------------------- algorithms
+def test_algorithm_body_from_a_spec_with_every_field() -> None:
+    ctx = Ctx(maximal(AlgorithmSpec))
+    body = algorithm.request_of(ctx)  # type: ignore[arg-type]
+    fits(body, sdk.Algorithm)
+    assert body.to_wire()["metadata"]["name"] == "a-name"
+    assert body.to_wire()["metadata"]["description"].endswith("[k8s-owner:0123456789abcdef]")
+
+
 # ---------------------------------------------------------------- services v2
 def _service(spec: ServiceSpec) -> None:
     ctx = Ctx(spec)
@@ -290,6 +416,9 @@ def test_workspace_bodies(source: str) -> None:
     fits(desired, sdk.CreateWorkspaceReq)
     desired.pop("enterprise_project_id", None)
     fits(desired, sdk.UpdateWorkspaceReq)
+    if spec.quotas:  # the quota PUT's body, as the client sends it
+        updates = [WorkspaceQuotaUpdate(resource=q.resource, quota=q.quota) for q in spec.quotas]
+        fits({"quotas": [q.to_wire() for q in updates]}, sdk.UpdateWorkspaceQuotasReq)
 
 
 # ---------------------------------------------------------------- DataArts Fabric models
