@@ -2,16 +2,21 @@
 (``/v1/{project_id}/networks``).
 
 The create body has no description (NetworkMetadataCreation carries the labels only), so the
-description, where the operator's ownership marker is, is set by the patch that follows: the
-create asks for a reconcile soon, and every reconcile patches what differs (the description,
-the peering connections). Creating -> Active is Ready; Abnormal is Failed.
+description, where the operator's ownership marker is, is patched in by the create itself,
+right after the POST: a network is this object's only once it carries the marker (a later
+reconcile refuses an unmarked one recorded in status as NotOwned, the forged-ID rule of
+issue 24), and one that cannot be marked is deleted again, so nothing unmarked is left under
+the operator's name. Every reconcile patches what differs (the description, the peering
+connections). Creating -> Active is Ready; Abnormal is Failed.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+from ..api import errors
 from ..api.client import ModelArtsClient
 from ..api.pools import Network, NetworkCreateRequest, NetworkUpdateRequest
 from ..crd import network as crd
@@ -97,13 +102,23 @@ class NetworkAdapter(RemoteAdapter[NetworkSpec, Refs]):
             spec=vocab.NetworkSpec(cidr=spec.cidr, connection=spec.connection),
         )
         created = await ctx.client.networks.create(request)
-        # The description (and the ownership marker) comes with the patch that follows.
-        return Created(
-            str(created.id), _observe(created), requeue=Requeue(BUSY, "network description")
-        )
+        network_id = str(created.id)
+        try:
+            marked = await ctx.client.networks.patch(
+                network_id,
+                NetworkUpdateRequest.model_validate(
+                    {"metadata": {"annotations": {"os_modelarts_description": _description(ctx)}}}
+                ),
+            )
+        except BaseException:
+            # Unmarked, it would be no one's: undone, so the next reconcile creates afresh.
+            with contextlib.suppress(errors.ModelArtsError):
+                await ctx.client.networks.delete(network_id)
+            raise
+        return Created(network_id, _observe(marked), requeue=Requeue(BUSY, "network creating"))
 
     async def update(self, ctx: NetworkContext, remote_id: str, remote: Network) -> Updated:
-        description = marked_description(ctx.spec.description, ctx.marker, crd.DESCRIPTION_LIMIT)
+        description = _description(ctx)
         body: dict[str, Any] = {}
         changed = []
         if (remote.description or "") != description:
@@ -141,3 +156,8 @@ DECLARATION = KindDeclaration(
     forms=(Form("network", NetworkAdapter()),),
     references=(Reference("workspaceRef", "workspaces", ("workspaceId",)),),
 )
+
+
+def _description(ctx: NetworkContext) -> str:
+    """The remote description: the spec's and the ownership marker."""
+    return marked_description(ctx.spec.description, ctx.marker, crd.DESCRIPTION_LIMIT)
