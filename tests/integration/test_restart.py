@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from modelarts_operator.emulator import models as emulated_models
-from modelarts_operator.emulator import training as emulated_training
+from modelarts_testbed.emulator import models as emulated_models
+from modelarts_testbed.emulator import training as emulated_training
 
 from .conftest import (
     OperatorProcess,
