@@ -74,6 +74,9 @@ ENV PATH=/opt/build-tools/bin:$PATH \
     PYTHONPATH=/opt/build-tools
 WORKDIR /src
 COPY pyproject.toml uv.lock README.md LICENSE ./
+# The workspace's other member, the test bed: its manifest only (uv reads the workspace whole);
+# nothing of it is installed.
+COPY testbed/pyproject.toml testbed/
 # Runtime dependencies exactly as locked (hashes included), without the project itself; a
 # layer of their own, so a change to the sources alone does not download them again.
 # The kubernetes library is 128 MB with bytecode, of which the operator runs its kubeconfig
@@ -84,7 +87,7 @@ COPY pyproject.toml uv.lock README.md LICENSE ./
 RUN --mount=type=secret,id=build-ca \
     if [ -f /run/secrets/build-ca ]; then \
         export SSL_CERT_FILE=/run/secrets/build-ca UV_SYSTEM_CERTS=1; fi \
-    && uv export --frozen --no-dev --no-emit-project --format requirements-txt \
+    && uv export --frozen --no-dev --no-emit-project --no-emit-workspace --format requirements-txt \
         --output-file /tmp/requirements.txt >/dev/null \
     && uv venv --quiet --python /usr/bin/python3.11 /opt/modelarts-operator \
     && uv pip install --quiet --python /opt/modelarts-operator/bin/python --require-hashes \

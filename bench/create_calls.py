@@ -22,13 +22,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import yaml
 
 from modelarts_operator.api import AkSkCredentials, ClientConfig, ModelArtsClient
-from modelarts_operator.emulator import DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_SK, EmulatorConfig
-from modelarts_operator.emulator.server import Emulator
 from modelarts_operator.reconcile.controller import Reconciler
 from modelarts_operator.reconcile.policies import Allowance
 from modelarts_operator.reconcile.registry import Registry
 from modelarts_operator.resources import KINDS
 from modelarts_operator.settings import OperatorSettings
+from modelarts_testbed.emulator import DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_SK, EmulatorConfig
+from modelarts_testbed.emulator.server import Emulator
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = [

@@ -45,10 +45,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.progress import Progress
 from modelarts_operator import GROUP, VERSION
-from modelarts_operator.controlplane import ControlPlane, free_port, running
-from modelarts_operator.emulator import EmulatorConfig
-from modelarts_operator.emulator.server import AdminClient
 from modelarts_operator.reconcile.policies import CREATE_PENDING, intent_fulfilled
+from modelarts_testbed.controlplane import ControlPlane, free_port, running
+from modelarts_testbed.emulator import EmulatorConfig
+from modelarts_testbed.emulator.server import AdminClient
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -506,7 +506,7 @@ def _start_operator(
 
 EMULATOR_SCRIPT = """
 import asyncio, sys
-from modelarts_operator.emulator import Emulator, EmulatorConfig, Timings
+from modelarts_testbed.emulator import Emulator, EmulatorConfig, Timings
 async def main():
     timings = Timings(job_init=2, job_waiting=3, job_running=float(sys.argv[2]), jitter=0.2)
     # The account's workspace quota raised (ModelArts.0113 refuses past 1,000, the default):

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from tests.conftest import CLUSTER_IDENTITIES  # noqa: E402
 from tests.integration import test_reliability as scenarios  # noqa: E402
 
-from modelarts_operator.controlplane import ControlPlane, running  # noqa: E402
+from modelarts_testbed.controlplane import ControlPlane, running  # noqa: E402
 
 
 @dataclass

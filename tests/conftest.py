@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from modelarts_operator.controlplane import ControlPlane, Identity, running
+from modelarts_testbed.controlplane import ControlPlane, Identity, running
 
 # Identities the API server knows from its token file. RBAC, not this list, decides what each
 # may do: tests bind roles to them as they need.

@@ -1,7 +1,9 @@
 """The `modelarts-operator` console script: one entry point, one subcommand per job.
 
 Each subsystem registers its own subcommand through an ``add_parser(subparsers)`` function in
-a light module, and imports its heavy dependencies only inside the command it runs.
+a light module, and imports its heavy dependencies only inside the command it runs. The test
+bed's commands (emulator, cluster, node, demo) come from the ``modelarts-testbed`` distribution
+when it is installed; without it (the operator's image) they answer with what to install.
 """
 
 from __future__ import annotations
@@ -17,19 +19,47 @@ Registrar = Callable[[Any], None]
 
 
 def _registrars() -> list[Registrar]:
-    from . import controlplane_cli, demo, logs_cli, runner, status_cli
+    from . import logs_cli, runner, status_cli
     from .crd import cli as crd_cli
-    from .emulator import cli as emulator_cli
 
     return [
         runner.add_parser,
-        emulator_cli.add_parser,
         crd_cli.add_parser,
-        controlplane_cli.add_parser,
-        demo.add_parser,
         logs_cli.add_parser,
         status_cli.add_parser,
+        *_testbed_registrars(),
     ]
+
+
+def _testbed_registrars() -> list[Registrar]:
+    try:
+        from modelarts_testbed.cli import registrars
+    except ImportError:
+        return [_absent(name) for name in ("emulator", "cluster", "node", "demo")]
+    return registrars()
+
+
+def _absent(name: str) -> Registrar:
+    """A subcommand of the test bed, which this installation does not have."""
+
+    def run(args: argparse.Namespace) -> int:
+        print(
+            f"modelarts-operator {name}: part of the test bed (the modelarts-testbed "
+            "distribution: `make venv` in a checkout installs it); this installation has the "
+            "operator alone",
+            file=sys.stderr,
+        )
+        return 2
+
+    def register(sub: Any) -> None:
+        # No prefix characters: every argument, options included, is taken as it comes.
+        parser = sub.add_parser(
+            name, help="(test bed, not installed)", add_help=False, prefix_chars="\0"
+        )
+        parser.add_argument("rest", nargs="*")
+        parser.set_defaults(func=run)
+
+    return register
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,7 +9,7 @@ chart then runs it (``pullPolicy: Never``) and the chart test waits for the roll
 (the local control plane has no kubelet) the chart's Deployment is only created, and the
 operator under test runs on this machine with the ServiceAccount's identity.
 
-``node`` is the single-node cluster (kubelet + containerd, :mod:`modelarts_operator.node`)
+``node`` is the single-node cluster (kubelet + containerd, :mod:`modelarts_testbed.node`)
 with the images ``make image`` built: the tests marked ``node`` run the chart's pod on it,
 keyless (``keyless_release``: OIDC federation with the pod's projected token, against
 ``keyless_emulator``, whose IAM trusts the node's issuer).
@@ -38,22 +38,22 @@ import httpx
 import pytest
 import yaml
 
-from modelarts_operator.controlplane import (
+from modelarts_testbed.controlplane import (
     REPO_ROOT,
     ControlPlane,
     Identity,
     free_port,
     tool_path,
 )
-from modelarts_operator.emulator import (
+from modelarts_testbed.emulator import (
     DEFAULT_AK,
     DEFAULT_PROJECT_ID,
     DEFAULT_SK,
     EmulatorConfig,
     Timings,
 )
-from modelarts_operator.emulator.server import EmulatorHandle, run_emulator_in_thread
-from modelarts_operator.node import Node
+from modelarts_testbed.emulator.server import EmulatorHandle, run_emulator_in_thread
+from modelarts_testbed.node import Node
 
 CHART = REPO_ROOT / "helm" / "modelarts-operator"
 EXAMPLES = REPO_ROOT / "examples"

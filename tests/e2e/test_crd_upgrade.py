@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from modelarts_operator.controlplane import REPO_ROOT, ControlPlane
+from modelarts_testbed.controlplane import REPO_ROOT, ControlPlane
 
 from .conftest import CHART, EXAMPLES
 

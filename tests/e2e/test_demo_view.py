@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from modelarts_operator.demo import LiveView, judge, rows_from
+from modelarts_testbed.demo import LiveView, judge, rows_from
 
 
 def _obj(name: str, phase: str, ready: str, reason: str, message: str = "", url: str = "") -> Any:

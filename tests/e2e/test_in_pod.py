@@ -25,8 +25,8 @@ import httpx
 import pytest
 import yaml
 
-from modelarts_operator.emulator import DEFAULT_SK
-from modelarts_operator.emulator.server import EmulatorHandle
+from modelarts_testbed.emulator import DEFAULT_SK
+from modelarts_testbed.emulator.server import EmulatorHandle
 
 from .conftest import (
     AUDIENCE,

@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 
-from modelarts_operator.controlplane import tool_path
-from modelarts_operator.node import BRIDGE, Node
+from modelarts_testbed.controlplane import tool_path
+from modelarts_testbed.node import BRIDGE, Node
 
 pytestmark = [pytest.mark.node, pytest.mark.slow]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from modelarts_operator.emulator import DEFAULT_AK, DEFAULT_SK, EmulatorConfig, Timings
+from modelarts_testbed.emulator import DEFAULT_AK, DEFAULT_SK, EmulatorConfig, Timings
 
 from .conftest import (
     EXAMPLES,
@@ -42,7 +42,7 @@ PIPELINE = [
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Any]:
-    from modelarts_operator.emulator import run_emulator_in_thread
+    from modelarts_testbed.emulator import run_emulator_in_thread
 
     timings = Timings(job_running=8.0, model_publishing=2.0, service_deploying=3.0, jitter=0.0)
     # The release's Secret holds the default emulator keys.

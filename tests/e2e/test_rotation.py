@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from modelarts_operator.emulator.server import EmulatorHandle
+from modelarts_testbed.emulator.server import EmulatorHandle
 
 from .conftest import (
     GROUP,

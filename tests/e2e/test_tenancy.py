@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from modelarts_operator.api.notebooks import NotebookCreateRequest, VolumeMount
-from modelarts_operator.emulator import EmulatorConfig, Timings
+from modelarts_testbed.emulator import EmulatorConfig, Timings
 from tests.integration.conftest import modelarts
 
 from .conftest import (
@@ -44,7 +44,7 @@ WRITES = ("POST ", "PUT ", "DELETE ", "PATCH ")
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Any]:
-    from modelarts_operator.emulator import run_emulator_in_thread
+    from modelarts_testbed.emulator import run_emulator_in_thread
 
     config = EmulatorConfig(seed=24, speed=4.0, timings=Timings(jitter=0.0))
     with run_emulator_in_thread(config) as handle:

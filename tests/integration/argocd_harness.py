@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from modelarts_operator.controlplane import (
+from modelarts_testbed.controlplane import (
     REPO_ROOT,
     ControlPlane,
     _die_with_parent,

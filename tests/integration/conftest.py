@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 import yaml
 
-from modelarts_operator.controlplane import ControlPlane, free_port
-from modelarts_operator.emulator import EmulatorConfig, Timings
+from modelarts_testbed.controlplane import ControlPlane, free_port
+from modelarts_testbed.emulator import EmulatorConfig, Timings
 
 ROOT = Path(__file__).resolve().parents[2]
 OPERATOR_NS = "modelarts-system"
@@ -41,7 +41,7 @@ def crds(control_plane: ControlPlane) -> ControlPlane:
 
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[Any]:
-    from modelarts_operator.emulator import run_emulator_in_thread
+    from modelarts_testbed.emulator import run_emulator_in_thread
 
     timings = Timings(job_running=8.0, model_publishing=2.0, service_deploying=3.0, jitter=0.0)
     # A second project of the same account, for a namespace moved to another project.
@@ -312,7 +312,7 @@ def kube_http(cp: ControlPlane) -> Any:
     """A synchronous admin client for the API server (bulk reads and patches in tests)."""
     import httpx
 
-    from modelarts_operator.controlplane import ADMIN
+    from modelarts_testbed.controlplane import ADMIN
 
     return httpx.Client(
         base_url=cp.server,
@@ -366,7 +366,7 @@ class Stack:
         return self.handle.admin
 
     def start_emulator(self) -> None:
-        from modelarts_operator.emulator import run_emulator_in_thread
+        from modelarts_testbed.emulator import run_emulator_in_thread
 
         self._emulator_cm = run_emulator_in_thread(self.emulator_config, port=self.port)
         self.handle = self._emulator_cm.__enter__()

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from modelarts_operator.controlplane import ControlPlane
 from modelarts_operator.crd.generate import find_root, write_crds
+from modelarts_testbed.controlplane import ControlPlane
 
 pytestmark = pytest.mark.cluster
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from modelarts_operator.controlplane import ControlPlane
+from modelarts_testbed.controlplane import ControlPlane
 
 from .test_admission import NAMESPACE, ROOT, _contains, cluster  # noqa: F401
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from modelarts_operator.controlplane import ControlPlane
+from modelarts_testbed.controlplane import ControlPlane
 
 from .test_admission import DROP, NAMESPACE, _apply, _contains, _patched, cluster  # noqa: F401
 

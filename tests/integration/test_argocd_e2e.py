@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from modelarts_operator.controlplane import ControlPlaneError, tool_path
-from modelarts_operator.emulator import EmulatorConfig, Timings
+from modelarts_testbed.controlplane import ControlPlaneError, tool_path
+from modelarts_testbed.emulator import EmulatorConfig, Timings
 
 from .argocd_harness import NAMESPACE, ArgoCD, load_yaml, resource_health
 from .conftest import ROOT, OperatorProcess, Stack, condition, get_obj, isolated_stack

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from modelarts_operator.controlplane import ControlPlane, pinned_versions
+from modelarts_testbed.controlplane import ControlPlane, pinned_versions
 
 pytestmark = pytest.mark.cluster
 
@@ -330,7 +330,7 @@ def test_killed_owner_leaves_no_processes_behind(tmp_path: Path) -> None:
     script = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from modelarts_operator.controlplane import ControlPlane\n"
+        "from modelarts_testbed.controlplane import ControlPlane\n"
         "cp = ControlPlane.start(Path(sys.argv[1]))\n"
         "print(' '.join(map(str, cp.pids)), flush=True)\n"
         "time.sleep(600)\n"
@@ -364,7 +364,7 @@ def test_cluster_cli_up_and_down(tmp_path: Path) -> None:
     try:
         kubeconfig = state / "kubeconfig"
         assert kubeconfig.exists()
-        from modelarts_operator.controlplane import tool_path
+        from modelarts_testbed.controlplane import tool_path
 
         ns = subprocess.run(
             [

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from modelarts_operator.controlplane import ControlPlane, Identity, free_port, running
-from modelarts_operator.emulator import EmulatorConfig, run_emulator_in_thread
 from modelarts_operator.leader import LeaderElector, LeaseConfig
 from modelarts_operator.reconcile.kube import KubeClient
+from modelarts_testbed.controlplane import ControlPlane, Identity, free_port, running
+from modelarts_testbed.emulator import EmulatorConfig, run_emulator_in_thread
 
 from .conftest import (
     ROOT,

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from modelarts_operator.controlplane import ControlPlane
 from modelarts_operator.crd.generate import find_root, write_crds
+from modelarts_testbed.controlplane import ControlPlane
 
 from .test_admission import DROP, _contains, _patched
 

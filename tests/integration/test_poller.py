@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from modelarts_operator.controlplane import ControlPlane
 from modelarts_operator.reconcile import conditions as cond
 from modelarts_operator.reconcile.kube import KubeClient
 from modelarts_operator.reconcile.poller import Poller
@@ -20,6 +19,7 @@ from modelarts_operator.reconcile.registry import Entry
 from modelarts_operator.reconcile.runtime import Runtime
 from modelarts_operator.resources.training_job import DECLARATION
 from modelarts_operator.settings import OperatorSettings
+from modelarts_testbed.controlplane import ControlPlane
 
 from .conftest import PLURAL_PATH, condition, kube_http, namespace
 from .test_lifecycle import training_job

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from modelarts_operator.emulator import EmulatorConfig, Timings
+from modelarts_testbed.emulator import EmulatorConfig, Timings
 
 from .conftest import (
     OperatorProcess,

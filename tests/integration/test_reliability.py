@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 import yaml
 
-from modelarts_operator.controlplane import ControlPlane
-from modelarts_operator.emulator import EmulatorConfig, Timings
+from modelarts_testbed.controlplane import ControlPlane
+from modelarts_testbed.emulator import EmulatorConfig, Timings
 
 from .conftest import (
     STACK_LOGS,

@@ -15,9 +15,9 @@ from typing import Any
 import kopf
 import pytest
 
-from modelarts_operator.emulator import models as emulated_models
-from modelarts_operator.emulator import training as emulated_training
 from modelarts_operator.reconcile.handlers import KOPF_PREFIX
+from modelarts_testbed.emulator import models as emulated_models
+from modelarts_testbed.emulator import training as emulated_training
 
 from .conftest import (
     OperatorProcess,

@@ -387,7 +387,7 @@ def test_namespaced_operator_watches_only_the_named_secret(
 ) -> None:
     """An operator serving one namespace watches its credentials Secret by name in that
     namespace: another Secret there changes nothing, the named one takes effect at once."""
-    from modelarts_operator.emulator import EmulatorConfig
+    from modelarts_testbed.emulator import EmulatorConfig
 
     ns = "it-ten-scoped"
     with isolated_stack(operator, ns, tmp_path, EmulatorConfig(seed=21)) as stack:

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from modelarts_operator.api import ModelArtsClient
-from modelarts_operator.emulator import EmulatorConfig
-from modelarts_operator.emulator.server import Emulator
+from modelarts_testbed.emulator import EmulatorConfig
+from modelarts_testbed.emulator.server import Emulator
 
 from .api.svc2_emulator import client_for
 

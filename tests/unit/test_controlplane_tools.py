@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from modelarts_operator.controlplane import ControlPlane, ControlPlaneError, tool_path
+from modelarts_testbed.controlplane import ControlPlane, ControlPlaneError, tool_path
 
 
 def test_missing_binary_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -27,6 +27,6 @@ def test_tools_are_keyed_by_pinned_version(monkeypatch: pytest.MonkeyPatch, tmp_
     binary.parent.mkdir()
     binary.write_text("")
     monkeypatch.setattr(
-        "modelarts_operator.controlplane.pinned_versions", lambda: {"HELM_VERSION": "v9.9.9"}
+        "modelarts_testbed.controlplane.pinned_versions", lambda: {"HELM_VERSION": "v9.9.9"}
     )
     assert tool_path("helm") == binary

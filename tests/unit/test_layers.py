@@ -12,13 +12,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[2] / "operator" / "modelarts_operator"
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "operator" / "modelarts_operator"
+TESTBED = ROOT / "testbed" / "modelarts_testbed"
 
 
-def _modules() -> dict[str, Path]:
+def _modules(package: Path = PACKAGE) -> dict[str, Path]:
     found = {}
-    for path in PACKAGE.rglob("*.py"):
-        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    for path in package.rglob("*.py"):
+        parts = list(path.relative_to(package.parent).with_suffix("").parts)
         if parts[-1] == "__init__":
             parts = parts[:-1]
         found[".".join(parts)] = path
@@ -76,10 +78,25 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_no_import_cycles() -> None:
-    modules = _modules()
+    modules = _modules() | _modules(TESTBED)
     graph = {name: _imports(name, path, modules) for name, path in modules.items()}
     assert graph["modelarts_operator.reconcile.runtime"]  # the graph is really built
+    assert graph["modelarts_testbed.node"]
     assert _cycles(graph) == []
+
+
+def test_the_operator_imports_nothing_of_the_test_bed() -> None:
+    """The image installs the operator alone: one import of the test bed from the operator
+    package would fail there at run time. The console script's optional registration (an
+    ImportError is its answer) is the one exception."""
+    modules = _modules() | _modules(TESTBED)
+    reached = {
+        (name, target)
+        for name, path in _modules().items()
+        for target in _imports(name, path, modules)
+        if target.startswith("modelarts_testbed")
+    }
+    assert reached == {("modelarts_operator.cli", "modelarts_testbed.cli")}
 
 
 def test_generating_the_crds_registers_no_kopf_handler() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from modelarts_operator.node import NodeError, claim_host
+from modelarts_testbed.node import NodeError, claim_host
 
 
 def test_a_second_claim_names_the_lock_and_closing_the_first_frees_the_host(

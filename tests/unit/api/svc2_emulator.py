@@ -4,8 +4,8 @@ notebook client tests."""
 from __future__ import annotations
 
 from modelarts_operator.api import AkSkCredentials, ClientConfig, ModelArtsClient
-from modelarts_operator.emulator import DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_SK
-from modelarts_operator.emulator.server import Emulator
+from modelarts_testbed.emulator import DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_SK
+from modelarts_testbed.emulator.server import Emulator
 
 from .helpers import FakeTime
 

@@ -28,7 +28,7 @@ from modelarts_operator.api import (
     WorkspaceUpdateRequest,
     errors,
 )
-from modelarts_operator.emulator import (
+from modelarts_testbed.emulator import (
     DEFAULT_AK,
     DEFAULT_IAM_DOMAIN,
     DEFAULT_IAM_PASSWORD,
@@ -37,7 +37,7 @@ from modelarts_operator.emulator import (
     DEFAULT_SK,
     EmulatorConfig,
 )
-from modelarts_operator.emulator.server import Emulator
+from modelarts_testbed.emulator.server import Emulator
 
 from .helpers import FakeTime
 

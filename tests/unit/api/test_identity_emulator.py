@@ -33,7 +33,7 @@ from modelarts_operator.api.identity import (
     MetadataSource,
     PodIdentitySource,
 )
-from modelarts_operator.emulator import (
+from modelarts_testbed.emulator import (
     DEFAULT_AK,
     DEFAULT_IAM_DOMAIN,
     DEFAULT_PROJECT_ID,

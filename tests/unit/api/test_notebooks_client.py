@@ -14,7 +14,7 @@ from modelarts_operator.api.notebooks import (
     NotebookUpdateRequest,
     VolumeMount,
 )
-from modelarts_operator.emulator.server import Emulator
+from modelarts_testbed.emulator.server import Emulator
 
 MARK = {"modelarts.huaweicloud.com/owner": "ns.nb-uid-1"}
 LIST = "GET /v1/{project_id}/notebooks"

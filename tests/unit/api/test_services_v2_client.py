@@ -20,7 +20,7 @@ from modelarts_operator.api.services_v2 import (
     Tag,
     UnitConfig,
 )
-from modelarts_operator.emulator.server import Emulator
+from modelarts_testbed.emulator.server import Emulator
 
 CREATE = "POST /v2/{project_id}/services"
 LIST = "GET /v2/{project_id}/services"

@@ -29,7 +29,7 @@ from modelarts_operator.api.training_v2 import (
     SpecResourceV2,
     TrainingJobV2CreateRequest,
 )
-from modelarts_operator.emulator.server import Emulator
+from modelarts_testbed.emulator.server import Emulator
 
 SEARCH = "POST /v2/{project_id}/training-job-searches"
 CREATE = "POST /v2/{project_id}/training-jobs"

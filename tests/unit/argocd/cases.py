@@ -164,7 +164,7 @@ def argocd_versions() -> dict[str, str]:
 def argocd_tool(name: str) -> Path:
     """A binary hack/build-argocd.sh built (argocd, argocd-health, kustomize); skips the test
     when it is not built (``make tools`` builds it, so ``make test`` never skips)."""
-    from modelarts_operator.controlplane import tools_dir
+    from modelarts_testbed.controlplane import tools_dir
 
     path = tools_dir() / f"argocd-{argocd_versions()['ARGOCD_VERSION']}" / name
     if not path.is_file():

@@ -36,7 +36,7 @@ FORMS = ("chart", "readme-per-kind", "readme-grouped")
 
 @pytest.fixture(scope="module")
 def helm() -> Path:
-    from modelarts_operator.controlplane import ControlPlaneError, tool_path
+    from modelarts_testbed.controlplane import ControlPlaneError, tool_path
 
     try:
         return tool_path("helm")

@@ -17,7 +17,7 @@ WAVES = {"Workspace": "0", "TrainingJob": "1", "Model": "2", "Service": "3"}
 
 @pytest.fixture(scope="module")
 def kubectl() -> Path:
-    from modelarts_operator.controlplane import ControlPlaneError, tool_path
+    from modelarts_testbed.controlplane import ControlPlaneError, tool_path
 
     try:
         return tool_path("kubectl")
@@ -68,7 +68,7 @@ def test_applications_point_at_existing_paths(name: str) -> None:
 
 def test_operator_application_values_render_with_the_chart(tmp_path: Path) -> None:
     """The example's Helm values pass the chart's schema and checks (helm template)."""
-    from modelarts_operator.controlplane import ControlPlaneError, tool_path
+    from modelarts_testbed.controlplane import ControlPlaneError, tool_path
 
     try:
         helm = tool_path("helm")

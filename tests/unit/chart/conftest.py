@@ -16,7 +16,7 @@ Render = Callable[..., list[dict[str, Any]]]
 
 def built_tool(name: str) -> Path:
     """A pinned tool binary (``make tools`` builds them); the test is skipped without it."""
-    from modelarts_operator.controlplane import ControlPlaneError, tool_path
+    from modelarts_testbed.controlplane import ControlPlaneError, tool_path
 
     try:
         return tool_path(name)

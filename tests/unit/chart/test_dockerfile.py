@@ -183,7 +183,8 @@ def test_dockerignore_keeps_the_context_to_the_sources() -> None:
     assert lines[0] == "*"
     included = {line[1:] for line in lines if line.startswith("!")}
     assert included == {
-        "pyproject.toml", "uv.lock", "README.md", "LICENSE", "operator/", "tools/image/"
+        "pyproject.toml", "uv.lock", "README.md", "LICENSE", "operator/", "tools/image/",
+        "testbed/pyproject.toml",  # the workspace's manifest; the test bed's code stays out
     }  # fmt: skip
     copied = " ".join(
         rest for keyword, rest in instructions() if keyword == "COPY" and "--from" not in rest

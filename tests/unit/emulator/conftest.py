@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from modelarts_operator.emulator import (
+from modelarts_testbed.emulator import (
     DEFAULT_IAM_DOMAIN,
     DEFAULT_IAM_PASSWORD,
     DEFAULT_IAM_USER,

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from modelarts_operator.cli import build_parser
-from modelarts_operator.emulator import (
+from modelarts_testbed.emulator import (
     DEFAULT_PROJECT_ID,
     Emulator,
     EmulatorConfig,

@@ -14,9 +14,9 @@ from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.sdk_request import SdkRequest
 from huaweicloudsdkcore.signer.signer import Signer
 
-from modelarts_operator.emulator import DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_SK
-from modelarts_operator.emulator.auth import verify_signature
-from modelarts_operator.emulator.errors import ApiError
+from modelarts_testbed.emulator import DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_SK
+from modelarts_testbed.emulator.auth import verify_signature
+from modelarts_testbed.emulator.errors import ApiError
 
 from .conftest import Env, P, job_body, token_body
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from modelarts_operator.emulator import DEFAULT_PROJECT_ID
+from modelarts_testbed.emulator import DEFAULT_PROJECT_ID
 
 from .conftest import job_body, token_body
 

@@ -18,11 +18,11 @@ import yaml
 
 from modelarts_operator.api import AkSkCredentials, ClientConfig, ModelArtsClient
 from modelarts_operator.crd.generate import find_root
-from modelarts_operator.emulator import DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_SK, EmulatorConfig
-from modelarts_operator.emulator.server import Emulator
 from modelarts_operator.reconcile.adapter import Context, RemoteAdapter
 from modelarts_operator.reconcile.policies import Policies
 from modelarts_operator.resources import KINDS
+from modelarts_testbed.emulator import DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_SK, EmulatorConfig
+from modelarts_testbed.emulator.server import Emulator
 
 ROOT = find_root(Path(__file__).parent)
 CORPUS = sorted((ROOT / "tests" / "corpus").glob("*.yaml"))

@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from modelarts_operator.cli import build_parser
-from modelarts_operator.emulator import DEFAULT_IAM_DOMAIN, DEFAULT_PROJECT_ID, EmulatorConfig
-from modelarts_operator.emulator.cli import config_from_args
-from modelarts_operator.emulator.oidc import IdentityProvider
-from modelarts_operator.emulator.server import Emulator
+from modelarts_testbed.emulator import DEFAULT_IAM_DOMAIN, DEFAULT_PROJECT_ID, EmulatorConfig
+from modelarts_testbed.emulator.cli import config_from_args
+from modelarts_testbed.emulator.oidc import IdentityProvider
+from modelarts_testbed.emulator.server import Emulator
 from tests.oidc_issuer import AUDIENCE, ISSUER, Issuer
 
 from .conftest import token_body

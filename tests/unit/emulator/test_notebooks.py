@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from modelarts_operator.emulator import DEFAULT_PROJECT_ID, EmulatorConfig
-from modelarts_operator.emulator.notebooks import IMAGES
+from modelarts_testbed.emulator import DEFAULT_PROJECT_ID, EmulatorConfig
+from modelarts_testbed.emulator.notebooks import IMAGES
 
 from .conftest import Env, open_env
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from modelarts_operator.emulator import DEFAULT_PROJECT_ID, Emulator, EmulatorConfig
+from modelarts_testbed.emulator import DEFAULT_PROJECT_ID, Emulator, EmulatorConfig
 
 from .conftest import job_body, token_body
 from .test_auth import sdk_sign

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from modelarts_operator.emulator import EmulatorConfig
+from modelarts_testbed.emulator import EmulatorConfig
 
 from .conftest import Env, P, model_body, open_env, published_model, realtime_body
 

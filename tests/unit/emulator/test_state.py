@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from modelarts_operator.emulator.state import (
+from modelarts_testbed.emulator.state import (
     Collection,
     cut_timeline,
     entered_at,

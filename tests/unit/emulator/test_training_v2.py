@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from modelarts_operator.emulator import DEFAULT_PROJECT_ID, Emulator, EmulatorConfig
+from modelarts_testbed.emulator import DEFAULT_PROJECT_ID, Emulator, EmulatorConfig
 
 from .conftest import Env, P, open_env
 

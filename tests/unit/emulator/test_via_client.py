@@ -29,7 +29,7 @@ from modelarts_operator.api.training_jobs import (
     TrainingVersionCreateRequest,
 )
 from modelarts_operator.api.workspaces import WorkspaceCreateRequest
-from modelarts_operator.emulator import (
+from modelarts_testbed.emulator import (
     DEFAULT_AK,
     DEFAULT_IAM_DOMAIN,
     DEFAULT_IAM_PASSWORD,

@@ -11,10 +11,10 @@ from modelarts_operator.api import (
     ModelArtsClient,
 )
 from modelarts_operator.crd.model import ModelSpec
-from modelarts_operator.emulator.server import Emulator
 from modelarts_operator.reconcile.registry import Entry
 from modelarts_operator.resources.llm_model import LlmModelAdapter
 from modelarts_operator.resources.model import DECLARATION
+from modelarts_testbed.emulator.server import Emulator
 
 from .pollfakes import listed
 

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from modelarts_operator.api import ModelArtsClient
-from modelarts_operator.emulator import DEFAULT_PROJECT_ID
-from modelarts_operator.emulator.server import Emulator
 from modelarts_operator.logs_cli import LogsError, add_arguments, run_logs
 from modelarts_operator.reconcile.kube import KubeError
+from modelarts_testbed.emulator import DEFAULT_PROJECT_ID
+from modelarts_testbed.emulator.server import Emulator
 
 V2_JOBS = f"/v2/{DEFAULT_PROJECT_ID}/training-jobs"
 

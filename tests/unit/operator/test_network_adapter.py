@@ -8,12 +8,12 @@ import pytest
 
 from modelarts_operator.api import ModelArtsClient, errors
 from modelarts_operator.crd.network import NetworkSpec
-from modelarts_operator.emulator.core import FaultRule
-from modelarts_operator.emulator.server import Emulator
 from modelarts_operator.reconcile.adapter import Context, Refs
 from modelarts_operator.reconcile.naming import owner_marker
 from modelarts_operator.reconcile.policies import Policies
 from modelarts_operator.resources.network import NetworkAdapter
+from modelarts_testbed.emulator.core import FaultRule
+from modelarts_testbed.emulator.server import Emulator
 
 NETWORKS = NetworkAdapter()
 MARKER = owner_marker("", "Network", "ns", "net")

@@ -16,13 +16,13 @@ from modelarts_operator.api.notebooks import NotebookCreateRequest, VolumeMount
 from modelarts_operator.api.services_v2 import ServiceV2CreateRequest
 from modelarts_operator.crd.notebook import NotebookSpec
 from modelarts_operator.crd.service import ServiceSpec
-from modelarts_operator.emulator.server import Emulator
 from modelarts_operator.reconcile.adapter import Context
 from modelarts_operator.reconcile.naming import owner_marker, uid_marker
 from modelarts_operator.reconcile.policies import ADOPTION_POLICY, CREATE_PENDING, Policies
 from modelarts_operator.reconcile.registry import Entry
 from modelarts_operator.resources import notebook, service
 from modelarts_operator.resources.notebook import NotebookAdapter, NotebookRefs
+from modelarts_testbed.emulator.server import Emulator
 
 from .pollfakes import listed
 

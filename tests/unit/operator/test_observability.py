@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from modelarts_operator import runner
-from modelarts_operator.controlplane import free_port
 from modelarts_operator.metrics import METRICS
 from modelarts_operator.reconcile.registry import Registry
 from modelarts_operator.settings import ALL_INTERFACES, OperatorSettings, SettingsError, http_url
+from modelarts_testbed.controlplane import free_port
 
 
 def _object(name: str, namespace: str, synced: dict[str, str] | None) -> dict[str, Any]:

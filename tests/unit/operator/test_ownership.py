@@ -12,7 +12,6 @@ from typing import Any
 
 from modelarts_operator.api import ModelArtsClient
 from modelarts_operator.api.notebooks import NotebookCreateRequest, VolumeMount
-from modelarts_operator.emulator.server import Emulator
 from modelarts_operator.reconcile import conditions as cond
 from modelarts_operator.reconcile.controller import Outcome, Reconciler
 from modelarts_operator.reconcile.kinds import KindDeclaration
@@ -21,6 +20,7 @@ from modelarts_operator.reconcile.policies import ADOPTION_POLICY, CREATE_PENDIN
 from modelarts_operator.reconcile.registry import Registry
 from modelarts_operator.resources import model, notebook
 from modelarts_operator.settings import OperatorSettings
+from modelarts_testbed.emulator.server import Emulator
 
 IMAGE_ID = "e1a07296-22a8-4f05-8bc8-e936c8e54090"
 TAG = "POST /v1/{project_id}/notebooks/{id}/tags/create"

@@ -21,13 +21,13 @@ import pytest
 from modelarts_operator.api import ModelArtsClient
 from modelarts_operator.api.training_v2 import TrainingJobV2
 from modelarts_operator.crd.training_job import TrainingJobSpec
-from modelarts_operator.emulator.server import Emulator
 from modelarts_operator.reconcile import requeue
 from modelarts_operator.reconcile.adapter import Context, Observation, Updated
 from modelarts_operator.reconcile.policies import Policies
 from modelarts_operator.reconcile.registry import Entry
 from modelarts_operator.resources.training_common import TrainingRefs, running_seconds
 from modelarts_operator.resources.training_v2 import TrainingJobV2Adapter
+from modelarts_testbed.emulator.server import Emulator
 from tests.unit.api.test_training_v2_client import job
 
 V2 = TrainingJobV2Adapter()

@@ -12,11 +12,11 @@ from typing import Any
 import yaml
 
 from modelarts_operator.api import ModelArtsClient
-from modelarts_operator.emulator.server import Emulator
 from modelarts_operator.reconcile.adapter import Context
 from modelarts_operator.reconcile.naming import OWNER_TAG_KEY
 from modelarts_operator.reconcile.policies import Policies
 from modelarts_operator.resources import KINDS, notebook, training_v2
+from modelarts_testbed.emulator.server import Emulator
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 DECLARATIONS = {kind.crd.kind: kind for kind in KINDS}

@@ -12,13 +12,13 @@ import pytest
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.http.http_config import HttpConfig
 
-from modelarts_operator.emulator import (
+from modelarts_testbed.emulator import (
     DEFAULT_AK,
     DEFAULT_PROJECT_ID,
     DEFAULT_SK,
     EmulatorConfig,
 )
-from modelarts_operator.emulator.server import EmulatorHandle, run_emulator_in_thread
+from modelarts_testbed.emulator.server import EmulatorHandle, run_emulator_in_thread
 
 from .judge import Judge
 

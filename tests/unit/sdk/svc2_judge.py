@@ -20,14 +20,14 @@ from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkcore.warning.warning import SdkWarning
 from huaweicloudsdkmodelarts.v1 import ModelArtsClient
 
-from modelarts_operator.emulator import (
+from modelarts_testbed.emulator import (
     DEFAULT_AK,
     DEFAULT_PROJECT_ID,
     DEFAULT_SK,
     EmulatorConfig,
     run_emulator_in_thread,
 )
-from modelarts_operator.emulator.server import EmulatorHandle
+from modelarts_testbed.emulator.server import EmulatorHandle
 
 R = TypeVar("R")
 SDK_LOGGER = "HuaweiCloud-SDK-ModelArtsClient"

@@ -10,7 +10,7 @@ import huaweicloudsdkdataartsfabric.v1 as sdk
 import pytest
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 
-from modelarts_operator.emulator.server import EmulatorHandle
+from modelarts_testbed.emulator.server import EmulatorHandle
 
 from .judge import Judge
 

@@ -21,8 +21,8 @@ from huaweicloudsdkcore.auth.provider import MetadataCredentialProvider
 from huaweicloudsdkcore.exceptions.exceptions import SdkException
 from huaweicloudsdkcore.http.http_config import HttpConfig
 
-from modelarts_operator.emulator import DEFAULT_PROJECT_ID, EmulatorConfig
-from modelarts_operator.emulator.server import EmulatorHandle, run_emulator_in_thread
+from modelarts_testbed.emulator import DEFAULT_PROJECT_ID, EmulatorConfig
+from modelarts_testbed.emulator.server import EmulatorHandle, run_emulator_in_thread
 from tests.oidc_issuer import AUDIENCE, ISSUER, Issuer
 
 IDP = "cluster-oidc"

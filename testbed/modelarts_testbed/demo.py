@@ -289,7 +289,7 @@ def demo_timings() -> Any:
 def operator_env(emulator_url: str, config: Any) -> dict[str, str]:
     """The environment the chart would give the operator, pointed at the emulator. Inherited
     MODELARTS_* settings are dropped so the shell the demo runs in cannot redirect it."""
-    from .settings import ENV_PREFIX, OperatorSettings
+    from modelarts_operator.settings import ENV_PREFIX, OperatorSettings
 
     env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
     for name in OperatorSettings.model_fields:

@@ -1,7 +1,7 @@
 """`modelarts-operator cluster|node up|down|status`: the local clusters for people and scripts.
 
 ``cluster`` is the control plane (etcd + kube-apiserver); ``node`` the single-node cluster
-that runs pods (:mod:`modelarts_operator.node`). ``up`` starts a detached supervisor
+that runs pods (:mod:`modelarts_testbed.node`). ``up`` starts a detached supervisor
 (``<kind> serve``) that owns the processes and returns once the cluster is ready, leaving the
 admin kubeconfig at ``<state-dir>/kubeconfig``. ``down`` stops the supervisor (it stops its
 children; they die with it in any case) and removes the state. ``node load <archive>`` imports

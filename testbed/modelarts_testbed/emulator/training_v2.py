@@ -25,7 +25,8 @@ from typing import Any, get_args
 
 from aiohttp import web
 
-from ..vocab.training import JobKind
+from modelarts_operator.vocab.training import JobKind
+
 from .core import Core, core_of, json_body, reply
 from .errors import ApiError
 from .joblog import Line, aom_page, log_lines, text_of

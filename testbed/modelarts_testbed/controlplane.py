@@ -268,7 +268,7 @@ class ControlPlane:
     """A running etcd + kube-apiserver pair; use :meth:`start` and :meth:`stop` (or ``with``).
 
     With ``serve_pods`` the API server is the one a node and its pods can use (see
-    :mod:`modelarts_operator.node`): bound to the machine's ``address``, its certificate valid
+    :mod:`modelarts_testbed.node`): bound to the machine's ``address``, its certificate valid
     for the in-cluster names, ServiceAccount admission mounting tokens, the Node authorizer
     for kubelets, and a client certificate of its own to reach them.
     """

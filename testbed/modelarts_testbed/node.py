@@ -1,6 +1,6 @@
 """A real single-node Kubernetes cluster as local processes: pods run, the chart runs.
 
-On top of :class:`~modelarts_operator.controlplane.ControlPlane` (etcd + kube-apiserver, here
+On top of :class:`~modelarts_testbed.controlplane.ControlPlane` (etcd + kube-apiserver, here
 serving pods) it starts containerd with runc and the bridge CNI plugin (Debian packages, see
 ``hack/node-deps.sh``), kube-controller-manager, kube-scheduler, a kubelet with a node
 identity (``system:node:<name>`` in ``system:nodes``, limited by the Node authorizer) and
