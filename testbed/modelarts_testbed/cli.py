@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-COMMANDS = ("emulator", "cluster", "node", "demo")
-
 
 def registrars() -> list[Callable[[Any], None]]:
     from . import controlplane_cli, demo
