@@ -18,15 +18,27 @@ from . import __version__
 Registrar = Callable[[Any], None]
 
 
+def _kubectl_registrars() -> list[Registrar]:
+    """The commands of ``kubectl modelarts`` (``remote_cli`` after ``status_cli``: it adds
+    ``--remote`` to ``events``)."""
+    from . import flavors_cli, logs_cli, remote_cli, status_cli
+
+    return [
+        logs_cli.add_parser,
+        status_cli.add_parser,
+        remote_cli.add_parser,
+        flavors_cli.add_parser,
+    ]
+
+
 def _registrars() -> list[Registrar]:
-    from . import logs_cli, runner, status_cli
+    from . import runner
     from .crd import cli as crd_cli
 
     return [
         runner.add_parser,
         crd_cli.add_parser,
-        logs_cli.add_parser,
-        status_cli.add_parser,
+        *_kubectl_registrars(),
         *_testbed_registrars(),
     ]
 
@@ -72,6 +84,18 @@ def build_parser() -> argparse.ArgumentParser:
     for register in _registrars():
         register(sub)
     return parser
+
+
+def plugin_main(argv: Sequence[str] | None = None) -> int:
+    """``kubectl-modelarts``: kubectl runs it for ``kubectl modelarts COMMAND ...`` (logs,
+    status, events, monitor, history, flavors)."""
+    parser = argparse.ArgumentParser(prog="kubectl modelarts", description="ModelArts for kubectl.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for register in _kubectl_registrars():
+        register(sub)
+    args = parser.parse_args(argv)
+    result: int = args.func(args)
+    return result
 
 
 def main(argv: Sequence[str] | None = None) -> int:

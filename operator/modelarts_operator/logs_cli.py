@@ -19,7 +19,7 @@ import asyncio
 import os
 import re
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
@@ -280,17 +280,70 @@ def client_from_env(environ: dict[str, str]) -> ModelArtsClient | None:
     return ModelArtsClient(config, credentials)
 
 
-async def _job_ids(kube: Any, namespace: str, name: str) -> tuple[str | int, int | None]:
-    from .reconcile.kube import KubeError
+class Session:
+    """The cluster and the cloud one command talks to, opened when first needed and closed
+    together: the cluster with the caller's kubeconfig (as kubectl would), ModelArts with the
+    ``MODELARTS_*`` variables or else the Secret the operator uses for the namespace. The
+    other ``kubectl modelarts`` commands that read ModelArts (``remote_cli``) use it too.
+    ``kube`` and ``client`` replace the cluster and the cloud in tests."""
 
-    path = f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/trainingjobs/{name}"
-    try:
-        obj = await kube.get(path)
-    except KubeError as err:
-        if err.status == 404:
-            raise LogsError(f"trainingjob {namespace}/{name} not found") from None
-        raise LogsError(f"reading trainingjob {namespace}/{name} failed: {err}") from None
-    status = obj.get("status") or {}
+    def __init__(
+        self,
+        kubeconfig: str | None,
+        environ: dict[str, str],
+        kube: Any = None,
+        client: ModelArtsClient | None = None,
+    ) -> None:
+        self.kubeconfig = kubeconfig
+        self.environ = environ
+        self._kube = kube
+        self._client = client
+        self._own: list[Any] = []
+        if client is None:
+            self._client = client_from_env(environ)
+            if self._client is not None:
+                self._own.append(self._client)
+
+    @property
+    def has_client(self) -> bool:
+        return self._client is not None
+
+    def cluster(self) -> Any:
+        if self._kube is None:
+            from .reconcile.kube import KubeClient
+
+            self._kube = KubeClient.from_environment(self.kubeconfig)
+            self._own.append(self._kube)
+        return self._kube
+
+    async def cloud(self, namespace: str) -> ModelArtsClient:
+        if self._client is None:
+            self._client = await _client_for_namespace(self.cluster(), namespace, self.environ)
+            self._own.append(self._client)
+        return self._client
+
+    async def read(self, plural: str, namespace: str, name: str) -> dict[str, Any]:
+        """One of the operator's objects; a clear error when it is missing or unreadable."""
+        from .reconcile.kube import KubeError
+
+        what = f"{plural.removesuffix('s')} {namespace}/{name}"
+        try:
+            obj: dict[str, Any] = await self.cluster().get(
+                f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{plural}/{name}"
+            )
+        except KubeError as err:
+            if err.status == 404:
+                raise LogsError(f"{what} not found") from None
+            raise LogsError(f"reading {what} failed: {err}") from None
+        return obj
+
+    async def aclose(self) -> None:
+        for thing in reversed(self._own):
+            await thing.aclose()
+
+
+async def _job_ids(session: Session, namespace: str, name: str) -> tuple[str | int, int | None]:
+    status = (await session.read("trainingjobs", namespace, name)).get("status") or {}
     job_id = status.get("jobId")
     if job_id in (None, ""):
         phase = status.get("phase") or "not reconciled yet"
@@ -321,7 +374,7 @@ async def run_logs(
     sleep: Sleep = asyncio.sleep,
 ) -> None:
     """The command; ``kube`` and ``client`` replace the cluster and the cloud in tests."""
-    own: list[Any] = []
+    session = Session(args.kubeconfig, environ, kube, client)
     try:
         name = parse_target(args.target) if args.target else None
         if args.job_id is None and name is None:
@@ -329,26 +382,14 @@ async def run_logs(
         from .reconcile.kube import context_namespace
 
         namespace = args.namespace or context_namespace(args.kubeconfig)
-        if client is None:
-            client = client_from_env(environ)
-            if client is not None:
-                own.append(client)
-        if kube is None and (args.job_id is None or client is None):
-            from .reconcile.kube import KubeClient
-
-            kube = KubeClient.from_environment(args.kubeconfig)
-            own.append(kube)
         job_id, version_id = args.job_id, args.version_id
         if job_id is None:
             assert name is not None
-            job_id, version_id = await _job_ids(kube, namespace, name)
-        if client is None:
-            client = await _client_for_namespace(kube, namespace, environ)
-            own.append(client)
-        await _print(_source(client, job_id, version_id, args.task), args, out, err, sleep)
+            job_id, version_id = await _job_ids(session, namespace, name)
+        source = _source(await session.cloud(namespace), job_id, version_id, args.task)
+        await _print(source, args, out, err, sleep)
     finally:
-        for thing in reversed(own):
-            await thing.aclose()
+        await session.aclose()
 
 
 async def _client_for_namespace(
@@ -384,15 +425,21 @@ async def _print(
         raise explain(exc, source, phase) from None
 
 
-def run(args: argparse.Namespace) -> int:
+def exit_code(command: Coroutine[Any, Any, None]) -> int:
+    """Run one command (this one, or a ``remote_cli`` one) to its exit code: 1 after the
+    one-sentence error, 130 on Ctrl-C."""
     try:
-        asyncio.run(run_logs(args, out=sys.stdout, err=sys.stderr, environ=dict(os.environ)))
+        asyncio.run(command)
     except LogsError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    return exit_code(run_logs(args, out=sys.stdout, err=sys.stderr, environ=dict(os.environ)))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -420,16 +467,3 @@ def add_parser(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_arguments(parser)
-
-
-def plugin_main(argv: list[str] | None = None) -> int:
-    """``kubectl-modelarts``: kubectl runs it for ``kubectl modelarts logs|status|events ...``."""
-    from . import status_cli
-
-    parser = argparse.ArgumentParser(prog="kubectl modelarts", description="ModelArts for kubectl.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    status_cli.add_parser(sub)
-    add_parser(sub)
-    args = parser.parse_args(argv)
-    result: int = args.func(args)
-    return result

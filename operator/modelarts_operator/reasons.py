@@ -32,6 +32,7 @@ __all__ = [
     "NOT_FAILED",
     "READY",
     "READY_TRUE",
+    "REMOTE_EVENT",
     "SYNCED",
     "SYNCED_TRUE",
     "WAITING_FOR",
@@ -67,6 +68,12 @@ SYNCED_TRUE = "Synced"  # Synced=True: the current generation was applied
 READY_TRUE = "Ready"  # Ready=True: the remote object is in its steady good state
 NOT_FAILED = "NotFailed"  # Failed=False (Failed=True carries the cause's reason)
 WAITING_FOR = "WaitingFor"  # WaitingFor<Kind>: a referenced object is not Ready yet
+
+REMOTE_EVENT = "RemoteEvent"
+"""The reason of a Kubernetes Event that mirrors one event of the remote object's own log (a
+Service's deployment events, ``reconcile/remote_events.py``): not a condition; the Event's type
+is Warning for a remote failure or warning, Normal otherwise, and its message is the remote
+text."""
 
 _T, _X = Meaning.TRANSIENT, Meaning.TERMINAL
 

@@ -6,7 +6,9 @@ Kubernetes events, read with the caller's kubeconfig as kubectl would.
 (``Failed=True``), then those not Synced, then those not Ready yet, then the Ready ones; each
 with its phase, its Synced and Ready conditions (reason), its ModelArts ID and the message of
 its first condition that is not True. ``events KIND/NAME`` prints the events about one object
-(the operator posts one for every remote action and failure), oldest first.
+(the operator posts one for every remote action and failure, and mirrors a deploying service's
+remote events), oldest first; ``remote_cli`` adds ``--remote`` (ModelArts' own event log),
+``monitor`` and ``history``.
 """
 
 from __future__ import annotations
@@ -338,7 +340,7 @@ def add_parser(sub: Any) -> None:
     status.set_defaults(func=lambda args: _run(run_status, args))
     events = sub.add_parser(
         "events",
-        help="the Kubernetes events of one ModelArts object, oldest first",
+        help="the Kubernetes events of one ModelArts object, oldest first (--remote: ModelArts')",
         description="The events about KIND/NAME (kind: e.g. trainingjob, matj, service, notebook).",
     )
     events.add_argument("target", metavar="KIND/NAME", help="e.g. trainingjob/mnist")

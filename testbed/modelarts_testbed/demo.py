@@ -38,7 +38,10 @@ if TYPE_CHECKING:
 GROUP_PATH = "/apis/modelarts.huaweicloud.com/v1alpha1"
 # The example pipeline, in dependency order: (kind, plural).
 PIPELINE: tuple[tuple[str, str], ...] = (
+    ("Network", "networks"),
+    ("ResourcePool", "resourcepools"),
     ("Workspace", "workspaces"),
+    ("Algorithm", "algorithms"),
     ("TrainingJob", "trainingjobs"),
     ("Model", "models"),
     ("Service", "services"),
@@ -65,7 +68,8 @@ def add_parser(subparsers: Any) -> None:
         "demo",
         help="local control plane + emulator + operator + the example pipeline, live",
         description=(
-            "Run the example pipeline (Workspace -> TrainingJob -> Model -> Service) against "
+            "Run the example pipeline (Network -> ResourcePool, Workspace -> Algorithm -> "
+            "TrainingJob on the pool -> Model -> Service on the pool) against "
             "the ModelArts emulator on a local control plane and watch it converge. Ctrl-C "
             "tears everything down."
         ),
@@ -282,6 +286,8 @@ def demo_timings() -> Any:
         job_running=12.0,
         model_publishing=4.0,
         service_deploying=6.0,
+        network_creating=2.0,
+        pool_creating=4.0,
         jitter=0.1,
     )
 

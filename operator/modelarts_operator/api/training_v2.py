@@ -15,7 +15,7 @@ import builtins
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
 from ..vocab import training as vocab
 from ._types import ApiModel, ApiRequest, FlexInt, FlexStr
@@ -182,6 +182,36 @@ class JobSpecV2Response(ApiModel):
     schedule_policy: dict[str, Any] | None = None  # priority, preemptible (changeable)
 
 
+class JobAccess(ApiModel):
+    """A tool's address in a job (``endpoints.tensorboard`` and its kin). Its ``token`` is a
+    secret (SDK Tensorboard.token: the TensorBoard token): not kept, so it cannot reach status,
+    events, logs or metrics by any path."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    url: FlexStr = None
+
+
+class TaskUrlV2(ApiModel):
+    task: FlexStr = None
+    url: FlexStr = None
+
+
+class SshAccessV2(ApiModel):
+    key_pair_names: list[str] = Field(default_factory=list)
+    task_urls: list[TaskUrlV2] = Field(default_factory=list)
+
+
+class JobEndpointsV2(ApiModel):
+    """The job's addresses (SDK JobEndpointsResp): SSH per task, JupyterLab, TensorBoard,
+    MindStudio Insight; each tool's token dropped (``JobAccess``)."""
+
+    ssh: SshAccessV2 | None = None
+    jupyter_lab: JobAccess | None = None
+    tensorboard: JobAccess | None = None
+    mindstudio_insight: JobAccess | None = None
+
+
 class TrainingJobV2(ApiModel):
     """One job as create, show, terminate and the search answer it."""
 
@@ -190,7 +220,7 @@ class TrainingJobV2(ApiModel):
     status: JobStatusV2 = Field(default_factory=JobStatusV2)
     algorithm: JobAlgorithmV2Response | None = None
     spec: JobSpecV2Response | None = None
-    endpoints: dict[str, Any] | None = None
+    endpoints: JobEndpointsV2 | None = None
 
     @property
     def id(self) -> str | None:

@@ -348,6 +348,37 @@ class TaskStatus(CrdModel):
     )
 
 
+# Status budget (sizes.STATUS_BUDGET): the TrainingJob status was within ~13 KB of it, so
+# the addresses get the operator's size budget below, not MAX_PATH; a longer one is cut.
+MAX_URL = 256
+MAX_SSH_TASKS = 4
+
+
+class TaskUrl(CrdModel):
+    """Where to SSH into one task of a v2 job."""
+
+    task: str | None = Field(default=None, max_length=64, description="Task, e.g. worker-0.")
+    url: str | None = Field(default=None, max_length=MAX_URL, description="Its SSH address.")
+
+
+class JobEndpoints(CrdModel):
+    """A v2 job's addresses (the API's endpoints) while it runs. The API's tokens for them
+    are secrets and are never shown: open the console, or ask the API, for one."""
+
+    tensorboard: str | None = Field(
+        default=None, max_length=MAX_URL, description="TensorBoard URL."
+    )
+    jupyter_lab: str | None = Field(default=None, max_length=MAX_URL, description="JupyterLab URL.")
+    mindstudio_insight: str | None = Field(
+        default=None, max_length=MAX_URL, description="MindStudio Insight URL."
+    )
+    ssh: list[TaskUrl] | None = Field(
+        default=None,
+        max_length=MAX_SSH_TASKS,
+        description=f"SSH address of each task (the first {MAX_SSH_TASKS}).",
+    )
+
+
 class RunningRecord(CrdModel):
     """One run of a v2 job (a fault restart starts another)."""
 
@@ -447,6 +478,13 @@ class TrainingJobStatus(CommonStatus):
     metrics: TrainingMetrics | None = Field(
         default=None, description="Evaluation metrics of the current version."
     )
+    endpoints: JobEndpoints | None = Field(
+        default=None,
+        description=(
+            "v2: the job's TensorBoard, JupyterLab, MindStudio Insight and SSH addresses while "
+            "it runs (never their tokens)."
+        ),
+    )
 
 
 PRINTER_COLUMNS: list[dict[str, Any]] = [
@@ -456,6 +494,12 @@ PRINTER_COLUMNS: list[dict[str, Any]] = [
     {"name": "Remote-Status", "type": "string", "jsonPath": ".status.remoteStatus"},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
     {"name": "Job-Name", "type": "string", "jsonPath": ".status.remoteName", "priority": 1},
+    {
+        "name": "TensorBoard",
+        "type": "string",
+        "jsonPath": ".status.endpoints.tensorboard",
+        "priority": 1,
+    },
 ]
 
 

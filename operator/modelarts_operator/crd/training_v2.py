@@ -73,6 +73,46 @@ class TrainingFeatures(CrdModel):
 AnnotationValue = Annotated[str, Field(max_length=256)]
 
 
+class SummaryJob(vocab.JobSummary):
+    """The training job a visualization job reads the logs of: its ID (``jobId``), or with
+    ``jobRef`` a TrainingJob object whose ID (``status.jobId``) fills it in."""
+
+    model_config = ConfigDict(
+        json_schema_extra=validations(
+            *rules_of(vocab.JobSummary),
+            cel(
+                "has(self.jobId) != has(self.jobRef)",
+                "give exactly one of jobId and jobRef (jobRef fills jobId in)",
+                field_path=".jobRef",
+            ),
+        )
+    )
+
+    # SDK JobSummary.job_id is required; jobRef stands in for it (the rule above).
+    job_id: str | None = sdk_field(vocab.JobSummary, "job_id")  # type: ignore[assignment]
+    job_ref: LocalObjectReference | None = Field(
+        default=None,
+        description=(
+            "The operator's: a TrainingJob object (v2 form) in the same namespace whose ID "
+            "(status.jobId) is the data source; the visualization job waits until it has one "
+            "(it need not have finished)."
+        ),
+    )
+
+
+class SummaryDataSource(vocab.DataSource):
+    """A visualization job's log input, whose job may be named by ``jobRef``."""
+
+    job: SummaryJob = Field(description=vocab.DataSource.model_fields["job"].description)
+
+
+class TrainingSummary(vocab.Summary):
+    """Visualization logs: where a training job writes them (``logType``, ``logDir``), and
+    what a visualization job reads (``dataSources``, whose jobs may be named by ``jobRef``)."""
+
+    data_sources: list[SummaryDataSource] | None = sdk_field(vocab.Summary, "data_sources")  # type: ignore[assignment]
+
+
 class TrainingAlgorithm(vocab.JobAlgorithm):
     """What runs, and with ``algorithmRef`` an Algorithm object whose ID is the job's
     ``algorithm.id``."""
@@ -87,6 +127,8 @@ class TrainingAlgorithm(vocab.JobAlgorithm):
             ),
         )
     )
+
+    summary: TrainingSummary | None = sdk_field(vocab.JobAlgorithm, "summary")
 
     algorithm_ref: LocalObjectReference | None = Field(
         default=None,

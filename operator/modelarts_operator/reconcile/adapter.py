@@ -104,6 +104,20 @@ class Observation:
         return Report(facts=dict(self.facts), phase=self.phase, ready=ready)
 
 
+@dataclass(frozen=True)
+class RemoteEvent:
+    """One event of a remote object's log, as a Kubernetes Event shows it."""
+
+    identity: str  # stable across reads: the remote event's ID, or its time, type and text
+    at_ms: int | None  # when it happened (epoch ms)
+    warning: bool  # a remote failure or warning: type Warning
+    message: str
+
+    @property
+    def type(self) -> str:
+        return "Warning" if self.warning else "Normal"
+
+
 @dataclass
 class Created:
     """What a create call returned: the remote ID, the new object's state as the answer shows
@@ -287,6 +301,19 @@ class RemoteAdapter(abc.ABC, Generic[SpecT, RefsT]):
         object is taken on trust and confirmed by the poller's list (``reconcile.resume``);
         otherwise its reconcile runs, as on every resume before."""
         return None
+
+    # -- the remote object's own event log (``remote_events``) ---------------------------------
+
+    # The phases (as observed) in which the remote object's events are read each poll, besides
+    # any change of phase: the work in progress whose steps the log tells. Empty: the form
+    # has no event log, and nothing is read.
+    event_phases: frozenset[str] = frozenset()
+
+    async def remote_events(
+        self, client: ModelArtsClient, remote_id: str, limit: int
+    ) -> list[RemoteEvent]:
+        """The newest ``limit`` events of the remote object (forms with ``event_phases``)."""
+        return []
 
     def needs_detail(self, old_status: Mapping[str, Any], phase: str) -> bool:
         """True when this transition needs the full reconcile (a detail GET) to fill status."""

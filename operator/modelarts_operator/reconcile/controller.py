@@ -272,6 +272,8 @@ class Reconciler:
             report, in_flight = await self._sync(run, bound)
         except Waiting as wait:
             report = waiting_report(wait)
+            if wait.retry is not None:
+                run.effects.again(Requeue(wait.retry, wait.reason))
         except _Settled as settled:
             report = settled.report
         status = self.writer.render(run.status, report, ctx.generation)

@@ -293,7 +293,7 @@ def _report_delete_failure(
 
 async def on_event(rt: Runtime, r: Reconciler, event: kopf.RawEvent) -> None:
     """Every watch event: feed the registry, and re-trigger the objects that reference one
-    that just became Ready."""
+    that just became Ready (or just recorded the ID a reference needs)."""
     plural = r.kind.plural
     body = event.get("object") or {}
     r.observed(event.get("type"), body)
@@ -302,7 +302,10 @@ async def on_event(rt: Runtime, r: Reconciler, event: kopf.RawEvent) -> None:
         rt.diffbase.forget(str(body.get("metadata", {}).get("uid", "")))
     previous = rt.registry.update(plural, event.get("type"), body)
     current = rt.registry.get(plural, *_key(body))
-    if current is None or not current.ready or (previous and previous.ready):
+    if current is None:
+        return
+    await rt.dependency_recorded(plural, previous, current)
+    if not current.ready or (previous and previous.ready):
         return
     await rt.dependency_ready(plural, previous, current)
 

@@ -14,7 +14,7 @@ kind rules from it (``crd/chart.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,11 +31,15 @@ from .registry import Entry
 class Reference:
     """A reference this kind makes: ``spec_field: {name}`` (anywhere in the spec) names an
     object of kind ``target`` (plural) in the same namespace; the dependent waits until it is
-    Ready and takes ``yields`` from its status."""
+    Ready (or only until its status has ``yields``, see ``needs_ready``) and takes ``yields``
+    from its status."""
 
     spec_field: str
     target: str
     yields: tuple[str, ...]
+    # False: the dependent needs only ``yields`` recorded (the remote object exists), not the
+    # target Ready (a visualization job's jobRef: the training job may still be running).
+    needs_ready: bool = True
 
 
 @dataclass(frozen=True)
@@ -177,5 +181,30 @@ def rbac_rules(kinds: Iterable[KindDeclaration]) -> dict[tuple[str, str], frozen
 
 
 def references_to(kinds: Iterable[KindDeclaration], target: str) -> list[tuple[str, str]]:
-    """(plural, spec field) of every reference to kind ``target``."""
-    return [(k.plural, r.spec_field) for k in kinds for r in k.references if r.target == target]
+    """(plural, spec field) of every reference that waits for kind ``target`` to be Ready
+    (those that need only its ID are ``references_recorded``'s)."""
+    return [
+        (k.plural, r.spec_field)
+        for k in kinds
+        for r in k.references
+        if r.target == target and r.needs_ready
+    ]
+
+
+def references_recorded(
+    kinds: Iterable[KindDeclaration],
+    target: str,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+) -> list[tuple[str, str]]:
+    """(plural, spec field) of the references to kind ``target`` that need only its recorded
+    ``yields``, and that the status change ``before`` → ``after`` just satisfied."""
+    return [
+        (k.plural, r.spec_field)
+        for k in kinds
+        for r in k.references
+        if r.target == target
+        and not r.needs_ready
+        and all(after.get(y) for y in r.yields)
+        and not all(before.get(y) for y in r.yields)
+    ]

@@ -314,19 +314,26 @@ class KubeClient:
         )
 
     async def post_event(
-        self, involved: dict[str, Any], type_: str, reason: str, message: str
+        self,
+        involved: dict[str, Any],
+        type_: str,
+        reason: str,
+        message: str,
+        *,
+        name: str | None = None,
+        at: str | None = None,
     ) -> None:
         """A core/v1 Event about ``involved`` (an object body). kopf.event only works inside
-        kopf's own tasks; the poller runs beside them."""
+        kopf's own tasks; the poller runs beside them. With ``name`` the Event has that name
+        (a second post of it is a 409: ``remote_events``), else a generated one; ``at`` is
+        when it happened (RFC 3339, default now)."""
         meta = involved.get("metadata", {})
-        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = at or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        naming = {"name": name} if name else {"generateName": f"{meta.get('name', 'object')}."}
         body = {
             "apiVersion": "v1",
             "kind": "Event",
-            "metadata": {
-                "generateName": f"{meta.get('name', 'object')}.",
-                "namespace": meta["namespace"],
-            },
+            "metadata": {**naming, "namespace": meta["namespace"]},
             "involvedObject": {
                 "apiVersion": involved.get("apiVersion", f"{GROUP}/{VERSION}"),
                 "kind": involved.get("kind", ""),

@@ -29,6 +29,7 @@ from .failures import classify
 from .kube import KubeClient, KubeError
 from .policies import moved
 from .registry import Entry, Registry
+from .remote_events import EventMirror
 from .resume import work_shown
 from .status import Report, Verdict, status_patch
 
@@ -80,6 +81,8 @@ class Poller:
         self._blinded: dict[tuple[str, str], Blinding] = {}
         # When a blinded object with nothing to give back was handed to its reconcile.
         self._handed_over: dict[tuple[str, str], float] = {}
+        # The remote event logs of the objects in progress, as Kubernetes Events.
+        self.events = EventMirror(runtime.kube)
 
     async def run(self) -> None:
         while True:
@@ -121,6 +124,7 @@ class Poller:
         kind = self.reconciler.kind
         entries = [e for e in self.rt.registry.entries(self.plural) if not e.deleting]
         self._forget_gone_resumes()
+        self.events.keep_only(entries)
         groups: dict[tuple[Any, str, str], list[Entry]] = defaultdict(list)
         adapters: dict[str, Adapter] = {}
         namespaces: dict[str, Any] = {}  # one lookup per namespace, not per object
@@ -174,6 +178,8 @@ class Poller:
                     continue
                 obs = adapter.observe_summary(entry, summary)
                 in_flight = in_flight or obs.in_flight
+                if self.events.due(entry, obs, adapter.event_phases):
+                    updates.append(self.events.look(entry, adapter, client, obs.phase))
                 if (work := self._confirm_resume(adapter, entry, obs)) is not None:
                     updates.append(self.rt.poke(entry, f"resumed, and {work}"))
                 report_of = self._from_summary(adapter, entry, obs, summary, blinding)

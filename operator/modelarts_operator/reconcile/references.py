@@ -1,7 +1,8 @@
 """References between objects (workspaceRef, trainingJobRef, modelRef) and wire conversion.
 
 A dependent waits, with a condition naming what it waits for, until the referenced object is
-Ready; the runtime re-triggers it the moment that happens (``Runtime.dependency_ready``). What
+Ready (or, for a reference declared ``needs_ready=False``, until it records its ID); the
+runtime re-triggers it the moment that happens (``Runtime.dependency_ready``). What
 is Ready is read from the registry of watched objects the reconcile's context carries.
 """
 
@@ -15,13 +16,17 @@ from pydantic import BaseModel
 
 from .registry import Entry, Registry
 
+SLOW_LOOK = 60.0  # seconds: how often a wait on a recorded ID looks again by itself
+
 
 class Waiting(Exception):
-    """A dependency is not ready yet; the message says which one."""
+    """A dependency is not ready yet; the message says which one. ``retry``: look again after
+    that many seconds whatever happens (a wait that no re-trigger may end, below)."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, retry: float | None = None) -> None:
         super().__init__(message)
         self.reason = reason
+        self.retry = retry
 
 
 class Located(Protocol):
@@ -43,6 +48,29 @@ def ready_dependency(ctx: Located, plural: str, kind: str, name: str) -> dict[st
             f"WaitingFor{kind}", f"waiting for {kind} {name!r} to be ready (it is {phase})"
         )
     return entry.status
+
+
+def recorded_dependency(ctx: Located, plural: str, kind: str, name: str, field: str) -> Entry:
+    """The referenced object once its status records ``field`` (its remote ID), Ready or
+    not: for a reference that needs the remote object to exist, not to have finished (a
+    visualization job reads a training job's logs while it runs). Otherwise raise Waiting.
+
+    The ID appearing re-triggers the dependent (``Runtime.dependency_recorded``), but only as
+    a live change: at a (re)start the dependent may be resumed before its target is listed,
+    so the wait also looks again slowly (nothing remote is called until it resolves)."""
+    entry = ctx.registry.get(plural, ctx.namespace, name)
+    if entry is None:
+        raise Waiting(
+            f"WaitingFor{kind}", f"waiting for {kind} {name!r}: it does not exist", SLOW_LOOK
+        )
+    if not entry.status.get(field):
+        phase = entry.status.get("phase") or "Pending"
+        raise Waiting(
+            f"WaitingFor{kind}",
+            f"waiting for {kind} {name!r} to have an ID (status.{field}; it is {phase})",
+            SLOW_LOOK,
+        )
+    return entry
 
 
 def workspace_id(ctx: Located) -> str:

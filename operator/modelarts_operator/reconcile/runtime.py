@@ -19,7 +19,7 @@ from . import conditions as cond
 from .bookkeeping import DiffBase
 from .controller import Reconciler
 from .credentials import ClientFactory
-from .kinds import KindDeclaration, references_to
+from .kinds import KindDeclaration, references_recorded, references_to
 from .kube import KubeClient, KubeError
 from .policies import RECONCILE_REQUEST
 from .poller import Poller
@@ -116,6 +116,24 @@ class Runtime:
         for dependent in self.registry.referencing(references, current.namespace, current.name):
             if previous is not None or not dependent.ready:
                 await self.poke(dependent, f"{plural}/{current.name} is ready")
+
+    async def dependency_recorded(
+        self, plural: str, previous: Entry | None, current: Entry
+    ) -> None:
+        """``current`` just recorded its ID: re-trigger the objects waiting on it through a
+        reference that needs no more (``Reference.needs_ready`` False).
+
+        Live transitions only: at a (re)start every listed training job has its ID, and a
+        scan of the registry for each would be quadratic; a dependent resumed before its
+        target was listed looks again by itself (``references.recorded_dependency``)."""
+        if previous is None:
+            return
+        references = references_recorded(self.kinds, plural, previous.status, current.status)
+        if not references:
+            return
+        for dependent in self.registry.referencing(references, current.namespace, current.name):
+            if not dependent.ready:
+                await self.poke(dependent, f"{plural}/{current.name} has its ID")
 
     async def credentials_changed(self, secret_namespace: str, secret_name: str) -> None:
         """A credentials Secret changed: poke the objects that may use it and are not Synced,

@@ -22,6 +22,7 @@ from ..reconcile.adapter import (
     Created,
     Observation,
     Refs,
+    RemoteEvent,
     Updated,
     confirmed_gone,
     keyed,
@@ -99,6 +100,7 @@ ServiceV1Context = Context[ServiceSpec, ServiceV1Refs]
 
 
 class ServiceV1Adapter(ServiceAdapter[ServiceV1Refs]):
+    event_phases = frozenset({"Deploying"})  # a deployment or an update in place
     refs_type = ServiceV1Refs
 
     async def resolve(self, ctx: ServiceV1Context) -> ServiceV1Refs:
@@ -233,3 +235,19 @@ class ServiceV1Adapter(ServiceAdapter[ServiceV1Refs]):
     def observe_summary(self, entry: Entry, summary: Any) -> Observation:
         stopped, error = bool(entry.spec.get("stopped")), getattr(summary, "error_msg", None)
         return _observation(summary.status, summary.progress, stopped, error)
+
+    async def remote_events(
+        self, client: ModelArtsClient, remote_id: str, limit: int
+    ) -> list[RemoteEvent]:
+        """The service's event log (seed §7.8), newest first. Its events carry no ID: one is
+        known by its time, type and text; ``abnormal`` ones are the failures."""
+        found = await client.services.events(remote_id, limit=limit, order="desc")
+        return [
+            RemoteEvent(
+                identity=f"{e.occur_time}|{e.event_type}|{e.event_info}",
+                at_ms=e.occur_time,
+                warning=(e.event_type or "").lower() == "abnormal",
+                message=e.event_info or "",
+            )
+            for e in found.events
+        ]

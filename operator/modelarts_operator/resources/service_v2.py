@@ -26,6 +26,7 @@ from ..reconcile.adapter import (
     Created,
     Observation,
     Refs,
+    RemoteEvent,
     Updated,
     confirmed_gone,
     keyed,
@@ -148,6 +149,8 @@ def observation(state: str, stopped_wanted: bool, failure: str | None) -> Observ
 
 
 class ServiceV2Adapter(ServiceAdapter[ServiceV2Refs]):
+    # The work in progress (BUSY) as the observed phase names it.
+    event_phases = frozenset(state.capitalize() for state in BUSY)
     refs_type = ServiceV2Refs
 
     async def resolve(self, ctx: ServiceV2Context) -> ServiceV2Refs:
@@ -274,3 +277,19 @@ class ServiceV2Adapter(ServiceAdapter[ServiceV2Refs]):
         if summary.version:
             obs.facts["version"] = summary.version
         return obs
+
+    async def remote_events(
+        self, client: ModelArtsClient, remote_id: str, limit: int
+    ) -> list[RemoteEvent]:
+        """The service's events (list_infer_service_events), newest first: each has an ID;
+        ABNORMAL and WARNING ones are the failures and warnings."""
+        found = await client.services_v2.events(remote_id, limit=limit, sort_dir="DESC")
+        return [
+            RemoteEvent(
+                identity=e.id or f"{e.create_at}|{e.event_type}|{e.event_info}",
+                at_ms=e.create_at or e.update_at,
+                warning=(e.event_type or "").upper() in ("ABNORMAL", "WARNING"),
+                message=e.event_info or "",
+            )
+            for e in found.data
+        ]

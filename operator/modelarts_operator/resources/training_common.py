@@ -9,16 +9,21 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Awaitable, Callable, Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from ..api import errors
 from ..crd import training_job as crd
 from ..crd.training_job import TrainingJobSpec, TrainingJobStatus
 from ..reconcile import conditions as cond
-from ..reconcile.adapter import Context, Observation, Refs, RemoteAdapter, Updated
+from ..reconcile.adapter import Context, InvalidSpec, Observation, Refs, RemoteAdapter, Updated
 from ..reconcile.kube import Kind
-from ..reconcile.references import ready_dependency, recorded_workspace_id, workspace_id
+from ..reconcile.references import (
+    ready_dependency,
+    recorded_dependency,
+    recorded_workspace_id,
+    workspace_id,
+)
 from ..reconcile.registry import Entry
 from ..reconcile.requeue import DEADLINE_RECHECK, Requeue
 
@@ -60,15 +65,39 @@ def running_seconds(start_ms: int, duration_ms: int | None) -> float:
 @dataclass
 class TrainingRefs(Refs):
     """The workspace, the ID of the Algorithm a v2 job names (``algorithm.algorithmRef``),
-    and whether this reconcile stopped the job for its deadline (what it observes next must
-    say so, though the job it read was still running)."""
+    the IDs of the TrainingJobs a visualization job reads (``jobRef``), and whether this
+    reconcile stopped the job for its deadline (what it observes next must say so, though the
+    job it read was still running)."""
 
     algorithm_id: str | None = None
     pool_id: str | None = None  # the ResourcePool ``resource.poolRef`` names
+    # The IDs of the TrainingJobs ``algorithm.summary.dataSources[].job.jobRef`` name, by name.
+    source_job_ids: dict[str, str] = field(default_factory=dict)
     deadline_exceeded: bool = False
 
 
 TrainingContext = Context[TrainingJobSpec, TrainingRefs]
+
+
+def source_job_id(ctx: TrainingContext, name: str) -> str:
+    """The ID of TrainingJob ``name``, a visualization job's data source (``jobRef``), once
+    it has one: it need not have finished (a visualization job shows a running job's logs).
+    A job of the 2020 form is refused: its ID is a v1 number, and a data source is a v2 job
+    (SDK JobSummary.job_id, a v2 training job ID; v1 training was retired 2023-06-30)."""
+    where = "algorithm.summary.dataSources[].job.jobRef"
+    entry = ctx.registry.get(crd.PLURAL, ctx.namespace, name)
+    if entry is not None and "config" in entry.spec:
+        raise InvalidSpec(
+            f"{where}: TrainingJob {name!r} uses the 2020 (v1) training API; a visualization "
+            "job reads v2 training jobs only"
+        )
+    job_id = str(recorded_dependency(ctx, crd.PLURAL, crd.KIND, name, "jobId").status["jobId"])
+    if job_id.isdigit():
+        raise InvalidSpec(
+            f"{where}: TrainingJob {name!r} has a v1 job ID ({job_id}); a visualization job "
+            "reads v2 training jobs only"
+        )
+    return job_id
 
 
 class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec, TrainingRefs]):
@@ -95,6 +124,11 @@ class TrainingJobAdapter(RemoteAdapter[TrainingJobSpec, TrainingRefs]):
         if resource is not None and resource.pool_ref is not None:
             pool = ready_dependency(ctx, "resourcepools", "ResourcePool", resource.pool_ref.name)
             refs.pool_id = str(pool["poolId"])
+        summary = algorithm.summary if algorithm is not None else None
+        for source in (summary.data_sources or []) if summary is not None else []:
+            if source.job.job_ref is not None:
+                name = source.job.job_ref.name
+                refs.source_job_ids[name] = source_job_id(ctx, name)
         return refs
 
     async def resolve_for_lookup(self, ctx: TrainingContext) -> TrainingRefs:

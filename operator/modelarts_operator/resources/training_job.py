@@ -28,5 +28,7 @@ DECLARATION = KindDeclaration(
         Reference("workspaceRef", "workspaces", ("workspaceId",)),
         Reference("algorithmRef", "algorithms", ("algorithmId",)),
         Reference("poolRef", "resourcepools", ("poolId",)),
+        # A visualization job's data source: the job's ID is enough (it may still run).
+        Reference("jobRef", crd.PLURAL, ("jobId",), needs_ready=False),
     ),
 )

@@ -13,12 +13,15 @@ recorded in status when the job was created, never by diffing the response.
 
 Phases, Kubernetes-style: Creating, Pending, Running and Terminating are in flight; Completed
 is Succeeded (Ready); Failed and Abnormal are Failed (with the tasks' exit codes); Terminated
-is Stopped. A missing job answers HTTP 400 ModelArts.2775, which the client maps to NotFound.
+is Stopped. A visualization job (kind ``visualization_job``) runs until stopped, so its
+Running is Ready and settled. A missing job answers HTTP 400 ModelArts.2775, which the
+client maps to NotFound.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import json
 from collections.abc import AsyncIterator, Mapping
@@ -28,15 +31,18 @@ from ..api import errors
 from ..api.client import ModelArtsClient
 from ..api.training_v2 import (
     TERMINAL_PHASES,
+    JobEndpointsV2,
     TrainingJobV2,
     TrainingJobV2CreateRequest,
     TrainingJobV2UpdateRequest,
 )
 from ..crd.training_job import TrainingJobSpec
+from ..crd.training_v2 import TrainingSummary
 from ..reconcile import requeue
 from ..reconcile.adapter import (
     Created,
     Observation,
+    RemoteEvent,
     RetryLater,
     Updated,
     confirmed_gone,
@@ -66,6 +72,7 @@ PHASES = {
     "Abnormal": "Failed",
     "Terminated": "Stopped",
 }
+VISUALIZATION = "visualization_job"  # SDK Job.kind: 可视化作业 (a visualization job)
 IN_FLIGHT_PHASES = frozenset({"Creating", "Pending", "Running", "Terminating"})  # the API's
 MAX_PREVIOUS = 16
 NAME_LIMIT = 64
@@ -107,15 +114,38 @@ def annotations_of(spec: TrainingJobSpec) -> dict[str, str]:
 BODY_SPEC_FIELDS = frozenset(vocab.Spec.model_fields)
 
 
-def algorithm_of(spec: TrainingJobSpec, algorithm_id: str | None) -> vocab.JobAlgorithm | None:
+def algorithm_of(
+    spec: TrainingJobSpec,
+    algorithm_id: str | None,
+    source_job_ids: Mapping[str, str] | None = None,
+) -> vocab.JobAlgorithm | None:
     """The body's ``algorithm``: the spec's, with ``algorithmRef`` replaced by the ID it
-    resolved to."""
+    resolved to, and each data source's ``jobRef`` by its job's ID (``source_job_ids``)."""
     if spec.algorithm is None:
         return None
     fields = {name: getattr(spec.algorithm, name) for name in vocab.JobAlgorithm.model_fields}
     if algorithm_id is not None:
         fields["id"] = algorithm_id
+    if (summary := spec.algorithm.summary) is not None:
+        fields["summary"] = summary_of(summary, source_job_ids or {})
     return vocab.JobAlgorithm(**fields)
+
+
+def summary_of(summary: TrainingSummary, job_ids: Mapping[str, str]) -> vocab.Summary:
+    """The body's ``algorithm.summary``: a data source's ``jobRef`` as the job ID it resolved
+    to (``job_ids``, by name)."""
+    sources = [
+        vocab.DataSource(
+            job=vocab.JobSummary(
+                job_id=s.job.job_id if s.job.job_ref is None else job_ids[s.job.job_ref.name]
+            ),
+            nfs=s.nfs,
+        )
+        for s in summary.data_sources or []
+    ]
+    return vocab.Summary(
+        log_type=summary.log_type, log_dir=summary.log_dir, data_sources=sources or None
+    )
 
 
 def create_request(
@@ -125,10 +155,12 @@ def create_request(
     description: str | None,
     algorithm_id: str | None = None,
     pool_id: str | None = None,
+    source_job_ids: Mapping[str, str] | None = None,
 ) -> TrainingJobV2CreateRequest:
     """The create body the spec describes: the spec's sub-models as they are, in the body's
-    envelopes (``metadata``, ``spec``); ``algorithm_id`` and ``pool_id`` what
-    ``algorithm.algorithmRef`` and ``resource.poolRef`` resolved to."""
+    envelopes (``metadata``, ``spec``); ``algorithm_id``, ``pool_id`` and ``source_job_ids``
+    what ``algorithm.algorithmRef``, ``resource.poolRef`` and the data sources' ``jobRef``
+    resolved to."""
     body_spec = {field: getattr(spec, field) for field in BODY_SPEC_FIELDS}
     if pool_id is not None and spec.resource is not None:
         fields = {name: getattr(spec.resource, name) for name in vocab.SpecResource.model_fields}
@@ -142,7 +174,7 @@ def create_request(
             annotations=annotations_of(spec) or None,
             training_experiment_reference=spec.experiment,
         ),
-        algorithm=algorithm_of(spec, algorithm_id),
+        algorithm=algorithm_of(spec, algorithm_id, source_job_ids),
         spec=vocab.Spec(**body_spec),
         endpoints=spec.endpoints,
         train_type=spec.train_type,
@@ -273,11 +305,17 @@ def observe_job(job: TrainingJobV2) -> Observation:
         if started:
             facts["completionTime"] = from_millis(started + int(job.status.duration))
     facts = {k: v for k, v in facts.items() if v is not None}
+    # Always said, None (dropped from status) once the job no longer serves them.
+    facts["endpoints"] = endpoints_of(job.endpoints)
     exits = "; ".join(
         f"{t.task} exited {t.exit_code}" + (f": {t.message}" if t.message else "")
         for t in job.status.task_statuses
         if t.exit_code not in (None, 0) or t.message
     )
+    if job.kind == VISUALIZATION and phase == "Running":
+        # A visualization job serves until it is stopped: Running is its steady good state
+        # (Ready, polled at the slow rate), as a running Service's is.
+        return Observation(phase, True, message=_serving(facts), facts=facts, in_flight=False)
     return job_observation(
         phase,
         facts,
@@ -285,6 +323,30 @@ def observe_job(job: TrainingJobV2) -> Observation:
         stopped=f"job ended {raw}",
         running=facts["remoteStatus"],
     )
+
+
+def _serving(facts: Mapping[str, Any]) -> str:
+    tools = sorted(k for k in facts.get("endpoints") or {} if k != "ssh")
+    return "serving " + ", ".join(tools) if tools else "running"
+
+
+def endpoints_of(endpoints: JobEndpointsV2 | None) -> dict[str, Any] | None:
+    """``status.endpoints``: the job's addresses, never a token (the API model drops them)."""
+    if endpoints is None:
+        return None
+    out: dict[str, Any] = {
+        key: access.url
+        for key, access in (
+            ("tensorboard", endpoints.tensorboard),
+            ("jupyterLab", endpoints.jupyter_lab),
+            ("mindstudioInsight", endpoints.mindstudio_insight),
+        )
+        if access is not None and access.url
+    }
+    urls = endpoints.ssh.task_urls if endpoints.ssh is not None else []
+    if ssh := [{"task": u.task, "url": u.url} for u in urls if u.url]:
+        out["ssh"] = ssh
+    return out or None
 
 
 def _as_map(tags: list[dict[str, str]]) -> dict[str, str]:
@@ -332,8 +394,15 @@ class TrainingJobV2Adapter(TrainingJobAdapter):
     async def _create(self, ctx: TrainingContext, name: str) -> TrainingJobV2:
         spec = ctx.spec
         description = marked_description(spec.job_desc, ctx.marker, 256)
+        refs = ctx.refs
         request = create_request(
-            spec, name, ctx.refs.workspace_id, description, ctx.refs.algorithm_id, ctx.refs.pool_id
+            spec,
+            name,
+            refs.workspace_id,
+            description,
+            refs.algorithm_id,
+            refs.pool_id,
+            refs.source_job_ids,
         )
         job = await ctx.client.training_jobs_v2.create(request)
         if tags := tags_of(spec, ctx.default_tags):  # the create body has no tags
@@ -468,3 +537,31 @@ class TrainingJobV2Adapter(TrainingJobAdapter):
 
     def observe_summary(self, entry: Entry, summary: Any) -> Observation:
         return self.listed(entry, observe_job(summary))  # a search item is the whole job
+
+    async def remote_events(
+        self, client: ModelArtsClient, remote_id: str, limit: int
+    ) -> list[RemoteEvent]:
+        """The job's events (list_training_job_events), newest first, for ``kubectl
+        modelarts events --remote``; not mirrored (no ``event_phases``: a running job is in
+        progress for hours, and its log is the place to follow it). Warning and Error
+        levels are the warnings."""
+        found = await client.training_jobs_v2.events(remote_id, limit=limit, order="desc")
+        return [
+            RemoteEvent(
+                identity=f"{e.time}|{e.level}|{e.source}|{e.message}",
+                at_ms=_millis(e.time),
+                warning=e.level in ("Warning", "Error"),
+                message=f"{e.source}: {e.message}" if e.source else e.message or "",
+            )
+            for e in found.events
+        ]
+
+
+def _millis(stamp: str | None) -> int | None:
+    """An event's ISO 8601 time as epoch milliseconds (None when absent or unreadable)."""
+    try:
+        return int(
+            dt.datetime.fromisoformat((stamp or "").replace("Z", "+00:00")).timestamp() * 1000
+        )
+    except ValueError:
+        return None

@@ -1,7 +1,9 @@
 """Training jobs v2 (``/v2/{project_id}/training-jobs``): today's training API.
 
 UUID ids, no versions, a ``kind/metadata/algorithm/spec`` body. A job's life is a timeline
-fixed at creation, Creating -> Pending -> Running -> Completed; terminate cuts it and appends
+fixed at creation, Creating -> Pending -> Running -> Completed (a ``visualization_job`` runs
+until it is stopped: it serves TensorBoard over other jobs' logs, and the visualization jobs
+of the 2020 API, seed §5.3, ran until stopped or auto-stopped); terminate cuts it and appends
 Terminating -> Terminated; a forced outcome replaces its end (Failed with a task exit code,
 Abnormal for a failed creation). Status, duration, tasks, logs, metrics and events are all
 derived from it when read, as for v1.
@@ -64,6 +66,18 @@ SECONDARY = {
     ABNORMAL: "CreateFailed",
 }
 KINDS = frozenset(get_args(JobKind))  # the SDK's job kinds
+VISUALIZATION = "visualization_job"
+LOG_TYPES = {"tensorboard", "mindstudio-insight"}  # SDK Summary.log_type
+# The tools a job serves while it runs, by the annotation that switches each on (SDK
+# JobMetadata.annotations) and its key in the response's endpoints (SDK JobEndpointsResp).
+TOOLS = (
+    ("jupyter-lab/enable", "jupyter_lab"),
+    ("tensorboard/enable", "tensorboard"),
+    ("mindstudio-insight/enable", "mindstudio_insight"),
+)
+# SDK Summary.data_sources: required when "tensorboard/enable" or "mindstudio-insight/enable"
+# is "true".
+NEEDS_DATA_SOURCES = ("tensorboard/enable", "mindstudio-insight/enable")
 AFFINITY_TYPES = {"cabinet", "hyperinstance", "networkTopology"}
 NOTIFY_EVENTS = {
     "JobStarted",
@@ -211,6 +225,32 @@ def validate_algorithm(algo: Any) -> dict[str, Any]:
     return dict(algo)
 
 
+def validate_summary(algo: dict[str, Any], annotations: dict[str, str]) -> None:
+    """``algorithm.summary`` as the SDK types it: log_type one of its two values, each
+    location's path (PFSSummary.pfs_path, JobSummary.job_id, NFSSummary.nfs_path are
+    required), and data_sources present when the TensorBoard or MindStudio Insight annotation
+    is on (SDK Summary.data_sources)."""
+    p = "algorithm.summary."
+    summary = v.obj(algo, "summary") or {}
+    v.enum(summary, "log_type", LOG_TYPES, prefix=p)
+    log_dir = v.obj(summary, "log_dir")
+    if log_dir:
+        v.need(log_dir, "pfs", p + "log_dir.")
+        v.string(v.obj(log_dir, "pfs"), "pfs_path", required=True, prefix=p + "log_dir.pfs.")
+    sources = v.array(summary, "data_sources") or []
+    for i, source in enumerate(sources):
+        q = f"{p}data_sources[{i}]."
+        if not isinstance(source, dict):
+            raise v.bad(f"{q[:-1]} must be an object")
+        v.need(source, "job", q)
+        v.string(v.obj(source, "job"), "job_id", required=True, prefix=q + "job.")
+        nfs = v.obj(source, "nfs")
+        if nfs:
+            v.string(nfs, "nfs_path", required=True, prefix=q + "nfs.")
+    if not sources and any(annotations.get(a) == "true" for a in NEEDS_DATA_SOURCES):
+        v.need(summary, "data_sources", p)
+
+
 def validate_spec(spec: Any) -> dict[str, Any]:
     """Resources (Terraform: resource required; a public pool needs flavor_id, a dedicated one
     pool_id; the flavor must exist), and the SDK's enums and ranges."""
@@ -281,6 +321,8 @@ def validate_job(body: dict[str, Any]) -> dict[str, Any]:
     if v.array(body, "tasks"):
         raise v.bad("tasks is not supported yet: describe the job with algorithm and spec")
     endpoints = v.obj(body, "endpoints") or {}
+    algorithm = validate_algorithm(body.get("algorithm"))
+    validate_summary(algorithm, annotations)
     return {
         "kind": kind,
         "name": name,
@@ -288,7 +330,7 @@ def validate_job(body: dict[str, Any]) -> dict[str, Any]:
         "description": description or "",
         "annotations": annotations,
         "experiment": experiment,
-        "algorithm": validate_algorithm(body.get("algorithm")),
+        "algorithm": algorithm,
         "spec": validate_spec(body.get("spec")),
         "endpoints": endpoints,
     }
@@ -473,6 +515,8 @@ def algorithm_view(rec: Rec) -> dict[str, Any]:
     out["environments"] = [{k: val} for k, val in (algo.get("environments") or {}).items()]
     if algo.get("policies"):
         out["policies"] = algo["policies"]
+    if algo.get("summary"):
+        out["summary"] = algo["summary"]
     return out
 
 
@@ -525,8 +569,8 @@ def spec_view(rec: Rec) -> dict[str, Any]:
 
 
 def endpoints_view(rec: Rec, phase: str) -> dict[str, Any]:
-    """SSH, JupyterLab and TensorBoard addresses once the tasks run (stand-in host names:
-    the emulator runs no notebooks)."""
+    """SSH, JupyterLab, TensorBoard and MindStudio Insight addresses, with a token for each
+    tool, once the tasks run (stand-in host names: the emulator runs no notebooks)."""
     if phase != RUNNING:
         return {}
     out: dict[str, Any] = {}
@@ -540,10 +584,7 @@ def endpoints_view(rec: Rec, phase: str) -> dict[str, Any]:
             ],
         }
     notes = rec["annotations"]
-    for annotation, key in (
-        ("jupyter-lab/enable", "jupyter_lab"),
-        ("tensorboard/enable", "tensorboard"),
-    ):
+    for annotation, key in TOOLS:
         if notes.get(annotation) == "true":
             out[key] = {
                 "url": f"https://{rec['id']}-{key.replace('_', '')}.modelarts.emulator/",
@@ -642,6 +683,8 @@ def _new_timeline(core: Core, rec: Rec, now: int) -> None:
     t2 = t1 + core.phase(t.job_waiting)
     run = core.phase(t.job_running)
     rec["timeline"] = [[now, CREATING], [t1, PENDING], [t2, RUNNING], [t2 + run, COMPLETED]]
+    if rec["kind"] == VISUALIZATION:  # runs until stopped
+        rec["timeline"].pop()
     rec["planned_run_ms"] = run
     forced = core.take_pending_force("training_job_v2", rec["name"])
     if forced is None:
@@ -650,6 +693,8 @@ def _new_timeline(core: Core, rec: Rec, now: int) -> None:
     _record_failure(rec, phase, forced)
     if phase == ABNORMAL or forced.get("when") == "now":
         rec["timeline"] = [[now, CREATING], [t1, phase]]
+    elif rec["kind"] == VISUALIZATION:
+        rec["timeline"].append([t2 + run, phase])
     else:
         rec["timeline"][-1] = [t2 + run, phase]
 

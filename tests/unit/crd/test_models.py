@@ -31,8 +31,23 @@ def _examples() -> list[tuple[str, dict[str, Any]]]:
 
 def test_demo_examples_cover_the_pipeline() -> None:
     kinds = [doc["kind"] for _, doc in _examples()]
-    assert kinds[:4] == ["Workspace", "TrainingJob", "Model", "Service"]
+    assert kinds == [
+        "Network", "ResourcePool", "Algorithm", "Workspace", "TrainingJob", "Model", "Service"
+    ]  # fmt: skip
     by_kind = {doc["kind"]: doc for _, doc in _examples()}
+    # From pool and algorithm: the job starts from the Algorithm on the pool, the Service
+    # runs on the pool, and the pool on the Network.
+    pool = by_kind["ResourcePool"]["metadata"]["name"]
+    assert (
+        by_kind["ResourcePool"]["spec"]["networkRef"]["name"]
+        == (by_kind["Network"]["metadata"]["name"])
+    )
+    job = by_kind["TrainingJob"]["spec"]
+    assert job["algorithm"]["algorithmRef"]["name"] == by_kind["Algorithm"]["metadata"]["name"]
+    assert job["resource"]["poolRef"]["name"] == pool
+    groups = by_kind["Service"]["spec"]["v2"]["groupConfigs"]
+    assert {g["poolRef"]["name"] for g in groups} == {pool}
+    assert set(by_kind["ResourcePool"]["spec"]["scope"]) >= {"Train", "Infer"}
     assert (
         by_kind["Model"]["spec"]["trainingJobRef"]["name"]
         == by_kind["TrainingJob"]["metadata"]["name"]

@@ -12,7 +12,13 @@ from typing import Any
 from pydantic import Field
 
 from modelarts_operator.api import errors
-from modelarts_operator.crd.common import MAX_ID, CommonStatus, KindInfo, WorkspaceScopedSpec
+from modelarts_operator.crd.common import (
+    MAX_ID,
+    CommonStatus,
+    KindInfo,
+    LocalObjectReference,
+    WorkspaceScopedSpec,
+)
 from modelarts_operator.reconcile import requeue
 from modelarts_operator.reconcile.adapter import (
     Context,
@@ -25,7 +31,11 @@ from modelarts_operator.reconcile.adapter import (
 from modelarts_operator.reconcile.kinds import Form, KindDeclaration, RbacRule, Reference
 from modelarts_operator.reconcile.kube import Kind
 from modelarts_operator.reconcile.policies import Allowance, Refusal
-from modelarts_operator.reconcile.references import recorded_workspace_id, workspace_id
+from modelarts_operator.reconcile.references import (
+    recorded_dependency,
+    recorded_workspace_id,
+    workspace_id,
+)
 from modelarts_operator.reconcile.registry import Entry
 from modelarts_operator.settings import OperatorSettings
 
@@ -38,6 +48,9 @@ class GadgetSpec(WorkspaceScopedSpec):
     gadget_name: str | None = Field(default=None, max_length=64, description="Remote name.")
     size: int = Field(default=1, ge=1, le=8, description="How big.")
     owner_of_config: bool = Field(default=True, description="Owns what it exports to.")
+    source_ref: LocalObjectReference | None = Field(
+        default=None, description="Another Gadget whose ID (not readiness) this one needs."
+    )
 
 
 class GadgetStatus(CommonStatus):
@@ -101,6 +114,8 @@ class GadgetAdapter(RemoteAdapter[GadgetSpec, Refs]):
         self.remote = remote
 
     async def resolve(self, ctx: GadgetContext) -> Refs:
+        if (source := ctx.spec.source_ref) is not None:
+            recorded_dependency(ctx, "gadgets", "Gadget", source.name, "gadgetId")
         return Refs(workspace_id(ctx))
 
     async def resolve_for_lookup(self, ctx: GadgetContext) -> Refs:

@@ -36,6 +36,18 @@ class ApiServer:
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
     conflicts: int = 0
     writes: int = 0
+    events: dict[str, dict[str, Any]] = field(default_factory=dict)  # named Events posted
+    event_creates: int = 0  # every create, refused ones too
+
+    async def post_event(
+        self, involved: dict[str, Any], type_: str, reason: str, message: str, **kw: Any
+    ) -> None:
+        """A named Event is created once: a second create of the name is a 409."""
+        self.event_creates += 1
+        name = kw["name"]
+        if name in self.events:
+            raise KubeError(409, f'events "{name}" already exists')
+        self.events[name] = {"type": type_, "reason": reason, "message": message, **kw}
 
     async def patch_status(
         self, kind: Kind, namespace: str, name: str, patch: dict[str, Any], version: str | None
@@ -69,6 +81,7 @@ class Jobs:
     kind = Kind("TrainingJob", PLURAL)
     id_field = "jobId"
     detail_in_poller = False
+    event_phases: frozenset[str] = frozenset()  # no event log
 
     def __init__(self, server: ApiServer) -> None:
         self.server = server
@@ -123,7 +136,9 @@ class Runtime:
 
 
 def stack(
-    names: list[str], conditions: list[cond.Condition] | None = None
+    names: list[str],
+    conditions: list[cond.Condition] | None = None,
+    adapter: type[Jobs] = Jobs,
 ) -> tuple[Poller, Runtime, Jobs]:
     server = ApiServer()
     for i, name in enumerate(names):
@@ -134,7 +149,7 @@ def stack(
         }
     rt = Runtime(server)
     rt.watch()
-    jobs = Jobs(server)
+    jobs = adapter(server)
     return Poller(cast(Any, rt), cast(Any, _Reconciler(jobs))), rt, jobs
 
 

@@ -191,17 +191,25 @@ async def test_v1_jobs_use_the_v1_log_api(emu: Emulator, client: ModelArtsClient
     assert out.rstrip().endswith("[INFO] training finished successfully")
 
 
-def test_console_scripts_expose_the_command() -> None:
+@pytest.mark.parametrize(
+    ("command", "shows"),
+    [
+        ("logs", ("--follow", "trainingjob/NAME")),
+        ("flavors", ("spec.resource.flavorId", "--infer-type")),
+    ],
+)
+def test_console_scripts_expose_the_command(command: str, shows: tuple[str, ...]) -> None:
+    """Both entry points (``modelarts-operator`` and ``kubectl-modelarts``) have the command."""
     for argv in (
-        [sys.executable, "-m", "modelarts_operator.cli", "logs", "--help"],
+        [sys.executable, "-m", "modelarts_operator.cli", command, "--help"],
         [
             sys.executable,
             "-c",
-            "from modelarts_operator.logs_cli import plugin_main; plugin_main()",
-            "logs",
+            "from modelarts_operator.cli import plugin_main; plugin_main()",
+            command,
             "--help",
         ],
     ):
         shown = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=60)
-        assert "--follow" in shown.stdout
-        assert "trainingjob/NAME" in shown.stdout
+        for text in shows:
+            assert text in shown.stdout

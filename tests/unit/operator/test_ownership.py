@@ -237,14 +237,20 @@ async def test_a_description_ending_in_another_objects_marker_does_not_capture_i
 
 
 def _v2_job(learning_rate: str) -> dict[str, Any]:
-    import yaml
-
-    from .test_notebook_adapter import EXAMPLES
-
-    spec: dict[str, Any] = yaml.safe_load((EXAMPLES / "02-trainingjob.yaml").read_text())["spec"]
-    spec.pop("workspaceRef")
-    spec["algorithm"]["parameters"][0]["value"] = learning_rate
-    return spec
+    """The example job before it started from an Algorithm on a pool (examples/02 refers to
+    objects this test has not): its own code, engine and flavor."""
+    obs = "obs://demo-bucket/mnist"
+    return {
+        "algorithm": {
+            "codeDir": f"{obs}/code/",
+            "bootFile": f"{obs}/code/train.py",
+            "engine": {"engineId": "pytorch-cp36-1.4.0-v2"},
+            "parameters": [{"name": "learning_rate", "value": learning_rate}],
+            "inputs": [{"name": "data_url", "remote": {"obs": {"obsUrl": f"{obs}/data/"}}}],
+            "outputs": [{"name": "train_url", "remote": {"obs": {"obsUrl": f"{obs}/output/"}}}],
+        },
+        "resource": {"flavorId": "modelarts.vm.pnt1.large.eco", "nodeCount": 1},
+    }
 
 
 async def test_a_rerun_does_not_take_a_job_of_someone_else_under_its_name(

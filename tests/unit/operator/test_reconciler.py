@@ -31,6 +31,7 @@ from modelarts_operator.reconcile.policies import (
     PAUSED,
     Allowance,
 )
+from modelarts_operator.reconcile.references import SLOW_LOOK
 from modelarts_operator.reconcile.registry import Registry
 
 from .gadget import FakeClients, FakeKube, Remote, declaration
@@ -448,6 +449,16 @@ CASES: dict[str, Case] = {
         ready=("False", "WaitingForWorkspace"),
         failed="False",
         phase="Waiting",
+    ),
+    "WaitingForARecordedID": Case(
+        "A reference that needs only its target's ID (not readiness) waits while it has none, "
+        "and looks again by itself (a restart may resume it before its target is listed).",
+        spec={"size": 1, "sourceRef": {"name": "other"}},
+        calls=[],
+        synced=("False", "WaitingForGadget"),
+        ready=("False", "WaitingForGadget"),
+        phase="Waiting",
+        requeue=SLOW_LOOK,
     ),
     "ProjectChanged": Case(
         "An object bound in another project than its namespace's now is left alone.",

@@ -233,7 +233,7 @@ async def test_events_of_a_missing_object_says_not_found() -> None:
 
 
 def test_the_kubectl_plugin_has_status_events_and_logs(capsys: pytest.CaptureFixture[str]) -> None:
-    from modelarts_operator.logs_cli import plugin_main
+    from modelarts_operator.cli import plugin_main
 
     with pytest.raises(SystemExit):
         plugin_main(["--help"])

@@ -64,6 +64,7 @@ OPERATOR_FIELDS = {
     "training_job_ref",
     "algorithm_ref",
     "pool_ref",
+    "job_ref",
     "network_ref",
     "config",
     "export_to",
@@ -250,6 +251,31 @@ def test_a_job_from_an_algorithm_on_a_pool_sends_their_ids_not_the_references() 
     assert body.to_wire()["spec"]["resource"] == {"pool_id": "pool-id", "node_count": 1}
 
 
+def test_a_visualization_job_sends_its_data_sources_job_ids_not_the_references() -> None:
+    manifest = _example("visualization/tensorboard.yaml")
+    manifest["algorithm"]["summary"]["dataSources"].append({"job": {"jobId": "literal-uuid"}})
+    spec = TrainingJobSpec.model_validate(manifest)
+    body = training_v2.create_request(
+        spec, "board", "0", None, source_job_ids={"mnist": "mnist-uuid"}
+    )
+    fits(body, sdk.Job)
+    wire = body.to_wire()
+    assert wire["kind"] == "visualization_job"
+    assert wire["metadata"]["annotations"] == {"tensorboard/enable": "true"}
+    assert wire["algorithm"]["summary"] == {
+        "data_sources": [{"job": {"job_id": "mnist-uuid"}}, {"job": {"job_id": "literal-uuid"}}]
+    }
+
+
+def test_the_example_job_writes_the_logs_tensorboard_reads() -> None:
+    """examples/02's mnist job is a data source: its summary says where its logs go."""
+    wire = training_v2.create_request(
+        TrainingJobSpec.model_validate(_example("02-trainingjob.yaml")), "mnist", "0", None
+    ).to_wire()
+    assert wire["algorithm"]["summary"]["log_type"] == "tensorboard"
+    assert wire["algorithm"]["summary"]["log_dir"]["pfs"]["pfs_path"].startswith("obs://")
+
+
 # ---------------------------------------------------------------- networks
 async def test_network_bodies_from_a_spec_with_every_field() -> None:
     """The create body (with the envelope the client adds) and the patch of a network that
@@ -356,6 +382,9 @@ def test_service_bodies_from_a_spec_with_every_field() -> None:
 
 def test_service_bodies_from_the_example() -> None:
     example = _example("04-service.yaml")
+    for group in example["v2"]["groupConfigs"]:  # references resolved, as the operator does
+        if group.pop("poolRef", None) is not None:
+            group["poolId"] = "demo-pool-0123456789abcdef"
     for unit in example["v2"]["groupConfigs"][0]["unitConfigs"]:
         for mount in unit.get("models") or []:
             mount.pop("modelRef", None)

@@ -261,3 +261,12 @@ def test_service_v2_events(ma: Client, ma_judge: Judge, emu: EmulatorHandle) -> 
     )
     assert [e.event_info for e in events.data] == ["service is running", "start to deploy service"]
     assert {e.event_type for e in events.data} == {"NORMAL"}
+    # The operator's look (reconcile/remote_events.py): the newest 10, newest first.
+    newest = ma_judge.judged(
+        ma.list_infer_service_events,
+        sdk.ListInferServiceEventsRequest(
+            service_id=service_id, limit=10, sort_key="update_at", sort_dir="DESC"
+        ),
+    )
+    assert [e.id for e in newest.data] == [e.id for e in events.data]
+    assert newest.data[0].update_at >= newest.data[1].update_at

@@ -178,6 +178,52 @@ def test_terminate_is_asynchronous_and_refused_once_stopping(
     assert show(ma, ma_judge, job_id).status.phase == "Terminated"
 
 
+def visualization_job(name: str, source_id: str | None) -> sdk.Job:
+    """TensorBoard over ``source_id``'s logs: kind visualization_job, the tensorboard/enable
+    annotation, and the data source it then needs (SDK Summary.data_sources)."""
+    job = code_job(name)
+    job.kind = "visualization_job"
+    job.metadata.annotations = {"tensorboard/enable": "true"}
+    sources = [sdk.DataSource(job=sdk.JobSummary(job_id=source_id))] if source_id else None
+    job.algorithm.summary = sdk.Summary(data_sources=sources)
+    return job
+
+
+def test_a_visualization_job_serves_tensorboard_until_stopped(
+    ma: Client, ma_judge: Judge, emu: EmulatorHandle
+) -> None:
+    source = code_job("writes-logs")
+    source.algorithm.summary = sdk.Summary(
+        log_type="tensorboard", log_dir=sdk.LogDir(pfs=sdk.PFSSummary(pfs_path="obs://pfs/tb/"))
+    )
+    source_id = create(ma, ma_judge, source).metadata.id
+    created = create(ma, ma_judge, visualization_job("board", source_id))
+    assert created.kind == "visualization_job"
+    assert created.algorithm.summary.data_sources[0].job.job_id == source_id
+    assert created.endpoints.tensorboard is None  # not before it runs
+    emu.admin.advance(3600)  # far past any training job's run: it is still serving
+    shown = show(ma, ma_judge, created.metadata.id)
+    assert shown.status.phase == "Running"
+    assert shown.endpoints.tensorboard.url.startswith("https://")
+    assert shown.endpoints.tensorboard.token
+    assert show(ma, ma_judge, source_id).algorithm.summary.log_dir.pfs.pfs_path == "obs://pfs/tb/"
+    stop = sdk.StopTrainingJobRequest(
+        training_job_id=created.metadata.id, body=sdk.JobActionType(action_type="terminate")
+    )
+    ma_judge.judged(ma.stop_training_job, stop)
+    emu.admin.advance(10)
+    stopped = show(ma, ma_judge, created.metadata.id)
+    assert stopped.status.phase == "Terminated"
+    assert stopped.endpoints.tensorboard is None
+
+
+def test_tensorboard_without_a_data_source_is_refused(ma: Client, ma_judge: Judge) -> None:
+    request = sdk.CreateTrainingJobRequest(body=visualization_job("no-source", None))
+    err = refused(ma.create_training_job, request)
+    assert err.status_code == 400
+    assert "algorithm.summary.data_sources" in err.error_msg
+
+
 def test_delete_is_asynchronous_then_2775(ma: Client, ma_judge: Judge, emu: EmulatorHandle) -> None:
     job_id = create(ma, ma_judge, code_job("gone")).metadata.id
     deleted = ma_judge.call(
