@@ -159,6 +159,31 @@ class Cluster:
         obj: dict[str, Any] = json.loads(result.stdout)
         return obj
 
+    def wait_established(self, *names: str, timeout: float = 60.0) -> None:
+        """Wait until the CRDs ``crd/<name>`` (all of them, without names) are Established.
+        Not ``kubectl wait``: a CRD created a moment ago has no ``status.conditions`` yet, and
+        kubectl 1.34 fails at once on that ("conditions accessor error: <nil>") instead of
+        waiting (seen in test_chart under load)."""
+        wanted = {n.removeprefix("crd/") for n in names}
+        deadline = time.monotonic() + timeout
+        pending: set[str] = set()
+        while time.monotonic() < deadline:
+            found = json.loads(self.kubectl("get", "crd", "-o", "json").stdout)["items"]
+            pending = {
+                c["metadata"]["name"]
+                for c in found
+                if (not wanted or c["metadata"]["name"] in wanted)
+                and not any(
+                    x["type"] == "Established" and x["status"] == "True"
+                    for x in (c.get("status") or {}).get("conditions") or []
+                )
+            }
+            pending |= wanted - {c["metadata"]["name"] for c in found}
+            if not pending:
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"CRDs not Established in {timeout:.0f}s: {sorted(pending)}")
+
     def wait_for(
         self,
         kind: str,
@@ -318,38 +343,50 @@ def release(cluster: Cluster) -> Iterator[Release]:
         cluster.helm("uninstall", RELEASE, "--namespace", OPERATOR_NS, check=False)
 
 
-@pytest.fixture(scope="package")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+@pytest.fixture(scope="session")
+def node_lifetime() -> Iterator[contextlib.ExitStack]:
+    """The node and what runs on it (its emulator, its releases), torn down in reverse order:
+    by the token's rotation, the node's last user, as soon as it has run (see
+    :func:`pytest_collection_modifyitems`), or at the session's end if it did not run."""
+    with contextlib.ExitStack() as lifetime:
+        yield lifetime
+
+
+def _stop_node(node: Node) -> None:
+    node.stop()
+    assert node.leftovers() == [], f"the node left behind: {node.leftovers()}"
+
+
+@pytest.fixture(scope="session")
+def node(tmp_path_factory: pytest.TempPathFactory, node_lifetime: contextlib.ExitStack) -> Node:
     """A single-node cluster running the images ``make image`` built, one for every in-pod
-    test; package scope, so it is gone before the integration tier's timing-sensitive tests.
-    Its teardown must leave nothing on the host (processes, mounts, network namespaces, the
-    bridge, iptables chains)."""
+    test. Session scope so that the token's rotation can run after a few of the integration
+    tier's modules (the kubelet's minutes spent testing); the rotation stops it, so it is gone
+    before the integration tier's timing-sensitive tests. Its teardown must leave nothing on
+    the host (processes, mounts, network namespaces, the bridge, iptables chains)."""
     missing = [str(a) for a in NODE_ARCHIVES if not a.is_file()]
     if missing:
         pytest.fail(f"image archives missing ({', '.join(missing)}): run `make image`")
     started = time.monotonic()
     node = Node.start(tmp_path_factory.mktemp("node"), images=NODE_ARCHIVES)
+    node_lifetime.callback(_stop_node, node)
     print(f"node ready in {time.monotonic() - started:.1f}s")
-    try:
-        yield node
-    finally:
-        node.stop()
-        assert node.leftovers() == [], f"the node left behind: {node.leftovers()}"
+    return node
 
 
 # -- In the pod, keyless --------------------------------------------------------------------
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def pods(node: Node, tmp_path_factory: pytest.TempPathFactory) -> Cluster:
     """kubectl and helm against the node's cluster."""
     return Cluster(node.kubeconfig, tmp_path_factory.mktemp("in-pod"), node.plane)
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def keyless_emulator(
-    node: Node, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[EmulatorHandle]:
+    node: Node, tmp_path_factory: pytest.TempPathFactory, node_lifetime: contextlib.ExitStack
+) -> EmulatorHandle:
     """On the machine's address, which the pod reaches through the bridge's gateway. Its IAM
     trusts the node's API server as an OIDC issuer: the keys it publishes at
     ``/openid/v1/jwks`` and the issuer of its discovery document."""
@@ -364,8 +401,7 @@ def keyless_emulator(
         idps=[f"{IDP}={jwks},audience={AUDIENCE},subject={MAPPED},issuer={issuer}"],
         credential_ttl=CREDENTIAL_TTL,
     )
-    with run_emulator_in_thread(config, host=node.address) as handle:
-        yield handle
+    return node_lifetime.enter_context(run_emulator_in_thread(config, host=node.address))
 
 
 def exchanges(emulator: EmulatorHandle) -> list[dict[str, Any]]:
@@ -449,46 +485,67 @@ def workspace(name: str, namespace: str) -> str:
     )
 
 
-@pytest.fixture(scope="package")
-def keyless_release(pods: Cluster, keyless_emulator: EmulatorHandle) -> Iterator[list[str]]:
+@pytest.fixture(scope="session")
+def keyless_release(
+    pods: Cluster, keyless_emulator: EmulatorHandle, node_lifetime: contextlib.ExitStack
+) -> list[str]:
     """The chart installed with the local image and no key (OIDC federation); yields the --set
     flags it was installed with (upgrades keep them). A second release, ``rotation``, is
     installed right after it (its CRDs are the first release's): its pod keeps one projected
     token until the kubelet renews it, which ``test_rotation.py``, the package's last module,
-    sees. Package scope, so that pod lives through every other test meanwhile."""
+    sees. Session scope (torn down with the node), so that pod lives through every other
+    test meanwhile."""
     for namespace in (OPERATOR_NS, DEMO_NS, BURST_NS, HA_NS, ROTATION_NS):
         pods.ensure_namespace(namespace)
     flags = as_flags(keyless_values(keyless_emulator, DEMO_NS, BURST_NS, HA_NS))
     started = time.monotonic()
     pods.helm("install", RELEASE, str(CHART), "-n", OPERATOR_NS, *flags)
+    node_lifetime.callback(
+        pods.helm, "uninstall", RELEASE, "-n", OPERATOR_NS, "--wait", check=False
+    )
     rotation = {
         **keyless_values(keyless_emulator, ROTATION_NS),
         "crds.install": "false",  # the first release owns them
         "modelarts.pollSettledSeconds": "10",  # a call every 10 s: refreshes as they fall due
     }
-    pods.kubectl(  # the node's cluster has no CRD but the release's
-        "wait", "--for=condition=Established", "crd", "--all", "--timeout=60s", timeout=90
-    )
+    pods.wait_established()  # the node's cluster has no CRD but the release's
     pods.helm("install", ROTATION, str(CHART), "-n", OPERATOR_NS, *as_flags(rotation))
+    node_lifetime.callback(
+        pods.helm, "uninstall", ROTATION, "-n", OPERATOR_NS, "--wait", check=False
+    )
     pods.kubectl("apply", "-f", "-", input=workspace("probe", ROTATION_NS))
-    try:
-        rollout(pods)
-        print(f"helm install to rolled out: {time.monotonic() - started:.1f}s")
-        yield flags
-    finally:
-        pods.helm("uninstall", ROTATION, "-n", OPERATOR_NS, "--wait", check=False)
-        pods.helm("uninstall", RELEASE, "-n", OPERATOR_NS, "--wait", check=False)
+    rollout(pods)
+    print(f"helm install to rolled out: {time.monotonic() - started:.1f}s")
+    return flags
+
+
+# Integration modules that run while the kubelet's clock runs on (before the token's rotation,
+# with the node up): ones whose outcome does not hang on timing, for the node's load is theirs.
+WHILE_THE_TOKEN_AGES = (
+    "test_admission.py",
+    "test_admission_corpus.py",
+    "test_admission_llm.py",
+    "test_admission_training_v2.py",
+    "test_notebook_admission.py",
+    "test_service_v2_admission.py",
+    "test_control_plane.py",
+    "test_status_cli.py",
+    "test_argocd_fixtures.py",
+    "test_argocd_e2e.py",
+    "test_pipeline.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """This package's tests in the order that lets the kubelet's clock run while they do: the
     modules using the keyless releases first (the first test starts the node and the releases,
-    the ``rotation`` release's pod among them), the token's rotation last, everything else
-    between (the chart, the CRD upgrade, the demo, the node's own tests, RBAC). The kubelet
-    renews a projected token at 80 % of its lifetime, about 8 minutes after the pod started:
-    minutes spent testing instead of waiting. Modules stay whole (their fixtures are
-    set up once), the other tiers keep their places, and the node, package-scoped, is still
-    gone before them."""
+    the ``rotation`` release's pod among them), then everything else (the chart, the CRD
+    upgrade, the demo, the node's own tests, RBAC), then — when the integration tier runs in
+    the same session — its modules in :data:`WHILE_THE_TOKEN_AGES`, and the token's rotation
+    last: the kubelet renews a projected token at 80 % of its lifetime, about 8 minutes after
+    the pod started, minutes spent testing instead of waiting. The rotation then stops the
+    node, before the rest of the integration tier. Modules stay whole (their fixtures are set
+    up once); the other modules keep their order."""
     here = Path(__file__).parent
     slots = [i for i, item in enumerate(items) if item.path.parent == here]
     keyless = {
@@ -502,6 +559,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
     for slot, item in zip(slots, sorted((items[i] for i in slots), key=rank), strict=True):
         items[slot] = item
+    rotation = [item for item in items if item.path.parent == here and rank(item) == 2]
+    if not rotation:
+        return
+    integration = here.parent / "integration"
+    ageing = [
+        item
+        for item in items
+        if item.path.parent == integration and item.path.name in WHILE_THE_TOKEN_AGES
+    ]
+    rest = [item for item in items if item not in rotation and item not in ageing]
+    last_e2e = max((i for i, item in enumerate(rest) if item.path.parent == here), default=-1)
+    items[:] = rest[: last_e2e + 1] + ageing + rotation + rest[last_e2e + 1 :]
 
 
 @dataclass

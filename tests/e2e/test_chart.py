@@ -97,7 +97,7 @@ def test_rendered_chart_is_accepted_by_the_api_server(cluster: Cluster, values: 
         absent = cluster.kubectl("get", *names, check=False).returncode != 0
         cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump_all(needed))
         try:
-            cluster.kubectl("wait", "--for=condition=Established", *names)
+            cluster.wait_established(*names)
             result = cluster.kubectl(
                 "apply", "--dry-run=server", "-f", "-", input=yaml.safe_dump_all(later), check=False
             )

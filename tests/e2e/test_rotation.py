@@ -2,14 +2,18 @@
 it: an exchange after the renewal carries the new token, and its objects stay Synced.
 
 The ``rotation`` release was installed with the keyless release at the package's start (the
-``keyless_release`` fixture); this module runs last in the package (``conftest.py`` orders it),
-so its pod has lived through every other test by now and most of the kubelet's wait is spent.
+``keyless_release`` fixture); this module runs after every other test of the package and, when
+the integration tier runs in the same session, after its modules that do not hang on timing
+(``conftest.py`` orders them), so its pod has lived through them by now and most of the
+kubelet's wait is spent.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,6 +34,15 @@ from .conftest import (
 )
 
 pytestmark = [pytest.mark.node, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _the_node_goes_after_this(node_lifetime: contextlib.ExitStack) -> Iterator[None]:
+    """This module is the node's last user (the collection order puts it last): its releases,
+    emulator and the node itself are torn down once it has run, not at the session's end, so
+    the rest of the integration tier runs without them."""
+    yield
+    node_lifetime.close()
 
 
 def _exchanged_by(emulator: EmulatorHandle, pod_uid: str) -> list[dict[str, Any]]:
