@@ -90,7 +90,10 @@ def test_headless_demo_reaches_ready_prints_the_url_and_tears_down(tmp_path: Pat
     assert "/v2/infers/" in match.group(1)  # the example Service is the v2 form
     # The view showed every object reaching its steady phase.
     for ref, phase in [
+        ("Network/demo-net", "Ready"),
+        ("ResourcePool/demo-pool", "Ready"),
         ("Workspace/demo", "Ready"),
+        ("Algorithm/mnist", "Ready"),
         ("TrainingJob/mnist", "Succeeded"),
         ("Model/mnist-v1", "Published"),
         ("Service/mnist", "Running"),

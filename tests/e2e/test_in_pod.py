@@ -27,6 +27,7 @@ import yaml
 
 from modelarts_testbed.emulator import DEFAULT_SK
 from modelarts_testbed.emulator.server import EmulatorHandle
+from tests.examples import standalone_training_job
 
 from .conftest import (
     AUDIENCE,
@@ -58,8 +59,21 @@ pytestmark = [pytest.mark.node, pytest.mark.slow]
 BURST = 100
 DENIED, DENIED_NS, DENIED_RELEASE_NS = "denied", "denied", "other-system"
 MEMORY_LIMIT = 512 * 1024 * 1024  # the chart's default limits.memory (512Mi)
+# One create call per example object, each answered 200.
+EXAMPLE_CREATES = {
+    "POST /v1/{project_id}/networks": 1,
+    "POST /v2/{project_id}/pools": 1,  # on that network
+    "POST /v1/{project_id}/workspaces": 2,  # demo, and the rotation release's probe
+    "POST /v2/{project_id}/algorithms": 1,  # the job starts from it
+    "POST /v2/{project_id}/training-jobs": 1,  # the example is the v2 form
+    "POST /v1/{project_id}/models": 1,
+    "POST /v2/{project_id}/services": 1,  # and so is the Service
+}
 EXAMPLE_OBJECTS = [
+    (f"network.{GROUP}", "demo-net"),
+    (f"resourcepool.{GROUP}", "demo-pool"),
     (f"workspace.{GROUP}", "demo"),
+    (f"algorithm.{GROUP}", "mnist"),
     (f"trainingjob.{GROUP}", "mnist"),
     (f"model.{GROUP}", "mnist-v1"),
     (f"service.{GROUP}", "mnist"),
@@ -178,12 +192,7 @@ def test_the_examples_reconcile_to_ready_from_the_pod(
     assert service is not None
     assert service["status"]["phase"] == "Running"
     # One create call per object, each answered 200.
-    assert creates(keyless_emulator) == {
-        "POST /v1/{project_id}/workspaces": 2,  # demo, and the rotation release's probe
-        "POST /v2/{project_id}/training-jobs": 1,  # the example is the v2 form
-        "POST /v1/{project_id}/models": 1,
-        "POST /v2/{project_id}/services": 1,  # and so is the Service
-    }
+    assert creates(keyless_emulator) == EXAMPLE_CREATES
     # kopf's JSON lines (the chart's default format) name their object.
     lines = [
         json.loads(x)
@@ -241,7 +250,7 @@ def test_helm_upgrade_rolls_the_pod_and_creates_nothing_again(
 ) -> None:
     before = the_pod(pods)["metadata"]["name"]
     created = creates(keyless_emulator)
-    assert sum(created.values()) == 5, created
+    assert created == EXAMPLE_CREATES
     pods.helm(
         "upgrade", RELEASE, str(CHART), "-n", OPERATOR_NS, *keyless_release,
         "--set", "logFormat=text",
@@ -264,14 +273,16 @@ def test_helm_upgrade_rolls_the_pod_and_creates_nothing_again(
 
 
 def burst_job(index: int) -> dict[str, Any]:
-    example = yaml.safe_load((EXAMPLES / "02-trainingjob.yaml").read_text())
+    example = standalone_training_job()  # no Algorithm or pool in the burst's namespace
     example["metadata"] = {"name": f"burst-{index:03d}", "namespace": BURST_NS}
-    del example["spec"]["workspaceRef"]  # the default workspace: no dependency to wait for
-    example["spec"]["jobName"] = f"burst-{index:03d}"
+    spec = example["spec"]
+    del spec["workspaceRef"]  # the default workspace: no dependency to wait for
+    spec["algorithm"].pop("summary", None)  # TensorBoard logs: one directory per job, if any
+    spec["jobName"] = f"burst-{index:03d}"
     # Each job writes to its own output and log path, as real jobs would.
-    (output,) = example["spec"]["algorithm"]["outputs"]
+    (output,) = spec["algorithm"]["outputs"]
     output["remote"]["obs"]["obsUrl"] = f"obs://demo-bucket/burst/{index:03d}/output/"
-    example["spec"]["logExportPath"]["obsUrl"] = f"obs://demo-bucket/burst/{index:03d}/logs/"
+    spec["logExportPath"]["obsUrl"] = f"obs://demo-bucket/burst/{index:03d}/logs/"
     return dict(example)
 
 

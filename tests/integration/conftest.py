@@ -33,6 +33,24 @@ SECRET = "modelarts-credentials"
 SECOND_PROJECT = "fedcba9876543210fedcba9876543210"
 
 
+# Kinds whose spec.name is required and names the remote object in the whole project.
+PROJECT_NAMED = ("Network", "ResourcePool")
+
+
+def examples_in(namespace: str, out: Path) -> Path:
+    """examples/ for one namespace of the shared emulator: the Network and ResourcePool get
+    names of their own (ModelArts names them project-wide, as a second team applying the
+    examples would), the rest is as shipped."""
+    out.mkdir(parents=True, exist_ok=True)
+    for path in (ROOT / "examples").glob("*.yaml"):
+        docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
+        for doc in docs:
+            if doc["kind"] in PROJECT_NAMED:
+                doc["spec"]["name"] = f"{doc['spec']['name']}-{namespace}"
+        (out / path.name).write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    return out
+
+
 @pytest.fixture(scope="session")
 def crds(control_plane: ControlPlane) -> ControlPlane:
     control_plane.install_crds(sorted((ROOT / "crds").glob("*.yaml")))

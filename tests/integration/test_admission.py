@@ -602,6 +602,9 @@ def test_examples_are_accepted_and_listed_by_category(cluster: ControlPlane) -> 
         assert result.returncode == 0, f"{path.name}: {result.stderr}"
     listed = cluster.kubectl("get", "modelarts", "-n", NAMESPACE, "-o", "name").stdout.split()
     for name in (
+        "network.modelarts.huaweicloud.com/demo-net",
+        "resourcepool.modelarts.huaweicloud.com/demo-pool",
+        "algorithm.modelarts.huaweicloud.com/mnist",
         "workspace.modelarts.huaweicloud.com/demo",
         "trainingjob.modelarts.huaweicloud.com/mnist",
         "model.modelarts.huaweicloud.com/mnist-v1",
@@ -615,7 +618,7 @@ def test_examples_are_accepted_and_listed_by_category(cluster: ControlPlane) -> 
     assert job["spec"]["deletionPolicy"] == "Delete"  # schema default applied
     # The example is the v2 form; parameters without a value get the schema's "".
     assert "config" not in job["spec"]
-    assert job["spec"]["resource"]["flavorId"] == "modelarts.vm.pnt1.large.eco"
+    assert job["spec"]["resource"]["poolRef"] == {"name": "demo-pool"}
     v1 = cluster.kubectl("get", "matj", "mnist-v1-form", "-n", NAMESPACE, "-o", "json").stdout
     assert json.loads(v1)["spec"]["config"]["createVersion"] is True  # the v1 form's default
 

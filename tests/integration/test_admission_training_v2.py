@@ -150,10 +150,32 @@ INVALID: list[tuple[str, dict[str, Any], list[str]]] = [
     ("job-kind", {"jobKind": "spark_job"}, ["spec.jobKind"]),
     ("reserved-tag", {"tags": [{"key": "k8s-owner", "value": "x"}]}, ["ownership tag"]),
     ("tag-key-sys", {"tags": [{"key": "_sys_x"}]}, ["_sys_"]),
+    (
+        "data-source-id-and-ref",
+        {
+            "algorithm": {
+                "summary": {"dataSources": [{"job": {"jobId": "u", "jobRef": {"name": "m"}}}]}
+            }
+        },
+        ["dataSources[0].job.jobRef", "exactly one of jobId and jobRef"],
+    ),
+    (
+        "data-source-neither",
+        {"algorithm": {"summary": {"dataSources": [{"job": {}}]}}},
+        ["exactly one of jobId and jobRef"],
+    ),
 ]
 
 VALID: list[tuple[str, dict[str, Any]]] = [
     ("code-engine", {}),
+    (
+        "visualization-by-reference",
+        {
+            "jobKind": "visualization_job",
+            "features": {"tensorboard": True},
+            "algorithm": {"summary": {"dataSources": [{"job": {"jobRef": {"name": "mnist"}}}]}},
+        },
+    ),
     (
         "image-alone",
         {"algorithm": {"codeDir": DROP, "bootFile": DROP, **IMAGE}},

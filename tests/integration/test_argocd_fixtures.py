@@ -36,9 +36,13 @@ pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
 NS = "it-argocd"
 GROUP = "modelarts.huaweicloud.com"
-WORKSPACE, JOB, MODEL, SERVICE = (
-    f"{plural}.{GROUP}" for plural in ("workspaces", "trainingjobs", "models", "services")
-)  # qualified: a bare "service" is the core Service to kubectl
+WORKSPACE, JOB, MODEL, SERVICE, NETWORK, POOL, ALGORITHM = (
+    f"{plural}.{GROUP}"
+    for plural in (
+        "workspaces", "trainingjobs", "models", "services", "networks", "resourcepools",
+        "algorithms",
+    )
+)  # fmt: skip  # qualified: a bare "service" is the core Service to kubectl
 CREDS_NS = "it-argocd-creds"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 CREATE_WORKSPACE = "POST /v1/{project_id}/workspaces"
@@ -60,8 +64,10 @@ _PATTERNS = [
 ]
 # Status fields (at any depth) holding remote IDs, sizes, counters or times: their presence
 # matters, not the value (the shared emulator numbers objects in the order tests create them).
+# algorithmSpecHash digests the create body, which holds the workspace's ID (another ID in a
+# longer session of the shared emulator).
 _VOLATILE_STATUS = re.compile(
-    r"(Id|Time|Timestamp|Seconds|At|Count|Size|Url|Address)$|^(versionName|endpoint)$"
+    r"(Id|Time|Timestamp|Seconds|At|Count|Size|Url|Address)$|^(versionName|endpoint|algorithmSpecHash)$"
 )
 
 
@@ -145,6 +151,12 @@ TARGETS: dict[str, Target] = {
     "trainingjob-failed": Target(JOB, "failed", NS, _phase("Failed")),
     "service-failed": Target(SERVICE, "failed", NS, _phase("Failed")),
     "service-stopped": Target(SERVICE, "stopped", NS, _phase("Stopped")),
+    "network-ready": Target(NETWORK, "net", NS, ready),
+    "resourcepool-ready": Target(POOL, "pool", NS, ready),
+    "resourcepool-waiting-for-network": Target(
+        POOL, "waiting", NS, lambda o: condition(o, "Synced").get("reason") == "WaitingForNetwork"
+    ),
+    "algorithm-ready": Target(ALGORITHM, "mnist", NS, ready),
 }
 
 
@@ -162,9 +174,10 @@ def _service(name: str, model: str = "mnist-v1", **spec: Any) -> dict[str, Any]:
 
 
 def waves() -> tuple[list[dict[str, Any]], ...]:
-    """The objects of NS in the order of Argo CD's sync waves (workspace, jobs, model,
-    services): one pipeline that succeeds, and one object per thing that goes otherwise (each
-    job with a bucket of its own: two jobs sharing a trainUrl are refused)."""
+    """The objects of NS in the order of Argo CD's sync waves (workspace, network and pools;
+    algorithm and jobs; model; services): one pipeline that succeeds, and one object per
+    thing that goes otherwise (each job with a bucket of its own: two jobs sharing a trainUrl
+    are refused)."""
     workspace = {
         "apiVersion": API,
         "kind": "Workspace",
@@ -191,7 +204,38 @@ def waves() -> tuple[list[dict[str, Any]], ...]:
         _service("waiting", model="absent"),
         _service("pool", clusterId="pool-missing"),
     ]
-    return [workspace], jobs, [model], services
+    *platform, algorithm = _platform()
+    return [workspace, *platform], [algorithm, *jobs], [model], services
+
+
+def _platform() -> list[dict[str, Any]]:
+    """A Network, a pool on it and a pool on a Network that does not exist (yet), with the
+    workspace; an Algorithm in the workspace, with the jobs (after examples/00-01)."""
+    network = {"name": "it-argocd-net", "cidr": "192.168.128.0/17"}
+    pool = {
+        "type": "Dedicate",
+        "scope": ["Train", "Infer"],
+        "resources": [{"flavor": "modelarts.vm.cpu.8ud", "count": 1}],
+    }
+    algorithm = {
+        "workspaceRef": {"name": "demo"},
+        "jobConfig": {
+            "codeDir": "/it-argocd/algo/code/",
+            "bootFile": "/it-argocd/algo/code/train.py",
+            "engine": {"engineId": "pytorch-cp36-1.4.0-v2"},
+        },
+    }
+    on_net = {**pool, "name": "it-argocd-pool", "networkRef": {"name": "net"}}
+    on_absent = {**pool, "name": "it-argocd-wait", "networkRef": {"name": "absent"}}
+    return [
+        {"apiVersion": API, "kind": kind, "metadata": {"name": name}, "spec": spec}
+        for kind, name, spec in (
+            ("Network", "net", network),
+            ("ResourcePool", "pool", on_net),
+            ("ResourcePool", "waiting", on_absent),
+            ("Algorithm", "mnist", algorithm),
+        )
+    ]
 
 
 def _version(obj: dict[str, Any]) -> str:
@@ -285,7 +329,7 @@ def stories(operator: OperatorProcess, emulator: Any) -> Iterator[OperatorProces
         yield operator
     finally:
         emulator.admin.clear_faults()
-    for kind in (SERVICE, MODEL, JOB, WORKSPACE):
+    for kind in (SERVICE, MODEL, JOB, ALGORITHM, POOL, NETWORK, WORKSPACE):
         cp.kubectl("delete", kind, "--all", "-n", NS, "--wait=false", check=False)
     cp.kubectl("delete", WORKSPACE, "--all", "-n", CREDS_NS, "--wait=false", check=False)
 

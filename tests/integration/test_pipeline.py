@@ -1,31 +1,28 @@
-"""The example pipeline Workspace → TrainingJob → Model → Service reaches Ready end to end, with
-the v2 TrainingJob and v2 Service of examples/ (what the cloud accepts today) and with the 2020
-v1 forms of both."""
+"""The example pipeline Network → ResourcePool, Workspace → Algorithm → TrainingJob → Model →
+Service reaches Ready end to end, with the v2 TrainingJob and v2 Service of examples/ (what the
+cloud accepts today: from the Algorithm, on the pool) and with the 2020 v1 forms of both."""
 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import OperatorProcess, condition, get_obj, ready, wait_for
+from .conftest import OperatorProcess, condition, examples_in, get_obj, ready, wait_for
+from .test_training_v2 import remote_jobs
 
 pytestmark = pytest.mark.cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _examples(form: str, tmp_path: Path) -> Path:
-    """examples/ as shipped (v2), or with its TrainingJob and Service in the v1 form."""
+def _examples(form: str, ns: str, tmp_path: Path) -> Path:
+    """examples/ (v2), or with its TrainingJob and Service in the v1 form."""
+    out = examples_in(ns, tmp_path / "examples")
     if form == "v2":
-        return ROOT / "examples"
-    out = tmp_path / "examples"
-    out.mkdir()
-    for path in (ROOT / "examples").glob("*.yaml"):
-        shutil.copy(path, out)
+        return out
     v1 = (ROOT / "examples" / "v1" / "trainingjob-v1.yaml").read_text()
     (out / "02-trainingjob.yaml").write_text(v1.replace("name: mnist-v1-form", "name: mnist"))
     v1 = (ROOT / "examples" / "v1" / "service-v1.yaml").read_text()
@@ -40,7 +37,7 @@ def test_examples_reach_ready_in_order(
     cp = operator.cp
     ns = f"pipeline-{form}"
     cp.kubectl("create", "namespace", ns, check=False)
-    cp.kubectl("apply", "-n", ns, "-f", str(_examples(form, tmp_path)))
+    cp.kubectl("apply", "-n", ns, "-f", str(_examples(form, ns, tmp_path)))
 
     ws = wait_for(cp, "workspace", "demo", ns, ready, op=operator)
     assert ws["status"]["phase"] == "Ready"
@@ -53,6 +50,12 @@ def test_examples_reach_ready_in_order(
     assert job["status"]["phase"] == "Succeeded"
     assert job["status"]["remoteStatus"] == completed
     assert job["status"]["durationSeconds"] >= 0  # filled from the version detail
+    if form == "v2":  # from the Algorithm, on the pool
+        pool = wait_for(cp, "resourcepool", "demo-pool", ns, ready, op=operator)
+        algorithm = wait_for(cp, "algorithm", "mnist", ns, ready, op=operator)
+        (remote,) = remote_jobs(emulator, id=job["status"]["jobId"])
+        assert remote["algorithm"]["id"] == algorithm["status"]["algorithmId"]
+        assert remote["spec"]["resource"]["pool_id"] == pool["status"]["poolId"]
     # The batched poller saw the job finish and said so in an event.
     events = json.loads(
         cp.kubectl(
@@ -71,6 +74,8 @@ def test_examples_reach_ready_in_order(
     model = wait_for(cp, "model", "mnist-v1", ns, ready, timeout=60, op=operator)
     assert model["status"]["source"]["jobId"] == str(job["status"]["jobId"])
     svc = wait_for(cp, "masvc", "mnist", ns, ready, timeout=60, op=operator)
+    if form == "v2":
+        assert svc["spec"]["v2"]["groupConfigs"][0]["poolRef"] == {"name": "demo-pool"}
     assert svc["status"]["phase"] == "Running"
     assert svc["status"]["accessAddress"].startswith("http")
     assert condition(svc, "Synced")["status"] == "True"

@@ -25,6 +25,7 @@ from .conftest import (
     ready,
     synced,
     wait_for,
+    wait_until,
 )
 
 pytestmark = pytest.mark.cluster
@@ -177,7 +178,9 @@ def test_v2_service_lifecycle(operator: OperatorProcess, emulator: Any) -> None:
 
 
 def test_v2_failed_and_concerning_are_reported(operator: OperatorProcess, emulator: Any) -> None:
-    """FAILED (forced in the emulator) is Failed with the reason; CONCERNING is Degraded."""
+    """FAILED (forced in the emulator) is Failed with the reason; CONCERNING is Degraded. The
+    service's remote events (deploying, failed, concerning) are Kubernetes Events on it, each
+    once after every poll cycle since."""
     import httpx
 
     cp = operator.cp
@@ -213,6 +216,9 @@ def test_v2_failed_and_concerning_are_reported(operator: OperatorProcess, emulat
     assert svc["status"]["phase"] == "Failed"
     assert "image pull" in condition(svc, "Ready")["message"]
     sid = svc["status"]["serviceId"]
+    # The service's own event log, mirrored while it deployed and when it failed.
+    failed = ("Warning", "RemoteEvent", "service failed: image pull")
+    wait_until(lambda: failed in _remote_events(cp, ns, "broken"), what="remote events")
     httpx.post(
         f"{emulator.url}/_emulator/force",
         json={"kind": "service_v2", "id": sid, "status": "CONCERNING"},
@@ -227,8 +233,29 @@ def test_v2_failed_and_concerning_are_reported(operator: OperatorProcess, emulat
         op=operator,
     )
     assert svc["status"]["phase"] == "Concerning"
+    # Across every poll cycle since (a look at each change of phase), each remote event is
+    # one Kubernetes Event; a steady service is not looked at.
+    abnormal = ("Warning", "RemoteEvent", "some instances of the service are abnormal")
+    mirrored = wait_until(
+        lambda: (found := _remote_events(cp, ns, "broken")) and abnormal in found and found
+    )
+    assert sorted(mirrored) == sorted(
+        [("Normal", "RemoteEvent", "start to deploy service"), failed, abnormal]
+    )
+    assert all(
+        e["count"] == 1 for e in events_for(cp, ns, "broken") if e["reason"] == "RemoteEvent"
+    )
     delete_obj(cp, "masvc", "broken", ns, timeout=90)
     assert remote_v2(emulator, sid) is None
+
+
+def _remote_events(cp: Any, ns: str, name: str) -> list[tuple[str, str, str]]:
+    """The Kubernetes Events mirroring the remote event log of Service ``name``."""
+    return [
+        (e["type"], e["reason"], e["message"])
+        for e in events_for(cp, ns, name)
+        if e["reason"] == "RemoteEvent"
+    ]
 
 
 def _direct_v2(name: str) -> dict[str, Any]:

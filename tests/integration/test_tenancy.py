@@ -16,12 +16,12 @@ import pytest
 from modelarts_operator.reconcile.naming import marker_of, owner_marker, unmarked
 
 from .conftest import (
-    ROOT,
     SECOND_PROJECT,
     OperatorProcess,
     apply,
     condition,
     delete_obj,
+    examples_in,
     get_obj,
     isolated_stack,
     merge_patch,
@@ -42,6 +42,7 @@ pytestmark = pytest.mark.cluster
 P = "modelarts.huaweicloud.com/"
 PIPELINE = [
     ("workspace", "demo"),
+    ("algorithm", "mnist"),
     ("trainingjob", "mnist"),
     ("model", "mnist-v1"),
     ("masvc", "mnist"),
@@ -71,7 +72,7 @@ def live_workspace_ids(emulator: Any) -> set[str]:
 
 
 def test_examples_in_two_namespaces_get_two_remote_pipelines(
-    operator: OperatorProcess, emulator: Any
+    operator: OperatorProcess, emulator: Any, tmp_path: Path
 ) -> None:
     cp = operator.cp
     first, second = namespace(cp, "it-ten-team1"), namespace(cp, "it-ten-team2")
@@ -79,7 +80,8 @@ def test_examples_in_two_namespaces_get_two_remote_pipelines(
     # One after the other: both training jobs write to the examples' one output path, which
     # ModelArts refuses while another job is running on it (ModelArts.2604).
     for ns in (first, second):
-        cp.kubectl("apply", "-n", ns, "-f", str(ROOT / "examples"))
+        # Each team with a pool of its own (pools are named project-wide).
+        cp.kubectl("apply", "-n", ns, "-f", str(examples_in(ns, tmp_path / ns)))
         ids[ns] = {}
         for kind, name in PIPELINE:
             obj = wait_for(
@@ -88,7 +90,7 @@ def test_examples_in_two_namespaces_get_two_remote_pipelines(
             ids[ns][kind] = obj["status"]
     ws1, ws2 = ids[first]["workspace"]["workspaceId"], ids[second]["workspace"]["workspaceId"]
     assert ws1 != ws2, "two namespaces bound one remote workspace"
-    for kind in ("trainingjob", "model", "masvc"):
+    for kind in ("algorithm", "trainingjob", "model", "masvc"):
         assert ids[first][kind]["remoteName"] != ids[second][kind]["remoteName"]
     # Each remote object says whose it is.
     remote = remote_by_id(emulator, "workspace", ws1) or {}

@@ -6,12 +6,16 @@ Model imported from the job's output channel."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import yaml
 
 from modelarts_operator.reconcile.naming import marker_of, unmarked
+from modelarts_testbed.emulator.training_v2 import endpoints_view
+from tests.examples import standalone_training_job
 
 from .conftest import (
     OperatorProcess,
@@ -32,6 +36,7 @@ from .conftest import (
 pytestmark = pytest.mark.cluster
 
 API = "modelarts.huaweicloud.com/v1alpha1"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def v2_job(name: str, bucket: str, **spec: Any) -> dict[str, Any]:
@@ -259,3 +264,51 @@ def test_v2_deadline_terminates_and_a_job_deleted_behind_our_back_is_not_rerun(
     assert not remote_jobs(emulator, name=gone["status"]["jobName"])  # never silently re-run
     for name in ("slow", "gone"):
         delete_obj(cp, "trainingjob", name, ns)
+
+
+def test_tensorboard_example_waits_for_mnists_id_then_shows_its_url(
+    operator: OperatorProcess, emulator: Any
+) -> None:
+    """examples/visualization/tensorboard.yaml over examples/02's mnist (in the default
+    workspace): it waits for mnist's job ID, then runs with its URL in status, never the token."""
+
+    def example(name: str) -> dict[str, Any]:
+        doc: dict[str, Any] = yaml.safe_load((EXAMPLES / name).read_text())
+        del doc["spec"]["workspaceRef"]
+        return doc
+
+    cp = operator.cp
+    ns = namespace(cp, "it-tj2-viz")
+    apply(cp, example("visualization/tensorboard.yaml"), ns)
+    waiting = wait_for(
+        cp, "trainingjob", "mnist-tensorboard", ns,
+        lambda o: condition(o, "Synced").get("reason") == "WaitingForTrainingJob", 30, operator,
+    )  # fmt: skip
+    assert "jobId" not in waiting["status"]
+    mnist = standalone_training_job()  # no Algorithm or pool in this namespace
+    del mnist["spec"]["workspaceRef"]
+    apply(cp, mnist, ns)
+    board = wait_for(
+        cp, "trainingjob", "mnist-tensorboard", ns,
+        lambda o: "tensorboard" in o.get("status", {}).get("endpoints", {}), 30, operator,
+    )  # fmt: skip
+    mnist_id = get_obj(cp, "trainingjob", "mnist", ns)["status"]["jobId"]
+    (remote,) = remote_jobs(emulator, id=board["status"]["jobId"])
+    assert remote["kind"] == "visualization_job"
+    assert remote["algorithm"]["summary"] == {"data_sources": [{"job": {"job_id": mnist_id}}]}
+    tensorboard = endpoints_view(remote, "Running")["tensorboard"]
+    assert board["status"]["phase"] == "Running"
+    assert ready(board)  # serving until stopped is its steady state
+    assert board["status"]["endpoints"] == {"tensorboard": tensorboard["url"]}
+    shown = str(board) + str(events_for(cp, ns, "mnist-tensorboard")) + operator.log()
+    assert tensorboard["token"] not in shown
+    # Both at once: each terminates its running job, then waits for the delete (2775).
+    cp.kubectl("delete", "trainingjob", "mnist-tensorboard", "mnist", "-n", ns, "--wait=false")
+    wait_until(
+        lambda: (
+            get_obj(cp, "trainingjob", "mnist-tensorboard", ns) is None
+            and get_obj(cp, "trainingjob", "mnist", ns) is None
+        ),
+        60,
+        "both jobs to go",
+    )

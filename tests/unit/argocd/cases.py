@@ -86,6 +86,15 @@ CASES = [
     Case("trainingjob-failed", "TrainingJob", "Degraded", "the training job failed remotely"),
     Case("service-failed", "Service", "Degraded", "the service failed remotely"),
     Case("service-stopped", "Service", "Suspended", "a commit set spec.stopped: true"),
+    Case("network-ready", "Network", "Healthy", "a network was created (Active)"),
+    Case("resourcepool-ready", "ResourcePool", "Healthy", "a pool on it is Running"),
+    Case(
+        "resourcepool-waiting-for-network",
+        "ResourcePool",
+        "Progressing",
+        "a pool refers to a Network that does not exist (yet)",
+    ),
+    Case("algorithm-ready", "Algorithm", "Healthy", "an algorithm was created in the workspace"),
 ]
 
 HEALTH_STATES = ("Healthy", "Progressing", "Degraded", "Suspended")

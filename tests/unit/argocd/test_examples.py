@@ -1,5 +1,6 @@
-"""The Argo CD examples: the pipeline kustomization really puts its four kinds into waves
-0..3 (built by the pinned kubectl), and the Applications point at paths that exist."""
+"""The Argo CD examples: the pipeline kustomization really puts its seven kinds into waves
+0..4, each after what it refers to (built by the pinned kubectl), and the Applications point
+at paths that exist."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "examples" / "argocd"
-WAVES = {"Workspace": "0", "TrainingJob": "1", "Model": "2", "Service": "3"}
+WAVES = {
+    "Network": "0",
+    "Workspace": "0",
+    "ResourcePool": "1",  # networkRef
+    "Algorithm": "1",  # workspaceRef
+    "TrainingJob": "2",  # algorithmRef, poolRef
+    "Model": "3",  # trainingJobRef
+    "Service": "4",  # modelRef, poolRef
+}
 
 
 @pytest.fixture(scope="module")
