@@ -1,6 +1,11 @@
 """Where the operator's memory per watched object goes, by the library that allocated it.
 
-    python bench/memory.py [N] [workload] [frames]   (default: 1000 trainingjobs 10)
+    python bench/memory.py [N] [workload] [frames] [tag]   (default: 1000 trainingjobs 10)
+
+``frames`` 0 runs the operator as it ships (no tracemalloc) and reports its RSS only, at the
+same three points: the product's figure, without the tracer's own overhead. ``tag`` names the
+result file (``memory_<workload>_<N>[_<tag>].json``), to keep a run before a change beside one
+after it.
 
 The operator runs under tracemalloc (`frames` deep, started after its imports); it writes a
 snapshot summary on SIGUSR1. Tracing is slow in proportion to the depth: at 25 frames the
@@ -136,23 +141,34 @@ def _per_object(before: dict[str, Any], after: dict[str, Any], n: int) -> dict[s
     )
 
 
-async def measure(n: int, workload_name: str, frames: int) -> dict[str, Any]:
+async def _sample(op_pid: int, out: Path, traced: bool) -> dict[str, Any]:
+    """A traced operator's summary, or an untraced one's RSS alone (printed as it is taken:
+    a run stopped before its end still says what it measured)."""
+    sample = await _summary(op_pid, out) if traced else {"rss_mb": round(_proc_stats(op_pid)[0], 1)}
+    print(f"[bench] memory sample: RSS {sample['rss_mb']} MB", flush=True)
+    return sample
+
+
+async def measure(n: int, workload_name: str, frames: int, tag: str = "") -> dict[str, Any]:
     workload = WORKLOADS[workload_name]
     work = Path(tempfile.mkdtemp(prefix=f"memory-{workload_name}-{n}-"))
     out = work / "memory.json"
-    argv = [sys.executable, "-c", TRACED_OPERATOR, str(out), str(frames)]
+    traced = frames > 0
+    argv = [sys.executable, "-c", TRACED_OPERATOR, str(out), str(frames)] if traced else None
     async with stack(work, workload, 3600, operator=argv) as bench:
         await _up(bench.port)
         await _quiesce(bench.port)
-        empty = await _summary(bench.op.pid, out)
+        empty = await _sample(bench.op.pid, out, traced)
         if workload.prelude:
             await bench.api.create_ready(workload.prelude())
         seen = Seen(workload.id_field, workload.active)
         watcher = asyncio.create_task(bench.api.watch(seen))
+        started = time.monotonic()
         await bench.api.create_objects(n)
         await seen.wait_for("running", seen.active, n, 1800, Progress(f"memory, {n}"))
+        running_s = time.monotonic() - started
         await _quiesce(bench.port, limit_s=300)
-        loaded = await _summary(bench.op.pid, out)
+        loaded = await _sample(bench.op.pid, out, traced)
         watcher.cancel()
         # What a process holds for the same objects without a create phase behind it: a
         # restarted operator, once it holds them all and its first poll cycle confirmed them.
@@ -160,12 +176,32 @@ async def measure(n: int, workload_name: str, frames: int) -> dict[str, Any]:
         bench.op = _start_operator(bench.cp, bench.emu, work / "restarted.log", bench.port, argv)
         await _up(bench.port)
         await _restarted(bench.op, bench.port, workload, n, time.monotonic())
-        held = await _summary(bench.op.pid, out)
-    result = {
+        held = await _sample(bench.op.pid, out, traced)
+    rss = {"empty": empty["rss_mb"], "loaded": loaded["rss_mb"], "held": held["rss_mb"]}
+    result: dict[str, Any] = {
         "workload": workload_name,
         "objects": n,
         "traceback_frames": frames,
-        "rss_mb": {"empty": empty["rss_mb"], "loaded": loaded["rss_mb"], "held": held["rss_mb"]},
+        "all_running_s": round(running_s, 1),
+        "rss_mb": rss,
+        "rss_kb_per_object": {
+            "loaded": round((rss["loaded"] - rss["empty"]) * 1024 / n, 1),
+            "held": round((rss["held"] - rss["empty"]) * 1024 / n, 1),
+        },
+    }
+    if traced:
+        result |= _traced(empty, loaded, held, n)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = f"memory_{workload_name}_{n}{'_' + tag if tag else ''}.json"
+    (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def _traced(
+    empty: dict[str, Any], loaded: dict[str, Any], held: dict[str, Any], n: int
+) -> dict[str, Any]:
+    """What the tracer saw at the three points: totals, bytes per object by owner, top sites."""
+    return {
         "traced_mb": {
             "empty": round(empty["traced_bytes"] / 2**20, 1),
             "loaded": round(loaded["traced_bytes"] / 2**20, 1),
@@ -178,9 +214,6 @@ async def measure(n: int, workload_name: str, frames: int) -> dict[str, Any]:
         "top_sites_loaded": dict(list(loaded["by_site"].items())[:25]),
         "top_sites_held": dict(list(held["by_site"].items())[:25]),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"memory_{workload_name}_{n}.json").write_text(json.dumps(result, indent=2) + "\n")
-    return result
 
 
 if __name__ == "__main__":
@@ -188,4 +221,5 @@ if __name__ == "__main__":
     size = int(args[0]) if args else 1000
     name = args[1] if len(args) > 1 else "trainingjobs"
     depth = int(args[2]) if len(args) > 2 else 10
-    print(json.dumps(asyncio.run(measure(size, name, depth)), indent=2))
+    label = args[3] if len(args) > 3 else ""
+    print(json.dumps(asyncio.run(measure(size, name, depth, label)), indent=2))

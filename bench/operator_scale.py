@@ -2,7 +2,8 @@
 emulator. Workloads, one per kind and form: ``trainingjobs`` (the 2020 v1 form),
 ``trainingjobs-v2`` (the current API: searches of 50 per page), ``models`` (imported from OBS),
 ``services`` (the v1 form, all on one published model), ``services-v2``, ``workspaces``,
-``notebooks``.
+``workspaces-quotas`` (each setting a quota, shown in status), ``notebooks``, ``algorithms``,
+``networks``, ``resourcepools`` (all on one Network).
 
 Measures, for N objects (issue 7):
   (a) time until all are Synced (remote ID in status) and until Running/Succeeded show;
@@ -114,6 +115,47 @@ def _workspace(i: int) -> dict[str, Any]:
     return {"description": f"team {i}", "authType": "PUBLIC", "deletionPolicy": "Delete"}
 
 
+def _workspace_quotas(i: int) -> dict[str, Any]:
+    """A team's workspace with one quota set (the emulator's catalog: -1 .. 600000 minutes)."""
+    quota = {"resource": "trainJob.gpu_duration", "quota": 1000 + i}
+    return {**_workspace(i), "quotas": [quota]}
+
+
+def _algorithm(i: int) -> dict[str, Any]:
+    """A team's training recipe, after examples/01-algorithm.yaml."""
+    return {
+        "description": "benchmark",
+        "jobConfig": {
+            "codeDir": f"/bench/algo/{i}/code/",
+            "bootFile": f"/bench/algo/{i}/code/train.py",
+            "engine": {"engineId": "pytorch-cp36-1.4.0-v2"},
+            "inputs": [{"name": "data_url"}],
+            "outputs": [{"name": "train_url"}],
+        },
+    }
+
+
+def _network(i: int) -> dict[str, Any]:
+    # Names are project-wide (os.modelarts/name, 4-32 characters); CIDRs may repeat remotely.
+    return {"name": f"bench-net-{i:05d}", "cidr": "192.168.128.0/17"}
+
+
+def _pool(i: int) -> dict[str, Any]:
+    return {
+        "name": f"bench-pool-{i:05d}",
+        "type": "Dedicate",
+        "scope": ["Train"],
+        "resources": [{"flavor": "modelarts.vm.cpu.8ud", "count": 1}],
+        "networkRef": {"name": "base"},
+    }
+
+
+def _base_network() -> list[dict[str, Any]]:
+    """What the pools run on: one Network (a platform team's pools share it)."""
+    body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Network"}
+    return [{**body, "metadata": {"name": "base", "namespace": NS}, "spec": _network(99999)}]
+
+
 def _service_v1(i: int) -> dict[str, Any]:
     config = {"modelRef": {"name": "base"}, "specification": "modelarts.vm.cpu.2u"}
     return {"inferType": "real-time", "config": [{**config, "instanceCount": 1, "weight": 100}]}
@@ -164,6 +206,9 @@ class Workload:
     completes: bool  # jobs finish (a completion lag to measure); the others stay steady
     active: tuple[str, ...] = ("Running", "Succeeded")  # the phases of a remote state shown
     prelude: Callable[[], list[dict[str, Any]]] | None = None  # created (and Ready) first
+    # A status field that must be there too for the remote state to count as shown (quotas
+    # are applied after the create, so Ready alone says nothing of them).
+    active_needs: str | None = None
 
     @property
     def label(self) -> str:
@@ -249,6 +294,48 @@ WORKLOADS = {
             False,
             active=("Ready",),
         ),
+        Workload(
+            "workspaces-quotas",
+            "Workspace",
+            "workspaces",
+            "workspaceId",
+            "POST /v1/{project_id}/workspaces",
+            _workspace_quotas,
+            False,
+            active=("Ready",),
+            active_needs="quotas",
+        ),
+        Workload(
+            "algorithms",
+            "Algorithm",
+            "algorithms",
+            "algorithmId",
+            "POST /v2/{project_id}/algorithms",
+            _algorithm,
+            False,
+            active=("Ready",),
+        ),
+        Workload(
+            "networks",
+            "Network",
+            "networks",
+            "networkId",
+            "POST /v1/{project_id}/networks",
+            _network,
+            False,
+            active=("Ready",),  # the operator's phase once the network is Active
+        ),
+        Workload(
+            "resourcepools",
+            "ResourcePool",
+            "resourcepools",
+            "poolId",
+            "POST /v2/{project_id}/pools",
+            _pool,
+            False,
+            active=("Ready",),  # the operator's phase once the pool is Running
+            prelude=_base_network,
+        ),
     )
 }
 
@@ -256,9 +343,12 @@ WORKLOADS = {
 class Seen:
     """When each object first had a remote ID, showed Running, and showed Succeeded."""
 
-    def __init__(self, id_field: str, active: tuple[str, ...]) -> None:
+    def __init__(
+        self, id_field: str, active: tuple[str, ...], active_needs: str | None = None
+    ) -> None:
         self.id_field = id_field
         self.active_phases = active
+        self.active_needs = active_needs
         self.t0 = time.monotonic()
         self.synced: dict[str, float] = {}
         self.active: dict[str, float] = {}
@@ -283,7 +373,8 @@ class Seen:
         now = time.monotonic() - self.t0
         if status.get(self.id_field):
             self.synced.setdefault(name, now)
-        if status.get("phase") in self.active_phases:
+        shown = not self.active_needs or status.get(self.active_needs)
+        if status.get("phase") in self.active_phases and shown:
             self.active.setdefault(name, now)
         self.changed.set()
         if status.get("phase") == "Succeeded" and name not in self.done:
@@ -736,7 +827,7 @@ async def measure(workload: Workload, n: int, running_seconds: float) -> dict[st
             writes0 = await api.apiserver_writes()
             if workload.prelude:
                 await api.create_ready(workload.prelude())
-            seen = Seen(workload.id_field, workload.active)
+            seen = Seen(workload.id_field, workload.active, workload.active_needs)
             progress = Progress(f"{n} {workload.label}")
             watcher = asyncio.create_task(api.watch(seen))
             t0 = seen.t0
@@ -947,9 +1038,13 @@ async def _restarted(
             resumes = _resumes(port, plural)
             trusted = resumes.get("trusted", 0)
             settled = resumes.get("confirmed", 0) + resumes.get("handed-over", 0)
-            # every object resumed: on trust, or reconciled as before
+            # every object resumed: on trust, or reconciled as before; and every trusted one
+            # settled: confirmed or handed over by a poll cycle, or reconciled first (a resync
+            # armed at a random point of its period may fire before the cycle ends: that
+            # reconcile settles it without either outcome, and at 3,000 v2 Services one did,
+            # which held this wait for its full 600 s)
             reconciled = _operator_metric(port, "modelarts_reconciles_total", plural)
-            if trusted + reconciled >= n and settled >= trusted:
+            if trusted + reconciled >= n and settled + reconciled >= trusted:
                 confirmed_s = time.monotonic() - started
                 break
         except httpx.HTTPError:

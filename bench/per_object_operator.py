@@ -82,6 +82,8 @@ async def poll(spec: kopf.Spec, status: kopf.Status, patch: kopf.Patch, **_: Any
     elif PLURAL == "services":
         api = client.services_v2 if spec.get("v2") else client.services
         await api.get(str(remote_id))
+    elif PLURAL == "resourcepools":
+        await client.pools.get(str(remote_id))
     else:
         await getattr(client, PLURAL).get(str(remote_id))
 
@@ -92,6 +94,9 @@ ID_FIELDS = {
     "services": "serviceId",
     "workspaces": "workspaceId",
     "notebooks": "notebookId",
+    "algorithms": "algorithmId",
+    "networks": "networkId",
+    "resourcepools": "poolId",
 }
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import bench.__main__ as cli
 import pytest
-from bench import plots
+from bench import operator_scale, per_object_operator, plots
 from bench.__main__ import ROOT, main
 
 DOCS_CHARTS = ROOT / "docs" / "benchmarks"
@@ -129,3 +131,48 @@ def test_svg_is_well_formed_and_escapes_text() -> None:
     texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
     assert "A & B <c>" in texts
     assert "s <1>" in texts
+
+
+def _declaration(kind: str) -> Any:
+    from modelarts_operator.resources import KINDS
+
+    return next(d for d in KINDS if d.crd.kind == kind)
+
+
+@pytest.mark.parametrize("name", sorted(operator_scale.WORKLOADS))
+def test_every_workload_makes_objects_its_kind_accepts(name: str) -> None:
+    """A spec the CRD model refuses, or an ID field the kind does not write, would surface
+    only minutes into a run at 1,000: checked here for every workload and its prelude."""
+    workload = operator_scale.WORKLOADS[name]
+    declaration = _declaration(workload.kind)
+    assert (workload.plural, workload.id_field) == (declaration.plural, declaration.id_field)
+    # The per-object peer reads the same kind by the same ID (else it reads nothing: 0 calls).
+    assert per_object_operator.ID_FIELDS[workload.plural] == workload.id_field
+    for i in (0, 999):
+        declaration.crd.spec.model_validate(workload.spec(i))
+    for body in workload.prelude() if workload.prelude else []:
+        _declaration(body["kind"]).crd.spec.model_validate(body["spec"])
+    assert set(operator_scale.WORKLOADS) == set(cli.ALL_SCALES)
+
+
+def _obj(phase: str, **status: Any) -> dict[str, Any]:
+    return {"metadata": {"name": "w"}, "status": {"phase": phase, **status}}
+
+
+@pytest.mark.parametrize(
+    ("needs", "obj", "shown"),
+    [
+        (None, _obj("Ready", workspaceId="1"), True),
+        (None, _obj("Creating", workspaceId="1"), False),
+        ("quotas", _obj("Ready", workspaceId="1"), False),  # Ready before the quotas are set
+        ("quotas", _obj("Ready", workspaceId="1", quotas=[{"quota": 5}]), True),
+        ("quotas", _obj("Creating", quotas=[{"quota": 5}]), False),
+    ],
+)
+def test_a_remote_state_counts_as_shown_only_with_what_the_workload_needs(
+    needs: str | None, obj: dict[str, Any], shown: bool
+) -> None:
+    seen = operator_scale.Seen("workspaceId", ("Ready",), needs)
+    seen.record(obj)
+    assert ("w" in seen.active) is shown
+    assert ("w" in seen.synced) is ("workspaceId" in obj["status"])
