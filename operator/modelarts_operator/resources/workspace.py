@@ -1,14 +1,15 @@
 """Workspace controller: a ModelArts workspace (``/v1/{project_id}/workspaces``).
 
 ``spec.quotas`` is applied with the workspace quota API (``PUT .../quotas``) for the quotas
-that differ from what ModelArts reports, on the reconcile after the create and on every
-reconcile after that (a spec change, the resync period); status shows each such quota with
-its use and its bounds. ModelArts checks a quota against its bounds: a refusal is
-Synced=False with its message."""
+that differ from what ModelArts reports: right after the create (the create body has none),
+and on every reconcile after that (a spec change, the resync period); status shows each such
+quota with its use and its bounds. ModelArts checks a quota against its bounds: a refusal is
+Synced=False with its message. A quota the create could not set is left to the next
+reconcile, and a restart before it takes no such workspace on trust (``resume_work``)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from ..api import errors
@@ -93,9 +94,18 @@ class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec, Refs]):
         created = await ctx.client.workspaces.create(
             WorkspaceCreateRequest.model_validate(self._desired(ctx))
         )
-        # The create body has no quotas: the next reconcile applies them.
-        follow_up = Requeue(BUSY, "spec.quotas") if ctx.spec.quotas else None
-        return Created(str(created.id), self.observe(ctx, created), requeue=follow_up)
+        done = Created(str(created.id), self.observe(ctx, created))
+        if ctx.spec.quotas:
+            # The create body has no quotas: set them now, in the same reconcile (one status
+            # write for both). Refused, or not to be had, the next reconcile tries again and
+            # reports what ModelArts says (Synced=False); the workspace is recorded regardless.
+            try:
+                quotas, _ = await self._apply_quotas(ctx, done.remote_id)
+            except errors.ModelArtsError:
+                done.requeue = Requeue(BUSY, "spec.quotas")
+            else:
+                done.recorded["quotas"] = quotas
+        return done
 
     async def update(self, ctx: WorkspaceContext, remote_id: str, remote: Any) -> Updated:
         desired = self._desired(ctx)
@@ -111,13 +121,19 @@ class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec, Refs]):
             )
             updated = Updated(await ctx.client.workspaces.get(remote_id), changed=list(changed))
         if ctx.spec.quotas:
-            await self._apply_quotas(ctx, remote_id, updated)
+            quotas, changed_quotas = await self._apply_quotas(ctx, remote_id)
+            updated.recorded["quotas"] = quotas
+            if changed_quotas:
+                updated.change("quotas")
         return updated
 
     @staticmethod
-    async def _apply_quotas(ctx: WorkspaceContext, remote_id: str, updated: Updated) -> None:
-        """Set the quotas that differ from the spec's; record the spec's quotas as ModelArts
-        reports them (a refusal raises: Synced=False with the API's message)."""
+    async def _apply_quotas(
+        ctx: WorkspaceContext, remote_id: str
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Set the quotas that differ from the spec's: the spec's quotas as ModelArts then
+        reports them (status), and whether any was set (a refusal raises: Synced=False with
+        the API's message)."""
         quotas = ctx.client.workspaces
         wanted = {q.resource: q.quota for q in ctx.spec.quotas or []}
         current = {q.resource: q for q in (await quotas.get_quotas(remote_id)).quotas}
@@ -129,10 +145,19 @@ class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec, Refs]):
         if differ:
             await quotas.update_quotas(remote_id, differ)
             current = {q.resource: q for q in (await quotas.get_quotas(remote_id)).quotas}
-            updated.change("quotas")
-        updated.recorded["quotas"] = [
-            quota_status(current[resource]) for resource in wanted if resource in current
-        ]
+        shown = [quota_status(current[resource]) for resource in wanted if resource in current]
+        return shown, bool(differ)
+
+    def resume_work(self, entry: Entry, phase: str, facts: Mapping[str, Any]) -> str | None:
+        """A workspace whose status does not show each of the spec's quotas at its value was
+        left with quotas to set (a create whose quota call failed, and a restart before the
+        next reconcile): its reconcile sets them. The list summary has no quotas, so the
+        status is the judge."""
+        wanted = {q.get("resource"): q.get("quota") for q in _spec_quotas(entry)}
+        shown = {q.get("resource"): q.get("quota") for q in entry.status.get("quotas") or []}
+        if any(shown.get(resource, _UNSET) != quota for resource, quota in wanted.items()):
+            return "spec.quotas not yet applied"
+        return None
 
     def observe(self, ctx: WorkspaceContext, remote: Any) -> Observation:
         obs = _observe(remote)
@@ -171,6 +196,14 @@ class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec, Refs]):
 
     def observe_summary(self, entry: Entry, summary: Any) -> Observation:
         return _observe(summary)
+
+
+_UNSET = object()
+
+
+def _spec_quotas(entry: Entry) -> list[dict[str, Any]]:
+    quotas = (entry.body.get("spec") or {}).get("quotas") or []
+    return [q for q in quotas if isinstance(q, dict)]
 
 
 DECLARATION = KindDeclaration(crd=crd.CRD, forms=(Form("workspace", WorkspaceAdapter()),))

@@ -21,7 +21,7 @@ from modelarts_operator.reconcile.controller import Reconciler
 from modelarts_operator.reconcile.kinds import KindDeclaration
 from modelarts_operator.reconcile.policies import CREATE_PENDING, PAUSED, RESYNC_PERIOD
 from modelarts_operator.reconcile.registry import Entry, Registry
-from modelarts_operator.resources import notebook, service, training_job
+from modelarts_operator.resources import notebook, service, training_job, workspace
 
 from . import pollfakes
 from .gadget import FakeKube, Remote, declaration
@@ -94,6 +94,19 @@ NOTEBOOK = example("notebook/notebook.yaml")
 JOB_ID = {"jobId": "j-1", "remoteName": "ns_x", "observedGeneration": 1}
 SERVICE_ID = {"serviceId": "s-1", "remoteName": "ns_x", "observedGeneration": 1}
 NOTEBOOK_ID = {"notebookId": "n-1", "remoteName": "ns_x", "observedGeneration": 1}
+WORKSPACE = example("01-workspace.yaml")  # spec.quotas: trainJob.gpu_duration 6000
+WORKSPACE_ID = {"workspaceId": "w-1", "remoteName": "ns_x", "observedGeneration": 1}
+
+
+def quotas_shown(quota: int) -> list[dict[str, Any]]:
+    """status.quotas as the reconcile writes it for the example's one quota."""
+    (wanted,) = WORKSPACE["quotas"]
+    return [{"resource": wanted["resource"], "quota": quota, "used": 0, "min": -1, "max": 600000}]
+
+
+def workspace_status(**more: Any) -> dict[str, Any]:
+    return {**WORKSPACE_ID, "phase": "Ready", "conditions": synced_at(1), **more}
+
 
 TRUST: dict[str, TrustCase] = {
     "Settled": TrustCase(
@@ -238,6 +251,31 @@ TRUST: dict[str, TrustCase] = {
         "A notebook its lease stopped stays stopped until the spec changes: nothing to do.",
         notebook.DECLARATION,
         body(NOTEBOOK, {**NOTEBOOK_ID, "phase": "Stopped", "conditions": synced_at(1)}),
+        True,
+    ),
+    "WorkspaceQuotasShown": TrustCase(
+        "A workspace whose status shows each of the spec's quotas at its value.",
+        workspace.DECLARATION,
+        body(WORKSPACE, workspace_status(quotas=quotas_shown(WORKSPACE["quotas"][0]["quota"]))),
+        True,
+    ),
+    "WorkspaceQuotasNotSet": TrustCase(
+        "A workspace created but whose quota call failed (the follow-up a restart loses): "
+        "the reconcile sets the quotas.",
+        workspace.DECLARATION,
+        body(WORKSPACE, workspace_status()),
+        False,
+    ),
+    "WorkspaceQuotaAtAnotherValue": TrustCase(
+        "A quota status shows at another value than the spec's.",
+        workspace.DECLARATION,
+        body(WORKSPACE, workspace_status(quotas=quotas_shown(-1))),
+        False,
+    ),
+    "WorkspaceWithoutQuotas": TrustCase(
+        "A workspace whose spec sets no quota needs none shown.",
+        workspace.DECLARATION,
+        body({k: v for k, v in WORKSPACE.items() if k != "quotas"}, workspace_status()),
         True,
     ),
 }
