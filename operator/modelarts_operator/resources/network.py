@@ -36,7 +36,6 @@ from ..reconcile.kube import Kind
 from ..reconcile.naming import marked_description
 from ..reconcile.references import recorded_workspace_id, to_wire, workspace_id
 from ..reconcile.registry import Entry, Registry
-from ..reconcile.requeue import BUSY, Requeue
 from ..vocab import networks as vocab
 
 NetworkContext = Context[NetworkSpec, Refs]
@@ -115,7 +114,9 @@ class NetworkAdapter(RemoteAdapter[NetworkSpec, Refs]):
             with contextlib.suppress(errors.ModelArtsError):
                 await ctx.client.networks.delete(network_id)
             raise
-        return Created(network_id, _observe(marked), requeue=Requeue(BUSY, "network creating"))
+        # Creating is in flight: the poller's next list page shows it Active (one call for
+        # every network of the project, where a follow-up reconcile was a GET each).
+        return Created(network_id, _observe(marked))
 
     async def update(self, ctx: NetworkContext, remote_id: str, remote: Network) -> Updated:
         description = _description(ctx)
