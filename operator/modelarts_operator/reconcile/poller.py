@@ -29,7 +29,7 @@ from .failures import classify
 from .kube import KubeClient, KubeError
 from .policies import moved
 from .registry import Entry, Registry
-from .remote_events import EventMirror
+from .remote_events import EventMirror, Look
 from .resume import work_shown
 from .status import Report, Verdict, status_patch
 
@@ -154,6 +154,7 @@ class Poller:
         self.cycles += 1
         METRICS.inc("modelarts_poll_cycles_total", kind=self.plural)
         in_flight = False
+        looks: list[Look] = []  # the remote event logs worth a look: read after the lists
         for (client, form_name, scope), group in groups.items():
             adapter = adapters[form_name]
             try:
@@ -178,8 +179,8 @@ class Poller:
                     continue
                 obs = adapter.observe_summary(entry, summary)
                 in_flight = in_flight or obs.in_flight
-                if self.events.due(entry, obs, adapter.event_phases):
-                    updates.append(self.events.look(entry, adapter, client, obs.phase))
+                if (look := self.events.candidate(entry, adapter, client, obs)) is not None:
+                    looks.append(look)
                 if (work := self._confirm_resume(adapter, entry, obs)) is not None:
                     updates.append(self.rt.poke(entry, f"resumed, and {work}"))
                 report_of = self._from_summary(adapter, entry, obs, summary, blinding)
@@ -187,6 +188,10 @@ class Poller:
                 if self._patch_for(entry, report_of(entry)):
                     updates.append(self._apply(entry, report_of))
             await self._run_bounded(updates)
+        chosen = self.events.choose(looks)
+        await self._run_bounded(
+            [self.events.look(w.entry, w.adapter, w.client, w.phase) for w in chosen]
+        )
         return in_flight
 
     # -- after a restart: the objects kopf resumed on trust ------------------------------------

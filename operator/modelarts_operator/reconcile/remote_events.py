@@ -9,7 +9,10 @@ objects :func:`worth_a_look` picks. Three rules:
 - **Bounded.** Only an object in one of those phases (deploying, upgrading, stopping...) or
   whose phase changed since the status last showed it (it failed, or came to run, since the
   last look) is looked at; a steady object costs no call. A look reads at most
-  ``EVENTS_PER_LOOK`` events, the newest.
+  ``EVENTS_PER_LOOK`` events, the newest. A poll cycle makes at most ``LOOKS_PER_CYCLE``
+  looks (a mass deploy of thousands of services would otherwise cost one call per service
+  per cycle, beside the few list pages that poll them all): a change of phase first (a
+  failure is the news), then the longest unlooked; the rest wait for the next cycles.
 - **Exactly once.** The Event's name is derived from the object's UID and the remote event's
   identity, so a second create of the same remote event (the next look, another reconcile, the
   operator after a restart, a new leader) is a 409 AlreadyExists, taken as done. What this
@@ -26,6 +29,7 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from .. import reasons
@@ -39,6 +43,11 @@ log = logging.getLogger(__name__)
 
 EVENTS_PER_LOOK = 10
 """At most this many remote events per look, the newest; older ones of a burst are left out."""
+
+LOOKS_PER_CYCLE = 20
+"""At most this many looks (event-log calls) per kind per poll cycle: 2 a second at the
+default 10 s active period, a tenth of the client's default 20 QPS; as many as the list pages
+of 1,000 v2 services (pages of 50)."""
 
 
 def worth_a_look(last_phase: str | None, obs: Observation, phases: Collection[str]) -> bool:
@@ -64,16 +73,34 @@ def _timestamp(at_ms: int | None) -> str | None:
     return dt.datetime.fromtimestamp(at_ms / 1000, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@dataclass(frozen=True)
+class Look:
+    """One object a poll cycle found worth a look, and what the look needs."""
+
+    entry: Entry
+    adapter: Any
+    client: Any
+    phase: str
+    changed: bool  # its phase changed since the last look (not merely in progress)
+
+
 class EventMirror:
     """Posts the remote events of the objects one poller looks at, each once."""
 
-    def __init__(self, kube: KubeClient) -> None:
+    def __init__(self, kube: KubeClient, looks_per_cycle: int = LOOKS_PER_CYCLE) -> None:
         self.kube = kube
-        # The Event names this process knows exist, per object (namespace, name, uid).
+        self.looks_per_cycle = looks_per_cycle
+        # The Event names this process knows exist, per object (namespace, name, uid), while
+        # it is in progress: a settled object's set is dropped (a later look at it costs at
+        # most one refused create per event it shows again).
         self._posted: dict[tuple[str, str, str], set[str]] = {}
         # The remote phase at this process's last good look at an object: a change the
         # reconcile wrote into status before a poll saw it still gets its look.
         self._looked: dict[tuple[str, str, str], str] = {}
+        # When each object was last looked at (a count of looks): the longest unlooked go
+        # first when a cycle has more objects in progress than looks.
+        self._turn: dict[tuple[str, str, str], int] = {}
+        self._looks = 0
 
     def due(self, entry: Entry, obs: Observation, phases: Collection[str]) -> bool:
         """``worth_a_look`` for ``entry`` as observed now (``obs``)."""
@@ -81,6 +108,20 @@ class EventMirror:
             return False  # a form without an event log: nothing to read, nothing to compute
         last = self._looked.get(_key(entry), entry.status.get("phase"))
         return worth_a_look(last, obs, phases)
+
+    def candidate(self, entry: Entry, adapter: Any, client: Any, obs: Observation) -> Look | None:
+        """A look at ``entry`` if it is due (see :meth:`choose`), else None."""
+        if not self.due(entry, obs, adapter.event_phases):
+            return None
+        last = self._looked.get(_key(entry), entry.status.get("phase"))
+        return Look(entry, adapter, client, obs.phase, changed=obs.phase != last)
+
+    def choose(self, wanted: Iterable[Look]) -> list[Look]:
+        """The looks this cycle makes, at most ``looks_per_cycle``: changes of phase first,
+        then the longest unlooked (never looked: first of all). The others stay due and
+        come in later cycles."""
+        ranked = sorted(wanted, key=lambda w: (not w.changed, self._turn.get(_key(w.entry), -1)))
+        return ranked[: self.looks_per_cycle]
 
     async def look(self, entry: Entry, adapter: Any, client: Any, phase: str) -> int:
         """Read the newest events of ``entry``'s remote object (now in ``phase``) and post
@@ -124,16 +165,28 @@ class EventMirror:
         # then ("" is no phase). A failed read is not: a steady object whose events cannot
         # be read is not read again each poll.
         self._looked[key] = phase if complete else ""
+        self._looks += 1
+        self._turn[key] = self._looks
+        if complete and phase not in adapter.event_phases:
+            # Settled (until its phase changes): what it posted need not stay in memory.
+            self._posted.pop(key, None)
+            self._turn.pop(key, None)
         return posted
+
+    @property
+    def remembered(self) -> int:
+        """How many objects' posted Event names this process holds (those in progress)."""
+        return len(self._posted)
 
     def keep_only(self, live: Iterable[Entry]) -> None:
         """Forget the objects no longer watched (deleted, or replaced under a new UID)."""
-        if not self._posted:
+        if not self._looked:
             return
         keep = {_key(e) for e in live}
-        for key in [k for k in self._posted if k not in keep]:
+        for key in [k for k in self._looked if k not in keep]:
             self._posted.pop(key, None)
             self._looked.pop(key, None)
+            self._turn.pop(key, None)
 
 
 def _key(entry: Entry) -> tuple[str, str, str]:

@@ -18,6 +18,7 @@ from modelarts_operator.reconcile.kube import KubeError
 from modelarts_operator.reconcile.registry import Entry
 from modelarts_operator.reconcile.remote_events import (
     EVENTS_PER_LOOK,
+    LOOKS_PER_CYCLE,
     EventMirror,
     event_name,
     worth_a_look,
@@ -80,6 +81,8 @@ def test_event_names_are_stable_per_object_and_remote_event() -> None:
 
 class Log:
     """A remote event log: answers the newest ``limit`` events, newest first, as the APIs do."""
+
+    event_phases = V1
 
     def __init__(self, events: list[RemoteEvent]) -> None:
         self.events = events
@@ -208,6 +211,35 @@ async def test_a_poll_cycle_of_1000_steady_objects_reads_no_event_log() -> None:
         await poller.cycle()
         rt.watch()
     assert services.reads == ["1007"] * 3
+
+
+async def test_a_mass_deploy_is_looked_at_a_bounded_number_per_cycle_in_turn() -> None:
+    """100 services deploying at once: each cycle reads at most LOOKS_PER_CYCLE event logs
+    (not one per service), every service gets its look in turn, and a change of phase (the
+    news: a failure, a service come to run) goes before the ones still in progress."""
+    names = [f"svc-{i:04d}" for i in range(100)]
+    poller, rt, services = stack(names, adapter=Services)
+    assert isinstance(services, Services)
+    for name in names:
+        services.states[name] = "Deploying"
+    cycles = 100 // LOOKS_PER_CYCLE
+    for cycle in range(cycles):
+        await poller.cycle()
+        rt.watch()
+        assert len(services.reads) == LOOKS_PER_CYCLE * (cycle + 1)
+    assert sorted(services.reads) == [str(1000 + i) for i in range(100)]  # each once
+    assert poller.events.remembered == 100
+
+    services.states["svc-0042"] = "Completed"  # deployed (Succeeded, for these fakes)
+    await poller.cycle()
+    this_cycle = services.reads[100:]
+    assert len(this_cycle) == LOOKS_PER_CYCLE
+    assert this_cycle[0] == "1042"  # the change first
+    assert (
+        this_cycle[1:]
+        == [r for r in services.reads[:LOOKS_PER_CYCLE] if r != "1042"][: LOOKS_PER_CYCLE - 1]
+    )  # then the longest unlooked: the first cycle's
+    assert poller.events.remembered == 99  # the settled one holds nothing
 
 
 async def test_a_change_the_reconcile_showed_first_still_gets_its_look() -> None:
