@@ -10,10 +10,11 @@ from modelarts_operator.api import ModelArtsClient, errors
 from modelarts_operator.crd.network import NetworkSpec
 from modelarts_operator.reconcile.adapter import Context, Refs
 from modelarts_operator.reconcile.naming import owner_marker
-from modelarts_operator.reconcile.policies import Policies
 from modelarts_operator.resources.network import NetworkAdapter
 from modelarts_testbed.emulator.core import FaultRule
 from modelarts_testbed.emulator.server import Emulator
+
+from .contexts import adapter_context
 
 NETWORKS = NetworkAdapter()
 MARKER = owner_marker("", "Network", "ns", "net")
@@ -24,21 +25,7 @@ def _ctx(client: ModelArtsClient) -> Context[NetworkSpec, Refs]:
     spec = NetworkSpec.model_validate(
         {"name": "net-a", "cidr": "192.168.128.0/17", "description": "for pools"}
     )
-    return Context(
-        namespace="ns",
-        name="net",
-        generation=1,
-        spec=spec,
-        status={},
-        annotations={},
-        policies=Policies.from_annotations({}),
-        client=client,
-        remote_name="net-a",
-        uid="uid",
-        kube=None,  # type: ignore[arg-type]
-        refs=Refs(),
-        marker=MARKER,
-    )
+    return adapter_context(spec, Refs(), client, name="net", remote_name="net-a", marker=MARKER)
 
 
 async def test_a_created_network_carries_the_marker_when_the_create_returns(

@@ -23,12 +23,13 @@ from modelarts_operator.api.training_v2 import TrainingJobV2
 from modelarts_operator.crd.training_job import TrainingJobSpec
 from modelarts_operator.reconcile import requeue
 from modelarts_operator.reconcile.adapter import Context, Observation, Updated
-from modelarts_operator.reconcile.policies import Policies
 from modelarts_operator.reconcile.registry import Entry
 from modelarts_operator.resources.training_common import TrainingRefs, running_seconds
 from modelarts_operator.resources.training_v2 import TrainingJobV2Adapter
 from modelarts_testbed.emulator.server import Emulator
 from tests.unit.api.test_training_v2_client import job
+
+from .contexts import adapter_context
 
 V2 = TrainingJobV2Adapter()
 
@@ -116,17 +117,8 @@ async def test_a_recorded_deadline_stays_when_the_api_gives_no_duration(
 
 
 def _ctx(spec: dict[str, Any]) -> Context[TrainingJobSpec, TrainingRefs]:
-    return Context(
-        namespace="ns",
-        name="j",
-        generation=1,
-        spec=TrainingJobSpec.model_validate(spec),
-        status={},
-        annotations={},
-        policies=Policies(),
-        client=None,  # type: ignore[arg-type]
-        remote_name="ns_j",
-        refs=TrainingRefs(),
+    return adapter_context(
+        TrainingJobSpec.model_validate(spec), TrainingRefs(), name="j", remote_name="ns_j"
     )
 
 

@@ -8,9 +8,10 @@ from typing import Any
 from modelarts_operator.api.training_jobs import TrainingJobVersion
 from modelarts_operator.crd.training_job import TrainingJobSpec
 from modelarts_operator.reconcile.adapter import Context
-from modelarts_operator.reconcile.policies import Policies
 from modelarts_operator.resources.training_common import TrainingRefs
 from modelarts_operator.resources.training_v1 import TrainingJobV1Adapter
+
+from .contexts import adapter_context
 
 SPEC = {
     "jobDesc": "d",
@@ -68,17 +69,14 @@ class FakeJobs:
 def context(
     jobs: FakeJobs, generation: int, status: dict[str, Any]
 ) -> Context[TrainingJobSpec, TrainingRefs]:
-    return Context(
-        namespace="ns",
+    return adapter_context(
+        TrainingJobSpec.model_validate(SPEC),
+        TrainingRefs(),
+        SimpleNamespace(training_jobs=jobs),
         name="job",
-        generation=generation,
-        spec=TrainingJobSpec.model_validate(SPEC),
-        status=status,
-        annotations={},
-        policies=Policies(),
-        client=SimpleNamespace(training_jobs=jobs),  # type: ignore[arg-type]
         remote_name="ns-job",
-        refs=TrainingRefs(),
+        generation=generation,
+        status=status,
     )
 
 

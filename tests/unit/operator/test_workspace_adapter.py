@@ -9,10 +9,11 @@ from modelarts_operator.api import ModelArtsClient
 from modelarts_operator.crd.workspace import WorkspaceSpec
 from modelarts_operator.reconcile.adapter import Context, Refs
 from modelarts_operator.reconcile.naming import owner_marker
-from modelarts_operator.reconcile.policies import Policies
 from modelarts_operator.resources.workspace import WorkspaceAdapter
 from modelarts_testbed.emulator.core import FaultRule
 from modelarts_testbed.emulator.server import Emulator
+
+from .contexts import adapter_context
 
 WORKSPACES = WorkspaceAdapter()
 GPU = "trainJob.gpu_duration"  # the quota examples/01-workspace.yaml sets
@@ -23,19 +24,12 @@ def _ctx(client: ModelArtsClient, quota: int) -> Context[WorkspaceSpec, Refs]:
     spec = WorkspaceSpec.model_validate(
         {"name": "team-a", "quotas": [{"resource": GPU, "quota": quota}]}
     )
-    return Context(
-        namespace="ns",
+    return adapter_context(
+        spec,
+        Refs(),
+        client,
         name="team",
-        generation=1,
-        spec=spec,
-        status={},
-        annotations={},
-        policies=Policies.from_annotations({}),
-        client=client,
         remote_name="team-a",
-        uid="uid",
-        kube=None,  # type: ignore[arg-type]
-        refs=Refs(),
         marker=owner_marker("", "Workspace", "ns", "team"),
     )
 
