@@ -88,6 +88,12 @@ class Poller:
         while True:
             in_flight = False
             started = time.monotonic()
+            # Cleared as the cycle starts, not after it: an object put in flight while the
+            # cycle runs (a create the cycle's list did not show yet) still cuts the rest
+            # after it short. Cleared after the cycle, that signal was lost and the object's
+            # next state waited for the settled period (1,000 networks: shown Active 65 s
+            # after their creates instead of the next active poll).
+            self.reconciler.in_flight.clear()
             try:
                 in_flight = await self.cycle()
             except asyncio.CancelledError:
@@ -102,10 +108,10 @@ class Poller:
         """Active period while anything is in flight or awaits confirmation after a restart
         (counted from the cycle's start, so a long cycle does not stretch the period and the
         lag); otherwise the settled period, cut short (to the active one) when a reconcile
-        puts an object in flight or kopf resumes one on trust. While a restart's resumes
-        still arrive the next cycle waits for them (one walk of the list confirms them all)."""
+        has put an object in flight, or kopf resumed one on trust, since the cycle began.
+        While a restart's resumes still arrive the next cycle waits for them (one walk of the
+        list confirms them all)."""
         s, wake, resumed = self.rt.settings, self.reconciler.in_flight, self.reconciler.resumed
-        wake.clear()
         if in_flight or resumed:
             await asyncio.sleep(max(0.0, s.poll_active_seconds - spent))
         else:
