@@ -100,7 +100,7 @@ class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec, Refs]):
             # write for both). Refused, or not to be had, the next reconcile tries again and
             # reports what ModelArts says (Synced=False); the workspace is recorded regardless.
             try:
-                quotas, _ = await self._apply_quotas(ctx, done.remote_id)
+                quotas, _ = await self._apply_quotas(ctx, done.remote_id, new=True)
             except errors.ModelArtsError:
                 done.requeue = Requeue(BUSY, "spec.quotas")
             else:
@@ -129,14 +129,21 @@ class WorkspaceAdapter(RemoteAdapter[WorkspaceSpec, Refs]):
 
     @staticmethod
     async def _apply_quotas(
-        ctx: WorkspaceContext, remote_id: str
+        ctx: WorkspaceContext, remote_id: str, *, new: bool = False
     ) -> tuple[list[dict[str, Any]], bool]:
         """Set the quotas that differ from the spec's: the spec's quotas as ModelArts then
         reports them (status), and whether any was set (a refusal raises: Synced=False with
-        the API's message)."""
+        the API's message).
+
+        A ``new`` workspace has nothing of the spec's yet: every quota is set without reading
+        them first (three calls instead of four per create). What is shown is read after the
+        update, not taken from its answer: the update's quotas have no ``used_quota``
+        (the SDK's ``WorkspaceQuotasUpdateResponse``)."""
         quotas = ctx.client.workspaces
         wanted = {q.resource: q.quota for q in ctx.spec.quotas or []}
-        current = {q.resource: q for q in (await quotas.get_quotas(remote_id)).quotas}
+        current = (
+            {} if new else {q.resource: q for q in (await quotas.get_quotas(remote_id)).quotas}
+        )
         differ = [
             WorkspaceQuotaUpdate(resource=resource, quota=quota)
             for resource, quota in wanted.items()

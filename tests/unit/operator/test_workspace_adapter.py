@@ -37,12 +37,19 @@ def _ctx(client: ModelArtsClient, quota: int) -> Context[WorkspaceSpec, Refs]:
 async def test_the_create_sets_the_quotas_and_records_them(
     emu: Emulator, client: ModelArtsClient
 ) -> None:
+    emu.core.calls.clear()
     created = await WORKSPACES.create(_ctx(client, 6000))
+    # the create, the quotas set without a read first (a new workspace has none of the
+    # spec's), and one read of what ModelArts then reports (with its use)
+    assert sum(emu.core.calls.values()) == 3, emu.core.calls
+    assert emu.core.calls[PUT_QUOTAS] == 1
     remote = {q.resource: q for q in (await client.workspaces.get_quotas(created.remote_id)).quotas}
     assert remote[GPU].quota == 6000
     (shown,) = created.recorded["quotas"]
     assert shown["resource"] == GPU
     assert shown["quota"] == 6000
+    assert shown["used"] == 0
+    assert shown["max"] > 6000
     assert created.requeue is None  # nothing left for a follow-up
 
 
