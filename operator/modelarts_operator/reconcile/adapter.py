@@ -231,9 +231,6 @@ class RemoteAdapter(abc.ABC, Generic[SpecT, RefsT]):
     # Compare the remote configuration with the spec every resync period (the kinds whose
     # configuration the API lets us update in place).
     resyncs: bool = False
-    # The poller may fill a transition's detail itself (one GET) instead of poking the
-    # reconcile; False where the reconcile has work to do on transitions (Service exportTo).
-    detail_in_poller: bool = True
 
     def explicit_name(self, spec: SpecT) -> str | None:
         """The remote name the spec gives, if it gives one."""
@@ -318,6 +315,12 @@ class RemoteAdapter(abc.ABC, Generic[SpecT, RefsT]):
     def needs_detail(self, old_status: Mapping[str, Any], phase: str) -> bool:
         """True when this transition needs the full reconcile (a detail GET) to fill status."""
         return False
+
+    def polls_detail(self, entry: Entry) -> bool:
+        """True when the poller may fill such a transition's detail itself (one GET and its
+        status write), instead of poking the reconcile (an annotation write, a kopf update,
+        the GET and the status write); False where the reconcile has work to do on it."""
+        return True
 
     def status_id(self, remote_id: str) -> Any:
         """The remote ID as the status schema types it."""

@@ -419,7 +419,7 @@ class Poller:
         phase = report.phase or ""
         adapter = self._adapter_of(entry)
         if report.ready is not None and adapter is not None and adapter.needs_detail(old, phase):
-            detailed = await self._detail(entry) if adapter.detail_in_poller else None
+            detailed = await self._detail(entry) if adapter.polls_detail(entry) else None
             if detailed is None:
                 await self.rt.poke(entry, f"remote state {phase}")
                 return False

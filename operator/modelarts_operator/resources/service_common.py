@@ -29,7 +29,6 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec, RefsT]):
     status_model = ServiceStatus
     id_field = "serviceId"
     name_field = "service_name"
-    detail_in_poller = False  # Running writes the exportTo ConfigMap, which update() does
     resyncs = True
 
     def resume_work(self, entry: Entry, phase: str, facts: Mapping[str, Any]) -> str | None:
@@ -46,6 +45,13 @@ class ServiceAdapter(RemoteAdapter[ServiceSpec, RefsT]):
     def needs_detail(self, old_status: Mapping[str, Any], phase: str) -> bool:
         # The access address and per-model states come with the detail once it runs.
         return phase in ("Running", "Finished", "Failed") and old_status.get("phase") != phase
+
+    def polls_detail(self, entry: Entry) -> bool:
+        """The reconcile takes a service's transition when it has work on it: writing the
+        spec.exportTo ConfigMap, or stopping a service spec.stopped holds (update()). Any
+        other service's detail is the poller's: a mass deploy poked every service as it
+        started running (1,000 annotation writes and kopf updates for 1,000 v1 Services)."""
+        return not entry.spec.get("exportTo") and not entry.spec.get("stopped")
 
     async def export(
         self,

@@ -109,6 +109,9 @@ class Jobs:
     def needs_detail(self, old_status: dict[str, Any], phase: str) -> bool:
         return phase in self.detail_phases
 
+    def polls_detail(self, entry: Entry) -> bool:
+        return self.detail_in_poller
+
 
 class Clients:
     async def for_namespace(self, namespace: str) -> object:
