@@ -61,6 +61,13 @@ class Entry:
 class Registry:
     def __init__(self) -> None:
         self._kinds: dict[str, dict[Key, Entry]] = {}
+        # Who names whom: (plural, namespace, field, name) -> the keys of that kind's objects
+        # whose spec holds ``field: {name: <name>}``, kept with every update so that
+        # ``referencing`` is a lookup. It walked every object's spec of the referencing kind
+        # instead: a v2 job recording its ID looked through all jobs' specs for a jobRef
+        # (visualization jobs), 10,000 x 10,000 walks in a burst of 10,000 jobs, which took
+        # the operator's whole CPU (bench: 4,924 of 10,000 Synced after 553 s).
+        self._named_by: dict[tuple[str, str, str, str], set[Key]] = {}
 
     def update(self, plural: str, event_type: str | None, body: Mapping[str, Any]) -> Entry | None:
         """Record a watch event; return the previous entry (None if new)."""
@@ -68,11 +75,29 @@ class Registry:
         key = (meta.get("namespace", ""), meta.get("name", ""))
         objects = self._kinds.setdefault(plural, {})
         previous = objects.get(key)
+        current = None
         if event_type == "DELETED":
             objects.pop(key, None)
         else:
-            objects[key] = Entry(plural, key[0], key[1], _without_managed_fields(body))
+            current = objects[key] = Entry(plural, key[0], key[1], _without_managed_fields(body))
+        before = _names(previous.spec) if previous is not None else set()
+        after = _names(current.spec) if current is not None else set()
+        if before != after:
+            self._index(plural, key, before, after)
         return previous
+
+    def _index(
+        self, plural: str, key: Key, before: set[tuple[str, str]], after: set[tuple[str, str]]
+    ) -> None:
+        for field, name in before - after:
+            slot = (plural, key[0], field, name)
+            keys = self._named_by.get(slot)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._named_by[slot]
+        for field, name in after - before:
+            self._named_by.setdefault((plural, key[0], field, name), set()).add(key)
 
     def get(self, plural: str, namespace: str, name: str) -> Entry | None:
         return self._kinds.get(plural, {}).get((namespace, name))
@@ -117,8 +142,9 @@ class Registry:
         field) pairs: the kinds' declared references to the kind at hand)."""
         found = []
         for plural, field in references:
-            for entry in self.entries(plural):
-                if entry.namespace == namespace and _references(entry.spec, field, name):
+            objects = self._kinds.get(plural, {})
+            for key in sorted(self._named_by.get((plural, namespace, field, name), ())):
+                if (entry := objects.get(key)) is not None:
                     found.append(entry)
         return found
 
@@ -171,13 +197,16 @@ def _interned(value: Any, intern: Any = sys.intern) -> Any:
     return value
 
 
-def _references(value: Any, field: str, name: str) -> bool:
-    """True if ``field: {name: <name>}`` appears anywhere in ``value``."""
+def _names(value: Any, found: set[tuple[str, str]] | None = None) -> set[tuple[str, str]]:
+    """Every ``(field, name)`` for which ``field: {name: <name>}`` appears anywhere in
+    ``value`` (a spec: the references it makes, whatever their field)."""
+    found = set() if found is None else found
     if isinstance(value, dict):
-        ref = value.get(field)
-        if isinstance(ref, dict) and ref.get("name") == name:
-            return True
-        return any(_references(v, field, name) for v in value.values())
-    if isinstance(value, list):
-        return any(_references(v, field, name) for v in value)
-    return False
+        for field, item in value.items():
+            if isinstance(item, dict) and isinstance(name := item.get("name"), str):
+                found.add((field, name))
+            _names(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _names(item, found)
+    return found

@@ -77,3 +77,32 @@ async def test_the_watch_event_kopf_keeps_sheds_its_managed_fields_and_nothing_e
     assert shed == kept
     assert len(json.dumps(shed)) < len(json.dumps(WATCHED)) / 2
     assert rt.registry.get("gadgets", "bench", "trainingjob-00007") is not None
+
+
+def _job(name: str, ref: str | None, namespace: str = "ns") -> dict[str, Any]:
+    summary = {"dataSources": [{"job": {"jobRef": {"name": ref}}}]} if ref else {}
+    return {
+        "metadata": {"namespace": namespace, "name": name},
+        "spec": {"workspaceRef": {"name": "team"}, "algorithm": {"summary": summary}},
+    }
+
+
+def test_referencing_follows_spec_changes_deletes_and_namespaces() -> None:
+    """Who names whom is kept with each update (a lookup, not a walk of every spec: at 10,000
+    v2 jobs each job recording its ID walked all the others' specs)."""
+    registry = Registry()
+    refs = [("trainingjobs", "jobRef")]
+    registry.update("trainingjobs", "ADDED", _job("viz", "train-a"))
+    registry.update("trainingjobs", "ADDED", _job("viz-2", "train-a"))
+    registry.update("trainingjobs", "ADDED", _job("viz", "train-a", namespace="other"))
+    registry.update("trainingjobs", "ADDED", _job("train-a", None))
+    assert [e.name for e in registry.referencing(refs, "ns", "train-a")] == ["viz", "viz-2"]
+    registry.update("trainingjobs", "MODIFIED", _job("viz", "train-b"))  # the spec now names b
+    assert [e.name for e in registry.referencing(refs, "ns", "train-a")] == ["viz-2"]
+    assert [e.name for e in registry.referencing(refs, "ns", "train-b")] == ["viz"]
+    registry.update("trainingjobs", "DELETED", _job("viz-2", "train-a"))
+    assert registry.referencing(refs, "ns", "train-a") == []
+    assert [e.namespace for e in registry.referencing(refs, "other", "train-a")] == ["other"]
+    # every job names its workspace: the same index answers the workspace's dependents
+    workspace = registry.referencing([("trainingjobs", "workspaceRef")], "ns", "team")
+    assert sorted(e.name for e in workspace) == ["train-a", "viz"]
