@@ -58,7 +58,7 @@ pytestmark = [pytest.mark.node, pytest.mark.slow]
 
 BURST = 100
 DENIED, DENIED_NS, DENIED_RELEASE_NS = "denied", "denied", "other-system"
-MEMORY_LIMIT = 512 * 1024 * 1024  # the chart's default limits.memory (512Mi)
+MEMORY_LIMIT = 768 * 1024 * 1024  # the chart's default limits.memory (768Mi)
 # One create call per example object, each answered 200.
 EXAMPLE_CREATES = {
     "POST /v1/{project_id}/networks": 1,
@@ -124,7 +124,7 @@ def test_the_pod_runs_hardened_as_the_chart_says(pods: Cluster, keyless_release:
     container = spec["containers"][0]
     assert spec["securityContext"]["runAsUser"] == 65532
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
-    assert container["resources"]["limits"]["memory"] == "512Mi"
+    assert container["resources"]["limits"]["memory"] == "768Mi"
     assert container["image"].endswith("modelarts-operator:dev")
     state = status["containerStatuses"][0]
     assert state["ready"] is True, state
