@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import yaml
 
 from modelarts_operator.reconcile.naming import marker_of, owner_marker, unmarked
 
@@ -71,17 +72,29 @@ def live_workspace_ids(emulator: Any) -> set[str]:
     }
 
 
+def own_output_path(examples: Path, ns: str) -> Path:
+    """``examples`` with the training job's output path made the namespace's own."""
+    path = examples / "02-trainingjob.yaml"
+    docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
+    for output in docs[0]["spec"]["algorithm"]["outputs"]:
+        obs = output["remote"]["obs"]
+        obs["obsUrl"] = f"{obs['obsUrl'].rstrip('/')}-{ns}/"
+    path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    return examples
+
+
 def test_examples_in_two_namespaces_get_two_remote_pipelines(
     operator: OperatorProcess, emulator: Any, tmp_path: Path
 ) -> None:
     cp = operator.cp
     first, second = namespace(cp, "it-ten-team1"), namespace(cp, "it-ten-team2")
     ids: dict[str, dict[str, Any]] = {}
-    # One after the other: both training jobs write to the examples' one output path, which
-    # ModelArts refuses while another job is running on it (ModelArts.2604).
+    # Side by side: each team with a pool of its own (pools are named project-wide) and its
+    # own output path (ModelArts refuses a job writing where a running one does: 2604).
     for ns in (first, second):
-        # Each team with a pool of its own (pools are named project-wide).
-        cp.kubectl("apply", "-n", ns, "-f", str(examples_in(ns, tmp_path / ns)))
+        examples = own_output_path(examples_in(ns, tmp_path / ns), ns)
+        cp.kubectl("apply", "-n", ns, "-f", str(examples))
+    for ns in (first, second):
         ids[ns] = {}
         for kind, name in PIPELINE:
             obj = wait_for(
