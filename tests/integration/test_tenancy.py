@@ -76,9 +76,10 @@ def own_output_path(examples: Path, ns: str) -> Path:
     """``examples`` with the training job's output path made the namespace's own."""
     path = examples / "02-trainingjob.yaml"
     docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
-    for output in docs[0]["spec"]["algorithm"]["outputs"]:
-        obs = output["remote"]["obs"]
-        obs["obsUrl"] = f"{obs['obsUrl'].rstrip('/')}-{ns}/"
+    for job in (d for d in docs if d["kind"] == "TrainingJob"):
+        for output in job["spec"]["algorithm"]["outputs"]:
+            obs = output["remote"]["obs"]
+            obs["obsUrl"] = f"{obs['obsUrl'].rstrip('/')}-{ns}/"
     path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
     return examples
 
